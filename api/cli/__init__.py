@@ -1,0 +1,15 @@
+"""The `matchmaker` command line (Typer): one module per group of commands."""
+
+import typer
+
+from api.cli import core
+
+app = typer.Typer(
+    name="matchmaker",
+    help="科技金融服务中心撮合引擎 — techfin-matchmaker",
+    no_args_is_help=True,
+    add_completion=False,
+)
+core.register(app)
+
+__all__ = ["app"]

@@ -1,0 +1,85 @@
+"""Database set-up, the demo, the server and exports."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+
+from api.cli.tour import print_tour
+from models.db import get_engine, session_scope
+from models.errors import DomainError
+from models.export import EXPORTABLE, export_table
+from models.generator import generate_center
+from models.migrate import upgrade_to_head
+from models.settings import get_settings
+
+
+def init_db() -> None:
+    """Create or upgrade the database schema to the newest migration."""
+    upgrade_to_head(get_engine())
+    typer.echo(f"数据库已就绪：{_shown_url()}")
+
+
+def demo(
+    fresh: Annotated[bool, typer.Option(help="Delete an existing SQLite demo file first.")] = False,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
+    enterprises: Annotated[int, typer.Option(help="Number of enterprises.")] = 2000,
+) -> None:
+    """Build a demo center from the generator and print a short tour of it."""
+    if fresh:
+        _remove_sqlite_file()
+    engine = get_engine()
+    upgrade_to_head(engine)
+    with session_scope(engine) as session:
+        counts = generate_center(session, seed=seed, enterprises=enterprises)
+    typer.echo(f"演示数据已生成（seed={seed}）：{_shown_url()}")
+    with session_scope(engine) as session:
+        print_tour(session, counts)
+
+
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """Run the API and console with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def export(
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(EXPORTABLE)}")],
+    out: Annotated[Path, typer.Option("--out", help="Output file.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
+    batch: Annotated[int | None, typer.Option(help="Import batch id (import-rows).")] = None,
+) -> None:
+    """Export a table with its ids, columns named as the model fields."""
+    filters = {"batch_id": batch} if batch is not None else None
+    try:
+        with session_scope() as session:
+            count = export_table(session, kind, out, fmt, filters)
+    except DomainError as exc:
+        typer.echo(f"错误：{exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"已导出 {count} 行 → {out}")
+
+
+def _shown_url() -> str:
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+def _remove_sqlite_file() -> None:
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the `matchmaker` app."""
+    app.command("init-db")(init_db)
+    app.command()(demo)
+    app.command()(serve)
+    app.command()(export)

@@ -1,0 +1,51 @@
+"""The domain model: every table of the product, registered on one SQLModel metadata."""
+
+from models.audit import AuditLog
+from models.base import metadata
+from models.consent import Consent
+from models.demand import FinancingDemand
+from models.enterprise import ContactPerson, Enterprise
+from models.evaluation import AppendixBScore, EvaluationPeriod
+from models.event import Attendance, Event, EventParticipant, EventSession, SlateItem
+from models.feedback import Complaint, ImprovementMeasure
+from models.imports import DuplicateCandidate, ImportBatch, ImportRow
+from models.institution import Institution, InvestmentMandate, LoanProduct, ServiceCommitment
+from models.listing import ListingMilestone, ListingRecord, ListingTierChange
+from models.match import Deal, Match, MatchTransition
+from models.subscription import DigestDelivery, Subscription
+from models.user import ApiKey, User
+
+__all__ = [
+    "ApiKey",
+    "AppendixBScore",
+    "Attendance",
+    "AuditLog",
+    "Complaint",
+    "Consent",
+    "ContactPerson",
+    "Deal",
+    "DigestDelivery",
+    "DuplicateCandidate",
+    "Enterprise",
+    "EvaluationPeriod",
+    "Event",
+    "EventParticipant",
+    "EventSession",
+    "FinancingDemand",
+    "ImportBatch",
+    "ImportRow",
+    "ImprovementMeasure",
+    "Institution",
+    "InvestmentMandate",
+    "ListingMilestone",
+    "ListingRecord",
+    "ListingTierChange",
+    "LoanProduct",
+    "Match",
+    "MatchTransition",
+    "ServiceCommitment",
+    "SlateItem",
+    "Subscription",
+    "User",
+    "metadata",
+]

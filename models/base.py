@@ -1,0 +1,61 @@
+"""Column helpers shared by every table: enums as checked strings, JSON lists, UTC timestamps."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, MetaData
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+
+def _check_suffix(constraint: Any, _table: Any) -> str:
+    # An enum column's CHECK also carries the column name: two columns of one enum never collide.
+    if getattr(constraint, "_type_bound", False):
+        return "_" + next(iter(constraint.columns)).name
+    return ""
+
+
+# Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck_suffix": _check_suffix,
+    "ck": "ck_%(table_name)s_%(constraint_name)s%(ck_suffix)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; every stored timestamp is UTC."""
+    return datetime.now(UTC)
+
+
+def enum_column(enum_cls: type[StrEnum], *, nullable: bool = False, index: bool = False) -> Any:
+    """A VARCHAR column restricted to the enum's values by a CHECK constraint (portable)."""
+    sa_type = SAEnum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+    return Column(sa_type, nullable=nullable, index=index)
+
+
+def json_column() -> Any:
+    """A JSON column (lists of codes, criteria); portable across SQLite and PostgreSQL."""
+    return Column(JSON, nullable=False, default=list)
+
+
+def ts_column(*, nullable: bool = False) -> Any:
+    """A timezone-aware timestamp column."""
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+def created_at_field() -> Any:
+    """`created_at`, set on insert."""
+    return Field(default_factory=utcnow, sa_column=ts_column())

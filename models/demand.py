@@ -1,0 +1,46 @@
+"""Financing demands (融资需求库, standard 6.1.1 c)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Text
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, enum_column, json_column, ts_column, utcnow
+from models.reference import Confidentiality, DemandStatus, FinancingType, Stage
+
+
+class FinancingDemandBase(SQLModel):
+    """Fields a client may set on a demand."""
+
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    financing_type: FinancingType = Field(sa_column=enum_column(FinancingType, index=True))
+    amount_min_wan: float = Field(ge=0, description="拟融资金额下限（万元）")
+    amount_max_wan: float = Field(ge=0, description="拟融资金额上限（万元）")
+    round_stage: Stage | None = Field(
+        default=None, sa_column=enum_column(Stage, nullable=True), description="融资时所处阶段"
+    )
+    purpose: str | None = Field(default=None, sa_type=Text, description="资金用途")
+    collateral_offered: list[str] = Field(default_factory=list, sa_column=json_column())
+    term_months: int | None = Field(default=None, ge=1, le=360)
+    deadline: date | None = None
+    status: DemandStatus = Field(
+        default=DemandStatus.open, sa_column=enum_column(DemandStatus, index=True)
+    )
+    confidentiality: Confidentiality = Field(
+        default=Confidentiality.teaser, sa_column=enum_column(Confidentiality)
+    )
+    source_ref: str | None = Field(default=None, max_length=100, description="来源表内编号")
+
+
+class FinancingDemand(FinancingDemandBase, table=True):
+    """One enterprise's request for a loan, equity investment or both (投贷联动)."""
+
+    __tablename__ = "financing_demand"
+    __table_args__ = (
+        CheckConstraint("amount_min_wan >= 0", name="amount_min_nonneg"),
+        CheckConstraint("amount_max_wan >= amount_min_wan", name="amount_order"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column())

@@ -1,0 +1,104 @@
+"""Roadshows (投融资路演) and trainings (科技金融培训): sessions, participants and attendance."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, enum_column, json_column, ts_column
+from models.reference import EventKind
+
+
+class EventBase(SQLModel):
+    """Fields a client may set on an event."""
+
+    kind: EventKind = Field(sa_column=enum_column(EventKind, index=True))
+    title: str = Field(min_length=2, max_length=200)
+    starts_at: datetime = Field(sa_column=ts_column())
+    ends_at: datetime = Field(sa_column=ts_column())
+    venue: str | None = Field(default=None, max_length=200)
+    topic: str | None = Field(
+        default=None, max_length=100, description="培训主题，如 股改、财务规范"
+    )
+    rooms: list[str] = Field(default_factory=list, sa_column=json_column())
+    slots_per_room: int = Field(default=0, ge=0)
+    meeting_tables: int = Field(default=0, ge=0)
+    min_contacts_per_enterprise: int = Field(default=0, ge=0)
+
+
+class Event(EventBase, table=True):
+    """A roadshow or training the center runs."""
+
+    __tablename__ = "event"
+    __table_args__ = (CheckConstraint("ends_at >= starts_at", name="time_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = created_at_field()
+
+
+class EventSession(SQLModel, table=True):
+    """A time block of an event."""
+
+    __tablename__ = "event_session"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="time_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    starts_at: datetime = Field(sa_column=ts_column())
+    ends_at: datetime = Field(sa_column=ts_column())
+
+
+class EventParticipant(SQLModel, table=True):
+    """An enterprise applying to pitch, or an institution registering as investor/attendee."""
+
+    __tablename__ = "event_participant"
+    __table_args__ = (
+        UniqueConstraint("event_id", "enterprise_id", "institution_id"),
+        CheckConstraint(
+            "enterprise_id IS NOT NULL OR institution_id IS NOT NULL", name="has_party"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
+    role: str = Field(max_length=20, description="presenter | investor | attendee")
+    status: str = Field(default="applied", max_length=20, description="applied|accepted|cancelled")
+    interests: list[str] = Field(default_factory=list, sa_column=json_column())
+    must_meet: list[int] = Field(default_factory=list, sa_column=json_column())
+    no_thanks: list[int] = Field(default_factory=list, sa_column=json_column())
+    available_session_ids: list[int] = Field(default_factory=list, sa_column=json_column())
+
+
+class Attendance(SQLModel, table=True):
+    """One person attending one event (人次 counts these rows)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("event_id", "person_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    person_key: str = Field(max_length=120, description="签到人标识（姓名+单位 或 手机号摘要）")
+    person_name: str | None = Field(default=None, max_length=50)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    institution_id: int | None = Field(default=None, foreign_key="institution.id")
+    checked_in_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class SlateItem(SQLModel, table=True):
+    """One placed item of a drawn roadshow slate: a pitch, a seat in a room, or a 1:1 meeting."""
+
+    __tablename__ = "slate_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    item_type: str = Field(max_length=12, description="pitch | attendance | meeting")
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
+    institution_id: int | None = Field(default=None, foreign_key="institution.id")
+    room: str | None = Field(default=None, max_length=40)
+    table_no: int | None = None
+    starts_at: datetime = Field(sa_column=ts_column())
+    ends_at: datetime = Field(sa_column=ts_column())
+    confirmed: bool = False
