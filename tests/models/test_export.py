@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from models import Deal, FinancingDemand, LoanProduct
 from models.errors import DomainError
-from models.export import EXPORTABLE, export_columns, export_table
+from models.export import EXPORTABLE, export_table
 from tests import factories
 
 
