@@ -27,6 +27,33 @@ class Settings(BaseSettings):
     )
     sql_echo: bool = False
 
+    # Celery (workers/celery_app.py). The visibility timeout must exceed both the hard time limit
+    # and the longest retry countdown, or Redis hands a still-running (or ETA-held) task to a
+    # second worker; the digest claim makes that harmless, but it wastes work.
+    celery_visibility_timeout: int = Field(default=3600, ge=1)
+    celery_soft_time_limit: int = Field(default=60, ge=1)
+    celery_hard_time_limit: int = Field(default=90, ge=1)
+    celery_unacked_restore_interval: int = Field(
+        default=10, ge=1, description="Seconds between sweeps that requeue a dead worker's tasks."
+    )
+    celery_unacked_mutex_expire: int = Field(default=300, ge=1)
+
+    # Deal-flow digests (workers/digests.py).
+    digest_max_items: int = Field(default=20, ge=1, description="Teasers per digest, best first.")
+    digest_max_attempts: int = Field(default=5, ge=1, description="Then the delivery is dead.")
+    digest_retry_base_seconds: float = Field(default=30.0, gt=0)
+    digest_retry_max_seconds: float = Field(default=1800.0, gt=0)
+    digest_send_timeout: float = Field(default=20.0, gt=0, description="SMTP/HTTP timeout (s).")
+    digest_claim_lock_timeout: float = Field(
+        default=5.0, gt=0, description="How long a delivery waits for another worker's claim (s)."
+    )
+    digest_sweep_after_seconds: int = Field(
+        default=900, ge=1, description="Pending/failed deliveries older than this are requeued."
+    )
+    digest_send_hour: int = Field(default=8, ge=0, le=23, description="Beijing hour of the run.")
+    mail_domain: str = Field(default="center.example", description="Right side of Message-IDs.")
+    retrain_min_new_outcomes: int = Field(default=50, ge=1)
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -38,9 +38,7 @@ def show_enterprises(session: Session) -> None:
 def show_institutions(session: Session) -> None:
     """Institutions by kind."""
     _heading("入驻机构")
-    rows = session.exec(
-        select(Institution.kind, func.count()).group_by(Institution.kind)
-    ).all()
+    rows = session.exec(select(Institution.kind, func.count()).group_by(Institution.kind)).all()
     typer.echo("  " + "；".join(f"{InstitutionKind.from_label(k).label} {n} 家" for k, n in rows))
 
 
@@ -59,9 +57,7 @@ def show_deals(session: Session) -> None:
     """Closed deals by type with their total amount."""
     _heading("已成交（全部记录，含非撮合）")
     rows = session.exec(
-        select(Deal.deal_type, func.count(), func.sum(Deal.amount_wan)).group_by(
-            Deal.deal_type
-        )
+        select(Deal.deal_type, func.count(), func.sum(Deal.amount_wan)).group_by(Deal.deal_type)
     ).all()
     for deal_type, n, total in rows:
         typer.echo(f"  {DealType.from_label(deal_type).label}：{n} 笔，合计 {total:,.1f} 万元")

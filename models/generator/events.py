@@ -194,8 +194,11 @@ def _upcoming_participants(
     assert event.id is not None
     sessions = [s for s in session_ids if s is not None]
     open_demands = [d for d in demands if d.status == DemandStatus.open]
-    open_demands.sort(key=lambda d: d.financing_type == FinancingType.loan)  # equity/mixed first
-    presenters = list(dict.fromkeys(d.enterprise_id for d in open_demands))[:UPCOMING_PRESENTERS]
+    pitching = [d for d in open_demands if d.financing_type != FinancingType.loan]
+    presenters = _distinct_enterprises(ctx, pitching, UPCOMING_PRESENTERS)
+    if len(presenters) < UPCOMING_PRESENTERS:  # top up with enterprises seeking loans
+        more = [d for d in open_demands if d.enterprise_id not in presenters]
+        presenters += _distinct_enterprises(ctx, more, UPCOMING_PRESENTERS - len(presenters))
     rows = [
         EventParticipant(event_id=event.id, enterprise_id=e, role="presenter", status="applied",
                          interests=[population.by_id[e].industry_code or ""],
