@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, MetaData
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -51,9 +52,28 @@ def json_column() -> Any:
     return Column(JSON, nullable=False, default=list)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always hands back aware UTC datetimes, on SQLite (naive) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def ts_column(*, nullable: bool = False) -> Any:
-    """A timezone-aware timestamp column."""
-    return Column(DateTime(timezone=True), nullable=nullable)
+    """A timezone-aware timestamp column (UTC in, aware UTC out)."""
+    return Column(UTCDateTime(), nullable=nullable)
 
 
 def created_at_field() -> Any:

@@ -87,3 +87,19 @@ def session(engine: Engine) -> Iterator[Session]:
         db.close()
         outer.rollback()
         connection.close()
+
+
+def _truncate_all(engine: Engine) -> None:
+    import models
+
+    names = ", ".join(f'"{t.name}"' for t in models.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def committing_engine(engine: Engine) -> Iterator[Engine]:
+    """An engine for tests whose code commits (API, CLI, workers); PostgreSQL is emptied after."""
+    yield engine
+    if engine.dialect.name == "postgresql":
+        _truncate_all(engine)

@@ -2,7 +2,7 @@
 
 import typer
 
-from api.cli import core
+from api.cli import admin, core
 
 app = typer.Typer(
     name="matchmaker",
@@ -11,5 +11,6 @@ app = typer.Typer(
     add_completion=False,
 )
 core.register(app)
+admin.register(app)
 
 __all__ = ["app"]

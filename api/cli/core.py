@@ -1,5 +1,7 @@
 """Database set-up, the demo, the server and exports."""
 
+import os
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +48,10 @@ def serve(
     """Run the API and console with uvicorn."""
     import uvicorn
 
+    if not get_settings().secret_key:
+        # Several workers must share one signing key; an ephemeral one serves a local run only.
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
+        typer.echo("警告：未设置 SECRET_KEY，已为本次运行生成临时密钥（重启后令牌失效）", err=True)
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 

@@ -1,0 +1,98 @@
+"""Typed dependencies defined once: the session, settings, the caller and role guards."""
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.security import token_subject
+from models.reference import UserRole
+from models.services.accounts import Principal, principal_for_api_key, principal_for_user
+from models.settings import Settings
+
+MAX_PAGE_SIZE = 200
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One unit of work per request: committed before the response is sent, else rolled back."""
+    engine: Engine = request.app.state.engine
+    with Session(engine) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    """The authenticated caller, by bearer token or institution API key; 401 otherwise."""
+    principal = None
+    if token:
+        subject = token_subject(token, settings)
+        principal = principal_for_user(session, subject) if subject else None
+    elif api_key:
+        principal = principal_for_api_key(session, api_key)
+    if principal is None:
+        raise HTTPException(status_code=401, detail="未认证或凭证无效/已过期")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: UserRole) -> Callable[[Principal], Principal]:
+    """A dependency admitting only `roles` (403 for the others)."""
+    allowed = frozenset(roles)
+
+    def guard(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            names = "、".join(r.label for r in roles)
+            raise HTTPException(status_code=403, detail=f"仅限{names}访问")
+        return principal
+
+    return guard
+
+
+STAFF = (UserRole.admin, UserRole.matchmaker)
+Staff = Annotated[Principal, Depends(require(*STAFF))]
+Admin = Annotated[Principal, Depends(require(UserRole.admin))]
+StaffOrEvaluator = Annotated[Principal, Depends(require(*STAFF, UserRole.evaluator))]
+StaffOrInstitution = Annotated[Principal, Depends(require(*STAFF, UserRole.institution))]
+Anyone = CurrentPrincipal
+
+
+class Page:
+    """Pagination parameters with a maximum page size."""
+
+    def __init__(
+        self,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    ) -> None:
+        self.offset = offset
+        self.limit = limit
+
+
+PageDep = Annotated[Page, Depends()]

@@ -1,0 +1,79 @@
+"""RFC 9457 problem details for every error, with a Chinese message and the field at fault."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models.errors import DomainError, InvalidDataError
+
+PROBLEM_JSON = "application/problem+json"
+
+_TITLES = {
+    400: "请求无效",
+    401: "未认证",
+    403: "无权访问",
+    404: "资源不存在",
+    405: "方法不允许",
+    409: "冲突",
+    413: "请求体过大",
+    422: "数据校验失败",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+}
+
+
+def problem(
+    status: int, detail: str, *, instance: str, field: str | None = None, **extra: Any
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": _TITLES.get(status, "错误"),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if field is not None:
+        body["field"] = field
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    extra = {"errors": exc.errors} if isinstance(exc, InvalidDataError) else {}
+    return problem(exc.status_code, exc.message, instance=request.url.path, field=exc.field,
+                   **extra)  # fmt: skip
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or str(loc[-1] if loc else "")
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_of(e["loc"]), "reason": e["msg"], "type": e["type"]} for e in exc.errors()
+    ]
+    first = errors[0]["field"] if errors else None
+    summary = "；".join(f"字段“{e['field']}”无效（{e['reason']}）" for e in errors[:5])
+    return problem(422, f"请求数据无效：{summary}", instance=request.url.path, field=first,
+                   errors=errors)  # fmt: skip
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "错误")
+    return problem(exc.status_code, detail, instance=request.url.path)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through problem details."""
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

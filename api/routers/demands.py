@@ -1,0 +1,74 @@
+"""Financing demands: full records for staff and evaluators; teasers for institutions."""
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import col, select
+
+from api.deps import CurrentPrincipal, PageDep, SessionDep, Staff, StaffOrEvaluator
+from api.schemas import DemandForInstitution, DemandPublic, DemandTeaser, ListOf
+from api.views import demand_for_institution
+from models import Enterprise, FinancingDemand
+from models.demand import FinancingDemandBase
+from models.reference import DemandStatus, FinancingType
+from models.repositories.audit import append_audit
+from models.repositories.base import create, get_or_404
+from models.repositories.listing_queries import demand_query, paginate
+from models.services.disclosure import teaser
+
+router = APIRouter(tags=["demands"])
+
+
+@router.get("/demands", response_model=ListOf[DemandPublic])
+def list_demands(
+    session: SessionDep,
+    _: StaffOrEvaluator,
+    page: PageDep,
+    status: DemandStatus | None = None,
+    financing_type: FinancingType | None = None,
+    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
+) -> ListOf[DemandPublic]:
+    """Demands, newest first."""
+    query = demand_query(status, financing_type, enterprise_id)
+    rows, count = paginate(session, query, page.offset, page.limit)
+    return ListOf(data=[DemandPublic.model_validate(r, from_attributes=True) for r in rows],
+                  count=count)  # fmt: skip
+
+
+@router.get("/demands/{demand_id}", response_model=DemandPublic)
+def get_demand(demand_id: int, session: SessionDep, _: StaffOrEvaluator) -> DemandPublic:
+    """One demand."""
+    return DemandPublic.model_validate(get_or_404(session, FinancingDemand, demand_id),
+                                       from_attributes=True)  # fmt: skip
+
+
+@router.post("/demands", response_model=DemandPublic, status_code=201)
+def create_demand(body: FinancingDemandBase, session: SessionDep, principal: Staff) -> DemandPublic:
+    """Register a demand by hand."""
+    get_or_404(session, Enterprise, body.enterprise_id)
+    demand = create(session, FinancingDemand, body)
+    append_audit(session, actor=principal.username, action="create", entity="demand",
+                 entity_id=demand.id)  # fmt: skip
+    return DemandPublic.model_validate(demand, from_attributes=True)
+
+
+@router.get("/teasers", response_model=ListOf[DemandTeaser])
+def list_teasers(session: SessionDep, _: CurrentPrincipal, page: PageDep) -> ListOf[DemandTeaser]:
+    """Open demands as anonymised teasers."""
+    query = (
+        select(FinancingDemand, Enterprise)
+        .join(Enterprise, col(Enterprise.id) == col(FinancingDemand.enterprise_id))
+        .where(FinancingDemand.status == DemandStatus.open)
+        .order_by(col(FinancingDemand.id).desc())
+    )
+    rows, count = paginate(session, query, page.offset, page.limit)
+    return ListOf(data=[DemandTeaser(**asdict(teaser(d, e))) for d, e in rows], count=count)
+
+
+@router.get("/teasers/{demand_id}", response_model=DemandForInstitution)
+def get_teaser(
+    demand_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> DemandForInstitution:
+    """A demand as the caller may see it: details only with the enterprise's consent."""
+    return demand_for_institution(session, principal, demand_id)

@@ -1,0 +1,52 @@
+"""Enterprises: staff see everything, evaluators no personal data, institutions only with consent."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentPrincipal, PageDep, SessionDep, Staff, StaffOrEvaluator
+from api.schemas import EnterpriseDetail, EnterprisePublic, ListOf
+from api.views import enterprise_view
+from ingestion.normalize import normalize_company_name
+from models import Enterprise
+from models.enterprise import EnterpriseBase
+from models.repositories.audit import append_audit
+from models.repositories.base import create
+from models.repositories.listing_queries import enterprise_query, paginate
+
+router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+
+
+@router.get("", response_model=ListOf[EnterprisePublic])
+def list_enterprises(
+    session: SessionDep,
+    _: StaffOrEvaluator,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    region: Annotated[str | None, Query(max_length=6)] = None,
+    industry: Annotated[str | None, Query(max_length=5)] = None,
+) -> ListOf[EnterprisePublic]:
+    """Search enterprises by name or USCC, region and industry prefix."""
+    rows, count = paginate(session, enterprise_query(q, region, industry), page.offset, page.limit)
+    return ListOf(data=[EnterprisePublic.model_validate(r, from_attributes=True) for r in rows],
+                  count=count)  # fmt: skip
+
+
+@router.get("/{enterprise_id}", response_model=EnterpriseDetail | EnterprisePublic)
+def get_enterprise(
+    enterprise_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> EnterpriseDetail | EnterprisePublic:
+    """One enterprise, as much of it as the caller may see."""
+    return enterprise_view(session, principal, enterprise_id)
+
+
+@router.post("", response_model=EnterprisePublic, status_code=201)
+def create_enterprise(
+    body: EnterpriseBase, session: SessionDep, principal: Staff
+) -> EnterprisePublic:
+    """Register an enterprise by hand (imports are the usual way)."""
+    data = body.model_dump() | {"normalized_name": normalize_company_name(body.legal_name)}
+    ent = create(session, Enterprise, data)
+    append_audit(session, actor=principal.username, action="create", entity="enterprise",
+                 entity_id=ent.id)  # fmt: skip
+    return EnterprisePublic.model_validate(ent, from_attributes=True)

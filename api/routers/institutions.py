@@ -1,0 +1,131 @@
+"""Institutions with their loan products and mandates; an institution sees only its own."""
+
+from fastapi import APIRouter, HTTPException
+from sqlmodel import col, select
+
+from api.deps import Admin, CurrentPrincipal, PageDep, SessionDep
+from api.schemas import InstitutionPublic, ListOf, LoanProductPublic, MandatePublic
+from models import Institution, InvestmentMandate, LoanProduct
+from models.institution import InstitutionBase, InvestmentMandateBase, LoanProductBase
+from models.reference import UserRole
+from models.repositories.audit import append_audit
+from models.repositories.base import create, get_or_404
+from models.repositories.listing_queries import paginate
+from models.services.accounts import Principal
+
+router = APIRouter(prefix="/institutions", tags=["institutions"])
+
+
+def own_institution(principal: Principal, institution_id: int) -> None:
+    """404 for an institution user asking about another institution."""
+    if principal.role == UserRole.institution and principal.institution_id != institution_id:
+        raise HTTPException(status_code=404, detail=f"入驻机构 {institution_id} 不存在")
+
+
+def may_edit(principal: Principal, institution_id: int) -> None:
+    """Admins edit every institution; institution users only their own."""
+    own_institution(principal, institution_id)
+    if principal.role not in (UserRole.admin, UserRole.institution):
+        raise HTTPException(status_code=403, detail="仅限管理员或本机构用户")
+
+
+@router.get("", response_model=ListOf[InstitutionPublic])
+def list_institutions(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> ListOf[InstitutionPublic]:
+    """Resident institutions (an institution user sees its own)."""
+    query = select(Institution).order_by(col(Institution.id))
+    if principal.role == UserRole.institution:
+        query = query.where(Institution.id == principal.institution_id)
+    rows, count = paginate(session, query, page.offset, page.limit)
+    return ListOf(
+        data=[InstitutionPublic.model_validate(r, from_attributes=True) for r in rows], count=count
+    )
+
+
+@router.get("/{institution_id}", response_model=InstitutionPublic)
+def get_institution(
+    institution_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> InstitutionPublic:
+    """One institution."""
+    own_institution(principal, institution_id)
+    return InstitutionPublic.model_validate(
+        get_or_404(session, Institution, institution_id), from_attributes=True
+    )
+
+
+@router.post("", response_model=InstitutionPublic, status_code=201)
+def create_institution(
+    body: InstitutionBase, session: SessionDep, principal: Admin
+) -> InstitutionPublic:
+    """Register a resident institution."""
+    inst = create(session, Institution, body)
+    append_audit(
+        session, actor=principal.username, action="create", entity="institution", entity_id=inst.id
+    )
+    return InstitutionPublic.model_validate(inst, from_attributes=True)
+
+
+@router.get("/{institution_id}/products", response_model=ListOf[LoanProductPublic])
+def list_products(
+    institution_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> ListOf[LoanProductPublic]:
+    """An institution's loan products."""
+    own_institution(principal, institution_id)
+    get_or_404(session, Institution, institution_id)
+    rows = session.exec(
+        select(LoanProduct).where(LoanProduct.institution_id == institution_id)
+    ).all()
+    data = [LoanProductPublic.model_validate(r, from_attributes=True) for r in rows]
+    return ListOf(data=data, count=len(data))
+
+
+@router.post("/{institution_id}/products", response_model=LoanProductPublic, status_code=201)
+def create_product(
+    institution_id: int, body: LoanProductBase, session: SessionDep, principal: CurrentPrincipal
+) -> LoanProductPublic:
+    """Add a loan product."""
+    may_edit(principal, institution_id)
+    get_or_404(session, Institution, institution_id)
+    product = create(session, LoanProduct, body.model_dump() | {"institution_id": institution_id})
+    append_audit(
+        session,
+        actor=principal.username,
+        action="create",
+        entity="loan_product",
+        entity_id=product.id,
+    )
+    return LoanProductPublic.model_validate(product, from_attributes=True)
+
+
+@router.get("/{institution_id}/mandates", response_model=ListOf[MandatePublic])
+def list_mandates(
+    institution_id: int, session: SessionDep, principal: CurrentPrincipal
+) -> ListOf[MandatePublic]:
+    """An institution's investment mandates."""
+    own_institution(principal, institution_id)
+    get_or_404(session, Institution, institution_id)
+    rows = session.exec(
+        select(InvestmentMandate).where(InvestmentMandate.institution_id == institution_id)
+    ).all()
+    data = [MandatePublic.model_validate(r, from_attributes=True) for r in rows]
+    return ListOf(data=data, count=len(data))
+
+
+@router.post("/{institution_id}/mandates", response_model=MandatePublic, status_code=201)
+def create_mandate(
+    institution_id: int,
+    body: InvestmentMandateBase,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> MandatePublic:
+    """Add an investment mandate."""
+    may_edit(principal, institution_id)
+    get_or_404(session, Institution, institution_id)
+    mandate = create(
+        session, InvestmentMandate, body.model_dump() | {"institution_id": institution_id}
+    )
+    append_audit(
+        session, actor=principal.username, action="create", entity="mandate", entity_id=mandate.id
+    )
+    return MandatePublic.model_validate(mandate, from_attributes=True)

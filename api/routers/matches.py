@@ -1,0 +1,90 @@
+"""The pipeline over HTTP: introductions, stage moves (optimistic concurrency) and deals."""
+
+from fastapi import APIRouter, HTTPException
+from sqlmodel import col, select
+
+from api.deps import CurrentPrincipal, PageDep, SessionDep, Staff, StaffOrInstitution
+from api.schemas import DealIn, DealPublic, IntroductionIn, ListOf, MatchPublic, TransitionIn
+from models import Deal, Match
+from models.reference import UserRole
+from models.repositories.listing_queries import paginate
+from models.services import pipeline
+
+router = APIRouter(tags=["matches"])
+
+
+def _scope(principal_role: UserRole, institution_id: int | None) -> int | None:
+    return institution_id if principal_role == UserRole.institution else None
+
+
+@router.get("/matches", response_model=ListOf[MatchPublic])
+def list_matches(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> ListOf[MatchPublic]:
+    """Matches (an institution sees only its own)."""
+    query = select(Match).order_by(col(Match.id).desc())
+    if principal.role == UserRole.institution:
+        query = query.where(Match.institution_id == principal.institution_id)
+    rows, count = paginate(session, query, page.offset, page.limit)
+    return ListOf(data=[MatchPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get("/matches/{match_id}", response_model=MatchPublic)
+def get_match(match_id: int, session: SessionDep, principal: CurrentPrincipal) -> MatchPublic:
+    """One match."""
+    scope = _scope(principal.role, principal.institution_id)
+    return MatchPublic.model_validate(pipeline.match_for_institution(session, match_id, scope))
+
+
+@router.post("/matches", response_model=MatchPublic, status_code=201)
+def introduce(body: IntroductionIn, session: SessionDep, principal: Staff) -> MatchPublic:
+    """Introduce a demand's enterprise to an institution (creates or advances the match)."""
+    match = pipeline.introduce(session, actor=principal.username, **body.model_dump())
+    return MatchPublic.model_validate(match)
+
+
+@router.post("/matches/{match_id}/transitions", response_model=MatchPublic)
+def move(
+    match_id: int, body: TransitionIn, session: SessionDep, principal: StaffOrInstitution
+) -> MatchPublic:
+    """Move a match; 409 when `expected_version` is stale."""
+    pipeline.match_for_institution(
+        session, match_id, _scope(principal.role, principal.institution_id)
+    )
+    match = pipeline.move_match(session, match_id, body.to_stage, body.expected_version,
+                                actor=principal.username, note=body.note)  # fmt: skip
+    return MatchPublic.model_validate(match)
+
+
+@router.get("/deals", response_model=ListOf[DealPublic])
+def list_deals(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> ListOf[DealPublic]:
+    """Deals (an institution sees only its own)."""
+    query = select(Deal).order_by(col(Deal.id).desc())
+    if principal.role == UserRole.institution:
+        query = query.where(Deal.institution_id == principal.institution_id)
+    rows, count = paginate(session, query, page.offset, page.limit)
+    return ListOf(
+        data=[DealPublic.model_validate(r, from_attributes=True) for r in rows], count=count
+    )
+
+
+@router.post("/deals", response_model=DealPublic, status_code=201)
+def record_deal(body: DealIn, session: SessionDep, principal: StaffOrInstitution) -> DealPublic:
+    """Record the loan or investment a match produced."""
+    scope = _scope(principal.role, principal.institution_id)
+    pipeline.match_for_institution(session, body.match_id, scope)
+    deal = pipeline.record_deal(session, actor=principal.username, **body.model_dump())
+    return DealPublic.model_validate(deal, from_attributes=True)
+
+
+@router.get("/deals/{deal_id}", response_model=DealPublic)
+def get_deal(deal_id: int, session: SessionDep, principal: CurrentPrincipal) -> DealPublic:
+    """One deal."""
+    deal = session.get(Deal, deal_id)
+    if deal is None or (
+        principal.role == UserRole.institution and deal.institution_id != principal.institution_id
+    ):
+        raise HTTPException(status_code=404, detail=f"成交记录 {deal_id} 不存在")
+    return DealPublic.model_validate(deal, from_attributes=True)

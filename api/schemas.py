@@ -1,0 +1,214 @@
+"""Explicit output schemas: responses are built from these, never from table objects."""
+
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.demand import FinancingDemandBase
+from models.enterprise import ContactPersonBase, EnterpriseBase
+from models.institution import InstitutionBase, InvestmentMandateBase, LoanProductBase
+from models.match import DealBase
+from models.reference import ConsentScope, PipelineStage
+
+T = TypeVar("T")
+
+
+class ListOf(BaseModel, Generic[T]):
+    """A page of items and the total count."""
+
+    data: list[T]
+    count: int
+
+
+class EnterprisePublic(EnterpriseBase):
+    """An enterprise without personal information."""
+
+    id: int
+
+
+class ContactPublic(ContactPersonBase):
+    """A contact person (personal information)."""
+
+    id: int
+
+
+class EnterpriseDetail(EnterprisePublic):
+    """An enterprise with its contact persons (staff, or an institution with consent)."""
+
+    contacts: list[ContactPublic] = Field(default_factory=list)
+
+
+class DemandPublic(FinancingDemandBase):
+    """A demand as staff and evaluators see it."""
+
+    id: int
+    created_at: datetime
+
+
+class DemandTeaser(BaseModel):
+    """What an institution sees without consent."""
+
+    demand_id: int
+    financing_type: str
+    sector: str
+    stage: str
+    amount_band: str
+    region: str
+
+
+class DemandForInstitution(BaseModel):
+    """A demand for an institution: the teaser, plus details only where consent covers them."""
+
+    teaser: DemandTeaser
+    demand: DemandPublic | None = None
+    enterprise: EnterpriseDetail | EnterprisePublic | None = None
+
+
+class InstitutionPublic(InstitutionBase):
+    """A resident institution."""
+
+    id: int
+
+
+class LoanProductPublic(LoanProductBase):
+    """A loan product."""
+
+    id: int
+    institution_id: int
+
+
+class MandatePublic(InvestmentMandateBase):
+    """An investment mandate."""
+
+    id: int
+    institution_id: int
+
+
+class MatchPublic(BaseModel):
+    """A pipeline record."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    demand_id: int
+    institution_id: int
+    loan_product_id: int | None
+    mandate_id: int | None
+    stage: PipelineStage
+    score: float | None
+    version: int
+    introduced_at: datetime | None
+    closed_at: datetime | None
+
+
+class IntroductionIn(BaseModel):
+    """A matchmaker introduces a demand to an institution (optionally a product/mandate)."""
+
+    demand_id: int = Field(ge=1)
+    institution_id: int = Field(ge=1)
+    loan_product_id: int | None = Field(default=None, ge=1)
+    mandate_id: int | None = Field(default=None, ge=1)
+
+
+class TransitionIn(BaseModel):
+    """Move a match; `expected_version` is the version the client last saw."""
+
+    to_stage: PipelineStage
+    expected_version: int = Field(ge=1)
+    note: str | None = Field(default=None, max_length=300)
+
+
+class DealIn(BaseModel):
+    """Record the deal a match produced."""
+
+    match_id: int = Field(ge=1)
+    amount_wan: float = Field(gt=0, le=10_000_000)
+    closed_on: date
+    note: str | None = Field(default=None, max_length=300)
+
+
+class DealPublic(DealBase):
+    """A closed loan or investment."""
+
+    id: int
+
+
+class ConsentIn(BaseModel):
+    """An enterprise's consent to disclose to one institution."""
+
+    enterprise_id: int = Field(ge=1)
+    institution_id: int = Field(ge=1)
+    scopes: list[ConsentScope] = Field(min_length=1)
+    expires_at: datetime | None = None
+    evidence: str | None = Field(default=None, max_length=300)
+
+
+class ConsentPublic(BaseModel):
+    """A recorded consent."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    enterprise_id: int
+    institution_id: int
+    scopes: list[str]
+    granted_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    recorded_by: str
+
+
+class IntroductionRequestIn(BaseModel):
+    """An institution asks the center for an introduction to a demand's enterprise."""
+
+    demand_id: int = Field(ge=1)
+    message: str | None = Field(default=None, max_length=300)
+
+
+class AuditPublic(BaseModel):
+    """An audit row."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    detail: dict[str, Any]
+    row_hash: str
+
+
+class AuditVerifyOut(BaseModel):
+    """Result of re-verifying the audit chain."""
+
+    rows_checked: int
+    ok: bool
+    first_broken_id: int | None
+    reason: str | None
+
+
+class TokenOut(BaseModel):
+    """OAuth2 bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"
+
+
+class MeOut(BaseModel):
+    """The caller."""
+
+    username: str
+    role: str
+    institution_id: int | None
+
+
+class ApiKeyOut(BaseModel):
+    """A newly issued API key: `key` is shown this once."""
+
+    id: int
+    institution_id: int
+    prefix: str
+    key: str | None = None

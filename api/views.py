@@ -1,0 +1,94 @@
+"""Role-aware views: what of an enterprise or a demand each caller may see, logged when disclosed."""
+
+from dataclasses import asdict
+
+from sqlmodel import Session
+
+from api.schemas import (
+    ContactPublic,
+    DemandForInstitution,
+    DemandPublic,
+    DemandTeaser,
+    EnterpriseDetail,
+    EnterprisePublic,
+)
+from models import Enterprise, FinancingDemand
+from models.base import utcnow
+from models.errors import NotFoundError
+from models.reference import ConsentScope, UserRole
+from models.repositories.audit import append_audit
+from models.repositories.listing_queries import contacts_of
+from models.services.accounts import Principal
+from models.services.disclosure import active_consent, log_disclosure, teaser
+
+STAFF_ROLES = frozenset({UserRole.admin, UserRole.matchmaker})
+
+
+def _detail(session: Session, ent: Enterprise) -> EnterpriseDetail:
+    contacts = [
+        ContactPublic.model_validate(c, from_attributes=True)
+        for c in contacts_of(session, ent.id or 0)
+    ]
+    return EnterpriseDetail.model_validate(ent, from_attributes=True).model_copy(
+        update={"contacts": contacts}
+    )
+
+
+def _consented(
+    session: Session, principal: Principal, enterprise_id: int, scope: ConsentScope
+) -> bool:
+    if principal.institution_id is None:
+        return False
+    return (
+        active_consent(session, enterprise_id, principal.institution_id, scope, utcnow())
+        is not None
+    )
+
+
+def enterprise_view(
+    session: Session, principal: Principal, enterprise_id: int
+) -> EnterpriseDetail | EnterprisePublic:
+    """Staff: everything (the read of contacts is logged); evaluators: no personal data;
+    institutions: only with consent (404 otherwise), and each disclosure is logged."""
+    ent = session.get(Enterprise, enterprise_id)
+    if ent is None:
+        raise NotFoundError(f"企业 {enterprise_id} 不存在")
+    if principal.role in STAFF_ROLES:
+        append_audit(session, actor=principal.username, action="read", entity="enterprise",
+                     entity_id=enterprise_id, detail={"fields": ["contacts"]})  # fmt: skip
+        return _detail(session, ent)
+    if principal.role == UserRole.evaluator:
+        return EnterprisePublic.model_validate(ent, from_attributes=True)
+    return _institution_view(session, principal, ent)
+
+
+def _institution_view(
+    session: Session, principal: Principal, ent: Enterprise
+) -> EnterpriseDetail | EnterprisePublic:
+    eid, inst = ent.id or 0, principal.institution_id or 0
+    if not _consented(session, principal, eid, ConsentScope.details):
+        raise NotFoundError(f"企业 {eid} 不存在")
+    log_disclosure(session, actor=principal.username, institution_id=inst, enterprise_id=eid,
+                   scope=ConsentScope.details)  # fmt: skip
+    if not _consented(session, principal, eid, ConsentScope.contacts):
+        return EnterprisePublic.model_validate(ent, from_attributes=True)
+    log_disclosure(session, actor=principal.username, institution_id=inst, enterprise_id=eid,
+                   scope=ConsentScope.contacts)  # fmt: skip
+    return _detail(session, ent)
+
+
+def demand_for_institution(
+    session: Session, principal: Principal, demand_id: int
+) -> DemandForInstitution:
+    """The teaser of a demand; its details and enterprise only where consent covers them."""
+    demand = session.get(FinancingDemand, demand_id)
+    ent = session.get(Enterprise, demand.enterprise_id) if demand else None
+    if demand is None or ent is None:
+        raise NotFoundError(f"融资需求 {demand_id} 不存在")
+    view = DemandForInstitution(teaser=DemandTeaser(**asdict(teaser(demand, ent))))
+    if principal.role in STAFF_ROLES or _consented(
+        session, principal, ent.id or 0, ConsentScope.details
+    ):
+        view.demand = DemandPublic.model_validate(demand, from_attributes=True)
+        view.enterprise = enterprise_view(session, principal, ent.id or 0)
+    return view

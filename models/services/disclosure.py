@@ -1,0 +1,128 @@
+"""Consent-gated disclosure (standard 6.1.2.3, 6.2.4.4): teasers by default, details after consent.
+
+An institution sees a demand as an anonymised teaser (sector, stage, amount band, region, financing
+type). The enterprise's identity, financials and contact persons reach it only while a recorded,
+unexpired, unrevoked consent covers that scope, and every such disclosure is written to the audit log.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from models import Consent, Enterprise, FinancingDemand, Institution
+from models.base import utcnow
+from models.errors import DomainError, NotFoundError
+from models.reference import (
+    ConsentScope,
+    FinancingType,
+    Stage,
+    industry_name,
+    region_city,
+    region_name,
+)
+from models.repositories.audit import append_audit
+
+AMOUNT_BANDS_WAN: tuple[tuple[float, float | None], ...] = (
+    (0, 100), (100, 500), (500, 1000), (1000, 3000), (3000, 5000), (5000, 10000), (10000, None),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Teaser:
+    """What any subscribed institution may see of a demand."""
+
+    demand_id: int
+    financing_type: str
+    sector: str
+    stage: str
+    amount_band: str
+    region: str
+
+
+def amount_band(amount_max_wan: float) -> str:
+    """The band a demand's upper amount falls in, e.g. `500–1000万元`."""
+    for low, high in AMOUNT_BANDS_WAN:
+        if high is None or amount_max_wan < high:
+            return f"{low:g}万元以上" if high is None else f"{low:g}–{high:g}万元"
+    raise AssertionError("unreachable")
+
+
+def teaser(demand: FinancingDemand, enterprise: Enterprise) -> Teaser:
+    """The anonymised view of `demand`: nothing that identifies the enterprise."""
+    stage = demand.round_stage or enterprise.stage
+    city = region_city(enterprise.region_code) if enterprise.region_code else None
+    return Teaser(
+        demand_id=demand.id or 0,
+        financing_type=FinancingType(demand.financing_type).label,
+        sector=(industry_name(enterprise.industry_code) if enterprise.industry_code else None)
+        or "未披露",
+        stage=Stage(stage).label if stage else "未披露",
+        amount_band=amount_band(demand.amount_max_wan),
+        region=(region_name(city) if city else None) or "未披露",
+    )
+
+
+def active_consent(
+    session: Session, enterprise_id: int, institution_id: int, scope: ConsentScope, at: datetime
+) -> Consent | None:
+    """The consent that lets `institution_id` see `scope` of the enterprise at `at`, if any."""
+    rows = session.exec(
+        select(Consent)
+        .where(Consent.enterprise_id == enterprise_id, Consent.institution_id == institution_id)
+        .order_by(col(Consent.granted_at).desc())
+    )
+    return next((c for c in rows if c.covers(scope.value, _aware(at))), None)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def record_consent(
+    session: Session,
+    *,
+    enterprise_id: int,
+    institution_id: int,
+    scopes: list[ConsentScope],
+    expires_at: datetime | None,
+    actor: str,
+    evidence: str | None = None,
+) -> Consent:
+    """Record the enterprise's consent to disclose `scopes` to one institution."""
+    if session.get(Enterprise, enterprise_id) is None:
+        raise NotFoundError(f"企业 {enterprise_id} 不存在", field="enterprise_id")
+    if session.get(Institution, institution_id) is None:
+        raise NotFoundError(f"入驻机构 {institution_id} 不存在", field="institution_id")
+    now = utcnow()
+    if expires_at is not None and _aware(expires_at) <= now:
+        raise DomainError("授权到期时间必须晚于当前时间", field="expires_at")
+    consent = Consent(enterprise_id=enterprise_id, institution_id=institution_id,
+                      scopes=[s.value for s in scopes], granted_at=now, expires_at=expires_at,
+                      recorded_by=actor, evidence=evidence)  # fmt: skip
+    session.add(consent)
+    session.flush()
+    append_audit(session, actor=actor, action="consent", entity="enterprise",
+                 entity_id=enterprise_id, detail={"institution_id": institution_id,
+                                                  "scopes": consent.scopes})  # fmt: skip
+    return consent
+
+
+def revoke_consent(session: Session, consent_id: int, actor: str) -> Consent:
+    """Revoke a consent from now on."""
+    consent = session.get(Consent, consent_id)
+    if consent is None:
+        raise NotFoundError(f"授权 {consent_id} 不存在")
+    consent.revoked_at = consent.revoked_at or utcnow()
+    session.add(consent)
+    append_audit(session, actor=actor, action="revoke", entity="consent", entity_id=consent_id)
+    return consent
+
+
+def log_disclosure(
+    session: Session, *, actor: str, institution_id: int, enterprise_id: int, scope: ConsentScope
+) -> None:
+    """Write one disclosure of confidential enterprise data to the audit log."""
+    append_audit(session, actor=actor, action="disclose", entity="enterprise",
+                 entity_id=enterprise_id,
+                 detail={"institution_id": institution_id, "scope": scope.value})  # fmt: skip

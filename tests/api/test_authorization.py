@@ -1,0 +1,117 @@
+"""Authorisation matrix generated from the route table, so a new route is covered automatically."""
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import World, login
+
+# Routes whose ids are not owned by any institution, with the reason and what is checked instead.
+OPEN_TO_INSTITUTIONS = {
+    (
+        "GET",
+        "/teasers/{demand_id}",
+    ): "demands are offered to every institution as anonymised teasers",
+    ("POST", "/introduction-requests"): "any institution may ask to be introduced to a demand",
+}
+PUBLIC = {("POST", "/auth/token"), ("GET", "/health")}
+
+
+def _ids(world: World) -> dict[str, int]:
+    return {
+        "institution_id": world.inst_a, "match_id": world.match_a, "deal_id": world.deal_a,
+        "consent_id": world.consent_a, "key_id": world.key_a, "enterprise_id": world.enterprise,
+        "demand_id": world.demand, "product_id": world.product_a, "mandate_id": world.mandate_a,
+    }  # fmt: skip
+
+
+def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
+    """A valid body per mutating route, naming institution A's records."""
+    return {
+        ("POST", "/matches"): {"demand_id": world.demand, "institution_id": world.inst_a},
+        ("POST", "/matches/{match_id}/transitions"): {"to_stage": "meeting", "expected_version": 1},
+        ("POST", "/deals"): {"match_id": world.match_a, "amount_wan": 10, "closed_on": "2025-05-01"},
+        ("POST", "/consents"): {"enterprise_id": world.enterprise, "institution_id": world.inst_a,
+                                "scopes": ["details"]},
+        ("POST", "/introduction-requests"): {"demand_id": world.demand},
+        ("POST", "/institutions/{institution_id}/products"): {"name": "侵入产品", "max_amount_wan": 100},
+        ("POST", "/institutions/{institution_id}/mandates"): {"name": "侵入基金", "max_ticket_wan": 100},
+        ("POST", "/institutions"): {"name": "伪造机构", "kind": "vc"},
+        ("POST", "/enterprises"): {"legal_name": "深圳市伪造科技有限公司"},
+        ("POST", "/demands"): {"enterprise_id": world.enterprise, "financing_type": "loan",
+                               "amount_min_wan": 1, "amount_max_wan": 2},
+    }  # fmt: skip
+
+
+def routes(client: TestClient) -> list[tuple[str, str]]:
+    """Every (method, path) operation the app publishes in its OpenAPI route table."""
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    return [(m.upper(), p) for p, ops in paths.items() for m in ops]
+
+
+def _has_body(client: TestClient, method: str, path: str) -> bool:
+    operation = client.app.openapi()["paths"][path][method.lower()]  # type: ignore[attr-defined]
+    content = operation.get("requestBody", {}).get("content", {})
+    return "application/json" in content
+
+
+def _fill(path: str, ids: dict[str, int]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+
+
+def _call(client: TestClient, method: str, path: str, world: World, user: str) -> Any:
+    body = _bodies(world).get((method, path))
+    if _has_body(client, method, path) and body is None:
+        pytest.fail(f"{method} {path}: add an example body to the authorisation matrix")
+    return client.request(method, _fill(path, _ids(world)), json=body, headers=login(client, user))
+
+
+def test_institution_b_cannot_use_institution_a_ids_anywhere(
+    client: TestClient, world: World
+) -> None:
+    checked = []
+    for method, path in routes(client):
+        if (method, path) in PUBLIC or (method, path) in OPEN_TO_INSTITUTIONS:
+            continue
+        uses_ids = "{" in path or (method, path) in _bodies(world)
+        if not uses_ids:
+            continue
+        response = _call(client, method, path, world, "inst_b")
+        assert response.status_code in (403, 404), f"{method} {path}: {response.status_code}"
+        checked.append((method, path))
+    assert len(checked) >= 15
+
+
+def test_open_routes_give_institution_b_only_the_teaser(client: TestClient, world: World) -> None:
+    response = _call(client, "GET", "/teasers/{demand_id}", world, "inst_b")
+    assert response.status_code == 200
+    assert response.json()["demand"] is None and response.json()["enterprise"] is None
+    request = _call(client, "POST", "/introduction-requests", world, "inst_b")
+    assert request.status_code == 201 and request.json()["institution_id"] == world.inst_b
+
+
+def test_every_route_but_login_requires_authentication(client: TestClient, world: World) -> None:
+    for method, path in routes(client):
+        if (method, path) in PUBLIC:
+            continue
+        response = client.request(
+            method, _fill(path, _ids(world)), json=_bodies(world).get((method, path))
+        )
+        assert response.status_code == 401, f"{method} {path}"
+
+
+def test_no_personal_information_reaches_evaluators_or_institutions(
+    client: TestClient, world: World
+) -> None:
+    secrets = (world.contact_name, world.contact_phone, world.contact_email)
+    for user in ("eva", "inst_a", "inst_b"):
+        for method, path in routes(client):
+            if method != "GET" or (method, path) in PUBLIC:
+                continue
+            text = client.get(_fill(path, _ids(world)), headers=login(client, user)).text
+            leaked = [s for s in secrets if s in text]
+            assert leaked == [], f"{user} GET {path} leaked {leaked}"
+    staff = client.get(f"/enterprises/{world.enterprise}", headers=login(client, "mm")).text
+    assert all(s in staff for s in secrets)  # the check above can fail: staff do see them
