@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -96,3 +96,5 @@ class Page:
 
 
 PageDep = Annotated[Page, Depends()]
+# Path ids fit the database's 32-bit integer keys; anything else is a 422, not a crash.
+PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -1,10 +1,13 @@
 """RFC 9457 problem details for every error, with a Chinese message and the field at fault."""
 
+import functools
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import DomainError, InvalidDataError
@@ -69,11 +72,35 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "错误")
-    return problem(exc.status_code, detail, instance=request.url.path)
+    response = problem(exc.status_code, detail, instance=request.url.path)
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+    return response
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the app serves on `path`, across routers (RFC 9110 `Allow`)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi()["paths"].items():
+        if _template_regex(template).fullmatch(path):
+            methods.update(m.upper() for m in operations)
+    return sorted(methods)
+
+
+@functools.lru_cache(maxsize=512)
+def _template_regex(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # Last line of defence: services validate first, so this means a concurrent conflict.
+    return problem(409, "数据冲突：违反唯一性或引用完整性约束", instance=request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error through problem details."""
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -5,6 +5,7 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.base import RequestResponseEndpoint
 
 from api.errors import install_error_handlers, problem
+from api.problems import PROBLEM_RESPONSES
 from api.routers import audit, auth, consents, demands, enterprises, institutions, matches
 from api.security import LoginThrottle
 from models.db import make_engine
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     app.middleware("http")(_limit_body)
     for module in ROUTERS:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -5,6 +5,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.strict import StrictJSON
 from models.demand import FinancingDemandBase
 from models.enterprise import ContactPersonBase, EnterpriseBase
 from models.institution import InstitutionBase, InvestmentMandateBase, LoanProductBase
@@ -12,6 +13,27 @@ from models.match import DealBase
 from models.reference import ConsentScope, PipelineStage
 
 T = TypeVar("T")
+MAX_ID = 2_147_483_647
+
+
+class EnterpriseIn(StrictJSON, EnterpriseBase):  # type: ignore[misc]  # both configs are dicts
+    """A new enterprise."""
+
+
+class DemandIn(StrictJSON, FinancingDemandBase):  # type: ignore[misc]  # both configs are dicts
+    """A new financing demand."""
+
+
+class InstitutionIn(StrictJSON, InstitutionBase):  # type: ignore[misc]  # both configs are dicts
+    """A new institution."""
+
+
+class LoanProductIn(StrictJSON, LoanProductBase):  # type: ignore[misc]  # both configs are dicts
+    """A new loan product."""
+
+
+class MandateIn(StrictJSON, InvestmentMandateBase):  # type: ignore[misc]  # both configs are dicts
+    """A new investment mandate."""
 
 
 class ListOf(BaseModel, Generic[T]):
@@ -102,27 +124,27 @@ class MatchPublic(BaseModel):
     closed_at: datetime | None
 
 
-class IntroductionIn(BaseModel):
+class IntroductionIn(StrictJSON):
     """A matchmaker introduces a demand to an institution (optionally a product/mandate)."""
 
-    demand_id: int = Field(ge=1)
-    institution_id: int = Field(ge=1)
-    loan_product_id: int | None = Field(default=None, ge=1)
-    mandate_id: int | None = Field(default=None, ge=1)
+    demand_id: int = Field(ge=1, le=MAX_ID)
+    institution_id: int = Field(ge=1, le=MAX_ID)
+    loan_product_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    mandate_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(StrictJSON):
     """Move a match; `expected_version` is the version the client last saw."""
 
     to_stage: PipelineStage
-    expected_version: int = Field(ge=1)
+    expected_version: int = Field(ge=1, le=MAX_ID)
     note: str | None = Field(default=None, max_length=300)
 
 
-class DealIn(BaseModel):
+class DealIn(StrictJSON):
     """Record the deal a match produced."""
 
-    match_id: int = Field(ge=1)
+    match_id: int = Field(ge=1, le=MAX_ID)
     amount_wan: float = Field(gt=0, le=10_000_000)
     closed_on: date
     note: str | None = Field(default=None, max_length=300)
@@ -134,11 +156,11 @@ class DealPublic(DealBase):
     id: int
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(StrictJSON):
     """An enterprise's consent to disclose to one institution."""
 
-    enterprise_id: int = Field(ge=1)
-    institution_id: int = Field(ge=1)
+    enterprise_id: int = Field(ge=1, le=MAX_ID)
+    institution_id: int = Field(ge=1, le=MAX_ID)
     scopes: list[ConsentScope] = Field(min_length=1)
     expires_at: datetime | None = None
     evidence: str | None = Field(default=None, max_length=300)
@@ -159,10 +181,10 @@ class ConsentPublic(BaseModel):
     recorded_by: str
 
 
-class IntroductionRequestIn(BaseModel):
+class IntroductionRequestIn(StrictJSON):
     """An institution asks the center for an introduction to a demand's enterprise."""
 
-    demand_id: int = Field(ge=1)
+    demand_id: int = Field(ge=1, le=MAX_ID)
     message: str | None = Field(default=None, max_length=300)
 
 

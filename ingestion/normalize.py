@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from models.reference import CITIES, DISTRICTS, PROVINCES
+from models.reference import CITIES, DISTRICTS, PROVINCES, region_code_from_name
 
 __all__ = [
     "brand_of",
@@ -20,6 +20,8 @@ __all__ = [
     "clean_cell",
     "half_width",
     "normalize_company_name",
+    "region_key",
+    "region_of_name",
     "tidy_legal_name",
 ]
 
@@ -128,14 +130,42 @@ def _strip_bracketed(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1)
+def _region_prefix() -> re.Pattern[str]:
+    return re.compile("(?:" + "|".join(re.escape(w) for w in _region_words()) + ")")
+
+
+@lru_cache(maxsize=4096)
+def _region_code(prefix: str) -> str | None:
+    return region_code_from_name(prefix)
+
+
+def _leading_region(name: str) -> str:
+    text = _SPACES.sub("", half_width(name))
+    end = 0
+    while (match := _region_prefix().match(text, end)) and len(text) - match.end() >= 2:
+        end = match.end()
+    return text[:end]
+
+
+def region_of_name(name: str) -> str | None:
+    """行政区划代码 of the region a company name starts with ('深圳市南山区…' → '440305')."""
+    prefix = _leading_region(name)
+    return _region_code(prefix) if prefix else None
+
+
+def region_key(name: str) -> str | None:
+    """Where a name says it is registered: its 行政区划代码, else the place name ('郑州')."""
+    prefix = _leading_region(name)
+    if not prefix or prefix in ("中国", "中华人民共和国"):
+        return None
+    return _region_code(prefix) or prefix.removesuffix("市").removesuffix("省")
+
+
 def _strip_region_prefix(text: str) -> str:
-    changed = True
-    while changed:
-        changed = False
-        for word in _region_words():
-            if text.startswith(word) and len(text) - len(word) >= 2:
-                text, changed = text[len(word) :], True
-                break
+    pattern = _region_prefix()
+    while (match := pattern.match(text)) and len(text) - match.end() >= 2:
+        text = text[match.end() :]
     return text
 
 
@@ -150,7 +180,7 @@ def _strip_legal_form(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=16_384)
 def normalize_company_name(name: str) -> str:
     """The comparison key of a company name.
 
@@ -168,7 +198,7 @@ def normalize_company_name(name: str) -> str:
     return _strip_legal_form(text)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=16_384)
 def brand_of(normalized: str) -> tuple[str, str]:
     """Split a normalised name into (字号, descriptor): '华芯信息技术' → ('华芯', '信息技术')."""
     brand = normalized

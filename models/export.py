@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from models import (
     Deal,
+    DigestDelivery,
     Enterprise,
     Event,
     FinancingDemand,
@@ -36,6 +37,7 @@ EXPORTABLE: dict[str, type[SQLModel]] = {
     "deals": Deal,
     "events": Event,
     "import-rows": ImportRow,
+    "digest-deliveries": DigestDelivery,
 }
 # Secrets and hashes never leave the database through an export.
 EXCLUDED_FIELDS = frozenset({"webhook_secret", "password_hash", "key_hash"})

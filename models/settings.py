@@ -52,7 +52,18 @@ class Settings(BaseSettings):
     )
     digest_send_hour: int = Field(default=8, ge=0, le=23, description="Beijing hour of the run.")
     mail_domain: str = Field(default="center.example", description="Right side of Message-IDs.")
-    retrain_min_new_outcomes: int = Field(default=50, ge=1)
+    digest_rank_with_core: bool = Field(
+        default=True, description="Order digests with matching.service (else criteria fit)."
+    )
+    reranker_model_dir: str = Field(
+        default="var/models", description="Where the nightly retrain keeps the re-ranker."
+    )
+    retrain_min_outcomes: int = Field(
+        default=200, ge=1, description="Recorded outcomes needed before the re-ranker is trained."
+    )
+    retrain_min_new_outcomes: int = Field(
+        default=50, ge=1, description="New outcomes since the last training that trigger a retrain."
+    )
 
 
 @lru_cache

@@ -32,6 +32,9 @@ pg_bin() {
 ensure_installed() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
   [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/postgres" ] || apt_install postgresql
+  # The report's charts need a CJK font; the browser tests drive Debian's Chromium.
+  fc-list 2>/dev/null | grep -qi "noto sans cjk" || apt_install fonts-noto-cjk fontconfig
+  command -v chromium >/dev/null 2>&1 || apt_install chromium chromium-driver
 }
 
 as_pg() {

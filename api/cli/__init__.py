@@ -2,7 +2,7 @@
 
 import typer
 
-from api.cli import admin, core
+from api.cli import admin, core, evaluation, ingest, roadshow
 
 app = typer.Typer(
     name="matchmaker",
@@ -12,5 +12,8 @@ app = typer.Typer(
 )
 core.register(app)
 admin.register(app)
+ingest.register(app)
+evaluation.register(app)
+roadshow.register(app)
 
 __all__ = ["app"]

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from api.cli.tour import print_tour
+from api.cli.evaluation import show_appendix_a
+from api.cli.tour import print_tour, show_messy_import
 from models.db import get_engine, session_scope
 from models.errors import DomainError
 from models.export import EXPORTABLE, export_table
@@ -38,6 +39,10 @@ def demo(
     typer.echo(f"演示数据已生成（seed={seed}）：{_shown_url()}")
     with session_scope(engine) as session:
         print_tour(session, counts)
+    with session_scope(engine) as session:
+        show_messy_import(session, Path("var") / "demo_messy_demands.xlsx")
+    with session_scope(engine) as session:
+        show_appendix_a(session)
 
 
 def serve(

@@ -1,13 +1,17 @@
 """The short tour `make demo` prints: what the demo center holds. Later features add sections."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 import typer
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from api.cli.ingest import render_summary
+from ingestion.service import import_file
 from ingestion.uscc import is_valid_uscc
 from models import Deal, Enterprise, FinancingDemand, Institution
+from models.generator.messy import write_messy_demands
 from models.reference import DealType, FinancingType, InstitutionKind
 
 TourSection = Callable[[Session], None]
@@ -64,6 +68,15 @@ def show_deals(session: Session) -> None:
 
 
 SECTIONS: list[TourSection] = [show_enterprises, show_institutions, show_demands, show_deals]
+
+
+def show_messy_import(session: Session, path: Path) -> None:
+    """Import the generated messy demand workbook and show the batch summary."""
+    _heading("导入一份不规范的融资需求汇总表")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_messy_demands(session, path)
+    summary = import_file(session, path, user="demo")
+    typer.echo("  " + render_summary(summary).replace("\n", "\n  "))
 
 
 def print_tour(session: Session, counts: dict[str, int]) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import Admin, CurrentPrincipal, SessionDep, SettingsDep
+from api.deps import Admin, CurrentPrincipal, PathId, SessionDep, SettingsDep
 from api.schemas import ApiKeyOut, MeOut, TokenOut
 from api.security import LoginThrottle, create_token
 from models.reference import UserRole
@@ -48,7 +48,7 @@ def me(principal: CurrentPrincipal) -> MeOut:
 
 @router.post("/institutions/{institution_id}/api-keys", response_model=ApiKeyOut, status_code=201)
 def create_api_key(
-    institution_id: int, session: SessionDep, principal: CurrentPrincipal
+    institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> ApiKeyOut:
     """Issue a key for an institution's machine client; the key is shown once."""
     own = principal.role == UserRole.institution and principal.institution_id == institution_id
@@ -59,7 +59,7 @@ def create_api_key(
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut)
-def delete_api_key(key_id: int, session: SessionDep, principal: Admin) -> ApiKeyOut:
+def delete_api_key(key_id: PathId, session: SessionDep, principal: Admin) -> ApiKeyOut:
     """Revoke a key."""
     key = revoke_api_key(session, key_id, principal.username)
     return ApiKeyOut(id=key.id or 0, institution_id=key.institution_id, prefix=key.prefix)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from sqlmodel import col, select
 
-from api.deps import CurrentPrincipal, PageDep, SessionDep, Staff
+from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff
 from api.schemas import ConsentIn, ConsentPublic, IntroductionRequestIn, ListOf, MatchPublic
 from models import Consent
 from models.reference import UserRole
@@ -35,7 +35,7 @@ def list_consents(
 
 
 @router.delete("/consents/{consent_id}", response_model=ConsentPublic)
-def revoke_consent(consent_id: int, session: SessionDep, principal: Staff) -> ConsentPublic:
+def revoke_consent(consent_id: PathId, session: SessionDep, principal: Staff) -> ConsentPublic:
     """Revoke a consent from now on."""
     return ConsentPublic.model_validate(
         disclosure.revoke_consent(session, consent_id, principal.username)

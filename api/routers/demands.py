@@ -6,11 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from api.deps import CurrentPrincipal, PageDep, SessionDep, Staff, StaffOrEvaluator
-from api.schemas import DemandForInstitution, DemandPublic, DemandTeaser, ListOf
+from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
+from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
 from api.views import demand_for_institution
 from models import Enterprise, FinancingDemand
-from models.demand import FinancingDemandBase
 from models.reference import DemandStatus, FinancingType
 from models.repositories.audit import append_audit
 from models.repositories.base import create, get_or_404
@@ -37,14 +36,14 @@ def list_demands(
 
 
 @router.get("/demands/{demand_id}", response_model=DemandPublic)
-def get_demand(demand_id: int, session: SessionDep, _: StaffOrEvaluator) -> DemandPublic:
+def get_demand(demand_id: PathId, session: SessionDep, _: StaffOrEvaluator) -> DemandPublic:
     """One demand."""
     return DemandPublic.model_validate(get_or_404(session, FinancingDemand, demand_id),
                                        from_attributes=True)  # fmt: skip
 
 
 @router.post("/demands", response_model=DemandPublic, status_code=201)
-def create_demand(body: FinancingDemandBase, session: SessionDep, principal: Staff) -> DemandPublic:
+def create_demand(body: DemandIn, session: SessionDep, principal: Staff) -> DemandPublic:
     """Register a demand by hand."""
     get_or_404(session, Enterprise, body.enterprise_id)
     demand = create(session, FinancingDemand, body)
@@ -68,7 +67,7 @@ def list_teasers(session: SessionDep, _: CurrentPrincipal, page: PageDep) -> Lis
 
 @router.get("/teasers/{demand_id}", response_model=DemandForInstitution)
 def get_teaser(
-    demand_id: int, session: SessionDep, principal: CurrentPrincipal
+    demand_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> DemandForInstitution:
     """A demand as the caller may see it: details only with the enterprise's consent."""
     return demand_for_institution(session, principal, demand_id)

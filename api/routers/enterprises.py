@@ -4,12 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentPrincipal, PageDep, SessionDep, Staff, StaffOrEvaluator
-from api.schemas import EnterpriseDetail, EnterprisePublic, ListOf
+from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
+from api.schemas import EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
 from api.views import enterprise_view
 from ingestion.normalize import normalize_company_name
 from models import Enterprise
-from models.enterprise import EnterpriseBase
 from models.repositories.audit import append_audit
 from models.repositories.base import create
 from models.repositories.listing_queries import enterprise_query, paginate
@@ -34,7 +33,7 @@ def list_enterprises(
 
 @router.get("/{enterprise_id}", response_model=EnterpriseDetail | EnterprisePublic)
 def get_enterprise(
-    enterprise_id: int, session: SessionDep, principal: CurrentPrincipal
+    enterprise_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> EnterpriseDetail | EnterprisePublic:
     """One enterprise, as much of it as the caller may see."""
     return enterprise_view(session, principal, enterprise_id)
@@ -42,7 +41,7 @@ def get_enterprise(
 
 @router.post("", response_model=EnterprisePublic, status_code=201)
 def create_enterprise(
-    body: EnterpriseBase, session: SessionDep, principal: Staff
+    body: EnterpriseIn, session: SessionDep, principal: Staff
 ) -> EnterprisePublic:
     """Register an enterprise by hand (imports are the usual way)."""
     data = body.model_dump() | {"normalized_name": normalize_company_name(body.legal_name)}

@@ -3,10 +3,17 @@
 from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
-from api.deps import Admin, CurrentPrincipal, PageDep, SessionDep
-from api.schemas import InstitutionPublic, ListOf, LoanProductPublic, MandatePublic
+from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep
+from api.schemas import (
+    InstitutionIn,
+    InstitutionPublic,
+    ListOf,
+    LoanProductIn,
+    LoanProductPublic,
+    MandateIn,
+    MandatePublic,
+)
 from models import Institution, InvestmentMandate, LoanProduct
-from models.institution import InstitutionBase, InvestmentMandateBase, LoanProductBase
 from models.reference import UserRole
 from models.repositories.audit import append_audit
 from models.repositories.base import create, get_or_404
@@ -45,7 +52,7 @@ def list_institutions(
 
 @router.get("/{institution_id}", response_model=InstitutionPublic)
 def get_institution(
-    institution_id: int, session: SessionDep, principal: CurrentPrincipal
+    institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> InstitutionPublic:
     """One institution."""
     own_institution(principal, institution_id)
@@ -56,7 +63,7 @@ def get_institution(
 
 @router.post("", response_model=InstitutionPublic, status_code=201)
 def create_institution(
-    body: InstitutionBase, session: SessionDep, principal: Admin
+    body: InstitutionIn, session: SessionDep, principal: Admin
 ) -> InstitutionPublic:
     """Register a resident institution."""
     inst = create(session, Institution, body)
@@ -68,7 +75,7 @@ def create_institution(
 
 @router.get("/{institution_id}/products", response_model=ListOf[LoanProductPublic])
 def list_products(
-    institution_id: int, session: SessionDep, principal: CurrentPrincipal
+    institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> ListOf[LoanProductPublic]:
     """An institution's loan products."""
     own_institution(principal, institution_id)
@@ -82,7 +89,7 @@ def list_products(
 
 @router.post("/{institution_id}/products", response_model=LoanProductPublic, status_code=201)
 def create_product(
-    institution_id: int, body: LoanProductBase, session: SessionDep, principal: CurrentPrincipal
+    institution_id: PathId, body: LoanProductIn, session: SessionDep, principal: CurrentPrincipal
 ) -> LoanProductPublic:
     """Add a loan product."""
     may_edit(principal, institution_id)
@@ -100,7 +107,7 @@ def create_product(
 
 @router.get("/{institution_id}/mandates", response_model=ListOf[MandatePublic])
 def list_mandates(
-    institution_id: int, session: SessionDep, principal: CurrentPrincipal
+    institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> ListOf[MandatePublic]:
     """An institution's investment mandates."""
     own_institution(principal, institution_id)
@@ -114,8 +121,8 @@ def list_mandates(
 
 @router.post("/{institution_id}/mandates", response_model=MandatePublic, status_code=201)
 def create_mandate(
-    institution_id: int,
-    body: InvestmentMandateBase,
+    institution_id: PathId,
+    body: MandateIn,
     session: SessionDep,
     principal: CurrentPrincipal,
 ) -> MandatePublic:

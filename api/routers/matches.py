@@ -3,7 +3,7 @@
 from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
-from api.deps import CurrentPrincipal, PageDep, SessionDep, Staff, StaffOrInstitution
+from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrInstitution
 from api.schemas import DealIn, DealPublic, IntroductionIn, ListOf, MatchPublic, TransitionIn
 from models import Deal, Match
 from models.reference import UserRole
@@ -30,7 +30,7 @@ def list_matches(
 
 
 @router.get("/matches/{match_id}", response_model=MatchPublic)
-def get_match(match_id: int, session: SessionDep, principal: CurrentPrincipal) -> MatchPublic:
+def get_match(match_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> MatchPublic:
     """One match."""
     scope = _scope(principal.role, principal.institution_id)
     return MatchPublic.model_validate(pipeline.match_for_institution(session, match_id, scope))
@@ -45,7 +45,7 @@ def introduce(body: IntroductionIn, session: SessionDep, principal: Staff) -> Ma
 
 @router.post("/matches/{match_id}/transitions", response_model=MatchPublic)
 def move(
-    match_id: int, body: TransitionIn, session: SessionDep, principal: StaffOrInstitution
+    match_id: PathId, body: TransitionIn, session: SessionDep, principal: StaffOrInstitution
 ) -> MatchPublic:
     """Move a match; 409 when `expected_version` is stale."""
     pipeline.match_for_institution(
@@ -80,7 +80,7 @@ def record_deal(body: DealIn, session: SessionDep, principal: StaffOrInstitution
 
 
 @router.get("/deals/{deal_id}", response_model=DealPublic)
-def get_deal(deal_id: int, session: SessionDep, principal: CurrentPrincipal) -> DealPublic:
+def get_deal(deal_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> DealPublic:
     """One deal."""
     deal = session.get(Deal, deal_id)
     if deal is None or (

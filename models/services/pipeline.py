@@ -5,7 +5,15 @@ from datetime import date, datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models import Deal, FinancingDemand, Institution, Match, MatchTransition
+from models import (
+    Deal,
+    FinancingDemand,
+    Institution,
+    InvestmentMandate,
+    LoanProduct,
+    Match,
+    MatchTransition,
+)
 from models.base import utcnow
 from models.errors import ConflictError, DomainError, NotFoundError
 from models.reference import (
@@ -35,6 +43,7 @@ def introduce(
     """Introduce a demand's enterprise to an institution: create or advance the match."""
     get_or_404(session, FinancingDemand, demand_id)
     get_or_404(session, Institution, institution_id)
+    _check_offer(session, institution_id, loan_product_id, mandate_id)
     match = session.exec(
         select(Match).where(
             Match.demand_id == demand_id, Match.institution_id == institution_id,
@@ -51,6 +60,20 @@ def introduce(
         return move_match(session, match.id or 0, PipelineStage.introduced, match.version,
                           actor=actor, at=at)  # fmt: skip
     return match
+
+
+def _check_offer(
+    session: Session, institution_id: int, loan_product_id: int | None, mandate_id: int | None
+) -> None:
+    """The product or mandate named must exist and belong to the institution."""
+    product = session.get(LoanProduct, loan_product_id) if loan_product_id else None
+    if loan_product_id and (product is None or product.institution_id != institution_id):
+        raise NotFoundError(
+            f"该机构没有编号为 {loan_product_id} 的贷款产品", field="loan_product_id"
+        )
+    mandate = session.get(InvestmentMandate, mandate_id) if mandate_id else None
+    if mandate_id and (mandate is None or mandate.institution_id != institution_id):
+        raise NotFoundError(f"该机构没有编号为 {mandate_id} 的投资方向", field="mandate_id")
 
 
 def move_match(

@@ -1,0 +1,527 @@
+"""What a row of each kind becomes: the records it upserts and the natural keys that find them.
+
+| kind         | record (natural key)                                   | also touches            |
+| ------------ | ------------------------------------------------------ | ----------------------- |
+| enterprises  | enterprise (USCC, legal name, de-duplicated name)      |                         |
+| demands      | financing_demand (enterprise + 需求编号, else + 融资方式) | its enterprise          |
+| listing      | listing_record (enterprise)                            | its enterprise, tiers   |
+| institutions | institution (normalised name)                          |                         |
+| products     | loan_product (institution + name)                      |                         |
+| mandates     | investment_mandate (institution + name)                |                         |
+| deals        | deal (enterprise + institution + type + date)          |                         |
+| events       | attendance (event + person)                            | the event (title + date)|
+
+Rows of kinds that refer to an institution, or deals to an enterprise, are quarantined when it
+is not found: those kinds never create the party they refer to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Hashable, Iterable
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from ingestion.dedupe import EnterpriseIndex
+from ingestion.load import BatchWriter, KeyedStore, RowRejected, TableStore, upsert_keyed
+from ingestion.normalize import normalize_company_name, region_of_name
+from ingestion.validate import ParsedRow, Problem
+from models import (
+    Attendance,
+    Deal,
+    Enterprise,
+    Event,
+    FinancingDemand,
+    Institution,
+    InvestmentMandate,
+    ListingRecord,
+    ListingTierChange,
+    LoanProduct,
+)
+from models.reference import (
+    DealType,
+    DemandStatus,
+    EventKind,
+    ImportKind,
+    ImportOutcome,
+    InstitutionKind,
+    ListingTier,
+)
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+ENTERPRISE_COLUMNS = {
+    "legal_name": "legal_name", "uscc": "uscc", "short_name": "short_name",
+    "industry": "industry_code", "stage": "stage", "founded_on": "founded_on",
+    "registered_capital": "registered_capital_wan", "employees": "employees",
+    "rd_staff": "rd_staff", "revenue": "revenue_wan", "net_profit": "net_profit_wan",
+    "rd_expense": "rd_expense_wan", "patents": "patents", "qualifications": "qualifications",
+    "business_scope": "business_scope",
+}  # fmt: skip
+Outcome = tuple[ImportOutcome, int]
+
+
+def _pick(values: dict[str, Any], columns: dict[str, str]) -> dict[str, Any]:
+    return {column: values[name] for name, column in columns.items() if name in values}
+
+
+class InstitutionLookup:
+    """Institutions by exact and normalised name (the table is small: read once per batch)."""
+
+    def __init__(self, session: Session) -> None:
+        self.by_name: dict[str, tuple[int, InstitutionKind]] = {}
+        self.by_norm: dict[str, tuple[int, InstitutionKind]] = {}
+        query = select(Institution.id, Institution.name, Institution.kind)
+        for inst_id, name, kind in session.exec(query):
+            entry = (int(inst_id or 0), InstitutionKind(kind))
+            self.by_name[name] = entry
+            self.by_norm.setdefault(normalize_company_name(name), entry)
+
+    def find(self, name: str) -> tuple[int, InstitutionKind] | None:
+        """The id and kind of the institution called `name`, if known."""
+        return self.by_name.get(name) or self.by_norm.get(normalize_company_name(name))
+
+
+class Loader:
+    """Per-kind decisions for one batch; `handle` returns a row's outcome and primary id."""
+
+    def __init__(self, session: Session, kind: ImportKind, writer: BatchWriter) -> None:
+        self.session = session
+        self.kind = kind
+        self.writer = writer
+        self.index: EnterpriseIndex | None = None
+        self.enterprises: TableStore | None = None
+        self.institutions: InstitutionLookup | None = None
+        self.stores: list[TableStore] = []
+        self.related: dict[str, int] = {}
+        self.handle: Callable[[ParsedRow], Outcome] = getattr(self, f"_{kind.value}")
+        getattr(self, f"_setup_{_SETUP[kind]}")()
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def _setup_enterprise_based(self) -> None:
+        self.index = EnterpriseIndex.load(self.session)
+        self.enterprises = TableStore(self.session, Enterprise)
+        self.stores = [self.enterprises]
+        if self.kind is ImportKind.demands:
+            self.demands = KeyedStore(self.session, FinancingDemand, _demand_keys, "enterprise_id")
+            self._child(self.enterprises, self.demands, "enterprise_id")
+        if self.kind is ImportKind.listing:
+            self.institutions = InstitutionLookup(self.session)
+            self.listing = KeyedStore(
+                self.session, ListingRecord, lambda r: [r["enterprise_id"]], "enterprise_id"
+            )
+            self.tiers = TableStore(self.session, ListingTierChange)
+            self._child(self.enterprises, self.listing, "enterprise_id")
+            self._child(self.listing, self.tiers, "listing_record_id")
+
+    def _setup_institution_based(self) -> None:
+        self.institutions = InstitutionLookup(self.session)
+        if self.kind is ImportKind.institutions:
+            self.institution_store = KeyedStore(
+                self.session, Institution, lambda r: [normalize_company_name(r["name"])]
+            )
+            self.stores = [self.institution_store]
+        else:
+            model = LoanProduct if self.kind is ImportKind.products else InvestmentMandate
+            self.offers = KeyedStore(
+                self.session, model, lambda r: [(r["institution_id"], r["name"])], "institution_id"
+            )
+            self.stores = [self.offers]
+        if self.kind is ImportKind.deals:
+            self.index = EnterpriseIndex.load(self.session)
+            self.deals = KeyedStore(self.session, Deal, _deal_keys, "enterprise_id")
+            self.stores = [self.deals]
+
+    def _setup_events(self) -> None:
+        self.index = EnterpriseIndex.load(self.session)
+        self.institutions = InstitutionLookup(self.session)
+        self.events = KeyedStore(self.session, Event, _event_keys)
+        self.attendance = KeyedStore(
+            self.session, Attendance, lambda r: [(r["event_id"], r["person_key"])], "event_id"
+        )
+        self._child(self.events, self.attendance, "event_id")
+
+    def _child(self, parent: TableStore, child: TableStore, column: str) -> None:
+        parent.children.append((child, column))
+        for store in (parent, child):
+            if store not in self.stores:
+                self.stores.append(store)
+
+    # -- chunk boundaries --------------------------------------------------------------------
+
+    def prefetch(self, rows: Iterable[ParsedRow]) -> None:
+        """Bulk-load the existing records this chunk's rows resolve to."""
+        if self.index is None or self.enterprises is None:
+            return
+        ids = set()
+        for row in rows:
+            found = self.index.resolve(row.values.get("uscc"), row.values.get("legal_name"))
+            if found.entity_id is not None and found.entity_id > 0:
+                ids.add(found.entity_id)
+        for chunk in _chunks(sorted(ids), 500):
+            self.enterprises.fetch(self.enterprises.table.c.id.in_(chunk))
+        for child, _column in self.enterprises.children:
+            if isinstance(child, KeyedStore):
+                child.load_for(ids)
+
+    def flush(self) -> None:
+        """Write the chunk: parents before children, then the provenance rows."""
+        mappings = [store.flush() for store in self.stores]
+        enterprise_map: dict[int, int] = {}
+        if self.enterprises is not None and self.index is not None:
+            enterprise_map = mappings[self.stores.index(self.enterprises)]
+            for temp, real in enterprise_map.items():
+                self.index.rekey(temp, real)
+        self.writer.flush(mappings[self._primary_position()], enterprise_map)
+
+    def _primary_position(self) -> int:
+        primary = {
+            ImportKind.demands: "demands", ImportKind.listing: "listing",
+            ImportKind.events: "attendance", ImportKind.enterprises: "enterprises",
+            ImportKind.institutions: "institution_store", ImportKind.deals: "deals",
+        }.get(self.kind, "offers")  # fmt: skip
+        return self.stores.index(getattr(self, primary))
+
+    def _bump(self, name: str) -> None:
+        self.related[name] = self.related.get(name, 0) + 1
+
+    # -- enterprises -------------------------------------------------------------------------
+
+    def upsert_enterprise(self, row: ParsedRow) -> Outcome:
+        """Find or create the row's enterprise under the de-duplication rules."""
+        assert self.index is not None and self.enterprises is not None
+        values = _enterprise_values(row.values)
+        found = self.index.resolve(values.get("uscc"), values.get("legal_name"))
+        if found.entity_id is None:
+            return ImportOutcome.inserted, self._new_enterprise(row, values, found.review)
+        ent_id = found.entity_id
+        duplicate = ent_id in self.enterprises.touched or found.how == "fuzzy"
+        if found.how == "fuzzy" or "legal_name" not in values:
+            values.pop("legal_name", None)
+        else:
+            values["normalized_name"] = normalize_company_name(values["legal_name"])
+        had_uscc = self.index.uscc.get(ent_id)
+        changed = self.enterprises.apply(ent_id, values, fill_only=duplicate)
+        if not had_uscc and values.get("uscc"):
+            self.index.set_uscc(ent_id, values["uscc"])
+        if found.how == "fuzzy":
+            row.notes.append(
+                f"按名称相似合并至企业“{self.index.name[ent_id]}”（相似度{found.score:.0f}）"
+            )
+        if duplicate:
+            return ImportOutcome.merged, ent_id
+        return (ImportOutcome.updated if changed else ImportOutcome.unchanged), ent_id
+
+    def _new_enterprise(
+        self, row: ParsedRow, values: dict[str, Any], review: list[tuple[int, float]]
+    ) -> int:
+        assert self.index is not None and self.enterprises is not None
+        if "legal_name" not in values:
+            raise RowRejected(
+                Problem(
+                    "统一社会信用代码",
+                    values.get("uscc"),
+                    "库中无此统一社会信用代码的企业，且本行未填写企业名称",
+                )
+            )
+        values["normalized_name"] = normalize_company_name(values["legal_name"])[:200]
+        temp = self.enterprises.insert(values)
+        self.index.add(temp, values.get("uscc"), values["legal_name"])
+        for candidate, score in review:
+            self.writer.reviews.append((candidate, temp, score))
+            row.notes.append(
+                f"与企业“{self.index.name[candidate]}”名称相近，已列入疑似重复待人工确认"
+            )
+        return temp
+
+    def _enterprises(self, row: ParsedRow) -> Outcome:
+        return self.upsert_enterprise(row)
+
+    def _enterprise_for(self, row: ParsedRow) -> int:
+        outcome, ent_id = self.upsert_enterprise(row)
+        self._bump(f"enterprises_{outcome.value}")
+        return ent_id
+
+    # -- demands and listing -----------------------------------------------------------------
+
+    def _demands(self, row: ParsedRow) -> Outcome:
+        values = _demand_values(row)
+        ent_id = self._enterprise_for(row)
+        values["enterprise_id"] = ent_id
+        key = _demand_key(ent_id, values)
+        return upsert_keyed(self.demands, key, values, ent_id)
+
+    def _listing(self, row: ParsedRow) -> Outcome:
+        v = row.values
+        values = _pick(v, {"target_board": "target_board", "tier": "tier", "listed_board": "listed_board",
+                           "listed_on": "listed_on", "estimated_market_value": "estimated_market_value_wan",
+                           "coaching_started_on": "coaching_started_on"})  # fmt: skip
+        if "sponsor" in v and self.institutions is not None:
+            sponsor = self.institutions.find(v["sponsor"])
+            if sponsor:
+                values["sponsor_institution_id"] = sponsor[0]
+            else:
+                row.notes.append(f"辅导机构“{v['sponsor']}”不在入驻机构中，未关联")
+        ent_id = self._enterprise_for(row)
+        values["enterprise_id"] = ent_id
+        existing = self.listing.find(ent_id, ent_id)
+        old_tier = self.listing.get(existing)["tier"] if existing is not None else None
+        if existing is None:
+            values.setdefault("tier", ListingTier.reserve)
+            values.setdefault("coaching_started_on", date.today())
+        outcome, rec_id = upsert_keyed(self.listing, ent_id, values, ent_id)
+        new_tier = self.listing.get(rec_id)["tier"]
+        if new_tier != old_tier:
+            entered = values.get("coaching_started_on") if existing is None else date.today()
+            self.tiers.insert(
+                {"listing_record_id": rec_id, "tier": new_tier, "entered_on": entered}
+            )
+        return outcome, rec_id
+
+    # -- institutions, products, mandates, deals ---------------------------------------------
+
+    def _institutions(self, row: ParsedRow) -> Outcome:
+        v = row.values
+        values = _pick(v, {"institution_name": "name", "institution_kind": "kind", "uscc": "uscc",
+                           "short_name": "short_name", "regions_served": "regions_served",
+                           "focus": "focus", "agreement_start": "agreement_start",
+                           "agreement_end": "agreement_end", "email": "email"})  # fmt: skip
+        values["short_name"] = (values.get("short_name") or "")[:60] or None
+        key = normalize_company_name(values["name"])
+        existing = self.institution_store.find(key)
+        if existing is not None and self.institution_store.get(existing)["name"] != values["name"]:
+            values.pop("name")
+            row.notes.append("按名称规范化后与已有机构相同，已合并")
+            self.institution_store.apply(existing, values, fill_only=True)
+            return ImportOutcome.merged, existing
+        return upsert_keyed(self.institution_store, key, values)
+
+    def _institution_of(self, row: ParsedRow) -> tuple[int, InstitutionKind]:
+        assert self.institutions is not None
+        found = self.institutions.find(row.values["institution_name"])
+        if found is None:
+            raise RowRejected(Problem(_column(row, "institution_name"), row.values["institution_name"],
+                                      "机构不在入驻机构库中，请先导入入驻机构"))  # fmt: skip
+        return found
+
+    def _products(self, row: ParsedRow) -> Outcome:
+        inst_id, _kind = self._institution_of(row)
+        values = _product_values(row)
+        values["institution_id"] = inst_id
+        return upsert_keyed(self.offers, (inst_id, values["name"]), values, inst_id)
+
+    def _mandates(self, row: ParsedRow) -> Outcome:
+        inst_id, _kind = self._institution_of(row)
+        values = _mandate_values(row)
+        values["institution_id"] = inst_id
+        return upsert_keyed(self.offers, (inst_id, values["name"]), values, inst_id)
+
+    def _deals(self, row: ParsedRow) -> Outcome:
+        assert self.index is not None
+        inst_id, inst_kind = self._institution_of(row)
+        v = row.values
+        found = self.index.resolve(v.get("uscc"), v.get("legal_name"))
+        if found.entity_id is None:
+            column = _column(row, "legal_name") or _column(row, "uscc")
+            raise RowRejected(
+                Problem(
+                    column,
+                    v.get("legal_name") or v.get("uscc"),
+                    "企业不在企业库中，请先导入企业信息",
+                )
+            )
+        deal_type = v.get("deal_type") or (
+            DealType.loan if inst_kind is InstitutionKind.bank else DealType.equity
+        )
+        values = {"deal_type": deal_type, "amount_wan": v["amount"][0], "closed_on": v["closed_on"],
+                  "enterprise_id": found.entity_id, "institution_id": inst_id, "note": v.get("note")}  # fmt: skip
+        return upsert_keyed(self.deals, _deal_key(values), values, found.entity_id)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def _events(self, row: ParsedRow) -> Outcome:
+        v = row.values
+        event_id = self._event_for(row)
+        organisation = v.get("organisation")
+        values: dict[str, Any] = {
+            "event_id": event_id,
+            "person_key": _person_key(v),
+            "person_name": v["person_name"],
+        }
+        if organisation:
+            values.update(self._party_of(organisation))
+        if isinstance(v.get("checked_in_at"), date):
+            values["checked_in_at"] = datetime.combine(v["checked_in_at"], time(9), LOCAL_TZ)
+        return upsert_keyed(self.attendance, (event_id, values["person_key"]), values, event_id)
+
+    def _event_for(self, row: ParsedRow) -> int:
+        v = row.values
+        title, day = v["event_title"], v["event_date"]
+        existing = self.events.find((title, day))
+        if existing is not None:
+            return existing
+        kind = v.get("event_kind") or _event_kind_from_title(title)
+        if kind is None:
+            raise RowRejected(
+                Problem(
+                    _column(row, "event_kind") or "活动类型",
+                    None,
+                    "无法判断活动类型（路演或培训），请填写“活动类型”",
+                )
+            )
+        self._bump("events_inserted")
+        return self.events.insert({
+            "kind": kind, "title": title,
+            "starts_at": datetime.combine(day, time(9), LOCAL_TZ).astimezone(UTC),
+            "ends_at": datetime.combine(day, time(17), LOCAL_TZ).astimezone(UTC),
+        })  # fmt: skip
+
+    def _party_of(self, organisation: str) -> dict[str, int]:
+        assert self.index is not None and self.institutions is not None
+        inst = self.institutions.find(organisation)
+        if inst is not None:
+            return {"institution_id": inst[0]}
+        found = self.index.resolve(None, organisation)
+        if found.entity_id is not None and found.entity_id > 0:
+            return {"enterprise_id": found.entity_id}
+        return {}
+
+
+_SETUP = {
+    ImportKind.enterprises: "enterprise_based", ImportKind.demands: "enterprise_based",
+    ImportKind.listing: "enterprise_based", ImportKind.institutions: "institution_based",
+    ImportKind.products: "institution_based", ImportKind.mandates: "institution_based",
+    ImportKind.deals: "institution_based", ImportKind.events: "events",
+}  # fmt: skip
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
+
+
+def _column(row: ParsedRow, field: str) -> str:
+    return row.columns.get(field, field)
+
+
+def _enterprise_values(v: dict[str, Any]) -> dict[str, Any]:
+    values = _pick(v, ENTERPRISE_COLUMNS)
+    region = v.get("region") or v.get("address")
+    if region is None and v.get("uscc"):
+        code = v["uscc"][2:8]
+        region = code if code.isdigit() and not code.startswith("00") else None
+    if region is None and v.get("legal_name"):
+        region = region_of_name(v["legal_name"])
+    if region:
+        values["region_code"] = region
+    return values
+
+
+def _demand_values(row: ParsedRow) -> dict[str, Any]:
+    v = row.values
+    low, high = v.get("amount") or (v.get("amount_min"), v.get("amount_max"))
+    low, high = (low if low is not None else high), (high if high is not None else low)
+    if low is None or high is None or high <= 0:
+        raise RowRejected(Problem(_column(row, "amount"), None, "拟融资金额应大于0"))
+    if low > high:
+        raise RowRejected(Problem(_column(row, "amount_min"), low, "融资金额下限大于上限"))
+    values = _pick(v, {"financing_type": "financing_type", "round_stage": "round_stage",
+                       "purpose": "purpose", "collateral": "collateral_offered",
+                       "term_months": "term_months", "deadline": "deadline",
+                       "source_ref": "source_ref"})  # fmt: skip
+    return values | {"amount_min_wan": low, "amount_max_wan": high}
+
+
+def _demand_keys(row: dict[str, Any]) -> list[Hashable]:
+    keys: list[Hashable] = []
+    if row.get("source_ref"):
+        keys.append(("ref", row["enterprise_id"], row["source_ref"]))
+    if row.get("status") in (None, DemandStatus.open, "open"):
+        keys.append(("type", row["enterprise_id"], str(row["financing_type"])))
+    return keys
+
+
+def _demand_key(ent_id: int, values: dict[str, Any]) -> Hashable:
+    if values.get("source_ref"):
+        return ("ref", ent_id, values["source_ref"])
+    return ("type", ent_id, str(values["financing_type"]))
+
+
+def _range_pair(v: dict[str, Any], both: str, low: str, high: str) -> tuple[Any, Any]:
+    pair = v.get(both)
+    lo, hi = pair if pair else (v.get(low), v.get(high))
+    return (lo if lo is not None else 0.0), (hi if hi is not None else lo)
+
+
+def _product_values(row: ParsedRow) -> dict[str, Any]:
+    v = row.values
+    low, high = _range_pair(v, "amount", "min_amount", "max_amount")
+    values = {"name": v["product_name"], "min_amount_wan": low, "max_amount_wan": high}
+    if "term" in v:
+        values["min_term_months"], values["max_term_months"] = (int(x) for x in v["term"])
+    if "rate" in v:
+        values["rate_min_pct"], values["rate_max_pct"] = v["rate"]
+    values |= _pick(v, {"collateral": "collateral_accepted", "required_qualifications": "required_qualifications",
+                        "min_years_operating": "min_years_operating", "min_revenue": "min_revenue_wan",
+                        "sectors": "sectors", "regions": "regions"})  # fmt: skip
+    _check_offer(row, values, "min_amount_wan", "max_amount_wan")
+    return values
+
+
+def _mandate_values(row: ParsedRow) -> dict[str, Any]:
+    v = row.values
+    low, high = _range_pair(v, "ticket", "min_ticket", "max_ticket")
+    values = {"name": v["mandate_name"], "min_ticket_wan": low, "max_ticket_wan": high}
+    values |= _pick(v, {"stages": "stages", "sectors": "sectors", "regions": "regions",
+                        "fund_size": "fund_size_wan", "remaining_capacity": "remaining_capacity_wan"})  # fmt: skip
+    _check_offer(row, values, "min_ticket_wan", "max_ticket_wan")
+    return values
+
+
+def _check_offer(row: ParsedRow, values: dict[str, Any], low: str, high: str) -> None:
+    if values[high] is None or values[low] > values[high]:
+        raise RowRejected(
+            Problem(_column(row, "amount"), values[low], "金额下限大于上限或上限缺失")
+        )
+    rate_min, rate_max = values.get("rate_min_pct"), values.get("rate_max_pct")
+    if rate_min is not None and not 0 <= rate_min <= (rate_max or 36) <= 36:
+        raise RowRejected(
+            Problem(_column(row, "rate"), rate_min, "年利率应在0%至36%之间且下限不大于上限")
+        )
+    terms = values.get("min_term_months"), values.get("max_term_months")
+    if terms[0] is not None and not 1 <= terms[0] <= terms[1]:
+        raise RowRejected(
+            Problem(_column(row, "term"), terms[0], "期限应至少1个月且下限不大于上限")
+        )
+
+
+def _deal_keys(row: dict[str, Any]) -> list[Hashable]:
+    return [_deal_key(row)]
+
+
+def _deal_key(row: dict[str, Any]) -> Hashable:
+    return (row["enterprise_id"], row["institution_id"], str(row["deal_type"]), row["closed_on"])
+
+
+def _event_keys(row: dict[str, Any]) -> list[Hashable]:
+    starts: datetime = row["starts_at"]
+    if starts.tzinfo is None:
+        starts = starts.replace(tzinfo=UTC)
+    return [(row["title"], starts.astimezone(LOCAL_TZ).date())]
+
+
+def _event_kind_from_title(title: str) -> EventKind | None:
+    if "路演" in title:
+        return EventKind.roadshow
+    if "培训" in title or "讲座" in title or "课程" in title:
+        return EventKind.training
+    return None
+
+
+def _person_key(v: dict[str, Any]) -> str:
+    phone = "".join(ch for ch in str(v.get("phone") or "") if ch.isdigit())
+    if len(phone) >= 7:
+        return "tel:" + hashlib.sha256(phone.encode()).hexdigest()[:24]
+    return f"{v['person_name']}|{v.get('organisation') or ''}"[:120]

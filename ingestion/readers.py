@@ -1,0 +1,225 @@
+"""Streaming readers for .xlsx and .csv/.tsv: encodings, title rows, two-row headers, noise rows.
+
+Nothing here holds a whole file in memory: `.xlsx` is read with openpyxl's read-only mode and
+CSV line by line. The header is looked for in the first `HEADER_SCAN` rows: the row (or pair of
+rows, for a merged two-row header) whose cells match the most known column names, so title rows
+such as '2024年XX区科技型企业融资需求汇总表' above it are passed over.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingestion.headers import Header, detect_kind, header_candidates, header_score, normalize_header
+from ingestion.normalize import clean_cell
+from models.errors import DomainError
+from models.reference import ImportKind
+
+HEADER_SCAN = 30
+SAMPLE_BYTES = 1 << 20
+_SUBTOTAL = re.compile(r"^(合计|小计|总计|共计|总合计)")
+Cells = list[Any]
+
+
+@dataclass(slots=True)
+class Skipped:
+    """Rows read but not data: counted and reported, never silently lost."""
+
+    blank: int = 0
+    subtotal: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Sheet:
+    """One table found in a file: its header columns and a stream of (row number, cells)."""
+
+    name: str
+    header_row: int
+    columns: list[list[Header]]
+    rows: Iterator[tuple[int, Cells]]
+    skipped: Skipped
+    kind: ImportKind | None = None
+
+
+@dataclass(slots=True)
+class Source:
+    """An opened file: its tables, the encoding found (CSV) and a row-count estimate."""
+
+    sheets: list[Sheet]
+    encoding: str | None = None
+    estimated_rows: int | None = None
+    notes: list[str] = field(default_factory=list)
+    _close: Any = None
+
+    def close(self) -> None:
+        """Release the file handle."""
+        if self._close is not None:
+            self._close()
+
+
+def detect_encoding(sample: bytes) -> str:
+    """'utf-8-sig', 'utf-8', 'gbk' or 'gb18030' for a sample of the file's first bytes."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "gbk", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise DomainError("无法识别文件编码：既不是 UTF-8，也不是 GBK/GB18030")
+
+
+def _is_blank(cells: Sequence[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def _is_subtotal(cells: Cells) -> bool:
+    firsts = [c for c in cells if c is not None and str(c).strip()][:3]
+    return any(
+        isinstance(c, str) and _SUBTOTAL.match(clean_cell(c).replace(" ", "")) for c in firsts
+    )
+
+
+def _find_header(
+    head: list[Sequence[Any]], kind: ImportKind | None, extra: frozenset[str]
+) -> tuple[int, bool, int]:
+    """(index of the header row in `head`, whether the row above is part of it, score)."""
+    best = (-1, False, 0)
+    for i, row in enumerate(head):
+        for two_rows in (False, True):
+            if two_rows and (i == 0 or _is_blank(head[i - 1])):
+                continue
+            columns = header_candidates(row, head[i - 1] if two_rows else None)
+            score = _score(columns, kind, extra)
+            if score > best[2]:
+                best = (i, two_rows, score)
+    return best
+
+
+def _score(columns: list[list[Header]], kind: ImportKind | None, extra: frozenset[str]) -> int:
+    if kind is not None:
+        return header_score(columns, kind, extra)
+    return max(header_score(columns, k, extra) for k in ImportKind)
+
+
+def _sheet_from_rows(
+    name: str, rows: Iterator[Sequence[Any]], kind: ImportKind | None, extra: frozenset[str]
+) -> Sheet | None:
+    first_row = 1
+    head = list(itertools.islice(rows, HEADER_SCAN))
+    index, two_rows, score = _find_header(head, kind, extra)
+    if score < 2:
+        return None
+    columns = header_candidates(head[index], head[index - 1] if two_rows else None)
+    skipped = Skipped()
+    numbered = zip(itertools.count(first_row), itertools.chain(head, rows), strict=False)
+    body = itertools.islice(numbered, index + 1, None)
+    sheet = Sheet(name, first_row + index, columns, iter(()), skipped)
+    sheet.kind = kind or detect_kind(columns)
+    sheet.rows = _data_rows(body, skipped, len(columns))
+    return sheet
+
+
+def _data_rows(
+    body: Iterator[tuple[int, Sequence[Any]]], skipped: Skipped, width: int
+) -> Iterator[tuple[int, Cells]]:
+    for number, cells in body:
+        cells = list(cells[:width]) + [None] * (width - len(cells))
+        if _is_blank(cells):
+            skipped.blank += 1
+        elif _is_subtotal(cells):
+            skipped.subtotal.append(number)
+        else:
+            yield number, cells
+
+
+def open_source(
+    path: Path,
+    kind: ImportKind | None = None,
+    sheet: str | None = None,
+    extra_headers: Iterable[str] = (),
+) -> Source:
+    """Open `path` (.xlsx, .xlsm, .csv, .tsv, .txt) and locate the table on each sheet.
+
+    `extra_headers` are header names a mapping file knows, counted when looking for the header.
+    """
+    extra = frozenset(normalize_header(h).text for h in extra_headers)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _open_xlsx(path, kind, sheet, extra)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return _open_csv(path, kind, extra)
+    if suffix == ".xls":
+        raise DomainError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后再导入")
+    raise DomainError(f"不支持的文件类型“{suffix}”：请使用 .xlsx、.csv 或 .tsv")
+
+
+def _open_csv(path: Path, kind: ImportKind | None, extra: frozenset[str]) -> Source:
+    with path.open("rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    encoding = detect_encoding(sample)
+    reading = "gb18030" if encoding == "gbk" else encoding
+    handle = path.open("r", encoding=reading, newline="")
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(sample, reading)
+    rows = _decoded_rows(csv.reader(handle, delimiter=delimiter), path.name)
+    found = _sheet_from_rows("", rows, kind, extra)
+    estimate = sample.count(b"\n") * max(1, path.stat().st_size // max(1, len(sample)))
+    source = Source([found] if found else [], encoding.upper(), estimate, _close=handle.close)
+    if not found:
+        source.notes.append("未在前30行中找到可识别的表头")
+    return source
+
+
+def _decoded_rows(reader: Iterator[list[str]], file_name: str) -> Iterator[Cells]:
+    try:
+        yield from reader
+    except UnicodeDecodeError as exc:
+        raise DomainError(
+            f"{file_name} 中途出现无法按已识别编码解码的字节（第{exc.start}字节附近）"
+        ) from exc
+
+
+def _sniff_delimiter(sample: bytes, encoding: str) -> str:
+    text = sample[:65536].decode(encoding, errors="ignore")
+    lines = [line for line in io.StringIO(text).read().splitlines()[:10] if line.strip()]
+    tabs = sum(line.count("\t") for line in lines)
+    commas = sum(line.count(",") for line in lines)
+    return "\t" if tabs > commas else ","
+
+
+def _open_xlsx(
+    path: Path, kind: ImportKind | None, sheet: str | None, extra: frozenset[str]
+) -> Source:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
+        raise DomainError(f"无法打开 Excel 文件 {path.name}：{exc}") from exc
+    names = workbook.sheetnames
+    if sheet is not None and sheet not in names:
+        workbook.close()
+        raise DomainError(f"工作表“{sheet}”不存在，可选：{'、'.join(names)}")
+    source = Source([], _close=workbook.close)
+    estimate = 0
+    for name in [sheet] if sheet else names:
+        worksheet = workbook[name]
+        found = _sheet_from_rows(name, worksheet.iter_rows(values_only=True), kind, extra)
+        if found is None:
+            source.notes.append(f"工作表“{name}”未找到可识别的表头，已跳过")
+            continue
+        source.sheets.append(found)
+        estimate += max(0, (worksheet.max_row or 0) - found.header_row)
+    source.estimated_rows = estimate
+    return source

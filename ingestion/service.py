@@ -1,0 +1,204 @@
+"""The one entry point callers use: `import_file` (the CLI today, the API later).
+
+It never commits: the caller's unit of work (`models.db.session_scope`, or the request) does,
+so a file that fails halfway leaves the database exactly as it was before the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from ingestion.headers import HeaderMap, load_mapping, map_headers
+from ingestion.kinds import Loader
+from ingestion.load import (
+    CHUNK_SIZE,
+    BatchWriter,
+    ImportSummary,
+    RowRejected,
+    close_batch,
+    new_batch,
+)
+from ingestion.readers import Sheet, Source, open_source
+from ingestion.validate import FIELD_LABELS, REQUIRED, parse_row
+from models.errors import DomainError
+from models.reference import ImportKind
+from models.repositories.audit import append_audit
+
+Progress = Callable[[int], None]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def as_kind(kind: ImportKind | str | None) -> ImportKind | None:
+    """An `ImportKind` from its value ('demands') or Chinese label ('融资需求')."""
+    if kind is None or isinstance(kind, ImportKind):
+        return kind
+    try:
+        return ImportKind.from_label(kind)
+    except ValueError:
+        choices = "、".join(f"{k.value}（{k.label}）" for k in ImportKind)
+        raise DomainError(f"未知的导入类型“{kind}”，可选：{choices}", field="kind") from None
+
+
+def import_file(
+    session: Session,
+    path: Path,
+    kind: ImportKind | str | None = None,
+    sheet: str | None = None,
+    mapping: Path | None = None,
+    user: str = "system",
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import one spreadsheet as one batch; every row read gets exactly one outcome.
+
+    `kind` is detected from the header when not given; `mapping` is a file of header → field
+    overrides (JSON or `列名 = field` lines). `progress` is called with the rows done after each
+    chunk. Raises `DomainError` (Chinese message) for a file that cannot be imported at all.
+    """
+    overrides, mapped_kind = load_mapping(mapping) if mapping else ({}, None)
+    wanted = as_kind(kind) or mapped_kind
+    source = open_source(path, wanted, sheet, overrides)
+    try:
+        return _import_source(
+            session, path, source, wanted, sheet, overrides, user, chunk_size, progress
+        )
+    finally:
+        source.close()
+
+
+def _import_source(
+    session: Session,
+    path: Path,
+    source: Source,
+    wanted: ImportKind | None,
+    sheet: str | None,
+    overrides: dict[str, str],
+    user: str,
+    chunk_size: int,
+    progress: Progress | None,
+) -> ImportSummary:
+    kind = _batch_kind(source, wanted)
+    sheets = [s for s in source.sheets if wanted is not None or s.kind is kind]
+    headers = [_checked_header(s, kind, overrides) for s in sheets]
+    sha = file_sha256(path)
+    only_sheet = sheet or (sheets[0].name if len(sheets) == 1 and sheets[0].name else None)
+    batch, previous = new_batch(
+        session, file_name=path.name, sha256=sha, kind=kind, sheet=only_sheet, user=user
+    )
+    assert batch.id is not None
+    summary = ImportSummary(batch.id, path.name, sha, kind.value, encoding=source.encoding)
+    summary.previous_batch_id = previous
+    summary.notes.extend(source.notes)
+    summary.notes.extend(f"工作表“{s.name}”识别为其他类型（{s.kind.label if s.kind else '未知'}），未导入"
+                         for s in source.sheets if s not in sheets)  # fmt: skip
+    writer = BatchWriter(session, batch, summary)
+    loader = Loader(session, kind, writer)
+    for current, header in zip(sheets, headers, strict=True):
+        _describe_sheet(summary, current, header)
+        _load_sheet(loader, writer, current, header, chunk_size, progress)
+        summary.skipped_blank += current.skipped.blank
+        summary.skipped_subtotal.extend(_where(current.name, n) for n in current.skipped.subtotal)
+    summary.related = dict(sorted(loader.related.items()))
+    close_batch(session, batch, summary)
+    append_audit(session, actor=user, action="import", entity="import_batch", entity_id=batch.id,
+                 detail=_audit_detail(summary))  # fmt: skip
+    return summary
+
+
+def _batch_kind(source: Source, wanted: ImportKind | None) -> ImportKind:
+    if not source.sheets:
+        raise DomainError("文件中未找到可识别的表头（应含“企业名称”“统一社会信用代码”等列）")
+    kind = wanted or source.sheets[0].kind
+    if kind is None:
+        raise DomainError("无法从表头判断导入类型，请用 --kind 指定")
+    return kind
+
+
+def _checked_header(current: Sheet, kind: ImportKind, overrides: dict[str, str]) -> HeaderMap:
+    header = map_headers(current.columns, kind, overrides)
+    mapped = set(header.fields.values())
+    missing = [need for need in REQUIRED[kind] if not set(need.split("|")) & mapped]
+    if missing:
+        names = "、".join(
+            "或".join(FIELD_LABELS.get(f, f) for f in need.split("|")) for need in missing
+        )
+        where = f"工作表“{current.name}”" if current.name else "文件"
+        unmapped = "、".join(header.unmapped) or "无"
+        raise DomainError(
+            f"{where}缺少{kind.label}的必填列：{names}（未识别的列：{unmapped}；可用 --mapping 指定列对应）"
+        )
+    return header
+
+
+def _describe_sheet(summary: ImportSummary, current: Sheet, header: HeaderMap) -> None:
+    summary.sheets.append(current.name or "(CSV)")
+    summary.unmapped_columns.extend(c for c in header.unmapped if c not in summary.unmapped_columns)
+    summary.fuzzy_headers.update(header.fuzzy)
+
+
+def _chunks(
+    rows: Iterator[tuple[int, list[Any]]], size: int
+) -> Iterator[list[tuple[int, list[Any]]]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
+def _load_sheet(
+    loader: Loader,
+    writer: BatchWriter,
+    current: Sheet,
+    header: HeaderMap,
+    chunk_size: int,
+    progress: Progress | None,
+) -> None:
+    for chunk in _chunks(current.rows, chunk_size):
+        parsed = [parse_row(number, current.name, cells, header) for number, cells in chunk]
+        loader.prefetch(row for row in parsed if not row.problems)
+        for row in parsed:
+            if row.problems:
+                writer.quarantine(row)
+                continue
+            try:
+                outcome, entity_id = loader.handle(row)
+            except RowRejected as exc:
+                writer.quarantine(row, [exc.problem])
+                continue
+            writer.record(row, outcome, entity_id)
+        loader.flush()
+        if progress is not None:
+            progress(writer.summary.rows_read)
+
+
+def _where(sheet: str, number: int) -> str:
+    return f"{sheet}!{number}" if sheet else str(number)
+
+
+def _audit_detail(summary: ImportSummary) -> dict[str, Any]:
+    keys = (
+        "file_name",
+        "sha256",
+        "kind",
+        "rows_read",
+        "inserted",
+        "updated",
+        "unchanged",
+        "merged",
+        "quarantined",
+        "review",
+    )
+    return {k: getattr(summary, k) for k in keys}

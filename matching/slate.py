@@ -1,0 +1,1079 @@
+"""路演排程: draw a roadshow slate — pitches, investor seating and 1:1 follow-up meetings.
+
+Pure core: plain dataclasses and a fit matrix in, a plain `SlateResult` out; no DB, HTTP or
+environment. `solve_slate` uses OR-Tools CP-SAT in lexicographic phases (placement, must-meets
+and fairness first; then, on a re-solve, fewest moves; then total fit) and reports status,
+objective, proven bound and gap. `greedy_slate` is the baseline it is compared with, and the
+hint CP-SAT starts from. The model is written up in docs/roadshow.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from matching.slate_check import SlateMetrics, slate_metrics
+
+FIT_SCALE = 100  # the objective counts fit in points: fit 0.73 → 73
+SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+# ─── inputs ────────────────────────────────────────────────────────────────────────────────────
+@dataclass(frozen=True, slots=True)
+class SlateSession:
+    """A time block of the event: a block of pitches, then rounds of 1:1 meetings."""
+
+    id: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SlateEnterprise:
+    """An accepted enterprise; `sessions` are the session ids it can attend (empty: all)."""
+
+    id: int
+    sessions: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class SlateInvestor:
+    """A registered investor; `sessions` are the session ids it attends (empty: all)."""
+
+    id: int
+    sessions: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Pitch:
+    """An enterprise pitching in one slot of one room."""
+
+    enterprise_id: int
+    session_id: int
+    room: str
+    slot: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """An investor sitting in one room for the pitch block of one session."""
+
+    investor_id: int
+    session_id: int
+    room: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """A 1:1 follow-up meeting at a table (tables are numbered from 1)."""
+
+    investor_id: int
+    enterprise_id: int
+    table: int
+    start: datetime
+    end: datetime
+
+
+SlateItem = Pitch | Seat | Meeting
+
+
+@dataclass(frozen=True, eq=False)
+class SlateProblem:
+    """One event to schedule.
+
+    `fit` has shape ``(len(investors), len(enterprises))`` with values in [0, 1]. Pairs in
+    `must_meet` and `no_thanks` are ``(investor_id, enterprise_id)``. A pair is *relevant* (counts
+    toward `min_contacts`) when its fit reaches `relevance` or it is a must-meet, never when it is
+    a no-thanks. `confirmed` items are kept as they are; `previous` items (an earlier, unconfirmed
+    slate) are kept where possible. `room_seats` caps investors per room (None: no cap).
+    """
+
+    sessions: tuple[SlateSession, ...]
+    rooms: tuple[str, ...]
+    slots_per_room: int
+    meeting_tables: int
+    enterprises: tuple[SlateEnterprise, ...]
+    investors: tuple[SlateInvestor, ...]
+    fit: np.ndarray
+    must_meet: frozenset[tuple[int, int]] = frozenset()
+    no_thanks: frozenset[tuple[int, int]] = frozenset()
+    min_contacts: int = 0
+    pitch_minutes: int = 15
+    meeting_minutes: int = 20
+    relevance: float = 0.5
+    room_seats: int | None = None
+    confirmed: tuple[SlateItem, ...] = ()
+    previous: tuple[SlateItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SolverParams:
+    """How to solve: wall-clock limit, seed and workers (deterministic: limit in CP-SAT time units)."""
+
+    time_limit_s: float = 10.0
+    random_seed: int = 0
+    num_workers: int = 2
+    deterministic: bool = False
+    hear_weight: int = 1
+    meeting_weight: int = 2
+    meeting_candidates: int = 12
+
+
+# ─── outputs ───────────────────────────────────────────────────────────────────────────────────
+@dataclass(frozen=True, slots=True)
+class Unplaced:
+    """An enterprise that got no pitch slot, and why (Chinese, for the matchmaker)."""
+
+    enterprise_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """An enterprise with fewer relevant investor contacts than required, and why."""
+
+    enterprise_id: int
+    contacts: int
+    required: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class SlateResult:
+    """A drawn slate with its quality: `objective` and `bound` are fit points (see FIT_SCALE)."""
+
+    status: str
+    objective: float
+    bound: float | None
+    gap: float | None
+    pitches: list[Pitch]
+    attendance: list[Seat]
+    meetings: list[Meeting]
+    unplaced: list[Unplaced]
+    shortfalls: list[Shortfall] = field(default_factory=list)
+    unmet_must_meets: list[tuple[int, int]] = field(default_factory=list)
+    moved: int = 0
+    metrics: SlateMetrics | None = None
+    wall_time_s: float = 0.0
+    phases: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# ─── the timetable: where pitches and meeting rounds sit in time ───────────────────────────────
+@dataclass(frozen=True, slots=True)
+class PitchSlot:
+    """One pitch slot: session position, room position, slot number and times."""
+
+    session: int
+    room: int
+    slot: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRound:
+    """One round of 1:1 meetings (all tables at once) inside a session."""
+
+    session: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """Pitch slots, meeting rounds and each session's seating window (its pitch block)."""
+
+    slots: tuple[PitchSlot, ...]
+    rounds: tuple[MeetingRound, ...]
+    blocks: tuple[tuple[datetime, datetime], ...]
+
+
+def build_timetable(problem: SlateProblem) -> Timetable:
+    """Lay each session out as a pitch block (`slots_per_room` pitches) then meeting rounds.
+
+    A pitch lasts `pitch_minutes`, shortened if the session is too short to hold the block.
+    Meeting rounds of `meeting_minutes` fill the rest of the session (none without tables).
+    """
+    slots: list[PitchSlot] = []
+    rounds: list[MeetingRound] = []
+    blocks: list[tuple[datetime, datetime]] = []
+    for s, sess in enumerate(problem.sessions):
+        minutes = (sess.end - sess.start) // timedelta(minutes=1)
+        pitch = min(problem.pitch_minutes, minutes // max(problem.slots_per_room, 1))
+        length = timedelta(minutes=pitch)
+        for r in range(len(problem.rooms)):
+            for k in range(problem.slots_per_room):
+                start = sess.start + k * length
+                slots.append(PitchSlot(s, r, k, start, start + length))
+        block_end = sess.start + problem.slots_per_room * length
+        blocks.append((sess.start, block_end))
+        rounds += _rounds(s, block_end, sess.end, problem)
+    return Timetable(tuple(slots), tuple(rounds), tuple(blocks))
+
+
+def _rounds(s: int, start: datetime, end: datetime, problem: SlateProblem) -> list[MeetingRound]:
+    length = timedelta(minutes=problem.meeting_minutes)
+    out: list[MeetingRound] = []
+    while problem.meeting_tables > 0 and length > timedelta(0) and start + length <= end:
+        out.append(MeetingRound(s, start, start + length))
+        start += length
+    return out
+
+
+def _overlaps(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+# ─── precomputed context shared by the model and the greedy ────────────────────────────────────
+@dataclass
+class _Context:
+    problem: SlateProblem
+    table: Timetable
+    params: SolverParams
+    fit: np.ndarray  # int points, (I, E)
+    ent_sessions: list[set[int]]
+    inv_sessions: list[set[int]]
+    relevant: list[set[int]]  # per enterprise: investor positions that count as contacts
+    credit: list[tuple[int, int]]  # (i, e) pairs whose hearing earns fit or a contact
+    candidates: list[tuple[int, int]]  # (i, e) pairs that may have a 1:1 meeting
+    must: list[tuple[int, int]]
+    banned: set[tuple[int, int]]
+    slot_at: dict[tuple[int, int, int], int]  # (session, room, slot) → slot index
+    round_at: dict[tuple[int, datetime], int]
+    round_blocks: list[list[int]]  # per round: sessions whose seating window overlaps it
+
+
+def _positions(wanted: frozenset[int], all_: dict[int, int]) -> set[int]:
+    if not wanted:
+        return set(all_.values())
+    return {all_[sid] for sid in wanted if sid in all_}
+
+
+def _context(problem: SlateProblem, params: SolverParams) -> _Context:
+    n_i, n_e = len(problem.investors), len(problem.enterprises)
+    if problem.fit.shape != (n_i, n_e):
+        raise ValueError(f"fit has shape {problem.fit.shape}, expected {(n_i, n_e)}")
+    table = build_timetable(problem)
+    sess = {s.id: k for k, s in enumerate(problem.sessions)}
+    ent_pos = {e.id: k for k, e in enumerate(problem.enterprises)}
+    inv_pos = {i.id: k for k, i in enumerate(problem.investors)}
+    banned = _pairs(problem.no_thanks, inv_pos, ent_pos)
+    must = sorted(_pairs(problem.must_meet, inv_pos, ent_pos) - banned)
+    fit = np.rint(np.clip(problem.fit, 0.0, 1.0) * FIT_SCALE).astype(np.int64)
+    relevant = _relevant(problem, fit, set(must), banned)
+    return _Context(
+        problem, table, params, fit,
+        ent_sessions=[_positions(e.sessions, sess) for e in problem.enterprises],
+        inv_sessions=[_positions(i.sessions, sess) for i in problem.investors],
+        relevant=relevant,
+        credit=[(i, e) for i in range(n_i) for e in range(n_e)
+                if (i, e) not in banned and (fit[i, e] > 0 or i in relevant[e])],
+        candidates=_candidates(relevant, fit, must, params.meeting_candidates),
+        must=must, banned=banned,
+        slot_at={(q.session, q.room, q.slot): k for k, q in enumerate(table.slots)},
+        round_at={(r.session, r.start): k for k, r in enumerate(table.rounds)},
+        round_blocks=[[s for s, b in enumerate(table.blocks) if _overlaps(b, (r.start, r.end))]
+                      for r in table.rounds],
+    )  # fmt: skip
+
+
+def _pairs(
+    pairs: frozenset[tuple[int, int]], inv_pos: dict[int, int], ent_pos: dict[int, int]
+) -> set[tuple[int, int]]:
+    return {(inv_pos[i], ent_pos[e]) for i, e in pairs if i in inv_pos and e in ent_pos}
+
+
+def _relevant(
+    problem: SlateProblem, fit: np.ndarray, must: set[tuple[int, int]], banned: set[tuple[int, int]]
+) -> list[set[int]]:
+    threshold = round(problem.relevance * FIT_SCALE)
+    n_i, n_e = fit.shape
+    return [
+        {
+            i
+            for i in range(n_i)
+            if (i, e) not in banned and (fit[i, e] >= threshold or (i, e) in must)
+        }
+        for e in range(n_e)
+    ]
+
+
+def _candidates(
+    relevant: list[set[int]], fit: np.ndarray, must: list[tuple[int, int]], per_enterprise: int
+) -> list[tuple[int, int]]:
+    """Relevant pairs that may meet 1:1: each enterprise's best `per_enterprise`, plus must-meets."""
+    out = set(must)
+    for e, investors in enumerate(relevant):
+        best = sorted(investors, key=lambda i: (-fit[i, e], i))[:per_enterprise]
+        out.update((i, e) for i in best)
+    return sorted(out)
+
+
+# ─── an assignment in index space ──────────────────────────────────────────────────────────────
+@dataclass
+class _Assignment:
+    pitch: dict[int, int] = field(default_factory=dict)  # enterprise → slot
+    seat: dict[tuple[int, int], int] = field(default_factory=dict)  # (investor, session) → room
+    meet: dict[tuple[int, int], int] = field(default_factory=dict)  # (investor, enterprise) → round
+    tables: dict[tuple[int, int], int] = field(default_factory=dict)  # pinned table numbers
+
+
+def _locate(ctx: _Context, items: Iterable[SlateItem]) -> tuple[_Assignment, list[str]]:
+    """Map items (confirmed or previous) onto the timetable; report those that no longer fit."""
+    p = ctx.problem
+    sess = {s.id: k for k, s in enumerate(p.sessions)}
+    rooms = {r: k for k, r in enumerate(p.rooms)}
+    ents = {e.id: k for k, e in enumerate(p.enterprises)}
+    invs = {i.id: k for k, i in enumerate(p.investors)}
+    out, lost = _Assignment(), []
+    for item in items:
+        if not _place_item(ctx, out, item, sess, rooms, ents, invs):
+            lost.append(_describe(item))
+    return out, lost
+
+
+def _place_item(
+    ctx: _Context,
+    out: _Assignment,
+    item: SlateItem,
+    sess: dict[int, int],
+    rooms: dict[str, int],
+    ents: dict[int, int],
+    invs: dict[int, int],
+) -> bool:
+    if isinstance(item, Pitch):
+        q = ctx.slot_at.get((sess.get(item.session_id, -1), rooms.get(item.room, -1), item.slot))
+        if q is None or item.enterprise_id not in ents:
+            return False
+        out.pitch[ents[item.enterprise_id]] = q
+    elif isinstance(item, Seat):
+        if item.session_id not in sess or item.room not in rooms or item.investor_id not in invs:
+            return False
+        out.seat[invs[item.investor_id], sess[item.session_id]] = rooms[item.room]
+    else:
+        t = next((k for (s, start), k in ctx.round_at.items() if start == item.start), None)
+        if t is None or item.investor_id not in invs or item.enterprise_id not in ents:
+            return False
+        pair = (invs[item.investor_id], ents[item.enterprise_id])
+        out.meet[pair] = t
+        out.tables[pair] = item.table
+    return True
+
+
+def _describe(item: SlateItem) -> str:
+    if isinstance(item, Pitch):
+        return f"企业 {item.enterprise_id} 的路演（{item.room} {item.start:%m-%d %H:%M}）"
+    if isinstance(item, Seat):
+        return f"机构 {item.investor_id} 的座位（{item.room} {item.start:%m-%d %H:%M}）"
+    return f"机构 {item.investor_id} 与企业 {item.enterprise_id} 的会谈（{item.start:%m-%d %H:%M}）"
+
+
+# ─── greedy baseline ───────────────────────────────────────────────────────────────────────────
+class _Greedy:
+    """Earliest free slot per enterprise, best room per investor, then meetings by priority."""
+
+    def __init__(self, ctx: _Context, start: _Assignment) -> None:
+        self.ctx, self.a = ctx, start
+        self.used_slots = set(start.pitch.values())
+        self.busy_inv = {(i, t) for (i, _), t in start.meet.items()}
+        self.busy_ent = {(e, t) for (_, e), t in start.meet.items()}
+        self.at_table = [0] * len(ctx.table.rounds)
+        for t in start.meet.values():
+            self.at_table[t] += 1
+
+    def run(self) -> _Assignment:
+        self._pitches()
+        _fill_seats(self.ctx, self.a)
+        self._meetings()
+        return self.a
+
+    def _pitches(self) -> None:
+        ctx = self.ctx
+        order = sorted(
+            (e for e in range(len(ctx.problem.enterprises)) if e not in self.a.pitch),
+            key=lambda e: (len(ctx.ent_sessions[e]), -len(ctx.relevant[e]), e),
+        )
+        for e in order:
+            free = [q for q, s in enumerate(ctx.table.slots)
+                    if q not in self.used_slots and s.session in ctx.ent_sessions[e]
+                    and not _unwelcome(ctx, self.a, e, q)]  # fmt: skip
+            if free:
+                q = min(free, key=lambda q: (ctx.table.slots[q].start, self._room_load(q)))
+                self.a.pitch[e] = q
+                self.used_slots.add(q)
+
+    def _room_load(self, q: int) -> int:
+        s = self.ctx.table.slots[q]
+        return sum(1 for k in self.used_slots if self.ctx.table.slots[k].room == s.room)
+
+    def _meetings(self) -> None:
+        """Must-meets, then contacts for enterprises short of `min_contacts`, then by fit."""
+        ctx = self.ctx
+        for pair in ctx.must:
+            self._book(*pair)
+        contacts = _contacts(ctx, self.a)
+        allowed = set(ctx.candidates)
+        for e in sorted(range(len(contacts)), key=lambda e: (contacts[e], e)):
+            need = ctx.problem.min_contacts - contacts[e]
+            for i in sorted(ctx.relevant[e], key=lambda i: (-ctx.fit[i, e], i)):
+                fresh = (i, e) in allowed and not _hears(ctx, self.a, i, e)
+                if need > 0 and fresh and self._book(i, e):
+                    need -= 1
+        for i, e in sorted(ctx.candidates, key=lambda p: (-ctx.fit[p], p)):
+            self._book(i, e)
+
+    def _book(self, i: int, e: int) -> bool:
+        ctx = self.ctx
+        if e not in self.a.pitch or (i, e) in self.a.meet:
+            return False
+        after = ctx.table.slots[self.a.pitch[e]].end
+        for t, rnd in enumerate(ctx.table.rounds):
+            if rnd.start >= after and self._free(i, e, t):
+                self.a.meet[i, e] = t
+                self.busy_inv.add((i, t))
+                self.busy_ent.add((e, t))
+                self.at_table[t] += 1
+                return True
+        return False
+
+    def _free(self, i: int, e: int, t: int) -> bool:
+        ctx, rnd = self.ctx, self.ctx.table.rounds[t]
+        return (
+            rnd.session in ctx.inv_sessions[i]
+            and rnd.session in ctx.ent_sessions[e]
+            and (i, t) not in self.busy_inv
+            and (e, t) not in self.busy_ent
+            and self.at_table[t] < ctx.problem.meeting_tables
+            and not any((i, s) in self.a.seat for s in ctx.round_blocks[t])
+        )
+
+
+def _hears(ctx: _Context, a: _Assignment, i: int, e: int) -> bool:
+    if e not in a.pitch:
+        return False
+    slot = ctx.table.slots[a.pitch[e]]
+    return a.seat.get((i, slot.session)) == slot.room
+
+
+def _contacts(ctx: _Context, a: _Assignment) -> list[int]:
+    met = {e: {i for (i, f) in a.meet if f == e} for e in range(len(ctx.problem.enterprises))}
+    return [
+        sum(1 for i in ctx.relevant[e] if i in met[e] or _hears(ctx, a, i, e))
+        for e in range(len(ctx.problem.enterprises))
+    ]
+
+
+def _fill_seats(ctx: _Context, a: _Assignment) -> None:
+    """Seat every investor still unseated in a session it attends, in its best allowed room."""
+    p = ctx.problem
+    for s in range(len(p.sessions)):
+        load = [sum(1 for (_, t), r in a.seat.items() if t == s and r == room)
+                for room in range(len(p.rooms))]  # fmt: skip
+        for i in range(len(p.investors)):
+            if s not in ctx.inv_sessions[i] or (i, s) in a.seat or _meets_during(ctx, a, i, s):
+                continue
+            rooms = [r for r in range(len(p.rooms)) if _may_sit(ctx, a, i, s, r, load[r])]
+            if rooms:
+                best = max(rooms, key=lambda r: (_room_value(ctx, a, i, s, r), -load[r], -r))
+                a.seat[i, s] = best
+                load[best] += 1
+
+
+def _pitching_in(ctx: _Context, a: _Assignment, s: int, r: int) -> list[int]:
+    slots = ctx.table.slots
+    return [e for e, q in a.pitch.items() if slots[q].session == s and slots[q].room == r]
+
+
+def _may_sit(ctx: _Context, a: _Assignment, i: int, s: int, r: int, load: int) -> bool:
+    seats = ctx.problem.room_seats
+    if seats is not None and load >= seats:
+        return False
+    return not any((i, e) in ctx.banned for e in _pitching_in(ctx, a, s, r))
+
+
+def _unwelcome(ctx: _Context, a: _Assignment, e: int, q: int) -> bool:
+    """Someone seated in that room and session marked this enterprise no-thanks."""
+    slot = ctx.table.slots[q]
+    return any(a.seat.get((i, slot.session)) == slot.room for i, f in ctx.banned if f == e)
+
+
+def _room_value(ctx: _Context, a: _Assignment, i: int, s: int, r: int) -> int:
+    return sum(int(ctx.fit[i, e]) for e in _pitching_in(ctx, a, s, r))
+
+
+def _meets_during(ctx: _Context, a: _Assignment, i: int, s: int) -> bool:
+    return any(s in ctx.round_blocks[t] for (j, _), t in a.meet.items() if j == i)
+
+
+# ─── the CP-SAT model ──────────────────────────────────────────────────────────────────────────
+Var = cp_model.IntVar
+
+
+class _SlateModel:
+    """Decisions: group[e, session, room] (the pitch's room and session; the slot inside the
+    block is assigned afterwards, as every meeting round of a session follows its whole pitch
+    block), seat[i, session, room] and meet[i, e, round]. Auxiliaries: hear credits
+    z[i, e, session, room] ≤ group ∧ seat, contacts c[i, e] and fairness f[e] = min(contacts, K)."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx, self.m = ctx, cp_model.CpModel()
+        self.group: dict[tuple[int, int, int], Var] = {}
+        self.seat: dict[tuple[int, int, int], Var] = {}
+        self.meet: dict[tuple[int, int, int], Var] = {}
+        self.hear: dict[tuple[int, int, int, int], Var] = {}
+        self.contact: dict[tuple[int, int], Var] = {}
+        self.fair: dict[int, Var] = {}
+        self._groups()
+        self._seats()
+        self._hearing()
+        self._meetings()
+        self._fairness()
+
+    def _groups(self) -> None:
+        ctx, m, p = self.ctx, self.m, self.ctx.problem
+        for e in range(len(p.enterprises)):
+            row = [m.new_bool_var(f"g{e}_{s}_{r}")
+                   for s in sorted(ctx.ent_sessions[e]) for r in range(len(p.rooms))]  # fmt: skip
+            keys = [(e, s, r) for s in sorted(ctx.ent_sessions[e]) for r in range(len(p.rooms))]
+            self.group.update(zip(keys, row, strict=True))
+            m.add_at_most_one(row)
+        for s in range(len(p.sessions)):
+            for r in range(len(p.rooms)):
+                here = [v for (_, t, k), v in self.group.items() if (t, k) == (s, r)]
+                m.add(sum(here) <= p.slots_per_room)
+
+    def _seats(self) -> None:
+        ctx, m, p = self.ctx, self.m, self.ctx.problem
+        for i in range(len(p.investors)):
+            for s in sorted(ctx.inv_sessions[i]):
+                row = [m.new_bool_var(f"a{i}_{s}_{r}") for r in range(len(p.rooms))]
+                self.seat.update({(i, s, r): v for r, v in enumerate(row)})
+                m.add_at_most_one(row)
+        for s in range(len(p.sessions) if p.room_seats is not None else 0):
+            for r in range(len(p.rooms)):
+                here = [v for (_, t, k), v in self.seat.items() if (t, k) == (s, r)]
+                m.add(sum(here) <= (p.room_seats or 0))
+        for i, e in ctx.banned:  # no-thanks: never in the room while that enterprise pitches
+            for (f, s, r), g in self.group.items():
+                if f == e and (i, s, r) in self.seat:
+                    m.add_bool_or([g.negated(), self.seat[i, s, r].negated()])
+
+    def _hearing(self) -> None:
+        """z ≤ group, z ≤ seat, and an investor hears at most `slots_per_room` pitches a session."""
+        ctx, m = self.ctx, self.m
+        rooms = range(len(ctx.problem.rooms))
+        for i, e in ctx.credit:
+            for s in ctx.ent_sessions[e] & ctx.inv_sessions[i]:
+                for r in rooms:
+                    z = self.hear[i, e, s, r] = m.new_bool_var(f"z{i}_{e}_{s}_{r}")
+                    m.add_implication(z, self.group[e, s, r])
+                    m.add_implication(z, self.seat[i, s, r])
+        by_seat: dict[tuple[int, int, int], list[Var]] = {}
+        for (i, _, s, r), z in self.hear.items():
+            by_seat.setdefault((i, s, r), []).append(z)
+        for key, zs in by_seat.items():
+            if len(zs) > ctx.problem.slots_per_room:
+                m.add(sum(zs) <= ctx.problem.slots_per_room * self.seat[key])
+
+    def _meetings(self) -> None:
+        ctx, m = self.ctx, self.m
+        for i, e in ctx.candidates:
+            for t, rnd in enumerate(ctx.table.rounds):
+                both = rnd.session in ctx.inv_sessions[i] and rnd.session in ctx.ent_sessions[e]
+                if both and self._pitched_before(e, t):
+                    self.meet[i, e, t] = m.new_bool_var(f"m{i}_{e}_{t}")
+        for t in range(len(ctx.table.rounds)):
+            here = [v for (_, _, k), v in self.meet.items() if k == t]
+            m.add(sum(here) <= ctx.problem.meeting_tables)
+        for vs in self.met_by_pair().values():
+            m.add_at_most_one(vs)
+        self._meeting_people()
+
+    def _pitched_before(self, e: int, t: int) -> list[Var]:
+        start, blocks = self.ctx.table.rounds[t].start, self.ctx.table.blocks
+        return [g for (f, s, _), g in self.group.items() if f == e and blocks[s][1] <= start]
+
+    def _meeting_people(self) -> None:
+        """One place at a time, and an enterprise meets only after its pitch block has ended."""
+        ctx, m = self.ctx, self.m
+        by_inv: dict[tuple[int, int], list[Var]] = {}
+        by_ent: dict[tuple[int, int], list[Var]] = {}
+        for (i, e, t), v in self.meet.items():
+            by_inv.setdefault((i, t), []).append(v)
+            by_ent.setdefault((e, t), []).append(v)
+        for (i, t), vs in by_inv.items():
+            seated = [
+                v for (j, s, _), v in self.seat.items() if j == i and s in ctx.round_blocks[t]
+            ]
+            m.add(sum(vs) + sum(seated) <= 1)
+        for (e, t), vs in by_ent.items():
+            m.add(sum(vs) <= sum(self._pitched_before(e, t)))
+
+    def _fairness(self) -> None:
+        ctx, m, k = self.ctx, self.m, self.ctx.problem.min_contacts
+        heard: dict[tuple[int, int], list[Var]] = {}
+        for (i, e, _, _), z in self.hear.items():
+            heard.setdefault((i, e), []).append(z)
+        met = self.met_by_pair()
+        for e in range(len(ctx.problem.enterprises)) if k > 0 else []:
+            for i in ctx.relevant[e]:
+                c = self.contact[i, e] = m.new_bool_var(f"c{i}_{e}")
+                m.add(c <= sum(heard.get((i, e), [])) + sum(met.get((i, e), [])))
+            f = self.fair[e] = m.new_int_var(0, k, f"f{e}")
+            m.add(f <= sum(self.contact[i, e] for i in ctx.relevant[e]))
+
+    # objectives ---------------------------------------------------------------------------
+    def met_by_pair(self) -> dict[tuple[int, int], list[Var]]:
+        out: dict[tuple[int, int], list[Var]] = {}
+        for (i, e, _), v in self.meet.items():
+            out.setdefault((i, e), []).append(v)
+        return out
+
+    def tiers(self) -> cp_model.LinearExprT:
+        """Placed enterprises ≫ must-meets kept ≫ Σ_e min(relevant contacts, K)."""
+        ctx, met = self.ctx, self.met_by_pair()
+        w_must = len(ctx.problem.enterprises) * ctx.problem.min_contacts + 1
+        w_place = w_must * (len(ctx.must) + 1)
+        musts = sum(sum(met.get(pair, [])) for pair in ctx.must)
+        return w_place * sum(self.group.values()) + w_must * musts + sum(self.fair.values())
+
+    def total_fit(self) -> cp_model.LinearExprT:
+        """Σ fit points × (hear_weight · heard in the room + meeting_weight · met 1:1)."""
+        fit, hw, mw = self.ctx.fit, self.ctx.params.hear_weight, self.ctx.params.meeting_weight
+        terms = [int(fit[i, e]) * hw * z for (i, e, _, _), z in self.hear.items()]
+        terms += [int(fit[i, e]) * mw * v for (i, e, _), v in self.meet.items()]
+        return sum(terms)
+
+    def moves(self, prev: _Assignment) -> cp_model.LinearExprT:
+        """Previous items not kept (an item whose variable is gone counts as moved)."""
+        return sum(1 - v if v is not None else 1 for _, v in self._vars_of(prev))
+
+    def fix(self, fixed: _Assignment) -> list[str]:
+        """Force confirmed items; return those the model cannot hold."""
+        lost = []
+        for key, var in self._vars_of(fixed):
+            if var is None:
+                lost.append(str(key))
+            else:
+                self.m.add(var == 1)
+        return lost
+
+    def _vars_of(self, a: _Assignment) -> list[tuple[object, Var | None]]:
+        slots = self.ctx.table.slots
+        groups = {e: (slots[q].session, slots[q].room) for e, q in a.pitch.items()}
+        out: list[tuple[object, Var | None]] = []
+        out += [((e, *g), self.group.get((e, *g))) for e, g in groups.items()]
+        out += [((i, s, r), self.seat.get((i, s, r))) for (i, s), r in a.seat.items()]
+        out += [((i, e, t), self.meet.get((i, e, t))) for (i, e), t in a.meet.items()]
+        return out
+
+    def hint(self, a: _Assignment) -> None:
+        """Start the search from `a`: a complete hint, auxiliaries included."""
+        self.m.clear_hints()
+        on = {id(v) for _, v in self._vars_of(a) if v is not None}
+        for v in [*self.group.values(), *self.seat.values(), *self.meet.values()]:
+            self.m.add_hint(v, id(v) in on)
+        heard = set()
+        for (i, e, s, r), z in self.hear.items():
+            value = id(self.group[e, s, r]) in on and id(self.seat[i, s, r]) in on
+            self.m.add_hint(z, value)
+            heard |= {(i, e)} if value else set()
+        for (i, e), c in self.contact.items():
+            self.m.add_hint(c, (i, e) in heard or (i, e) in a.meet)
+        for e, f in self.fair.items():
+            got = sum(1 for i in self.ctx.relevant[e] if (i, e) in heard or (i, e) in a.meet)
+            self.m.add_hint(f, min(got, self.ctx.problem.min_contacts))
+
+    def read(self, solver: cp_model.CpSolver, prefer: dict[int, int]) -> _Assignment:
+        """The solution, with each pitch put in a slot of its block (preferred slots first)."""
+        a = _Assignment()
+        groups = {e: (s, r) for (e, s, r), v in self.group.items() if solver.boolean_value(v)}
+        a.pitch = _slots_for(self.ctx, groups, prefer)
+        a.seat = {(i, s): r for (i, s, r), v in self.seat.items() if solver.boolean_value(v)}
+        a.meet = {(i, e): t for (i, e, t), v in self.meet.items() if solver.boolean_value(v)}
+        return a
+
+
+def _slots_for(
+    ctx: _Context, groups: dict[int, tuple[int, int]], prefer: dict[int, int]
+) -> dict[int, int]:
+    """Give each enterprise a slot in its (session, room): its preferred slot if free, else the
+    lowest free one."""
+    out: dict[int, int] = {}
+    taken: set[int] = set()
+    for e in sorted(groups, key=lambda e: (e not in prefer, e)):
+        s, r = groups[e]
+        q = prefer.get(e)
+        if (
+            q is None
+            or q in taken
+            or (ctx.table.slots[q].session, ctx.table.slots[q].room) != (s, r)
+        ):
+            q = next(ctx.slot_at[s, r, k] for k in range(ctx.problem.slots_per_room)
+                     if ctx.slot_at[s, r, k] not in taken)  # fmt: skip
+        out[e] = q
+        taken.add(q)
+    return out
+
+
+# ─── solving in phases ─────────────────────────────────────────────────────────────────────────
+@dataclass
+class _Phase:
+    name: str
+    status: cp_model.CpSolverStatus
+    value: float
+    bound: float
+
+
+class _Runner:
+    """Runs lexicographic phases on one model within one time budget."""
+
+    def __init__(
+        self, model: _SlateModel, params: SolverParams, prefer: dict[int, int], deadline: float
+    ) -> None:
+        self.model, self.params, self.prefer = model, params, prefer
+        self.deadline = deadline
+        self.best: _Assignment | None = None
+        self.phases: list[_Phase] = []
+
+    def phase(
+        self,
+        name: str,
+        expr: cp_model.LinearExprT,
+        maximize: bool,
+        share: float,
+        start: _Assignment | None = None,
+    ) -> bool:
+        """Optimise `expr` (from `start` if given), then hold it at the value found; False if no
+        solution was found."""
+        m = self.model.m
+        if start is not None:
+            self.model.hint(start)
+        m.maximize(expr) if maximize else m.minimize(expr)
+        solver = self._solver(share)
+        status = solver.solve(m)
+        if status not in SOLVED:
+            self.phases.append(_Phase(name, status, 0.0, 0.0))
+            return False
+        value = solver.objective_value
+        self.phases.append(_Phase(name, status, value, solver.best_objective_bound))
+        self.best = self.model.read(solver, self.prefer)
+        self.model.hint(self.best)
+        m.add(expr >= round(value)) if maximize else m.add(expr <= round(value))
+        return True
+
+    def _solver(self, share: float) -> cp_model.CpSolver:
+        p, solver = self.params, cp_model.CpSolver()
+        left = p.time_limit_s if p.deterministic else self.deadline - time.monotonic()
+        budget = max(0.05, left * share)  # deterministic runs split a fixed budget, not the clock
+        solver.parameters.random_seed = p.random_seed
+        solver.parameters.num_workers = p.num_workers
+        solver.parameters.cp_model_probing_level = 0  # probing costs seconds here and finds little
+        if p.deterministic:
+            solver.parameters.max_deterministic_time = budget
+            solver.parameters.interleave_search = p.num_workers > 1
+            solver.parameters.max_time_in_seconds = 100 * budget
+        else:
+            solver.parameters.max_time_in_seconds = budget
+        return solver
+
+
+def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> SlateResult:
+    """Draw the slate with CP-SAT.
+
+    Phases, each held at its value before the next: (1) placed enterprises ≫ must-meets kept ≫
+    fairness Σ min(relevant contacts, min_contacts); (2) on a re-solve, fewest moved previous
+    items; (3) total fit. `objective`, `bound` and `gap` belong to phase 3, whose bound is proven
+    given the values fixed by the earlier phases. Confirmed items are hard constraints.
+    """
+    params = params or SolverParams()
+    clock = time.monotonic()
+    ctx = _context(problem, params)
+    fixed, lost = _locate(ctx, problem.confirmed)
+    previous, _ = _locate(ctx, problem.previous)
+    model = _SlateModel(ctx)
+    lost += model.fix(fixed)
+    start = _greedy_from(ctx, fixed, previous)  # keeps what it can of the previous slate
+    reserve = min(1.0, 0.05 * params.time_limit_s)  # for reading out and checking the slate
+    deadline = clock + params.time_limit_s - reserve
+    runner = _Runner(model, params, {**previous.pitch, **fixed.pitch}, deadline)
+    ok = runner.phase("placement/must-meet/fairness", model.tiers(), True, 0.4, start)
+    if ok and (previous.pitch or previous.seat or previous.meet):
+        ok = runner.phase("moves", model.moves(previous), False, 0.35, start)
+    if ok:
+        runner.phase(
+            "total fit", model.total_fit(), True, 1.0, _if_as_good(ctx, runner, start, previous)
+        )
+    return _finish_cp(ctx, runner, fixed, previous, lost, time.monotonic() - clock)
+
+
+def _if_as_good(
+    ctx: _Context, runner: _Runner, start: _Assignment, previous: _Assignment
+) -> _Assignment | None:
+    """`start` when it holds the values fixed so far (then the fit phase starts from the better
+    of the two by fit), else None (keep the last phase's solution as the hint)."""
+    tiers = runner.phases[0].value
+    k, n_e = ctx.problem.min_contacts, len(ctx.problem.enterprises)
+    w_must = n_e * k + 1
+    value = w_must * (len(ctx.must) + 1) * len(start.pitch)
+    value += w_must * sum(1 for pair in ctx.must if pair in start.meet)
+    value += sum(min(c, k) for c in _contacts(ctx, start))
+    moves = runner.phases[1].value if len(runner.phases) > 1 else None
+    if value < tiers or (moves is not None and _moved(start, previous) > moves):
+        return None
+    best = runner.best
+    assert best is not None
+    return start if _fit_of(ctx, start) > _fit_of(ctx, best) else None
+
+
+def _fit_of(ctx: _Context, a: _Assignment) -> int:
+    hw, mw = ctx.params.hear_weight, ctx.params.meeting_weight
+    heard = sum(int(ctx.fit[i, e]) * hw for e in a.pitch for i in range(len(ctx.problem.investors))
+                if (i, e) not in ctx.banned and _hears(ctx, a, i, e))  # fmt: skip
+    return heard + sum(int(ctx.fit[i, e]) * mw for i, e in a.meet)
+
+
+def _finish_cp(
+    ctx: _Context,
+    runner: _Runner,
+    fixed: _Assignment,
+    previous: _Assignment,
+    lost: list[str],
+    elapsed: float,
+) -> SlateResult:
+    notes = [f"已确认项无法保留：{x}" for x in lost]
+    names = [f"{p.name}: {_status_name(p.status)} {p.value:g} ≤ {p.bound:g}" for p in runner.phases]
+    if runner.best is None:
+        status = "infeasible" if runner.phases[0].status == cp_model.INFEASIBLE else "unknown"
+        return _empty(ctx, status, [*notes, "求解失败：已确认的安排相互冲突或时限过短"], names)
+    last = runner.phases[-1]
+    fit_done = last.name == "total fit" and last.status in SOLVED
+    all_optimal = all(p.status == cp_model.OPTIMAL for p in runner.phases) and fit_done
+    bound = last.bound if fit_done else None
+    result = _result(ctx, runner.best, fixed, previous, "optimal" if all_optimal else "feasible")
+    gap = None if bound is None else max(0.0, bound - result.objective) / max(abs(bound), 1.0)
+    return _replace(result, bound=bound, gap=gap, notes=notes, phases=names, wall_time_s=elapsed)
+
+
+_STATUS_NAMES: dict[cp_model.CpSolverStatus, str] = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+}
+
+
+def _status_name(status: cp_model.CpSolverStatus) -> str:
+    return _STATUS_NAMES.get(status, "UNKNOWN")
+
+
+def greedy_slate(problem: SlateProblem) -> SlateResult:
+    """The baseline: keep confirmed (then previous) items, earliest free slot per enterprise,
+    each investor in its best allowed room, then meetings: must-meets, then enterprises short of
+    contacts, then by fit. No bound is proven."""
+    clock = time.monotonic()
+    ctx = _context(problem, SolverParams())
+    fixed, lost = _locate(ctx, problem.confirmed)
+    previous, _ = _locate(ctx, problem.previous)
+    a = _greedy_from(ctx, fixed, previous)
+    result = _result(ctx, a, fixed, previous, "feasible")
+    notes = [f"已确认项无法保留：{x}" for x in lost]
+    return _replace(result, notes=notes, phases=["greedy"], wall_time_s=time.monotonic() - clock)
+
+
+def _greedy_from(ctx: _Context, fixed: _Assignment, previous: _Assignment) -> _Assignment:
+    start = _Assignment(dict(fixed.pitch), dict(fixed.seat), dict(fixed.meet), dict(fixed.tables))
+    _keep_previous(ctx, start, previous)
+    return _Greedy(ctx, start).run()
+
+
+def _keep_previous(ctx: _Context, a: _Assignment, previous: _Assignment) -> None:
+    """Carry over previous pitches, then meetings, that still fit beside what is already there."""
+    used = set(a.pitch.values())
+    for e, q in previous.pitch.items():
+        slot_ok = ctx.table.slots[q].session in ctx.ent_sessions[e] and q not in used
+        if e not in a.pitch and slot_ok and not _unwelcome(ctx, a, e, q):
+            a.pitch[e] = q
+            used.add(q)
+    for (i, s), r in previous.seat.items():
+        load = sum(1 for (_, t), k in a.seat.items() if t == s and k == r)
+        if (i, s) not in a.seat and s in ctx.inv_sessions[i] and _may_sit(ctx, a, i, s, r, load):
+            a.seat[i, s] = r
+    greedy = _Greedy(ctx, a)
+    for (i, e), t in sorted(previous.meet.items(), key=lambda x: x[1]):
+        if (
+            (i, e) not in a.meet
+            and e in a.pitch
+            and (i, e) not in ctx.banned
+            and (
+                ctx.table.rounds[t].start >= ctx.table.slots[a.pitch[e]].end
+                and greedy._free(i, e, t)
+            )
+        ):
+            a.meet[i, e] = t
+            greedy.busy_inv.add((i, t))
+            greedy.busy_ent.add((e, t))
+            greedy.at_table[t] += 1
+
+
+# ─── from an assignment to a result ────────────────────────────────────────────────────────────
+def _result(
+    ctx: _Context, a: _Assignment, fixed: _Assignment, previous: _Assignment, status: str
+) -> SlateResult:
+    _fill_seats(ctx, a)
+    tables = _number_tables(ctx, a, {**previous.tables, **fixed.tables})
+    pitches, seats, meetings = _items(ctx, a, tables)
+    p = ctx.problem
+    metrics = slate_metrics(p, pitches, seats, meetings, ctx.params.hear_weight,
+                            ctx.params.meeting_weight)  # fmt: skip
+    ent_ids = [e.id for e in p.enterprises]
+    return SlateResult(
+        status=status,
+        objective=float(metrics.total_fit),
+        bound=None,
+        gap=None,
+        pitches=pitches,
+        attendance=seats,
+        meetings=meetings,
+        unplaced=[_unplaced(ctx, a, e) for e in range(len(ent_ids)) if e not in a.pitch],
+        shortfalls=_shortfalls(ctx, a, metrics),
+        unmet_must_meets=sorted(set(p.must_meet) - metrics.must_meets_met),
+        moved=_moved(a, previous),
+        metrics=metrics,
+    )
+
+
+def _number_tables(
+    ctx: _Context, a: _Assignment, pinned: dict[tuple[int, int], int]
+) -> dict[tuple[int, int], int]:
+    """Keep pinned table numbers where they are free; give the rest the lowest free numbers."""
+    out: dict[tuple[int, int], int] = {}
+    taken: set[tuple[int, int]] = set()
+    for pair, t in sorted(a.meet.items(), key=lambda x: (x[0] not in pinned, x[0])):
+        want = pinned.get(pair)
+        if want is None or (t, want) in taken or not 1 <= want <= ctx.problem.meeting_tables:
+            want = next(k for k in range(1, ctx.problem.meeting_tables + 1) if (t, k) not in taken)
+        out[pair] = want
+        taken.add((t, want))
+    return out
+
+
+def _items(
+    ctx: _Context, a: _Assignment, tables: dict[tuple[int, int], int]
+) -> tuple[list[Pitch], list[Seat], list[Meeting]]:
+    p, tt = ctx.problem, ctx.table
+    pitches = sorted(
+        (Pitch(p.enterprises[e].id, p.sessions[tt.slots[q].session].id, p.rooms[tt.slots[q].room],
+               tt.slots[q].slot, tt.slots[q].start, tt.slots[q].end) for e, q in a.pitch.items()),
+        key=lambda x: (x.start, x.room),
+    )  # fmt: skip
+    seats = sorted(
+        (Seat(p.investors[i].id, p.sessions[s].id, p.rooms[r], *tt.blocks[s])
+         for (i, s), r in a.seat.items()),
+        key=lambda x: (x.start, x.room, x.investor_id),
+    )  # fmt: skip
+    meetings = sorted(
+        (Meeting(p.investors[i].id, p.enterprises[e].id, tables[i, e], tt.rounds[t].start,
+                 tt.rounds[t].end) for (i, e), t in a.meet.items()),
+        key=lambda x: (x.start, x.table),
+    )  # fmt: skip
+    return pitches, seats, meetings
+
+
+def _moved(a: _Assignment, previous: _Assignment) -> int:
+    moved = sum(1 for e, q in previous.pitch.items() if a.pitch.get(e) != q)
+    moved += sum(1 for key, r in previous.seat.items() if a.seat.get(key) != r)
+    return moved + sum(1 for key, t in previous.meet.items() if a.meet.get(key) != t)
+
+
+def _unplaced(ctx: _Context, a: _Assignment, e: int) -> Unplaced:
+    ent = ctx.problem.enterprises[e]
+    sessions = ctx.ent_sessions[e]
+    if not sessions:
+        return Unplaced(ent.id, "所填可参加场次均不在本次路演的场次内")
+    if ctx.problem.slots_per_room == 0 or not ctx.problem.rooms:
+        return Unplaced(ent.id, "本次活动未设置路演时段")
+    open_ = [q for q, s in enumerate(ctx.table.slots) if s.session in sessions]
+    if all(q in set(a.pitch.values()) for q in open_):
+        return Unplaced(
+            ent.id, f"可参加的 {len(sessions)} 个场次的 {len(open_)} 个路演时段已全部排满"
+        )
+    return Unplaced(ent.id, "求解时限内未能安排，请延长求解时限后重试")
+
+
+def _shortfalls(ctx: _Context, a: _Assignment, metrics: SlateMetrics) -> list[Shortfall]:
+    k, out = ctx.problem.min_contacts, []
+    for e, ent in enumerate(ctx.problem.enterprises):
+        got = metrics.contacts.get(ent.id, 0)
+        if e in a.pitch and got < k:
+            out.append(Shortfall(ent.id, got, k, _shortfall_reason(ctx, a, e, got)))
+    return out
+
+
+def _shortfall_reason(ctx: _Context, a: _Assignment, e: int, got: int) -> str:
+    k = ctx.problem.min_contacts
+    pitch = ctx.table.slots[a.pitch[e]]
+    later = {r.session for r in ctx.table.rounds if r.start >= pitch.end} & ctx.ent_sessions[e]
+    reachable = [i for i in ctx.relevant[e]
+                 if pitch.session in ctx.inv_sessions[i] or later & ctx.inv_sessions[i]]  # fmt: skip
+    if len(reachable) < k:
+        return (
+            f"能在其路演场次或之后与之接触的相关投资机构仅 {len(reachable)} 家，少于要求的 {k} 家"
+        )
+    return f"路演厅与会谈桌位有限，仅安排 {got} 家相关投资机构接触（要求 {k} 家）"
+
+
+def _empty(ctx: _Context, status: str, notes: list[str], phases: list[str]) -> SlateResult:
+    reason = "求解失败，未能生成排程" if status == "unknown" else "已确认的安排相互冲突，无法排程"
+    return SlateResult(
+        status=status, objective=0.0, bound=None, gap=None, pitches=[], attendance=[],
+        meetings=[], unplaced=[Unplaced(e.id, reason) for e in ctx.problem.enterprises],
+        notes=notes, phases=phases,
+    )  # fmt: skip
+
+
+def _replace(result: SlateResult, **changes: object) -> SlateResult:
+    return replace(result, **changes)  # type: ignore[arg-type]
+
+
+def interest_fit(
+    enterprise_sectors: Sequence[str | None],
+    enterprise_stages: Sequence[str | None],
+    investor_sectors: Sequence[Sequence[str]],
+    investor_stages: Sequence[Sequence[str]],
+) -> np.ndarray:
+    """Default pair fit in [0, 1], shape ``(investors, enterprises)``: 0.7 sector + 0.3 stage.
+
+    Sector: an interest code that prefixes the enterprise's GB/T 4754 code scores 1 (``C`` or
+    ``C38`` for ``C38``), the same 门类 letter 0.4, else 0. Stage: listed 1, unlisted 0, an
+    investor without stage preferences 0.5.
+    """
+    out = np.zeros((len(investor_sectors), len(enterprise_sectors)))
+    for i, (sectors, stages) in enumerate(zip(investor_sectors, investor_stages, strict=True)):
+        for e, (code, stage) in enumerate(zip(enterprise_sectors, enterprise_stages, strict=True)):
+            out[i, e] = 0.7 * _sector_fit(code or "", sectors) + 0.3 * _stage_fit(stage, stages)
+    return out
+
+
+def _sector_fit(code: str, interests: Sequence[str]) -> float:
+    if not code:
+        return 0.0
+    if any(code.startswith(x) for x in interests if x):
+        return 1.0
+    return 0.4 if any(x[:1] == code[:1] for x in interests if x) else 0.0
+
+
+def _stage_fit(stage: str | None, wanted: Sequence[str]) -> float:
+    if not wanted:
+        return 0.5
+    return 1.0 if stage in wanted else 0.0

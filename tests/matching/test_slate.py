@@ -1,0 +1,218 @@
+"""路演排程 solver: every slate passes the independent checker; wishes, fairness, re-solve, seeds."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.slate import (
+    Meeting,
+    Pitch,
+    SlateEnterprise,
+    SlateInvestor,
+    SlateItem,
+    SlateProblem,
+    SlateResult,
+    SlateSession,
+    SolverParams,
+    greedy_slate,
+    solve_slate,
+)
+from matching.slate_check import check_slate
+
+DAY = datetime(2026, 7, 21, 1, 30, tzinfo=UTC)
+FAST = SolverParams(time_limit_s=1.0, num_workers=1)
+
+
+def sessions(n: int) -> tuple[SlateSession, ...]:
+    """n sessions of 2 h 10 min: 3 pitches of 15 min, then 4 meeting rounds of 20 min."""
+    return tuple(
+        SlateSession(
+            10 + k, DAY + timedelta(hours=3 * k), DAY + timedelta(hours=3 * k, minutes=130)
+        )
+        for k in range(n)
+    )
+
+
+def event(
+    n_ent: int = 8, n_inv: int = 6, seed: int = 0, n_sessions: int = 2, **over: object
+) -> SlateProblem:
+    rng = np.random.default_rng(seed)
+    base = SlateProblem(
+        sessions=sessions(n_sessions),
+        rooms=("A厅", "B厅"),
+        slots_per_room=3,
+        meeting_tables=2,
+        enterprises=tuple(SlateEnterprise(100 + e) for e in range(n_ent)),
+        investors=tuple(SlateInvestor(500 + i) for i in range(n_inv)),
+        fit=rng.uniform(0, 1, (n_inv, n_ent)).round(2),
+        min_contacts=2,
+    )
+    return replace(base, **over)  # type: ignore[arg-type]
+
+
+def assert_valid(problem: SlateProblem, result: SlateResult) -> None:
+    assert result.status in ("optimal", "feasible"), result.notes
+    assert check_slate(problem, result) == []
+
+
+def test_cp_slate_on_a_fixed_event_is_valid_and_beats_or_ties_greedy() -> None:
+    problem = event(must_meet=frozenset({(500, 101)}), no_thanks=frozenset({(501, 102)}))
+    cp, greedy = solve_slate(problem, FAST), greedy_slate(problem)
+    assert_valid(problem, cp)
+    assert_valid(problem, greedy)
+    assert cp.metrics is not None and greedy.metrics is not None
+    tiers = lambda m: (m.placed, len(m.must_meets_met), m.fairness)  # noqa: E731
+    assert tiers(cp.metrics) >= tiers(greedy.metrics)
+    assert cp.bound is not None and cp.objective <= cp.bound + 1e-6
+    assert {p.enterprise_id for p in cp.pitches} == {e.id for e in problem.enterprises}
+
+
+def test_must_meets_come_first_and_no_thanks_never_meet() -> None:
+    fit = np.full((6, 8), 0.9)
+    fit[0, 3] = 0.0  # an unattractive pair that investor 500 must nevertheless meet
+    problem = event(fit=fit, must_meet=frozenset({(500, 103), (502, 104)}),
+                    no_thanks=frozenset({(501, 100), (501, 101), (503, 105)}))  # fmt: skip
+    result = solve_slate(problem, FAST)
+    assert_valid(problem, result)
+    met = {(m.investor_id, m.enterprise_id) for m in result.meetings}
+    assert {(500, 103), (502, 104)} <= met and result.unmet_must_meets == []
+    assert not met & problem.no_thanks
+
+
+def test_each_meeting_follows_the_enterprise_pitch() -> None:
+    problem = event(n_ent=12, n_inv=6)
+    result = solve_slate(problem, FAST)
+    pitch = {p.enterprise_id: p for p in result.pitches}
+    assert result.meetings and all(m.start >= pitch[m.enterprise_id].end for m in result.meetings)
+
+
+def test_too_many_enterprises_get_a_reason_each() -> None:
+    problem = event(n_ent=14, n_inv=4)  # 2 sessions × 2 rooms × 3 slots = 12 slots
+    result = solve_slate(problem, FAST)
+    assert_valid(problem, result)
+    assert len(result.pitches) == 12 and len(result.unplaced) == 2
+    assert all("已全部排满" in u.reason for u in result.unplaced)
+
+
+def test_unavailable_enterprise_is_unplaced_with_its_reason() -> None:
+    ents = (SlateEnterprise(100, frozenset({99})), *event().enterprises[1:])
+    problem = event(enterprises=ents)
+    result = solve_slate(problem, FAST)
+    assert [(u.enterprise_id, u.reason) for u in result.unplaced] == [
+        (100, "所填可参加场次均不在本次路演的场次内")
+    ]
+
+
+def test_infeasible_fairness_is_reported_with_reasons() -> None:
+    fit = np.zeros((6, 8))
+    fit[:, :4] = 0.9  # enterprises 104–107 have no relevant investor at all
+    problem = event(fit=fit, min_contacts=3)
+    result = solve_slate(problem, FAST)
+    assert_valid(problem, result)
+    short = {s.enterprise_id: s for s in result.shortfalls}
+    assert set(short) == {104, 105, 106, 107}
+    assert all(s.contacts == 0 and "仅 0 家" in s.reason for s in short.values())
+    assert result.metrics is not None
+    assert all(result.metrics.contacts[e] >= 3 for e in (100, 101, 102, 103))
+
+
+def test_resolve_after_cancellation_keeps_confirmed_items_and_moves_few() -> None:
+    problem = event(n_ent=10, n_inv=6)
+    first = solve_slate(problem, FAST)
+    gone = first.pitches[0].enterprise_id
+    everything: list[SlateItem] = [*first.pitches, *first.attendance, *first.meetings]
+    confirmed: tuple[SlateItem, ...] = (
+        *first.pitches[1:3],
+        *[m for m in first.meetings if m.enterprise_id != gone][:2],
+    )
+    rest = [x for x in everything
+            if x not in confirmed and getattr(x, "enterprise_id", None) != gone]  # fmt: skip
+    again = replace(problem, enterprises=tuple(e for e in problem.enterprises if e.id != gone),
+                    fit=np.delete(problem.fit, [e.id for e in problem.enterprises].index(gone), 1),
+                    confirmed=confirmed, previous=tuple(rest))  # fmt: skip
+    second = solve_slate(again, FAST)
+    assert_valid(again, second)
+    kept = {*second.pitches, *second.attendance, *second.meetings}
+    assert set(confirmed) <= kept
+    assert second.moved <= 2
+    assert second.metrics is not None and second.metrics.placed == 9
+
+
+def test_conflicting_confirmed_items_make_the_run_infeasible_with_reasons() -> None:
+    p = event()
+    a, b = p.enterprises[0].id, p.enterprises[1].id
+    clash = (Pitch(a, 10, "A厅", 0, DAY, DAY + timedelta(minutes=15)),
+             Pitch(b, 10, "A厅", 0, DAY, DAY + timedelta(minutes=15)),
+             Pitch(p.enterprises[2].id, 10, "A厅", 1, DAY, DAY),
+             Pitch(p.enterprises[3].id, 10, "A厅", 2, DAY, DAY),
+             Pitch(p.enterprises[4].id, 10, "A厅", 2, DAY, DAY))  # fmt: skip
+    result = solve_slate(replace(p, confirmed=clash), FAST)
+    assert result.status == "infeasible"
+    assert len(result.unplaced) == len(p.enterprises) and result.unplaced[0].reason
+
+
+def test_same_seed_same_slate() -> None:
+    problem = event(n_ent=10, n_inv=8, seed=3)
+    params = SolverParams(time_limit_s=0.3, random_seed=7, num_workers=2, deterministic=True)
+    one, two = solve_slate(problem, params), solve_slate(problem, params)
+    assert (one.pitches, one.attendance, one.meetings) == (
+        two.pitches,
+        two.attendance,
+        two.meetings,
+    )
+    assert one.objective == two.objective
+
+
+def test_the_checker_catches_planted_violations() -> None:
+    problem = event(no_thanks=frozenset({(500, 100)}), must_meet=frozenset({(501, 101)}))
+    good = solve_slate(problem, FAST)
+    p0 = next(p for p in good.pitches if p.enterprise_id == 100)
+    early = Meeting(500, 100, 9, p0.start - timedelta(minutes=5), p0.start + timedelta(minutes=15))
+    x, y = [p for p in good.pitches if p.enterprise_id != 100][:2]
+    double = replace(y, enterprise_id=x.enterprise_id)
+    bad = replace(good, meetings=[*good.meetings, early], pitches=[*good.pitches, double],
+                  unmet_must_meets=[])  # fmt: skip
+    messages = " ".join(check_slate(problem, bad))
+    for needle in ("桌号越界", "路演 2 次", "时间重叠", "不愿会见", "早于其路演"):
+        assert needle in messages, needle
+
+
+@st.composite
+def events(draw: st.DrawFn) -> SlateProblem:
+    n_s = draw(st.integers(1, 3))
+    n_e, n_i = draw(st.integers(1, 12)), draw(st.integers(1, 6))
+    ids = list(range(10, 10 + n_s))
+    avail = st.frozensets(st.sampled_from(ids), max_size=n_s)
+    ents = tuple(SlateEnterprise(100 + e, draw(avail)) for e in range(n_e))
+    invs = tuple(SlateInvestor(500 + i, draw(avail)) for i in range(n_i))
+    pairs = st.frozensets(st.tuples(st.sampled_from([i.id for i in invs]),
+                                    st.sampled_from([e.id for e in ents])), max_size=4)  # fmt: skip
+    fit = draw(st.lists(st.floats(0, 1), min_size=n_i * n_e, max_size=n_i * n_e))
+    return SlateProblem(
+        sessions=sessions(n_s), rooms=("A厅", "B厅")[: draw(st.integers(1, 2))],
+        slots_per_room=draw(st.integers(1, 3)), meeting_tables=draw(st.integers(0, 2)),
+        enterprises=ents, investors=invs, fit=np.array(fit).reshape(n_i, n_e),
+        must_meet=draw(pairs), no_thanks=draw(pairs), min_contacts=draw(st.integers(0, 3)),
+        room_seats=draw(st.one_of(st.none(), st.integers(1, 4))),
+    )  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events())
+def test_generated_events_give_valid_slates(problem: SlateProblem) -> None:
+    cp = solve_slate(problem, SolverParams(time_limit_s=0.3, num_workers=1))
+    assert_valid(problem, cp)
+    assert_valid(problem, greedy_slate(problem))
+    assert cp.metrics is not None
+    placed = {p.enterprise_id for p in cp.pitches}
+    assert {u.enterprise_id for u in cp.unplaced} == {e.id for e in problem.enterprises} - placed
+
+
+@pytest.mark.parametrize("bad_shape", [(2, 3), (6, 7)])
+def test_a_fit_matrix_of_the_wrong_shape_is_refused(bad_shape: tuple[int, int]) -> None:
+    with pytest.raises(ValueError, match="fit has shape"):
+        solve_slate(event(fit=np.zeros(bad_shape)), FAST)
