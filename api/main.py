@@ -6,13 +6,31 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from api.errors import install_error_handlers, problem
 from api.problems import PROBLEM_RESPONSES
-from api.routers import audit, auth, consents, demands, enterprises, institutions, matches
+from api.routers import (
+    audit,
+    auth,
+    complaints,
+    consents,
+    demands,
+    enterprises,
+    evaluation,
+    events,
+    imports,
+    institutions,
+    matches,
+    recommendations,
+    subscriptions,
+)
 from api.security import LoginThrottle
+from api.web import router as console_router
 from models.db import make_engine
 from models.settings import Settings, get_settings
 
 MAX_BODY_BYTES = 20 * 1024 * 1024  # uploads of spreadsheets included
-ROUTERS = (auth, enterprises, demands, institutions, matches, consents, audit)
+ROUTERS = (
+    auth, enterprises, demands, recommendations, institutions, matches, consents, events,
+    subscriptions, imports, evaluation, complaints, audit,
+)  # fmt: skip
 
 
 async def _limit_body(request: Request, call_next: RequestResponseEndpoint) -> Response:
@@ -34,6 +52,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.middleware("http")(_limit_body)
     for module in ROUTERS:
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.include_router(console_router)  # the web console (/console, /console/static, /)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

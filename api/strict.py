@@ -11,6 +11,8 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from models.errors import DomainError
+
 _JSON_TYPES: dict[type, tuple[type, ...]] = {
     bool: (bool,),
     int: (int,),
@@ -33,6 +35,10 @@ def _scalar_types(annotation: Any) -> tuple[type, ...] | None:
     return None
 
 
+INT32 = 2_147_483_647  # the database's INTEGER columns
+YEARS = range(1900, 2200)  # dates outside this are typos, and overflow with time zones
+
+
 def _matches(value: Any, allowed: tuple[type, ...]) -> bool:
     if value is None:
         return True
@@ -50,6 +56,13 @@ def _element_types(annotation: Any) -> tuple[type, ...] | None:
     return None
 
 
+def _check_range(name: str, value: Any, scalar: tuple[type, ...] | None) -> None:
+    # Well-typed but implausible values break a business rule (400), not the schema (422).
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if scalar == (int,) and numeric and abs(value) > INT32:
+        raise DomainError(f"字段“{name}”的值 {value} 超出范围（±{INT32}）", field=name)
+
+
 class StrictJSON(BaseModel):
     """Mixin for request bodies: reject values whose JSON type differs from the declared one,
     and unknown fields (no mass assignment; the schema says `additionalProperties: false`)."""
@@ -65,8 +78,9 @@ class StrictJSON(BaseModel):
             if name not in data:
                 continue
             value, scalar = data[name], _scalar_types(field.annotation)
+            _check_range(name, value, scalar)
             if scalar is not None and not _matches(value, scalar):
-                raise ValueError(f"字段“{name}”类型错误：应为 {scalar[-1].__name__}")
+                raise ValueError(f"字段“{name}”类型错误或超出范围：应为 {scalar[-1].__name__}")
             element = _element_types(field.annotation)
             if (
                 element is not None
@@ -75,3 +89,12 @@ class StrictJSON(BaseModel):
             ):
                 raise ValueError(f"字段“{name}”的元素类型错误：应为 {element[-1].__name__}")
         return data
+
+    @model_validator(mode="after")
+    def _plausible_dates(self) -> "StrictJSON":
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, date) and value.year not in YEARS:
+                message = f"字段“{name}”的日期 {value.isoformat()} 超出 1900–2199 年范围"
+                raise DomainError(message, field=name)
+        return self

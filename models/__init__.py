@@ -3,6 +3,7 @@
 from models.audit import AuditLog
 from models.base import metadata
 from models.consent import Consent
+from models.cultivation import CoachingSession, FinancialYear, ListingAlert
 from models.demand import FinancingDemand
 from models.enterprise import ContactPerson, Enterprise
 from models.evaluation import AppendixBScore, EvaluationPeriod
@@ -12,6 +13,7 @@ from models.imports import DuplicateCandidate, ImportBatch, ImportRow
 from models.institution import Institution, InvestmentMandate, LoanProduct, ServiceCommitment
 from models.listing import ListingMilestone, ListingRecord, ListingTierChange
 from models.match import Deal, Match, MatchTransition
+from models.policy import Policy, PolicyOutreach
 from models.subscription import DigestDelivery, Subscription
 from models.user import ApiKey, User
 
@@ -20,6 +22,7 @@ __all__ = [
     "AppendixBScore",
     "Attendance",
     "AuditLog",
+    "CoachingSession",
     "Complaint",
     "Consent",
     "ContactPerson",
@@ -31,18 +34,22 @@ __all__ = [
     "Event",
     "EventParticipant",
     "EventSession",
+    "FinancialYear",
     "FinancingDemand",
     "ImportBatch",
     "ImportRow",
     "ImprovementMeasure",
     "Institution",
     "InvestmentMandate",
+    "ListingAlert",
     "ListingMilestone",
     "ListingRecord",
     "ListingTierChange",
     "LoanProduct",
     "Match",
     "MatchTransition",
+    "Policy",
+    "PolicyOutreach",
     "ServiceCommitment",
     "SlateItem",
     "Subscription",

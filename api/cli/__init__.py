@@ -2,7 +2,7 @@
 
 import typer
 
-from api.cli import admin, core, evaluation, ingest, roadshow
+from api.cli import admin, core, digests, evaluation, ingest, listing, match, policy, roadshow
 
 app = typer.Typer(
     name="matchmaker",
@@ -15,5 +15,9 @@ admin.register(app)
 ingest.register(app)
 evaluation.register(app)
 roadshow.register(app)
+match.register(app)
+digests.register(app)
+listing.register(app)
+policy.register(app)
 
 __all__ = ["app"]

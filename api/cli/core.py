@@ -2,18 +2,24 @@
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from api.cli.evaluation import show_appendix_a
+from api.cli.listing import show_readiness
+from api.cli.match import show_recommendation
+from api.cli.policy import show_policy_match
 from api.cli.tour import print_tour, show_messy_import
 from models.db import get_engine, session_scope
 from models.errors import DomainError
 from models.export import EXPORTABLE, export_table
 from models.generator import generate_center
+from models.generator.center import DEFAULT_TODAY
 from models.migrate import upgrade_to_head
 from models.settings import get_settings
 
@@ -41,8 +47,17 @@ def demo(
         print_tour(session, counts)
     with session_scope(engine) as session:
         show_messy_import(session, Path("var") / "demo_messy_demands.xlsx")
-    with session_scope(engine) as session:
-        show_appendix_a(session)
+    for section in DEMO_SECTIONS:
+        with session_scope(engine) as session:
+            section(session)
+
+
+DEMO_SECTIONS: tuple[Callable[[Session], None], ...] = (
+    lambda session: show_recommendation(session, DEFAULT_TODAY),
+    show_readiness,
+    show_policy_match,
+    show_appendix_a,
+)
 
 
 def serve(

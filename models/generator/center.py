@@ -10,9 +10,11 @@ from models.generator.demands import generate_demands
 from models.generator.engagement import generate_engagement
 from models.generator.enterprises import generate_enterprises
 from models.generator.events import generate_events
+from models.generator.financials import generate_financials
 from models.generator.institutions import generate_institutions
 from models.generator.listing import generate_listing
 from models.generator.pipeline import generate_pipeline
+from models.generator.policies import generate_policies
 
 DEFAULT_TODAY = date(2026, 6, 30)
 
@@ -30,7 +32,9 @@ def generate_center(
     demands = generate_demands(ctx, population)
     matches, _deals = generate_pipeline(ctx, population, registry, demands)
     generate_listing(ctx, population, registry)
+    generate_financials(ctx)
     generate_events(ctx, population, registry, demands)
     generate_engagement(ctx, population, registry, matches, demands)
+    generate_policies(ctx)
     session.flush()
     return dict(sorted(ctx.counts.items()))

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.main import create_app
-from models import ContactPerson
+from models import Complaint, ContactPerson, EvaluationPeriod, Event, ImportBatch, Subscription
 from models.reference import ConsentScope, UserRole
 from models.services.accounts import create_user, issue_api_key, use_password_hasher
 from models.services.disclosure import record_consent
@@ -39,6 +39,11 @@ class World:
     consent_a: int
     key_a: int
     api_key_a: str
+    subscription_a: int
+    event: int
+    complaint: int
+    period: int
+    batch: int
     contact_name: str
     contact_phone: str
     contact_email: str
@@ -64,10 +69,26 @@ def _seed(session: Session) -> World:
                              ("inst_b", UserRole.institution, vc_b.id)]:  # fmt: skip
         create_user(session, name, PASSWORD, role, inst)
     key, plain = issue_api_key(session, bank_a.id or 0, "seed")
+    extra = _seed_records(session, bank_a.id or 0)
     session.flush()
     return World(bank_a.id or 0, vc_b.id or 0, ent.id or 0, dem.id or 0, match.id or 0,
                  deal.id or 0, product.id or 0, mandate.id or 0, consent.id or 0, key.id or 0,
-                 plain, contact.name, contact.phone or "", contact.email or "")  # fmt: skip
+                 plain, *extra, contact.name, contact.phone or "", contact.email or "")  # fmt: skip
+
+
+def _seed_records(session: Session, institution_id: int) -> tuple[int, int, int, int, int]:
+    sub = Subscription(institution_id=institution_id, name="甲行科技贷订阅", email="a@example.com")
+    event = Event(kind="roadshow", title="2025年第一期路演", starts_at=datetime(2025, 3, 1, 1, tzinfo=UTC),
+                  ends_at=datetime(2025, 3, 1, 8, tzinfo=UTC))  # fmt: skip
+    complaint = Complaint(kind="complaint", content="对接反馈不及时", submitter="seed")
+    period = EvaluationPeriod(
+        name="2025年度", starts_on=date(2025, 1, 1), ends_on=date(2025, 12, 31)
+    )
+    batch = ImportBatch(file_name="seed.xlsx", sha256="0" * 64, kind="enterprises", user="seed")
+    rows = [sub, event, complaint, period, batch]
+    session.add_all(rows)
+    session.flush()
+    return tuple(r.id or 0 for r in rows)  # type: ignore[return-value]
 
 
 @pytest.fixture

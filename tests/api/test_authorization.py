@@ -10,11 +10,9 @@ from tests.api.conftest import World, login
 
 # Routes whose ids are not owned by any institution, with the reason and what is checked instead.
 OPEN_TO_INSTITUTIONS = {
-    (
-        "GET",
-        "/teasers/{demand_id}",
-    ): "demands are offered to every institution as anonymised teasers",
+    ("GET", "/teasers/{demand_id}"): "demands are offered to every institution as teasers",
     ("POST", "/introduction-requests"): "any institution may ask to be introduced to a demand",
+    ("POST", "/complaints"): "anyone may complain; an institution's complaint is filed as its own",
 }
 PUBLIC = {("POST", "/auth/token"), ("GET", "/health")}
 
@@ -24,6 +22,9 @@ def _ids(world: World) -> dict[str, int]:
         "institution_id": world.inst_a, "match_id": world.match_a, "deal_id": world.deal_a,
         "consent_id": world.consent_a, "key_id": world.key_a, "enterprise_id": world.enterprise,
         "demand_id": world.demand, "product_id": world.product_a, "mandate_id": world.mandate_a,
+        "subscription_id": world.subscription_a, "event_id": world.event,
+        "complaint_id": world.complaint, "period_id": world.period, "batch_id": world.batch,
+        "key": "credit_amount",
     }  # fmt: skip
 
 
@@ -42,6 +43,17 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/enterprises"): {"legal_name": "深圳市伪造科技有限公司"},
         ("POST", "/demands"): {"enterprise_id": world.enterprise, "financing_type": "loan",
                                "amount_min_wan": 1, "amount_max_wan": 2},
+        ("POST", "/subscriptions"): {"institution_id": world.inst_a, "name": "侵入订阅"},
+        ("POST", "/events"): {"kind": "training", "title": "培训", "starts_at": "2025-01-01T01:00:00Z",
+                              "ends_at": "2025-01-01T02:00:00Z"},
+        ("POST", "/events/{event_id}/attendance"): {"person_key": "张三|甲行"},
+        ("POST", "/complaints"): {"kind": "feedback", "content": "建议"},
+        ("POST", "/complaints/{complaint_id}/moves"): {"to": "handling"},
+        ("POST", "/complaints/{complaint_id}/measures"): {"description": "改进", "owner": "李四",
+                                                          "due_on": "2026-01-01"},
+        ("POST", "/evaluation/periods"): {"name": "侵入期间", "starts_on": "2025-01-01",
+                                          "ends_on": "2025-12-31"},
+        ("PUT", "/evaluation/periods/{period_id}/scores"): {"item_code": "b1_positioning", "score": 1},
     }  # fmt: skip
 
 
@@ -75,7 +87,7 @@ def test_institution_b_cannot_use_institution_a_ids_anywhere(
     for method, path in routes(client):
         if (method, path) in PUBLIC or (method, path) in OPEN_TO_INSTITUTIONS:
             continue
-        uses_ids = "{" in path or (method, path) in _bodies(world)
+        uses_ids = "{" in path or (method, path) in _bodies(world) or path.startswith("/imports")
         if not uses_ids:
             continue
         response = _call(client, method, path, world, "inst_b")

@@ -1,0 +1,81 @@
+"""Roadshows and trainings with their attendance (路演、培训 场次 and 人次)."""
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import col, select
+
+from api.deps import PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
+from api.schemas import ListOf
+from api.strict import StrictJSON
+from models import Attendance, Event
+from models.event import EventBase
+from models.reference import EventKind
+from models.repositories.audit import append_audit
+from models.repositories.base import create, get_or_404
+from models.repositories.listing_queries import paginate
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+
+class EventIn(StrictJSON, EventBase):  # type: ignore[misc]  # both configs are dicts
+    """A new roadshow or training."""
+
+
+class EventOut(BaseModel):
+    """An event."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: EventKind
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str | None
+    topic: str | None
+
+
+class AttendanceIn(StrictJSON):
+    """One person checked in at an event."""
+
+    person_key: str = Field(min_length=1, max_length=120)
+    person_name: str | None = Field(default=None, max_length=50)
+    enterprise_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    institution_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+@router.get("", response_model=ListOf[EventOut])
+def list_events(
+    session: SessionDep, _: StaffOrEvaluator, page: PageDep, kind: EventKind | None = None
+) -> ListOf[EventOut]:
+    """Events, newest first."""
+    query = select(Event).order_by(col(Event.starts_at).desc())
+    if kind is not None:
+        query = query.where(Event.kind == kind)
+    rows, count = paginate(session, query, page.offset, page.limit)
+    return ListOf(data=[EventOut.model_validate(r) for r in rows], count=count)
+
+
+@router.post("", response_model=EventOut, status_code=201)
+def create_event(body: EventIn, session: SessionDep, principal: Staff) -> EventOut:
+    """Create a roadshow or training."""
+    event = create(session, Event, body.model_dump())
+    append_audit(
+        session, actor=principal.username, action="create", entity="event", entity_id=event.id
+    )
+    return EventOut.model_validate(event)
+
+
+@router.post("/{event_id}/attendance", response_model=dict[str, int], status_code=201)
+def check_in(
+    event_id: PathId, body: AttendanceIn, session: SessionDep, principal: Staff
+) -> dict[str, int]:
+    """Record one attendance (人次 counts these)."""
+    get_or_404(session, Event, event_id)
+    row = create(session, Attendance, body.model_dump() | {"event_id": event_id})
+    append_audit(
+        session, actor=principal.username, action="create", entity="attendance", entity_id=row.id
+    )
+    return {"id": row.id or 0}

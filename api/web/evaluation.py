@@ -1,0 +1,169 @@
+"""Evaluator pages: 表A.1 for a chosen period with drill-down and charts, 表B.1 scoring, the
+complaint list, and the report export."""
+
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.background import BackgroundTask
+
+from api.deps import PathId, SessionDep
+from api.web import queries
+from api.web.auth import EvaluationUser, Posted, ScoringUser
+from api.web.render import ConsoleRoute, redirect, render
+from models import EvaluationPeriod
+from models.evaluation_service import (
+    INDICATORS_BY_KEY,
+    Period,
+    appendix_a,
+    appendix_a_by_quarter,
+    appendix_b,
+    build_report,
+    complaints,
+    create_period,
+    score_item,
+    trend_grid_png,
+    trend_png,
+    write_xlsx,
+)
+from models.evaluation_service.indicators import BEIJING, KIND_LABELS
+from models.evaluation_service.report import TITLE_A, TITLE_B, detail_text, render_html
+from models.reference import APPENDIX_B, ComplaintKind, ComplaintStatus
+from models.repositories.base import get_or_404
+
+router = APIRouter(route_class=ConsoleRoute)
+Day = Annotated[date | None, Query()]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def chosen_period(start: date | None, end: date | None) -> Period:
+    """The period asked for; the current calendar year (Beijing) by default."""
+    this_year = Period.year(datetime.now(BEIJING).year)
+    try:
+        return Period(start or this_year.start, end or this_year.end)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+
+def _shortcuts() -> list[tuple[str, Period]]:
+    year = datetime.now(BEIJING).year
+    quarters = [(f"{year}年第{q}季度", Period.quarter(year, q)) for q in (1, 2, 3, 4)]
+    return [(f"{year}年", Period.year(year)), (f"{year - 1}年", Period.year(year - 1)), *quarters]
+
+
+@router.get("/evaluation")
+def table_a(request: Request, session: SessionDep, _: EvaluationUser, start: Day = None,
+            end: Day = None) -> Response:  # fmt: skip
+    """表A.1 for the period, each figure linking to the records behind it."""
+    period = chosen_period(start, end)
+    return render(request, "evaluation.html", title=TITLE_A, period=period,
+                  result=appendix_a(session, period), shortcuts=_shortcuts())  # fmt: skip
+
+
+@router.get("/evaluation/drill/{key}")
+def drill(request: Request, key: str, session: SessionDep, _: EvaluationUser, start: Day = None,
+          end: Day = None) -> Response:  # fmt: skip
+    """The records behind one figure, with its quarterly trend."""
+    if key not in INDICATORS_BY_KEY:
+        raise HTTPException(status_code=404, detail=f"指标“{key}”不存在")
+    period = chosen_period(start, end)
+    figure = appendix_a(session, period).figure(key)
+    return render(request, "drill.html", title=figure.indicator.name, period=period,
+                  figure=figure, kind_labels=KIND_LABELS, detail_text=detail_text)  # fmt: skip
+
+
+@router.get("/evaluation/chart.png")
+def chart(session: SessionDep, _: EvaluationUser, start: Day = None, end: Day = None,
+          key: Annotated[str | None, Query(max_length=40)] = None) -> Response:  # fmt: skip
+    """Quarterly trends as a PNG: every indicator, or one (`key`)."""
+    series = appendix_a_by_quarter(session, chosen_period(start, end))
+    if key is not None and key not in INDICATORS_BY_KEY:
+        raise HTTPException(status_code=404, detail=f"指标“{key}”不存在")
+    png = trend_png(INDICATORS_BY_KEY[key], series) if key else trend_grid_png(series)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/evaluation/report.{fmt}")
+def report(fmt: str, session: SessionDep, _: EvaluationUser, start: Day = None,
+           end: Day = None) -> Response:  # fmt: skip
+    """The evaluation report as .xlsx (download) or .html (a page with charts)."""
+    result = build_report(session, chosen_period(start, end))
+    if fmt == "html":
+        return HTMLResponse(render_html(result))
+    if fmt != "xlsx":
+        raise HTTPException(status_code=404, detail=f"不支持的报告格式“{fmt}”")
+    folder = Path(tempfile.mkdtemp(prefix="mm-report-"))
+    out = folder / f"evaluation-{result.period.start}-{result.period.end}.xlsx"
+    write_xlsx(result, out)
+    return FileResponse(out, filename=out.name, media_type=XLSX,
+                        background=BackgroundTask(_remove, folder))  # fmt: skip
+
+
+def _remove(folder: Path) -> None:
+    for item in folder.iterdir():
+        item.unlink()
+    folder.rmdir()
+
+
+@router.get("/evaluation/appendix-b")
+def table_b(request: Request, session: SessionDep, _: EvaluationUser,
+            period_id: Annotated[int | None, Query(ge=1)] = None) -> Response:  # fmt: skip
+    """表B.1 of an evaluation period: the scoring form, with 满意度 from the surveys."""
+    periods = queries.evaluation_periods(session)
+    chosen = (
+        get_or_404(session, EvaluationPeriod, period_id) if period_id else next(iter(periods), None)
+    )
+    window = Period(chosen.starts_on, chosen.ends_on) if chosen else chosen_period(None, None)
+    return render(request, "scoring.html", title=TITLE_B, periods=periods, chosen=chosen,
+                  b=appendix_b(session, chosen, window), items=APPENDIX_B)  # fmt: skip
+
+
+@router.post("/evaluation/appendix-b/{period_id}")
+async def score(request: Request, period_id: PathId, session: SessionDep, user: ScoringUser,
+                _: Posted) -> Response:  # fmt: skip
+    """Record every score filled in on the form (blank items are left as they are)."""
+    form = await request.form()
+    done = 0
+    for item in APPENDIX_B:
+        value = str(form.get(f"score_{item.code}", "")).strip()
+        if value:
+            evidence = str(form.get(f"evidence_{item.code}", "")).strip() or None
+            score_item(session, period_id, item.code, _float(value, item.name),
+                       user.principal.username, evidence=evidence)  # fmt: skip
+            done += 1
+    return redirect(
+        f"/console/evaluation/appendix-b?period_id={period_id}", f"已保存 {done} 项评分"
+    )
+
+
+def _float(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise HTTPException(
+            status_code=422, detail=f"“{name}”的得分应为数字，实际为“{text}”"
+        ) from None
+
+
+@router.post("/evaluation/periods")
+def new_period(session: SessionDep, user: ScoringUser, _: Posted,
+               name: Annotated[str, Form(min_length=2, max_length=100)],
+               starts_on: Annotated[date, Form()], ends_on: Annotated[date, Form()]) -> Response:  # fmt: skip
+    """Open an evaluation period to score."""
+    period = create_period(session, name, starts_on, ends_on, evaluator=user.principal.username)
+    return redirect(
+        f"/console/evaluation/appendix-b?period_id={period.id}", f"已新建评价期间“{name}”"
+    )
+
+
+@router.get("/complaints")
+def complaint_list(request: Request, session: SessionDep, _: EvaluationUser,
+                   status: ComplaintStatus | None = None,
+                   kind: ComplaintKind | None = None) -> Response:  # fmt: skip
+    """Complaints, suggestions and survey answers, newest first."""
+    rows = complaints.list_cases(session, status=status, kind=kind, limit=200)
+    return render(request, "complaints.html", title="投诉与意见", rows=rows, status=status,
+                  kind=kind, statuses=list(ComplaintStatus), kinds=list(ComplaintKind))  # fmt: skip

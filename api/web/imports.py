@@ -1,0 +1,99 @@
+"""The import page: upload a spreadsheet, read its batch summary, download the quarantined rows,
+and work the duplicate review queue."""
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from api.cli.ingest import render_summary
+from api.deps import PathId, SessionDep
+from api.web import queries
+from api.web.auth import Posted, StaffUser
+from api.web.render import ConsoleRoute, redirect, render
+from ingestion.dedupe import merge_candidate, pending_candidates, reject_candidate
+from ingestion.quarantine import export_quarantine
+from ingestion.service import import_file
+from models import ImportBatch
+from models.errors import DomainError
+from models.reference import ImportKind
+from models.repositories.base import get_or_404
+
+router = APIRouter(route_class=ConsoleRoute)
+SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
+
+
+@router.get("/imports")
+def imports(request: Request, session: SessionDep, _: StaffUser) -> Response:
+    """Upload form, recent batches and the duplicate review queue."""
+    return render(request, "imports.html", title="数据导入", kinds=list(ImportKind),
+                  batches=queries.recent_batches(session),
+                  duplicates=pending_candidates(session, limit=50))  # fmt: skip
+
+
+@router.post("/imports")
+def upload(request: Request, session: SessionDep, user: StaffUser, _: Posted,
+           file: Annotated[UploadFile, File()],
+           kind: Annotated[ImportKind | None, Form()] = None) -> Response:  # fmt: skip
+    """Import the uploaded file as one batch and show its summary."""
+    with tempfile.TemporaryDirectory(prefix="mm-upload-") as folder:
+        path = _saved(file, Path(folder))
+        summary = import_file(session, path, kind, user=user.principal.username)
+    return render(request, "import_summary.html", title=f"导入批次 #{summary.batch_id}",
+                  summary=summary, text=render_summary(summary),
+                  kind_label=ImportKind(summary.kind).label)  # fmt: skip
+
+
+def _saved(upload: UploadFile, folder: Path) -> Path:
+    """The upload on disk under its own base name (the importer reads names and suffixes)."""
+    name = Path(upload.filename or "upload.xlsx").name
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise DomainError(f"不支持的文件类型“{name}”，请上传 .xlsx 或 .csv 文件", field="file")
+    path = folder / name
+    with path.open("wb") as out:
+        while block := upload.file.read(1 << 20):
+            out.write(block)
+    return path
+
+
+@router.get("/imports/{batch_id}")
+def batch(request: Request, batch_id: PathId, session: SessionDep, _: StaffUser) -> Response:
+    """One stored batch: its counters and where to download its quarantined rows."""
+    row = get_or_404(session, ImportBatch, batch_id)
+    return render(request, "import_batch.html", title=f"导入批次 #{batch_id}", batch=row,
+                  kind_label=ImportKind(row.kind).label)  # fmt: skip
+
+
+@router.get("/imports/{batch_id}/quarantine.xlsx")
+def quarantine(batch_id: PathId, session: SessionDep, _: StaffUser) -> Response:
+    """The quarantined rows as an .xlsx the submitter can fix and import again."""
+    folder = Path(tempfile.mkdtemp(prefix="mm-quarantine-"))
+    out = folder / f"隔离数据-批次{batch_id}.xlsx"
+    export_quarantine(session, batch_id, out)
+    return FileResponse(out, filename=out.name, background=BackgroundTask(_remove, folder),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+
+
+def _remove(folder: Path) -> None:
+    for item in folder.iterdir():
+        item.unlink()
+    folder.rmdir()
+
+
+@router.post("/duplicates/{candidate_id}/merge")
+def merge(candidate_id: PathId, session: SessionDep, user: StaffUser, _: Posted) -> Response:
+    """Merge the pair: the newer record folds into the older one."""
+    kept = merge_candidate(session, candidate_id, user.principal.username)
+    return redirect(
+        "/console/imports#duplicates", f"已合并疑似重复 #{candidate_id}，保留企业 {kept}"
+    )
+
+
+@router.post("/duplicates/{candidate_id}/reject")
+def reject(candidate_id: PathId, session: SessionDep, user: StaffUser, _: Posted) -> Response:
+    """Keep the pair apart: they are different enterprises."""
+    reject_candidate(session, candidate_id, user.principal.username)
+    return redirect("/console/imports#duplicates", f"已确认 #{candidate_id} 为不同企业")

@@ -1,0 +1,173 @@
+"""Matchmaker pages: enterprise and demand search, the demand page with ranked institutions,
+introductions, pipeline moves and deals, the pipeline board, and consent recording."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request, Response
+
+from api.deps import PathId, SessionDep
+from api.views import enterprise_view
+from api.web import queries
+from api.web.auth import InstitutionSide, Posted, StaffUser, own_institution
+from api.web.render import ConsoleRoute, back_url, redirect, render
+from matching.service import recommend_for_demand
+from models import Enterprise, FinancingDemand
+from models.evaluation_service.indicators import BEIJING
+from models.reference import (
+    ConsentScope,
+    DemandStatus,
+    FinancingType,
+    PipelineStage,
+    industry_name,
+    region_name,
+)
+from models.repositories.base import get_or_404
+from models.repositories.listing_queries import demand_query, enterprise_query, paginate
+from models.services import disclosure, pipeline
+
+router = APIRouter(route_class=ConsoleRoute)
+PAGE_SIZE = 25
+RANKED = 20
+Search = Annotated[str | None, Query(max_length=100)]
+
+
+def _pager(page: int, total: int) -> dict[str, int]:
+    return {"page": page, "pages": max(1, -(-total // PAGE_SIZE)), "total": total}
+
+
+@router.get("/enterprises")
+def enterprises(request: Request, session: SessionDep, _: StaffUser, q: Search = None,
+                region: Annotated[str | None, Query(max_length=6)] = None,
+                industry: Annotated[str | None, Query(max_length=5)] = None,
+                page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
+    """Search enterprises by name or USCC, region and industry prefix."""
+    rows, total = paginate(session, enterprise_query(q, region, industry),
+                           (page - 1) * PAGE_SIZE, PAGE_SIZE)  # fmt: skip
+    return render(request, "enterprises.html", title="企业检索", rows=rows, q=q or "",
+                  region=region or "", industry=industry or "", paging=_pager(page, total),
+                  industry_name=industry_name, region_name=region_name)  # fmt: skip
+
+
+@router.get("/enterprises/{enterprise_id}")
+def enterprise(request: Request, enterprise_id: PathId, session: SessionDep,
+               user: StaffUser) -> Response:  # fmt: skip
+    """One enterprise (the read of its contacts is audited), its demands, and consent recording."""
+    view = enterprise_view(session, user.principal, enterprise_id)
+    return render(request, "enterprise.html", title=view.legal_name, ent=view,
+                  demands=queries.enterprise_demands(session, enterprise_id),
+                  institutions=queries.institutions(session), scopes=list(ConsentScope),
+                  industry_name=industry_name, region_name=region_name)  # fmt: skip
+
+
+@router.get("/demands")
+def demands(request: Request, session: SessionDep, _: StaffUser,
+            status: DemandStatus | None = None, financing_type: FinancingType | None = None,
+            enterprise_id: Annotated[int | None, Query(ge=1)] = None,
+            page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
+    """Demands filtered by status, financing type and enterprise."""
+    rows, total = paginate(session, demand_query(status, financing_type, enterprise_id),
+                           (page - 1) * PAGE_SIZE, PAGE_SIZE)  # fmt: skip
+    names = queries.enterprise_names(session, {d.enterprise_id for d in rows})
+    return render(request, "demands.html", title="融资需求", rows=rows, names=names,
+                  status=status, financing_type=financing_type, enterprise_id=enterprise_id,
+                  statuses=list(DemandStatus), types=list(FinancingType),
+                  paging=_pager(page, total))  # fmt: skip
+
+
+@router.get("/demands/{demand_id}")
+def demand(request: Request, demand_id: PathId, session: SessionDep, _: StaffUser) -> Response:
+    """A demand: ranked institutions and products with reasons and why-nots, and its pipeline."""
+    item = get_or_404(session, FinancingDemand, demand_id)
+    ent = get_or_404(session, Enterprise, item.enterprise_id)
+    ranking = recommend_for_demand(session, demand_id, k=RANKED)
+    return render(request, "demand.html", title=f"融资需求 #{demand_id}", demand=item, ent=ent,
+                  ranking=ranking, matches=queries.demand_matches(session, demand_id),
+                  stages=PipelineStage, today=today())  # fmt: skip
+
+
+@router.post("/demands/{demand_id}/introduce")
+def introduce(demand_id: PathId, session: SessionDep, user: StaffUser, _: Posted,
+              institution_id: Annotated[int, Form(ge=1)],
+              kind: Annotated[str, Form(pattern="^(loan|equity)$")],
+              offer_id: Annotated[int, Form(ge=1)]) -> Response:  # fmt: skip
+    """引荐: introduce the enterprise to the institution for this product or mandate."""
+    match = pipeline.introduce(session, demand_id=demand_id, institution_id=institution_id,
+                               actor=user.principal.username,
+                               loan_product_id=offer_id if kind == "loan" else None,
+                               mandate_id=offer_id if kind == "equity" else None)  # fmt: skip
+    return redirect(
+        f"/console/demands/{demand_id}#match-{match.id}", f"已引荐（撮合记录 #{match.id}）"
+    )
+
+
+@router.post("/matches/{match_id}/move")
+def move(request: Request, match_id: PathId, session: SessionDep, user: InstitutionSide,
+         _: Posted, to_stage: Annotated[PipelineStage, Form()],
+         expected_version: Annotated[int, Form(ge=1)]) -> Response:  # fmt: skip
+    """Move a match (409 page-message when someone else moved it first)."""
+    _own_match(session, user, match_id)
+    match = pipeline.move_match(session, match_id, to_stage, expected_version,
+                                actor=user.principal.username)  # fmt: skip
+    return redirect(back_url(request), f"撮合记录 #{match_id} 已转到“{match.stage.label}”")
+
+
+@router.post("/matches/{match_id}/deal")
+def record_deal(request: Request, match_id: PathId, session: SessionDep, user: InstitutionSide,
+                _: Posted, amount_wan: Annotated[float, Form(gt=0, le=10_000_000)],
+                closed_on: Annotated[date, Form()]) -> Response:  # fmt: skip
+    """Record the loan or investment the match produced (closes it as won)."""
+    _own_match(session, user, match_id)
+    deal = pipeline.record_deal(session, match_id=match_id, amount_wan=amount_wan,
+                                closed_on=closed_on, actor=user.principal.username)  # fmt: skip
+    return redirect(back_url(request), f"已记录成交 #{deal.id}：{amount_wan:g} 万元")
+
+
+def _own_match(session: SessionDep, user: InstitutionSide, match_id: int) -> None:
+    scope = user.principal.institution_id if not user.is_staff else None
+    match = pipeline.match_for_institution(session, match_id, scope)
+    own_institution(user, match.institution_id)
+
+
+@router.get("/pipeline")
+def pipeline_board(request: Request, session: SessionDep, _: StaffUser) -> Response:
+    """The pipeline board: one column per stage."""
+    return render(request, "pipeline.html", title="撮合看板", board=queries.pipeline_board(session),
+                  stages=PipelineStage)  # fmt: skip
+
+
+@router.get("/consents")
+def consents(request: Request, session: SessionDep, _: StaffUser,
+             enterprise_id: Annotated[int | None, Query(ge=1)] = None) -> Response:  # fmt: skip
+    """Recorded consents, and the form to record one."""
+    return render(request, "consents.html", title="企业授权记录", rows=queries.consents(session),
+                  institutions=queries.institutions(session), scopes=list(ConsentScope),
+                  enterprise_id=enterprise_id)  # fmt: skip
+
+
+@router.post("/consents")
+def record_consent(session: SessionDep, user: StaffUser, _: Posted,
+                   enterprise_id: Annotated[int, Form(ge=1)],
+                   institution_id: Annotated[int, Form(ge=1)],
+                   scopes: Annotated[list[ConsentScope], Form(min_length=1)],
+                   expires_on: Annotated[date | None, Form()] = None,
+                   evidence: Annotated[str | None, Form(max_length=300)] = None) -> Response:  # fmt: skip
+    """Record the enterprise's consent to disclose `scopes` to one institution."""
+    expires = datetime.combine(expires_on, datetime.max.time(), BEIJING) if expires_on else None
+    consent = disclosure.record_consent(session, enterprise_id=enterprise_id,
+                                        institution_id=institution_id, scopes=scopes,
+                                        expires_at=expires, actor=user.principal.username,
+                                        evidence=evidence or None)  # fmt: skip
+    return redirect("/console/consents", f"已记录授权 #{consent.id}")
+
+
+@router.post("/consents/{consent_id}/revoke")
+def revoke_consent(consent_id: PathId, session: SessionDep, user: StaffUser, _: Posted) -> Response:
+    """Revoke a consent from now on."""
+    disclosure.revoke_consent(session, consent_id, user.principal.username)
+    return redirect("/console/consents", f"已撤回授权 #{consent_id}")
+
+
+def today() -> date:
+    """Today in Beijing (the default close day of a deal)."""
+    return datetime.now(BEIJING).date()

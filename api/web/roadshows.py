@@ -1,0 +1,99 @@
+"""The roadshow page: create an event, run the scheduler, see the slate by room × time, export."""
+
+import io
+import tempfile
+import zipfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+
+from api.deps import PathId, SessionDep
+from api.web import queries
+from api.web.auth import Posted, StaffUser
+from api.web.events import RoadshowForm, create_roadshow
+from api.web.render import ConsoleRoute, redirect, render
+from matching.slate import SolverParams
+from models import Event
+from models.errors import NotFoundError
+from models.reference import EventKind
+from models.repositories.base import get_or_404
+from workers.roadshow import draw_roadshow_slate, export_slate
+
+router = APIRouter(route_class=ConsoleRoute)
+STATUS_LABELS = {"optimal": "最优解", "feasible": "可行解", "infeasible": "无可行解",
+                 "unknown": "时限内未找到解", "model_invalid": "模型无效"}  # fmt: skip
+
+
+def _roadshow(session: SessionDep, event_id: int) -> Event:
+    event = get_or_404(session, Event, event_id)
+    if event.kind != EventKind.roadshow:
+        raise NotFoundError(f"路演活动 {event_id} 不存在")
+    return event
+
+
+@router.get("/roadshows")
+def roadshows(request: Request, session: SessionDep, _: StaffUser) -> Response:
+    """Roadshows and the form to create one."""
+    return render(request, "roadshows.html", title="投融资路演",
+                  events=queries.roadshows(session))  # fmt: skip
+
+
+@router.post("/roadshows")
+def create(session: SessionDep, user: StaffUser, _: Posted,
+           title: Annotated[str, Form(min_length=2, max_length=200)],
+           day: Annotated[date, Form()], days: Annotated[int, Form(ge=1, le=5)] = 1,
+           rooms: Annotated[str, Form(max_length=300)] = "路演A厅，路演B厅",
+           slots_per_room: Annotated[int, Form(ge=1, le=20)] = 5,
+           meeting_tables: Annotated[int, Form(ge=0, le=50)] = 6,
+           min_contacts: Annotated[int, Form(ge=0, le=10)] = 1,
+           presenters: Annotated[int, Form(ge=0, le=200)] = 12,
+           investors: Annotated[int, Form(ge=0, le=100)] = 8,
+           venue: Annotated[str | None, Form(max_length=200)] = None) -> Response:  # fmt: skip
+    """Create a roadshow and invite presenters and investors."""
+    names = [r.strip() for r in rooms.replace("，", ",").split(",") if r.strip()]
+    form = RoadshowForm(title, day, days, names, slots_per_room, meeting_tables, min_contacts,
+                        presenters, investors, venue or None)  # fmt: skip
+    event = create_roadshow(session, form, user.principal.username)
+    return redirect(f"/console/roadshows/{event.id}", f"已创建路演活动“{event.title}”")
+
+
+@router.get("/roadshows/{event_id}")
+def roadshow(request: Request, event_id: PathId, session: SessionDep, _: StaffUser) -> Response:
+    """The event and its slate as a grid of rooms by time, with the 1:1 meetings."""
+    event = _roadshow(session, event_id)
+    return render(request, "roadshow.html", title=event.title, event=event,
+                  slate=queries.slate_view(session, event))  # fmt: skip
+
+
+@router.post("/roadshows/{event_id}/schedule")
+def schedule(event_id: PathId, session: SessionDep, _user: StaffUser, _: Posted,
+             time_limit: Annotated[float, Form(ge=1, le=60)] = 10) -> Response:  # fmt: skip
+    """Run the scheduler (keeps confirmed items) and show the new slate."""
+    _roadshow(session, event_id)
+    result = draw_roadshow_slate(session, event_id, SolverParams(time_limit))
+    status = STATUS_LABELS.get(result.status, result.status)
+    ok = result.status in ("optimal", "feasible")
+    text = (
+        f"排程完成（{status}）：路演 {len(result.pitches)} 场，座位 {len(result.attendance)} 个，"
+        f"一对一会谈 {len(result.meetings)} 场，未安排 {len(result.unplaced)} 家"
+        if ok
+        else f"排程未完成（{status}）：{'；'.join(result.notes) or '请延长求解时限后重试'}"
+    )
+    return redirect(f"/console/roadshows/{event_id}", text, kind="ok" if ok else "error")
+
+
+@router.get("/roadshows/{event_id}/export.zip")
+def export(event_id: PathId, session: SessionDep, _: StaffUser) -> Response:
+    """The slate workbook and one calendar per participant, zipped."""
+    _roadshow(session, event_id)
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="mm-slate-") as folder:
+        paths = export_slate(session, event_id, Path(folder))
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in paths:
+                archive.write(path, path.name)
+    name = f"roadshow-{event_id}.zip"
+    return Response(buffer.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

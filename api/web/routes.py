@@ -1,0 +1,21 @@
+"""The console router: every page under `/console`, the static files, and `/` → the console."""
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.web import evaluation, imports, institution, login, matchmaker, roadshows
+from api.web.render import STATIC_DIR
+
+PAGES = (login, matchmaker, imports, roadshows, evaluation, institution)
+
+router = APIRouter(include_in_schema=False)
+for module in PAGES:
+    router.include_router(module.router, prefix="/console")
+router.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    """The console is the site's home page."""
+    return RedirectResponse("/console/", status_code=307)

@@ -1,0 +1,27 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  // Ask before destructive actions (forms marked data-confirm).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); return; }
+    // Prevent double submission; show what is happening.
+    var button = form.querySelector("button[type=submit]");
+    if (button && form.method.toLowerCase() === "post") {
+      window.setTimeout(function () {
+        button.disabled = true;
+        if (button.dataset.busy) { button.textContent = button.dataset.busy; }
+      }, 0);
+    }
+  });
+  // "/" focuses the page's search box (unless typing in a field).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName)) { return; }
+    var box = document.querySelector("[data-shortcut='/']");
+    if (box) { event.preventDefault(); box.focus(); }
+  });
+  // Move focus to the flash message so screen readers and keyboard users notice it.
+  var flash = document.querySelector(".flash");
+  if (flash) { flash.setAttribute("tabindex", "-1"); flash.focus(); }
+})();

@@ -1,0 +1,581 @@
+"""The only adapter between the database and the matching core.
+
+Loads rows, turns them into the core's plain inputs (:mod:`matching.profiles`), calls the core and
+returns plain results. It never commits; the caller's ``session_scope`` does. A trained re-ranker
+lives as a file in a directory the caller passes in (``model_dir``); nothing here reads the
+environment.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sqlmodel import Session, col, select
+
+from matching.candidates import build_candidate_set
+from matching.explain import Explained, explain_ranking, near_misses
+from matching.history import (
+    NEVER_DAY,
+    DealHistory,
+    PipelineHistory,
+    infer_profiles,
+    recent_activity,
+    relationships,
+    responsiveness,
+)
+from matching.learned import MONOTONIC, LearnedRanker, LearnedReranker, pair_features
+from matching.profiles import (
+    STAGE_INDEX,
+    UNKNOWN_STAGE,
+    CandidateRow,
+    CandidateSet,
+    DemandProfile,
+    FloatArray,
+    IntArray,
+    Vocabulary,
+    encode_demands,
+)
+from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, rank_one
+from matching.rules import RuleConfig, eligible
+from models import (
+    Deal,
+    Enterprise,
+    FinancingDemand,
+    Institution,
+    InvestmentMandate,
+    LoanProduct,
+    Match,
+    MatchTransition,
+)
+from models.errors import NotFoundError
+from models.reference import (
+    INDUSTRY_DIVISIONS,
+    INDUSTRY_SECTIONS,
+    REGIONS,
+    STRATEGIC_EMERGING_INDUSTRIES,
+    Collateral,
+    DemandStatus,
+    FinancingType,
+    InstitutionKind,
+    PipelineStage,
+    Qualification,
+    Stage,
+    canonical_industry_code,
+)
+
+MODEL_FILE, MODEL_META = "reranker.pkl", "reranker.json"
+NO_RESPONSE_DAYS = 60
+LOAD_WINDOW_DAYS = 30
+_REACHED = {s: i for i, s in enumerate(
+    [PipelineStage.recommended, PipelineStage.introduced, PipelineStage.meeting,
+     PipelineStage.due_diligence, PipelineStage.term_sheet, PipelineStage.closed_won]
+)}  # fmt: skip
+
+
+def vocabulary() -> Vocabulary:
+    """The Chinese labels of the reference data, for explanations."""
+    industries = {s.code: s.name for s in INDUSTRY_SECTIONS}
+    industries |= {d.section + d.code: d.name for d in INDUSTRY_DIVISIONS}
+    return Vocabulary(
+        stages=Stage.labels(),
+        qualifications=Qualification.labels(),
+        collateral=Collateral.labels(),
+        industries=industries,
+        strategic=dict(STRATEGIC_EMERGING_INDUSTRIES),
+        regions=dict(REGIONS),
+        institution_kinds=InstitutionKind.labels(),
+    )
+
+
+@dataclass
+class Recommendation:
+    """A ranked list for one demand, with reasons and why-nots."""
+
+    demand_id: int
+    enterprise_name: str
+    model_version: str
+    items: list[Explained]
+    near_misses: list[Explained]
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return {
+            "demand_id": self.demand_id,
+            "enterprise_name": self.enterprise_name,
+            "model_version": self.model_version,
+            "items": [i.to_dict() for i in self.items],
+            "near_misses": [i.to_dict() for i in self.near_misses],
+        }
+
+
+@dataclass
+class TrainReport:
+    """What ``train_reranker`` did: the version, the outcome counts, holdout metrics or why not."""
+
+    version: str
+    n_outcomes: int
+    n_won: int
+    fallback_reason: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+# --- loading the pipeline and deal history ----------------------------------------------------
+
+
+def _day(value: datetime | date | None) -> int:
+    if value is None:
+        return int(NEVER_DAY)
+    return (value.date() if isinstance(value, datetime) else value).toordinal()
+
+
+@dataclass
+class _World:
+    """Everything loaded once per call: rows by id and the histories as arrays."""
+
+    enterprises: dict[int, Enterprise]
+    demands: dict[int, FinancingDemand]
+    matches: list[Match]
+    deals: DealHistory
+    pipeline: PipelineHistory
+    institutions: list[Institution]
+    products: dict[int, list[LoanProduct]]
+    mandates: dict[int, list[InvestmentMandate]]
+
+
+def _load_world(session: Session) -> _World:
+    matches = list(session.exec(select(Match).order_by(col(Match.id))).all())
+    demands = {d.id: d for d in session.exec(select(FinancingDemand)).all() if d.id is not None}
+    enterprises = {e.id: e for e in session.exec(select(Enterprise)).all() if e.id is not None}
+    products: dict[int, list[LoanProduct]] = defaultdict(list)
+    for p in session.exec(select(LoanProduct).order_by(col(LoanProduct.id))).all():
+        products[p.institution_id].append(p)
+    mandates: dict[int, list[InvestmentMandate]] = defaultdict(list)
+    for m in session.exec(select(InvestmentMandate).order_by(col(InvestmentMandate.id))).all():
+        mandates[m.institution_id].append(m)
+    return _World(
+        enterprises=enterprises,
+        demands=demands,
+        matches=matches,
+        deals=_deal_history(session, enterprises, demands, matches),
+        pipeline=_pipeline_history(session, demands, matches),
+        institutions=list(session.exec(select(Institution).order_by(col(Institution.id))).all()),
+        products=products,
+        mandates=mandates,
+    )
+
+
+def _deal_history(
+    session: Session,
+    enterprises: dict[int, Enterprise],
+    demands: dict[int, FinancingDemand],
+    matches: Sequence[Match],
+) -> DealHistory:
+    deals = list(session.exec(select(Deal).order_by(col(Deal.id))).all())
+    demand_of = {m.id: demands.get(m.demand_id) for m in matches}
+    stages, industries, regions = [], [], []
+    for d in deals:
+        e = enterprises[d.enterprise_id]
+        dem = demand_of.get(d.match_id) if d.match_id else None
+        stage = (dem.round_stage if dem else None) or e.stage
+        stages.append(STAGE_INDEX.get(stage or "", UNKNOWN_STAGE))
+        industries.append(canonical_industry_code(e.industry_code or "") or "")
+        regions.append(e.region_code or "")
+    return DealHistory(
+        institution_id=np.array([d.institution_id for d in deals], dtype=np.int64),
+        enterprise_id=np.array([d.enterprise_id for d in deals], dtype=np.int64),
+        day=np.array([d.closed_on.toordinal() for d in deals], dtype=np.int64),
+        stage=np.array(stages, dtype=np.int64),
+        industry_code=tuple(industries),
+        region_code=tuple(regions),
+        amount_wan=np.array([d.amount_wan for d in deals], dtype=np.float64),
+    )
+
+
+def _pipeline_history(
+    session: Session, demands: dict[int, FinancingDemand], matches: Sequence[Match]
+) -> PipelineHistory:
+    progressed: dict[int, int] = {}
+    moves = select(MatchTransition.match_id, MatchTransition.to_stage, MatchTransition.at)
+    for match_id, to_stage, at in session.exec(moves.order_by(col(MatchTransition.at))).all():
+        if _REACHED.get(PipelineStage(to_stage), 0) >= 2 and match_id not in progressed:
+            progressed[match_id] = _day(at)
+    reached = [
+        _REACHED.get(m.stage, 2 if m.id in progressed else 1 if m.introduced_at else 0)
+        for m in matches
+    ]
+    return PipelineHistory(
+        institution_id=np.array([m.institution_id for m in matches], dtype=np.int64),
+        enterprise_id=np.array([demands[m.demand_id].enterprise_id for m in matches], np.int64),
+        introduced_day=np.array([_day(m.introduced_at) for m in matches], dtype=np.int64),
+        progressed_day=np.array([progressed.get(m.id or 0, NEVER_DAY) for m in matches], np.int64),
+        closed_day=np.array([_day(m.closed_at) for m in matches], dtype=np.int64),
+        reached=np.array(reached, dtype=np.int64),
+        won=np.array([m.stage == PipelineStage.closed_won for m in matches], dtype=bool),
+    )
+
+
+# --- building the core's inputs ---------------------------------------------------------------
+
+
+def _sectors(codes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(c for c in (canonical_industry_code(x) for x in codes) if c)
+
+
+def _product_row(inst: Institution, p: LoanProduct, signals: tuple[float, float]) -> CandidateRow:
+    return CandidateRow(
+        institution_id=inst.id or 0, product_id=p.id or 0, kind="loan",
+        institution_name=inst.short_name or inst.name, product_name=p.name,
+        institution_kind=inst.kind, ticket_min_wan=p.min_amount_wan,
+        ticket_max_wan=p.max_amount_wan, agreement_start=inst.agreement_start,
+        agreement_end=inst.agreement_end, active=p.active,
+        institution_regions=tuple(inst.regions_served), product_regions=tuple(p.regions),
+        sectors=_sectors(p.sectors), required_qualifications=tuple(p.required_qualifications),
+        collateral_accepted=tuple(p.collateral_accepted),
+        min_years_operating=p.min_years_operating, min_revenue_wan=p.min_revenue_wan,
+        text=f"{inst.focus or ''} {p.name}", activity=signals[0], responsiveness=signals[1],
+    )  # fmt: skip
+
+
+def _mandate_row(
+    inst: Institution, m: InvestmentMandate, signals: tuple[float, float]
+) -> CandidateRow:
+    return CandidateRow(
+        institution_id=inst.id or 0, product_id=m.id or 0, kind="equity",
+        institution_name=inst.short_name or inst.name, product_name=m.name,
+        institution_kind=inst.kind, ticket_min_wan=m.min_ticket_wan,
+        ticket_max_wan=m.max_ticket_wan, remaining_capacity_wan=m.remaining_capacity_wan,
+        agreement_start=inst.agreement_start, agreement_end=inst.agreement_end, active=m.active,
+        institution_regions=tuple(inst.regions_served), product_regions=tuple(m.regions),
+        stages=tuple(m.stages), sectors=_sectors(m.sectors),
+        sei_categories=tuple(m.sei_categories), text=f"{inst.focus or ''} {m.name}",
+        activity=signals[0], responsiveness=signals[1],
+    )  # fmt: skip
+
+
+def _candidates(world: _World, as_of: date) -> CandidateSet:
+    ids = np.array([i.id for i in world.institutions], dtype=np.int64)
+    act = recent_activity(world.deals, world.pipeline, ids, as_of)
+    resp = responsiveness(world.pipeline, ids, as_of)
+    rows: list[CandidateRow] = []
+    for k, inst in enumerate(world.institutions):
+        signals = (float(act[k]), float(resp[k]))
+        rows += [_product_row(inst, p, signals) for p in world.products.get(inst.id or 0, [])]
+        rows += [_mandate_row(inst, m, signals) for m in world.mandates.get(inst.id or 0, [])]
+    return build_candidate_set(rows, infer_profiles(world.deals, ids, as_of))
+
+
+def _profile(world: _World, demand: FinancingDemand, as_of: date) -> DemandProfile:
+    e = world.enterprises[demand.enterprise_id]
+    years = (as_of - e.founded_on).days / 365.25 if e.founded_on else None
+    return DemandProfile(
+        demand_id=demand.id or 0, enterprise_id=e.id or 0,
+        financing_type=demand.financing_type, amount_min_wan=demand.amount_min_wan,
+        amount_max_wan=demand.amount_max_wan, stage=demand.round_stage or e.stage,
+        industry_code=canonical_industry_code(e.industry_code or ""),
+        sei_category=e.sei_category, region_code=e.region_code,
+        qualifications=frozenset(e.qualifications),
+        collateral_offered=frozenset(demand.collateral_offered), years_operating=years,
+        revenue_wan=e.revenue_wan, text=f"{e.business_scope or ''} {demand.purpose or ''}",
+        relationships=relationships(world.deals, world.pipeline, e.id or 0, as_of),
+        enterprise_name=e.short_name or e.legal_name,
+    )  # fmt: skip
+
+
+def _candidate_of(cands: CandidateSet, m: Match) -> IntArray:
+    """Candidate indices a match refers to: its product or mandate, else all of the institution's."""
+    mine = cands.institution_id == m.institution_id
+    if m.loan_product_id is not None:
+        mine &= (cands.product_id == m.loan_product_id) & (cands.kind == 0)
+    elif m.mandate_id is not None:
+        mine &= (cands.product_id == m.mandate_id) & (cands.kind == 1)
+    return np.flatnonzero(mine)
+
+
+def _load(world: _World, cands: CandidateSet, today: date) -> IntArray:
+    """Open recommendations of each candidate's institution made in the last 30 days."""
+    since = datetime.combine(today - timedelta(days=LOAD_WINDOW_DAYS), datetime.min.time(), UTC)
+    counts: dict[int, int] = defaultdict(int)
+    for m in world.matches:
+        at = m.recommended_at or m.created_at
+        if not m.stage.is_closed and at is not None and _aware(at) >= since:
+            counts[m.institution_id] += 1
+    return np.array([counts.get(int(i), 0) for i in cands.institution_id], dtype=np.int64)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+# --- model files ------------------------------------------------------------------------------
+
+
+def load_ranker(model_dir: Path | None) -> ScoringModel:
+    """The trained re-ranker in ``model_dir`` if there is one, else the rules ranker."""
+    path = model_dir / MODEL_FILE if model_dir is not None else None
+    if path is None or not path.exists():
+        return RulesRanker()
+    with path.open("rb") as fh:
+        reranker: LearnedReranker = pickle.load(fh)  # our own file, written by train_reranker
+    return LearnedRanker(reranker)
+
+
+def _save(model_dir: Path, reranker: LearnedReranker, report: TrainReport) -> str:
+    model_dir.mkdir(parents=True, exist_ok=True)
+    path = model_dir / MODEL_FILE
+    with path.open("wb") as fh:
+        pickle.dump(reranker, fh)
+    (model_dir / MODEL_META).write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    return str(path)
+
+
+# --- the service functions --------------------------------------------------------------------
+
+
+def recommend_for_demand(
+    session: Session,
+    demand_id: int,
+    k: int = 10,
+    today: date | None = None,
+    model_dir: Path | None = None,
+    exposure: ExposurePolicy | None = None,
+    near_miss_limit: int = 3,
+) -> Recommendation:
+    """Rank institutions' products and mandates for one demand, with reasons and why-nots.
+
+    Candidates already in this demand's pipeline are left out. ``today`` decides residency and
+    the history window (default: the current UTC date).
+    """
+    today = today or datetime.now(UTC).date()
+    world = _load_world(session)
+    demand = world.demands.get(demand_id)
+    if demand is None:
+        raise NotFoundError(f"融资需求 {demand_id} 不存在")
+    cands = _candidates(world, today)
+    profile = _profile(world, demand, today)
+    taken = [_candidate_of(cands, m) for m in world.matches if m.demand_id == demand_id]
+    exclude = np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
+    model, cfg, vocab = load_ranker(model_dir), RuleConfig(today=today), vocabulary()
+    policy = exposure or ExposurePolicy(per_list=2, max_load=50)
+    ids, scores = rank_one(
+        model, profile, cands, cfg, k, policy, exclude, _load(world, cands, today)
+    )
+    return Recommendation(
+        demand_id=demand_id,
+        enterprise_name=profile.enterprise_name,
+        model_version=model.model_version,
+        items=explain_ranking(profile, cands, ids, scores, vocab),
+        near_misses=near_misses(profile, cands, cfg, vocab, limit=near_miss_limit),
+    )
+
+
+def rank_demands_for_institution(
+    session: Session,
+    institution_id: int,
+    demand_ids: Sequence[int],
+    today: date | None = None,
+    model_dir: Path | None = None,
+) -> tuple[IntArray, FloatArray]:
+    """Order demands for one institution's digest, best first; demands it cannot serve drop out.
+
+    Returns
+    -------
+    ids : ndarray of int64, shape ``(m,)``; demand ids, ``m <= len(demand_ids)``
+    scores : ndarray of float64, shape ``(m,)``; the best score over the institution's candidates
+    """
+    today = today or datetime.now(UTC).date()
+    world = _load_world(session)
+    cands = _candidates(world, today)
+    wanted = [world.demands[d] for d in demand_ids if d in world.demands]
+    cols = np.flatnonzero(cands.institution_id == institution_id)
+    if not wanted or not len(cols):
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    batch = encode_demands([_profile(world, d, today) for d in wanted], cands)
+    best = load_ranker(model_dir).score(batch, cands, RuleConfig(today=today))[:, cols].max(axis=1)
+    order = np.lexsort((np.array([d.id for d in wanted]), -best))
+    order = order[np.isfinite(best[order])]
+    return np.array([wanted[i].id for i in order], dtype=np.int64), best[order].astype(np.float64)
+
+
+def score_pairs(
+    session: Session,
+    enterprise_ids: Sequence[int],
+    institution_ids: Sequence[int],
+    today: date | None = None,
+) -> FloatArray:
+    """Fit of each enterprise with each institution, for roadshow slates (rules score).
+
+    Each enterprise is represented by its latest open demand, or without one by a 投贷联动 demand
+    of unknown amount. A pair no candidate of the institution may serve scores 0.
+
+    Returns
+    -------
+    ndarray of float64, shape ``(len(enterprise_ids), len(institution_ids))``
+    """
+    today = today or datetime.now(UTC).date()
+    world = _load_world(session)
+    cands = _candidates(world, today)
+    profiles = [_enterprise_profile(world, e, today) for e in enterprise_ids]
+    scores = RulesRanker().score(encode_demands(profiles, cands), cands, RuleConfig(today=today))
+    out = np.zeros((len(enterprise_ids), len(institution_ids)))
+    for j, inst in enumerate(institution_ids):
+        cols = np.flatnonzero(cands.institution_id == inst)
+        if len(cols):
+            out[:, j] = np.maximum(scores[:, cols].max(axis=1), 0.0)
+    return out
+
+
+def _enterprise_profile(world: _World, enterprise_id: int, today: date) -> DemandProfile:
+    if enterprise_id not in world.enterprises:
+        raise NotFoundError(f"企业 {enterprise_id} 不存在")
+    open_demands = [
+        d for d in world.demands.values()
+        if d.enterprise_id == enterprise_id and d.status == DemandStatus.open
+    ]  # fmt: skip
+    if open_demands:
+        return _profile(world, max(open_demands, key=lambda d: d.id or 0), today)
+    stand_in = FinancingDemand(
+        id=0, enterprise_id=enterprise_id, financing_type=FinancingType.mixed,
+        amount_min_wan=float("nan"), amount_max_wan=float("nan"),
+    )  # fmt: skip
+    return _profile(world, stand_in, today)
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def _outcome(m: Match, today: date) -> int | None:
+    """1 won, 0 lost or no response (introduced, no move for 60 days), None otherwise."""
+    if m.stage == PipelineStage.closed_won:
+        return 1
+    if m.stage == PipelineStage.closed_lost:
+        return 0
+    stale = (
+        m.introduced_at is not None and _day(m.introduced_at) < today.toordinal() - NO_RESPONSE_DAYS
+    )
+    return 0 if m.stage == PipelineStage.introduced and stale else None
+
+
+def _month_start(at: datetime) -> date:
+    return date(at.year, at.month, 1)
+
+
+def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, IntArray]:
+    """Features of every match with a known outcome, as the ranker saw them at the time.
+
+    Features are rebuilt as of the first day of the month the match was recommended in, from
+    history strictly before that day; only pairs passing the hard rules then are kept, since the
+    re-ranker only ever orders eligible candidates.
+
+    Returns
+    -------
+    X : ndarray of float64, shape ``(m, len(FEATURE_NAMES))``
+    y : ndarray of int64, shape ``(m,)``; 1 won
+    day : ndarray of int64, shape ``(m,)``; ordinal of the as-of day
+    """
+    world = _load_world(session)
+    groups: dict[date, list[tuple[Match, int]]] = defaultdict(list)
+    for m in world.matches:
+        label, at = _outcome(m, today), m.recommended_at or m.created_at
+        if label is not None and at is not None:
+            groups[_month_start(at)].append((m, label))
+    xs, ys, days = [], [], []
+    for as_of, items in sorted(groups.items()):
+        x, y = _month_pairs(world, as_of, items)
+        xs.append(x)
+        ys.append(y)
+        days.append(np.full(len(y), as_of.toordinal(), dtype=np.int64))
+    if not xs:
+        return np.zeros((0, len(MONOTONIC))), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(days)
+
+
+def _month_pairs(
+    world: _World, as_of: date, items: list[tuple[Match, int]]
+) -> tuple[FloatArray, IntArray]:
+    cands = _candidates(world, as_of)
+    batch = encode_demands(
+        [_profile(world, world.demands[m.demand_id], as_of) for m, _ in items], cands
+    )
+    ok = eligible(batch, cands, RuleConfig(today=as_of))
+    rows, cols, labels = [], [], []
+    for i, (m, label) in enumerate(items):
+        options = [j for j in _candidate_of(cands, m) if ok[i, j]]
+        if options:
+            rows.append(i)
+            cols.append(options[0])
+            labels.append(label)
+    if not rows:
+        return np.zeros((0, len(MONOTONIC))), np.zeros(0, dtype=np.int64)
+    x = pair_features(batch, cands, np.array(rows), np.array(cols))
+    return x, np.array(labels, dtype=np.int64)
+
+
+def _holdout_metrics(
+    X: FloatArray, y: IntArray, day: IntArray, cutoff: int, reranker: LearnedReranker
+) -> dict[str, float]:
+    """Learned vs rules on outcomes from ``cutoff`` on, both trained only on earlier outcomes."""
+    train, test = day < cutoff, day >= cutoff
+    if len(np.unique(y[test])) < 2 or len(np.unique(y[train])) < 2:
+        return {}
+    model = LearnedReranker(**reranker.get_params()).fit(X[train], y[train])
+    if model.is_fallback:
+        return {}
+    rules_col = len(MONOTONIC) - 6  # the rules_score feature
+    platt = LogisticRegression().fit(X[train][:, [rules_col]], y[train])
+    p_rules = platt.predict_proba(X[test][:, [rules_col]])[:, 1]
+    p_learned = model.predict_proba(X[test])[:, 1]
+    return {
+        "holdout_outcomes": float(test.sum()),
+        "auc_learned": float(roc_auc_score(y[test], p_learned)),
+        "auc_rules": float(roc_auc_score(y[test], X[test][:, rules_col])),
+        "brier_learned": float(brier_score_loss(y[test], p_learned)),
+        "brier_rules_platt": float(brier_score_loss(y[test], p_rules)),
+        "logloss_learned": float(log_loss(y[test], p_learned)),
+        "logloss_rules_platt": float(log_loss(y[test], p_rules)),
+    }
+
+
+def train_reranker(
+    session: Session,
+    model_dir: Path,
+    today: date | None = None,
+    min_outcomes: int = 200,
+    holdout_days: int = 180,
+    random_state: int = 0,
+) -> TrainReport:
+    """Train the re-ranker on recorded outcomes and save it in ``model_dir``.
+
+    Metrics compare it with the rules score on the outcomes of the last ``holdout_days``
+    (both fitted on earlier outcomes only); the saved model is then refitted on all outcomes.
+    With too few outcomes nothing is saved and the report gives the reason.
+    """
+    today = today or datetime.now(UTC).date()
+    X, y, day = outcome_pairs(session, today)
+    reranker = LearnedReranker(
+        min_outcomes=min_outcomes, monotonic_cst=MONOTONIC, random_state=random_state
+    )
+    if len(y) == 0:
+        reranker.fit(np.zeros((1, len(MONOTONIC))), np.zeros(1, dtype=np.int64))
+        return TrainReport(reranker.version_, 0, 0, reranker.fallback_reason_)
+    reranker.fit(X, y)
+    report = TrainReport(reranker.version_, len(y), int(y.sum()), reranker.fallback_reason_)
+    if reranker.is_fallback:
+        return report
+    cutoff = (today - timedelta(days=holdout_days)).toordinal()
+    report.metrics = _holdout_metrics(X, y, day, cutoff, reranker)
+    report.path = _save(model_dir, reranker, report)
+    return report

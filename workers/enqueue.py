@@ -1,0 +1,85 @@
+"""Background jobs are queued on the session and published only after it commits.
+
+A service calls `enqueue(session, "digests.deliver", delivery_id)` while it works; nothing reaches
+the broker until the outermost transaction commits, and a rollback drops the queue. So a worker
+never receives an id whose row does not exist yet, and a failed request publishes nothing.
+
+What is left open: a crash between the commit and the publish loses the message. The digest
+sweeper (`digests.sweep`) requeues deliveries left pending for that reason (docs/workers.md).
+
+The publisher is a collaborator: a caller may put its own in `session.info[PUBLISHER_KEY]`
+(a test collects jobs in a list; the `digests run` command delivers in-process instead).
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import SessionTransaction
+from sqlmodel import Session
+
+logger = logging.getLogger(__name__)
+PUBLISHER_KEY = "workers.publisher"
+_QUEUE_KEY = "workers.queued_jobs"
+_HOOKED_KEY = "workers.enqueue_hooked"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A task to publish: its dotted name and arguments (ids only)."""
+
+    name: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+Publisher = Callable[[Job], None]
+
+
+def celery_publisher(job: Job) -> None:
+    """Publish through the Celery app (runs in-process when `task_always_eager` is on)."""
+    from workers import tasks  # noqa: F401  (registers the task names)
+    from workers.celery_app import app
+
+    app.tasks[job.name].apply_async(args=job.args, kwargs=job.kwargs)
+
+
+def enqueue(session: Session, name: str, *args: Any, **kwargs: Any) -> None:
+    """Queue task `name` to be published when `session` commits; dropped if it rolls back."""
+    _hook(session)
+    session.info.setdefault(_QUEUE_KEY, []).append(Job(name, args, kwargs))
+
+
+def queued_jobs(session: Session) -> list[Job]:
+    """The jobs waiting for this session's commit (for tests and diagnostics)."""
+    return list(session.info.get(_QUEUE_KEY, []))
+
+
+def _hook(session: Session) -> None:
+    if session.info.get(_HOOKED_KEY):
+        return
+    event.listen(session, "after_commit", _publish_queued)
+    event.listen(session, "after_soft_rollback", _drop_queued)
+    session.info[_HOOKED_KEY] = True
+
+
+def _publish_queued(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: the work is not durable yet
+        return
+    jobs = session.info.pop(_QUEUE_KEY, [])
+    publish: Publisher = session.info.get(PUBLISHER_KEY, celery_publisher)
+    for job in jobs:
+        try:
+            publish(job)
+        except Exception:  # the commit stands; the digest sweeper requeues what was not sent
+            logger.exception("任务发布失败（已提交的数据不受影响）：%s%r", job.name, job.args)
+
+
+def _drop_queued(session: Session, previous: SessionTransaction) -> None:
+    # Only the outermost rollback drops the queue; a savepoint rolled back inside a unit of
+    # work that goes on to commit keeps what was queued before *and* inside it (coarse, and
+    # harmless here: every task re-checks its row).
+    if previous.parent is None:
+        session.info.pop(_QUEUE_KEY, None)

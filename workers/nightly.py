@@ -1,0 +1,69 @@
+"""Nightly jobs: re-rank open demands in batch, retrain the re-ranker when enough outcomes arrived.
+
+Both delegate to the matching core's DB adapter, `matching.service`:
+- re-rank calls `matching.service.rerank_open_demands(session, today=...)` when the core offers
+  it. It does not yet, so the job is a documented no-op that reports "匹配核心尚未提供…";
+- retrain calls `matching.service.outcome_pairs` and `train_reranker` (both present), and only when
+  at least `retrain_min_new_outcomes` outcomes arrived since the model on disk was trained.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from matching import service as matching_service
+
+CORE_MISSING = "匹配核心尚未提供"
+META_FILE = "reranker.json"  # written by matching.service.train_reranker beside the model
+
+
+@dataclass(frozen=True)
+class NightlyReport:
+    """What a nightly job did: `action` is ran, trained or skipped; `message` is for users."""
+
+    job: str
+    action: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def rerank_open_demands(session: Session, now: datetime) -> NightlyReport:
+    """Re-rank every open demand through the matching core, or report that it cannot yet."""
+    rerank = getattr(matching_service, "rerank_open_demands", None)
+    if rerank is None:
+        message = f"{CORE_MISSING}批量重排接口（matching.service.rerank_open_demands），本次跳过"
+        return NightlyReport("rerank", "skipped", message)
+    result = rerank(session, today=now.astimezone(UTC).date())
+    return NightlyReport("rerank", "ran", "已完成对接中需求的批量重排", {"result": repr(result)})
+
+
+def _trained_outcomes(model_dir: Path) -> int:
+    meta = model_dir / META_FILE
+    if not meta.exists():
+        return 0
+    return int(json.loads(meta.read_text(encoding="utf-8")).get("n_outcomes", 0))
+
+
+def retrain_if_due(
+    session: Session, model_dir: Path, now: datetime, min_new: int, min_outcomes: int
+) -> NightlyReport:
+    """Retrain the re-ranker when `min_new` outcomes arrived since the model on disk was fitted."""
+    today = now.astimezone(UTC).date()
+    _, y, _ = matching_service.outcome_pairs(session, today)
+    new = len(y) - _trained_outcomes(model_dir)
+    if new < min_new:
+        message = f"新增撮合结果 {new} 条，少于 {min_new} 条，暂不重新训练"
+        return NightlyReport("retrain", "skipped", message, {"new_outcomes": new})
+    report = matching_service.train_reranker(
+        session, model_dir, today=today, min_outcomes=min_outcomes
+    )
+    details = report.to_dict()
+    if report.fallback_reason:
+        return NightlyReport(
+            "retrain", "skipped", f"未保存新模型：{report.fallback_reason}", details
+        )
+    return NightlyReport("retrain", "trained", f"已用 {report.n_outcomes} 条结果重新训练", details)

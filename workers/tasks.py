@@ -1,0 +1,113 @@
+"""Celery tasks: each takes ids, opens a session, calls one service function, commits.
+
+The logic lives in `workers.digests`, `workers.nightly` and `workers.roadshow`, where a test
+calls it directly. Anything a task queues (`workers.enqueue`) is published after its commit.
+`acks_late` only on tasks that are harmless to run twice (docs/workers.md).
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from models.base import utcnow
+from models.db import session_scope
+from models.repositories.digests import ClaimBusyError
+from models.settings import get_settings
+from workers import digests, nightly, roadshow
+from workers.celery_app import app
+from workers.delivery import (
+    HttpxWebhookSender,
+    SmtpMailer,
+    mailer_from_settings,
+    webhook_sender_from_settings,
+)
+
+IDEMPOTENT: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@lru_cache(maxsize=1)
+def mailer() -> SmtpMailer:
+    """This process's SMTP mailer (built after the fork, from settings)."""
+    return mailer_from_settings(get_settings())
+
+
+@lru_cache(maxsize=1)
+def webhook_sender() -> HttpxWebhookSender:
+    """This process's webhook client (one connection pool per process)."""
+    return webhook_sender_from_settings(get_settings())
+
+
+@app.task(name="digests.dispatch", **IDEMPOTENT)
+def dispatch_digests(frequency: str) -> dict[str, Any]:
+    """Build the current period of one frequency (beat); deliveries are queued after commit."""
+    with session_scope() as session:
+        report = digests.run_current_period(session, frequency, utcnow())
+    return {"period": report.period, "created": report.created}
+
+
+@app.task(name="digests.run_period", **IDEMPOTENT)
+def run_digest_period(period: str) -> dict[str, Any]:
+    """Build one named period (e.g. a missed one), deliveries queued after commit."""
+    with session_scope() as session:
+        report = digests.run_digest_period(session, period, utcnow())
+    return {"period": report.period, "created": report.created}
+
+
+@app.task(name="digests.deliver", bind=True, max_retries=None, **IDEMPOTENT)
+def deliver_digest(self: Any, delivery_id: int) -> str:
+    """Deliver one digest; transient failures come back after the backoff the service chose."""
+    try:
+        with session_scope() as session:
+            outcome = digests.deliver(session, delivery_id, mailer(), webhook_sender(), utcnow)
+    except ClaimBusyError as exc:
+        raise self.retry(exc=exc, countdown=get_settings().digest_claim_lock_timeout) from exc
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status.value
+
+
+def broker_backlog() -> int:
+    """Messages waiting in the default queue (0 in eager mode, where nothing waits)."""
+    if app.conf.task_always_eager:
+        return 0
+    with app.connection_for_read() as connection:
+        queue = app.conf.task_default_queue
+        return int(connection.default_channel.queue_declare(queue, passive=True).message_count)
+
+
+@app.task(name="digests.sweep", **IDEMPOTENT)
+def sweep_digests() -> int:
+    """Requeue deliveries left pending or failed for too long (lost publishes, lost messages)."""
+    after, backlog = get_settings().digest_sweep_after_seconds, broker_backlog()
+    with session_scope() as session:
+        ids = digests.requeue_unfinished(session, utcnow(), after, queued=backlog)
+    return len(ids)
+
+
+@app.task(name="nightly.rerank", **IDEMPOTENT)
+def nightly_rerank() -> str:
+    """Re-rank open demands in batch."""
+    with session_scope() as session:
+        return nightly.rerank_open_demands(session, utcnow()).message
+
+
+@app.task(name="nightly.retrain")
+def nightly_retrain() -> str:
+    """Retrain the re-ranker when enough new outcomes arrived (not acks_late: costly twice)."""
+    settings = get_settings()
+    with session_scope() as session:
+        report = nightly.retrain_if_due(
+            session,
+            Path(settings.reranker_model_dir),
+            utcnow(),
+            settings.retrain_min_new_outcomes,
+            settings.retrain_min_outcomes,
+        )
+    return report.message
+
+
+@app.task(name="roadshow.schedule")
+def schedule_roadshow(event_id: int) -> dict[str, Any]:
+    """Draw the slate of one roadshow event (not acks_late: a solver run is costly twice)."""
+    with session_scope() as session:
+        return roadshow.slate_payload(roadshow.draw_roadshow_slate(session, event_id))
