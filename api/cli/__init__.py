@@ -2,7 +2,18 @@
 
 import typer
 
-from api.cli import admin, core, digests, evaluation, ingest, listing, match, policy, roadshow
+from api.cli import (
+    admin,
+    core,
+    digests,
+    evaluation,
+    ingest,
+    listing,
+    match,
+    offline,
+    policy,
+    roadshow,
+)
 
 app = typer.Typer(
     name="matchmaker",
@@ -19,5 +30,6 @@ match.register(app)
 digests.register(app)
 listing.register(app)
 policy.register(app)
+offline.register(app)
 
 __all__ = ["app"]

@@ -36,7 +36,9 @@ def console(committing_engine: Engine) -> Iterator[Console]:
         create_user(session, "bank", PASSWORD, UserRole.institution, bank.id)
         session.commit()
         ids = (bank.id or 0, other.id or 0)
-    app = create_app(Settings(secret_key=SECRET, database_url="sqlite://"), engine=committing_engine)
+    app = create_app(
+        Settings(secret_key=SECRET, database_url="sqlite://"), engine=committing_engine
+    )
     with TestClient(app) as test_client:
         yield Console(test_client, *ids)
 
