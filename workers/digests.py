@@ -27,13 +27,10 @@ from models.reference import (
     DemandStatus,
     FinancingType,
     canonical_industry_code,
-    industry_name,
-    region_city,
-    region_province,
-    strategic_industry_name,
 )
 from models.repositories import digests as repo
 from models.repositories.audit import append_audit
+from models.services.disclosure import teaser
 from models.settings import Settings, get_settings
 from workers.delivery import (
     DeliveryError,
@@ -344,47 +341,18 @@ def run_current_period(session: Session, frequency: str, now: datetime) -> Perio
 # Teasers
 # --------------------------------------------------------------------------------------------
 
-_BAND_EDGES = (0.0, 100.0, 500.0, 1000.0, 3000.0, 5000.0, 10000.0)
-
-
-def _wan(amount: float) -> str:
-    return f"{amount / 10000:g}亿元" if amount >= 10000 else f"{amount:g}万元"
-
-
-def amount_band(low: float, high: float) -> str:
-    """A coarse band around [low, high] 万元 that hides the exact amount: '500–1000万元'."""
-    lower = max(e for e in _BAND_EDGES if e <= max(low, 0.0))
-    upper = next((e for e in _BAND_EDGES if e >= high and e > lower), None)
-    if upper is None:
-        return f"{_wan(lower)}以上"
-    if lower == 0:
-        return f"{_wan(upper)}以下"
-    return f"{lower:g}–{upper:g}万元"
-
-
-def _sector_label(ent: Enterprise) -> str:
-    name = industry_name(ent.industry_code) if ent.industry_code else None
-    if name is None and ent.sei_category:
-        name = strategic_industry_name(ent.sei_category)
-    return name or "未披露"
-
-
-def _region_label(ent: Enterprise) -> str:
-    code = ent.region_code or ""
-    return region_city(code) or region_province(code) or "未披露"
-
 
 def make_teaser(demand: FinancingDemand, ent: Enterprise) -> Teaser:
     """An anonymised teaser: sector, stage, amount band, city, financing type — no identity."""
     assert demand.id is not None
-    stage = demand.round_stage or ent.stage
+    shown = teaser(demand, ent)  # the one definition of what a teaser may reveal
     return Teaser(
         ref=demand.id,
-        sector=_sector_label(ent),
-        stage=stage.label if stage is not None else "未披露",
-        amount_band=amount_band(demand.amount_min_wan, demand.amount_max_wan),
-        region=_region_label(ent),
-        financing_type=FinancingType(demand.financing_type).label,
+        sector=shown.sector,
+        stage=shown.stage,
+        amount_band=shown.amount_band,
+        region=shown.region,
+        financing_type=shown.financing_type,
         updated_on=_utc(demand.updated_at).astimezone(BEIJING).date().isoformat(),
     )
 

@@ -26,7 +26,7 @@ def list_demands(
     page: PageDep,
     status: DemandStatus | None = None,
     financing_type: FinancingType | None = None,
-    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
+    enterprise_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> ListOf[DemandPublic]:
     """Demands, newest first."""
     query = demand_query(status, financing_type, enterprise_id)

@@ -7,7 +7,6 @@ from pydantic import BaseModel
 
 from api.deps import PathId, SessionDep, Staff
 from matching.service import recommend_for_demand
-from models.repositories.audit import append_audit
 
 router = APIRouter(tags=["recommendations"])
 
@@ -26,12 +25,9 @@ class RecommendationOut(BaseModel):
 def recommendations(
     demand_id: PathId,
     session: SessionDep,
-    principal: Staff,
+    _: Staff,
     k: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> RecommendationOut:
     """The k best institutions/products for the demand, best first."""
     result = recommend_for_demand(session, demand_id, k=k)
-    append_audit(
-        session, actor=principal.username, action="recommend", entity="demand", entity_id=demand_id
-    )
     return RecommendationOut.model_validate(result.to_dict())

@@ -107,7 +107,6 @@ def require_roles(*roles: UserRole) -> Callable[[ConsoleUser], ConsoleUser]:
 
 StaffUser = Annotated[ConsoleUser, Depends(require_roles(*STAFF))]
 EvaluationUser = Annotated[ConsoleUser, Depends(require_roles(*STAFF, UserRole.evaluator))]
-ScoringUser = Annotated[ConsoleUser, Depends(require_roles(UserRole.admin, UserRole.evaluator))]
 InstitutionSide = Annotated[ConsoleUser, Depends(require_roles(*STAFF, UserRole.institution))]
 
 

@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 
 from api.deps import PathId, SessionDep
 from api.web import queries
-from api.web.auth import EvaluationUser, Posted, ScoringUser
+from api.web.auth import EvaluationUser, Posted
 from api.web.render import ConsoleRoute, redirect, render
 from models import EvaluationPeriod
 from models.evaluation_service import (
@@ -122,7 +122,7 @@ def table_b(request: Request, session: SessionDep, _: EvaluationUser,
 
 
 @router.post("/evaluation/appendix-b/{period_id}")
-async def score(request: Request, period_id: PathId, session: SessionDep, user: ScoringUser,
+async def score(request: Request, period_id: PathId, session: SessionDep, user: EvaluationUser,
                 _: Posted) -> Response:  # fmt: skip
     """Record every score filled in on the form (blank items are left as they are)."""
     form = await request.form()
@@ -149,7 +149,7 @@ def _float(text: str, name: str) -> float:
 
 
 @router.post("/evaluation/periods")
-def new_period(session: SessionDep, user: ScoringUser, _: Posted,
+def new_period(session: SessionDep, user: EvaluationUser, _: Posted,
                name: Annotated[str, Form(min_length=2, max_length=100)],
                starts_on: Annotated[date, Form()], ends_on: Annotated[date, Form()]) -> Response:  # fmt: skip
     """Open an evaluation period to score."""

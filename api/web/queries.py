@@ -235,13 +235,14 @@ def digest_history(
 
 def introduction_requests(session: Session, institution_id: int) -> list[MatchRow]:
     """Matches the institution asked for (its request note on the first transition)."""
+    requested = select(MatchTransition.match_id).where(
+        col(MatchTransition.note).startswith(REQUEST_NOTE)
+    )  # a subquery, not DISTINCT over the row: PostgreSQL cannot compare its JSON column
     query = (
         select(Match)
-        .join(MatchTransition, col(MatchTransition.match_id) == col(Match.id))
         .where(Match.institution_id == institution_id)
-        .where(col(MatchTransition.note).startswith(REQUEST_NOTE))
+        .where(col(Match.id).in_(requested))
         .order_by(col(Match.id).desc())
-        .distinct()
     )
     return match_rows(session, list(session.exec(query)))
 

@@ -19,18 +19,17 @@ from models.reference import (
     Stage,
     industry_name,
     region_city,
-    region_name,
+    region_province,
+    strategic_industry_name,
 )
 from models.repositories.audit import append_audit
 
-AMOUNT_BANDS_WAN: tuple[tuple[float, float | None], ...] = (
-    (0, 100), (100, 500), (500, 1000), (1000, 3000), (3000, 5000), (5000, 10000), (10000, None),
-)  # fmt: skip
+_BAND_EDGES = (0.0, 100.0, 500.0, 1000.0, 3000.0, 5000.0, 10000.0)
 
 
 @dataclass(frozen=True)
 class Teaser:
-    """What any subscribed institution may see of a demand."""
+    """What any subscribed institution may see of a demand: nothing that identifies the enterprise."""
 
     demand_id: int
     financing_type: str
@@ -40,26 +39,45 @@ class Teaser:
     region: str
 
 
-def amount_band(amount_max_wan: float) -> str:
-    """The band a demand's upper amount falls in, e.g. `500–1000万元`."""
-    for low, high in AMOUNT_BANDS_WAN:
-        if high is None or amount_max_wan < high:
-            return f"{low:g}万元以上" if high is None else f"{low:g}–{high:g}万元"
-    raise AssertionError("unreachable")
+def _wan(amount: float) -> str:
+    return f"{amount / 10000:g}亿元" if amount >= 10000 else f"{amount:g}万元"
+
+
+def amount_band(low: float, high: float) -> str:
+    """A coarse band around [low, high] 万元 that hides the exact amount: '500–1000万元'."""
+    lower = max(e for e in _BAND_EDGES if e <= max(low, 0.0))
+    upper = next((e for e in _BAND_EDGES if e >= high and e > lower), None)
+    if upper is None:
+        return f"{_wan(lower)}以上"
+    if lower == 0:
+        return f"{_wan(upper)}以下"
+    return f"{lower:g}–{upper:g}万元"
+
+
+def sector_label(ent: Enterprise) -> str:
+    """The enterprise's industry (GB/T 4754 大类, else its strategic emerging industry)."""
+    name = industry_name(ent.industry_code) if ent.industry_code else None
+    if name is None and ent.sei_category:
+        name = strategic_industry_name(ent.sei_category)
+    return name or "未披露"
+
+
+def region_label(ent: Enterprise) -> str:
+    """The enterprise's city (or province): never the district or address."""
+    code = ent.region_code or ""
+    return region_city(code) or region_province(code) or "未披露"
 
 
 def teaser(demand: FinancingDemand, enterprise: Enterprise) -> Teaser:
-    """The anonymised view of `demand`: nothing that identifies the enterprise."""
+    """The anonymised view of `demand`: sector, stage, amount band, city, financing type."""
     stage = demand.round_stage or enterprise.stage
-    city = region_city(enterprise.region_code) if enterprise.region_code else None
     return Teaser(
         demand_id=demand.id or 0,
         financing_type=FinancingType(demand.financing_type).label,
-        sector=(industry_name(enterprise.industry_code) if enterprise.industry_code else None)
-        or "未披露",
+        sector=sector_label(enterprise),
         stage=Stage(stage).label if stage else "未披露",
-        amount_band=amount_band(demand.amount_max_wan),
-        region=(region_name(city) if city else None) or "未披露",
+        amount_band=amount_band(demand.amount_min_wan, demand.amount_max_wan),
+        region=region_label(enterprise),
     )
 
 

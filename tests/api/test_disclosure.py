@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import AuditLog
+from models import AuditLog, Enterprise
 from tests.api.conftest import World, login
 
 
@@ -107,3 +107,16 @@ def test_oversized_request_is_refused_with_413(client: TestClient) -> None:
     response = client.post("/enterprises", content=b"x" * (21 * 1024 * 1024),
                            headers=login(client, "mm") | {"content-type": "application/json"})  # fmt: skip
     assert response.status_code == 413
+
+
+def test_teaser_shows_city_sector_and_band_but_not_the_enterprise(
+    client: TestClient, world: World, world_engine: tuple[Engine, World]
+) -> None:
+    teaser = client.get(f"/teasers/{world.demand}", headers=login(client, "inst_b"))
+    body = teaser.json()["teaser"]
+    assert body["region"] == "深圳市" and body["sector"] == "软件和信息技术服务业"
+    assert body["amount_band"] == "100–500万元" and body["financing_type"] == "贷款"
+    with Session(world_engine[0]) as session:
+        ent = session.get(Enterprise, world.enterprise)
+        assert ent is not None
+        assert ent.legal_name not in teaser.text and str(ent.uscc) not in teaser.text

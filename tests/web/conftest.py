@@ -48,6 +48,7 @@ class Center:
 
     base_url: str
     demand_id: int
+    enterprise_id: int
     own_institution: int
     other_institution: int
 
@@ -100,6 +101,13 @@ def _seed(engine: Engine) -> tuple[int, int, int]:
     return demand, own, other
 
 
+def _enterprise_of(engine: Engine, demand_id: int) -> int:
+    with Session(engine) as session:
+        demand = session.get(FinancingDemand, demand_id)
+        assert demand is not None
+        return demand.enterprise_id
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -122,7 +130,7 @@ def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Center]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     _wait_started(server)
-    yield Center(f"http://127.0.0.1:{port}", demand, own, other)
+    yield Center(f"http://127.0.0.1:{port}", demand, _enterprise_of(engine, demand), own, other)
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()

@@ -47,6 +47,9 @@ def _import(page: Any, roster: Path) -> None:
     assert page.locator("[data-count='inserted']").inner_text() == "3"
     assert page.locator("[data-count='quarantined']").inner_text() == "1"
     assert "必填" in page.locator(".summary-text").inner_text()
+    link = page.get_by_role("link", name=re.compile("下载隔离数据")).get_attribute("href")
+    download = page.request.get(link or "")
+    assert download.status == 200 and download.body()[:2] == b"PK"
     screenshot(page, "import-summary")
 
 
@@ -146,3 +149,7 @@ def test_search_and_login_pages(browser: Any, center: Center) -> None:
     page.get_by_role("button", name="检索").click()
     assert page.locator("table tbody tr").count() >= 1
     screenshot(page, "enterprise-search")
+    page.goto(f"/console/consents?enterprise_id={center.enterprise_id}")
+    page.get_by_label("授权对象（入驻机构）").select_option(str(center.own_institution))
+    page.get_by_role("button", name="记录授权").click()
+    assert "已记录授权" in page.locator(".flash").inner_text()

@@ -8,12 +8,12 @@ from sqlmodel import Session, col, select
 from models import AuditLog, DigestDelivery
 from models.errors import ConflictError
 from models.reference import Channel, Confidentiality, DeliveryStatus, DemandStatus, Stage
+from models.services.disclosure import amount_band
 from tests import factories
 from tests.workers.helpers import T0, FakeClock, FakeMailer, FakeWebhooks, demand, subscription
 from workers.delivery import PermanentDeliveryError, TransientDeliveryError
 from workers.digests import (
     DigestPolicy,
-    amount_band,
     criteria_fit,
     dead_letters,
     deliver,
