@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or get_settings()
     app = FastAPI(title="科技金融服务中心撮合引擎 techfin-matchmaker", version="0.1.0")
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or make_engine(settings.database_url, serialized=True)
     app.state.login_throttle = LoginThrottle()
     install_error_handlers(app)
     app.middleware("http")(_limit_body)

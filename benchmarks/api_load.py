@@ -131,9 +131,10 @@ def summarise(samples: list[tuple[str, float, int]], seconds: float) -> list[str
         pick = [s for s in samples if kind == "all" or s[0] == kind]
         lat = np.array([s[1] for s in pick])
         errors = sum(1 for s in pick if s[2] >= 400)
+        codes = sorted({s[2] for s in pick if s[2] >= 400})
         p50, p95, p99 = np.percentile(lat, [50, 95, 99]) if len(lat) else (0, 0, 0)
         rows.append(f"| {kind} | {len(pick)} | {len(pick) / seconds:.1f} | {p50:.1f} | {p95:.1f} | "
-                    f"{p99:.1f} | {errors} ({errors / max(len(pick), 1):.2%}) |")  # fmt: skip
+                    f"{p99:.1f} | {errors} ({errors / max(len(pick), 1):.2%}) {codes or ''} |")  # fmt: skip
     return rows
 
 

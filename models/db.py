@@ -33,8 +33,18 @@ def _on_sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str | None = None, echo: bool = False) -> Engine:
-    """Build an engine for `url` (default: settings); SQLite gets foreign keys and WAL."""
+def _on_sqlite_begin_immediate(connection: Any) -> None:
+    # Take the write lock up front: a read transaction that later writes cannot be refused
+    # with SQLITE_BUSY when another process wrote meanwhile; it waits (busy_timeout) instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None, echo: bool = False, *, serialized: bool = False) -> Engine:
+    """Build an engine for `url` (default: settings); SQLite gets foreign keys and WAL.
+
+    `serialized` (SQLite only) makes every transaction take the write lock at BEGIN: the
+    server uses it, so concurrent requests queue instead of failing with "database is locked".
+    """
     url = normalize_database_url(url or get_settings().database_url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -42,7 +52,9 @@ def make_engine(url: str | None = None, echo: bool = False) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", _on_sqlite_begin)
+        event.listen(
+            engine, "begin", _on_sqlite_begin_immediate if serialized else _on_sqlite_begin
+        )
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
 

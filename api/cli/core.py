@@ -72,7 +72,9 @@ def serve(
         # Several workers must share one signing key; an ephemeral one serves a local run only.
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
         typer.echo("警告：未设置 SECRET_KEY，已为本次运行生成临时密钥（重启后令牌失效）", err=True)
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
+    # Workers import numpy, scikit-learn and OR-Tools: give them time to answer the health check.
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
+                timeout_worker_healthcheck=60)  # fmt: skip
 
 
 def export(
