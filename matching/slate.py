@@ -13,11 +13,12 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from matching.slate_check import SlateMetrics, slate_metrics
+from matching.slate_check import SlateMetrics, check_slate, slate_metrics
 
 FIT_SCALE = 100  # the objective counts fit in points: fit 0.73 → 73
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -126,6 +127,9 @@ class SolverParams:
     hear_weight: int = 1
     meeting_weight: int = 2
     meeting_candidates: int = 12
+    break_symmetry: bool = True
+    polish: bool = True
+    linearization_level: int = 1
 
 
 # ─── outputs ───────────────────────────────────────────────────────────────────────────────────
@@ -533,6 +537,7 @@ class _SlateModel:
         self.hear: dict[tuple[int, int, int, int], Var] = {}
         self.contact: dict[tuple[int, int], Var] = {}
         self.fair: dict[int, Var] = {}
+        self.symmetric: set[int] = set()  # sessions whose rooms are ordered (see below)
         self._groups()
         self._seats()
         self._hearing()
@@ -677,8 +682,28 @@ class _SlateModel:
         out += [((i, e, t), self.meet.get((i, e, t))) for (i, e), t in a.meet.items()]
         return out
 
+    def break_room_symmetry(self, sessions: set[int]) -> None:
+        """Rooms of a session are interchangeable when nothing pins one (no confirmed or previous
+        item there): order them by their lowest enterprise index. If *e* pitches in room r ≥ 1,
+        some enterprise f < e pitches in room r − 1 (empty rooms come last)."""
+        ctx, m = self.ctx, self.m
+        self.symmetric = set(sessions)
+        n_rooms = len(ctx.problem.rooms)
+        for s in sorted(sessions):
+            here = sorted(
+                e for e in range(len(ctx.problem.enterprises)) if s in ctx.ent_sessions[e]
+            )
+            for k, e in enumerate(here):
+                for r in range(1, n_rooms):
+                    earlier = [self.group[f, s, r - 1] for f in here[:k]]
+                    if not earlier:
+                        m.add(self.group[e, s, r] == 0)
+                    else:
+                        m.add(self.group[e, s, r] <= sum(earlier))
+
     def hint(self, a: _Assignment) -> None:
         """Start the search from `a`: a complete hint, auxiliaries included."""
+        a = _canonical(self.ctx, a, self.symmetric)
         self.m.clear_hints()
         on = {id(v) for _, v in self._vars_of(a) if v is not None}
         for v in [*self.group.values(), *self.seat.values(), *self.meet.values()]:
@@ -724,6 +749,149 @@ def _slots_for(
         out[e] = q
         taken.add(q)
     return out
+
+
+def _free_sessions(ctx: _Context, *pinned: _Assignment) -> set[int]:
+    """Sessions no confirmed or previous pitch or seat refers to: their rooms are interchangeable
+    and their line-ups may be redrawn freely."""
+    slots, out = ctx.table.slots, set(range(len(ctx.problem.sessions)))
+    for a in pinned:
+        out -= {slots[q].session for q in a.pitch.values()}
+        out -= {s for (_, s) in a.seat}
+    return out
+
+
+def _canonical(ctx: _Context, a: _Assignment, sessions: set[int]) -> _Assignment:
+    """`a` with the rooms of `sessions` renumbered by their lowest enterprise index (empty rooms
+    last), as the symmetry-breaking constraints want; meetings are untouched."""
+    if not sessions:
+        return a
+    slots, n_rooms = ctx.table.slots, len(ctx.problem.rooms)
+    rename: dict[int, dict[int, int]] = {}
+    for s in sessions:
+        first = {r: min((e for e, q in a.pitch.items()
+                         if (slots[q].session, slots[q].room) == (s, r)), default=10**9)
+                 for r in range(n_rooms)}  # fmt: skip
+        order = sorted(range(n_rooms), key=lambda r: (first[r], r))
+        rename[s] = {old: new for new, old in enumerate(order)}
+    out = _Assignment(dict(a.pitch), dict(a.seat), dict(a.meet), dict(a.tables))
+    for e, q in a.pitch.items():
+        x = slots[q]
+        if x.session in rename:
+            out.pitch[e] = ctx.slot_at[x.session, rename[x.session][x.room], x.slot]
+    for (i, s), r in a.seat.items():
+        if s in rename:
+            out.seat[i, s] = rename[s][r]
+    return out
+
+
+def _tiers_of(ctx: _Context, a: _Assignment) -> int:
+    """The phase-1 objective (placed ≫ must-meets ≫ fairness) of an assignment."""
+    k, n_e = ctx.problem.min_contacts, len(ctx.problem.enterprises)
+    w_must = n_e * k + 1
+    value = w_must * (len(ctx.must) + 1) * len(a.pitch)
+    value += w_must * sum(1 for pair in ctx.must if pair in a.meet)
+    return value + sum(min(c, k) for c in _contacts(ctx, a))
+
+
+def _partitions(n: int, rooms: int, cap: int, limit: int) -> list[tuple[int, ...]] | None:
+    """Every split of items 0..n-1 into at most `rooms` unlabelled groups of at most `cap`, as
+    tuples of bit masks (each group opens with the lowest item left); None if more than `limit`."""
+    out: list[tuple[int, ...]] = []
+
+    def grow(left: int, groups: tuple[int, ...]) -> bool:
+        if left == 0:
+            out.append(groups)
+            return len(out) <= limit
+        if len(groups) == rooms:
+            return True
+        low = (left & -left).bit_length() - 1
+        rest = [k for k in range(low + 1, n) if left >> k & 1]
+        fewest = len(rest) - (rooms - len(groups) - 1) * cap  # the other rooms must hold the rest
+        for size in range(min(cap, 1 + len(rest)) - 1, max(fewest, 0) - 1, -1):
+            for pick in _combinations(rest, size):
+                mask = 1 << low
+                for k in pick:
+                    mask |= 1 << k
+                if not grow(left & ~mask, (*groups, mask)):
+                    return False
+        return True
+
+    return out if grow((1 << n) - 1, ()) else None
+
+
+@lru_cache(maxsize=16)
+def _splits(
+    n: int, rooms: int, cap: int, limit: int
+) -> tuple[list[tuple[int, ...]], list[int], np.ndarray] | None:
+    """`_partitions`, with the distinct groups (bit masks) and a (splits × rooms) table of group
+    indices (index len(masks): an empty room); cached, as every session of an event alike."""
+    parts = _partitions(n, rooms, cap, limit)
+    if not parts:
+        return None
+    masks = sorted({m for part in parts for m in part})
+    index = {m: k for k, m in enumerate(masks)}
+    table = np.full((len(parts), rooms), len(masks), dtype=np.int64)
+    for row, part in enumerate(parts):
+        table[row, : len(part)] = [index[m] for m in part]
+    return parts, masks, table
+
+
+def _combinations(items: list[int], size: int) -> Iterable[tuple[int, ...]]:
+    from itertools import combinations
+
+    return combinations(items, size)
+
+
+def _best_lineups(
+    ctx: _Context, a: _Assignment, s: int, limit: int = 200_000
+) -> list[list[int]] | None:
+    """The exact best split of session `s`'s pitching enterprises into rooms for hearing fit,
+    each attending investor then taking its best allowed room (no no-thanks pitch in it);
+    None if there are too many splits to try. Rooms are returned in no particular order."""
+    p, slots = ctx.problem, ctx.table.slots
+    ents = sorted(e for e, q in a.pitch.items() if slots[q].session == s)
+    invs = [i for i in range(len(p.investors)) if s in ctx.inv_sessions[i]]
+    if not ents or not invs or len(ents) > 20:
+        return None
+    split = _splits(len(ents), len(p.rooms), p.slots_per_room, limit)
+    if split is None:
+        return None
+    parts, masks, table = split
+    member = np.array([[m >> k & 1 for k in range(len(ents))] for m in masks], dtype=np.int64)
+    fit = ctx.fit[np.ix_(invs, ents)] * ctx.params.hear_weight  # (invs, ents)
+    value = member @ fit.T  # (masks, invs)
+    banned = np.array([[(i, e) in ctx.banned for i in invs] for e in ents], dtype=np.int64)
+    value[(member @ banned) > 0] = -1  # may not sit there
+    padded = np.vstack([value, np.zeros((1, len(invs)), dtype=value.dtype)])  # an empty room
+    best, best_row = -1, -1
+    for lo in range(0, len(parts), 20_000):
+        chunk = padded[table[lo : lo + 20_000]]  # (rows, rooms, invs)
+        totals = np.maximum(chunk.max(axis=1), 0).sum(axis=1)
+        k = int(np.argmax(totals))
+        if int(totals[k]) > best:
+            best, best_row = int(totals[k]), lo + k
+    return [[ents[k] for k in range(len(ents)) if m >> k & 1] for m in parts[best_row]]
+
+
+def _polish(ctx: _Context, a: _Assignment, sessions: set[int], floor: int) -> _Assignment:
+    """Redraw the room line-ups of `sessions` exactly (every split tried), one session at a time,
+    re-seating its investors in their best rooms; a change is kept only if it raises total fit
+    and keeps the phase-1 value at least at `floor`. Meetings and pitch sessions stay."""
+    best = a
+    for s in sorted(sessions):
+        lineups = _best_lineups(ctx, best, s)
+        if lineups is None:
+            continue
+        trial = _Assignment(dict(best.pitch), dict(best.seat), dict(best.meet), dict(best.tables))
+        for r, group in enumerate(lineups):
+            for k, e in enumerate(sorted(group)):
+                trial.pitch[e] = ctx.slot_at[s, r, k]
+        trial.seat = {key: r for key, r in trial.seat.items() if key[1] != s}
+        _fill_seats(ctx, trial)
+        if _fit_of(ctx, trial) > _fit_of(ctx, best) and _tiers_of(ctx, trial) >= floor:
+            best = trial
+    return best
 
 
 # ─── solving in phases ─────────────────────────────────────────────────────────────────────────
@@ -779,10 +947,11 @@ class _Runner:
         solver.parameters.random_seed = p.random_seed
         solver.parameters.num_workers = p.num_workers
         solver.parameters.cp_model_probing_level = 0  # probing costs seconds here and finds little
+        solver.parameters.linearization_level = p.linearization_level
         if p.deterministic:
             solver.parameters.max_deterministic_time = budget
             solver.parameters.interleave_search = p.num_workers > 1
-            solver.parameters.max_time_in_seconds = 100 * budget
+            solver.parameters.max_time_in_seconds = 30 + 100 * budget  # a safety net only
         else:
             solver.parameters.max_time_in_seconds = budget
         return solver
@@ -803,6 +972,9 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
     previous, _ = _locate(ctx, problem.previous)
     model = _SlateModel(ctx)
     lost += model.fix(fixed)
+    free = _free_sessions(ctx, fixed, previous)
+    if params.break_symmetry:
+        model.break_room_symmetry(free)
     start = _greedy_from(ctx, fixed, previous)  # keeps what it can of the previous slate
     reserve = min(1.0, 0.05 * params.time_limit_s)  # for reading out and checking the slate
     deadline = clock + params.time_limit_s - reserve
@@ -811,10 +983,49 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
     if ok and (previous.pitch or previous.seat or previous.meet):
         ok = runner.phase("moves", model.moves(previous), False, 0.35, start)
     if ok:
-        runner.phase(
-            "total fit", model.total_fit(), True, 1.0, _if_as_good(ctx, runner, start, previous)
-        )
+        floor = round(runner.phases[0].value)
+        polish = free if params.polish else set()
+        assert runner.best is not None
+        runner.best = _polish(ctx, runner.best, polish, floor)
+        greedy = _polish(ctx, start, polish, min(floor, _tiers_of(ctx, start)))
+        runner.phase("total fit", model.total_fit(), True, 1.0,
+                     _if_as_good(ctx, runner, greedy, previous) or runner.best)  # fmt: skip
+        runner.best = _polish(ctx, runner.best, polish, floor)
+        if params.polish and not (previous.pitch or previous.seat or previous.meet):
+            runner.best = _rebook(ctx, runner.best, fixed, floor)
+    elif runner.phases[0].status == cp_model.UNKNOWN and not lost:
+        fallback = _greedy_fallback(ctx, runner, start, fixed, previous, time.monotonic() - clock)
+        if fallback is not None:
+            return fallback
     return _finish_cp(ctx, runner, fixed, previous, lost, time.monotonic() - clock)
+
+
+def _rebook(ctx: _Context, a: _Assignment, fixed: _Assignment, floor: int) -> _Assignment:
+    """`a` with its 1:1 meetings booked again greedily (confirmed ones kept) given its pitches and
+    seats, if that raises total fit and keeps the phase-1 value at least at `floor`."""
+    trial = _Assignment(dict(a.pitch), dict(a.seat), dict(fixed.meet), dict(fixed.tables))
+    _Greedy(ctx, trial)._meetings()
+    better = _fit_of(ctx, trial) > _fit_of(ctx, a) and _tiers_of(ctx, trial) >= floor
+    return trial if better else a
+
+
+def _greedy_fallback(
+    ctx: _Context,
+    runner: _Runner,
+    start: _Assignment,
+    fixed: _Assignment,
+    previous: _Assignment,
+    elapsed: float,
+) -> SlateResult | None:
+    """CP-SAT found no solution in time (a loaded machine, a tiny limit): return the greedy
+    slate it was started from, if the independent checker accepts it (status `feasible`, no
+    bound); None otherwise (e.g. confirmed items that clash)."""
+    result = _result(ctx, start, fixed, previous, "feasible")
+    if check_slate(ctx.problem, result):
+        return None
+    names = [f"{p.name}: {_status_name(p.status)}" for p in runner.phases]
+    note = "CP-SAT 在时限内未找到解，返回贪心排程（未证明界）"
+    return _replace(result, notes=[note], phases=[*names, "greedy fallback"], wall_time_s=elapsed)
 
 
 def _if_as_good(
@@ -823,11 +1034,7 @@ def _if_as_good(
     """`start` when it holds the values fixed so far (then the fit phase starts from the better
     of the two by fit), else None (keep the last phase's solution as the hint)."""
     tiers = runner.phases[0].value
-    k, n_e = ctx.problem.min_contacts, len(ctx.problem.enterprises)
-    w_must = n_e * k + 1
-    value = w_must * (len(ctx.must) + 1) * len(start.pitch)
-    value += w_must * sum(1 for pair in ctx.must if pair in start.meet)
-    value += sum(min(c, k) for c in _contacts(ctx, start))
+    value = _tiers_of(ctx, start)
     moves = runner.phases[1].value if len(runner.phases) > 1 else None
     if value < tiers or (moves is not None and _moved(start, previous) > moves):
         return None

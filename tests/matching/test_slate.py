@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching import slate as slate_module
 from matching.slate import (
     Meeting,
     Pitch,
@@ -24,7 +25,9 @@ from matching.slate import (
 from matching.slate_check import check_slate
 
 DAY = datetime(2026, 7, 21, 1, 30, tzinfo=UTC)
-FAST = SolverParams(time_limit_s=1.0, num_workers=1)
+# Deterministic: the limit is CP-SAT work, not wall-clock time, so a loaded machine (a full,
+# parallel test run) cannot cut a phase short and change what these tests see.
+FAST = SolverParams(time_limit_s=1.0, num_workers=1, deterministic=True)
 
 
 def sessions(n: int) -> tuple[SlateSession, ...]:
@@ -216,3 +219,40 @@ def test_generated_events_give_valid_slates(problem: SlateProblem) -> None:
 def test_a_fit_matrix_of_the_wrong_shape_is_refused(bad_shape: tuple[int, int]) -> None:
     with pytest.raises(ValueError, match="fit has shape"):
         solve_slate(event(fit=np.zeros(bad_shape)), FAST)
+
+
+def test_splits_of_fifteen_pitches_into_three_rooms_of_five_are_all_enumerated() -> None:
+    parts = slate_module._partitions(15, 3, 5, 200_000)
+    assert parts is not None and len(parts) == 126126  # 15! / (5!³ · 3!)
+    assert all(len(p) == 3 and sum(bin(m).count("1") for m in p) == 15 for p in parts[:100])
+    assert slate_module._partitions(15, 3, 5, 1000) is None  # over the limit: refused
+
+
+def test_symmetry_breaking_and_polish_keep_the_tiers_and_never_lower_fit() -> None:
+    problem = event(n_ent=12, n_inv=8, seed=5, must_meet=frozenset({(500, 101)}))
+    tuned_params = replace(FAST, time_limit_s=0.5)
+    plain = replace(tuned_params, break_symmetry=False, polish=False)
+    base, tuned = solve_slate(problem, plain), solve_slate(problem, tuned_params)
+    for result in (base, tuned):
+        assert_valid(problem, result)
+    assert base.metrics is not None and tuned.metrics is not None
+    tiers = lambda m: (m.placed, len(m.must_meets_met), m.fairness)  # noqa: E731
+    assert tiers(tuned.metrics) == tiers(base.metrics)
+    assert tuned.bound is not None and tuned.objective <= tuned.bound + 1e-6
+
+
+def test_a_run_without_a_cp_solution_in_time_falls_back_to_the_checked_greedy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a loaded machine did to 0.3 s runs: CP-SAT returned UNKNOWN before any solution."""
+
+    def no_solution(self: slate_module._Runner, name: str, *_: object, **__: object) -> bool:
+        self.phases.append(slate_module._Phase(name, slate_module.cp_model.UNKNOWN, 0.0, 0.0))
+        return False
+
+    monkeypatch.setattr(slate_module._Runner, "phase", no_solution)
+    problem = event(n_ent=12, n_inv=8, seed=2)
+    result = solve_slate(problem, FAST)
+    assert_valid(problem, result)
+    assert result.bound is None and result.phases[-1] == "greedy fallback"
+    assert result.objective == greedy_slate(problem).objective
