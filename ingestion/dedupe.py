@@ -18,11 +18,12 @@ The review queue (`pending_candidates`, `merge_candidate`, `reject_candidate`) l
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rapidfuzz import fuzz
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -43,6 +44,7 @@ from models import (
 from models.base import utcnow
 from models.errors import ConflictError, NotFoundError
 from models.feedback import Complaint
+from models.ingest_support import EnterpriseAlias
 from models.reference import ImportOutcome
 from models.repositories.audit import append_audit
 
@@ -95,19 +97,30 @@ class Resolution:
     """Where a row's enterprise is: an existing (or pending) id and how it was found."""
 
     entity_id: int | None
-    how: Literal["uscc", "name", "fuzzy", "new"]
+    how: Literal["uscc", "name", "alias", "fuzzy", "new"]
     score: float = 100.0
     review: list[tuple[int, float]] = field(default_factory=list)
 
 
-class EnterpriseIndex:
-    """Identity keys of every enterprise: USCC, legal name and 字号 blocks → id.
+#: Above any character: `name >= brand AND name < brand + _TOP` selects the names starting with it.
+_TOP = "\U0010ffff"
 
-    Holds a few short strings per enterprise (never a file's rows), so it stays small however
-    large the import; ids of records pending insert are negative until `rekey`.
+
+class EnterpriseIndex:
+    """Identity keys of enterprises: USCC, legal name and 字号 blocks → id.
+
+    An import keeps it per chunk (`prepare`): only the saved enterprises the chunk's rows can
+    resolve to — by USCC, or by a normalised name in the row's 字号 block (which holds every
+    exact legal name too) — plus the records the chunk creates. So memory does not grow with
+    the number of enterprises. `load` reads every enterprise instead. Ids of records pending
+    insert are negative until `rekey`.
     """
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every record."""
         self.by_uscc: dict[str, int] = {}
         self.by_name: dict[str, int] = {}
         self.by_brand: dict[str, list[int]] = defaultdict(list)
@@ -115,6 +128,7 @@ class EnterpriseIndex:
         self.uscc: dict[int, str | None] = {}
         self.name: dict[int, str] = {}
         self.region: dict[int, str | None] = {}
+        self.aliases: set[str] = set()  # names only an alias (曾用名) holds
 
     @classmethod
     def load(cls, session: Session) -> EnterpriseIndex:
@@ -123,17 +137,54 @@ class EnterpriseIndex:
         query = select(Enterprise.id, Enterprise.uscc, Enterprise.legal_name)
         for ent_id, uscc, legal_name in session.exec(query.execution_options(yield_per=5000)):
             index.add(int(ent_id or 0), uscc, legal_name)
+        aliases = select(EnterpriseAlias.legal_name, EnterpriseAlias.enterprise_id)
+        index.add_aliases({name: int(ent_id) for name, ent_id in session.exec(aliases)})
         return index
 
-    def add(self, ent_id: int, uscc: str | None, legal_name: str) -> None:
-        """Register an enterprise under all its keys."""
-        norm = normalize_company_name(legal_name)
+    def prepare(self, session: Session, wanted: Iterable[tuple[str | None, str | None]]) -> None:
+        """Hold only the saved enterprises these (USCC, legal name) pairs may resolve to."""
+        self.clear()
+        usccs, names = set(), set()
+        for uscc, name in wanted:
+            if uscc:
+                usccs.add(uscc)
+            if name:
+                names.add(name)
+        brands = {brand_of(normalize_company_name(name))[0] for name in names}
+        aliases = _aliases_of(session, sorted(names))
+        table = Enterprise.__table__  # type: ignore[attr-defined]
+        found: _Saved = {}
+        for chunk in _chunks(sorted(usccs), 500):
+            found.update(_saved(session, table.c.uscc.in_(chunk)))
+        for chunk in _chunks(sorted(brands), 200):
+            found.update(_saved_in_blocks(session, chunk))
+        for ids in _chunks(sorted(set(aliases.values()) - set(found)), 500):
+            found.update(_saved(session, table.c.id.in_(ids)))
+        for ent_id in sorted(found):
+            self.add(ent_id, *found[ent_id])
+        self.add_aliases(aliases)
+
+    def add_aliases(self, aliases: dict[str, int]) -> None:
+        """Names merged records were known by → the kept record (a record's own name wins)."""
+        for name, ent_id in aliases.items():
+            held = ent_id in self.name and self.by_name.setdefault(name, ent_id) == ent_id
+            if held and self.name[ent_id] != name:
+                self.aliases.add(name)
+
+    def add(self, ent_id: int, uscc: str | None, legal_name: str, norm: str | None = None) -> None:
+        """Register an enterprise under all its keys (`norm`: its stored normalised name)."""
+        norm = norm or normalize_company_name(legal_name)
         if uscc:
             self.by_uscc[uscc] = ent_id
         self.by_name.setdefault(legal_name, ent_id)
         self.by_brand[brand_of(norm)[0]].append(ent_id)
         self.norm[ent_id], self.uscc[ent_id], self.name[ent_id] = norm, uscc, legal_name
-        self.region[ent_id] = region_key(legal_name)
+
+    def region_of(self, ent_id: int) -> str | None:
+        """Where the record's name says it is registered (`region_key`), worked out on demand."""
+        if ent_id not in self.region:
+            self.region[ent_id] = region_key(self.name[ent_id])
+        return self.region[ent_id]
 
     def set_uscc(self, ent_id: int, uscc: str) -> None:
         """Record a USCC learnt by merging a row into an enterprise that lacked one."""
@@ -143,7 +194,8 @@ class EnterpriseIndex:
     def rekey(self, temp_id: int, real_id: int) -> None:
         """Replace a pending record's temporary id by the id the database gave it."""
         uscc, name, norm = self.uscc.pop(temp_id), self.name.pop(temp_id), self.norm.pop(temp_id)
-        self.region[real_id] = self.region.pop(temp_id)
+        if temp_id in self.region:
+            self.region[real_id] = self.region.pop(temp_id)
         if uscc:
             self.by_uscc[uscc] = real_id
         if self.by_name.get(name) == temp_id:
@@ -159,7 +211,7 @@ class EnterpriseIndex:
         if legal_name and legal_name in self.by_name:
             found = self.by_name[legal_name]
             if not (uscc and self.uscc.get(found) and self.uscc[found] != uscc):
-                return Resolution(found, "name")
+                return Resolution(found, "alias" if legal_name in self.aliases else "name")
         if not legal_name:
             return Resolution(None, "new")
         return self._by_similar_name(
@@ -172,7 +224,7 @@ class EnterpriseIndex:
         for cand in self.by_brand.get(brand_of(norm)[0], ()):
             if uscc and self.uscc.get(cand) and self.uscc[cand] != uscc:
                 continue
-            verdict, score = compare_names(norm, self.norm[cand], region, self.region[cand])
+            verdict, score = compare_names(norm, self.norm[cand], region, self.region_of(cand))
             if verdict == "same" and (best is None or score > best[0]):
                 best = (score, cand)
             elif verdict == "review":
@@ -181,6 +233,51 @@ class EnterpriseIndex:
             return Resolution(best[1], "fuzzy", best[0])
         review.sort(key=lambda pair: -pair[1])
         return Resolution(None, "new", review=review[:3])
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    """Slices of `size`, the last padded with its last item: one statement text per query."""
+    for start in range(0, len(items), size):
+        part = items[start : start + size]
+        yield part + [part[-1]] * (size - len(part))
+
+
+_Saved = dict[int, tuple[str | None, str, str]]  # id → (USCC, legal name, normalised name)
+
+
+def _saved(session: Session, where: Any) -> _Saved:
+    table = Enterprise.__table__  # type: ignore[attr-defined]
+    query = select(table.c.id, table.c.uscc, table.c.legal_name, table.c.normalized_name)
+    return {int(i): (u, n, k) for i, u, n, k in session.connection().execute(query.where(where))}
+
+
+def _aliases_of(session: Session, names: list[str]) -> dict[str, int]:
+    table = EnterpriseAlias.__table__  # type: ignore[attr-defined]
+    query = select(table.c.legal_name, table.c.enterprise_id)
+    found: dict[str, int] = {}
+    for chunk in _chunks(names, 500):
+        rows = session.connection().execute(query.where(table.c.legal_name.in_(chunk)))
+        found.update({name: int(ent_id) for name, ent_id in rows})
+    return found
+
+
+def _saved_in_blocks(session: Session, brands: list[str]) -> _Saved:
+    """Enterprises whose stored normalised name starts with one of `brands` (index range scans).
+
+    On SQLite the ranges go to the driver as they are (200 ranges would cost SQLAlchemy more
+    to compile than SQLite to run); elsewhere a LIKE per brand.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        column = col(Enterprise.normalized_name)
+        escaped = (b.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for b in brands)
+        return _saved(session, or_(*(column.like(e + "%", escape="\\") for e in escaped)))
+    ranges = " OR ".join(["(normalized_name >= ? AND normalized_name < ?)"] * len(brands))
+    params = tuple(x for b in brands for x in (b, b + _TOP))
+    result = connection.exec_driver_sql(
+        f"SELECT id, uscc, legal_name, normalized_name FROM enterprise WHERE {ranges}", params
+    )
+    return {int(i): (u, n, k) for i, u, n, k in result}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +295,7 @@ ENTERPRISE_REFERENCES: tuple[tuple[Any, str], ...] = (
     (ContactPerson, "enterprise_id"),
     (Consent, "enterprise_id"),
     (Complaint, "enterprise_id"),
+    (EnterpriseAlias, "enterprise_id"),
 )
 
 
@@ -256,6 +354,7 @@ def merge_candidate(session: Session, candidate_id: int, user: str) -> int:
     _fill_blanks(kept, gone)
     # The pair row points at the record about to go, so it goes too; the audit row keeps it.
     _move_references(session, gone_id=cand.candidate_id, kept_id=cand.enterprise_id)
+    _remember_name(session, gone, kept)
     session.flush()
     session.delete(gone)
     session.flush()
@@ -268,6 +367,22 @@ def merge_candidate(session: Session, candidate_id: int, user: str) -> int:
     )
     assert kept.id is not None
     return kept.id
+
+
+def _remember_name(session: Session, gone: Enterprise, kept: Enterprise) -> None:
+    """Keep the merged record's name as an alias of the kept one (a later row may use it)."""
+    if gone.legal_name == kept.legal_name or kept.id is None:
+        return
+    known = select(EnterpriseAlias).where(EnterpriseAlias.legal_name == gone.legal_name)
+    if session.exec(known).first() is None:
+        session.add(
+            EnterpriseAlias(
+                enterprise_id=kept.id,
+                legal_name=gone.legal_name,
+                normalized_name=normalize_company_name(gone.legal_name)[:200],
+                merged_from_id=gone.id,
+            )
+        )
 
 
 def _fill_blanks(kept: Enterprise, gone: Enterprise) -> None:

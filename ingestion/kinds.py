@@ -61,6 +61,9 @@ ENTERPRISE_COLUMNS = {
     "business_scope": "business_scope",
 }  # fmt: skip
 Outcome = tuple[ImportOutcome, int]
+#: The enterprise columns an import row is compared with (the rest are never read back).
+_COMPARED_ENTERPRISE_COLUMNS = (*ENTERPRISE_COLUMNS.values(), "normalized_name", "region_code")
+_DEMAND_KEY_COLUMNS = ("enterprise_id", "source_ref", "status", "financing_type")
 
 
 def _pick(values: dict[str, Any], columns: dict[str, str]) -> dict[str, Any]:
@@ -102,11 +105,13 @@ class Loader:
     # -- set-up ------------------------------------------------------------------------------
 
     def _setup_enterprise_based(self) -> None:
-        self.index = EnterpriseIndex.load(self.session)
-        self.enterprises = TableStore(self.session, Enterprise)
+        self.index = EnterpriseIndex()
+        self.enterprises = TableStore(self.session, Enterprise, _COMPARED_ENTERPRISE_COLUMNS)
         self.stores = [self.enterprises]
         if self.kind is ImportKind.demands:
-            self.demands = KeyedStore(self.session, FinancingDemand, _demand_keys, "enterprise_id")
+            self.demands = KeyedStore(
+                self.session, FinancingDemand, _demand_keys, "enterprise_id", _DEMAND_KEY_COLUMNS
+            )
             self._child(self.enterprises, self.demands, "enterprise_id")
         if self.kind is ImportKind.listing:
             self.institutions = InstitutionLookup(self.session)
@@ -131,12 +136,12 @@ class Loader:
             )
             self.stores = [self.offers]
         if self.kind is ImportKind.deals:
-            self.index = EnterpriseIndex.load(self.session)
+            self.index = EnterpriseIndex()
             self.deals = KeyedStore(self.session, Deal, _deal_keys, "enterprise_id")
             self.stores = [self.deals]
 
     def _setup_events(self) -> None:
-        self.index = EnterpriseIndex.load(self.session)
+        self.index = EnterpriseIndex()
         self.institutions = InstitutionLookup(self.session)
         self.events = KeyedStore(self.session, Event, _event_keys)
         self.attendance = KeyedStore(
@@ -153,19 +158,30 @@ class Loader:
     # -- chunk boundaries --------------------------------------------------------------------
 
     def prefetch(self, rows: Iterable[ParsedRow]) -> None:
-        """Bulk-load the existing records this chunk's rows resolve to."""
-        if self.index is None or self.enterprises is None:
+        """Bulk-load the existing records this chunk's rows resolve to (a few queries)."""
+        if self.index is None:
             return
-        ids = set()
+        rows = list(rows)
+        name_field = "organisation" if self.kind is ImportKind.events else "legal_name"
+        self.index.prepare(
+            self.session, [(row.values.get("uscc"), row.values.get(name_field)) for row in rows]
+        )
+        if self.enterprises is None:
+            return
+        resolved: list[tuple[ParsedRow, int]] = []
         for row in rows:
             found = self.index.resolve(row.values.get("uscc"), row.values.get("legal_name"))
             if found.entity_id is not None and found.entity_id > 0:
-                ids.add(found.entity_id)
-        for chunk in _chunks(sorted(ids), 500):
-            self.enterprises.fetch(self.enterprises.table.c.id.in_(chunk))
+                resolved.append((row, found.entity_id))
+        ids = {ent_id for _row, ent_id in resolved}
+        self.enterprises.fetch_ids(ids)
         for child, _column in self.enterprises.children:
             if isinstance(child, KeyedStore):
                 child.load_for(ids)
+        if self.kind is ImportKind.demands:
+            self.demands.fetch_keys(
+                _demand_key(e, r.values) for r, e in resolved if "financing_type" in r.values
+            )
 
     def flush(self) -> None:
         """Write the chunk: parents before children, then the provenance rows."""
@@ -173,8 +189,8 @@ class Loader:
         enterprise_map: dict[int, int] = {}
         if self.enterprises is not None and self.index is not None:
             enterprise_map = mappings[self.stores.index(self.enterprises)]
-            for temp, real in enterprise_map.items():
-                self.index.rekey(temp, real)
+        if self.index is not None:
+            self.index.clear()  # the next chunk's `prefetch` loads what it needs
         self.writer.flush(mappings[self._primary_position()], enterprise_map)
 
     def _primary_position(self) -> int:
@@ -198,8 +214,9 @@ class Loader:
         if found.entity_id is None:
             return ImportOutcome.inserted, self._new_enterprise(row, values, found.review)
         ent_id = found.entity_id
-        duplicate = ent_id in self.enterprises.touched or found.how == "fuzzy"
-        if found.how == "fuzzy" or "legal_name" not in values:
+        by_other_name = found.how in ("fuzzy", "alias")
+        duplicate = ent_id in self.enterprises.touched or by_other_name
+        if by_other_name or "legal_name" not in values:
             values.pop("legal_name", None)
         else:
             values["normalized_name"] = normalize_company_name(values["legal_name"])
@@ -211,6 +228,8 @@ class Loader:
             row.notes.append(
                 f"按名称相似合并至企业“{self.index.name[ent_id]}”（相似度{found.score:.0f}）"
             )
+        elif found.how == "alias":
+            row.notes.append(f"按曾用名（已人工合并）合并至企业“{self.index.name[ent_id]}”")
         if duplicate:
             return ImportOutcome.merged, ent_id
         return (ImportOutcome.updated if changed else ImportOutcome.unchanged), ent_id
@@ -396,10 +415,6 @@ _SETUP = {
     ImportKind.products: "institution_based", ImportKind.mandates: "institution_based",
     ImportKind.deals: "institution_based", ImportKind.events: "events",
 }  # fmt: skip
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
-    return (items[i : i + size] for i in range(0, len(items), size))
 
 
 def _column(row: ParsedRow, field: str) -> str:

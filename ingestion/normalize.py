@@ -148,12 +148,14 @@ def _leading_region(name: str) -> str:
     return text[:end]
 
 
+@lru_cache(maxsize=4096)
 def region_of_name(name: str) -> str | None:
     """行政区划代码 of the region a company name starts with ('深圳市南山区…' → '440305')."""
     prefix = _leading_region(name)
     return _region_code(prefix) if prefix else None
 
 
+@lru_cache(maxsize=4096)
 def region_key(name: str) -> str | None:
     """Where a name says it is registered: its 行政区划代码, else the place name ('郑州')."""
     prefix = _leading_region(name)
@@ -180,7 +182,7 @@ def _strip_legal_form(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=8192)
 def normalize_company_name(name: str) -> str:
     """The comparison key of a company name.
 
@@ -198,7 +200,7 @@ def normalize_company_name(name: str) -> str:
     return _strip_legal_form(text)
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=8192)
 def brand_of(normalized: str) -> tuple[str, str]:
     """Split a normalised name into (字号, descriptor): '华芯信息技术' → ('华芯', '信息技术')."""
     brand = normalized

@@ -26,6 +26,10 @@ from models.reference import ImportKind
 HEADER_SCAN = 30
 SAMPLE_BYTES = 1 << 20
 _SUBTOTAL = re.compile(r"^(合计|小计|总计|共计|总合计)")
+# A cell can only read 合计/小计/总计/共计 after NFKC if it holds one of these characters or one
+# of the two code points NFKC maps onto them (⼩ U+2F29, 🈴 U+1F234; checked over all of
+# Unicode): a cheap test that spares `clean_cell` for the ordinary cell.
+_MAY_START_SUBTOTAL = re.compile("[合小总共\u2f29\U0001f234]")
 Cells = list[Any]
 
 
@@ -87,7 +91,10 @@ def _is_blank(cells: Sequence[Any]) -> bool:
 def _is_subtotal(cells: Cells) -> bool:
     firsts = [c for c in cells if c is not None and str(c).strip()][:3]
     return any(
-        isinstance(c, str) and _SUBTOTAL.match(clean_cell(c).replace(" ", "")) for c in firsts
+        isinstance(c, str)
+        and _MAY_START_SUBTOTAL.search(c) is not None
+        and _SUBTOTAL.match(clean_cell(c).replace(" ", ""))
+        for c in firsts
     )
 
 

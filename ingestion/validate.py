@@ -93,7 +93,7 @@ def _legal_name(cell: Any, _unit: str | None) -> Converted:
     return name, None
 
 
-_validate_uscc = lru_cache(maxsize=16_384)(validate_uscc)
+_validate_uscc = lru_cache(maxsize=4096)(validate_uscc)
 
 
 def _uscc(cell: Any, _unit: str | None) -> Converted:
@@ -351,34 +351,94 @@ def _json_safe(value: Any) -> Any:
 
 def parse_row(number: int, sheet: str, cells: list[Any], header: HeaderMap) -> ParsedRow:
     """Convert the mapped cells of one row; collect every problem rather than the first."""
-    raw = {label: _json_safe(cell) for label, cell in zip(header.labels, cells, strict=False)}
-    row = ParsedRow(number, sheet, raw, header.by_field)
-    for index, name in header.fields.items():
-        cell = cells[index]
-        try:
-            value, note = CONVERTERS[name](cell, header.units.get(index))
-        except ValueError as exc:
-            row.problems.append(Problem(header.labels[index], _json_safe(cell), str(exc)))
-            continue
-        if value is not None and value != []:
-            row.values[name] = value
-        if note:
-            row.notes.append(f"列“{header.labels[index]}”：{note}")
-    _check_required(row, header)
-    _check_ranges(row, header)
-    return row
+    return RowParser(sheet, header).parse(number, cells)
+
+
+#: Distinct cells remembered per column before its memo starts afresh (bounds the memory).
+MEMO_LIMIT = 4096
+_Memo = dict[tuple[type, Any], tuple[Any, str | None, str | None]]
+
+
+class RowParser:
+    """`parse_row` for the rows of one sheet, converting each distinct cell of a column once.
+
+    Converters are pure functions of (cell, header unit), and most cells of a column repeat
+    (amounts, dates, 融资方式, 行业 …), so each column memoises cell → (value, note, error).
+    A memo is cleared when it reaches `MEMO_LIMIT` entries: memory stays bounded however long
+    the file, and columns of unique values (名称, 编号) merely pay a dict insert per cell.
+    """
+
+    def __init__(self, sheet: str, header: HeaderMap) -> None:
+        self.sheet = sheet
+        self.header = header
+        self.labels = header.labels
+        self.plan: list[tuple[int, str, Converter, str | None, str, _Memo]] = [
+            (index, name, CONVERTERS[name], header.units.get(index), header.labels[index], {})
+            for index, name in header.fields.items()
+        ]
+
+    def parse(self, number: int, cells: list[Any]) -> ParsedRow:
+        """Convert one row (see `parse_row`)."""
+        raw = _raw_cells(self.labels, cells)
+        row = ParsedRow(number, self.sheet, raw, self.header.by_field)
+        values, notes = row.values, row.notes
+        for index, name, convert, unit, label, memo in self.plan:
+            cell = cells[index]
+            value, note, error = _converted(memo, convert, cell, unit)
+            if error is not None:
+                row.problems.append(Problem(label, _json_safe(cell), error))
+                continue
+            if value is not None and value != []:
+                values[name] = list(value) if type(value) is list else value
+            if note:
+                notes.append(f"列“{label}”：{note}")
+        _check_required(row, self.header)
+        _check_ranges(row, self.header)
+        return row
+
+
+def _converted(
+    memo: _Memo, convert: Converter, cell: Any, unit: str | None
+) -> tuple[Any, str | None, str | None]:
+    key = (type(cell), cell)
+    try:
+        found = memo.get(key)
+    except TypeError:  # an unhashable cell: convert it without the memo
+        memo, found = {}, None
+    if found is not None:
+        return found
+    try:
+        value, note = convert(cell, unit)
+        found = (value, note, None)
+    except ValueError as exc:
+        found = (None, None, str(exc))
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = found
+    return found
+
+
+def _raw_cells(labels: list[str], cells: list[Any]) -> dict[str, Any]:
+    return {
+        label: cell if cell is None or type(cell) is str else _json_safe(cell)
+        for label, cell in zip(labels, cells, strict=False)
+    }
+
+
+@lru_cache(maxsize=16)
+def _required(kind: ImportKind) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(need.split("|")) for need in REQUIRED[kind])
 
 
 def _check_required(row: ParsedRow, header: HeaderMap) -> None:
-    kind = header.kind
-    for need in REQUIRED[kind]:
-        options = need.split("|")
-        if any(o in row.values for o in options):
+    values = row.values
+    for options in _required(header.kind):
+        if any(o in values for o in options):
             continue
-        failed = any(p.column in _labels_of(header, options) for p in row.problems)
+        failed = any(p.column in _labels_of(header, list(options)) for p in row.problems)
         if failed:
             continue
-        column = next(iter(_labels_of(header, options)), None)
+        column = next(iter(_labels_of(header, list(options))), None)
         wanted = "或".join(FIELD_LABELS.get(o, o) for o in options)
         row.problems.append(Problem(column or wanted, None, f"必填项“{wanted}”缺失"))
 

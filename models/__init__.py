@@ -10,6 +10,7 @@ from models.evaluation import AppendixBScore, EvaluationPeriod
 from models.event import Attendance, Event, EventParticipant, EventSession, SlateItem
 from models.feedback import Complaint, ImprovementMeasure
 from models.imports import DuplicateCandidate, ImportBatch, ImportRow
+from models.ingest_support import EnterpriseAlias as EnterpriseAlias
 from models.institution import Institution, InvestmentMandate, LoanProduct, ServiceCommitment
 from models.listing import ListingMilestone, ListingRecord, ListingTierChange
 from models.match import Deal, Match, MatchTransition

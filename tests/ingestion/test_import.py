@@ -204,7 +204,7 @@ def test_review_queue_merge_and_reject(session: Session, tmp_path: Path) -> None
 
 
 def _demand_workbook(path: Path) -> Path:
-    rows = [
+    rows: list[list[Any]] = [
         ["2024年XX区科技型企业融资需求汇总表", None, None, None, None, None, None],
         ["企业信息", None, "融资需求", None, None, "所属行业", "申报日期"],
         ["企业名称", "信用代码", "金额（万元）", "方式", "担保方式", None, None],

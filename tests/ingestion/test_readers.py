@@ -1,6 +1,7 @@
 """Readers find the table under title rows, in any of the encodings centers send."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ from models.errors import DomainError
 from models.reference import ImportKind
 from tests.ingestion.helpers import write_csv, write_xlsx
 
-ROWS = [
+ROWS: list[list[Any]] = [
     ["2024年南山区科技型企业融资需求汇总表"],
     ["填报单位：南山区科技局", None, None, "单位：万元"],
     ["企业名称", "统一社会信用代码", "拟融资金额（万元）", "融资方式"],
@@ -53,7 +54,7 @@ def test_tsv(tmp_path: Path) -> None:
 
 
 def test_xlsx_two_row_merged_header(tmp_path: Path) -> None:
-    rows = [
+    rows: list[list[Any]] = [
         ["2024年XX区科技型企业融资需求汇总表", None, None, None, None],
         ["企业信息", None, "融资需求", None, "所属行业"],
         ["企业名称", "信用代码", "金额（亿元）", "方式", None],

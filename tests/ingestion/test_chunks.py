@@ -1,0 +1,171 @@
+"""The streaming load path: results do not depend on chunk boundaries; its building blocks."""
+
+import random
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from ingestion.headers import header_candidates, map_headers
+from ingestion.load import IdSet, bulk_insert
+from ingestion.readers import _is_subtotal
+from ingestion.service import import_file
+from ingestion.uscc import make_uscc
+from ingestion.validate import RowParser, parse_row
+from models import DuplicateCandidate, Enterprise, FinancingDemand, ImportRow
+from models.reference import ImportKind, ImportOutcome
+from tests.ingestion.helpers import write_csv
+
+HEADER = ["企业名称", "统一社会信用代码", "拟融资金额（万元）", "融资方式", "需求编号"]
+
+
+def _demand_rows() -> list[list[Any]]:
+    """Spellings of the same firms (with and without USCC) and look-alikes that must stay apart."""
+    rng = random.Random(11)
+    uscc = [make_uscc(rng, "440305") for _ in range(4)]
+    firms = [
+        (
+            ["深圳市华芯科技有限公司", "华芯科技（深圳）有限公司", "广东省深圳市华芯技术有限公司"],
+            uscc[0],
+        ),
+        (["深圳市华信科技有限公司", "深圳华信科技股份有限公司"], uscc[1]),
+        (["深圳市华芯电子有限公司"], ""),
+        (["深圳市蜂巢互联科技有限公司", "蜂巢互联科技（深圳）有限公司"], ""),
+        (["北京市蜂巢互联科技有限公司"], ""),
+        (["深圳市睿擎信息技术有限公司", "深圳市睿擎信息科技有限公司"], uscc[2]),
+        (["深圳市坏码科技有限公司"], uscc[3][:-1] + ("0" if uscc[3][-1] != "0" else "1")),
+    ]
+    rows: list[list[Any]] = []
+    for i in range(60):
+        names, code = firms[rng.randrange(len(firms))]
+        given = code if rng.random() < 0.6 else ""
+        kind = rng.choice(["信用贷款", "股权融资"])
+        ref = f"XQ{i:03d}" if rng.random() < 0.5 else ""
+        rows.append([rng.choice(names), given, rng.choice(["500", "0.3亿", "未披露"]), kind, ref])
+    return [["2024年融资需求汇总表"], HEADER, *rows]
+
+
+def _result(session: Session, batch_id: int) -> tuple[Any, ...]:
+    names = {e.id: e.legal_name for e in session.execute(select(Enterprise)).scalars()}
+    owner = {d.id: d.enterprise_id for d in session.execute(select(FinancingDemand)).scalars()}
+    rows = session.execute(
+        select(ImportRow).where(ImportRow.batch_id == batch_id).order_by(ImportRow.row_number)  # type: ignore[arg-type]
+    ).scalars()
+    outcomes = [
+        (r.row_number, r.outcome, names[owner[r.entity_id]] if r.entity_id else r.reason)
+        for r in rows
+    ]
+    firms = sorted(
+        (e.legal_name, e.uscc, e.normalized_name)
+        for e in session.execute(select(Enterprise)).scalars()
+    )
+    pairs = sorted(
+        (names[c.enterprise_id], names[c.candidate_id])
+        for c in session.execute(select(DuplicateCandidate)).scalars()
+    )
+    return outcomes, firms, pairs
+
+
+def test_chunk_boundaries_change_nothing(session: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "demands.csv", _demand_rows())
+    whole = session.begin_nested()
+    one = import_file(session, path, chunk_size=2000)
+    expected = _result(session, one.batch_id)
+    whole.rollback()
+    small = import_file(session, path, chunk_size=3)
+    assert _result(session, small.batch_id) == expected
+    counters = ("rows_read", "inserted", "updated", "unchanged", "merged", "quarantined", "review")
+    assert [getattr(small, c) for c in counters] == [getattr(one, c) for c in counters]
+    assert small.related == one.related and small.review > 0 and small.quarantined > 0
+    assert small.rows_read == 60
+    again = import_file(session, path, chunk_size=3)
+    assert (again.inserted, again.review) == (0, 0)
+    assert again.rows_read == sum(getattr(again, c) for c in counters[2:6])
+
+
+def test_id_set() -> None:
+    ids = IdSet()
+    ids.update([1, 8, 9, 1_000_003, -4])
+    assert all(i in ids for i in (1, 8, 9, 1_000_003, -4))
+    assert not any(i in ids for i in (0, 2, 7, 10, 1_000_002, -3, 5_000_000))
+    ids.difference_update([8, -4, 77])
+    assert 8 not in ids and -4 not in ids and 9 in ids
+
+
+def test_bulk_insert_stores_what_sqlalchemy_stores(session: Session) -> None:
+    from models import ImportBatch
+
+    batch = ImportBatch(file_name="x.csv", sha256="0" * 64, kind=ImportKind.demands, user="t")
+    session.add(batch)
+    session.flush()
+    table: Any = ImportRow.__table__  # type: ignore[attr-defined]
+    row = {"batch_id": batch.id, "sheet": "", "outcome": ImportOutcome.merged, "entity_id": None,
+           "reason": "备注：外币", "raw": {"企业名称": "华芯", "金额": 1.5}}  # fmt: skip
+    session.connection().execute(insert(table), [row | {"row_number": 1}])
+    bulk_insert(session, table, [row | {"row_number": 2}, row | {"row_number": 3, "reason": None}])
+    stored = (
+        session.connection()
+        .execute(
+            select(table.c.row_number, table.c.outcome, table.c.reason, table.c.raw)
+            .where(table.c.batch_id == batch.id)
+            .order_by(table.c.row_number)
+        )
+        .all()
+    )
+    assert [tuple(r) for r in stored] == [
+        (1, ImportOutcome.merged, "备注：外币", row["raw"]),
+        (2, ImportOutcome.merged, "备注：外币", row["raw"]),
+        (3, ImportOutcome.merged, None, row["raw"]),
+    ]
+
+
+def test_row_parser_memo_gives_the_same_rows_as_parse_row() -> None:
+    columns = header_candidates(["企业名称", "拟融资金额（万元）", "融资方式", "担保方式"], None)
+    header = map_headers(columns, ImportKind.demands, {})
+    parser = RowParser("", header)
+    cells = ["深圳市华芯科技有限公司", "3亿", "信用贷款", "知识产权质押、信用"]
+    bad = ["深圳市华芯科技有限公司", "很多", "信用贷款", ""]
+    for number in (3, 4, 5):
+        for given in (cells, bad):
+            expected = parse_row(number, "", given, header)
+            got = parser.parse(number, given)
+            assert (got.values, got.problems, got.notes) == (
+                expected.values,
+                expected.problems,
+                expected.notes,
+            )
+    first, second = parser.parse(6, cells), parser.parse(7, cells)
+    assert first.values["collateral"] == second.values["collateral"]
+    assert first.values["collateral"] is not second.values["collateral"]
+
+
+def test_subtotal_rows_found_in_compatibility_forms_too() -> None:
+    assert _is_subtotal(["合计", None, "100"])
+    assert _is_subtotal(["\u2f29计", None])  # ⼩ (Kangxi radical) NFKC → 小
+    assert _is_subtotal(["\U0001f234计"])  # 🈴 NFKC → 合
+    assert not _is_subtotal(["1", "深圳市华芯科技有限公司", "500"])
+
+
+def test_a_merged_name_finds_the_kept_record_on_re_import(session: Session, tmp_path: Path) -> None:
+    from ingestion.dedupe import merge_candidate, pending_candidates
+
+    rows = [
+        ["企业名称", "员工人数"],
+        ["深圳市华芯科技有限公司", "20"],
+        ["深圳市华芯电子有限公司", "35人"],
+    ]
+    path = write_csv(tmp_path / "e.csv", rows)
+    import_file(session, path)
+    (pair,) = pending_candidates(session)
+    kept = merge_candidate(session, pair["id"], "reviewer")
+    again = import_file(session, path)
+    assert (again.inserted, again.review, again.merged, again.unchanged) == (0, 0, 1, 1)
+    firms = session.execute(select(Enterprise.id, Enterprise.legal_name)).all()  # type: ignore[call-overload]
+    assert [tuple(f) for f in firms] == [(kept, "深圳市华芯科技有限公司")]
+    merged = session.execute(
+        select(ImportRow).where(ImportRow.batch_id == again.batch_id, ImportRow.row_number == 3)  # type: ignore[arg-type]
+    ).scalar_one()
+    assert merged.entity_id == kept and merged.reason and "曾用名" in merged.reason
+    third = import_file(session, path)
+    assert (third.inserted, third.updated, third.review) == (0, 0, 0)
