@@ -163,6 +163,7 @@ def build_candidate_set(
     profiles: InstitutionProfiles | None = None,
     text_dim: int = 128,
     confidence_strength: float = 3.0,
+    encoder: TextEncoder | None = None,
 ) -> CandidateSet:
     """Turn candidate rows into the arrays the rules and scorers read.
 
@@ -175,6 +176,9 @@ def build_candidate_set(
         Largest dimension of the text encodings.
     confidence_strength : float
         Deals (recency-weighted) at which a history profile counts half.
+    encoder : TextEncoder, optional
+        An encoder already fitted on these rows' texts (it does not depend on the day, so
+        rebuilding the set for another day can reuse it); fitted here when omitted.
 
     Returns
     -------
@@ -193,10 +197,11 @@ def build_candidate_set(
         _vocabulary(rows, "collateral_accepted"),
     )
     sectors = [tuple(_sector_code(c) for c in r.sectors) for r in rows]
-    encoder = TextEncoder(dim=text_dim).fit([r.text for r in rows])
+    encoder = encoder or TextEncoder(dim=text_dim).fit([r.text for r in rows])
     ticket_min = np.array([r.ticket_min_wan for r in rows], dtype=np.float64)
     ticket_max = np.array([r.ticket_max_wan for r in rows], dtype=np.float64)
     ticket_prior = _ticket_prior(rows, prof_rows, conf, prof)
+    text_vectors = encoder.transform([r.text for r in rows])
     return CandidateSet(
         rows=tuple(rows),
         institution_id=inst_ids,
@@ -235,5 +240,5 @@ def build_candidate_set(
         activity=np.array([r.activity for r in rows], dtype=np.float32),
         responsiveness=np.array([r.responsiveness for r in rows], dtype=np.float32),
         text=encoder,
-        text_vectors=encoder.transform([r.text for r in rows]),
+        text_vectors=text_vectors,
     )

@@ -211,6 +211,19 @@ class CandidateSet:
     responsiveness: Float32Array
     text: TextEncoder
     text_vectors: Float32Array
+    # Derived once here so that no ranking call recomputes them:
+    text_vectors_t: Float32Array = field(init=False)  # (d, n) C-contiguous, the text product
+    years_floor: FloatArray = field(init=False)  # minimum years, -inf where none is set
+    revenue_floor: FloatArray = field(init=False)  # minimum revenue, -inf where none is set
+
+    def __post_init__(self) -> None:
+        derived = {
+            "text_vectors_t": np.ascontiguousarray(self.text_vectors.T),
+            "years_floor": np.where(np.isnan(self.min_years), -np.inf, self.min_years),
+            "revenue_floor": np.where(np.isnan(self.min_revenue), -np.inf, self.min_revenue),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)  # frozen: set once, before anyone reads it
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from matching.profiles import (
     BoolArray,
@@ -81,26 +82,39 @@ class RulesRanker:
         """Rules score of each pair, ``-inf`` where a hard rule fails; shape ``(B, n)``."""
         ok = eligible(batch, cands, cfg)
         total = weighted_score(batch, cands, self.weights or DEFAULT_WEIGHTS)
-        return np.where(ok, total, np.float32(-np.inf))
+        np.copyto(total, np.float32(-np.inf), where=~ok)
+        return total
+
+
+def _order_keys(idx: IntArray, vals: Float32Array) -> npt.NDArray[np.int64]:
+    """One int64 per entry that sorts like (-value, index): the float bits made monotone."""
+    bits = (np.float32(0.0) - vals.astype(np.float32)).view(np.int32)  # 0 - x: no -0.0
+    mono = np.where(bits < 0, bits ^ np.int32(0x7FFFFFFF), bits).astype(np.int64)
+    return (mono << 32) | idx.astype(np.int64)  # idx < 2**32: the low half
+
+
+def _decode(keys: npt.NDArray[np.int64]) -> tuple[IntArray, Float32Array]:
+    mono = (keys >> 32).astype(np.int32)
+    bits = np.where(mono < 0, mono ^ np.int32(0x7FFFFFFF), mono)
+    return keys & np.int64(0xFFFFFFFF), np.float32(0.0) - bits.view(np.float32)
 
 
 def _sorted(idx: IntArray, vals: Float32Array, m: int) -> tuple[IntArray, Float32Array]:
-    order = np.lexsort((idx, -vals), axis=1)[:, :m]
-    return np.take_along_axis(idx, order, 1), np.take_along_axis(vals, order, 1)
+    """The first ``m`` entries of each row by score (best first), ties to the lower index."""
+    return _decode(np.sort(_order_keys(idx, vals), axis=1)[:, :m])
 
 
 def _top_m_exact(scores: Float32Array, m: int) -> tuple[IntArray, Float32Array]:
-    """Exactly the ``m`` best per row; ties at the boundary go to the lower index."""
-    rows, n = scores.shape
-    if m >= n:
-        return _sorted(np.broadcast_to(np.arange(n), scores.shape), scores, m)
-    kth = np.partition(scores, n - m, axis=1)[:, n - m][:, None]
-    above = scores > kth
-    tied = scores == kth
-    need = m - above.sum(axis=1, keepdims=True)
-    take = above | (tied & (np.cumsum(tied, axis=1) <= need))
-    idx = np.nonzero(take)[1].reshape(rows, m)
-    return _sorted(idx, np.take_along_axis(scores, idx, axis=1), m)
+    """Exactly the ``m`` best per row; ties go to the lower index.
+
+    Selecting on the (score, index) keys, which are all distinct, keeps introselect fast even
+    when most of a row is ``-inf`` or tied.
+    """
+    n = scores.shape[1]
+    keys = _order_keys(np.arange(n, dtype=np.int64)[None, :], scores)
+    if m < n:
+        keys = np.partition(keys, m - 1, axis=1)[:, :m]
+    return _decode(np.sort(keys, axis=1)[:, :m])
 
 
 def _threshold(scores: Float32Array, m: int) -> Float32Array:
@@ -108,7 +122,7 @@ def _threshold(scores: Float32Array, m: int) -> Float32Array:
     n = scores.shape[1]
     sample = scores[:, :: max(1, n // 512)]
     r = min(sample.shape[1], 1 + int(np.ceil(4 * m * sample.shape[1] / n)))
-    return np.partition(sample, sample.shape[1] - r, axis=1)[:, sample.shape[1] - r]
+    return np.sort(sample, axis=1)[:, sample.shape[1] - r]  # sort: select is slow on -inf ties
 
 
 def _top_m(scores: Float32Array, m: int) -> tuple[IntArray, Float32Array]:
@@ -121,7 +135,9 @@ def _top_m(scores: Float32Array, m: int) -> tuple[IntArray, Float32Array]:
     if m >= n or n < 4096 or 16 * m > n:
         return _top_m_exact(scores, m)
     tau = _threshold(scores, m)
-    r, c = np.nonzero((scores >= tau[:, None]) & (scores > -np.inf))
+    floor = np.maximum(tau, np.finfo(np.float32).min)  # never keep -inf
+    flat = np.flatnonzero(scores >= floor[:, None])
+    r, c = np.divmod(flat, n)
     counts = np.bincount(r, minlength=rows)
     # Correct when the threshold kept at least m, or when it is -inf (it kept every eligible).
     good = ((counts >= m) | np.isneginf(tau)) & (counts <= 32 * m)
@@ -131,7 +147,7 @@ def _top_m(scores: Float32Array, m: int) -> tuple[IntArray, Float32Array]:
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     pos = np.arange(len(r)) - starts[r]
     sel = good[r]
-    idx[r[sel], pos[sel]], vals[r[sel], pos[sel]] = c[sel], scores[r[sel], c[sel]]
+    idx[r[sel], pos[sel]], vals[r[sel], pos[sel]] = c[sel], scores.ravel()[flat[sel]]
     ids, out = _sorted(idx, vals, m)
     bad = np.flatnonzero(~good)
     if len(bad):

@@ -249,6 +249,36 @@ RULES_BY_CODE = {r.code: r for r in RULES}
 NOT_NEAR_MISS = frozenset({"financing_type", "residency", "inactive"})
 
 
+#: Rules :func:`eligible` checks through their own (categorical) batch checks; the others are
+#: fused into a few threshold comparisons there.
+_CATEGORICAL: tuple[Rule, ...] = tuple(
+    r for r in RULES if r.code in {"region", "sector", "qualification", "collateral"}
+)
+
+
+def _no_minimum(values: np.ndarray) -> np.ndarray:
+    """NaN (no minimum, or a fact unknown) as -inf, so one ``<`` decides the minimum rules."""
+    return np.where(np.isnan(values), -np.inf, values)
+
+
+def _fused_violated(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:
+    """Financing type, residency, activity, ticket, capacity, years and revenue in a few passes.
+
+    The same tests as the separate rules: ``amount_min > min(max·(1+t), capacity)`` is the
+    too-big ticket or the capacity rule, and an unknown fact (-inf) is below any set minimum.
+    """
+    t, day = cfg.ticket_tolerance, cfg.today.toordinal()
+    usable = cands.active & (cands.resident_from <= day) & (cands.resident_until >= day)
+    type_ok = COMPATIBLE[:, cands.kind] & usable[None, :]  # (3, n)
+    out = ~type_ok[batch.ftype]
+    out |= batch.amount_max[:, None] < (cands.ticket_min * (1 - t))[None, :]
+    ceiling = np.minimum(cands.ticket_max * (1 + t), cands.capacity)
+    out |= batch.amount_min[:, None] > ceiling[None, :]
+    out |= _no_minimum(batch.years)[:, None] < cands.years_floor[None, :]
+    out |= _no_minimum(batch.revenue)[:, None] < cands.revenue_floor[None, :]
+    return out
+
+
 def eligible(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:
     """True where a candidate passes every hard rule.
 
@@ -262,10 +292,10 @@ def eligible(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolAr
     -------
     ndarray of bool, shape ``(B, n)``
     """
-    broken = np.zeros((len(batch), len(cands)), dtype=bool)
-    for rule in RULES:
+    broken = _fused_violated(batch, cands, cfg)
+    for rule in _CATEGORICAL:
         np.logical_or(broken, rule.violated(batch, cands, cfg), out=broken)
-    return ~broken
+    return np.logical_not(broken, out=broken)
 
 
 def violations(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:

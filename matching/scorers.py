@@ -116,7 +116,7 @@ def _sector_text(d: DemandProfile, c: CandidateSet, j: int, fit: float, v: Vocab
 
 def text_fit(batch: DemandBatch, cands: CandidateSet) -> Float32Array:
     """TF-IDF character n-gram cosine of business scope and institution focus/product text."""
-    sim = batch.text_vectors @ cands.text_vectors.T
+    sim = batch.text_vectors @ cands.text_vectors_t
     return np.clip(sim, 0.0, 1.0, out=sim)
 
 
@@ -306,17 +306,48 @@ def weighted_score(
     -------
     ndarray of float32, shape ``(B, n)``
     """
-    total = np.zeros((len(batch), len(cands)), dtype=np.float32)
+    shape = (len(batch), len(cands))
+    total = np.zeros(shape, dtype=np.float32)
+    scratch = np.empty(shape, dtype=np.float32)  # one buffer for the gathered fits
     for scorer in SCORERS:
         w = np.float32(weights.get(scorer.code, 0.0))
-        fit = scorer.fit(batch, cands) if w else None
-        if fit is None or (fit.size == 1 and not fit.any()):
-            continue
-        if fit.shape == total.shape and fit.flags.owndata and fit.flags.writeable:
-            total += np.multiply(fit, w, out=fit)  # a fresh array: scale it in place
-        else:
-            total += w * fit
+        if w:
+            _add_weighted(scorer.code, scorer.fit, w, batch, cands, total, scratch)
     return total
+
+
+def _into(code: str, batch: DemandBatch, cands: CandidateSet, out: Float32Array) -> bool:
+    """Write the fits that are plain gathers or a product straight into ``out``; False if not."""
+    if code == "stage":
+        np.take(cands.stage_fit, batch.stage, axis=0, out=out, mode="clip")  # clip: unbuffered
+    elif code == "ticket":
+        np.take(cands.ticket_fit, ticket_rows(batch), axis=0, out=out, mode="clip")
+    elif code == "text":
+        np.clip(np.matmul(batch.text_vectors, cands.text_vectors_t, out=out), 0.0, 1.0, out=out)
+    else:
+        return False
+    return True
+
+
+def _add_weighted(
+    code: str,
+    fit: Fit,
+    w: np.float32,
+    batch: DemandBatch,
+    cands: CandidateSet,
+    total: Float32Array,
+    scratch: Float32Array,
+) -> None:
+    """``total += w * fit``, with as few fresh ``(B, n)`` arrays as possible (page faults)."""
+    if code == "relationship":  # sparse: add the few pairs in place
+        rows, cols, vals = batch.relationship
+        total[rows, cols] += w * vals
+        return
+    values = scratch if _into(code, batch, cands, scratch) else fit(batch, cands)
+    if values.shape == total.shape and (values is scratch or values.flags.owndata):
+        total += np.multiply(values, w, out=values)  # a fresh array or the scratch: scale in place
+    else:
+        total += w * values
 
 
 __all__ = [

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sqlalchemy import Integer, cast, func
 from sqlmodel import Session, col, select
 
 from matching.candidates import build_candidate_set
@@ -39,13 +44,15 @@ from matching.profiles import (
     CandidateRow,
     CandidateSet,
     DemandProfile,
+    Float32Array,
     FloatArray,
     IntArray,
     Vocabulary,
     encode_demands,
 )
-from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, rank_one
+from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, rank_batch, rank_one
 from matching.rules import RuleConfig, eligible
+from matching.text import TextEncoder
 from models import (
     Deal,
     Enterprise,
@@ -81,6 +88,7 @@ _REACHED = {s: i for i, s in enumerate(
 )}  # fmt: skip
 
 
+@lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     """The Chinese labels of the reference data, for explanations."""
     industries = {s.code: s.name for s in INDUSTRY_SECTIONS}
@@ -154,9 +162,24 @@ class _World:
     institutions: list[Institution]
     products: dict[int, list[LoanProduct]]
     mandates: dict[int, list[InvestmentMandate]]
+    by_demand: dict[int, list[Match]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for m in self.matches:
+            self.by_demand.setdefault(m.demand_id, []).append(m)
 
 
 def _load_world(session: Session) -> _World:
+    """Load everything through a private session on the caller's connection (and transaction).
+
+    Closing it detaches the rows with their loaded values, so a cached world never expires,
+    lazily reloads or leaks into the caller's session.
+    """
+    with Session(bind=session.connection()) as private:
+        return _read_world(private)
+
+
+def _read_world(session: Session) -> _World:
     matches = list(session.exec(select(Match).order_by(col(Match.id))).all())
     demands = {d.id: d for d in session.exec(select(FinancingDemand)).all() if d.id is not None}
     enterprises = {e.id: e for e in session.exec(select(Enterprise)).all() if e.id is not None}
@@ -266,7 +289,7 @@ def _mandate_row(
     )  # fmt: skip
 
 
-def _candidates(world: _World, as_of: date) -> CandidateSet:
+def _candidate_rows(world: _World, as_of: date) -> list[CandidateRow]:
     ids = np.array([i.id for i in world.institutions], dtype=np.int64)
     act = recent_activity(world.deals, world.pipeline, ids, as_of)
     resp = responsiveness(world.pipeline, ids, as_of)
@@ -275,7 +298,14 @@ def _candidates(world: _World, as_of: date) -> CandidateSet:
         signals = (float(act[k]), float(resp[k]))
         rows += [_product_row(inst, p, signals) for p in world.products.get(inst.id or 0, [])]
         rows += [_mandate_row(inst, m, signals) for m in world.mandates.get(inst.id or 0, [])]
-    return build_candidate_set(rows, infer_profiles(world.deals, ids, as_of))
+    return rows
+
+
+def _candidates(world: _World, as_of: date, encoder: TextEncoder | None = None) -> CandidateSet:
+    rows = _candidate_rows(world, as_of)
+    ids = np.array([i.id for i in world.institutions], dtype=np.int64)
+    profiles = infer_profiles(world.deals, ids, as_of)
+    return build_candidate_set(rows, profiles, encoder=encoder)
 
 
 def _profile(world: _World, demand: FinancingDemand, as_of: date) -> DemandProfile:
@@ -320,17 +350,174 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+# --- the world cache --------------------------------------------------------------------------
+
+
+def _version_parts() -> list[Any]:
+    """Cheap aggregates that change when the rows the matcher reads change.
+
+    Row counts and largest ids catch inserts and deletes, the largest ``updated_at`` (else
+    ``created_at``) edits that stamp it (imports, dedupe) and reused ids, ``sum(match.version)``
+    every pipeline move, and sums over the products' and mandates' amounts, capacity and active
+    flags most edits of them.
+    Edits none of these see are covered by the cache's time to live and
+    :func:`invalidate_cache`.
+    """
+    parts: list[Any] = []
+    for table in (Enterprise, FinancingDemand, Match, MatchTransition, Deal, Institution,
+                  LoanProduct, InvestmentMandate):  # fmt: skip
+        parts.append(select(func.count()).select_from(table))
+        parts.append(select(func.max(col(table.id))))
+        stamp = getattr(table, "updated_at", None) or getattr(table, "created_at", None)
+        if stamp is not None:
+            parts.append(select(func.max(stamp)))
+    parts += [
+        select(func.sum(Match.version)),
+        select(func.sum(LoanProduct.min_amount_wan + LoanProduct.max_amount_wan)),
+        select(func.sum(InvestmentMandate.min_ticket_wan + InvestmentMandate.max_ticket_wan)),
+        select(func.sum(InvestmentMandate.remaining_capacity_wan)),
+        select(func.sum(cast(col(LoanProduct.active), Integer))),
+        select(func.sum(cast(col(InvestmentMandate.active), Integer))),
+    ]
+    return parts
+
+
+@lru_cache(maxsize=1)
+def _version_query() -> Any:
+    return select(*(part.scalar_subquery() for part in _version_parts()))
+
+
+def data_version(session: Session) -> tuple[object, ...]:
+    """The data version the caches key on: aggregates of every table read, in one round trip.
+
+    The statement is built once; SQLAlchemy caches its compiled form.
+    """
+    return tuple(session.exec(_version_query()).one())
+
+
+@dataclass
+class _Entry:
+    """One loaded world and what was derived from it, per day."""
+
+    world: _World
+    loaded_at: float
+    encoder: TextEncoder | None = None
+    days: OrderedDict[date, tuple[CandidateSet, IntArray]] = field(default_factory=OrderedDict)
+
+
+class WorldCache:
+    """Loaded worlds keyed by (database, data version): LRU-bounded, thread-safe, with a TTL.
+
+    Parameters
+    ----------
+    maxsize : int; worlds kept (one per database and version)
+    days : int; candidate sets kept per world (one per ``today``)
+    ttl_seconds : float; a world older than this is reloaded even if the version is unchanged
+    clock : callable returning seconds (injected in tests)
+    """
+
+    def __init__(
+        self,
+        maxsize: int = 4,
+        days: int = 4,
+        ttl_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.maxsize, self.days, self.ttl_seconds, self.clock = maxsize, days, ttl_seconds, clock
+        self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
+        self._lock = threading.Lock()  # guards the dicts; held only briefly
+        self._build = threading.Lock()  # one load at a time: concurrent misses wait, then hit
+        self.loads = 0
+
+    def clear(self) -> None:
+        """Forget every world (after writes the version does not see)."""
+        with self._lock:
+            self._entries.clear()
+
+    def entry(self, session: Session) -> _Entry:
+        """The world as ``session`` sees it, loaded only when the data version changed."""
+        bind = session.get_bind()
+        key = (id(bind), str(bind.engine.url), data_version(session))
+        found = self._fresh(key)
+        if found is not None:
+            return found
+        with self._build:
+            found = self._fresh(key)
+            if found is None:
+                found = _Entry(_load_world(session), self.clock())
+                self.loads += 1
+                self._store(key, found)
+        return found
+
+    def _fresh(self, key: tuple[object, ...]) -> _Entry | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or self.clock() - found.loaded_at > self.ttl_seconds:
+                return None
+            self._entries.move_to_end(key)
+            return found
+
+    def _store(self, key: tuple[object, ...], entry: _Entry) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def candidates(self, entry: _Entry, today: date) -> tuple[CandidateSet, IntArray]:
+        """The candidate set as of ``today`` and each candidate's open-recommendation load."""
+        with self._lock:
+            found = entry.days.get(today)
+        if found is not None:
+            return found
+        with self._build:
+            if today not in entry.days:
+                if entry.encoder is None:
+                    entry.encoder = _fit_encoder(entry.world, today)
+                cands = _candidates(entry.world, today, entry.encoder)
+                with self._lock:
+                    entry.days[today] = (cands, _load(entry.world, cands, today))
+                    while len(entry.days) > self.days:
+                        entry.days.popitem(last=False)
+            return entry.days[today]
+
+
+def _fit_encoder(world: _World, as_of: date) -> TextEncoder:
+    """The text encoder of the world's candidates (their texts do not depend on the day)."""
+    return TextEncoder().fit([r.text for r in _candidate_rows(world, as_of)])
+
+
+_CACHE = WorldCache()
+
+
+def invalidate_cache() -> None:
+    """Drop every cached world: call after writes that :func:`data_version` does not see."""
+    _CACHE.clear()
+
+
 # --- model files ------------------------------------------------------------------------------
 
 
+_RANKERS: dict[tuple[str, int, int], ScoringModel] = {}
+_RANKERS_LOCK = threading.Lock()
+
+
 def load_ranker(model_dir: Path | None) -> ScoringModel:
-    """The trained re-ranker in ``model_dir`` if there is one, else the rules ranker."""
+    """The trained re-ranker in ``model_dir`` if there is one, else the rules ranker.
+
+    A loaded model is kept while its file is unchanged (path, modification time, size).
+    """
     path = model_dir / MODEL_FILE if model_dir is not None else None
     if path is None or not path.exists():
         return RulesRanker()
-    with path.open("rb") as fh:
-        reranker: LearnedReranker = pickle.load(fh)  # our own file, written by train_reranker
-    return LearnedRanker(reranker)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _RANKERS_LOCK:
+        if key not in _RANKERS:
+            with path.open("rb") as fh:
+                reranker: LearnedReranker = pickle.load(fh)  # our own file (train_reranker)
+            _RANKERS.clear()  # one model at a time: an old version is never served again
+            _RANKERS[key] = LearnedRanker(reranker)
+        return _RANKERS[key]
 
 
 def _save(model_dir: Path, reranker: LearnedReranker, report: TrainReport) -> str:
@@ -357,22 +544,22 @@ def recommend_for_demand(
     """Rank institutions' products and mandates for one demand, with reasons and why-nots.
 
     Candidates already in this demand's pipeline are left out. ``today`` decides residency and
-    the history window (default: the current UTC date).
+    the history window (default: the current UTC date). The loaded world and the candidate set
+    come from the cache while the data version is unchanged, so a call costs one version query
+    plus the ranking of one demand.
     """
     today = today or datetime.now(UTC).date()
-    world = _load_world(session)
+    entry = _CACHE.entry(session)
+    world = entry.world
     demand = world.demands.get(demand_id)
     if demand is None:
         raise NotFoundError(f"融资需求 {demand_id} 不存在")
-    cands = _candidates(world, today)
+    cands, load = _CACHE.candidates(entry, today)
     profile = _profile(world, demand, today)
-    taken = [_candidate_of(cands, m) for m in world.matches if m.demand_id == demand_id]
-    exclude = np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
+    exclude = _taken(world, cands, demand_id)
     model, cfg, vocab = load_ranker(model_dir), RuleConfig(today=today), vocabulary()
     policy = exposure or ExposurePolicy(per_list=2, max_load=50)
-    ids, scores = rank_one(
-        model, profile, cands, cfg, k, policy, exclude, _load(world, cands, today)
-    )
+    ids, scores = rank_one(model, profile, cands, cfg, k, policy, exclude, load)
     return Recommendation(
         demand_id=demand_id,
         enterprise_name=profile.enterprise_name,
@@ -396,18 +583,113 @@ def rank_demands_for_institution(
     ids : ndarray of int64, shape ``(m,)``; demand ids, ``m <= len(demand_ids)``
     scores : ndarray of float64, shape ``(m,)``; the best score over the institution's candidates
     """
+    ranked = rank_demands_for_institutions(session, [institution_id], demand_ids, today, model_dir)
+    return ranked[institution_id]
+
+
+def rank_demands_for_institutions(
+    session: Session,
+    institution_ids: Sequence[int],
+    demand_ids: Sequence[int],
+    today: date | None = None,
+    model_dir: Path | None = None,
+) -> dict[int, tuple[IntArray, FloatArray]]:
+    """:func:`rank_demands_for_institution` for many institutions at once (a digest run).
+
+    The demands are encoded and scored against all candidates once; each institution then
+    takes the best of its own candidates' columns.
+
+    Returns
+    -------
+    dict of institution id → (demand ids, scores), as :func:`rank_demands_for_institution`
+    """
     today = today or datetime.now(UTC).date()
-    world = _load_world(session)
-    cands = _candidates(world, today)
-    wanted = [world.demands[d] for d in demand_ids if d in world.demands]
-    cols = np.flatnonzero(cands.institution_id == institution_id)
-    if not wanted or not len(cols):
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    batch = encode_demands([_profile(world, d, today) for d in wanted], cands)
-    best = load_ranker(model_dir).score(batch, cands, RuleConfig(today=today))[:, cols].max(axis=1)
-    order = np.lexsort((np.array([d.id for d in wanted]), -best))
+    entry = _CACHE.entry(session)
+    cands, _ = _CACHE.candidates(entry, today)
+    wanted = [entry.world.demands[d] for d in demand_ids if d in entry.world.demands]
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    if not wanted:
+        return {i: empty for i in institution_ids}
+    batch = encode_demands([_profile(entry.world, d, today) for d in wanted], cands)
+    scores = load_ranker(model_dir).score(batch, cands, RuleConfig(today=today))
+    wanted_ids = np.array([d.id for d in wanted], dtype=np.int64)
+    out: dict[int, tuple[IntArray, FloatArray]] = {}
+    for inst in institution_ids:
+        cols = np.flatnonzero(cands.institution_id == inst)
+        out[inst] = _best_first(wanted_ids, scores[:, cols].max(axis=1)) if len(cols) else empty
+    return out
+
+
+def _best_first(ids: IntArray, best: Float32Array) -> tuple[IntArray, FloatArray]:
+    order = np.lexsort((ids, -best))
     order = order[np.isfinite(best[order])]
-    return np.array([wanted[i].id for i in order], dtype=np.int64), best[order].astype(np.float64)
+    return ids[order], best[order].astype(np.float64)
+
+
+@dataclass
+class RerankResult:
+    """The nightly batch re-rank: per open demand, its top candidates (best first)."""
+
+    today: date
+    model_version: str
+    demand_ids: IntArray  # (B,)
+    institution_ids: IntArray  # (B, k); -1 where fewer candidates are eligible
+    product_ids: IntArray  # (B, k); loan product or mandate id, -1 as above
+    kinds: IntArray  # (B, k); 0 loan product, 1 mandate, -1 as above
+    scores: FloatArray  # (B, k); -inf as above
+
+    def __repr__(self) -> str:
+        filled = int((self.institution_ids >= 0).sum())
+        return (
+            f"RerankResult(today={self.today}, model={self.model_version}, "
+            f"demands={len(self.demand_ids)}, recommendations={filled})"
+        )
+
+
+def rerank_open_demands(
+    session: Session,
+    today: date | None = None,
+    k: int = 10,
+    model_dir: Path | None = None,
+    max_share: float | None = 0.2,
+    n_jobs: int = 1,
+) -> RerankResult:
+    """Rank candidates for every open demand in one batch (the nightly re-rank).
+
+    Candidates already in a demand's pipeline are left out, as for a single recommendation;
+    ``max_share`` caps how many lists one institution appears in. Nothing is written: the
+    caller decides what to store or notify.
+    """
+    today = today or datetime.now(UTC).date()
+    entry = _CACHE.entry(session)
+    cands, load = _CACHE.candidates(entry, today)
+    world = entry.world
+    open_demands = sorted(
+        (d for d in world.demands.values() if d.status == DemandStatus.open),
+        key=lambda d: d.id or 0,
+    )
+    profiles = [_profile(world, d, today) for d in open_demands]
+    exclude = [_taken(world, cands, d.id or 0) for d in open_demands]
+    model = load_ranker(model_dir)
+    policy = ExposurePolicy(per_list=2, max_share=max_share, max_load=50)
+    ids, scores = rank_batch(
+        model, profiles, cands, RuleConfig(today=today), k, policy, exclude, load, n_jobs=n_jobs
+    )
+    return RerankResult(
+        today, model.model_version, np.array([d.id for d in open_demands], dtype=np.int64),
+        _at(ids, cands.institution_id), _at(ids, cands.product_id),
+        _at(ids, cands.kind.astype(np.int64)), scores.astype(np.float64),
+    )  # fmt: skip
+
+
+def _at(ids: IntArray, column: IntArray) -> IntArray:
+    """``column`` at candidate indices ``ids``, -1 where ``ids`` pads."""
+    return np.where(ids >= 0, column[np.maximum(ids, 0)], -1)
+
+
+def _taken(world: _World, cands: CandidateSet, demand_id: int) -> IntArray:
+    taken = [_candidate_of(cands, m) for m in world.by_demand.get(demand_id, [])]
+    return np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
 
 
 def score_pairs(
@@ -426,9 +708,9 @@ def score_pairs(
     ndarray of float64, shape ``(len(enterprise_ids), len(institution_ids))``
     """
     today = today or datetime.now(UTC).date()
-    world = _load_world(session)
-    cands = _candidates(world, today)
-    profiles = [_enterprise_profile(world, e, today) for e in enterprise_ids]
+    entry = _CACHE.entry(session)
+    cands, _ = _CACHE.candidates(entry, today)
+    profiles = [_enterprise_profile(entry.world, e, today) for e in enterprise_ids]
     scores = RulesRanker().score(encode_demands(profiles, cands), cands, RuleConfig(today=today))
     out = np.zeros((len(enterprise_ids), len(institution_ids)))
     for j, inst in enumerate(institution_ids):
@@ -493,8 +775,9 @@ def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, 
         if label is not None and at is not None:
             groups[_month_start(at)].append((m, label))
     xs, ys, days = [], [], []
+    encoder = _fit_encoder(world, today) if groups else None  # texts do not change by month
     for as_of, items in sorted(groups.items()):
-        x, y = _month_pairs(world, as_of, items)
+        x, y = _month_pairs(world, as_of, items, encoder)
         xs.append(x)
         ys.append(y)
         days.append(np.full(len(y), as_of.toordinal(), dtype=np.int64))
@@ -504,9 +787,9 @@ def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, 
 
 
 def _month_pairs(
-    world: _World, as_of: date, items: list[tuple[Match, int]]
+    world: _World, as_of: date, items: list[tuple[Match, int]], encoder: TextEncoder | None
 ) -> tuple[FloatArray, IntArray]:
-    cands = _candidates(world, as_of)
+    cands = _candidates(world, as_of, encoder)
     batch = encode_demands(
         [_profile(world, world.demands[m.demand_id], as_of) for m, _ in items], cands
     )

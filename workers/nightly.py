@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from matching import service as matching_service
 
-CORE_MISSING = "匹配核心尚未提供"
 META_FILE = "reranker.json"  # written by matching.service.train_reranker beside the model
 
 
@@ -32,13 +31,15 @@ class NightlyReport:
 
 
 def rerank_open_demands(session: Session, now: datetime) -> NightlyReport:
-    """Re-rank every open demand through the matching core, or report that it cannot yet."""
-    rerank = getattr(matching_service, "rerank_open_demands", None)
-    if rerank is None:
-        message = f"{CORE_MISSING}批量重排接口（matching.service.rerank_open_demands），本次跳过"
-        return NightlyReport("rerank", "skipped", message)
-    result = rerank(session, today=now.astimezone(UTC).date())
-    return NightlyReport("rerank", "ran", "已完成对接中需求的批量重排", {"result": repr(result)})
+    """Re-rank every open demand through the matching core (batch, vectorised)."""
+    result = matching_service.rerank_open_demands(session, today=now.astimezone(UTC).date())
+    ranked = int((result.institution_ids >= 0).any(axis=1).sum()) if result.demand_ids.size else 0
+    message = (
+        f"已完成 {int(result.demand_ids.size)} 项对接中需求的批量重排（{ranked} 项有合格机构）"
+    )
+    details = {"demands": int(result.demand_ids.size), "with_candidates": ranked,
+               "model_version": result.model_version}  # fmt: skip
+    return NightlyReport("rerank", "ran", message, details)
 
 
 def _trained_outcomes(model_dir: Path) -> int:

@@ -1,5 +1,13 @@
-"""Which institutions (and which product or mandate) plausibly fit a demand: the recommendations."""
+"""Which institutions (and which product or mandate) plausibly fit a demand: the recommendations.
 
+Each fitting offer also has a latent *fit* in [0, 1] — how central the demand's amount is in the
+ticket range, whether the product or mandate names the enterprise's sector and region, and how
+responsive the institution is — which the pipeline uses to decide outcomes, so that a ranker
+learning from outcomes has something real to learn.
+"""
+
+import math
+import random
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,6 +39,34 @@ class Offer:
         if self.mandate is not None:
             return self.mandate.min_ticket_wan, self.mandate.max_ticket_wan
         return 0.0, float("inf")
+
+    def latent_fit(self, demand: FinancingDemand, e: Enterprise) -> float:
+        """How likely this offer is to close, before noise: a weighted blend in [0, 1]."""
+        terms = self.product or self.mandate
+        if terms is None:
+            return 0.0
+        sector = 1.0 if terms.sectors and _in_codes(e.industry_code, terms.sectors) else 0.4
+        region = 1.0 if terms.regions and _in_codes(e.region_code, terms.regions) else 0.5
+        return (
+            0.35 * _ticket_fit(self.ticket(), demand)
+            + 0.10 * sector
+            + 0.10 * region
+            + 0.45 * responsiveness(self.institution)
+        )
+
+
+def responsiveness(inst: Institution) -> float:
+    """An institution's latent responsiveness in [0.1, 1], fixed by its id (deterministic)."""
+    return 0.1 + 0.9 * random.Random(f"responsiveness-{inst.id}").random() ** 0.7
+
+
+def _ticket_fit(ticket: tuple[float, float], demand: FinancingDemand) -> float:
+    """1 at the (log) centre of the ticket range, falling to 0.2 at its edges and beyond."""
+    low, high = max(ticket[0], 1.0), max(min(ticket[1], 1e7), 1.0)
+    mid = math.sqrt(max(demand.amount_min_wan, 1.0) * max(demand.amount_max_wan, 1.0))
+    half = max(math.log10(high / low) / 2, 0.05)
+    off = abs(math.log10(mid) - math.log10(math.sqrt(low * high))) / half
+    return max(0.2, 1.0 - 0.8 * min(off, 1.0))
 
 
 def offers_for(

@@ -12,7 +12,7 @@ from models.demand import FinancingDemand
 from models.generator.context import GenContext, utc
 from models.generator.enterprises import Population
 from models.generator.institutions import EQUITY_KINDS, Registry
-from models.generator.offers import Offer, offers_for
+from models.generator.offers import Offer, offers_for, responsiveness
 from models.generator.vocab import MATCHMAKERS
 from models.match import Deal, Match, MatchTransition
 from models.reference import (
@@ -24,7 +24,11 @@ from models.reference import (
     PipelineStage,
 )
 
+#: Chance that the best-fitting chosen offer of a demand's side closes at a latent fit of 0.6;
+#: it scales with the square of the fit, so outcomes follow sector, ticket, region and the
+#: institution's responsiveness (stage is a hard requirement of a fitting mandate), with noise.
 _WIN_CHANCE = {DealType.loan: 0.4, DealType.equity: 0.25}
+_FIT_NOISE = 0.08
 _ADVANCE = {
     PipelineStage.recommended: 0.7,
     PipelineStage.introduced: 0.75,
@@ -88,24 +92,38 @@ def _plan_demand(
     plans: list[_Plan] = []
     for side in sides:
         offers = offers_for(registry, demand, enterprise, side, start.date())
-        plans += _plan_side(ctx, demand, offers, start)
+        fit = {id(o): o.latent_fit(demand, enterprise) for o in offers}
+        plans += _plan_side(ctx, demand, offers, start, fit)
     return plans
 
 
+def _winner(ctx: GenContext, chosen: list[Offer], fit: dict[int, float]) -> Offer | None:
+    """The best-fitting chosen offer (latent fit plus noise) closes with a fit-scaled chance."""
+    fitting = [o for o in chosen if o.fits]
+    if not fitting:
+        return None
+    noisy = {id(o): fit[id(o)] + ctx.rng.gauss(0.0, _FIT_NOISE) for o in fitting}
+    best = max(fitting, key=lambda o: noisy[id(o)])
+    p = min(0.95, _WIN_CHANCE[best.side] * (max(noisy[id(best)], 0.0) / 0.6) ** 2)
+    return best if ctx.chance(p) else None
+
+
 def _plan_side(
-    ctx: GenContext, demand: FinancingDemand, offers: list[Offer], start: datetime
+    ctx: GenContext,
+    demand: FinancingDemand,
+    offers: list[Offer],
+    start: datetime,
+    fit: dict[int, float],
 ) -> list[_Plan]:
     fitting = [o for o in offers if o.fits]
     chosen = ctx.rng.sample(fitting, min(len(fitting), ctx.rng.randint(1, 3)))
     others = [o for o in offers if not o.fits]
     if others and (not chosen or ctx.chance(0.25)):
         chosen.append(ctx.rng.choice(others))
-    winner = next((o for o in chosen if o.fits), None)
-    if winner is None or not ctx.chance(_WIN_CHANCE[winner.side]):
-        winner = None
+    winner = _winner(ctx, chosen, fit)
     actor = ctx.rng.choice(MATCHMAKERS)
     plans = [
-        _Plan(demand, o, actor, _timed(ctx, _stages(ctx, o is winner, start), start))
+        _Plan(demand, o, actor, _timed(ctx, _stages(ctx, o is winner, start, o), start))
         for o in chosen
     ]
     won_at = [p.path[-1][1] for p in plans if p.won]
@@ -125,13 +143,16 @@ def _close_others(ctx: GenContext, plans: list[_Plan], won_at: datetime) -> None
             plan.path.append((PipelineStage.closed_lost, lost_at))
 
 
-def _stages(ctx: GenContext, won: bool, start: datetime) -> list[PipelineStage]:
+def _stages(ctx: GenContext, won: bool, start: datetime, offer: Offer) -> list[PipelineStage]:
     if won:
         return list(PIPELINE_ORDER)
     stages = [PipelineStage.recommended]
     stale = (utc(ctx.today) - start).days > 120  # old open matches were mostly given up
     for stage in PIPELINE_ORDER[:-1]:
-        if not ctx.chance(_ADVANCE[stage]):
+        advance = _ADVANCE[stage]
+        if stage == PipelineStage.introduced:  # a responsive institution takes the meeting
+            advance = 0.2 + 0.75 * responsiveness(offer.institution)
+        if not ctx.chance(advance):
             if ctx.chance(0.75 if stale else 0.3):
                 stages.append(PipelineStage.closed_lost)
             return stages

@@ -1,5 +1,6 @@
 """The service on real rows (SQLite and PostgreSQL): recommend, digest order, pairs, training."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -7,7 +8,10 @@ import numpy as np
 import pytest
 from sqlmodel import Session
 
+import models
 from matching import service
+from matching.history import DealHistory, PipelineHistory
+from models.db import make_engine
 from models.errors import NotFoundError
 from models.reference import FinancingType, InstitutionKind, PipelineStage, Stage
 from tests import factories as f
@@ -32,7 +36,7 @@ def center(session: Session) -> dict[str, int]:
     dem = f.demand(session, ent)
     session.flush()
     ids = {"enterprise": ent.id, "bank": bank.id, "fits": fits.id, "picky": picky.id}
-    return ids | {"demand": dem.id, "far": far.id, "gone": gone.id, "vc": vc.id}  # type: ignore[operator]
+    return ids | {"demand": dem.id, "far": far.id, "gone": gone.id, "vc": vc.id}  # type: ignore[return-value]
 
 
 def test_recommend_ranks_eligible_products_with_reasons(
@@ -112,3 +116,88 @@ def test_train_falls_back_with_few_outcomes(
     assert report.version == "rules-1" and report.n_outcomes == 1
     assert not (tmp_path / "models").exists()
     assert isinstance(service.load_ranker(tmp_path / "models"), service.RulesRanker)
+
+
+def test_the_world_is_loaded_once_per_data_version(
+    session: Session, center: dict[str, int]
+) -> None:
+    cache = service.WorldCache()
+    first = cache.entry(session)
+    assert cache.entry(session) is first and cache.loads == 1
+    f.enterprise(session)
+    session.flush()
+    assert cache.entry(session) is not first and cache.loads == 2  # a new row: a new version
+
+
+def test_an_edited_product_changes_the_data_version(
+    session: Session, center: dict[str, int]
+) -> None:
+    before = service.data_version(session)
+    product = session.get(service.LoanProduct, center["fits"])
+    assert product is not None
+    product.active = False
+    session.add(product)
+    session.flush()
+    assert service.data_version(session) != before
+    rec = service.recommend_for_demand(session, center["demand"], today=TODAY)
+    assert center["fits"] not in [i.product_id for i in rec.items]
+
+
+def test_the_cache_is_bounded_and_expires() -> None:
+    now = [0.0]
+    cache = service.WorldCache(maxsize=2, ttl_seconds=10.0, clock=lambda: now[0])
+    world = service._World({}, {}, [], DealHistory.empty(), PipelineHistory.empty(), [], {}, {})
+    for key in range(3):
+        cache._store((key,), service._Entry(world, now[0]))
+    assert cache._fresh((0,)) is None and cache._fresh((2,)) is not None  # LRU evicted key 0
+    now[0] = 11.0
+    assert cache._fresh((2,)) is None  # past its time to live
+
+
+def test_concurrent_recommendations_share_one_load(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'center.sqlite'}")
+    models.metadata.create_all(engine)
+    with Session(engine) as s:
+        bank = f.institution(s, kind=InstitutionKind.bank, focus="科技信贷")
+        f.loan_product(s, bank, name="科技贷")
+        demand_id = f.demand(s, f.enterprise(s)).id or 0
+        s.commit()
+    cache = service._CACHE
+    cache.clear()
+    before = cache.loads
+
+    def recommend(_: int) -> list[tuple[int, int]]:
+        with Session(engine) as own:  # one session per client, as the API does
+            rec = service.recommend_for_demand(own, demand_id, today=TODAY)
+        return [(i.institution_id, i.product_id) for i in rec.items]
+
+    with ThreadPoolExecutor(8) as pool:
+        lists = list(pool.map(recommend, range(16)))
+    assert cache.loads == before + 1
+    assert all(x == lists[0] for x in lists) and lists[0]
+
+
+def test_batch_digest_order_equals_one_institution_at_a_time(
+    session: Session, center: dict[str, int]
+) -> None:
+    ent = f.enterprise(session)
+    other = f.demand(session, ent, amount_min_wan=200.0, amount_max_wan=400.0)
+    demands = [center["demand"], other.id or 0]
+    insts = [center["bank"], center["vc"], center["gone"]]
+    many = service.rank_demands_for_institutions(session, insts, demands, today=TODAY)
+    for inst in insts:
+        ids, scores = service.rank_demands_for_institution(session, inst, demands, today=TODAY)
+        assert ids.tolist() == many[inst][0].tolist()
+        assert np.allclose(scores, many[inst][1])
+    assert many[center["gone"]][0].size == 0
+
+
+def test_nightly_rerank_ranks_every_open_demand(session: Session, center: dict[str, int]) -> None:
+    result = service.rerank_open_demands(session, today=TODAY, k=3)
+    assert center["demand"] in result.demand_ids.tolist()
+    row = result.demand_ids.tolist().index(center["demand"])
+    assert (result.institution_ids[row, 0], result.product_ids[row, 0]) == (
+        center["bank"], center["fits"],
+    )  # fmt: skip
+    assert result.institution_ids.shape == (len(result.demand_ids), 3)
+    assert "RerankResult(" in repr(result)

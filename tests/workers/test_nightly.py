@@ -1,18 +1,24 @@
-"""Nightly jobs: the documented no-op re-rank and the retrain threshold."""
+"""Nightly jobs: the batch re-rank of open demands and the retrain threshold."""
 
 import json
 from pathlib import Path
 
 from sqlmodel import Session
 
+from tests import factories
 from tests.workers.helpers import T0
-from workers.nightly import CORE_MISSING, rerank_open_demands, retrain_if_due
+from workers.nightly import rerank_open_demands, retrain_if_due
 
 
-def test_rerank_reports_that_the_core_lacks_a_batch_entry_point(session: Session) -> None:
+def test_rerank_ranks_every_open_demand(session: Session) -> None:
+    bank = factories.institution(session, kind="bank", regions_served=["4403"])
+    factories.loan_product(session, bank, min_amount_wan=100, max_amount_wan=1000)
+    ent = factories.enterprise(session)
+    factories.demand(session, ent)  # open, loan, 300–500 万元: fits the product
+    factories.demand(session, ent, status="withdrawn")
     report = rerank_open_demands(session, T0)
-    assert (report.job, report.action) == ("rerank", "skipped")
-    assert report.message.startswith(CORE_MISSING)
+    assert (report.job, report.action) == ("rerank", "ran")
+    assert report.details["demands"] == 1 and report.details["with_candidates"] == 1
 
 
 def test_retrain_waits_for_enough_new_outcomes(session: Session, tmp_path: Path) -> None:
