@@ -50,7 +50,11 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(10, "--k", min=1),
         end_date: str | None = typer.Option(None, "--end-date", help="Exclusive test end."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+        with_implicit: bool = typer.Option(
+            False, "--with-implicit", help="Also evaluate implicit ALS (needs `implicit`)."
+        ),
+        random_state: int = typer.Option(0, "--random-state"),
     ) -> None:
         """Train before --split-date, evaluate on later rounds against baselines."""
-        results = eval_offline(history, split_date, k, end_date)
+        results = eval_offline(history, split_date, k, end_date, with_implicit, random_state)
         typer.echo(results_json(results, split_date, k) if as_json else results_table(results, k))

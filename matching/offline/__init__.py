@@ -3,7 +3,9 @@
 Modules: :mod:`~matching.offline.data` (loading, name normalisation),
 :mod:`~matching.offline.features` (history statistics, candidates, pair features),
 :mod:`~matching.offline.ranker` (learned ranker), :mod:`~matching.offline.baselines`,
-:mod:`~matching.offline.metrics`, :mod:`~matching.offline.evaluate` (temporal split) and
+:mod:`~matching.offline.metrics`, :mod:`~matching.offline.evaluate` (temporal split, recall@k
+curves), :mod:`~matching.offline.implicit_baseline` (implicit-ALS adapter, optional
+``implicit`` package), :mod:`~matching.offline.report` (tables and plots for the notebook) and
 :mod:`~matching.offline.service` (file-level entry points for the CLI).
 """
 

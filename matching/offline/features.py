@@ -393,6 +393,12 @@ def _top_by_column(mat: FloatArray, cols: IntArray, n: int) -> dict[int, IntArra
     return {int(c): _top_positive(mat[:, c], n) for c in np.unique(cols)}
 
 
+def _graph_sources(ctx: QueryContext, j: int, n: int) -> list[IntArray]:
+    """Top-``n`` neighbours of query ``j``'s prior investors in the company-link graphs."""
+    rows = [ctx.coinvest[j], ctx.coinvest_cond[j], ctx.sequel[j]]
+    return [r.indices[_top_positive(r.data, n)].astype(np.int64) for r in rows]
+
+
 def generate_candidates(
     index: HistoryIndex, ctx: QueryContext, n_per_source: int = 100
 ) -> tuple[IntArray, IntArray]:
@@ -416,12 +422,9 @@ def generate_candidates(
     overall = _top_positive(index.activity, n_per_source)
     q_parts, i_parts = [], []
     for j in range(len(q.day)):
-        co, cc, sq = ctx.coinvest[j], ctx.coinvest_cond[j], ctx.sequel[j]
         sources = [
             ctx.prior[j].indices.astype(np.int64),
-            co.indices[_top_positive(co.data, n_per_source)].astype(np.int64),
-            cc.indices[_top_positive(cc.data, n_per_source)].astype(np.int64),
-            sq.indices[_top_positive(sq.data, n_per_source)].astype(np.int64),
+            *_graph_sources(ctx, j, n_per_source),
             by_cat_rt[int(cat_rt[j])], by_region_rt[int(region_rt[j])],
             by_rt[int(q.round_type[j])], overall,
         ]  # fmt: skip

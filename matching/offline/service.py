@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from matching.offline.data import date_to_days, load_history, load_queries
-from matching.offline.evaluate import ModelResult, evaluate_split
+from matching.offline.evaluate import ModelResult, default_models, evaluate_split
 from matching.offline.ranker import InvestorRanker
 
 RANKING_COLUMNS: tuple[str, ...] = ("query_id", "rank", "investor_name", "score")
@@ -45,12 +45,21 @@ def write_rankings(rows: list[tuple[str, int, str, float]], path: str | Path) ->
 
 
 def eval_offline(
-    history_path: str | Path, split_date: str, k: int = 10, end_date: str | None = None
+    history_path: str | Path,
+    split_date: str,
+    k: int = 10,
+    end_date: str | None = None,
+    with_implicit: bool = False,
+    random_state: int = 0,
 ) -> list[ModelResult]:
-    """Temporal evaluation of the ranker and baselines (see :func:`evaluate_split`)."""
+    """Temporal evaluation of the ranker and baselines (see :func:`evaluate_split`).
+
+    ``with_implicit`` adds the implicit-ALS recommender (needs the ``implicit`` package).
+    """
     history = load_history(history_path)
     end = date_to_days(end_date) if end_date else None
-    return evaluate_split(history, date_to_days(split_date), k, end_day=end)
+    models = default_models(random_state, with_implicit)
+    return evaluate_split(history, date_to_days(split_date), k, models, end_day=end)
 
 
 def results_json(results: list[ModelResult], split_date: str, k: int) -> str:

@@ -90,3 +90,14 @@ def test_eval_offline_table_and_json(app: typer.Typer, files: tuple[Path, Path, 
     for r in payload["results"]:
         for part in ("overall", "new_relationships"):
             assert 0.0 <= r[part]["recall"] <= 1.0
+
+
+def test_eval_offline_with_implicit(app: typer.Typer, files: tuple[Path, Path, Path]) -> None:
+    pytest.importorskip("implicit")
+    args = ["eval-offline", "--history", str(files[0]), "--split-date", "2011-07-01",
+            "--k", "5", "--with-implicit", "--json"]  # fmt: skip
+    js = CliRunner().invoke(app, args)
+    assert js.exit_code == 0, js.output
+    names = [r["model"] for r in json.loads(js.output)["results"]]
+    assert names == ["global-popularity", "category+round-popularity", "implicit-als",
+                     "learned-ranker"]  # fmt: skip

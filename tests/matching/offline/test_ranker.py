@@ -140,3 +140,14 @@ def test_top_k_per_query_properties(data: list[tuple[int, int, float]], k: int) 
         assert len(set(ids[j].tolist())) == k
         mine = sorted(((-s, i) for q, i, s in data if q == j))[:k]
         assert ids[j, : len(mine)].tolist() == [i for _, i in mine]
+
+
+def test_recall_weighting_normalises_positive_weights() -> None:
+    ranker = InvestorRanker(recall_weighting=1.0, new_weight=2.0)
+    X = np.zeros((4, len(FEATURE_NAMES)))
+    X[0, FEATURE_NAMES.index("prior_rounds")] = 1.0
+    y = np.array([1, 1, 0, 1])
+    w = ranker._weights(X, y, np.array([1.0, 4.0, 4.0, 2.0]))
+    assert np.isclose(w[y == 1].mean(), 1.0)
+    assert np.isclose(w[2], 1.0 / np.mean([1.0, 0.5, 1.0]))  # one common scale
+    assert np.isclose(w[1] / w[0], 2.0 / 4.0)  # new pair (x2) in a round with 4 investors
