@@ -450,10 +450,11 @@ def _demand_values(row: ParsedRow) -> dict[str, Any]:
 
 
 def _demand_keys(row: dict[str, Any]) -> list[Hashable]:
+    # A numbered demand is found by its number only; an unnumbered row must not land on it.
     keys: list[Hashable] = []
     if row.get("source_ref"):
         keys.append(("ref", row["enterprise_id"], row["source_ref"]))
-    if row.get("status") in (None, DemandStatus.open, "open"):
+    elif row.get("status") in (None, DemandStatus.open, "open"):
         keys.append(("type", row["enterprise_id"], str(row["financing_type"])))
     return keys
 

@@ -427,3 +427,22 @@ def test_registry_sample_imports_as_enterprises(session: Session) -> None:
           f"{passed} passed the GB 32100-2015 check, {len(bad)} failed (quarantined)")  # fmt: skip
     assert summary.rows_read == len(rows) and passed / len(with_code) > 0.99
     assert all(r.outcome is ImportOutcome.quarantined for r in bad)
+
+
+def test_reimport_keeps_numbered_and_unnumbered_demands_apart(
+    session: Session, tmp_path: Path
+) -> None:
+    # One enterprise, two open loan demands: one with a 需求编号, one without. Before the fix the
+    # unnumbered row also found the numbered demand, so a second import "updated" it.
+    rows = [
+        ["企业名称", "统一社会信用代码", "融资方式", "拟融资金额（万元）", "需求编号"],
+        ["深圳市编号测试科技有限公司", USCC[1], "信用贷款", 500, "NS-2024-001"],
+        ["深圳市编号测试科技有限公司", USCC[1], "信用贷款", 900, None],
+    ]
+    path = write_csv(tmp_path / "demands.csv", rows, "utf-8-sig")
+    first = import_file(session, path, kind="demands")
+    assert first.inserted == 2
+    second = import_file(session, path, kind="demands")
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, 2)
+    amounts = sorted(d.amount_max_wan for d in session.exec(select(FinancingDemand)))
+    assert amounts == [500.0, 900.0]
