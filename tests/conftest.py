@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+import models
 from models.db import make_engine
 from models.migrate import upgrade_to_head
 
@@ -90,8 +91,6 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 def _truncate_all(engine: Engine) -> None:
-    import models
-
     names = ", ".join(f'"{t.name}"' for t in models.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
