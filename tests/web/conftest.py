@@ -37,7 +37,10 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 PASSWORD = "console-pass-2026"
 SECRET = "web-console-test-secret-0123456789abcdef"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+# The README's screenshots are refreshed only on request (`UPDATE_SCREENSHOTS=1`); an ordinary
+# test run writes its PNGs under var/ so it never dirties the working tree.
+SCREENSHOTS = ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "var") / "screenshots"
 LENDERS = (InstitutionKind.bank, InstitutionKind.guarantee)
 use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
@@ -156,7 +159,7 @@ def browser(center: Center) -> Iterator[Any]:
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
-    """Save a PNG of `page` (the 1366×900 viewport, or the whole page) under docs/screenshots/."""
+    """Save a PNG of `page` (the 1366×900 viewport, or the whole page) under SCREENSHOTS."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     out = SCREENSHOTS / f"{name}.png"
     page.wait_for_load_state("networkidle")
