@@ -131,6 +131,7 @@ def run_one(path: Path) -> dict[str, object]:
     return {
         "rows": summary.rows_read, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
         "rows_per_s": round(summary.rows_read / wall), "cpu_rows_per_s": round(summary.rows_read / cpu),
+        "cpu_us_per_row": round(cpu / summary.rows_read * 1e6, 1),
         "ref_seconds": round(ref_wall, 3), "ref_cpu_seconds": round(ref_cpu, 3),
         "ratio": round(wall / ref_wall, 1), "cpu_ratio": round(cpu / ref_cpu, 1),
         "base_rss_mb": round(base_rss / 1024, 1), "peak_rss_mb": round(peak / 1024, 1),
@@ -170,7 +171,8 @@ def median_run(path: Path, repeats: int, root: Path) -> dict[str, object]:
 
 def report(fmt: str, size: int, r: dict[str, object]) -> None:
     print(f"{fmt:4} {size:>7} rows  wall {r['seconds']:>6}s {r['rows_per_s']:>6} rows/s (runs {r['all_seconds']})  "
-          f"CPU {r['cpu_seconds']:>6}s {r['cpu_rows_per_s']:>6} rows/s  "
+          f"CPU {r['cpu_seconds']:>6}s {r['cpu_rows_per_s']:>6} rows/s ({r['cpu_us_per_row']} µs/row, "
+          f"median of runs {r['cpu_seconds_median']}s)  "
           f"reference {r['ref_seconds']}s wall / {r['ref_cpu_seconds']}s CPU (ratio {r['ratio']} / {r['cpu_ratio']})  "
           f"RSS {r['base_rss_mb']} -> {r['peak_rss_mb']} MB (+{r['rss_growth_mb']})  "
           f"inserted {r['inserted']} merged {r['merged']} quarantined {r['quarantined']} review {r['review']} "

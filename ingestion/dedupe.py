@@ -18,7 +18,7 @@ The review queue (`pending_candidates`, `merge_candidate`, `reject_candidate`) l
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ingestion.normalize import brand_of, canonical_descriptor, normalize_company_name, region_key
+from ingestion.reads import padded, select_in, select_where
 from models import (
     Attendance,
     Consent,
@@ -118,6 +119,7 @@ class EnterpriseIndex:
 
     def __init__(self) -> None:
         self.clear()
+        self._has_aliases: bool | None = None  # whether enterprise_alias has rows (per batch)
 
     def clear(self) -> None:
         """Forget every record."""
@@ -141,28 +143,48 @@ class EnterpriseIndex:
         index.add_aliases({name: int(ent_id) for name, ent_id in session.exec(aliases)})
         return index
 
-    def prepare(self, session: Session, wanted: Iterable[tuple[str | None, str | None]]) -> None:
-        """Hold only the saved enterprises these (USCC, legal name) pairs may resolve to."""
+    def prepare(
+        self,
+        session: Session,
+        wanted: Iterable[tuple[str | None, str | None]],
+        columns: Sequence[str] = (),
+    ) -> dict[int, dict[str, Any]]:
+        """Hold only the saved enterprises these (USCC, legal name) pairs may resolve to.
+
+        Returns those records as rows of their identity keys plus `columns`, read by the same
+        queries (by USCC, by 字号 block, and the records aliases point at).
+        """
         self.clear()
-        usccs, names = set(), set()
-        for uscc, name in wanted:
-            if uscc:
-                usccs.add(uscc)
-            if name:
-                names.add(name)
-        brands = {brand_of(normalize_company_name(name))[0] for name in names}
-        aliases = _aliases_of(session, sorted(names))
+        pairs = list(wanted)
         table = Enterprise.__table__  # type: ignore[attr-defined]
+        usccs = sorted({uscc for uscc, _name in pairs if uscc})
+        saved_usccs = {
+            r["uscc"]: r["id"] for r in select_in(session, table, _USCC_KEY, "uscc", usccs)
+        }
+        names = {name for _uscc, name in pairs if name}
+        # A row whose USCC a record carries resolves to it (rule 1): its 字号 block is not read
+        # for it. The unique index on uscc holds the ids, so that query reads no table rows.
+        blocked = {name for uscc, name in pairs if name and not (uscc and uscc in saved_usccs)}
+        brands = {brand_of(normalize_company_name(name))[0] for name in blocked}
+        aliases = _aliases_of(session, sorted(names)) if self._aliases_exist(session) else {}
+        read = (*_KEY_COLUMNS, *(c for c in columns if c not in _KEY_COLUMNS))
         found: _Saved = {}
-        for chunk in _chunks(sorted(usccs), 500):
-            found.update(_saved(session, table.c.uscc.in_(chunk)))
-        for chunk in _chunks(sorted(brands), 200):
-            found.update(_saved_in_blocks(session, chunk))
-        for ids in _chunks(sorted(set(aliases.values()) - set(found)), 500):
-            found.update(_saved(session, table.c.id.in_(ids)))
+        for chunk in padded(sorted(brands), 200):
+            found.update(_saved_in_blocks(session, read, chunk))
+        others = (set(saved_usccs.values()) | set(aliases.values())) - set(found)
+        found.update(_saved(session, read, "id", sorted(others)))
         for ent_id in sorted(found):
-            self.add(ent_id, *found[ent_id])
+            row = found[ent_id]
+            self.add(ent_id, row["uscc"], row["legal_name"], row["normalized_name"])
         self.add_aliases(aliases)
+        return found
+
+    def _aliases_exist(self, session: Session) -> bool:
+        """Whether any alias is recorded: asked once, as a batch does not merge records."""
+        if self._has_aliases is None:
+            query = select(EnterpriseAlias.id).limit(1)
+            self._has_aliases = session.exec(query).first() is not None
+        return self._has_aliases
 
     def add_aliases(self, aliases: dict[str, int]) -> None:
         """Names merged records were known by → the kept record (a record's own name wins)."""
@@ -214,14 +236,17 @@ class EnterpriseIndex:
                 return Resolution(found, "alias" if legal_name in self.aliases else "name")
         if not legal_name:
             return Resolution(None, "new")
-        return self._by_similar_name(
-            uscc, normalize_company_name(legal_name), region_key(legal_name)
-        )
+        return self._by_similar_name(uscc, legal_name)
 
-    def _by_similar_name(self, uscc: str | None, norm: str, region: str | None) -> Resolution:
+    def _by_similar_name(self, uscc: str | None, legal_name: str) -> Resolution:
+        norm = normalize_company_name(legal_name)
+        candidates = self.by_brand.get(brand_of(norm)[0])
+        if not candidates:
+            return Resolution(None, "new")
+        region = region_key(legal_name)
         best: tuple[float, int] | None = None
         review: list[tuple[int, float]] = []
-        for cand in self.by_brand.get(brand_of(norm)[0], ()):
+        for cand in candidates:
             if uscc and self.uscc.get(cand) and self.uscc[cand] != uscc:
                 continue
             verdict, score = compare_names(norm, self.norm[cand], region, self.region_of(cand))
@@ -235,49 +260,46 @@ class EnterpriseIndex:
         return Resolution(None, "new", review=review[:3])
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    """Slices of `size`, the last padded with its last item: one statement text per query."""
-    for start in range(0, len(items), size):
-        part = items[start : start + size]
-        yield part + [part[-1]] * (size - len(part))
+_Saved = dict[int, dict[str, Any]]  # id → row (identity keys and the columns asked for)
+_KEY_COLUMNS = ("id", "uscc", "legal_name", "normalized_name")
+_USCC_KEY = ("id", "uscc")
 
 
-_Saved = dict[int, tuple[str | None, str, str]]  # id → (USCC, legal name, normalised name)
+def _by_id(rows: Iterable[dict[str, Any]]) -> _Saved:
+    return {int(row["id"]): row for row in rows}
 
 
-def _saved(session: Session, where: Any) -> _Saved:
+def _saved(session: Session, columns: Sequence[str], key: str, values: list[Any]) -> _Saved:
+    """The enterprises whose `key` column is one of `values`."""
     table = Enterprise.__table__  # type: ignore[attr-defined]
-    query = select(table.c.id, table.c.uscc, table.c.legal_name, table.c.normalized_name)
-    return {int(i): (u, n, k) for i, u, n, k in session.connection().execute(query.where(where))}
+    return _by_id(select_in(session, table, columns, key, values))
 
 
 def _aliases_of(session: Session, names: list[str]) -> dict[str, int]:
     table = EnterpriseAlias.__table__  # type: ignore[attr-defined]
-    query = select(table.c.legal_name, table.c.enterprise_id)
-    found: dict[str, int] = {}
-    for chunk in _chunks(names, 500):
-        rows = session.connection().execute(query.where(table.c.legal_name.in_(chunk)))
-        found.update({name: int(ent_id) for name, ent_id in rows})
-    return found
+    rows = select_in(session, table, ("legal_name", "enterprise_id"), "legal_name", names)
+    return {r["legal_name"]: int(r["enterprise_id"]) for r in rows}
 
 
-def _saved_in_blocks(session: Session, brands: list[str]) -> _Saved:
+def _saved_in_blocks(session: Session, columns: Sequence[str], brands: list[str]) -> _Saved:
     """Enterprises whose stored normalised name starts with one of `brands` (index range scans).
 
     On SQLite the ranges go to the driver as they are (200 ranges would cost SQLAlchemy more
     to compile than SQLite to run); elsewhere a LIKE per brand.
     """
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
+    table = Enterprise.__table__  # type: ignore[attr-defined]
+    if session.connection().dialect.name != "sqlite":
         column = col(Enterprise.normalized_name)
         escaped = (b.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for b in brands)
-        return _saved(session, or_(*(column.like(e + "%", escape="\\") for e in escaped)))
+        query = select(*(table.c[c] for c in columns)).where(
+            or_(*(column.like(e + "%", escape="\\") for e in escaped))
+        )
+        return _by_id(
+            dict(zip(columns, r, strict=True)) for r in session.connection().execute(query)
+        )
     ranges = " OR ".join(["(normalized_name >= ? AND normalized_name < ?)"] * len(brands))
     params = tuple(x for b in brands for x in (b, b + _TOP))
-    result = connection.exec_driver_sql(
-        f"SELECT id, uscc, legal_name, normalized_name FROM enterprise WHERE {ranges}", params
-    )
-    return {int(i): (u, n, k) for i, u, n, k in result}
+    return _by_id(select_where(session, table, columns, ranges, params))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -60,6 +60,11 @@ ENTERPRISE_COLUMNS = {
     "rd_expense": "rd_expense_wan", "patents": "patents", "qualifications": "qualifications",
     "business_scope": "business_scope",
 }  # fmt: skip
+DEMAND_COLUMNS = {
+    "financing_type": "financing_type", "round_stage": "round_stage", "purpose": "purpose",
+    "collateral": "collateral_offered", "term_months": "term_months", "deadline": "deadline",
+    "source_ref": "source_ref",
+}  # fmt: skip
 Outcome = tuple[ImportOutcome, int]
 #: The enterprise columns an import row is compared with (the rest are never read back).
 _COMPARED_ENTERPRISE_COLUMNS = (*ENTERPRISE_COLUMNS.values(), "normalized_name", "region_code")
@@ -158,30 +163,31 @@ class Loader:
     # -- chunk boundaries --------------------------------------------------------------------
 
     def prefetch(self, rows: Iterable[ParsedRow]) -> None:
-        """Bulk-load the existing records this chunk's rows resolve to (a few queries)."""
+        """Bulk-load the existing records this chunk's rows may resolve to (a few queries).
+
+        The identity queries read the enterprises' compared columns too; their children
+        (demands, listing records) are loaded for every enterprise found, a superset of those
+        the rows resolve to (a 字号 block can hold a few look-alikes).
+        """
         if self.index is None:
             return
         rows = list(rows)
         name_field = "organisation" if self.kind is ImportKind.events else "legal_name"
-        self.index.prepare(
-            self.session, [(row.values.get("uscc"), row.values.get(name_field)) for row in rows]
-        )
+        wanted = [(row.values.get("uscc"), row.values.get(name_field)) for row in rows]
         if self.enterprises is None:
+            self.index.prepare(self.session, wanted)
             return
-        resolved: list[tuple[ParsedRow, int]] = []
-        for row in rows:
-            found = self.index.resolve(row.values.get("uscc"), row.values.get("legal_name"))
-            if found.entity_id is not None and found.entity_id > 0:
-                resolved.append((row, found.entity_id))
-        ids = {ent_id for _row, ent_id in resolved}
-        self.enterprises.fetch_ids(ids)
+        saved = self.index.prepare(self.session, wanted, _compared_columns(rows))
+        self.enterprises.seed(saved.values())
+        ids = sorted(saved)
+        if self.kind is ImportKind.demands:
+            refs, types = _demand_refs_and_types(rows)
+            self.demands.load_for(ids, narrow=("source_ref", sorted(refs)))
+            self.demands.fetch_keys(_demand_keys_wanted(self.demands.by_key, refs, types))
+            return
         for child, _column in self.enterprises.children:
             if isinstance(child, KeyedStore):
                 child.load_for(ids)
-        if self.kind is ImportKind.demands:
-            self.demands.fetch_keys(
-                _demand_key(e, r.values) for r, e in resolved if "financing_type" in r.values
-            )
 
     def flush(self) -> None:
         """Write the chunk: parents before children, then the provenance rows."""
@@ -202,6 +208,10 @@ class Loader:
         return self.stores.index(getattr(self, primary))
 
     def _bump(self, name: str) -> None:
+        self.related[name] = self.related.get(name, 0) + 1
+
+    def _bump_enterprise(self, outcome: ImportOutcome) -> None:
+        name = _ENTERPRISE_COUNTER[outcome]
         self.related[name] = self.related.get(name, 0) + 1
 
     # -- enterprises -------------------------------------------------------------------------
@@ -261,7 +271,7 @@ class Loader:
 
     def _enterprise_for(self, row: ParsedRow) -> int:
         outcome, ent_id = self.upsert_enterprise(row)
-        self._bump(f"enterprises_{outcome.value}")
+        self._bump_enterprise(outcome)
         return ent_id
 
     # -- demands and listing -----------------------------------------------------------------
@@ -409,6 +419,8 @@ class Loader:
         return {}
 
 
+#: Outcome of a row's enterprise → its counter in `related` (enum `.value` is slow to read).
+_ENTERPRISE_COUNTER = {outcome: f"enterprises_{outcome.value}" for outcome in ImportOutcome}
 _SETUP = {
     ImportKind.enterprises: "enterprise_based", ImportKind.demands: "enterprise_based",
     ImportKind.listing: "enterprise_based", ImportKind.institutions: "institution_based",
@@ -419,6 +431,14 @@ _SETUP = {
 
 def _column(row: ParsedRow, field: str) -> str:
     return row.columns.get(field, field)
+
+
+def _compared_columns(rows: list[ParsedRow]) -> list[str]:
+    """The enterprise columns these rows may set (`_enterprise_values`): only those are read."""
+    fields = set().union(*(row.values.keys() for row in rows))
+    return [ENTERPRISE_COLUMNS[f] for f in sorted(fields) if f in ENTERPRISE_COLUMNS] + [
+        "legal_name", "uscc", "normalized_name", "region_code",
+    ]  # fmt: skip
 
 
 def _enterprise_values(v: dict[str, Any]) -> dict[str, Any]:
@@ -442,11 +462,9 @@ def _demand_values(row: ParsedRow) -> dict[str, Any]:
         raise RowRejected(Problem(_column(row, "amount"), None, "拟融资金额应大于0"))
     if low > high:
         raise RowRejected(Problem(_column(row, "amount_min"), low, "融资金额下限大于上限"))
-    values = _pick(v, {"financing_type": "financing_type", "round_stage": "round_stage",
-                       "purpose": "purpose", "collateral": "collateral_offered",
-                       "term_months": "term_months", "deadline": "deadline",
-                       "source_ref": "source_ref"})  # fmt: skip
-    return values | {"amount_min_wan": low, "amount_max_wan": high}
+    values = _pick(v, DEMAND_COLUMNS)
+    values["amount_min_wan"], values["amount_max_wan"] = low, high
+    return values
 
 
 def _demand_keys(row: dict[str, Any]) -> list[Hashable]:
@@ -457,6 +475,33 @@ def _demand_keys(row: dict[str, Any]) -> list[Hashable]:
     elif row.get("status") in (None, DemandStatus.open, "open"):
         keys.append(("type", row["enterprise_id"], str(row["financing_type"])))
     return keys
+
+
+def _demand_refs_and_types(rows: list[ParsedRow]) -> tuple[set[str], set[str]]:
+    """The 需求编号 of a chunk's rows, and the 融资方式 of its rows without one.
+
+    Only saved demands with one of those numbers, or unnumbered ones, can be what a row of the
+    chunk lands on (`_demand_key`), whichever enterprise the row resolves to.
+    """
+    refs, types = set(), set()
+    for row in rows:
+        ref = row.values.get("source_ref")
+        if ref:
+            refs.add(ref)
+        elif "financing_type" in row.values:
+            types.add(str(row.values["financing_type"]))
+    return refs, types
+
+
+def _demand_keys_wanted(
+    known: Iterable[Hashable], refs: set[str], types: set[str]
+) -> list[Hashable]:
+    """The saved demand keys whose whole rows the chunk may compare with."""
+    return [
+        key
+        for key in known
+        if isinstance(key, tuple) and key[2] in (refs if key[0] == "ref" else types)
+    ]
 
 
 def _demand_key(ent_id: int, values: dict[str, Any]) -> Hashable:

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import JSON, Connection, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
+from ingestion.bulk import bulk_insert, sqlite_insert
+from ingestion.raw_json import encode_raw, json_safe
+from ingestion.reads import Narrowing, select_in
+from ingestion.sqlite_checks import checked_executemany
 from ingestion.validate import ParsedRow, Problem
 from models import DuplicateCandidate, ImportBatch, ImportRow
 from models.base import utcnow
@@ -28,7 +32,6 @@ from models.reference import ImportKind, ImportOutcome
 
 CHUNK_SIZE = 2000
 _EMPTY: tuple[Any, ...] = (None, [], "")
-_MISSING = object()
 
 
 class RowRejected(Exception):
@@ -84,88 +87,25 @@ class IdSet:
         return byte < len(self.bits) and bool(self.bits[byte] >> (row_id & 7) & 1)
 
     def update(self, ids: Iterable[int]) -> None:
-        """Add several ids."""
+        """Add several ids (a chunk's new records: `add` inlined)."""
+        bits, temps = self.bits, self.temps
         for row_id in ids:
-            self.add(row_id)
+            if row_id < 0:
+                temps.add(row_id)
+                continue
+            byte = row_id >> 3
+            if byte >= len(bits):
+                bits.extend(bytes(byte + 1 - len(bits) + len(bits) // 2))
+            bits[byte] |= 1 << (row_id & 7)
 
     def difference_update(self, ids: Iterable[int]) -> None:
         """Remove several ids (absent ones are ignored)."""
+        bits, temps = self.bits, self.temps
         for row_id in ids:
             if row_id < 0:
-                self.temps.discard(row_id)
-            elif (row_id >> 3) < len(self.bits):
-                self.bits[row_id >> 3] &= ~(1 << (row_id & 7)) & 0xFF
-
-
-_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, list[Any]]] = {}
-
-
-def _sqlite_insert(
-    connection: Connection, table: Any, keys: tuple[str, ...]
-) -> tuple[str, list[Any]]:
-    """The driver-level INSERT for these columns and each column's bind processor (cached)."""
-    cached = _INSERTS.get((table.name, keys))
-    if cached is None:
-        quote = connection.dialect.identifier_preparer.quote
-        columns = [table.c[k] for k in keys]
-        sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
-        processors = [_memoised(c, connection.dialect) for c in columns]
-        cached = _INSERTS[(table.name, keys)] = (sql, processors)
-    return cached
-
-
-def _memoised(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """The column's bind processor, remembering its results for repeated values.
-
-    Enum checks and timestamp formatting cost microseconds per value while a chunk repeats a
-    handful of enum members and one timestamp; JSON values (dicts, lists) are not memoised.
-    """
-    process = column.type._cached_bind_processor(dialect)
-    if process is None or isinstance(column.type, JSON):
-        return process
-    memo: dict[Any, Any] = {}
-
-    def memoised(value: Any) -> Any:
-        key = (value.__class__, value)  # 1, 1.0 and True are equal keys otherwise
-        try:
-            found = memo.get(key, _MISSING)
-        except TypeError:  # unhashable
-            return process(value)
-        if found is _MISSING:
-            if len(memo) >= 1024:
-                memo.clear()
-            found = memo[key] = process(value)
-        return found
-
-    return memoised
-
-
-def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows in one executemany; on SQLite straight to the driver.
-
-    SQLAlchemy's executemany spends ~20 µs a row building parameters; on SQLite the same
-    conversion (each column's own bind processor: enums, JSON, timestamps) is done here in a
-    tight loop and the tuples go to `sqlite3.executemany` as they are.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        connection.execute(insert(table), rows)
-        return
-    first = rows[0].keys()
-    present = first if all(r.keys() == first for r in rows) else {k for r in rows for k in r}
-    keys = tuple(c.key for c in table.c if c.key != "id" and c.key in present)
-    sql, processors = _sqlite_insert(connection, table, keys)
-    plan = list(zip(keys, processors, strict=True))
-    params = [
-        tuple(v if (v := row.get(k)) is None or p is None else p(v) for k, p in plan)
-        for row in rows
-    ]
-    connection.exec_driver_sql(sql, params)
+                temps.discard(row_id)
+            elif (row_id >> 3) < len(bits):
+                bits[row_id >> 3] &= ~(1 << (row_id & 7)) & 0xFF
 
 
 class TableStore:
@@ -193,8 +133,9 @@ class TableStore:
         self._temp = itertools.count(-1, -1)
         self._stamp = "updated_at" in self.table.c
         # The columns rows are compared on (all by default): fewer means cheaper reads.
-        wanted = ["id", *(c for c in columns or () if c != "id")]
-        self._select = select(*(self.table.c[c] for c in wanted)) if columns else select(self.table)
+        names = [c for c in columns or () if c != "id"] or [c.key for c in self.table.c]
+        self.columns = ("id", *(c for c in names if c != "id"))
+        self._select = select(*(self.table.c[c] for c in self.columns))
 
     def new_chunk(self) -> None:
         """Take the time once for the chunk: its new and changed rows are stamped with it."""
@@ -203,22 +144,38 @@ class TableStore:
 
     def defaults(self) -> dict[str, Any]:
         """The default of every column that has one (timestamps: the chunk's time)."""
-        return self._chunk_static | {name: make() for name, make in self._factories.items()}
+        row = self._chunk_static.copy()
+        for name, make in self._factories.items():
+            row[name] = make()
+        return row
 
     def fetch(self, where: ColumnElement[bool]) -> list[dict[str, Any]]:
         """Load rows matching `where` into the cache and return them."""
         result = self.session.execute(self._select.where(where))
         keys = list(result.keys())
-        rows = [dict(zip(keys, r, strict=True)) for r in result]
+        return self._cached([dict(zip(keys, r, strict=True)) for r in result])
+
+    def fetch_in(self, column: str, values: list[Any]) -> list[dict[str, Any]]:
+        """Load the rows whose `column` is one of `values` into the cache and return them."""
+        return self._cached(select_in(self.session, self.table, self.columns, column, values))
+
+    def seed(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Cache rows read elsewhere (holding at least `columns`), unless cached already."""
+        cache = self.cache
         for row in rows:
-            self.cache.setdefault(row["id"], row)
-        return [self.cache[row["id"]] for row in rows]
+            cache.setdefault(row["id"], row)
+
+    def _cached(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows just read, as the cache holds them (a row already cached keeps its changes)."""
+        cache = self.cache
+        for row in rows:
+            cache.setdefault(row["id"], row)
+        return [cache[row["id"]] for row in rows]
 
     def fetch_ids(self, ids: Iterable[int]) -> None:
         """Bulk-load the saved rows among `ids` not cached yet (500 per query)."""
-        missing = sorted({i for i in ids if i > 0 and i not in self.cache})
-        for chunk in _chunks(missing, 500):
-            self.fetch(self.table.c.id.in_(chunk))
+        cache = self.cache
+        self.fetch_in("id", sorted({i for i in ids if i > 0 and i not in cache}))
 
     def get(self, row_id: int) -> dict[str, Any]:
         """The current values of a row (loaded on a cache miss)."""
@@ -229,21 +186,21 @@ class TableStore:
     def insert(self, values: dict[str, Any]) -> int:
         """Queue a new row; return its temporary (negative) id."""
         temp = next(self._temp)
-        row = self.defaults() | values
+        row = self.defaults()
+        row.update(values)
         self.pending[temp] = self.cache[temp] = row
         self.touched.add(temp)
         return temp
 
     def apply(self, row_id: int, values: dict[str, Any], *, fill_only: bool) -> bool:
         """Set non-empty `values` on a row (only its empty fields if `fill_only`); True if changed."""
-        current = self.get(row_id)
-        changes = {
-            k: v
-            for k, v in values.items()
-            if v not in _EMPTY
-            and current.get(k) != v
-            and not (fill_only and current.get(k) not in _EMPTY)
-        }
+        current = self.cache.get(row_id) or self.get(row_id)
+        if fill_only:
+            changes = {
+                k: v for k, v in values.items() if v not in _EMPTY and current.get(k) in _EMPTY
+            }
+        else:
+            changes = {k: v for k, v in values.items() if v not in _EMPTY and current.get(k) != v}
         self.touched.add(row_id)
         if not changes:
             return False
@@ -257,10 +214,12 @@ class TableStore:
     def flush(self) -> dict[int, int]:
         """Write pending inserts and updates; return temporary id → database id."""
         mapping = self._insert_pending()
-        for child, column in self.children:
-            for row in child.pending.values():
-                if isinstance(row.get(column), int) and row[column] < 0:
-                    row[column] = mapping[row[column]]
+        if mapping:
+            for child, column in self.children:
+                for row in child.pending.values():
+                    parent = row.get(column)
+                    if type(parent) is int and parent < 0:
+                        row[column] = mapping[parent]
         self._write_updates()
         self.cache.clear()
         self.pending.clear()
@@ -327,30 +286,29 @@ class KeyedStore(TableStore):
         self._all_loaded = False
         # With `key_columns` (what `keys_of` reads), loading a parent's rows reads only their
         # keys; whole rows are read for the keys a chunk asks for (`fetch_keys`) or on a miss.
-        self._keys_select = (
-            select(*(self.table.c[c] for c in ("id", *key_columns))) if key_columns else None
-        )
+        self._key_columns = ("id", *key_columns) if key_columns else None
 
-    def load_for(self, parent_ids: Iterable[int]) -> None:
-        """Bulk-load the existing rows of these parents (or the whole table if unparented)."""
+    def load_for(self, parent_ids: Iterable[int], narrow: Narrowing | None = None) -> None:
+        """Bulk-load the existing rows of these parents (or the whole table if unparented).
+
+        `narrow` (with `key_columns` only) leaves out the rows no key asked for in this chunk
+        can land on: only their keys are read, and a chunk ends before another one asks.
+        """
         if self.parent_column is None:
             if not self._all_loaded:
                 self._register(self.fetch(self.table.c.id.is_not(None)))
                 self._all_loaded = True
             return
-        wanted = {p for p in parent_ids if p > 0} - self._loaded
-        for chunk in _chunks(sorted(wanted), 500):
-            where = self.table.c[self.parent_column].in_(chunk)
-            self._register(
-                self._keys_of_saved(where) if self._keys_select is not None else self.fetch(where)
-            )
-        self._loaded |= wanted
-
-    def _keys_of_saved(self, where: ColumnElement[bool]) -> list[dict[str, Any]]:
-        assert self._keys_select is not None
-        result = self.session.execute(self._keys_select.where(where))
-        keys = list(result.keys())
-        return [dict(zip(keys, r, strict=True)) for r in result]
+        wanted = sorted({p for p in parent_ids if p > 0} - self._loaded)
+        if self._key_columns is not None:
+            rows = select_in(
+                self.session, self.table, self._key_columns, self.parent_column, wanted,
+                narrow=narrow,
+            )  # fmt: skip
+        else:
+            rows = self.fetch_in(self.parent_column, wanted)
+        self._register(rows)
+        self._loaded.update(wanted)
 
     def fetch_keys(self, keys: Iterable[Hashable]) -> None:
         """Bulk-load the whole saved rows these keys (already loaded by `load_for`) point at."""
@@ -364,7 +322,8 @@ class KeyedStore(TableStore):
     def find(self, key: Hashable, parent_id: int | None = None) -> int | None:
         """The id of the row with this key, loading the parent's rows first if need be."""
         if parent_id is not None:
-            self.load_for([parent_id])
+            if self.parent_column is None or (parent_id > 0 and parent_id not in self._loaded):
+                self.load_for([parent_id])
         elif self.parent_column is None:
             self.load_for([])
         return self.by_key.get(key)
@@ -383,17 +342,6 @@ class KeyedStore(TableStore):
         self._loaded.clear()
         self._all_loaded = False
         return mapping
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    """Slices of `size` for IN lists; the last is padded with its last item to full size.
-
-    Every query then has the same text, so SQLite keeps one prepared statement, not one per
-    list length (its statement cache would otherwise fill with near-copies: memory, not speed).
-    """
-    for start in range(0, len(items), size):
-        part = items[start : start + size]
-        yield part + [part[-1]] * (size - len(part))
 
 
 def upsert_keyed(
@@ -447,16 +395,18 @@ class ImportSummary:
 
     def count(self, outcome: ImportOutcome) -> None:
         """Add one row with `outcome` to the counters."""
-        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+        name = _COUNTER[outcome]
+        setattr(self, name, getattr(self, name) + 1)
         self.rows_read += 1
 
 
-@dataclass(slots=True)
-class Pending:
-    """One `import_row` waiting for its entity's database id."""
+#: Outcome → its counter (a dict look-up: an enum's `.value` is a Python-level descriptor).
+_COUNTER = {outcome: str(outcome.value) for outcome in ImportOutcome}
 
-    values: dict[str, Any]
-    temp: bool
+
+#: One `import_row` waiting for its flush: outcome, entity id, reason, and the row (its cells).
+Queued = tuple[ImportOutcome, int | None, str | None, ParsedRow]
+_IMPORT_ROW_KEYS = ("batch_id", "sheet", "row_number", "outcome", "entity_id", "reason", "raw")
 
 
 class BatchWriter:
@@ -466,13 +416,14 @@ class BatchWriter:
         self.session = session
         self.batch = batch
         self.summary = summary
-        self.rows: list[Pending] = []
+        self.rows: list[Queued] = []
         self.reviews: list[tuple[int, int, float]] = []
 
     def record(self, row: ParsedRow, outcome: ImportOutcome, entity_id: int | None) -> None:
         """Count a decided row and queue its `import_row`."""
         reason = ("备注：" + "；".join(row.notes))[:1000] if row.notes else None
-        self._queue(row, outcome, entity_id, reason)
+        self.summary.count(outcome)
+        self.rows.append((outcome, entity_id, reason, row))
 
     def quarantine(self, row: ParsedRow, problems: list[Problem] | None = None) -> None:
         """Count a quarantined row, keeping its original cells and the reasons."""
@@ -481,29 +432,14 @@ class BatchWriter:
         reason = row.reason()
         if len(self.summary.quarantine_samples) < 5:
             self.summary.quarantine_samples.append(reason)
-        self._queue(row, ImportOutcome.quarantined, None, reason[:1000])
-
-    def _queue(
-        self, row: ParsedRow, outcome: ImportOutcome, entity: int | None, reason: str | None
-    ) -> None:
-        self.summary.count(outcome)
-        values = {
-            "batch_id": self.batch.id, "sheet": row.sheet, "row_number": row.number,
-            "outcome": outcome, "entity_id": entity, "reason": reason, "raw": row.raw,
-        }  # fmt: skip
-        self.rows.append(Pending(values, entity is not None and entity < 0))
+        self.summary.count(ImportOutcome.quarantined)
+        self.rows.append((ImportOutcome.quarantined, None, reason[:1000], row))
 
     def flush(self, mapping: dict[int, int], enterprise_mapping: dict[int, int]) -> None:
         """Write queued rows (temporary ids replaced) and new review pairs."""
-        for pending in self.rows:
-            if pending.temp:
-                pending.values["entity_id"] = mapping[pending.values["entity_id"]]
-        bulk_insert(
-            self.session,
-            ImportRow.__table__,  # type: ignore[attr-defined]
-            [p.values for p in self.rows],
-        )
-        self.rows.clear()
+        rows, self.rows = self.rows, []
+        if rows:
+            _insert_import_rows(self.session, self.batch.id, rows, mapping)
         self._flush_reviews(enterprise_mapping)
 
     def _flush_reviews(self, mapping: dict[int, int]) -> None:
@@ -527,6 +463,30 @@ class BatchWriter:
         if fresh:
             self.session.connection().execute(insert(table), fresh)
         self.summary.review += len(fresh)
+
+
+def _insert_import_rows(
+    session: Session, batch_id: int | None, rows: list[Queued], mapping: dict[int, int]
+) -> None:
+    """One executemany of `import_row` (temporary entity ids → the database's, via `mapping`);
+    on SQLite with the cells encoded by `encode_raw`."""
+    connection = session.connection()
+    table = ImportRow.__table__  # type: ignore[attr-defined]
+    if connection.dialect.name != "sqlite":
+        connection.execute(insert(table), [
+            {"batch_id": batch_id, "sheet": row.sheet, "row_number": row.number,
+             "outcome": outcome, "entity_id": mapping[e] if e is not None and e < 0 else e,
+             "reason": reason, "raw": {k: json_safe(v) for k, v in row.raw.items()}}
+            for outcome, e, reason, row in rows
+        ])  # fmt: skip
+        return
+    sql, _converters = sqlite_insert(connection, table, _IMPORT_ROW_KEYS)
+    checked_executemany(connection, table, sql, [
+        (batch_id, row.sheet, row.number, _COUNTER[outcome],
+         mapping[e] if e is not None and e < 0 else e, reason,
+         row.raw_json or encode_raw(row.raw))
+        for outcome, e, reason, row in rows
+    ])  # fmt: skip
 
 
 def new_batch(

@@ -69,6 +69,23 @@ _DESCRIPTORS = sorted(
     key=len,
     reverse=True,
 )
+_DESCRIPTOR_SET = frozenset(_DESCRIPTORS)
+
+
+def _lengths_by(position: int) -> dict[str, tuple[int, ...]]:
+    """First (0) or last (-1) character → the lengths of the descriptors with it, longest first.
+
+    At most one descriptor of a given length can end (or start) a name, so a set look-up per
+    length finds the longest — and a name ending in no descriptor's last character needs none.
+    """
+    lengths: dict[str, set[int]] = {}
+    for word in _DESCRIPTORS:
+        lengths.setdefault(word[position], set()).add(len(word))
+    return {ch: tuple(sorted(sizes, reverse=True)) for ch, sizes in lengths.items()}
+
+
+_DESCRIPTOR_ENDS = _lengths_by(-1)
+_DESCRIPTOR_STARTS = _lengths_by(0)
 # Descriptors that say the same thing, and filler that adds nothing to a name.
 _SYNONYMS = {"技术": "科技", "高科技": "科技", "高新技术": "科技", "新技术": "科技", "通讯": "通信"}
 _FILLER = frozenset({"发展", "实业", "有限", "股份"})
@@ -88,7 +105,19 @@ def clean_cell(value: object) -> str:
     if value is None:
         return ""
     text = half_width(str(value))
+    if _no_spaces(text):
+        return text
     return _SPACES.sub(" ", text).strip()
+
+
+def _no_spaces(text: str) -> bool:
+    """True when `_SPACES` cannot match: no ' ', and nothing else unprintable (every other
+    whitespace and zero-width character is unprintable) — a C-speed test for most cells."""
+    return " " not in text and text.isprintable()
+
+
+def _without_spaces(text: str) -> str:
+    return text if _no_spaces(text) else _SPACES.sub("", text)
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +149,7 @@ def _strip_bracketed(text: str) -> str:
 
     def repl(match: re.Match[str]) -> str:
         inner = match.group(1)
-        if not inner or inner in _region_words() or inner in _LEGAL_FORMS:
+        if not inner or inner in _region_set() or inner in _LEGAL_FORMS:
             return ""
         return inner
 
@@ -130,9 +159,38 @@ def _strip_bracketed(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=1)
-def _region_prefix() -> re.Pattern[str]:
-    return re.compile("(?:" + "|".join(re.escape(w) for w in _region_words()) + ")")
+_RegionIndex = tuple[frozenset[str], dict[str, tuple[int, ...]]]
+_REGIONS: list[_RegionIndex] = []  # built on first use: the words, and lengths by first character
+
+
+def _region_index() -> _RegionIndex:
+    if not _REGIONS:
+        lengths: dict[str, set[int]] = {}
+        for word in _region_words():
+            lengths.setdefault(word[0], set()).add(len(word))
+        by_first = {ch: tuple(sorted(sizes, reverse=True)) for ch, sizes in lengths.items()}
+        _REGIONS.append((frozenset(_region_words()), by_first))
+    return _REGIONS[0]
+
+
+def _region_set() -> frozenset[str]:
+    return _region_index()[0]
+
+
+def _region_at(text: str, start: int) -> int:
+    """Length of the longest region word at `text[start:]`, 0 if none starts there.
+
+    A set look-up per candidate length (at most one word of a length can match), which is what
+    an alternation of the words, longest first, matches — without scanning thousands of them.
+    """
+    words, by_first = _REGIONS[0] if _REGIONS else _region_index()
+    sizes = by_first.get(text[start : start + 1])
+    if sizes:
+        rest = len(text) - start
+        for size in sizes:
+            if size <= rest and text[start : start + size] in words:
+                return size
+    return 0
 
 
 @lru_cache(maxsize=4096)
@@ -140,11 +198,12 @@ def _region_code(prefix: str) -> str | None:
     return region_code_from_name(prefix)
 
 
+@lru_cache(maxsize=4096)
 def _leading_region(name: str) -> str:
-    text = _SPACES.sub("", half_width(name))
+    text = _without_spaces(half_width(name))
     end = 0
-    while (match := _region_prefix().match(text, end)) and len(text) - match.end() >= 2:
-        end = match.end()
+    while (size := _region_at(text, end)) and len(text) - (end + size) >= 2:
+        end += size
     return text[:end]
 
 
@@ -165,20 +224,19 @@ def region_key(name: str) -> str | None:
 
 
 def _strip_region_prefix(text: str) -> str:
-    pattern = _region_prefix()
-    while (match := pattern.match(text)) and len(text) - match.end() >= 2:
-        text = text[match.end() :]
+    while (size := _region_at(text, 0)) and len(text) - size >= 2:
+        text = text[size:]
     return text
 
 
 def _strip_legal_form(text: str) -> str:
-    changed = True
-    while changed:
-        changed = False
+    while text.endswith(_LEGAL_FORMS):
         for form in _LEGAL_FORMS:
             if text.endswith(form) and len(text) - len(form) >= 2:
-                text, changed = text[: -len(form)], True
+                text = text[: -len(form)]
                 break
+        else:
+            return text
     return text
 
 
@@ -191,9 +249,9 @@ def normalize_company_name(name: str) -> str:
     ('广东省', '深圳市', '南山区') and legal-form suffixes ('有限公司', '股份有限公司' …) stripped;
     punctuation removed. Never shorter than two characters when the input had two.
     """
-    text = half_width(name).lower()
-    text = _SPACES.sub("", text)
-    text = _strip_bracketed(text)
+    text = _without_spaces(half_width(name).lower())
+    if "(" in text or "[" in text or "{" in text:
+        text = _strip_bracketed(text)
     text = _PUNCT.sub("", text)
     text = _strip_legal_form(text)
     text = _strip_region_prefix(text)
@@ -205,21 +263,24 @@ def brand_of(normalized: str) -> tuple[str, str]:
     """Split a normalised name into (字号, descriptor): '华芯信息技术' → ('华芯', '信息技术')."""
     brand = normalized
     while True:
-        for word in _DESCRIPTORS:
-            if brand.endswith(word) and len(brand) - len(word) >= 2:
-                brand = brand[: -len(word)]
+        size = len(brand)
+        for length in _DESCRIPTOR_ENDS.get(brand[-1:], ()):  # the longest descriptor ending it
+            if size - length >= 2 and brand[size - length :] in _DESCRIPTOR_SET:
+                brand = brand[: size - length]
                 break
         else:
             return brand, normalized[len(brand) :]
 
 
+@lru_cache(maxsize=4096)
 def canonical_descriptor(descriptor: str) -> str:
     """The descriptor with synonyms unified and filler dropped ('技术发展' → '科技')."""
     words: list[str] = []
     rest = descriptor
     while rest:
-        for word in _DESCRIPTORS:
-            if rest.startswith(word):
+        for length in _DESCRIPTOR_STARTS.get(rest[0], ()):  # the longest one starting `rest`
+            if length <= len(rest) and rest[:length] in _DESCRIPTOR_SET:
+                word = rest[:length]
                 break
         else:
             word = rest[0]
@@ -232,5 +293,5 @@ def canonical_descriptor(descriptor: str) -> str:
 
 def tidy_legal_name(name: str) -> str:
     """The name as stored: spaces removed, brackets in their full-width official form."""
-    text = _SPACES.sub("", half_width(name))
+    text = _without_spaces(half_width(name))
     return text.replace("(", "（").replace(")", "）")

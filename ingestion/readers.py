@@ -142,13 +142,35 @@ def _data_rows(
     body: Iterator[tuple[int, Sequence[Any]]], skipped: Skipped, width: int
 ) -> Iterator[tuple[int, Cells]]:
     for number, cells in body:
-        cells = list(cells[:width]) + [None] * (width - len(cells))
-        if _is_blank(cells):
-            skipped.blank += 1
-        elif _is_subtotal(cells):
-            skipped.subtotal.append(number)
-        else:
+        if type(cells) is not list or len(cells) != width:  # a CSV row is a list of its own
+            cells = list(cells[:width]) + [None] * (width - len(cells))
+        kind = _row_kind(cells)
+        if kind is None:
             yield number, cells
+        elif kind == "blank":
+            skipped.blank += 1
+        else:
+            skipped.subtotal.append(number)
+
+
+def _row_kind(cells: Cells) -> str | None:
+    """'blank', 'subtotal', or None for a data row.
+
+    A row of text cells (every CSV row) is tested on its cells joined: blank when that is
+    whitespace, and no subtotal unless it holds one of the characters a subtotal label needs.
+    """
+    try:
+        text = "".join(cells)
+        typed = False
+    except TypeError:  # empty or typed cells (xlsx): only text cells can be blank or a label
+        texts = [c for c in cells if isinstance(c, str)]
+        text = "".join(texts)
+        typed = len(texts) + cells.count(None) < len(cells)
+    if not typed and not text.strip():
+        return "blank"
+    if _MAY_START_SUBTOTAL.search(text) is None:
+        return None
+    return "subtotal" if _is_subtotal(cells) else None
 
 
 def open_source(

@@ -190,7 +190,7 @@ def _load_sheet(
 ) -> None:
     parser = RowParser(current.name, header)
     for chunk in _chunks(current.rows, chunk_size):
-        parsed = [parser.parse(number, cells) for number, cells in chunk]
+        parsed = parser.parse_many(chunk)
         loader.prefetch(row for row in parsed if not row.problems)
         for row in parsed:
             if row.problems:

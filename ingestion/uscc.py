@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from operator import mul
 
 __all__ = [
     "EXCLUDED_LETTERS",
@@ -44,6 +45,10 @@ USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 EXCLUDED_LETTERS = "IOZSV"
 
 _USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+_USCC_CHARS = frozenset(USCC_ALPHABET)
+_BASE36 = {ch: int(ch, 36) for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+#: GB 11714 check character for 11 - (weighted sum mod 11), 1..11: 10 is X, 11 is 0.
+_ORG_CHECK = ("", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0")
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _LENGTH = 18
 _REGION_CODE = re.compile(r"[0-9]{6}")
@@ -95,7 +100,10 @@ def normalize_uscc(text: str) -> str:
     that spreadsheets leave behind. Only those changes are made: look-alike characters such as ``O`` for ``0`` are left as they
     are, so that :func:`validate_uscc` can report them.
     """
-    return "".join(_to_half_width(ch) for ch in _INVISIBLE.sub("", text)).upper()
+    text = _INVISIBLE.sub("", text)
+    if not text.isascii():  # full-width forms are not ASCII: only then map them
+        text = "".join(_to_half_width(ch) for ch in text)
+    return text.upper()
 
 
 def _to_half_width(ch: str) -> str:
@@ -111,7 +119,7 @@ def uscc_check_char(first17: str) -> str:
     if len(first17) != _LENGTH - 1:
         raise ValueError(f"expected 17 characters, got {len(first17)}")
     try:
-        total = sum(_USCC_VALUE[ch] * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True))
+        total = sum(map(mul, map(_USCC_VALUE.__getitem__, first17), USCC_WEIGHTS))
     except KeyError as exc:
         raise ValueError(f"character {exc.args[0]!r} is not in the USCC alphabet") from exc
     return USCC_ALPHABET[(31 - total % 31) % 31]
@@ -125,11 +133,10 @@ def org_code_check_char(first8: str) -> str:
     """
     if len(first8) != len(_ORG_WEIGHTS):
         raise ValueError(f"expected 8 characters, got {len(first8)}")
-    if not all(ch.isascii() and ch.isalnum() and not ch.islower() for ch in first8):
+    if not (first8.isascii() and first8.isalnum() and first8 == first8.upper()):
         raise ValueError(f"{first8!r} is not 8 digits or upper-case letters")
-    total = sum(int(ch, 36) * w for ch, w in zip(first8, _ORG_WEIGHTS, strict=True))
-    value = 11 - total % 11
-    return {10: "X", 11: "0"}.get(value, str(value))
+    total = sum(map(mul, map(_BASE36.__getitem__, first8), _ORG_WEIGHTS))
+    return _ORG_CHECK[11 - total % 11]
 
 
 def validate_uscc(text: str) -> UsccResult:
@@ -137,9 +144,9 @@ def validate_uscc(text: str) -> UsccResult:
     code = normalize_uscc(text)
     if len(code) != _LENGTH:
         return UsccResult(False, code, f"长度应为18位，实际为{len(code)}位")
-    for ch in code:
-        if ch not in _USCC_VALUE:
-            return UsccResult(False, code, _illegal_char_reason(ch))
+    if not _USCC_CHARS.issuperset(code):
+        bad = next(ch for ch in code if ch not in _USCC_CHARS)
+        return UsccResult(False, code, _illegal_char_reason(bad))
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
         return UsccResult(False, code, f"校验码错误：应为“{expected}”，实际为“{code[17]}”")
@@ -159,8 +166,9 @@ def _structure_warnings(code: str) -> tuple[str, ...]:
     elif code[0] in ORG_CATEGORIES and code[1] not in ORG_CATEGORIES[code[0]]:
         authority = REGISTRATION_AUTHORITIES[code[0]]
         warnings.append(f"机构类别码“{code[1]}”不属于登记管理部门“{authority}”")
-    if not _REGION_CODE.fullmatch(code[2:8]):
-        warnings.append(f"行政区划码“{code[2:8]}”应为6位数字")
+    region = code[2:8]
+    if not (region.isascii() and region.isdigit()):
+        warnings.append(f"行政区划码“{region}”应为6位数字")
     org_expected = org_code_check_char(code[8:16])
     if code[16] != org_expected:
         warnings.append(f"主体标识码校验位应为“{org_expected}”，实际为“{code[16]}”")

@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import is_not, itemgetter
 from typing import Any
 
 from ingestion.headers import HeaderMap
 from ingestion.normalize import tidy_legal_name
+from ingestion.raw_json import encode_rows, json_safe
 from ingestion.uscc import validate_uscc
 from ingestion.values import (
     Amount,
@@ -62,11 +65,12 @@ class ParsedRow:
 
     number: int
     sheet: str
-    raw: dict[str, Any]
+    raw: dict[str, Any]  # header label → the cell as read (stored as JSON: dates as ISO text)
     columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    raw_json: str | None = None  # `raw` as JSON text, when the parser made it for the chunk
 
     def reason(self) -> str:
         """All problems, joined, as stored with a quarantined row."""
@@ -341,14 +345,6 @@ FIELD_LABELS = {
 }
 
 
-def _json_safe(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def parse_row(number: int, sheet: str, cells: list[Any], header: HeaderMap) -> ParsedRow:
     """Convert the mapped cells of one row; collect every problem rather than the first."""
     return RowParser(sheet, header).parse(number, cells)
@@ -356,73 +352,223 @@ def parse_row(number: int, sheet: str, cells: list[Any], header: HeaderMap) -> P
 
 #: Distinct cells remembered per column before its memo starts afresh (bounds the memory).
 MEMO_LIMIT = 4096
-_Memo = dict[tuple[type, Any], tuple[Any, str | None, str | None]]
+#: A memo entry: `(value,)` for a clean conversion, `(value, note, error)` otherwise.
+_Entry = tuple[Any, ...]
+_Memo = dict[Any, _Entry]
+
+
+@dataclass(slots=True)
+class _Column:
+    """One mapped column of the sheet: where it is, how it converts, and its memo."""
+
+    index: int
+    name: str
+    convert: Converter
+    unit: str | None
+    label: str
+    memo: _Memo = field(default_factory=dict)
+    lists: bool = False  # the converter has given a list: each row gets its own copy
 
 
 class RowParser:
-    """`parse_row` for the rows of one sheet, converting each distinct cell of a column once.
+    """`parse_row` for the rows of one sheet, a chunk at a time and a column at a time.
 
     Converters are pure functions of (cell, header unit), and most cells of a column repeat
-    (amounts, dates, 融资方式, 行业 …), so each column memoises cell → (value, note, error).
-    A memo is cleared when it reaches `MEMO_LIMIT` entries: memory stays bounded however long
-    the file, and columns of unique values (名称, 编号) merely pay a dict insert per cell.
+    (amounts, dates, 融资方式, 行业 …), so each column memoises cell → result and a chunk's
+    column is looked up in one pass. A memo is cleared when it reaches `MEMO_LIMIT` entries:
+    memory stays bounded however long the file, and columns of unique values (名称, 编号)
+    merely pay a dict insert per cell. Rows come out exactly as `parse_row` makes them: values
+    in column order, notes and problems in column order, then the required and range checks.
     """
 
     def __init__(self, sheet: str, header: HeaderMap) -> None:
         self.sheet = sheet
         self.header = header
-        self.labels = header.labels
-        self.plan: list[tuple[int, str, Converter, str | None, str, _Memo]] = [
-            (index, name, CONVERTERS[name], header.units.get(index), header.labels[index], {})
+        self.columns = [
+            _Column(index, name, CONVERTERS[name], header.units.get(index), header.labels[index])
             for index, name in header.fields.items()
         ]
+        self.names = tuple(c.name for c in self.columns)
+        self.checks = _RowChecks(header)
 
     def parse(self, number: int, cells: list[Any]) -> ParsedRow:
         """Convert one row (see `parse_row`)."""
-        raw = _raw_cells(self.labels, cells)
-        row = ParsedRow(number, self.sheet, raw, self.header.by_field)
-        values, notes = row.values, row.notes
-        for index, name, convert, unit, label, memo in self.plan:
-            cell = cells[index]
-            value, note, error = _converted(memo, convert, cell, unit)
-            if error is not None:
-                row.problems.append(Problem(label, _json_safe(cell), error))
+        return self.parse_many([(number, cells)])[0]
+
+    def parse_many(self, chunk: list[tuple[int, list[Any]]]) -> list[ParsedRow]:
+        """Convert a chunk of (row number, cells) rows."""
+        if not chunk:
+            return []
+        rows_cells = [cells for _number, cells in chunk]
+        value_columns: list[list[Any]] = []
+        flagged: dict[int, list[tuple[_Column, Any, _Entry]]] = {}
+        for column in self.columns:
+            cells = list(map(itemgetter(column.index), rows_cells))
+            entries = _lookup(column, cells)
+            values = list(map(_first, entries))
+            if column.lists:
+                values = [list(v) if type(v) is list else v for v in values]
+            value_columns.append(values)
+            if len(set(map(len, entries))) > 1 or len(entries[0]) > 1:
+                for position, entry in enumerate(entries):
+                    if len(entry) > 1:
+                        flagged.setdefault(position, []).append((column, cells[position], entry))
+        return self._rows(chunk, value_columns, flagged)
+
+    def _rows(
+        self,
+        chunk: list[tuple[int, list[Any]]],
+        value_columns: list[list[Any]],
+        flagged: dict[int, list[tuple[_Column, Any, _Entry]]],
+    ) -> list[ParsedRow]:
+        sheet, labels, by_field, names = (
+            self.sheet,
+            self.header.labels,
+            self.header.by_field,
+            self.names,
+        )
+        today = date.today()
+        checks = self.checks.for_today(today)
+        suspects = self.checks.suspects(names, value_columns, today)
+        encoded = encode_rows(labels, [cells for _number, cells in chunk])
+        rows: list[ParsedRow] = []
+        for position, ((number, cells), converted, raw_json) in enumerate(
+            zip(chunk, zip(*value_columns, strict=False), encoded, strict=False)
+        ):
+            if None in converted:
+                present = map(is_not, converted, repeat(None))
+                values = dict(compress(zip(names, converted, strict=False), present))
+            else:
+                values = dict(zip(names, converted, strict=False))
+            raw = dict(zip(labels, cells, strict=False))
+            row = ParsedRow(number, sheet, raw, by_field, values, raw_json=raw_json)
+            if position in flagged:
+                _add_notes_and_problems(row, flagged[position])
+            if suspects is None or position in suspects:
+                checks(row)
+            rows.append(row)
+        return rows
+
+
+_first = itemgetter(0)
+
+
+def _lookup(column: _Column, cells: list[Any]) -> list[_Entry]:
+    """The memo entry of every cell (text cells are their own key; others are typed keys)."""
+    memo = column.memo
+    try:
+        entries: list[Any] = list(map(memo.get, cells))
+    except TypeError:  # an unhashable cell somewhere: look the column up cell by cell
+        entries = [None] * len(cells)
+    if None in entries:
+        for position in [i for i, e in enumerate(entries) if e is None]:
+            cell = cells[position]
+            key = cell if type(cell) is str else (type(cell), cell)
+            try:
+                found = memo.get(key)
+            except TypeError:  # unhashable: convert without the memo
+                entries[position] = _convert(column, cell)
                 continue
-            if value is not None and value != []:
-                values[name] = list(value) if type(value) is list else value
-            if note:
-                notes.append(f"列“{label}”：{note}")
-        _check_required(row, self.header)
-        _check_ranges(row, self.header)
-        return row
+            if found is None:
+                found = _convert(column, cell)
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()
+                memo[key] = found
+            entries[position] = found
+    return entries
 
 
-def _converted(
-    memo: _Memo, convert: Converter, cell: Any, unit: str | None
-) -> tuple[Any, str | None, str | None]:
-    key = (type(cell), cell)
+def _convert(column: _Column, cell: Any) -> _Entry:
     try:
-        found = memo.get(key)
-    except TypeError:  # an unhashable cell: convert it without the memo
-        memo, found = {}, None
-    if found is not None:
-        return found
-    try:
-        value, note = convert(cell, unit)
-        found = (value, note, None)
+        value, note = column.convert(cell, column.unit)
     except ValueError as exc:
-        found = (None, None, str(exc))
-    if len(memo) >= MEMO_LIMIT:
-        memo.clear()
-    memo[key] = found
-    return found
+        return (None, None, str(exc))
+    if isinstance(value, list):
+        column.lists = True
+        if not value:
+            value = None  # an empty list is no value, like None
+    return (value,) if note is None else (value, note, None)
 
 
-def _raw_cells(labels: list[str], cells: list[Any]) -> dict[str, Any]:
-    return {
-        label: cell if cell is None or type(cell) is str else _json_safe(cell)
-        for label, cell in zip(labels, cells, strict=False)
-    }
+def _add_notes_and_problems(row: ParsedRow, found: list[tuple[_Column, Any, _Entry]]) -> None:
+    for column, cell, (_value, note, error) in found:
+        if error is not None:
+            row.problems.append(Problem(column.label, json_safe(cell), error))
+        elif note:
+            row.notes.append(f"列“{column.label}”：{note}")
+
+
+class _RowChecks:
+    """The required-field and range checks of one header, prepared once for its rows."""
+
+    def __init__(self, header: HeaderMap) -> None:
+        self.header = header
+        mapped = set(header.fields.values())
+        self.required = [
+            (options, _labels_of(header, list(options))) for options in _required(header.kind)
+        ]
+        self.dates = [
+            n
+            for n in ("founded_on", "coaching_started_on", "listed_on", "closed_on")
+            if n in mapped
+        ]
+        self.ranges = bool(mapped & {"term_months", "agreement_start", "agreement_end"}) or (
+            "amount" in mapped and header.kind is ImportKind.deals
+        )
+
+    def suspects(
+        self, names: tuple[str, ...], value_columns: list[list[Any]], today: date
+    ) -> set[int] | None:
+        """The positions of the rows a check may fail on (None: any row may).
+
+        Worked out a column at a time: a row lacking every column of a required field, or
+        with a date after today. Every other row passes `for_today`'s checks untouched.
+        """
+        if self.ranges:
+            return None
+        columns: dict[str, list[list[Any]]] = {}
+        for name, values in zip(names, value_columns, strict=True):
+            columns.setdefault(name, []).append(values)
+        found: set[int] = set()
+        for options, _labels in self.required:
+            held = [values for o in options for values in columns.get(o, ())]
+            if not held:
+                return None
+            if any(None not in values for values in held):
+                continue  # a column of the field is filled in every row
+            found.update(
+                i for i, vs in enumerate(zip(*held, strict=True)) if vs.count(None) == len(vs)
+            )
+        for name in self.dates:
+            for values in columns.get(name, ()):
+                found.update(_after(values, today))
+        return found
+
+    def for_today(self, today: date) -> Callable[[ParsedRow], None]:
+        """The checks of a row, with today's date taken once (for the chunk)."""
+        required, dates, header, ranges = self.required, self.dates, self.header, self.ranges
+
+        def check(row: ParsedRow) -> None:
+            values = row.values
+            for options, labels in required:
+                if values.keys().isdisjoint(options):
+                    _missing(row, options, labels)
+            for name in dates:
+                if name in values and values[name] > today:
+                    row.problems.append(_problem(header, name, values[name], "日期不能晚于今天"))
+            if ranges:
+                _check_ranges(row, header)
+
+        return check
+
+
+def _after(values: list[Any], today: date) -> list[int]:
+    """Positions of the dates after `today` (tested once per distinct date)."""
+    try:
+        late = {v for v in set(values) if v is not None and v > today}
+    except TypeError:  # an unhashable value: test every one
+        return [i for i, v in enumerate(values) if v is not None and v > today]
+    return [i for i, v in enumerate(values) if v in late] if late else []
 
 
 @lru_cache(maxsize=16)
@@ -430,17 +576,12 @@ def _required(kind: ImportKind) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(need.split("|")) for need in REQUIRED[kind])
 
 
-def _check_required(row: ParsedRow, header: HeaderMap) -> None:
-    values = row.values
-    for options in _required(header.kind):
-        if any(o in values for o in options):
-            continue
-        failed = any(p.column in _labels_of(header, list(options)) for p in row.problems)
-        if failed:
-            continue
-        column = next(iter(_labels_of(header, list(options))), None)
-        wanted = "或".join(FIELD_LABELS.get(o, o) for o in options)
-        row.problems.append(Problem(column or wanted, None, f"必填项“{wanted}”缺失"))
+def _missing(row: ParsedRow, options: tuple[str, ...], labels: list[str]) -> None:
+    if any(p.column in labels for p in row.problems):
+        return  # the column is there but did not convert: that problem says it already
+    wanted = "或".join(FIELD_LABELS.get(o, o) for o in options)
+    column = labels[0] if labels else None
+    row.problems.append(Problem(column or wanted, None, f"必填项“{wanted}”缺失"))
 
 
 def _labels_of(header: HeaderMap, fields: list[str]) -> list[str]:
@@ -449,10 +590,6 @@ def _labels_of(header: HeaderMap, fields: list[str]) -> list[str]:
 
 def _check_ranges(row: ParsedRow, header: HeaderMap) -> None:
     values = row.values
-    today = date.today()
-    for name in ("founded_on", "coaching_started_on", "listed_on", "closed_on"):
-        if name in values and values[name] > today:
-            row.problems.append(_problem(header, name, values[name], "日期不能晚于今天"))
     term = values.get("term_months")
     if term is not None and not 1 <= term <= 360:
         row.problems.append(_problem(header, "term_months", term, "融资期限应在1至360个月之间"))
@@ -467,4 +604,4 @@ def _check_ranges(row: ParsedRow, header: HeaderMap) -> None:
 
 def _problem(header: HeaderMap, name: str, value: Any, rule: str) -> Problem:
     labels = _labels_of(header, [name])
-    return Problem(labels[0] if labels else name, _json_safe(value), rule)
+    return Problem(labels[0] if labels else name, json_safe(value), rule)
