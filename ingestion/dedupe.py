@@ -172,10 +172,14 @@ class EnterpriseIndex:
         for chunk in padded(sorted(brands), 200):
             found.update(_saved_in_blocks(session, read, chunk))
         others = (set(saved_usccs.values()) | set(aliases.values())) - set(found)
+        in_blocks = set(found)
         found.update(_saved(session, read, "id", sorted(others)))
+        # A record outside the blocks read is in no block a row of the chunk looks up (its
+        # 字号 would have put it in one): the 字号 of those found by USCC alone is not worked out.
         for ent_id in sorted(found):
             row = found[ent_id]
-            self.add(ent_id, row["uscc"], row["legal_name"], row["normalized_name"])
+            self.add(ent_id, row["uscc"], row["legal_name"], row["normalized_name"],
+                     block=ent_id in in_blocks)  # fmt: skip
         self.add_aliases(aliases)
         return found
 
@@ -193,13 +197,26 @@ class EnterpriseIndex:
             if held and self.name[ent_id] != name:
                 self.aliases.add(name)
 
-    def add(self, ent_id: int, uscc: str | None, legal_name: str, norm: str | None = None) -> None:
-        """Register an enterprise under all its keys (`norm`: its stored normalised name)."""
+    def add(
+        self,
+        ent_id: int,
+        uscc: str | None,
+        legal_name: str,
+        norm: str | None = None,
+        *,
+        block: bool = True,
+    ) -> None:
+        """Register an enterprise under all its keys (`norm`: its stored normalised name).
+
+        `block=False` leaves it out of the 字号 blocks (`prepare`: no row of the chunk asks for
+        its block, or the block query would have found it).
+        """
         norm = norm or normalize_company_name(legal_name)
         if uscc:
             self.by_uscc[uscc] = ent_id
         self.by_name.setdefault(legal_name, ent_id)
-        self.by_brand[brand_of(norm)[0]].append(ent_id)
+        if block:
+            self.by_brand[brand_of(norm)[0]].append(ent_id)
         self.norm[ent_id], self.uscc[ent_id], self.name[ent_id] = norm, uscc, legal_name
 
     def region_of(self, ent_id: int) -> str | None:

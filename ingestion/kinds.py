@@ -26,7 +26,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from ingestion.dedupe import EnterpriseIndex
-from ingestion.load import BatchWriter, KeyedStore, RowRejected, TableStore, upsert_keyed
+from ingestion.load import (
+    BatchWriter,
+    IdSet,
+    KeyedStore,
+    RowRejected,
+    StringFilter,
+    TableStore,
+    upsert_keyed,
+)
 from ingestion.normalize import normalize_company_name, region_of_name
 from ingestion.validate import ParsedRow, Problem
 from models import (
@@ -118,6 +126,10 @@ class Loader:
                 self.session, FinancingDemand, _demand_keys, "enterprise_id", _DEMAND_KEY_COLUMNS
             )
             self._child(self.enterprises, self.demands, "enterprise_id")
+            # What this batch wrote, so the demands of the enterprises it created need no read:
+            self._created = IdSet()  # the enterprises it inserted
+            self._unnumbered = IdSet()  # … of those, the ones it gave a demand without 需求编号
+            self._refs = StringFilter()  # the 需求编号 of the demands it inserted
         if self.kind is ImportKind.listing:
             self.institutions = InstitutionLookup(self.session)
             self.listing = KeyedStore(
@@ -182,6 +194,11 @@ class Loader:
         ids = sorted(saved)
         if self.kind is ImportKind.demands:
             refs, types = _demand_refs_and_types(rows)
+            fresh = self._demands_known_empty(ids, refs)
+            self.demands.mark_loaded(fresh)
+            if fresh:
+                skip = set(fresh)
+                ids = [i for i in ids if i not in skip]
             self.demands.load_for(ids, narrow=("source_ref", sorted(refs)))
             self.demands.fetch_keys(_demand_keys_wanted(self.demands.by_key, refs, types))
             return
@@ -189,12 +206,34 @@ class Loader:
             if isinstance(child, KeyedStore):
                 child.load_for(ids)
 
+    def _demands_known_empty(self, ids: list[int], refs: set[str]) -> list[int]:
+        """The enterprises among `ids` no row of the chunk can find a saved demand of.
+
+        An enterprise this batch created has only the demands this batch gave it (its record
+        is not committed: nobody else can add one), and a demand's 需求编号 never changes in a
+        batch. A row with a 需求编号 lands only on a demand with that number, one without only
+        on an unnumbered demand (`_demand_keys`). So a created enterprise that got no
+        unnumbered demand cannot be hit unless one of the chunk's numbers was inserted before
+        (the filter's "maybe": then every enterprise is read, as without it).
+        """
+        if self._refs.any_of(refs):
+            return []
+        created, unnumbered = self._created, self._unnumbered
+        return [i for i in ids if i in created and i not in unnumbered]
+
     def flush(self) -> None:
         """Write the chunk: parents before children, then the provenance rows."""
+        new_demands = list(self.demands.pending.values()) if self.kind is ImportKind.demands else []
         mappings = [store.flush() for store in self.stores]
         enterprise_map: dict[int, int] = {}
         if self.enterprises is not None and self.index is not None:
             enterprise_map = mappings[self.stores.index(self.enterprises)]
+        if self.kind is ImportKind.demands:  # the rows' enterprise ids are the database's now
+            self._created.update(enterprise_map.values())
+            self._refs.add_all(row["source_ref"] for row in new_demands if row.get("source_ref"))
+            self._unnumbered.update(
+                row["enterprise_id"] for row in new_demands if not row.get("source_ref")
+            )
         if self.index is not None:
             self.index.clear()  # the next chunk's `prefetch` loads what it needs
         self.writer.flush(mappings[self._primary_position()], enterprise_map)

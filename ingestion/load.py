@@ -108,6 +108,46 @@ class IdSet:
                 bits[row_id >> 3] &= ~(1 << (row_id & 7)) & 0xFF
 
 
+class StringFilter:
+    """A fixed-size Bloom filter of strings: "maybe seen" or "certainly not seen".
+
+    1 MiB (2**23 bits, three probes) whatever the number of strings: at 100,000 strings one
+    in ~25,000 look-ups is a false "maybe"; past a million most are (a "maybe" only costs the
+    caller the read it would have done without the filter).
+    """
+
+    BITS = 23
+    _MASK = (1 << BITS) - 1
+
+    def __init__(self) -> None:
+        self.bits = bytearray(1 << (self.BITS - 3))
+
+    def add_all(self, texts: Iterable[str]) -> None:
+        """Remember these strings (three bits each, by double hashing)."""
+        bits, mask, shift = self.bits, self._MASK, self.BITS
+        for text in texts:
+            h = hash(text) & 0xFFFFFFFFFFFFFFFF
+            a, step = h & mask, (h >> shift) | 1
+            b, c = (a + step) & mask, (a + 2 * step) & mask
+            bits[a >> 3] |= 1 << (a & 7)
+            bits[b >> 3] |= 1 << (b & 7)
+            bits[c >> 3] |= 1 << (c & 7)
+
+    def any_of(self, texts: Iterable[str]) -> bool:
+        """Whether any of these strings may have been added (False: certainly none was)."""
+        bits, mask, shift = self.bits, self._MASK, self.BITS
+        for text in texts:
+            h = hash(text) & 0xFFFFFFFFFFFFFFFF
+            a = h & mask
+            if not bits[a >> 3] >> (a & 7) & 1:
+                continue
+            step = (h >> shift) | 1
+            b, c = (a + step) & mask, (a + 2 * step) & mask
+            if bits[b >> 3] >> (b & 7) & 1 and bits[c >> 3] >> (c & 7) & 1:
+                return True
+        return False
+
+
 class TableStore:
     """The rows of one table a chunk works on: cached, pending insert, or changed.
 
@@ -309,6 +349,10 @@ class KeyedStore(TableStore):
             rows = self.fetch_in(self.parent_column, wanted)
         self._register(rows)
         self._loaded.update(wanted)
+
+    def mark_loaded(self, parent_ids: Iterable[int]) -> None:
+        """Treat these parents' rows as loaded (the caller knows none of them can be hit)."""
+        self._loaded.update(parent_ids)
 
     def fetch_keys(self, keys: Iterable[Hashable]) -> None:
         """Bulk-load the whole saved rows these keys (already loaded by `load_for`) point at."""

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from ingestion.headers import header_candidates, map_headers
-from ingestion.load import IdSet, bulk_insert
+from ingestion.load import IdSet, StringFilter, bulk_insert
 from ingestion.readers import _is_subtotal
 from ingestion.service import import_file
 from ingestion.uscc import make_uscc
@@ -82,6 +82,44 @@ def test_chunk_boundaries_change_nothing(session: Session, tmp_path: Path) -> No
     again = import_file(session, path, chunk_size=3)
     assert (again.inserted, again.review) == (0, 0)
     assert again.rows_read == sum(getattr(again, c) for c in counters[2:6])
+
+
+def test_demands_of_records_created_earlier_in_the_batch_are_found(
+    session: Session, tmp_path: Path
+) -> None:
+    """A later chunk's row lands on the demand an earlier chunk gave a new enterprise, by its
+    需求编号 or (unnumbered) by its 融资方式 — though their demands are not read back."""
+    rows = [
+        ["深圳市甲科技有限公司", "", "500", "信用贷款", "XQ1"],
+        ["深圳市乙科技有限公司", "", "500", "信用贷款", ""],
+        ["深圳市丙科技有限公司", "", "500", "股权融资", "XQ3"],
+        ["深圳市丁科技有限公司", "", "500", "股权融资", "XQ4"],
+        ["深圳市甲科技有限公司", "", "800", "信用贷款", "XQ1"],  # same number: merged
+        ["深圳市乙科技有限公司", "", "800", "信用贷款", ""],  # same open type: merged
+        ["深圳市乙科技有限公司", "", "800", "股权融资", ""],  # another type: a new demand
+        ["深圳市丙科技有限公司", "", "800", "股权融资", ""],  # unnumbered ≠ numbered: new
+        ["深圳市丁科技有限公司", "", "800", "股权融资", "XQ9"],  # another number: new
+    ]
+    path = write_csv(tmp_path / "demands.csv", [HEADER, *rows])
+    whole = session.begin_nested()
+    one = import_file(session, path, chunk_size=2000)
+    expected = _result(session, one.batch_id)
+    whole.rollback()
+    small = import_file(session, path, chunk_size=2)
+    assert _result(session, small.batch_id) == expected
+    outcomes = [outcome for _number, outcome, _name in expected[0]]
+    assert outcomes == ["inserted"] * 4 + ["merged", "merged", "inserted", "inserted", "inserted"]
+    again = import_file(session, path, chunk_size=2)
+    assert (again.inserted, again.updated, again.unchanged, again.merged) == (0, 0, 7, 2)
+
+
+def test_string_filter() -> None:
+    seen = StringFilter()
+    seen.add_all(f"XQ{i:07d}" for i in range(0, 100_000, 2))
+    assert all(seen.any_of([f"XQ{i:07d}"]) for i in range(0, 100_000, 2))
+    false = sum(seen.any_of([f"XQ{i:07d}"]) for i in range(1, 100_000, 2))
+    assert false < 10  # ~1 in 100,000 at 50,000 strings
+    assert not seen.any_of([]) and seen.any_of(["a", "XQ0000000"])
 
 
 def test_id_set() -> None:
