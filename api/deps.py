@@ -1,8 +1,15 @@
-"""Typed dependencies defined once: the session, settings, the caller and role guards."""
+"""Typed dependencies defined once: the session, settings, the caller and role guards.
 
-from collections.abc import Callable, Iterator
+Only what touches the database runs in the thread pool: the caller's lookup and the commit. The
+pure dependencies (settings, role guards, pagination) are coroutines, so a request does not pay a
+thread hop for each of them.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
@@ -19,22 +26,51 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One unit of work per request: committed before the response is sent, else rolled back."""
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One unit of work per request: committed before the response is sent, else rolled back.
+
+    Opening a session does no I/O (the connection is taken on the first query, in a worker
+    thread). The API routes commit in the endpoint's own thread hop (`api.routing`), so here a
+    committed session only closes, which does no I/O either. Anything else (a rollback after an
+    error, a commit still due) runs in a worker thread of its own limiter, shielded from
+    cancellation, so it never waits for a thread held by a request that waits for a connection.
+    """
     engine: Engine = request.app.state.engine
-    with Session(engine) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    session = Session(engine)
+    try:
+        yield session
+    except BaseException:
+        with CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_rollback_and_close, session, limiter=CapacityLimiter(1))
+        raise
+    if not session.in_transaction():
+        session.close()  # committed already (or never used): nothing left for the database
+        return
+    with CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_commit_and_close, session, limiter=CapacityLimiter(1))
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -62,11 +98,11 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: UserRole) -> Callable[[Principal], Principal]:
+def require(*roles: UserRole) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only `roles` (403 for the others)."""
     allowed = frozenset(roles)
 
-    def guard(principal: CurrentPrincipal) -> Principal:
+    async def guard(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             names = "、".join(r.label for r in roles)
             raise HTTPException(status_code=403, detail=f"仅限{names}访问")
@@ -86,15 +122,19 @@ Anyone = CurrentPrincipal
 class Page:
     """Pagination parameters with a maximum page size."""
 
-    def __init__(
-        self,
-        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    ) -> None:
+    def __init__(self, offset: int = 0, limit: int = 50) -> None:
         self.offset = offset
         self.limit = limit
 
 
-PageDep = Annotated[Page, Depends()]
+async def get_page(
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> Page:
+    """The page the query asks for."""
+    return Page(offset, limit)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
 # Path ids fit the database's 32-bit integer keys; anything else is a 422, not a crash.
 PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]

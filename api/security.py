@@ -3,7 +3,7 @@
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -27,17 +27,56 @@ def create_token(username: str, settings: Settings, now: datetime | None = None)
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
 
+class _VerifiedTokens:
+    """Tokens that passed the full check, with their subject and expiry (LRU-bounded).
+
+    Every request carries the same token for hours; checking its signature and claims again each
+    time is pure cost. What a passed check found can only change with time, and only through
+    `exp` (`iat` and `nbf` stay in the past once they are): a remembered token is accepted while
+    `exp` is ahead, exactly as PyJWT would. Failures are never remembered. The key is part of
+    the entry, so another signing key checks afresh.
+    """
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple[str, str], tuple[str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, token: str) -> tuple[str, int] | None:
+        with self._lock:
+            found = self._entries.get((key, token))
+            if found is not None:
+                self._entries.move_to_end((key, token))
+            return found
+
+    def put(self, key: str, token: str, subject: str, expires: int) -> None:
+        with self._lock:
+            self._entries[(key, token)] = (subject, expires)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+
+_verified = _VerifiedTokens()
+
+
 def token_subject(token: str, settings: Settings) -> str | None:
     """The username of a valid, unexpired token; None for anything else (tampered, `none` alg …)."""
+    key = signing_key(settings)
+    found = _verified.get(key, token)
+    if found is not None:
+        username, expires = found
+        return username if expires > time.time() else None
     try:
         claims = jwt.decode(
-            token, signing_key(settings), algorithms=[ALGORITHM],
-            options={"require": ["sub", "exp", "iat"]},
-        )  # fmt: skip
+            token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
+        )
     except jwt.PyJWTError:
         return None
     subject = claims.get("sub")
-    return subject if isinstance(subject, str) and claims.get("typ") == "access" else None
+    if not isinstance(subject, str) or claims.get("typ") != "access":
+        return None
+    _verified.put(key, token, subject, int(claims["exp"]))
+    return subject
 
 
 class LoginThrottle:

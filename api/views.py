@@ -54,9 +54,11 @@ def enterprise_view(
     if ent is None:
         raise NotFoundError(f"企业 {enterprise_id} 不存在")
     if principal.role in STAFF_ROLES:
+        detail = _detail(session, ent)
+        # Logged last: the chain is locked from the append to the commit, so keep that short.
         append_audit(session, actor=principal.username, action="read", entity="enterprise",
                      entity_id=enterprise_id, detail={"fields": ["contacts"]})  # fmt: skip
-        return _detail(session, ent)
+        return detail
     if principal.role == UserRole.evaluator:
         return EnterprisePublic.model_validate(ent, from_attributes=True)
     return _institution_view(session, principal, ent)
@@ -68,13 +70,17 @@ def _institution_view(
     eid, inst = ent.id or 0, principal.institution_id or 0
     if not _consented(session, principal, eid, ConsentScope.details):
         raise NotFoundError(f"企业 {eid} 不存在")
+    if not _consented(session, principal, eid, ConsentScope.contacts):
+        log_disclosure(session, actor=principal.username, institution_id=inst,
+                       enterprise_id=eid, scope=ConsentScope.details)  # fmt: skip
+        return EnterprisePublic.model_validate(ent, from_attributes=True)
+    detail = _detail(session, ent)
+    # Logged last (details, then contacts): the chain is locked from the append to the commit.
     log_disclosure(session, actor=principal.username, institution_id=inst, enterprise_id=eid,
                    scope=ConsentScope.details)  # fmt: skip
-    if not _consented(session, principal, eid, ConsentScope.contacts):
-        return EnterprisePublic.model_validate(ent, from_attributes=True)
     log_disclosure(session, actor=principal.username, institution_id=inst, enterprise_id=eid,
                    scope=ConsentScope.contacts)  # fmt: skip
-    return _detail(session, ent)
+    return detail
 
 
 def demand_for_institution(

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sqlalchemy import Integer, cast, func
+from sqlalchemy import Integer, cast, func, true
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from matching.candidates import build_candidate_set
@@ -106,23 +107,30 @@ def vocabulary() -> Vocabulary:
 
 @dataclass
 class Recommendation:
-    """A ranked list for one demand, with reasons and why-nots."""
+    """A ranked list for one demand, with reasons and why-nots.
+
+    :func:`recommend_for_demand` hands the same object to every caller while the data version is
+    unchanged: treat it, and the dict of :meth:`to_dict`, as read-only.
+    """
 
     demand_id: int
     enterprise_name: str
     model_version: str
     items: list[Explained]
     near_misses: list[Explained]
+    _dict: dict[str, object] | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dict."""
-        return {
-            "demand_id": self.demand_id,
-            "enterprise_name": self.enterprise_name,
-            "model_version": self.model_version,
-            "items": [i.to_dict() for i in self.items],
-            "near_misses": [i.to_dict() for i in self.near_misses],
-        }
+        """A JSON-ready dict (built once)."""
+        if self._dict is None:
+            self._dict = {
+                "demand_id": self.demand_id,
+                "enterprise_name": self.enterprise_name,
+                "model_version": self.model_version,
+                "items": [i.to_dict() for i in self.items],
+                "near_misses": [i.to_dict() for i in self.near_misses],
+            }
+        return self._dict
 
 
 @dataclass
@@ -353,8 +361,12 @@ def _aware(at: datetime) -> datetime:
 # --- the world cache --------------------------------------------------------------------------
 
 
+_VERSIONED = (Enterprise, FinancingDemand, Match, MatchTransition, Deal, Institution, LoanProduct,
+              InvestmentMandate)  # fmt: skip
+
+
 def _version_parts() -> list[Any]:
-    """Cheap aggregates that change when the rows the matcher reads change.
+    """Cheap aggregates that change when the rows the matcher reads change, one scan per table.
 
     Row counts and largest ids catch inserts and deletes, the largest ``updated_at`` (else
     ``created_at``) edits that stamp it (imports, dedupe) and reused ids, ``sum(match.version)``
@@ -363,46 +375,60 @@ def _version_parts() -> list[Any]:
     Edits none of these see are covered by the cache's time to live and
     :func:`invalidate_cache`.
     """
+    extra: dict[Any, list[Any]] = {
+        Match: [func.sum(Match.version)],
+        LoanProduct: [
+            func.sum(LoanProduct.min_amount_wan + LoanProduct.max_amount_wan),
+            func.sum(cast(col(LoanProduct.active), Integer)),
+        ],
+        InvestmentMandate: [
+            func.sum(InvestmentMandate.min_ticket_wan + InvestmentMandate.max_ticket_wan),
+            func.sum(InvestmentMandate.remaining_capacity_wan),
+            func.sum(cast(col(InvestmentMandate.active), Integer)),
+        ],
+    }
     parts: list[Any] = []
-    for table in (Enterprise, FinancingDemand, Match, MatchTransition, Deal, Institution,
-                  LoanProduct, InvestmentMandate):  # fmt: skip
-        parts.append(select(func.count()).select_from(table))
-        parts.append(select(func.max(col(table.id))))
+    for table in _VERSIONED:
+        aggregates: list[Any] = [func.count(), func.max(col(table.id))]
         stamp = getattr(table, "updated_at", None) or getattr(table, "created_at", None)
         if stamp is not None:
-            parts.append(select(func.max(stamp)))
-    parts += [
-        select(func.sum(Match.version)),
-        select(func.sum(LoanProduct.min_amount_wan + LoanProduct.max_amount_wan)),
-        select(func.sum(InvestmentMandate.min_ticket_wan + InvestmentMandate.max_ticket_wan)),
-        select(func.sum(InvestmentMandate.remaining_capacity_wan)),
-        select(func.sum(cast(col(LoanProduct.active), Integer))),
-        select(func.sum(cast(col(InvestmentMandate.active), Integer))),
-    ]
+            aggregates.append(func.max(stamp))
+        aggregates += extra.get(table, [])
+        parts.append(core_select(*aggregates).select_from(table))
     return parts
 
 
 @lru_cache(maxsize=1)
 def _version_query() -> Any:
-    return select(*(part.scalar_subquery() for part in _version_parts()))
+    """All the aggregates in one statement: one single-row subquery (one scan) per table."""
+    subs = [part.subquery() for part in _version_parts()]
+    joined: Any = subs[0]
+    for sub in subs[1:]:
+        joined = joined.join(sub, true())
+    return core_select(*(c for sub in subs for c in sub.c)).select_from(joined)
 
 
 def data_version(session: Session) -> tuple[object, ...]:
     """The data version the caches key on: aggregates of every table read, in one round trip.
 
-    The statement is built once; SQLAlchemy caches its compiled form.
+    The statement is built once; SQLAlchemy caches its compiled form. It runs as a Core statement
+    on the session's connection (and transaction): no ORM machinery per call, but pending changes
+    are flushed first, as an ORM query would (autoflush), so the version sees them.
     """
-    return tuple(session.exec(_version_query()).one())
+    if session.autoflush:
+        session.flush()
+    return tuple(session.connection().execute(_version_query()).one())
 
 
 @dataclass
 class _Entry:
-    """One loaded world and what was derived from it, per day."""
+    """One loaded world and what was derived from it: candidates per day, ranked lists."""
 
     world: _World
     loaded_at: float
     encoder: TextEncoder | None = None
     days: OrderedDict[date, tuple[CandidateSet, IntArray]] = field(default_factory=OrderedDict)
+    results: OrderedDict[tuple[object, ...], Recommendation] = field(default_factory=OrderedDict)
 
 
 class WorldCache:
@@ -412,6 +438,7 @@ class WorldCache:
     ----------
     maxsize : int; worlds kept (one per database and version)
     days : int; candidate sets kept per world (one per ``today``)
+    results : int; ranked lists kept per world (one per demand, day, k, model and policy)
     ttl_seconds : float; a world older than this is reloaded even if the version is unchanged
     clock : callable returning seconds (injected in tests)
     """
@@ -422,12 +449,15 @@ class WorldCache:
         days: int = 4,
         ttl_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        results: int = 4096,
     ) -> None:
         self.maxsize, self.days, self.ttl_seconds, self.clock = maxsize, days, ttl_seconds, clock
+        self.results = results
         self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
         self._lock = threading.Lock()  # guards the dicts; held only briefly
         self._build = threading.Lock()  # one load at a time: concurrent misses wait, then hit
         self.loads = 0
+        self.on_load: Callable[[], None] | None = None  # called after each load (the server's GC)
 
     def clear(self) -> None:
         """Forget every world (after writes the version does not see)."""
@@ -447,6 +477,8 @@ class WorldCache:
                 found = _Entry(_load_world(session), self.clock())
                 self.loads += 1
                 self._store(key, found)
+                if self.on_load is not None:
+                    self.on_load()
         return found
 
     def _fresh(self, key: tuple[object, ...]) -> _Entry | None:
@@ -480,6 +512,21 @@ class WorldCache:
                         entry.days.popitem(last=False)
             return entry.days[today]
 
+    def result(self, entry: _Entry, key: tuple[object, ...]) -> Recommendation | None:
+        """A ranked list computed earlier from this world, if it is still kept."""
+        with self._lock:
+            found = entry.results.get(key)
+            if found is not None:
+                entry.results.move_to_end(key)
+            return found
+
+    def keep(self, entry: _Entry, key: tuple[object, ...], rec: Recommendation) -> None:
+        """Keep a ranked list computed from this world (it is a function of world and key)."""
+        with self._lock:
+            entry.results[key] = rec
+            while len(entry.results) > self.results:
+                entry.results.popitem(last=False)
+
 
 def _fit_encoder(world: _World, as_of: date) -> TextEncoder:
     """The text encoder of the world's candidates (their texts do not depend on the day)."""
@@ -487,6 +534,11 @@ def _fit_encoder(world: _World, as_of: date) -> TextEncoder:
 
 
 _CACHE = WorldCache()
+
+
+def on_world_loaded(callback: Callable[[], None] | None) -> None:
+    """Call ``callback`` after every load of a world (the server settles its heap there)."""
+    _CACHE.on_load = callback
 
 
 def invalidate_cache() -> None:
@@ -506,9 +558,14 @@ def load_ranker(model_dir: Path | None) -> ScoringModel:
 
     A loaded model is kept while its file is unchanged (path, modification time, size).
     """
+    return _keyed_ranker(model_dir)[0]
+
+
+def _keyed_ranker(model_dir: Path | None) -> tuple[ScoringModel, tuple[object, ...]]:
+    """The ranker of :func:`load_ranker` and the identity of its file (what results key on)."""
     path = model_dir / MODEL_FILE if model_dir is not None else None
     if path is None or not path.exists():
-        return RulesRanker()
+        return RulesRanker(), ("rules",)
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     with _RANKERS_LOCK:
@@ -517,7 +574,7 @@ def load_ranker(model_dir: Path | None) -> ScoringModel:
                 reranker: LearnedReranker = pickle.load(fh)  # our own file (train_reranker)
             _RANKERS.clear()  # one model at a time: an old version is never served again
             _RANKERS[key] = LearnedRanker(reranker)
-        return _RANKERS[key]
+        return _RANKERS[key], key
 
 
 def _save(model_dir: Path, reranker: LearnedReranker, report: TrainReport) -> str:
@@ -546,7 +603,9 @@ def recommend_for_demand(
     Candidates already in this demand's pipeline are left out. ``today`` decides residency and
     the history window (default: the current UTC date). The loaded world and the candidate set
     come from the cache while the data version is unchanged, so a call costs one version query
-    plus the ranking of one demand.
+    plus the ranking of one demand; the ranked list itself is kept with the world (a function of
+    the world, the day, the model file and the arguments), so asking again costs the version
+    query only. The result is shared: read-only.
     """
     today = today or datetime.now(UTC).date()
     entry = _CACHE.entry(session)
@@ -554,19 +613,26 @@ def recommend_for_demand(
     demand = world.demands.get(demand_id)
     if demand is None:
         raise NotFoundError(f"融资需求 {demand_id} 不存在")
+    model, model_key = _keyed_ranker(model_dir)
+    policy = exposure or ExposurePolicy(per_list=2, max_load=50)
+    key = (demand_id, k, today, model_key, policy, near_miss_limit)
+    found = _CACHE.result(entry, key)
+    if found is not None:
+        return found
     cands, load = _CACHE.candidates(entry, today)
     profile = _profile(world, demand, today)
     exclude = _taken(world, cands, demand_id)
-    model, cfg, vocab = load_ranker(model_dir), RuleConfig(today=today), vocabulary()
-    policy = exposure or ExposurePolicy(per_list=2, max_load=50)
+    cfg, vocab = RuleConfig(today=today), vocabulary()
     ids, scores = rank_one(model, profile, cands, cfg, k, policy, exclude, load)
-    return Recommendation(
+    rec = Recommendation(
         demand_id=demand_id,
         enterprise_name=profile.enterprise_name,
         model_version=model.model_version,
         items=explain_ranking(profile, cands, ids, scores, vocab),
         near_misses=near_misses(profile, cands, cfg, vocab, limit=near_miss_limit),
     )
+    _CACHE.keep(entry, key, rec)
+    return rec
 
 
 def rank_demands_for_institution(

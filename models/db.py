@@ -39,24 +39,27 @@ def _on_sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | None = None, echo: bool = False, *, serialized: bool = False) -> Engine:
+def make_engine(
+    url: str | None = None, echo: bool = False, *, serialized: bool = False, **options: Any
+) -> Engine:
     """Build an engine for `url` (default: settings); SQLite gets foreign keys and WAL.
 
     `serialized` (SQLite only) makes every transaction take the write lock at BEGIN: the
     server uses it, so concurrent requests queue instead of failing with "database is locked".
+    `options` go to `create_engine` (pool sizes, say).
     """
     url = normalize_database_url(url or get_settings().database_url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **options)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(
             engine, "begin", _on_sqlite_begin_immediate if serialized else _on_sqlite_begin
         )
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **options)
 
 
 _engine: Engine | None = None

@@ -10,6 +10,7 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT
 from api.cli.evaluation import show_appendix_a
 from api.cli.listing import show_readiness
 from api.cli.match import show_recommendation
@@ -64,16 +65,21 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option()] = 1,
+    max_in_flight: Annotated[
+        int, typer.Option(min=1, help="Requests handled at once per worker; the rest queue.")
+    ] = MAX_IN_FLIGHT,
 ) -> None:
     """Run the API and console with uvicorn."""
     import uvicorn
+
+    os.environ[IN_FLIGHT_ENV] = str(max_in_flight)  # read by every worker's create_app
 
     if not get_settings().secret_key:
         # Several workers must share one signing key; an ephemeral one serves a local run only.
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
         typer.echo("警告：未设置 SECRET_KEY，已为本次运行生成临时密钥（重启后令牌失效）", err=True)
     # Workers import numpy, scikit-learn and OR-Tools: give them time to answer the health check.
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("api.main:create_server_app", factory=True, host=host, port=port, workers=workers,
                 timeout_worker_healthcheck=60)  # fmt: skip
 
 

@@ -4,12 +4,13 @@ from fastapi import APIRouter
 from sqlmodel import col, select
 
 from api.deps import Admin, PageDep, SessionDep
+from api.routing import OffloadedRoute
 from api.schemas import AuditPublic, AuditVerifyOut, ListOf
 from models import AuditLog
 from models.repositories.audit import verify_chain
 from models.repositories.listing_queries import paginate
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/audit", tags=["audit"])
 
 
 @router.get("", response_model=ListOf[AuditPublic])

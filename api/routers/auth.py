@@ -6,12 +6,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import Admin, CurrentPrincipal, PathId, SessionDep, SettingsDep
+from api.routing import OffloadedRoute
 from api.schemas import ApiKeyOut, MeOut, TokenOut
 from api.security import LoginThrottle, create_token
 from models.reference import UserRole
 from models.services.accounts import authenticate, issue_api_key, revoke_api_key
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(route_class=OffloadedRoute, tags=["auth"])
 
 
 def _throttle(request: Request) -> LoginThrottle:

@@ -6,12 +6,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentPrincipal, PathId, SessionDep, Staff, StaffOrEvaluator
+from api.routing import OffloadedRoute
 from api.schemas import ListOf
 from api.strict import StrictJSON
 from models.evaluation_service import complaints
 from models.reference import ComplaintKind, ComplaintStatus, UserRole
 
-router = APIRouter(prefix="/complaints", tags=["complaints"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/complaints", tags=["complaints"])
 
 
 class ComplaintIn(StrictJSON):

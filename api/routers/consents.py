@@ -4,13 +4,14 @@ from fastapi import APIRouter
 from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff
+from api.routing import OffloadedRoute
 from api.schemas import ConsentIn, ConsentPublic, IntroductionRequestIn, ListOf, MatchPublic
 from models import Consent
 from models.reference import UserRole
 from models.repositories.listing_queries import paginate
 from models.services import disclosure, pipeline
 
-router = APIRouter(tags=["consents"])
+router = APIRouter(route_class=OffloadedRoute, tags=["consents"])
 
 
 @router.post("/consents", response_model=ConsentPublic, status_code=201)

@@ -4,9 +4,11 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
+from api.routing import OffloadedRoute
 from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
 from api.views import demand_for_institution
 from models import Enterprise, FinancingDemand
@@ -16,7 +18,7 @@ from models.repositories.base import create, get_or_404
 from models.repositories.listing_queries import demand_query, paginate
 from models.services.disclosure import teaser
 
-router = APIRouter(tags=["demands"])
+router = APIRouter(route_class=OffloadedRoute, tags=["demands"])
 
 
 @router.get("/demands", response_model=ListOf[DemandPublic])
@@ -55,13 +57,16 @@ def create_demand(body: DemandIn, session: SessionDep, principal: Staff) -> Dema
 @router.get("/teasers", response_model=ListOf[DemandTeaser])
 def list_teasers(session: SessionDep, _: CurrentPrincipal, page: PageDep) -> ListOf[DemandTeaser]:
     """Open demands as anonymised teasers."""
+    is_open = FinancingDemand.status == DemandStatus.open
     query = (
         select(FinancingDemand, Enterprise)
         .join(Enterprise, col(Enterprise.id) == col(FinancingDemand.enterprise_id))
-        .where(FinancingDemand.status == DemandStatus.open)
+        .where(is_open)
         .order_by(col(FinancingDemand.id).desc())
     )
-    rows, count = paginate(session, query, page.offset, page.limit)
+    rows = session.exec(query.offset(page.offset).limit(page.limit)).all()
+    # Every demand has its enterprise (a required foreign key): count without the join.
+    count = session.exec(select(func.count()).select_from(FinancingDemand).where(is_open)).one()
     return ListOf(data=[DemandTeaser(**asdict(teaser(d, e))) for d, e in rows], count=count)
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
+from api.routing import OffloadedRoute
 from api.schemas import EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
 from api.views import enterprise_view
 from ingestion.normalize import normalize_company_name
@@ -13,7 +14,7 @@ from models.repositories.audit import append_audit
 from models.repositories.base import create
 from models.repositories.listing_queries import enterprise_query, paginate
 
-router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/enterprises", tags=["enterprises"])
 
 
 @router.get("", response_model=ListOf[EnterprisePublic])

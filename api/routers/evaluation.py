@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import PathId, SessionDep, StaffOrEvaluator
+from api.routing import OffloadedRoute
 from api.strict import StrictJSON
 from models import EvaluationPeriod
 from models.errors import DomainError, NotFoundError
@@ -19,7 +20,7 @@ from models.evaluation_service.indicators import APPENDIX_A, Period
 from models.evaluation_service.report import build_report, write_report
 from models.repositories.base import get_or_404
 
-router = APIRouter(prefix="/evaluation", tags=["evaluation"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/evaluation", tags=["evaluation"])
 FromDay = Annotated[date, Query(alias="from", description="期间起始日（含）")]
 ToDay = Annotated[date, Query(alias="to", description="期间结束日（含）")]
 INDICATOR_KEYS = frozenset(i.key for i in APPENDIX_A)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from api.deps import PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
+from api.routing import OffloadedRoute
 from api.schemas import ListOf
 from api.strict import StrictJSON
 from models import Attendance, Event
@@ -16,7 +17,7 @@ from models.repositories.audit import append_audit
 from models.repositories.base import create, get_or_404
 from models.repositories.listing_queries import paginate
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/events", tags=["events"])
 
 
 class EventIn(StrictJSON, EventBase):  # type: ignore[misc]  # both configs are dicts

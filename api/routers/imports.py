@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import col, select
 
 from api.deps import PageDep, PathId, SessionDep, Staff
+from api.routing import OffloadedRoute
 from api.schemas import ListOf
 from ingestion.quarantine import export_quarantine
 from ingestion.service import import_file
@@ -19,7 +20,7 @@ from models.reference import ImportOutcome
 from models.repositories.base import get_or_404
 from models.repositories.listing_queries import paginate
 
-router = APIRouter(prefix="/imports", tags=["imports"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/imports", tags=["imports"])
 ACCEPTED = (".xlsx", ".csv", ".tsv", ".txt")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
 from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep
+from api.routing import OffloadedRoute
 from api.schemas import (
     InstitutionIn,
     InstitutionPublic,
@@ -20,7 +21,7 @@ from models.repositories.base import create, get_or_404
 from models.repositories.listing_queries import paginate
 from models.services.accounts import Principal
 
-router = APIRouter(prefix="/institutions", tags=["institutions"])
+router = APIRouter(route_class=OffloadedRoute, prefix="/institutions", tags=["institutions"])
 
 
 def own_institution(principal: Principal, institution_id: int) -> None:

@@ -4,13 +4,14 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrInstitution
+from api.routing import OffloadedRoute
 from api.schemas import DealIn, DealPublic, IntroductionIn, ListOf, MatchPublic, TransitionIn
 from models import Deal, Match
 from models.reference import UserRole
 from models.repositories.listing_queries import paginate
 from models.services import pipeline
 
-router = APIRouter(tags=["matches"])
+router = APIRouter(route_class=OffloadedRoute, tags=["matches"])
 
 
 def _scope(principal_role: UserRole, institution_id: int | None) -> int | None:

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import PathId, SessionDep, Staff
+from api.routing import OffloadedRoute
 from matching.service import recommend_for_demand
 
-router = APIRouter(tags=["recommendations"])
+router = APIRouter(route_class=OffloadedRoute, tags=["recommendations"])
 
 
 class RecommendationOut(BaseModel):

@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, StaffOrInstitution
+from api.routing import OffloadedRoute
 from api.schemas import ListOf
 from api.strict import StrictJSON
 from models import DigestDelivery, Subscription
@@ -15,7 +16,7 @@ from models.repositories.listing_queries import paginate
 from models.services.accounts import Principal
 from models.subscription import SubscriptionBase
 
-router = APIRouter(tags=["subscriptions"])
+router = APIRouter(route_class=OffloadedRoute, tags=["subscriptions"])
 
 
 class SubscriptionIn(StrictJSON, SubscriptionBase):  # type: ignore[misc]  # both configs are dicts

@@ -50,7 +50,9 @@ def append_audit(
 ) -> AuditLog:
     """Append one audit row; serialised per database so the chain never forks."""
     _lock_chain(session)
-    last = session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(1)).first()
+    last = session.exec(
+        select(AuditLog.row_hash).order_by(col(AuditLog.id).desc()).limit(1)
+    ).first()  # only the hash: the chain needs nothing else of the previous row
     row = AuditLog(
         at=at or utcnow(),
         actor=actor,
@@ -58,7 +60,7 @@ def append_audit(
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
         detail=detail or {},
-        prev_hash=last.row_hash if last else GENESIS,
+        prev_hash=last if last is not None else GENESIS,
         row_hash="",
     )
     row.row_hash = row_digest(row)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from models import ApiKey, Institution, User
@@ -75,12 +77,23 @@ def authenticate(session: Session, username: str, password: str) -> Principal | 
     return Principal(user.username, user.role, user.institution_id, user.id)
 
 
+# Every authenticated request runs one of these: plain Core statements over the columns a
+# Principal needs, built once (no ORM entity loading, no per-call statement construction).
+_USERS, _KEYS = User.__table__, ApiKey.__table__  # type: ignore[attr-defined]
+_USER_BY_NAME = core_select(
+    _USERS.c.username, _USERS.c.role, _USERS.c.institution_id, _USERS.c.id, _USERS.c.active
+).where(_USERS.c.username == bindparam("username"))
+_KEY_BY_HASH = core_select(_KEYS.c.prefix, _KEYS.c.institution_id, _KEYS.c.revoked_at).where(
+    _KEYS.c.key_hash == bindparam("key_hash")
+)
+
+
 def principal_for_user(session: Session, username: str) -> Principal | None:
     """Re-load a token's subject; None when the account is gone or disabled."""
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None or not user.active:
+    row = session.connection().execute(_USER_BY_NAME, {"username": username}).first()
+    if row is None or not row.active:
         return None
-    return Principal(user.username, user.role, user.institution_id, user.id)
+    return Principal(row.username, UserRole(row.role), row.institution_id, row.id)
 
 
 def _digest(key: str) -> str:
@@ -113,7 +126,7 @@ def revoke_api_key(session: Session, key_id: int, actor: str) -> ApiKey:
 
 def principal_for_api_key(session: Session, plain: str) -> Principal | None:
     """The institution client behind a key, or None when unknown or revoked."""
-    key = session.exec(select(ApiKey).where(ApiKey.key_hash == _digest(plain))).first()
+    key = session.connection().execute(_KEY_BY_HASH, {"key_hash": _digest(plain)}).first()
     if key is None or key.revoked_at is not None:
         return None
     return Principal(f"api-key:{key.prefix}", UserRole.institution, key.institution_id)

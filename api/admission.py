@@ -1,0 +1,44 @@
+"""Admission control: a bounded number of requests inside the app per worker process."""
+
+from anyio import Semaphore
+from anyio.lowlevel import RunVar
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+# Per worker process; `matchmaker serve --max-in-flight` overrides it. Under saturation 4 gave the
+# most requests per CPU second and the fewest waiters on the audit chain's lock (8 and 16: more
+# threads competing for the GIL). A slow request (an import, a report) holds one of the 4.
+MAX_IN_FLIGHT = 4
+IN_FLIGHT_ENV = "MATCHMAKER_MAX_IN_FLIGHT"
+
+
+class Admission:
+    """At most `limit` requests inside the app at once (per worker process); the others wait their
+    turn on the event loop, first come first served. `/health` is never held back.
+
+    A request keeps its database connection from the caller's lookup to the commit, across
+    thread-pool hops. Without a bound, more concurrent requests than pooled connections could
+    take every worker thread waiting for a connection, while the requests holding the
+    connections wait for a thread: a deadlock until the pool times out. With `limit` below the
+    pool's capacity (SQLAlchemy's default: 5 + 10 overflow) and the thread limit (40), a request
+    inside always finds both. It also keeps the number
+    of threads competing for the GIL small, so a request, once admitted, runs to the end quickly.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_IN_FLIGHT) -> None:
+        self.app = app
+        self.limit = limit
+        self._slots: RunVar[Semaphore] = RunVar(f"request_slots_{id(self)}")  # one per event loop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == "/health":
+            await self.app(scope, receive, send)
+            return
+        slots = self._slots.get(None)
+        if slots is None:
+            slots = Semaphore(self.limit)
+            self._slots.set(slots)
+        async with slots:
+            await self.app(scope, receive, send)
+
+
+__all__ = ["IN_FLIGHT_ENV", "MAX_IN_FLIGHT", "Admission"]
