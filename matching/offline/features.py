@@ -265,6 +265,10 @@ class HistoryIndex:
         self.bucket = _profile(n_inv, inv, rr.amount_bucket[r], w, len(_AMOUNT_EDGES) + 2)
         city = _aggregate(inv, rr.city[r], w, (n_inv, len(self.enc.city)))
         self.city = _lookup(city)
+        self.city_csc = city.tocsc()
+        n_state = len(self.enc.state)
+        self.cat_state_csc = _aggregate(inv, rr.category[r] * n_state + rr.state[r], w,
+                                        (n_inv, len(self.enc.category) * n_state)).tocsc()  # fmt: skip
         self.city_prior = np.asarray(city.sum(axis=0)).ravel() / max(float(w.sum()), 1e-12)
         la = rr.log_amount[r]
         known = ~np.isnan(la)
@@ -399,14 +403,22 @@ def _graph_sources(ctx: QueryContext, j: int, n: int) -> list[IntArray]:
     return [r.indices[_top_positive(r.data, n)].astype(np.int64) for r in rows]
 
 
+def _top_in_column(mat: sp.csc_matrix, col: int, n: int) -> IntArray:
+    """Rows of the ``n`` largest positive entries of column ``col`` of a CSC matrix."""
+    lo, hi = mat.indptr[col], mat.indptr[col + 1]
+    return mat.indices[lo:hi][_top_positive(mat.data[lo:hi], n)].astype(np.int64)
+
+
 def generate_candidates(
-    index: HistoryIndex, ctx: QueryContext, n_per_source: int = 100
+    index: HistoryIndex, ctx: QueryContext, n_per_source: int = 100, n_local: int = 50
 ) -> tuple[IntArray, IntArray]:
     """Candidate (query, investor) pairs: union of several cheap retrieval sources.
 
-    Sources: all prior investors of the query's company, the top co-investors of those,
-    and the top investors by decayed activity in the query's category × round type,
-    region × round type, round type, and overall.
+    Sources: all prior investors of the query's company, the top co-investors, normalised
+    co-investors and sequel investors of those, the top ``n_per_source`` investors by
+    decayed activity in the query's category × round type, region × round type, round
+    type, and overall, and the top ``n_local`` in the query's category × state and city
+    (investors of similar, nearby companies).
 
     Returns
     -------
@@ -428,6 +440,10 @@ def generate_candidates(
             by_cat_rt[int(cat_rt[j])], by_region_rt[int(region_rt[j])],
             by_rt[int(q.round_type[j])], overall,
         ]  # fmt: skip
+        if n_local > 0:
+            cat_state = int(q.category[j]) * len(index.enc.state) + int(q.state[j])
+            sources += [_top_in_column(index.cat_state_csc, cat_state, n_local),
+                        _top_in_column(index.city_csc, int(q.city[j]), n_local)]  # fmt: skip
         cand = np.unique(np.concatenate(sources))
         q_parts.append(np.full(cand.size, j, dtype=np.int64))
         i_parts.append(cand)

@@ -1,22 +1,22 @@
-"""Learned investor ranker: candidate generation + pointwise gradient-boosted scorer.
+"""Learned investor ranker: candidate generation + LambdaMART (LightGBM ``lambdarank``).
 
 Training (``fit``) replays time: for each of ``n_windows`` consecutive windows of
 ``window_days`` at the end of the history, statistics are computed from the history
 strictly before the window start, candidates are generated for every round inside the
-window, and a :class:`~sklearn.ensemble.HistGradientBoostingClassifier` learns whether a
-candidate joined the round (negatives subsampled). This mirrors deployment, where
-queries lie after the end of the history and their own investors are unknown.
-``rank`` computes statistics from the whole history and scores each query's candidates.
+window, and a LightGBM ``lambdarank`` booster learns to order each round's candidates so
+that the investors who joined it come first (one query group per round, binary relevance,
+NDCG truncated at ``truncation_level``). This mirrors deployment, where queries lie after
+the end of the history and their own investors are unknown. ``rank`` computes statistics
+from the whole history and scores each query's candidates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
-from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import threadpool_limits
 
 from matching.offline.data import History, RoundTable
 from matching.offline.features import (
@@ -88,24 +88,21 @@ class InvestorRanker:
         Number of training windows (taken backwards from the end of the history).
     n_candidates : int
         Investors taken from each candidate source per query.
-    negative_rate : float
-        Fraction of negative training pairs kept.
-    max_iter, learning_rate, max_leaf_nodes, l2_regularization : int, float, int, float
-        Gradient boosting settings.
-    n_bags : int
-        Number of boosters averaged (each sees all positives and its own negatives).
-    n_threads : int or None
-        OpenMP threads for boosting (None: library default). One thread is the default
-        because the boosted models are small and thread start-up dominates on busy hosts.
-    recall_weighting : float
-        Positive training pairs are weighted by ``|R_q| ** -recall_weighting`` (``|R_q|``:
-        investors of the round), so with 1.0 each round contributes like one unit of
-        macro-averaged Recall (a LambdaMART-like per-query weighting); 0 weights all equally.
-    new_weight : float
-        Extra weight of positives without an earlier investment in the company (new
-        relationships). Positive weights are rescaled to mean 1.
+    n_local_candidates : int
+        Investors taken from each of the local sources (the query's category × state, and
+        its city) per query.
+    max_iter, learning_rate, max_leaf_nodes, min_leaf_samples, l2_regularization : int, float, int, int, float
+        LightGBM boosting rounds, shrinkage, leaves per tree, minimum rows per leaf and L2
+        penalty on leaf values.
+    feature_fraction, bagging_fraction : float
+        Share of features per tree and of rows per boosting round (row bagging every round).
+    truncation_level : int
+        LambdaMART pair truncation: only pairs involving the top ``truncation_level``
+        candidates of the current ranking contribute gradients.
+    n_threads : int
+        Threads for LightGBM (one by default: the models are small and the host is shared).
     random_state : int
-        Seed for negative subsampling and boosting.
+        Seed for LightGBM's feature and row sampling; training is deterministic.
     """
 
     def __init__(
@@ -115,15 +112,16 @@ class InvestorRanker:
         window_days: float = 182.0,
         n_windows: int = 4,
         n_candidates: int = 100,
-        negative_rate: float = 0.1,
-        max_iter: int = 200,
+        n_local_candidates: int = 50,
+        max_iter: int = 300,
         learning_rate: float = 0.05,
         max_leaf_nodes: int = 15,
+        min_leaf_samples: int = 50,
         l2_regularization: float = 1.0,
-        n_bags: int = 3,
-        n_threads: int | None = 1,
-        recall_weighting: float = 0.0,
-        new_weight: float = 1.0,
+        feature_fraction: float = 0.9,
+        bagging_fraction: float = 0.8,
+        truncation_level: int = 20,
+        n_threads: int = 1,
         random_state: int = 0,
     ) -> None:
         self.half_life_days = half_life_days
@@ -131,15 +129,16 @@ class InvestorRanker:
         self.window_days = window_days
         self.n_windows = n_windows
         self.n_candidates = n_candidates
-        self.negative_rate = negative_rate
+        self.n_local_candidates = n_local_candidates
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
+        self.min_leaf_samples = min_leaf_samples
         self.l2_regularization = l2_regularization
-        self.n_bags = n_bags
+        self.feature_fraction = feature_fraction
+        self.bagging_fraction = bagging_fraction
+        self.truncation_level = truncation_level
         self.n_threads = n_threads
-        self.recall_weighting = recall_weighting
-        self.new_weight = new_weight
         self.random_state = random_state
 
     def _index(self, history: History, ref_day: float) -> HistoryIndex:
@@ -148,75 +147,68 @@ class InvestorRanker:
         )
 
     def _window_pairs(
-        self, history: History, start: float, rng: np.random.Generator
-    ) -> tuple[npt.NDArray[np.floating], IntArray, FloatArray]:
-        """Training pairs (features, labels, sample weights) for ``[start, start + window_days)``."""
+        self, history: History, start: float
+    ) -> tuple[npt.NDArray[np.float32], IntArray, IntArray]:
+        """Training pairs of ``[start, start + window_days)``: features, labels, group sizes.
+
+        Rows are grouped by query round (ascending); rounds none of whose investors is
+        among the candidates carry no ranking signal and are left out.
+        """
+        empty = (np.zeros((0, len(FEATURE_NAMES)), np.float32), np.zeros(0, np.int64),
+                 np.zeros(0, np.int64))  # fmt: skip
         past, rest = history.split(start)
         target = rest.split(start + self.window_days)[0]
         if len(past.rounds) == 0 or len(target.rounds) == 0:
-            return np.zeros((0, len(FEATURE_NAMES))), np.zeros(0, dtype=np.int64), np.zeros(0)
+            return empty
         index = self._index(past, start)
         ctx = query_context(index, target.rounds)
-        qi, inv = generate_candidates(index, ctx, self.n_candidates)
+        qi, inv = generate_candidates(index, ctx, self.n_candidates, self.n_local_candidates)
         truth = set(zip(target.inv_round.tolist(), target.inv_investor.tolist(), strict=True))
         y = np.fromiter(((q, i) in truth for q, i in zip(qi.tolist(), inv.tolist(), strict=True)),
                         dtype=np.int64, count=qi.size)  # fmt: skip
-        rate = min(1.0, self.negative_rate * self.n_bags)
-        keep = (y == 1) | (rng.random(y.size) < rate)
-        X = pair_features(index, ctx, qi[keep], inv[keep])
-        n_rel = np.bincount(target.inv_round, minlength=len(target.rounds)).astype(float)
-        return X.astype(np.float32), y[keep], self._weights(X, y[keep], n_rel[qi[keep]])
+        useful = np.bincount(qi, y, len(target.rounds)) > 0
+        keep = useful[qi]
+        if not keep.any():
+            return empty
+        X = pair_features(index, ctx, qi[keep], inv[keep]).astype(np.float32)
+        groups = np.bincount(qi[keep], minlength=len(target.rounds))
+        return X, y[keep], groups[groups > 0].astype(np.int64)
 
-    def _weights(self, X: FloatArray, y: IntArray, n_rel: FloatArray) -> FloatArray:
-        """Positive weights ``∝ |R_q| ** -recall_weighting`` (× ``new_weight`` for new pairs)."""
-        w = np.where(y == 1, np.maximum(n_rel, 1.0) ** -self.recall_weighting, 1.0)
-        new = np.nan_to_num(X[:, FEATURE_NAMES.index("prior_rounds")]) == 0
-        w = np.where((y == 1) & new, w * self.new_weight, w)
-        pos = y == 1
-        return w / (w[pos].mean() if pos.any() else 1.0)
+    def _params(self) -> dict[str, object]:
+        return {
+            "objective": "lambdarank", "learning_rate": self.learning_rate,
+            "num_leaves": self.max_leaf_nodes, "min_data_in_leaf": self.min_leaf_samples,
+            "lambda_l2": self.l2_regularization, "feature_fraction": self.feature_fraction,
+            "bagging_fraction": self.bagging_fraction, "bagging_freq": 1,
+            "lambdarank_truncation_level": self.truncation_level,
+            "num_threads": self.n_threads, "seed": self.random_state, "deterministic": True,
+            "force_row_wise": True, "verbose": -1,
+        }  # fmt: skip
 
     def fit(self, history: History) -> InvestorRanker:
         """Learn the scorer from replayed windows, then index the whole history."""
-        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-            return self._fit(history)
-
-    def _fit(self, history: History) -> InvestorRanker:
         self.encoders_ = Encoders.fit(history.rounds)
         self.investor_names_ = history.investor_names
         end = float(history.rounds.day.max()) + 1.0 if len(history.rounds) else 0.0
-        rng = np.random.default_rng(self.random_state)
         parts = [
-            self._window_pairs(history, end - (w + 1) * self.window_days, rng)
+            self._window_pairs(history, end - (w + 1) * self.window_days)
             for w in range(self.n_windows)
         ]
         X = np.vstack([p[0] for p in parts])
         y = np.concatenate([p[1] for p in parts])
-        self.models_ = self._fit_bags(X, y, np.concatenate([p[2] for p in parts]), rng)
+        groups = np.concatenate([p[2] for p in parts])
+        self.model_: lgb.Booster | None = None
+        if y.size and 0 < y.sum() < y.size:
+            data = lgb.Dataset(X, y, group=groups, feature_name=list(FEATURE_NAMES),
+                               params={"verbose": -1})  # fmt: skip
+            self.model_ = lgb.train(self._params(), data, num_boost_round=self.max_iter)
         self.index_ = self._index(history, end)
         self.fill_order_ = np.lexsort((np.arange(history.n_investors), -self.index_.activity))
         return self
 
-    def _fit_bags(
-        self, X: npt.NDArray[np.floating], y: IntArray, w: FloatArray, rng: np.random.Generator
-    ) -> list[HistGradientBoostingClassifier]:
-        """One booster per bag: all positives plus a disjoint share of the negatives."""
-        if np.unique(y).size < 2:
-            return []
-        bag = np.where(y == 1, -1, rng.integers(0, self.n_bags, y.size))
-        models = []
-        for b in range(self.n_bags):
-            rows = (bag == -1) | (bag == b)
-            models.append(HistGradientBoostingClassifier(
-                max_iter=self.max_iter, learning_rate=self.learning_rate,
-                max_leaf_nodes=self.max_leaf_nodes, l2_regularization=self.l2_regularization,
-                early_stopping=False, random_state=self.random_state + b,
-            ).fit(X[rows], y[rows], sample_weight=w[rows]))  # fmt: skip
-        return models
-
     def _score(self, X: FloatArray) -> FloatArray:
-        if self.models_:
-            logits = [m.decision_function(X) for m in self.models_]
-            return np.asarray(np.mean(logits, axis=0), dtype=float)
+        if self.model_ is not None:
+            return np.asarray(self.model_.predict(X, num_threads=self.n_threads), dtype=float)
         col = {name: j for j, name in enumerate(FEATURE_NAMES)}
         return np.nan_to_num(
             10.0 * X[:, col["prior_rounds"]] + X[:, col["log_cat_round"]]
@@ -234,7 +226,6 @@ class InvestorRanker:
         """
         k = min(k, int(self.investor_names_.shape[0]))
         ctx = query_context(self.index_, queries)
-        qi, inv = generate_candidates(self.index_, ctx, self.n_candidates)
-        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-            score = self._score(pair_features(self.index_, ctx, qi, inv))
+        qi, inv = generate_candidates(self.index_, ctx, self.n_candidates, self.n_local_candidates)
+        score = self._score(pair_features(self.index_, ctx, qi, inv))
         return top_k_per_query(qi, inv, score, len(queries), k, self.fill_order_, exclude)

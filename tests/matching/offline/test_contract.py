@@ -15,7 +15,7 @@ from tests.matching.contract import Ranked, RankerCase, RankerContract
 
 from .synth import make_rows
 
-FAST = {"max_iter": 20, "n_bags": 2, "n_windows": 2}
+FAST = {"max_iter": 20, "n_windows": 2, "min_leaf_samples": 5}
 Factory = Callable[[int], InvestorRanker | ImplicitALS]
 FACTORIES: dict[str, Factory] = {
     "offline-learned": lambda seed: InvestorRanker(random_state=seed, **FAST),  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ from matching.offline.ranker import InvestorRanker, top_k_per_query
 
 from .synth import make_rows
 
-FAST = {"max_iter": 20, "n_bags": 2, "n_windows": 2}
+FAST = {"max_iter": 20, "n_windows": 2, "min_leaf_samples": 5}
 
 
 @pytest.fixture(scope="module")
@@ -142,12 +143,19 @@ def test_top_k_per_query_properties(data: list[tuple[int, int, float]], k: int) 
         assert ids[j, : len(mine)].tolist() == [i for _, i in mine]
 
 
-def test_recall_weighting_normalises_positive_weights() -> None:
-    ranker = InvestorRanker(recall_weighting=1.0, new_weight=2.0)
-    X = np.zeros((4, len(FEATURE_NAMES)))
-    X[0, FEATURE_NAMES.index("prior_rounds")] = 1.0
-    y = np.array([1, 1, 0, 1])
-    w = ranker._weights(X, y, np.array([1.0, 4.0, 4.0, 2.0]))
-    assert np.isclose(w[y == 1].mean(), 1.0)
-    assert np.isclose(w[2], 1.0 / np.mean([1.0, 0.5, 1.0]))  # one common scale
-    assert np.isclose(w[1] / w[0], 2.0 / 4.0)  # new pair (x2) in a round with 4 investors
+def test_training_pairs_are_grouped_by_round(history: History) -> None:
+    """Every training group is one round's candidates and holds at least one positive."""
+    ranker = InvestorRanker(**FAST)
+    ranker.encoders_ = Encoders.fit(history.rounds)
+    start = float(np.quantile(history.rounds.day, 0.6))
+    X, y, groups = ranker._window_pairs(history, start)
+    assert X.shape == (y.size, len(FEATURE_NAMES)) and groups.sum() == y.size
+    bounds = np.r_[0, np.cumsum(groups)]
+    assert all(y[a:b].any() for a, b in pairwise(bounds))
+    assert 0 < y.mean() < 1
+
+
+def test_lambdarank_model_is_trained(split: tuple[History, History]) -> None:
+    ranker = InvestorRanker(**FAST).fit(split[0])
+    assert ranker.model_ is not None
+    assert ranker.model_.num_trees() == FAST["max_iter"]

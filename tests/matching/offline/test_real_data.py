@@ -23,7 +23,7 @@ def test_real_data_beats_popularity() -> None:
     assert len(history.rounds) == 16070
     models: dict[str, Ranker] = {
         "pop": CategoryRoundPopularity(),
-        "ours": InvestorRanker(n_windows=2, n_bags=1, max_iter=60, learning_rate=0.1),
+        "ours": InvestorRanker(n_windows=2, max_iter=60, learning_rate=0.1),
     }
     res = {r.name: r for r in evaluate_split(history, date_to_days("2012-07-01"), 10, models)}
     assert res["ours"].overall.recall > 0.25 > res["pop"].overall.recall
