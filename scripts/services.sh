@@ -35,6 +35,8 @@ ensure_installed() {
   # The report's charts need a CJK font; the browser tests drive Debian's Chromium.
   fc-list 2>/dev/null | grep -qi "noto sans cjk" || apt_install fonts-noto-cjk fontconfig
   command -v chromium >/dev/null 2>&1 || apt_install chromium chromium-driver
+  # LightGBM's wheel (the offline investor ranker) links against OpenMP's runtime.
+  ldconfig -p 2>/dev/null | grep -q libgomp.so.1 || apt_install libgomp1
 }
 
 as_pg() {
