@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.security import token_subject
+from models.db import ReadOnlySession, reads_per_statement
 from models.reference import UserRole
 from models.services.accounts import Principal, principal_for_api_key, principal_for_user
 from models.settings import Settings
@@ -49,25 +50,36 @@ def _rollback_and_close(session: Session) -> None:
         session.close()
 
 
+def open_session(request: Request) -> Session:
+    """The request's session: a `ReadOnlySession` on the app's autocommit reader for a route
+    marked `read_only` (PostgreSQL at READ COMMITTED), else a session on the app's engine."""
+    engine: Engine = request.app.state.engine
+    reader: Engine | None = getattr(request.app.state, "reader", None)
+    if (reader is not None and getattr(request.scope.get("route"), "read_only", False)
+            and reads_per_statement(engine)):  # fmt: skip
+        return ReadOnlySession(reader)
+    return Session(engine)
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: committed before the response is sent, else rolled back.
 
     Opening a session does no I/O (the connection is taken on the first query, in a worker
     thread). The API routes commit in the endpoint's own thread hop (`api.routing`), so here a
-    committed session only closes, which does no I/O either. Anything else (a rollback after an
+    committed session only closes, which does no I/O either; nor does closing a read-only one
+    (autocommit: no transaction is open on the server). Anything else (a rollback after an
     error, a commit still due) runs in a worker thread of its own limiter, shielded from
     cancellation, so it never waits for a thread held by a request that waits for a connection.
     """
-    engine: Engine = request.app.state.engine
-    session = Session(engine)
+    session = open_session(request)
     try:
         yield session
     except BaseException:
         with CancelScope(shield=True):
             await anyio.to_thread.run_sync(_rollback_and_close, session, limiter=CapacityLimiter(1))
         raise
-    if not session.in_transaction():
-        session.close()  # committed already (or never used): nothing left for the database
+    if isinstance(session, ReadOnlySession) or not session.in_transaction():
+        session.close()  # committed already, read only or never used: nothing left to send
         return
     with CancelScope(shield=True):
         await anyio.to_thread.run_sync(_commit_and_close, session, limiter=CapacityLimiter(1))

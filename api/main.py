@@ -29,7 +29,7 @@ from api.routers import (
 from api.security import LoginThrottle
 from api.web import router as console_router
 from matching.service import on_world_loaded
-from models.db import make_engine
+from models.db import make_engine, reader_engine
 from models.settings import Settings, get_settings
 
 MAX_BODY_BYTES = 20 * 1024 * 1024  # uploads of spreadsheets included
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(title="科技金融服务中心撮合引擎 techfin-matchmaker", version="0.1.0")
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url, serialized=True)
+    app.state.reader = reader_engine(app.state.engine)  # read-only routes (`api.routing`)
     app.state.login_throttle = LoginThrottle()
     install_error_handlers(app)
     app.add_middleware(BodyLimit)

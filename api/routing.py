@@ -12,22 +12,39 @@ endpoint's own, through `__wrapped__`.
 
 A shorter unit of work also shortens what it holds: the audit chain's lock is taken by the
 append of an audited read and released by the commit, now in the same thread, right after it.
+
+An endpoint marked `@read_only` gets a `ReadOnlySession` (see `api.deps.get_session`): on
+PostgreSQL its statements run without BEGIN and COMMIT, so there is nothing to commit.
 """
 
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from models.db import ReadOnlySession
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_only(endpoint: F) -> F:
+    """Mark an endpoint that never writes: its unit of work may read outside a transaction.
+
+    Only for endpoints whose every path is a read (no audit, no disclosure log): a write through
+    its session is refused.
+    """
+    endpoint.read_only = True  # type: ignore[attr-defined]
+    return endpoint
+
 
 def _unit_of_work(endpoint: Callable[..., Any], args: Any, kwargs: dict[str, Any]) -> Any:
     result = endpoint(*args, **kwargs)
     for value in kwargs.values():
-        if isinstance(value, Session):
+        if isinstance(value, Session) and not isinstance(value, ReadOnlySession):
             value.commit()
     return result
 
@@ -50,6 +67,7 @@ class OffloadedRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, offloaded(endpoint), **kwargs)
+        self.read_only: bool = getattr(endpoint, "read_only", False)
 
 
-__all__ = ["OffloadedRoute", "offloaded"]
+__all__ = ["OffloadedRoute", "offloaded", "read_only"]

@@ -1,9 +1,11 @@
 """Role-aware views: what of an enterprise or a demand each caller may see, logged when disclosed."""
 
-from dataclasses import asdict
+from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session
 
+from api.reads import contact_rows, row_or_404
 from api.schemas import (
     ContactPublic,
     DemandForInstitution,
@@ -17,17 +19,16 @@ from models.base import utcnow
 from models.errors import NotFoundError
 from models.reference import ConsentScope, UserRole
 from models.repositories.audit import append_audit
-from models.repositories.listing_queries import contacts_of
 from models.services.accounts import Principal
 from models.services.disclosure import active_consent, log_disclosure, teaser
 
 STAFF_ROLES = frozenset({UserRole.admin, UserRole.matchmaker})
 
 
-def _detail(session: Session, ent: Enterprise) -> EnterpriseDetail:
+def _detail(session: Session, ent: Enterprise | Row[Any]) -> EnterpriseDetail:
     contacts = [
         ContactPublic.model_validate(c, from_attributes=True)
-        for c in contacts_of(session, ent.id or 0)
+        for c in contact_rows(session, ent.id or 0)
     ]
     return EnterpriseDetail.model_validate(ent, from_attributes=True).model_copy(
         update={"contacts": contacts}
@@ -50,18 +51,29 @@ def enterprise_view(
 ) -> EnterpriseDetail | EnterprisePublic:
     """Staff: everything (the read of contacts is logged); evaluators: no personal data;
     institutions: only with consent (404 otherwise), and each disclosure is logged."""
+    if principal.role in STAFF_ROLES:
+        return _staff_view(session, principal, enterprise_id)
     ent = session.get(Enterprise, enterprise_id)
     if ent is None:
         raise NotFoundError(f"企业 {enterprise_id} 不存在")
-    if principal.role in STAFF_ROLES:
-        detail = _detail(session, ent)
-        # Logged last: the chain is locked from the append to the commit, so keep that short.
-        append_audit(session, actor=principal.username, action="read", entity="enterprise",
-                     entity_id=enterprise_id, detail={"fields": ["contacts"]})  # fmt: skip
-        return detail
     if principal.role == UserRole.evaluator:
         return EnterprisePublic.model_validate(ent, from_attributes=True)
     return _institution_view(session, principal, ent)
+
+
+def _staff_view(session: Session, principal: Principal, enterprise_id: int) -> EnterpriseDetail:
+    """Everything, from a row (nothing here is written back) unless this unit of work has the
+    entity loaded already (a demand's view); the read is logged."""
+    ent: Enterprise | Row[Any] | None = session.identity_map.get(
+        session.identity_key(Enterprise, enterprise_id)
+    )
+    if ent is None:
+        ent = row_or_404(session, Enterprise, enterprise_id, f"企业 {enterprise_id} 不存在")
+    detail = _detail(session, ent)
+    # Logged last: the chain is locked from the append to the commit, so keep that short.
+    append_audit(session, actor=principal.username, action="read", entity="enterprise",
+                 entity_id=enterprise_id, detail={"fields": ["contacts"]})  # fmt: skip
+    return detail
 
 
 def _institution_view(
@@ -91,7 +103,9 @@ def demand_for_institution(
     ent = session.get(Enterprise, demand.enterprise_id) if demand else None
     if demand is None or ent is None:
         raise NotFoundError(f"融资需求 {demand_id} 不存在")
-    view = DemandForInstitution(teaser=DemandTeaser(**asdict(teaser(demand, ent))))
+    view = DemandForInstitution(
+        teaser=DemandTeaser.model_validate(teaser(demand, ent), from_attributes=True)
+    )
     if principal.role in STAFF_ROLES or _consented(
         session, principal, ent.id or 0, ConsentScope.details
     ):

@@ -1,5 +1,6 @@
 """Engine construction and the session boundary: services never commit, `session_scope` does."""
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from models.settings import get_settings
@@ -39,6 +41,33 @@ def _on_sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# A pooled PostgreSQL connection is replaced after this many seconds (at its next checkout): a
+# server or proxy that drops idle sessions silently is then never met by a request.
+POOL_RECYCLE_S = 1800
+
+
+def _closed_by_server(dbapi_connection: Any) -> bool:
+    """True when the server has hung up on an idle pooled connection, seen without a round trip.
+
+    Between requests a healthy connection has nothing to read: every result was read up to
+    ReadyForQuery. A server that ends the session (restart, `pg_terminate_backend`, an idle
+    timeout) sends its FATAL error and closes the socket, so the socket turns readable. Anything
+    readable counts as hung up: at worst a live connection is replaced.
+    """
+    if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
+        return True
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def _on_postgres_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    # The pool discards a connection refused here and checks out another (a fresh one after a
+    # restart): what `pool_pre_ping` does, without its `SELECT 1` round trip on every checkout.
+    if _closed_by_server(dbapi_connection):
+        raise DisconnectionError("the server closed the pooled connection")
+
+
 def make_engine(
     url: str | None = None, echo: bool = False, *, serialized: bool = False, **options: Any
 ) -> Engine:
@@ -46,7 +75,9 @@ def make_engine(
 
     `serialized` (SQLite only) makes every transaction take the write lock at BEGIN: the
     server uses it, so concurrent requests queue instead of failing with "database is locked".
-    `options` go to `create_engine` (pool sizes, say).
+    `options` go to `create_engine` (pool sizes, say). A PostgreSQL engine checks each pooled
+    connection at checkout without a round trip (`_closed_by_server`) and recycles it after
+    `POOL_RECYCLE_S`.
     """
     url = normalize_database_url(url or get_settings().database_url)
     parsed = make_url(url)
@@ -59,7 +90,55 @@ def make_engine(
             engine, "begin", _on_sqlite_begin_immediate if serialized else _on_sqlite_begin
         )
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, **options)
+    engine = create_engine(url, echo=echo, **({"pool_recycle": POOL_RECYCLE_S} | options))
+    event.listen(engine, "checkout", _on_postgres_checkout)
+    return engine
+
+
+class ReadOnlySession(Session):
+    """A session that refuses to flush changes: the unit of work of a read-only request.
+
+    It runs on `reader_engine`'s connections, each statement its own transaction, so a write
+    through it would not be atomic with anything else: it is refused, before any SQL is sent.
+    """
+
+    def flush(self, objects: Any = None) -> None:
+        """Refuse pending changes (an autoflush with nothing pending does nothing, as before)."""
+        if self.new or self.dirty or self.deleted:
+            raise RuntimeError("a read-only session cannot write")
+        super().flush(objects)
+
+
+def _refuse_writes(
+    _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        raise RuntimeError(f"a read-only connection cannot write: {statement[:60]}")
+
+
+def reader_engine(engine: Engine) -> Engine | None:
+    """`engine` in autocommit mode for read-only units of work (PostgreSQL; None otherwise).
+
+    Under READ COMMITTED, PostgreSQL's default, each statement of a transaction reads its own
+    snapshot anyway, so a read-only unit of work sees exactly what it would inside
+    BEGIN … COMMIT; without them it saves two round trips. The connections are the same pool's
+    (the mode is set on checkout and reset on return, without I/O). Insert, update and delete
+    statements are refused on it. Use it only while `reads_per_statement(engine)` holds.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    event.listen(reader, "before_cursor_execute", _refuse_writes)
+    return reader
+
+
+def reads_per_statement(engine: Engine) -> bool:
+    """True when `engine`'s transactions are known to be READ COMMITTED (after its first
+    connection: the server's default is read then), where autocommit reads see the same."""
+    dialect: Any = engine.dialect
+    level = (engine.get_execution_options().get("isolation_level") or dialect.isolation_level
+             or getattr(dialect, "default_isolation_level", None))  # fmt: skip
+    return level == "READ COMMITTED"
 
 
 _engine: Engine | None = None

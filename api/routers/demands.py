@@ -1,27 +1,42 @@
 """Financing demands: full records for staff and evaluators; teasers for institutions."""
 
-from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func
+from sqlalchemy.orm import load_only
 from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.routing import OffloadedRoute
+from api.reads import row_or_404
+from api.routing import OffloadedRoute, read_only
 from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
 from api.views import demand_for_institution
 from models import Enterprise, FinancingDemand
 from models.reference import DemandStatus, FinancingType
 from models.repositories.audit import append_audit
 from models.repositories.base import create, get_or_404
-from models.repositories.listing_queries import demand_query, paginate
+from models.repositories.listing_queries import demand_query, page_rows, paginate
 from models.services.disclosure import teaser
 
 router = APIRouter(route_class=OffloadedRoute, tags=["demands"])
 
 
+def _only(model: Any, *names: str) -> Any:
+    """Load only these columns of `model`; touching any other attribute raises (no lazy load)."""
+    return load_only(*(getattr(model, name) for name in names), raiseload=True)
+
+
+# What `teaser` reads of a demand and its enterprise, and no more.
+TEASER_COLUMNS = (
+    _only(FinancingDemand, "id", "financing_type", "round_stage", "amount_min_wan",
+          "amount_max_wan"),
+    _only(Enterprise, "id", "stage", "industry_code", "sei_category", "region_code"),
+)  # fmt: skip
+
+
 @router.get("/demands", response_model=ListOf[DemandPublic])
+@read_only
 def list_demands(
     session: SessionDep,
     _: StaffOrEvaluator,
@@ -38,9 +53,10 @@ def list_demands(
 
 
 @router.get("/demands/{demand_id}", response_model=DemandPublic)
+@read_only
 def get_demand(demand_id: PathId, session: SessionDep, _: StaffOrEvaluator) -> DemandPublic:
     """One demand."""
-    return DemandPublic.model_validate(get_or_404(session, FinancingDemand, demand_id),
+    return DemandPublic.model_validate(row_or_404(session, FinancingDemand, demand_id),
                                        from_attributes=True)  # fmt: skip
 
 
@@ -55,6 +71,7 @@ def create_demand(body: DemandIn, session: SessionDep, principal: Staff) -> Dema
 
 
 @router.get("/teasers", response_model=ListOf[DemandTeaser])
+@read_only
 def list_teasers(session: SessionDep, _: CurrentPrincipal, page: PageDep) -> ListOf[DemandTeaser]:
     """Open demands as anonymised teasers."""
     is_open = FinancingDemand.status == DemandStatus.open
@@ -63,11 +80,13 @@ def list_teasers(session: SessionDep, _: CurrentPrincipal, page: PageDep) -> Lis
         .join(Enterprise, col(Enterprise.id) == col(FinancingDemand.enterprise_id))
         .where(is_open)
         .order_by(col(FinancingDemand.id).desc())
+        .options(*TEASER_COLUMNS)
     )
-    rows = session.exec(query.offset(page.offset).limit(page.limit)).all()
     # Every demand has its enterprise (a required foreign key): count without the join.
-    count = session.exec(select(func.count()).select_from(FinancingDemand).where(is_open)).one()
-    return ListOf(data=[DemandTeaser(**asdict(teaser(d, e))) for d, e in rows], count=count)
+    total = select(func.count()).select_from(FinancingDemand).where(is_open)
+    rows, count = page_rows(session, query, page.offset, page.limit, total)
+    data = [DemandTeaser.model_validate(teaser(d, e), from_attributes=True) for d, e, _ in rows]
+    return ListOf(data=data, count=count)
 
 
 @router.get("/teasers/{demand_id}", response_model=DemandForInstitution)

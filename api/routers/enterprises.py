@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.routing import OffloadedRoute
+from api.routing import OffloadedRoute, read_only
 from api.schemas import EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
 from api.views import enterprise_view
 from ingestion.normalize import normalize_company_name
@@ -18,6 +18,7 @@ router = APIRouter(route_class=OffloadedRoute, prefix="/enterprises", tags=["ent
 
 
 @router.get("", response_model=ListOf[EnterprisePublic])
+@read_only
 def list_enterprises(
     session: SessionDep,
     _: StaffOrEvaluator,

@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
 from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep
-from api.routing import OffloadedRoute
+from api.routing import OffloadedRoute, read_only
 from api.schemas import (
     InstitutionIn,
     InstitutionPublic,
@@ -38,6 +38,7 @@ def may_edit(principal: Principal, institution_id: int) -> None:
 
 
 @router.get("", response_model=ListOf[InstitutionPublic])
+@read_only
 def list_institutions(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[InstitutionPublic]:
@@ -52,6 +53,7 @@ def list_institutions(
 
 
 @router.get("/{institution_id}", response_model=InstitutionPublic)
+@read_only
 def get_institution(
     institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> InstitutionPublic:
@@ -75,6 +77,7 @@ def create_institution(
 
 
 @router.get("/{institution_id}/products", response_model=ListOf[LoanProductPublic])
+@read_only
 def list_products(
     institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> ListOf[LoanProductPublic]:
@@ -107,6 +110,7 @@ def create_product(
 
 
 @router.get("/{institution_id}/mandates", response_model=ListOf[MandatePublic])
+@read_only
 def list_mandates(
     institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> ListOf[MandatePublic]:

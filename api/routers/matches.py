@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrInstitution
-from api.routing import OffloadedRoute
+from api.routing import OffloadedRoute, read_only
 from api.schemas import DealIn, DealPublic, IntroductionIn, ListOf, MatchPublic, TransitionIn
 from models import Deal, Match
 from models.reference import UserRole
@@ -19,6 +19,7 @@ def _scope(principal_role: UserRole, institution_id: int | None) -> int | None:
 
 
 @router.get("/matches", response_model=ListOf[MatchPublic])
+@read_only
 def list_matches(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[MatchPublic]:
@@ -31,6 +32,7 @@ def list_matches(
 
 
 @router.get("/matches/{match_id}", response_model=MatchPublic)
+@read_only
 def get_match(match_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> MatchPublic:
     """One match."""
     scope = _scope(principal.role, principal.institution_id)
@@ -58,6 +60,7 @@ def move(
 
 
 @router.get("/deals", response_model=ListOf[DealPublic])
+@read_only
 def list_deals(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[DealPublic]:
@@ -81,6 +84,7 @@ def record_deal(body: DealIn, session: SessionDep, principal: StaffOrInstitution
 
 
 @router.get("/deals/{deal_id}", response_model=DealPublic)
+@read_only
 def get_deal(deal_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> DealPublic:
     """One deal."""
     deal = session.get(Deal, deal_id)

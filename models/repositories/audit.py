@@ -32,10 +32,15 @@ def row_digest(row: AuditLog) -> str:
     return hashlib.sha256(_canonical(row)).hexdigest()
 
 
+# Built once: an audited read appends on every request.
+_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(7426001)")
+_LAST_HASH = select(AuditLog.row_hash).order_by(col(AuditLog.id).desc()).limit(1)
+
+
 def _lock_chain(session: Session) -> None:
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7426001)"))
+        session.execute(_LOCK_CHAIN)
 
 
 def append_audit(
@@ -50,9 +55,9 @@ def append_audit(
 ) -> AuditLog:
     """Append one audit row; serialised per database so the chain never forks."""
     _lock_chain(session)
-    last = session.exec(
-        select(AuditLog.row_hash).order_by(col(AuditLog.id).desc()).limit(1)
-    ).first()  # only the hash: the chain needs nothing else of the previous row
+    # Only the hash: the chain needs nothing else of the previous row. A statement of its own,
+    # after the lock: its snapshot then includes the row of the lock's previous holder.
+    last = session.exec(_LAST_HASH).first()
     row = AuditLog(
         at=at or utcnow(),
         actor=actor,

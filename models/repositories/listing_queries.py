@@ -2,7 +2,8 @@
 
 from typing import Any, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import Row, func
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel, col, or_, select
 
@@ -11,11 +12,37 @@ from models import ContactPerson, Enterprise, FinancingDemand
 T = TypeVar("T", bound=SQLModel)
 
 
+def page_rows(
+    session: Session, query: Any, offset: int, limit: int, total: Any = None
+) -> tuple[list[Row[*tuple[Any, ...]]], int]:
+    """The rows of one page of `query` and the total count, in one statement (one snapshot).
+
+    The count (`total`, default: the rows of `query`) rides along as an uncorrelated scalar
+    subquery, which the database computes once: the same work as a separate count, without its
+    round trip. (`count(*) OVER ()` would cost more: it reads every matching row in full.) A page
+    past the end has no row to carry the count, so only then is it asked for separately. Each
+    row is `query`'s columns, then the count (named `total`).
+    """
+    counter = (
+        total
+        if total is not None
+        else select(func.count()).select_from(query.order_by(None).subquery())
+    )
+    paged = query.add_columns(counter.scalar_subquery().label("total"))
+    # SQLModel's `exec` would keep only the first column of a one-entity select; the plain
+    # SQLAlchemy `execute` returns whole rows (entities first, the count last).
+    rows = OrmSession.execute(session, paged.offset(offset).limit(limit)).all()
+    if rows:
+        return list(rows), int(rows[0][-1])
+    if offset == 0:
+        return [], 0
+    return [], int(session.exec(counter).one())
+
+
 def paginate(session: Session, query: Any, offset: int, limit: int) -> tuple[list[Any], int]:
-    """One page of `query` and the total count."""
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.offset(offset).limit(limit)).all()
-    return list(rows), int(total)
+    """One page of `query` (selecting one entity or column) and the total count."""
+    rows, count = page_rows(session, query, offset, limit)
+    return [r[0] for r in rows], count
 
 
 def enterprise_query(q: str | None, region: str | None, industry: str | None) -> Select[Any]:

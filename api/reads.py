@@ -1,0 +1,45 @@
+"""Reads of whole rows without ORM entities, for views that only serialise what they read.
+
+The columns and their types are the mapped table's, so a row validates into the same public
+schema (`from_attributes`) as the entity would, at about half the CPU of loading the entity.
+The statements are built once per table.
+"""
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Row, Select, bindparam
+from sqlalchemy import select as core_select
+from sqlmodel import Session, SQLModel
+
+from models import ContactPerson
+from models.errors import NotFoundError
+
+
+@cache
+def _by_id(model: type[SQLModel]) -> Select[Any]:
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    return core_select(table).where(table.c.id == bindparam("id"))
+
+
+def row_or_404(
+    session: Session, model: type[SQLModel], obj_id: int, message: str | None = None
+) -> Row[Any]:
+    """The row of `model` with id `obj_id`, or NotFoundError (`message`, else `get_or_404`'s)."""
+    row = session.connection().execute(_by_id(model), {"id": obj_id}).first()
+    if row is None:
+        raise NotFoundError(message or f"{model.__name__} {obj_id} 不存在")
+    return row
+
+
+_CONTACTS: Any = ContactPerson.__table__  # type: ignore[attr-defined]
+_CONTACTS_OF = (
+    core_select(_CONTACTS)
+    .where(_CONTACTS.c.enterprise_id == bindparam("enterprise_id"))
+    .order_by(_CONTACTS.c.id)
+)
+
+
+def contact_rows(session: Session, enterprise_id: int) -> list[Row[Any]]:
+    """An enterprise's contact persons, in id order (as `contacts_of`)."""
+    return list(session.connection().execute(_CONTACTS_OF, {"enterprise_id": enterprise_id}))
