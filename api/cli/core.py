@@ -4,7 +4,7 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.engine import make_url
@@ -72,6 +72,8 @@ def serve(
     """Run the API and console with uvicorn."""
     import uvicorn
 
+    from api.balanced import BalancedWorkers, can_balance, listening_sockets
+
     os.environ[IN_FLIGHT_ENV] = str(max_in_flight)  # read by every worker's create_app
 
     if not get_settings().secret_key:
@@ -79,8 +81,19 @@ def serve(
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
         typer.echo("警告：未设置 SECRET_KEY，已为本次运行生成临时密钥（重启后令牌失效）", err=True)
     # Workers import numpy, scikit-learn and OR-Tools: give them time to answer the health check.
-    uvicorn.run("api.main:create_server_app", factory=True, host=host, port=port, workers=workers,
-                timeout_worker_healthcheck=60)  # fmt: skip
+    options: dict[str, Any] = {"factory": True, "host": host, "port": port, "workers": workers,
+                               "timeout_worker_healthcheck": 60}  # fmt: skip
+    if workers < 2 or not can_balance():
+        uvicorn.run("api.main:create_server_app", **options)
+        return
+    # One socket per worker, so keep-alive clients spread evenly over them (`api.balanced`).
+    config = uvicorn.Config("api.main:create_server_app", **options)
+    try:
+        sockets = listening_sockets(host, port, workers)
+    except OSError as exc:
+        typer.echo(f"错误：无法监听 {host}:{port}（{exc.strerror}）", err=True)
+        raise typer.Exit(1) from exc
+    BalancedWorkers(config, sockets).run()
 
 
 def export(
