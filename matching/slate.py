@@ -2,13 +2,16 @@
 
 Pure core: plain dataclasses and a fit matrix in, a plain `SlateResult` out; no DB, HTTP or
 environment. `solve_slate` uses OR-Tools CP-SAT in lexicographic phases (placement, must-meets
-and fairness first; then, on a re-solve, fewest moves; then total fit) and reports status,
-objective, proven bound and gap. `greedy_slate` is the baseline it is compared with, and the
+and fairness first; then, on a re-solve, fewest moves; then total fit), improves the slate with
+exact room line-ups and a session-swap search (matching/slate_search.py), and reports status,
+objective, proven bound (the smaller of CP-SAT's and the line-up bound of
+matching/slate_bound.py) and gap. `greedy_slate` is the baseline it is compared with, and the
 hint CP-SAT starts from. The model is written up in docs/roadshow.md.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +21,11 @@ from functools import lru_cache
 import numpy as np
 from ortools.sat.python import cp_model
 
+from matching.slate_bound import (
+    HearingInstance,
+    hearing_bound,
+    meeting_bound,
+)
 from matching.slate_check import SlateMetrics, check_slate, slate_metrics
 
 FIT_SCALE = 100  # the objective counts fit in points: fit 0.73 → 73
@@ -118,7 +126,11 @@ class SlateProblem:
 
 @dataclass(frozen=True, slots=True)
 class SolverParams:
-    """How to solve: wall-clock limit, seed and workers (deterministic: limit in CP-SAT time units)."""
+    """How to solve: wall-clock limit, seed and workers (deterministic: limit in CP-SAT time units).
+
+    `lineup_bound`: compute the line-up bound in the run, for at most `bound_share` of the limit;
+    `search_share`: the first session-swap search's share of the limit (0: no search).
+    """
 
     time_limit_s: float = 10.0
     random_seed: int = 0
@@ -130,6 +142,9 @@ class SolverParams:
     break_symmetry: bool = True
     polish: bool = True
     linearization_level: int = 1
+    lineup_bound: bool = True
+    bound_share: float = 0.35
+    search_share: float = 0.25
 
 
 # ─── outputs ───────────────────────────────────────────────────────────────────────────────────
@@ -170,6 +185,8 @@ class SlateResult:
     wall_time_s: float = 0.0
     phases: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cp_bound: float | None = None  # CP-SAT's own phase-3 bound (given the tiers)
+    lineup_bound: float | None = None  # the line-up bound (whole problem); `bound` is the min
 
 
 # ─── the timetable: where pitches and meeting rounds sit in time ───────────────────────────────
@@ -469,26 +486,42 @@ def _hears(ctx: _Context, a: _Assignment, i: int, e: int) -> bool:
     return a.seat.get((i, slot.session)) == slot.room
 
 
+def _seated(a: _Assignment) -> dict[tuple[int, int], list[int]]:
+    """(session, room) → the investors seated there."""
+    out: dict[tuple[int, int], list[int]] = {}
+    for (i, s), r in a.seat.items():
+        out.setdefault((s, r), []).append(i)
+    return out
+
+
 def _contacts(ctx: _Context, a: _Assignment) -> list[int]:
-    met = {e: {i for (i, f) in a.meet if f == e} for e in range(len(ctx.problem.enterprises))}
-    return [
-        sum(1 for i in ctx.relevant[e] if i in met[e] or _hears(ctx, a, i, e))
-        for e in range(len(ctx.problem.enterprises))
-    ]
+    """Per enterprise: relevant investors who hear its pitch or meet it 1:1."""
+    seated, slots = _seated(a), ctx.table.slots
+    reached: list[set[int]] = [set() for _ in ctx.problem.enterprises]
+    for i, e in a.meet:
+        reached[e].add(i)
+    for e, q in a.pitch.items():
+        reached[e].update(seated.get((slots[q].session, slots[q].room), ()))
+    return [len(ctx.relevant[e] & reached[e]) for e in range(len(reached))]
 
 
 def _fill_seats(ctx: _Context, a: _Assignment) -> None:
     """Seat every investor still unseated in a session it attends, in its best allowed room."""
     p = ctx.problem
+    busy: dict[int, set[int]] = {}  # investor → sessions a meeting of theirs overlaps
+    for (i, _), t in a.meet.items():
+        busy.setdefault(i, set()).update(ctx.round_blocks[t])
     for s in range(len(p.sessions)):
+        lineups = [_pitching_in(ctx, a, s, r) for r in range(len(p.rooms))]
         load = [sum(1 for (_, t), r in a.seat.items() if t == s and r == room)
                 for room in range(len(p.rooms))]  # fmt: skip
         for i in range(len(p.investors)):
-            if s not in ctx.inv_sessions[i] or (i, s) in a.seat or _meets_during(ctx, a, i, s):
+            if s not in ctx.inv_sessions[i] or (i, s) in a.seat or s in busy.get(i, ()):
                 continue
-            rooms = [r for r in range(len(p.rooms)) if _may_sit(ctx, a, i, s, r, load[r])]
+            rooms = [r for r in range(len(p.rooms)) if _room_open(ctx, i, lineups[r], load[r])]
             if rooms:
-                best = max(rooms, key=lambda r: (_room_value(ctx, a, i, s, r), -load[r], -r))
+                value = [sum(int(ctx.fit[i, e]) for e in lineup) for lineup in lineups]
+                best = max(rooms, key=lambda r: (value[r], -load[r], -r))
                 a.seat[i, s] = best
                 load[best] += 1
 
@@ -499,24 +532,21 @@ def _pitching_in(ctx: _Context, a: _Assignment, s: int, r: int) -> list[int]:
 
 
 def _may_sit(ctx: _Context, a: _Assignment, i: int, s: int, r: int, load: int) -> bool:
+    return _room_open(ctx, i, _pitching_in(ctx, a, s, r), load)
+
+
+def _room_open(ctx: _Context, i: int, lineup: list[int], load: int) -> bool:
+    """Investor i may take a seat in a room with `load` seated, where `lineup` pitches."""
     seats = ctx.problem.room_seats
     if seats is not None and load >= seats:
         return False
-    return not any((i, e) in ctx.banned for e in _pitching_in(ctx, a, s, r))
+    return not any((i, e) in ctx.banned for e in lineup)
 
 
 def _unwelcome(ctx: _Context, a: _Assignment, e: int, q: int) -> bool:
     """Someone seated in that room and session marked this enterprise no-thanks."""
     slot = ctx.table.slots[q]
     return any(a.seat.get((i, slot.session)) == slot.room for i, f in ctx.banned if f == e)
-
-
-def _room_value(ctx: _Context, a: _Assignment, i: int, s: int, r: int) -> int:
-    return sum(int(ctx.fit[i, e]) for e in _pitching_in(ctx, a, s, r))
-
-
-def _meets_during(ctx: _Context, a: _Assignment, i: int, s: int) -> bool:
-    return any(s in ctx.round_blocks[t] for (j, _), t in a.meet.items() if j == i)
 
 
 # ─── the CP-SAT model ──────────────────────────────────────────────────────────────────────────
@@ -701,6 +731,14 @@ class _SlateModel:
                     else:
                         m.add(self.group[e, s, r] <= sum(earlier))
 
+    def hold_rooms(self, a: _Assignment) -> None:
+        """Fix every pitch's session and room, and every seat, to those of `a` (the model's last
+        use: only the 1:1 meetings are left to choose)."""
+        a = _canonical(self.ctx, a, self.symmetric)
+        on = {id(v) for _, v in self._vars_of(a) if v is not None}
+        for v in [*self.group.values(), *self.seat.values()]:
+            self.m.add(v == int(id(v) in on))
+
     def hint(self, a: _Assignment) -> None:
         """Start the search from `a`: a complete hint, auxiliaries included."""
         a = _canonical(self.ctx, a, self.symmetric)
@@ -823,9 +861,10 @@ def _partitions(n: int, rooms: int, cap: int, limit: int) -> list[tuple[int, ...
 @lru_cache(maxsize=16)
 def _splits(
     n: int, rooms: int, cap: int, limit: int
-) -> tuple[list[tuple[int, ...]], list[int], np.ndarray] | None:
-    """`_partitions`, with the distinct groups (bit masks) and a (splits × rooms) table of group
-    indices (index len(masks): an empty room); cached, as every session of an event alike."""
+) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray] | None:
+    """`_partitions`, with the distinct groups as a (groups × items) 0/1 membership matrix and a
+    (splits × rooms) table of group indices (index = number of groups: an empty room); cached,
+    as every session of an event alike."""
     parts = _partitions(n, rooms, cap, limit)
     if not parts:
         return None
@@ -834,7 +873,8 @@ def _splits(
     table = np.full((len(parts), rooms), len(masks), dtype=np.int64)
     for row, part in enumerate(parts):
         table[row, : len(part)] = [index[m] for m in part]
-    return parts, masks, table
+    bits = np.array(masks, dtype=np.int64)[:, None] >> np.arange(n, dtype=np.int64)[None, :]
+    return parts, (bits & 1).astype(np.int32), table
 
 
 def _combinations(items: list[int], size: int) -> Iterable[tuple[int, ...]]:
@@ -857,21 +897,24 @@ def _best_lineups(
     split = _splits(len(ents), len(p.rooms), p.slots_per_room, limit)
     if split is None:
         return None
-    parts, masks, table = split
-    member = np.array([[m >> k & 1 for k in range(len(ents))] for m in masks], dtype=np.int64)
-    fit = ctx.fit[np.ix_(invs, ents)] * ctx.params.hear_weight  # (invs, ents)
-    value = member @ fit.T  # (masks, invs)
-    banned = np.array([[(i, e) in ctx.banned for i in invs] for e in ents], dtype=np.int64)
-    value[(member @ banned) > 0] = -1  # may not sit there
+    parts, member, table = split
+    fit = (ctx.fit[np.ix_(invs, ents)] * ctx.params.hear_weight).astype(np.int32)  # (invs, ents)
+    value = member @ fit.T  # (groups, invs)
+    banned = np.array([[(i, e) in ctx.banned for i in invs] for e in ents], dtype=np.int32)
+    value[(member @ banned) > 0] = 0  # may not sit there (0: as good as sitting nowhere)
     padded = np.vstack([value, np.zeros((1, len(invs)), dtype=value.dtype)])  # an empty room
     best, best_row = -1, -1
     for lo in range(0, len(parts), 20_000):
-        chunk = padded[table[lo : lo + 20_000]]  # (rows, rooms, invs)
-        totals = np.maximum(chunk.max(axis=1), 0).sum(axis=1)
+        rows = table[lo : lo + 20_000]
+        heard = padded[rows[:, 0]]
+        for r in range(1, rows.shape[1]):
+            np.maximum(heard, padded[rows[:, r]], out=heard)
+        totals = heard.sum(axis=1, dtype=np.int64)
         k = int(np.argmax(totals))
         if int(totals[k]) > best:
             best, best_row = int(totals[k]), lo + k
-    return [[ents[k] for k in range(len(ents)) if m >> k & 1] for m in parts[best_row]]
+    groups = parts[best_row]
+    return [[ents[k] for k in range(len(ents)) if m >> k & 1] for m in groups]
 
 
 def _polish(ctx: _Context, a: _Assignment, sessions: set[int], floor: int) -> _Assignment:
@@ -892,6 +935,76 @@ def _polish(ctx: _Context, a: _Assignment, sessions: set[int], floor: int) -> _A
         if _fit_of(ctx, trial) > _fit_of(ctx, best) and _tiers_of(ctx, trial) >= floor:
             best = trial
     return best
+
+
+# ─── the line-up bound (matching/slate_bound.py) ───────────────────────────────────────────────
+@dataclass(frozen=True, slots=True)
+class LineupBound:
+    """An upper bound on total fit valid for every slate of the event (tiers, confirmed items
+    and seat caps relaxed): line-up column generation for hearing + the meetings' LP bound."""
+
+    value: int
+    hearing: float
+    meetings: float
+    rounds: int
+    converged: bool
+    seconds: float
+
+    def describe(self) -> str:
+        state = "converged" if self.converged else f"{self.rounds} rounds"
+        return (f"line-up bound: {self.value} (hearing {self.hearing:.0f} + meetings"
+                f" {self.meetings:.0f}; {state}, {self.seconds:.1f} s)")  # fmt: skip
+
+
+def lineup_bound(
+    ctx: _Context, slates: Sequence[_Assignment], deadline: float, max_rounds: int = 1_000
+) -> LineupBound | None:
+    """The line-up bound, column generation starting from the rooms of `slates` and stopping at
+    `deadline` (time.monotonic()); None if not even one round finished. Total fit is
+    hear_weight · heard fit + meeting_weight · met fit: the hearing part is bounded with pair
+    weights fit · hear_weight (no-thanks pairs 0: they earn nothing), the meetings with fit ·
+    meeting_weight over every pair that may meet (not only the model's candidates). The sum is
+    rounded down, as total fit is a whole number of points."""
+    clock = time.monotonic()
+    p, slots = ctx.problem, ctx.table.slots
+    weights = ctx.fit.astype(np.float64) * ctx.params.hear_weight
+    for i, e in ctx.banned:
+        weights[i, e] = 0.0
+    inst = HearingInstance(weights, ctx.ent_sessions, ctx.inv_sessions, len(p.sessions),
+                           len(p.rooms), p.slots_per_room)  # fmt: skip
+    start = sorted({(slots[q].session, tuple(sorted(_pitching_in(ctx, a, slots[q].session,
+                                                                slots[q].room))))
+                    for a in slates for q in a.pitch.values()})  # fmt: skip
+    hearing = hearing_bound(inst, deadline, start, max_rounds=max_rounds)
+    if hearing is None:
+        return None
+    meetings = meeting_bound(*_meeting_options(ctx), p.meeting_tables)
+    total = hearing.bound + meetings
+    value = math.floor(total + 1e-6 * max(1.0, abs(total)))  # float sums: a hair of slack
+    return LineupBound(value, hearing.bound, meetings, hearing.rounds, hearing.converged,
+                       time.monotonic() - clock)  # fmt: skip
+
+
+def _meeting_options(
+    ctx: _Context,
+) -> tuple[dict[tuple[int, int], list[int]], dict[tuple[int, int], float]]:
+    """Every pair that may meet (not no-thanks, positive fit) with the rounds it may meet in:
+    both attend the round's session, and some session the enterprise attends ends before it."""
+    blocks, rounds = ctx.table.blocks, ctx.table.rounds
+    options: dict[tuple[int, int], list[int]] = {}
+    weight: dict[tuple[int, int], float] = {}
+    n_i, n_e = ctx.fit.shape
+    for i in range(n_i):
+        for e in range(n_e):
+            if (i, e) in ctx.banned or ctx.fit[i, e] <= 0:
+                continue
+            ok = [t for t, rnd in enumerate(rounds)
+                  if rnd.session in ctx.inv_sessions[i] and rnd.session in ctx.ent_sessions[e]
+                  and any(blocks[s][1] <= rnd.start for s in ctx.ent_sessions[e])]  # fmt: skip
+            if ok:
+                options[i, e] = ok
+                weight[i, e] = float(ctx.fit[i, e] * ctx.params.meeting_weight)
+    return options, weight
 
 
 # ─── solving in phases ─────────────────────────────────────────────────────────────────────────
@@ -962,8 +1075,9 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
 
     Phases, each held at its value before the next: (1) placed enterprises ≫ must-meets kept ≫
     fairness Σ min(relevant contacts, min_contacts); (2) on a re-solve, fewest moved previous
-    items; (3) total fit. `objective`, `bound` and `gap` belong to phase 3, whose bound is proven
-    given the values fixed by the earlier phases. Confirmed items are hard constraints.
+    items; (3) total fit. `objective` is the slate's total fit; `bound` is the smaller of CP-SAT's
+    phase-3 bound and the line-up bound (`SolverParams.lineup_bound`, valid for the whole
+    problem: see matching/slate_bound.py). Confirmed items are hard constraints.
     """
     params = params or SolverParams()
     clock = time.monotonic()
@@ -976,28 +1090,150 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
     if params.break_symmetry:
         model.break_room_symmetry(free)
     start = _greedy_from(ctx, fixed, previous)  # keeps what it can of the previous slate
-    reserve = min(1.0, 0.05 * params.time_limit_s)  # for reading out and checking the slate
+    reserve = min(1.5, 0.05 * params.time_limit_s)  # for reading out, checking, overruns
     deadline = clock + params.time_limit_s - reserve
     runner = _Runner(model, params, {**previous.pitch, **fixed.pitch}, deadline)
     ok = runner.phase("placement/must-meet/fairness", model.tiers(), True, 0.4, start)
-    if ok and (previous.pitch or previous.seat or previous.meet):
+    fresh = not (previous.pitch or previous.seat or previous.meet)
+    if ok and not fresh:
         ok = runner.phase("moves", model.moves(previous), False, 0.35, start)
+    lineups: LineupBound | None = None
     if ok:
-        floor = round(runner.phases[0].value)
-        polish = free if params.polish else set()
-        assert runner.best is not None
-        runner.best = _polish(ctx, runner.best, polish, floor)
-        greedy = _polish(ctx, start, polish, min(floor, _tiers_of(ctx, start)))
-        runner.phase("total fit", model.total_fit(), True, 1.0,
-                     _if_as_good(ctx, runner, greedy, previous) or runner.best)  # fmt: skip
-        runner.best = _polish(ctx, runner.best, polish, floor)
-        if params.polish and not (previous.pitch or previous.seat or previous.meet):
-            runner.best = _rebook(ctx, runner.best, fixed, floor)
+        pinned = _Pinned(fixed, previous, free, safe=fresh and not lost)
+        lineups = _fit_phases(ctx, runner, model, start, pinned, deadline)
     elif runner.phases[0].status == cp_model.UNKNOWN and not lost:
         fallback = _greedy_fallback(ctx, runner, start, fixed, previous, time.monotonic() - clock)
         if fallback is not None:
             return fallback
-    return _finish_cp(ctx, runner, fixed, previous, lost, time.monotonic() - clock)
+    result = _finish_cp(ctx, runner, fixed, previous, lost, time.monotonic() - clock)
+    return _with_lineup_bound(result, lineups)
+
+
+@dataclass(frozen=True)
+class _Pinned:
+    """What a run must respect beyond the model: confirmed and previous items, the sessions free
+    of them, and whether it is `safe` — a fresh draw whose confirmed items all fit the model, so
+    that every slate built around the phases is one the model can express (CP-SAT's bound then
+    holds for the best of them)."""
+
+    fixed: _Assignment
+    previous: _Assignment
+    free: set[int]
+    safe: bool
+
+
+def _fit_phases(
+    ctx: _Context,
+    runner: _Runner,
+    model: _SlateModel,
+    start: _Assignment,
+    pinned: _Pinned,
+    deadline: float,
+) -> LineupBound | None:
+    """Everything after phases 1–2 (see docs/roadshow.md, "Order of a fresh draw"): polish,
+    session-swap search, line-up bound, phase 3, iterated search, meetings phase. Leaves the best
+    slate in `runner.best`; returns the line-up bound (None if off or not reached)."""
+    params, fixed, previous = ctx.params, pinned.fixed, pinned.previous
+    fresh = not (previous.pitch or previous.seat or previous.meet)
+    floor = round(runner.phases[0].value)
+    polish = pinned.free if params.polish else set()
+    search = params.polish and pinned.safe and params.search_share > 0
+    assert runner.best is not None
+    runner.best = _polish(ctx, runner.best, polish, floor)
+    greedy = _polish(ctx, start, polish, min(floor, _tiers_of(ctx, start)))
+    alt = _if_as_good(ctx, runner, greedy, previous)
+    if pinned.safe and alt is not None:
+        runner.best = alt
+    if search:  # most of the fit is won here; phase 3 then starts from it
+        runner.best = _improve(ctx, runner.best, polish, fixed, floor, deadline)
+    lineups = None
+    if params.lineup_bound:
+        lineups = lineup_bound(ctx, [runner.best], _bound_deadline(params, deadline))
+    hint = runner.best if pinned.safe else alt or runner.best
+    runner.phase("total fit", model.total_fit(), True, _fit_share(params, search), hint)
+    if pinned.safe:
+        runner.best = _better(ctx, runner.best, hint)
+    runner.best = _polish(ctx, runner.best, polish, floor)
+    if search:
+        left = deadline - time.monotonic()  # most to the iterated search, some to meetings
+        stop = deadline - max(0.3 * left, 0.06 * params.time_limit_s)
+        restarts = DETERMINISTIC_RESTARTS if params.deterministic else RESTARTS
+        runner.best = _improve(ctx, runner.best, polish, fixed, floor, stop, restarts)
+        runner.best = _best_meetings(runner, model, deadline)
+    elif params.polish and fresh:
+        runner.best = _rebook(ctx, runner.best, fixed, floor)
+    return lineups
+
+
+def _bound_deadline(params: SolverParams, deadline: float) -> float:
+    """When the line-up bound must stop: `bound_share` of the limit, at most 60 % of what is left."""
+    now = time.monotonic()
+    return now + min(params.bound_share * params.time_limit_s, 0.6 * max(deadline - now, 0.0))
+
+
+def _fit_share(params: SolverParams, search: bool) -> float:
+    """Phase 3's share of the time left: with the session-swap search, what remains after it goes
+    to a search from its solution and to the meetings phase (`_best_meetings`)."""
+    return 0.15 if search else 1.0
+
+
+def _improve(
+    ctx: _Context,
+    a: _Assignment,
+    sessions: set[int],
+    fixed: _Assignment,
+    floor: int,
+    deadline: float,
+    restarts: int = 0,
+) -> _Assignment:
+    """The session-swap search (for at most `search_share` of the time limit), with up to
+    `restarts` random restarts (iterated search) until `deadline`, then the meetings rebooked for
+    the new line-ups; `a` itself if that does not raise total fit. (Rebooking before the search
+    was tried: its meetings tie the pitches to their sessions and the search ends 0.5–2 % lower
+    in total fit.)"""
+    from matching.slate_search import iterated_search, swap_sessions  # they build on this module
+
+    params = ctx.params
+    pinned = frozenset(e for _, e in fixed.meet)  # confirmed meetings stay where they are
+    stop = math.inf if params.deterministic else deadline  # deterministic: trials only
+    if restarts:
+        b = iterated_search(ctx, a, sessions, floor, stop, restarts, pinned, SEARCH_TRIALS)
+    else:
+        stop = min(stop, time.monotonic() + params.search_share * params.time_limit_s)
+        b = swap_sessions(ctx, a, sessions, floor, stop, SEARCH_TRIALS, pinned)
+    return _better(ctx, _rebook(ctx, b, fixed, floor), a)
+
+
+def _best_meetings(runner: _Runner, model: _SlateModel, deadline: float) -> _Assignment:
+    """The last phase: pitches and seats held as they are in the best slate, CP-SAT re-draws the
+    1:1 meetings for total fit (the tiers stay held). Kept if it raises total fit."""
+    best = runner.best
+    assert best is not None
+    model.hold_rooms(best)
+    share = 0.1 if runner.params.deterministic else 1.0  # deterministic: of the limit
+    runner.phase("meetings", model.total_fit(), True, share, best)
+    return _better(model.ctx, runner.best, best)
+
+
+def _better(ctx: _Context, a: _Assignment | None, b: _Assignment) -> _Assignment:
+    """The one of higher total fit (`b` on a tie or if `a` is None); both hold the tiers."""
+    return a if a is not None and _fit_of(ctx, a) > _fit_of(ctx, b) else b
+
+
+RESTARTS = 100_000  # random restarts of the iterated search at most (its time runs out first)
+DETERMINISTIC_RESTARTS = 3  # deterministic runs stop by count, not by the clock
+SEARCH_TRIALS = 3_000  # trials at most in one session-swap search (most are quick rejections)
+
+
+def _with_lineup_bound(result: SlateResult, lineups: LineupBound | None) -> SlateResult:
+    """Report the smaller of CP-SAT's bound and the line-up bound (both valid upper bounds on
+    the slate's total fit), with the gap to it."""
+    if lineups is None or result.status not in ("optimal", "feasible"):
+        return result
+    bound = lineups.value if result.bound is None else min(result.bound, lineups.value)
+    gap = max(0.0, bound - result.objective) / max(abs(bound), 1.0)
+    return _replace(result, bound=float(bound), gap=gap, lineup_bound=float(lineups.value),
+                    phases=[*result.phases, lineups.describe()])  # fmt: skip
 
 
 def _rebook(ctx: _Context, a: _Assignment, fixed: _Assignment, floor: int) -> _Assignment:
@@ -1044,10 +1280,13 @@ def _if_as_good(
 
 
 def _fit_of(ctx: _Context, a: _Assignment) -> int:
-    hw, mw = ctx.params.hear_weight, ctx.params.meeting_weight
-    heard = sum(int(ctx.fit[i, e]) * hw for e in a.pitch for i in range(len(ctx.problem.investors))
-                if (i, e) not in ctx.banned and _hears(ctx, a, i, e))  # fmt: skip
-    return heard + sum(int(ctx.fit[i, e]) * mw for i, e in a.meet)
+    """Total fit: hear_weight · fit of every pitch heard in the room + meeting_weight · fit met."""
+    seated, slots = _seated(a), ctx.table.slots
+    heard = sum(int(ctx.fit[i, e]) for e, q in a.pitch.items()
+                for i in seated.get((slots[q].session, slots[q].room), ())
+                if (i, e) not in ctx.banned)  # fmt: skip
+    met = sum(int(ctx.fit[i, e]) for i, e in a.meet)
+    return heard * ctx.params.hear_weight + met * ctx.params.meeting_weight
 
 
 def _finish_cp(
@@ -1063,13 +1302,15 @@ def _finish_cp(
     if runner.best is None:
         status = "infeasible" if runner.phases[0].status == cp_model.INFEASIBLE else "unknown"
         return _empty(ctx, status, [*notes, "求解失败：已确认的安排相互冲突或时限过短"], names)
-    last = runner.phases[-1]
-    fit_done = last.name == "total fit" and last.status in SOLVED
-    all_optimal = all(p.status == cp_model.OPTIMAL for p in runner.phases) and fit_done
-    bound = last.bound if fit_done else None
+    fit = next((p for p in runner.phases if p.name == "total fit"), None)
+    fit_done = fit is not None and fit.status in SOLVED
+    main = [p for p in runner.phases if p.name != "meetings"]  # its bound holds rooms fixed
+    all_optimal = all(p.status == cp_model.OPTIMAL for p in main) and fit_done
+    bound = fit.bound if fit is not None and fit_done else None
     result = _result(ctx, runner.best, fixed, previous, "optimal" if all_optimal else "feasible")
     gap = None if bound is None else max(0.0, bound - result.objective) / max(abs(bound), 1.0)
-    return _replace(result, bound=bound, gap=gap, notes=notes, phases=names, wall_time_s=elapsed)
+    return _replace(result, bound=bound, gap=gap, notes=notes, phases=names, wall_time_s=elapsed,
+                    cp_bound=bound)  # fmt: skip
 
 
 _STATUS_NAMES: dict[cp_model.CpSolverStatus, str] = {

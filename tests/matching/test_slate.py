@@ -211,6 +211,7 @@ def test_generated_events_give_valid_slates(problem: SlateProblem) -> None:
     assert_valid(problem, cp)
     assert_valid(problem, greedy_slate(problem))
     assert cp.metrics is not None
+    assert cp.bound is None or cp.objective <= cp.bound  # CP-SAT's or the line-up bound
     placed = {p.enterprise_id for p in cp.pitches}
     assert {u.enterprise_id for u in cp.unplaced} == {e.id for e in problem.enterprises} - placed
 
