@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sqlalchemy import Integer, cast, func, true
+from sqlalchemy import Integer, Text, and_, bindparam, case, cast, func, null, true
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from matching.candidates import build_candidate_set
@@ -408,16 +409,64 @@ def _version_query() -> Any:
     return core_select(*(c for sub in subs for c in sub.c)).select_from(joined)
 
 
+@lru_cache(maxsize=1)
+def _pg_version_query() -> Any:
+    """PostgreSQL: the statement's snapshot, whether this transaction has written, and the
+    version as text, computed only when the snapshot is not the one bound as ``known``.
+
+    The version is an uncorrelated scalar subquery (an InitPlan), which PostgreSQL runs only
+    when the CASE needs it; all three read the statement's one snapshot.
+    """
+    subs = [part.subquery() for part in _version_parts()]
+    joined: Any = subs[0]
+    for sub in subs[1:]:
+        joined = joined.join(sub, true())
+    texts = postgresql.array([cast(c, Text) for sub in subs for c in sub.c])
+    version = core_select(texts).select_from(joined).scalar_subquery()
+    snapshot = cast(func.pg_current_snapshot(), Text)
+    clean = func.pg_current_xact_id_if_assigned().is_(None)
+    lazy = case((and_(snapshot == bindparam("known"), clean), null()), else_=version)
+    return core_select(snapshot.label("snapshot"), clean.label("clean"), lazy.label("version"))
+
+
+# PostgreSQL: the last version computed per database and the snapshot it was computed in.
+_SEEN: dict[tuple[int, str], tuple[str, tuple[object, ...]]] = {}
+
+
+def _pg_data_version(conn: Any) -> tuple[object, ...]:
+    """The version, skipping the aggregates while no transaction has ended since they ran.
+
+    Two snapshots with the same xmin, xmax and in-progress list see exactly the same committed
+    rows: no transaction, in any database of the cluster, has committed or aborted in between.
+    So the version computed in an equal snapshot is still the version. Only a transaction
+    that has written nothing itself may use or leave that memo (its own writes are visible to
+    it, not to the snapshot).
+    """
+    key = (id(conn.engine), str(conn.engine.url))
+    seen = _SEEN.get(key)
+    row = conn.execute(_pg_version_query(), {"known": seen[0] if seen else ""}).one()
+    if row.version is None and seen is not None:
+        return seen[1]
+    version = tuple(row.version)
+    if row.clean:
+        _SEEN[key] = (row.snapshot, version)
+    return version
+
+
 def data_version(session: Session) -> tuple[object, ...]:
     """The data version the caches key on: aggregates of every table read, in one round trip.
 
     The statement is built once; SQLAlchemy caches its compiled form. It runs as a Core statement
     on the session's connection (and transaction): no ORM machinery per call, but pending changes
-    are flushed first, as an ORM query would (autoflush), so the version sees them.
+    are flushed first, as an ORM query would (autoflush), so the version sees them. On
+    PostgreSQL the aggregates run only when some transaction ended since they last ran.
     """
     if session.autoflush:
         session.flush()
-    return tuple(session.connection().execute(_version_query()).one())
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        return _pg_data_version(conn)
+    return tuple(conn.execute(_version_query()).one())
 
 
 @dataclass

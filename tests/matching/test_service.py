@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import models
@@ -201,3 +203,29 @@ def test_nightly_rerank_ranks_every_open_demand(session: Session, center: dict[s
     )  # fmt: skip
     assert result.institution_ids.shape == (len(result.demand_ids), 3)
     assert "RerankResult(" in repr(result)
+
+
+@pytest.mark.postgres
+def test_the_postgres_version_memo_sees_every_commit(postgres_engine: Engine) -> None:
+    """The aggregates are skipped only while no transaction has ended since they ran: a commit
+    by another connection, or a write in the asking transaction itself, gives a new version."""
+    service._SEEN.clear()
+    with Session(postgres_engine) as reader:
+        first = service.data_version(reader)
+        reader.rollback()
+        assert service.data_version(reader) == first  # nothing committed in between: the memo
+        reader.rollback()
+        with Session(postgres_engine) as writer:
+            f.enterprise(writer)
+            writer.commit()
+        second = service.data_version(reader)
+        assert second != first
+        reader.rollback()
+        f.enterprise(reader)  # written, not committed: seen by this transaction only
+        mine = service.data_version(reader)
+        assert mine != second
+        reader.rollback()
+        assert service.data_version(reader) == second
+    with Session(postgres_engine) as cleanup:
+        cleanup.execute(text("TRUNCATE enterprise RESTART IDENTITY CASCADE"))
+        cleanup.commit()
