@@ -186,7 +186,7 @@ class SlateResult:
     phases: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cp_bound: float | None = None  # CP-SAT's own phase-3 bound (given the tiers)
-    lineup_bound: float | None = None  # the line-up bound (whole problem); `bound` is the min
+    lineup_bound: float | None = None  # the line-up bound (phase-1 tiers held); `bound`: the min
 
 
 # ─── the timetable: where pitches and meeting rounds sit in time ───────────────────────────────
@@ -562,6 +562,7 @@ class _SlateModel:
     def __init__(self, ctx: _Context) -> None:
         self.ctx, self.m = ctx, cp_model.CpModel()
         self.group: dict[tuple[int, int, int], Var] = {}
+        self._groups_of: dict[int, list[tuple[int, Var]]] = {}  # e → (session, group var)
         self.seat: dict[tuple[int, int, int], Var] = {}
         self.meet: dict[tuple[int, int, int], Var] = {}
         self.hear: dict[tuple[int, int, int, int], Var] = {}
@@ -581,6 +582,7 @@ class _SlateModel:
                    for s in sorted(ctx.ent_sessions[e]) for r in range(len(p.rooms))]  # fmt: skip
             keys = [(e, s, r) for s in sorted(ctx.ent_sessions[e]) for r in range(len(p.rooms))]
             self.group.update(zip(keys, row, strict=True))
+            self._groups_of[e] = [(s, g) for (_, s, _), g in zip(keys, row, strict=True)]
             m.add_at_most_one(row)
         for s in range(len(p.sessions)):
             for r in range(len(p.rooms)):
@@ -636,7 +638,7 @@ class _SlateModel:
 
     def _pitched_before(self, e: int, t: int) -> list[Var]:
         start, blocks = self.ctx.table.rounds[t].start, self.ctx.table.blocks
-        return [g for (f, s, _), g in self.group.items() if f == e and blocks[s][1] <= start]
+        return [g for s, g in self._groups_of.get(e, []) if blocks[s][1] <= start]
 
     def _meeting_people(self) -> None:
         """One place at a time, and an enterprise meets only after its pitch block has ended."""
@@ -940,8 +942,9 @@ def _polish(ctx: _Context, a: _Assignment, sessions: set[int], floor: int) -> _A
 # ─── the line-up bound (matching/slate_bound.py) ───────────────────────────────────────────────
 @dataclass(frozen=True, slots=True)
 class LineupBound:
-    """An upper bound on total fit valid for every slate of the event (tiers, confirmed items
-    and seat caps relaxed): line-up column generation for hearing + the meetings' LP bound."""
+    """An upper bound on total fit valid for every slate of the event (confirmed items, seat caps
+    and the tiers relaxed, but for an optional must-meet floor): line-up column generation for
+    hearing + the meetings' LP bound."""
 
     value: int
     hearing: float
@@ -957,14 +960,19 @@ class LineupBound:
 
 
 def lineup_bound(
-    ctx: _Context, slates: Sequence[_Assignment], deadline: float, max_rounds: int = 1_000
+    ctx: _Context,
+    slates: Sequence[_Assignment],
+    deadline: float,
+    max_rounds: int = 1_000,
+    musts: int = 0,
 ) -> LineupBound | None:
     """The line-up bound, column generation starting from the rooms of `slates` and stopping at
     `deadline` (time.monotonic()); None if not even one round finished. Total fit is
     hear_weight · heard fit + meeting_weight · met fit: the hearing part is bounded with pair
     weights fit · hear_weight (no-thanks pairs 0: they earn nothing), the meetings with fit ·
     meeting_weight over every pair that may meet (not only the model's candidates). The sum is
-    rounded down, as total fit is a whole number of points."""
+    rounded down, as total fit is a whole number of points. `musts` > 0: bound only slates that
+    meet at least that many must-meets (see `_must_floor`); the tiers are otherwise relaxed."""
     clock = time.monotonic()
     p, slots = ctx.problem, ctx.table.slots
     weights = ctx.fit.astype(np.float64) * ctx.params.hear_weight
@@ -978,7 +986,12 @@ def lineup_bound(
     hearing = hearing_bound(inst, deadline, start, max_rounds=max_rounds)
     if hearing is None:
         return None
-    meetings = meeting_bound(*_meeting_options(ctx), p.meeting_tables)
+    options, weight = _meeting_options(ctx)
+    outside = sum(1 for pair in ctx.must if pair not in options)  # met, but earn nothing
+    required = (frozenset(ctx.must), musts - outside)
+    meetings = meeting_bound(options, weight, p.meeting_tables, required)
+    if not math.isfinite(meetings):  # cannot happen for a slate that exists; stay safe
+        meetings = meeting_bound(options, weight, p.meeting_tables)
     total = hearing.bound + meetings
     value = math.floor(total + 1e-6 * max(1.0, abs(total)))  # float sums: a hair of slack
     return LineupBound(value, hearing.bound, meetings, hearing.rounds, hearing.converged,
@@ -1076,8 +1089,8 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
     Phases, each held at its value before the next: (1) placed enterprises ≫ must-meets kept ≫
     fairness Σ min(relevant contacts, min_contacts); (2) on a re-solve, fewest moved previous
     items; (3) total fit. `objective` is the slate's total fit; `bound` is the smaller of CP-SAT's
-    phase-3 bound and the line-up bound (`SolverParams.lineup_bound`, valid for the whole
-    problem: see matching/slate_bound.py). Confirmed items are hard constraints.
+    phase-3 bound and the line-up bound (`SolverParams.lineup_bound`, valid for every slate whose
+    tiers reach phase 1's value: see `lineup_bound`). Confirmed items are hard constraints.
     """
     params = params or SolverParams()
     clock = time.monotonic()
@@ -1148,7 +1161,8 @@ def _fit_phases(
         runner.best = _improve(ctx, runner.best, polish, fixed, floor, deadline)
     lineups = None
     if params.lineup_bound:
-        lineups = lineup_bound(ctx, [runner.best], _bound_deadline(params, deadline))
+        lineups = lineup_bound(ctx, [runner.best], _bound_deadline(params, deadline),
+                               musts=_must_floor(ctx, floor))  # fmt: skip
     hint = runner.best if pinned.safe else alt or runner.best
     runner.phase("total fit", model.total_fit(), True, _fit_share(params, search), hint)
     if pinned.safe:
@@ -1163,6 +1177,18 @@ def _fit_phases(
     elif params.polish and fresh:
         runner.best = _rebook(ctx, runner.best, fixed, floor)
     return lineups
+
+
+def _must_floor(ctx: _Context, floor: int) -> int:
+    """Must-meets that every slate holding the phase-1 value `floor` meets: floor's own count when
+    it places every enterprise (no slate places more, so holding the value needs as many
+    must-meets: placed ≫ must-meets ≫ fairness), else 0."""
+    k, n_e = ctx.problem.min_contacts, len(ctx.problem.enterprises)
+    w_must = n_e * k + 1
+    w_place = w_must * (len(ctx.must) + 1)
+    if floor // w_place < n_e:
+        return 0
+    return (floor - w_place * n_e) // w_must
 
 
 def _bound_deadline(params: SolverParams, deadline: float) -> float:

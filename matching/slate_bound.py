@@ -1,7 +1,8 @@
 """路演排程 — an upper bound on total fit from room line-ups (column generation).
 
 Pure core: arrays in, a number out. `lineup_bound` bounds the *whole* slate problem (every slate
-that keeps the event's rules, tiers relaxed) by a hearing part and a meeting part:
+that keeps the event's rules, tiers relaxed but for an optional must-meet count) by a hearing
+part and a meeting part:
 
 - Hearing: a Lagrangian bound of the line-up formulation. A line-up *L* (≤ `cap` enterprises
   that attend session *s*) fills one room of *s*; each enterprise pitches once; each investor sits
@@ -16,7 +17,8 @@ that keeps the event's rules, tiers relaxed) by a hearing part and a meeting par
   generation); pricing finds max_L g_s(L) *exactly* by branch and bound (`price_lineups`), so the
   bound is valid after every round whatever the LP solver's accuracy, and the best round is kept.
 - Meetings: the same kind of bound for the LP of the 1:1 meetings alone (any pair that may meet,
-  each round's tables, one meeting a round per person, a pair meets once), from its duals.
+  each round's tables, one meeting a round per person, a pair meets once; optionally, at least
+  k must-meets met), from its duals.
 
 See docs/roadshow.md (Known limits) for why this is tighter than the CP-SAT bound.
 """
@@ -393,31 +395,49 @@ def _reduced(
 
 # ─── the meetings' LP bound ────────────────────────────────────────────────────────────────────
 def meeting_bound(
-    options: dict[tuple[int, int], list[int]], weight: dict[tuple[int, int], float], tables: int
+    options: dict[tuple[int, int], list[int]],
+    weight: dict[tuple[int, int], float],
+    tables: int,
+    required: tuple[frozenset[tuple[int, int]], int] = (frozenset(), 0),
 ) -> float:
     """An upper bound on Σ weight over 1:1 meetings: `options` maps each pair that may meet to the
     rounds it may meet in. Constraints: ≤ `tables` a round, one meeting a round per investor and
-    per enterprise, a pair meets once. The LP's duals y ≥ 0 give the valid bound
-    Σ b·y + Σ_x max(0, c_x − (A^T y)_x) for variables in [0, 1], so GLOP's accuracy does not
-    matter."""
+    per enterprise, a pair meets once; with `required` = (pairs, k), at least k of those pairs
+    meet (Σ x ≥ k: bounds the slates that meet at least k must-meets among `options`). The LP's
+    duals y ≥ 0 give the valid bound Σ b·y + Σ_x max(0, c_x − (A^T y)_x) for variables in
+    [0, 1] (any A, b), so GLOP's accuracy does not matter; inf if the LP is infeasible."""
     lp = pywraplp.Solver.CreateSolver("GLOP")
-    rows: dict[tuple[str, int, int], pywraplp.Constraint] = {}
-    cols: list[tuple[pywraplp.Variable, float, list[tuple[str, int, int]]]] = []
+    rows: dict[tuple[str, int, int], tuple[pywraplp.Constraint, float]] = {}
+    cols: list[tuple[float, list[tuple[tuple[str, int, int], float]]]] = []
+
+    def rhs(key: tuple[str, int, int]) -> float:
+        if key[0] == "t":
+            return float(tables)
+        if key[0] == "m":
+            return -float(required[1])
+        return 1.0
+
+    def column(cost: float, keys: list[tuple[tuple[str, int, int], float]]) -> None:
+        x = lp.NumVar(0, 1, "")
+        for key, coef in keys:
+            if key not in rows:
+                b = rhs(key)
+                rows[key] = (lp.Add(lp.Sum([]) <= b), b)
+            rows[key][0].SetCoefficient(x, coef)
+        lp.Objective().SetCoefficient(x, cost)
+        cols.append((cost, keys))
+
     for (i, e), rounds in options.items():
         for t in rounds:
-            keys = [("t", t, 0), ("i", i, t), ("e", e, t), ("p", i, e)]
-            x = lp.NumVar(0, 1, "")
-            for key in keys:
-                if key not in rows:
-                    rows[key] = lp.Add(lp.Sum([]) <= (tables if key[0] == "t" else 1))
-                rows[key].SetCoefficient(x, 1)
-            lp.Objective().SetCoefficient(x, weight[i, e])
-            cols.append((x, weight[i, e], keys))
+            keys = [(("t", t, 0), 1.0), (("i", i, t), 1.0), (("e", e, t), 1.0), (("p", i, e), 1.0)]
+            if required[1] > 0 and (i, e) in required[0]:
+                keys.append((("m", 0, 0), -1.0))
+            column(weight[i, e], keys)
     if not cols:
-        return 0.0
+        return 0.0 if required[1] <= 0 else math.inf
     lp.Objective().SetMaximization()
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:  # (infeasible: no slate meets `required`)
         return math.inf
-    y = {key: max(0.0, c.dual_value()) for key, c in rows.items()}
-    total = sum(y[key] * (tables if key[0] == "t" else 1) for key in rows)
-    return total + sum(max(0.0, c - sum(y[k] for k in keys)) for _, c, keys in cols)
+    y = {key: max(0.0, c.dual_value()) for key, (c, _) in rows.items()}
+    total = sum(y[key] * b for key, (_, b) in rows.items())
+    return total + sum(max(0.0, c - sum(a * y[k] for k, a in keys)) for c, keys in cols)

@@ -133,6 +133,37 @@ def test_meeting_bound_is_never_below_the_best_schedule() -> None:
         assert meeting_bound(options, weight, tables) >= solver.objective_value - 1e-6
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_meeting_bound_with_required_must_meets_is_never_below_the_best_schedule(
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(100 + seed)
+    pairs = [(i, e) for i in range(3) for e in range(3) if rng.uniform() < 0.7]
+    options = {p: sorted({int(t) for t in rng.integers(0, 3, 2)}) for p in pairs}
+    weight = {p: float(rng.integers(1, 100)) for p in pairs}
+    tables = int(rng.integers(1, 3))
+    must = frozenset(p for p in pairs if rng.uniform() < 0.5)
+    k = int(rng.integers(0, len(must) + 2))
+    m = cp_model.CpModel()
+    x = {(p, t): m.new_bool_var("") for p, ts in options.items() for t in ts}
+    for t in range(3):
+        m.add(sum(v for (_, k_), v in x.items() if k_ == t) <= tables)
+        for who in range(3):
+            m.add(sum(v for ((i, _), k_), v in x.items() if k_ == t and i == who) <= 1)
+            m.add(sum(v for ((_, e), k_), v in x.items() if k_ == t and e == who) <= 1)
+    for p in pairs:
+        m.add(sum(v for (q, _), v in x.items() if q == p) <= 1)
+    m.add(sum(v for (p, _), v in x.items() if p in must) >= k)
+    m.maximize(sum(weight[p] * v for (p, _), v in x.items()))
+    solver = cp_model.CpSolver()
+    status = solver.solve(m)
+    bound = meeting_bound(options, weight, tables, (must, k))
+    if status != cp_model.INFEASIBLE:  # (then the LP may be infeasible too: inf)
+        assert status == cp_model.OPTIMAL
+        assert solver.objective_value - 1e-6 <= bound
+        assert bound <= meeting_bound(options, weight, tables) + 1e-6  # never looser
+
+
 def fit_optimum(problem: slate_module.SlateProblem) -> float:
     """The best total fit any slate of the model reaches, tiers ignored (CP-SAT, proven)."""
     ctx = slate_module._context(problem, FAST)
@@ -171,3 +202,35 @@ def test_the_benchmark_sized_bound_is_reported_and_not_below_the_slate() -> None
     assert math.isclose(result.gap, (result.bound - result.objective) / result.bound)
     assert result.lineup_bound is not None  # CP-SAT's phase 3 may find nothing in 15 s
     assert result.bound == min(result.lineup_bound, result.cp_bound or math.inf)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lineup_bound_with_the_must_floor_is_at_least_the_best_fit_holding_the_tiers(
+    seed: int,
+) -> None:
+    """`musts=_must_floor(ctx, T)` bounds every slate whose tiers reach the optimum T."""
+    rng = np.random.default_rng(seed)
+    must = {(500 + int(rng.integers(3)), 100 + int(rng.integers(5))) for _ in range(3)}
+    fit = rng.uniform(0, 1, (3, 5)).round(2)
+    fit[0, 0] = 0.0  # a must-meet that earns nothing when met
+    must.add((500, 100))
+    problem = event(n_ent=5, n_inv=3, seed=seed, n_sessions=2, fit=fit,
+                    must_meet=frozenset(must), min_contacts=1)  # fmt: skip
+    problem = replace(problem, slots_per_room=2, meeting_tables=1)
+    ctx = slate_module._context(problem, FAST)
+    model = slate_module._SlateModel(ctx)
+    model.m.maximize(model.tiers())
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(model.m) == cp_model.OPTIMAL
+    tiers = round(solver.objective_value)
+    musts = slate_module._must_floor(ctx, tiers)
+    assert musts > 0  # every enterprise placed: the must-meets count
+    model.m.add(model.tiers() >= tiers)
+    model.m.maximize(model.total_fit())
+    assert solver.solve(model.m) == cp_model.OPTIMAL
+    bound = slate_module.lineup_bound(ctx, [], time.monotonic() + 30, musts=musts)
+    assert bound is not None and bound.converged
+    assert bound.value >= solver.objective_value
+    loose = slate_module.lineup_bound(ctx, [], time.monotonic() + 30)
+    assert loose is not None and bound.value <= loose.value
