@@ -79,6 +79,18 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90
     raise AssertionError("the server did not answer /health in time")
 
 
+def _wait_all_listening(pid: int, port: int, timeout: float = 90) -> None:
+    """Until every worker has started listening (/health answers as soon as one has)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = _workers(pid)
+        listening = _sockets_on(port, "0A")
+        if len(workers) == WORKERS and all(_socket_inodes(w) & listening for w in workers):
+            return
+        time.sleep(0.3)
+    raise AssertionError("not every worker listens")
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     database = f"sqlite:///{tmp_path / 'center.sqlite'}"
@@ -91,6 +103,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", process)
+        _wait_all_listening(process.pid, port)
         yield process, port
     finally:
         if process.poll() is None:
@@ -98,14 +111,15 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
             process.wait(timeout=10)
 
 
-def _open_keep_alive(port: int, count: int) -> list[socket.socket]:
-    """`count` connections opened at once, each answered once and kept open."""
+def _open_keep_alive(port: int, count: int, timeout: float = 10) -> list[socket.socket]:
+    """`count` connections opened at once, each answered once (within `timeout` s) and kept
+    open."""
     connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
     request = b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\n\r\n"
     for conn in connections:
         conn.sendall(request)
     for conn in connections:
-        conn.settimeout(10)
+        conn.settimeout(timeout)
         assert conn.recv(4096).startswith(b"HTTP/1.1 200")
     return connections
 
@@ -147,8 +161,9 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
     else:
         raise AssertionError("the killed worker was not replaced")
     _wait_healthy(f"http://127.0.0.1:{port}", process)
-    # Every connection is answered again: none waits on the dead worker's socket.
-    for conn in _open_keep_alive(port, 20):
+    _wait_all_listening(process.pid, port)
+    # Every connection is answered, on both sockets (the replaced worker's ones once it is up).
+    for conn in _open_keep_alive(port, 20, timeout=90):
         conn.close()
     os.kill(process.pid, signal.SIGTERM)
     assert process.wait(timeout=30) == 0
