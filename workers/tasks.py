@@ -9,6 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kombu.exceptions import ChannelError
+
 from models.base import utcnow
 from models.db import session_scope
 from models.repositories.digests import ClaimBusyError
@@ -67,12 +69,23 @@ def deliver_digest(self: Any, delivery_id: int) -> str:
 
 
 def broker_backlog() -> int:
-    """Messages waiting in the default queue (0 in eager mode, where nothing waits)."""
+    """Messages waiting in the default queue (0 in eager mode, where nothing waits).
+
+    A queue the broker does not know has nothing waiting: on Redis that is every *empty* queue
+    (kombu's passive declare looks for the list, which Redis drops with its last message), so
+    a "not found" there is 0, not an error: the sweep must run exactly when the queue is empty.
+    """
     if app.conf.task_always_eager:
         return 0
     with app.connection_for_read() as connection:
         queue = app.conf.task_default_queue
-        return int(connection.default_channel.queue_declare(queue, passive=True).message_count)
+        try:
+            declared = connection.default_channel.queue_declare(queue, passive=True)
+        except ChannelError as exc:
+            if str(getattr(exc, "reply_code", "")) != "404":
+                raise
+            return 0
+        return int(declared.message_count)
 
 
 @app.task(name="digests.sweep", **IDEMPOTENT)
