@@ -41,5 +41,5 @@ _CONTACTS_OF = (
 
 
 def contact_rows(session: Session, enterprise_id: int) -> list[Row[Any]]:
-    """An enterprise's contact persons, in id order (as `contacts_of`)."""
+    """An enterprise's contact persons, in id order."""
     return list(session.connection().execute(_CONTACTS_OF, {"enterprise_id": enterprise_id}))

@@ -399,14 +399,21 @@ def _version_parts() -> list[Any]:
     return parts
 
 
-@lru_cache(maxsize=1)
-def _version_query() -> Any:
-    """All the aggregates in one statement: one single-row subquery (one scan) per table."""
+def _version_columns() -> tuple[list[Any], Any]:
+    """Every aggregate column, and the cross join of the single-row subqueries they come from
+    (one subquery, one scan, per table)."""
     subs = [part.subquery() for part in _version_parts()]
     joined: Any = subs[0]
     for sub in subs[1:]:
         joined = joined.join(sub, true())
-    return core_select(*(c for sub in subs for c in sub.c)).select_from(joined)
+    return [c for sub in subs for c in sub.c], joined
+
+
+@lru_cache(maxsize=1)
+def _version_query() -> Any:
+    """All the aggregates in one statement."""
+    columns, joined = _version_columns()
+    return core_select(*columns).select_from(joined)
 
 
 @lru_cache(maxsize=1)
@@ -417,11 +424,8 @@ def _pg_version_query() -> Any:
     The version is an uncorrelated scalar subquery (an InitPlan), which PostgreSQL runs only
     when the CASE needs it; all three read the statement's one snapshot.
     """
-    subs = [part.subquery() for part in _version_parts()]
-    joined: Any = subs[0]
-    for sub in subs[1:]:
-        joined = joined.join(sub, true())
-    texts = postgresql.array([cast(c, Text) for sub in subs for c in sub.c])
+    columns, joined = _version_columns()
+    texts = postgresql.array([cast(c, Text) for c in columns])
     version = core_select(texts).select_from(joined).scalar_subquery()
     snapshot = cast(func.pg_current_snapshot(), Text)
     clean = func.pg_current_xact_id_if_assigned().is_(None)

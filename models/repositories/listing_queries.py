@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel, col, or_, select
 
-from models import ContactPerson, Enterprise, FinancingDemand
+from models import Enterprise, FinancingDemand
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -70,9 +70,3 @@ def demand_query(
     if enterprise_id:
         query = query.where(FinancingDemand.enterprise_id == enterprise_id)
     return query
-
-
-def contacts_of(session: Session, enterprise_id: int) -> list[ContactPerson]:
-    """An enterprise's contact persons."""
-    query = select(ContactPerson).where(ContactPerson.enterprise_id == enterprise_id)
-    return list(session.exec(query.order_by(col(ContactPerson.id))))

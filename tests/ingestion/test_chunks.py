@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from ingestion.headers import header_candidates, map_headers
-from ingestion.load import IdSet, StringFilter, bulk_insert
+from ingestion.load import IdSet, ImportSummary, StringFilter, bulk_insert
 from ingestion.readers import _is_subtotal
 from ingestion.service import import_file
 from ingestion.uscc import make_uscc
@@ -67,13 +67,21 @@ def _result(session: Session, batch_id: int) -> tuple[Any, ...]:
     return outcomes, firms, pairs
 
 
-def test_chunk_boundaries_change_nothing(session: Session, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "demands.csv", _demand_rows())
+def _whole_then_chunked(
+    session: Session, path: Path, chunk_size: int
+) -> tuple[ImportSummary, ImportSummary, tuple[Any, ...]]:
+    """Import `path` in one chunk (rolled back), then in chunks of `chunk_size`: both summaries
+    and the first import's result, which the chunked one must reproduce."""
     whole = session.begin_nested()
     one = import_file(session, path, chunk_size=2000)
     expected = _result(session, one.batch_id)
     whole.rollback()
-    small = import_file(session, path, chunk_size=3)
+    return one, import_file(session, path, chunk_size=chunk_size), expected
+
+
+def test_chunk_boundaries_change_nothing(session: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "demands.csv", _demand_rows())
+    one, small, expected = _whole_then_chunked(session, path, 3)
     assert _result(session, small.batch_id) == expected
     counters = ("rows_read", "inserted", "updated", "unchanged", "merged", "quarantined", "review")
     assert [getattr(small, c) for c in counters] == [getattr(one, c) for c in counters]
@@ -101,11 +109,7 @@ def test_demands_of_records_created_earlier_in_the_batch_are_found(
         ["深圳市丁科技有限公司", "", "800", "股权融资", "XQ9"],  # another number: new
     ]
     path = write_csv(tmp_path / "demands.csv", [HEADER, *rows])
-    whole = session.begin_nested()
-    one = import_file(session, path, chunk_size=2000)
-    expected = _result(session, one.batch_id)
-    whole.rollback()
-    small = import_file(session, path, chunk_size=2)
+    _one, small, expected = _whole_then_chunked(session, path, 2)
     assert _result(session, small.batch_id) == expected
     outcomes = [outcome for _number, outcome, _name in expected[0]]
     assert outcomes == ["inserted"] * 4 + ["merged", "merged", "inserted", "inserted", "inserted"]
