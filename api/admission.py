@@ -2,6 +2,8 @@
 
 from anyio import Semaphore
 from anyio.lowlevel import RunVar
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Per worker process; `matchmaker serve --max-in-flight` overrides it. Under saturation 4 gave the
@@ -11,6 +13,19 @@ MAX_IN_FLIGHT = 4
 IN_FLIGHT_ENV = "MATCHMAKER_MAX_IN_FLIGHT"
 
 
+def in_flight_limit(requested: int, engine: Engine) -> int:
+    """`requested`, if the engine's pool has that many connections (ValueError if not): a
+    request holds at most one at a time."""
+    pool = engine.pool
+    if isinstance(pool, QueuePool):
+        capacity = pool.size() + max(0, getattr(pool, "_max_overflow", 0))
+        if requested > capacity:
+            raise ValueError(
+                f"每个进程同时处理的请求数（{requested}）不得超过数据库连接池容量（{capacity}）"
+            )
+    return requested
+
+
 class Admission:
     """At most `limit` requests inside the app at once (per worker process); the others wait their
     turn on the event loop, first come first served. `/health` is never held back.
@@ -18,10 +33,12 @@ class Admission:
     A request keeps its database connection from the caller's lookup to the commit, across
     thread-pool hops. Without a bound, more concurrent requests than pooled connections could
     take every worker thread waiting for a connection, while the requests holding the
-    connections wait for a thread: a deadlock until the pool times out. With `limit` below the
+    connections wait for a thread: a deadlock until the pool times out. With `limit` at most the
     pool's capacity (SQLAlchemy's default: 5 + 10 overflow) and the thread limit (40), a request
-    inside always finds both. It also keeps the number
-    of threads competing for the GIL small, so a request, once admitted, runs to the end quickly.
+    inside always finds both (it holds at most one connection at a time); `in_flight_limit`
+    refuses a larger one. The same bound lets requests run on the event loop itself
+    (`api.routing`): their checkout never waits. It also keeps the number of threads competing for the GIL small, so a
+    request, once admitted, runs to the end quickly.
     """
 
     def __init__(self, app: ASGIApp, limit: int = MAX_IN_FLIGHT) -> None:
@@ -41,4 +58,4 @@ class Admission:
             await self.app(scope, receive, send)
 
 
-__all__ = ["IN_FLIGHT_ENV", "MAX_IN_FLIGHT", "Admission"]
+__all__ = ["IN_FLIGHT_ENV", "MAX_IN_FLIGHT", "Admission", "in_flight_limit"]

@@ -1,7 +1,7 @@
 """Typed dependencies defined once: the session, settings, the caller and role guards.
 
-Only what touches the database runs in the thread pool: the caller's lookup and the commit. The
-pure dependencies (settings, role guards, pagination) are coroutines, so a request does not pay a
+Only what touches the database runs in the thread pool: the caller's lookup and the commit (on
+the event loop for read-only requests on PostgreSQL, see `api.routing`). The pure dependencies (settings, role guards, pagination) are coroutines, so a request does not pay a
 thread hop for each of them.
 """
 
@@ -14,7 +14,9 @@ from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
+from api.routing import lookup_on_loop
 from api.security import token_subject
 from models.db import ReadOnlySession, reads_per_statement
 from models.reference import UserRole
@@ -89,19 +91,32 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_principal(
+def _authenticate(
+    session: Session, settings: Settings, token: str | None, api_key: str | None
+) -> Principal | None:
+    if token:
+        subject = token_subject(token, settings)
+        return principal_for_user(session, subject) if subject else None
+    if api_key:
+        return principal_for_api_key(session, api_key)
+    return None
+
+
+async def get_principal(
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
-    """The authenticated caller, by bearer token or institution API key; 401 otherwise."""
-    principal = None
-    if token:
-        subject = token_subject(token, settings)
-        principal = principal_for_user(session, subject) if subject else None
-    elif api_key:
-        principal = principal_for_api_key(session, api_key)
+    """The authenticated caller, by bearer token or institution API key; 401 otherwise.
+
+    On PostgreSQL the look-up (one indexed SELECT) runs on the event loop (see `api.routing`),
+    on SQLite in the thread pool (its BEGIN takes the database's write lock, and may wait).
+    """
+    if lookup_on_loop(session):
+        principal = _authenticate(session, settings, token, api_key)
+    else:
+        principal = await run_in_threadpool(_authenticate, session, settings, token, api_key)
     if principal is None:
         raise HTTPException(status_code=401, detail="未认证或凭证无效/已过期")
     return principal

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT, Admission
+from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT, Admission, in_flight_limit
 from api.errors import install_error_handlers, problem
 from api.problems import PROBLEM_RESPONSES
 from api.routers import (
@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.login_throttle = LoginThrottle()
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
-    app.add_middleware(Admission, limit=int(os.environ.get(IN_FLIGHT_ENV) or MAX_IN_FLIGHT))
+    requested = int(os.environ.get(IN_FLIGHT_ENV) or MAX_IN_FLIGHT)
+    app.add_middleware(Admission, limit=in_flight_limit(requested, app.state.engine))
 
     # First in the route table: routes are matched in order, and the probe should cost nothing.
     @app.get("/health", tags=["meta"])

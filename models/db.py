@@ -95,6 +95,15 @@ def make_engine(
     return engine
 
 
+# `Session.info` key: set while a unit of work runs on the event loop (`api.routing`), where it
+# must not wait for a lock. A step that would wait raises `WouldWait` instead.
+NO_WAIT = "no_wait"
+
+
+class WouldWait(Exception):
+    """A unit of work marked `NO_WAIT` reached a lock another transaction holds."""
+
+
 class ReadOnlySession(Session):
     """A session that refuses to flush changes: the unit of work of a read-only request.
 

@@ -10,13 +10,13 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT
+from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT, in_flight_limit
 from api.cli.evaluation import show_appendix_a
 from api.cli.listing import show_readiness
 from api.cli.match import show_recommendation
 from api.cli.policy import show_policy_match
 from api.cli.tour import print_tour, show_messy_import
-from models.db import get_engine, session_scope
+from models.db import get_engine, make_engine, session_scope
 from models.errors import DomainError
 from models.export import EXPORTABLE, export_table
 from models.generator import generate_center
@@ -74,6 +74,11 @@ def serve(
 
     from api.balanced import BalancedWorkers, can_balance, listening_sockets
 
+    try:  # checked here too: a worker that fails it would only be replaced, again and again
+        in_flight_limit(max_in_flight, make_engine(get_settings().database_url))
+    except ValueError as exc:
+        typer.echo(f"错误：--max-in-flight：{exc}", err=True)
+        raise typer.Exit(2) from exc
     os.environ[IN_FLIGHT_ENV] = str(max_in_flight)  # read by every worker's create_app
 
     if not get_settings().secret_key:

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
 from api.reads import row_or_404
-from api.routing import OffloadedRoute, read_only
+from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
 from api.views import demand_for_institution
 from models import Enterprise, FinancingDemand
@@ -90,6 +90,7 @@ def list_teasers(session: SessionDep, _: CurrentPrincipal, page: PageDep) -> Lis
 
 
 @router.get("/teasers/{demand_id}", response_model=DemandForInstitution)
+@on_loop
 def get_teaser(
     demand_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> DemandForInstitution:

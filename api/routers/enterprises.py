@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.routing import OffloadedRoute, read_only
+from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
 from api.views import enterprise_view
 from ingestion.normalize import normalize_company_name
@@ -34,6 +34,7 @@ def list_enterprises(
 
 
 @router.get("/{enterprise_id}", response_model=EnterpriseDetail | EnterprisePublic)
+@on_loop
 def get_enterprise(
     enterprise_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> EnterpriseDetail | EnterprisePublic:

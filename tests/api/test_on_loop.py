@@ -1,0 +1,123 @@
+"""Short requests on the event loop (`api.routing`): where they run, and that a held lock or a
+failure never leaves the worker's loop waiting on itself."""
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+import api.routers.enterprises
+from api.main import create_app
+from api.routing import _unit_of_work
+from api.security import create_token
+from models import AuditLog, Complaint
+from models.db import make_engine
+from models.repositories.audit import verify_chain
+from models.settings import Settings
+from tests.api.conftest import SECRET, World
+
+HEADERS = {"Authorization": "Bearer " + create_token("mm", Settings(secret_key=SECRET))}
+
+
+def _app(engine: Engine) -> Any:
+    return create_app(Settings(secret_key=SECRET, database_url="sqlite://"), engine=engine)
+
+
+def _audit_rows(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(AuditLog)).one())
+
+
+def test_an_audited_read_runs_on_the_loop_on_postgresql_only(
+    world_engine: tuple[Engine, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, world = world_engine
+    threads: list[bool] = []
+    view = api.routers.enterprises.enterprise_view
+
+    def recording(*args: Any) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return view(*args)
+
+    monkeypatch.setattr(api.routers.enterprises, "enterprise_view", recording)
+    before = _audit_rows(engine)
+
+    async def read() -> int:
+        transport = httpx.ASGITransport(app=_app(engine))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return (await c.get(f"/enterprises/{world.enterprise}", headers=HEADERS)).status_code
+
+    assert asyncio.run(read()) == 200  # the loop runs in this (the main) thread
+    assert threads == [engine.dialect.name == "postgresql"]
+    assert _audit_rows(engine) == before + 1
+
+
+@pytest.mark.postgres
+def test_a_held_chain_lock_sends_the_audited_read_to_a_thread_and_the_loop_keeps_serving(
+    world_engine: tuple[Engine, World],
+) -> None:
+    """Another transaction holds the audit chain's lock: the audited read must wait for it, but
+    not on the loop (a read-only request and /health are answered meanwhile); once the lock is
+    released it is answered, with one row in the chain (its first, rolled-back try left none)."""
+    engine, world = world_engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the chain's lock is PostgreSQL's")
+    # Were the lock awaited on the loop, the test would hang: a lock timeout turns that into a 500.
+    app_engine = make_engine(engine.url.render_as_string(hide_password=False),
+                             connect_args={"options": "-c lock_timeout=10000"})  # fmt: skip
+    before = _audit_rows(engine)
+    holder = engine.connect()
+    holder.execute(text("SELECT pg_advisory_xact_lock(7426001)"))
+
+    async def scenario() -> tuple[int, list[int], bool, int]:
+        transport = httpx.ASGITransport(app=_app(app_engine))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as c:
+            audited = asyncio.create_task(
+                c.get(f"/enterprises/{world.enterprise}", headers=HEADERS)
+            )
+            await asyncio.sleep(0.5)
+            others = [(await c.get(f"/demands/{world.demand}", headers=HEADERS)).status_code,
+                      (await c.get("/health")).status_code]  # fmt: skip
+            waiting = not audited.done()
+            await asyncio.to_thread(holder.commit)  # releases the lock
+            return (await audited).status_code, others, waiting, _audit_rows(engine)
+
+    try:
+        status, others, waiting, rows = asyncio.run(asyncio.wait_for(scenario(), timeout=60))
+    finally:
+        holder.close()
+        app_engine.dispose()
+    assert others == [200, 200]
+    assert waiting
+    assert status == 200
+    assert rows == before + 1
+    with Session(engine) as session:
+        assert verify_chain(session).first_broken_id is None
+
+
+def test_a_failed_unit_of_work_rolls_back_in_its_own_hop(
+    world_engine: tuple[Engine, World],
+) -> None:
+    engine, _ = world_engine
+    session = Session(engine)
+
+    def endpoint(session: Session) -> None:
+        session.add(Complaint(kind="complaint", content="half-written", submitter="t"))
+        session.flush()  # a write, with its locks, inside an open transaction
+        raise RuntimeError("the endpoint fails after writing")
+
+    call: Callable[..., Any] = _unit_of_work
+    with pytest.raises(RuntimeError, match="fails after writing"):
+        call(endpoint, (), {"session": session})
+    assert not session.in_transaction()  # nothing left waiting for the loop to roll it back
+    session.close()
+    with Session(engine) as check:
+        assert (
+            check.exec(select(Complaint).where(Complaint.content == "half-written")).first() is None
+        )
