@@ -3,12 +3,10 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func
-from sqlalchemy.orm import load_only
-from sqlmodel import col, select
+from sqlalchemy import func, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.reads import row_or_404
+from api.reads import columns_of, row_or_404, validated
 from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
 from api.views import demand_for_institution
@@ -16,23 +14,28 @@ from models import Enterprise, FinancingDemand
 from models.reference import DemandStatus, FinancingType
 from models.repositories.audit import append_audit
 from models.repositories.base import create, get_or_404
-from models.repositories.listing_queries import demand_query, page_rows, paginate
+from models.repositories.listing_queries import demand_query, page_rows
 from models.services.disclosure import teaser
 
 router = APIRouter(route_class=OffloadedRoute, tags=["demands"])
 
 
-def _only(model: Any, *names: str) -> Any:
-    """Load only these columns of `model`; touching any other attribute raises (no lazy load)."""
-    return load_only(*(getattr(model, name) for name in names), raiseload=True)
-
-
-# What `teaser` reads of a demand and its enterprise, and no more.
-TEASER_COLUMNS = (
-    _only(FinancingDemand, "id", "financing_type", "round_stage", "amount_min_wan",
-          "amount_max_wan"),
-    _only(Enterprise, "id", "stage", "industry_code", "sei_category", "region_code"),
+_DEMAND: Any = FinancingDemand.__table__  # type: ignore[attr-defined]
+_ENTERPRISE: Any = Enterprise.__table__  # type: ignore[attr-defined]
+DEMAND_COLUMNS = columns_of(FinancingDemand, DemandPublic)
+_IS_OPEN = _DEMAND.c.status == DemandStatus.open
+# Open demands with what `teaser` reads of each and of its enterprise, and no more: the names do
+# not overlap, so one row serves as both.
+OPEN_TEASERS = (
+    select(_DEMAND.c.id, _DEMAND.c.financing_type, _DEMAND.c.round_stage,
+           _DEMAND.c.amount_min_wan, _DEMAND.c.amount_max_wan, _ENTERPRISE.c.stage,
+           _ENTERPRISE.c.industry_code, _ENTERPRISE.c.sei_category, _ENTERPRISE.c.region_code)
+    .join_from(_DEMAND, _ENTERPRISE, _ENTERPRISE.c.id == _DEMAND.c.enterprise_id)
+    .where(_IS_OPEN)
+    .order_by(_DEMAND.c.id.desc())
 )  # fmt: skip
+# Every demand has its enterprise (a required foreign key): count without the join.
+OPEN_COUNT = select(func.count()).select_from(_DEMAND).where(_IS_OPEN)
 
 
 @router.get("/demands", response_model=ListOf[DemandPublic])
@@ -46,10 +49,9 @@ def list_demands(
     enterprise_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> ListOf[DemandPublic]:
     """Demands, newest first."""
-    query = demand_query(status, financing_type, enterprise_id)
-    rows, count = paginate(session, query, page.offset, page.limit)
-    return ListOf(data=[DemandPublic.model_validate(r, from_attributes=True) for r in rows],
-                  count=count)  # fmt: skip
+    query = demand_query(status, financing_type, enterprise_id, DEMAND_COLUMNS)
+    rows, count = page_rows(session, query, page.offset, page.limit)
+    return ListOf(data=validated(DemandPublic, rows), count=count)
 
 
 @router.get("/demands/{demand_id}", response_model=DemandPublic)
@@ -74,18 +76,8 @@ def create_demand(body: DemandIn, session: SessionDep, principal: Staff) -> Dema
 @read_only
 def list_teasers(session: SessionDep, _: CurrentPrincipal, page: PageDep) -> ListOf[DemandTeaser]:
     """Open demands as anonymised teasers."""
-    is_open = FinancingDemand.status == DemandStatus.open
-    query = (
-        select(FinancingDemand, Enterprise)
-        .join(Enterprise, col(Enterprise.id) == col(FinancingDemand.enterprise_id))
-        .where(is_open)
-        .order_by(col(FinancingDemand.id).desc())
-        .options(*TEASER_COLUMNS)
-    )
-    # Every demand has its enterprise (a required foreign key): count without the join.
-    total = select(func.count()).select_from(FinancingDemand).where(is_open)
-    rows, count = page_rows(session, query, page.offset, page.limit, total)
-    data = [DemandTeaser.model_validate(teaser(d, e), from_attributes=True) for d, e, _ in rows]
+    rows, count = page_rows(session, OPEN_TEASERS, page.offset, page.limit, OPEN_COUNT)
+    data = [DemandTeaser.model_validate(teaser(r, r), from_attributes=True) for r in rows]
     return ListOf(data=data, count=count)
 
 

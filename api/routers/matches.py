@@ -1,17 +1,23 @@
 """The pipeline over HTTP: introductions, stage moves (optimistic concurrency) and deals."""
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrInstitution
+from api.reads import columns_of, validated
 from api.routing import OffloadedRoute, read_only
 from api.schemas import DealIn, DealPublic, IntroductionIn, ListOf, MatchPublic, TransitionIn
 from models import Deal, Match
 from models.reference import UserRole
-from models.repositories.listing_queries import paginate
+from models.repositories.listing_queries import page_rows, paginate
 from models.services import pipeline
 
 router = APIRouter(route_class=OffloadedRoute, tags=["matches"])
+_MATCH: Any = Match.__table__  # type: ignore[attr-defined]
+MATCHES = core_select(*columns_of(Match, MatchPublic)).order_by(_MATCH.c.id.desc())
 
 
 def _scope(principal_role: UserRole, institution_id: int | None) -> int | None:
@@ -24,11 +30,11 @@ def list_matches(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[MatchPublic]:
     """Matches (an institution sees only its own)."""
-    query = select(Match).order_by(col(Match.id).desc())
+    query = MATCHES
     if principal.role == UserRole.institution:
-        query = query.where(Match.institution_id == principal.institution_id)
-    rows, count = paginate(session, query, page.offset, page.limit)
-    return ListOf(data=[MatchPublic.model_validate(r) for r in rows], count=count)
+        query = query.where(_MATCH.c.institution_id == principal.institution_id)
+    rows, count = page_rows(session, query, page.offset, page.limit)
+    return ListOf(data=validated(MatchPublic, rows), count=count)
 
 
 @router.get("/matches/{match_id}", response_model=MatchPublic)

@@ -1,8 +1,10 @@
 """Paginated list queries shared by the API and the console."""
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, func
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel, col, or_, select
@@ -36,7 +38,7 @@ def page_rows(
         return list(rows), int(rows[0][-1])
     if offset == 0:
         return [], 0
-    return [], int(session.exec(counter).one())
+    return [], int(OrmSession.execute(session, counter).scalar_one())  # any select (Core too)
 
 
 def paginate(session: Session, query: Any, offset: int, limit: int) -> tuple[list[Any], int]:
@@ -59,14 +61,20 @@ def enterprise_query(q: str | None, region: str | None, industry: str | None) ->
 
 
 def demand_query(
-    status: str | None, financing_type: str | None, enterprise_id: int | None
+    status: str | None,
+    financing_type: str | None,
+    enterprise_id: int | None,
+    columns: Sequence[Any] = (),
 ) -> Select[Any]:
-    """Demands filtered by status, type and enterprise, newest first."""
-    query = select(FinancingDemand).order_by(col(FinancingDemand.id).desc())
+    """Demands filtered by status, type and enterprise, newest first: the entities, or only
+    `columns` (of the table, so the rows are plain Core rows)."""
+    table: Any = FinancingDemand.__table__  # type: ignore[attr-defined]
+    query = core_select(*columns) if columns else select(FinancingDemand)
+    query = query.order_by(table.c.id.desc())
     if status:
-        query = query.where(FinancingDemand.status == status)
+        query = query.where(table.c.status == status)
     if financing_type:
-        query = query.where(FinancingDemand.financing_type == financing_type)
+        query = query.where(table.c.financing_type == financing_type)
     if enterprise_id:
-        query = query.where(FinancingDemand.enterprise_id == enterprise_id)
+        query = query.where(table.c.enterprise_id == enterprise_id)
     return query

@@ -7,7 +7,9 @@ unexpired, unrevoked consent covers that scope, and every such disclosure is wri
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
 from models import Consent, Enterprise, FinancingDemand, Institution
@@ -54,7 +56,7 @@ def amount_band(low: float, high: float) -> str:
     return f"{lower:g}–{upper:g}万元"
 
 
-def sector_label(ent: Enterprise) -> str:
+def sector_label(ent: Enterprise | Row[Any]) -> str:
     """The enterprise's industry (GB/T 4754 大类, else its strategic emerging industry)."""
     name = industry_name(ent.industry_code) if ent.industry_code else None
     if name is None and ent.sei_category:
@@ -62,14 +64,15 @@ def sector_label(ent: Enterprise) -> str:
     return name or "未披露"
 
 
-def region_label(ent: Enterprise) -> str:
+def region_label(ent: Enterprise | Row[Any]) -> str:
     """The enterprise's city (or province): never the district or address."""
     code = ent.region_code or ""
     return region_city(code) or region_province(code) or "未披露"
 
 
-def teaser(demand: FinancingDemand, enterprise: Enterprise) -> Teaser:
-    """The anonymised view of `demand`: sector, stage, amount band, city, financing type."""
+def teaser(demand: FinancingDemand | Row[Any], enterprise: Enterprise | Row[Any]) -> Teaser:
+    """The anonymised view of `demand`: sector, stage, amount band, city, financing type (each
+    an entity, or a row with the columns of it that this reads)."""
     stage = demand.round_stage or enterprise.stage
     return Teaser(
         demand_id=demand.id or 0,
