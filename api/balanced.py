@@ -1,89 +1,231 @@
-"""`matchmaker serve --workers N`: N uvicorn processes, each accepting on its own socket.
+"""`matchmaker serve --workers N`: N uvicorn processes; the supervisor accepts every connection and
+hands it to the worker with the fewest open ones.
 
-uvicorn's own supervisor hands one listening socket to every worker, and whichever worker is
-awake accepts. Clients that open their keep-alive connections together (a load balancer, a
-machine client, the load test) then land mostly on one worker: 36 of 50 on one and 14 on the
-other was measured, and the first worker's clients waited about 2.5 times as long as the
-other's while the second had spare turns. Here each worker gets a socket of its own, all bound to
-the same address with `SO_REUSEPORT`, and Linux spreads new connections over them by a hash of
-the client's address (25 / 25 in the same test).
+Clients keep their connections open (keep-alive), so how the connections are split decides how
+the load is split, and the clients of the busier worker wait longest. uvicorn's supervisor hands
+one listening socket to every worker and whichever is awake accepts: 36 of 50 connections opened
+together landed on one worker, 14 on the other. One `SO_REUSEPORT` socket per worker (this
+module's first version) lets Linux spread them by a hash of the client's address: 25 / 25 in
+one test, 30 / 21 in a later load run, where the busier worker's requests took 131 ms at the
+95th percentile and the other's 82 ms (a hash splits 50 connections within 25 ± 7 only 95 % of
+the time). Node.js's cluster module hands connections out from its primary process for the same
+reason.
 
-The supervisor uses uvicorn's worker process (health pings, SIGTERM, exit codes) and, like
-uvicorn's, replaces a worker that died or stopped answering, on the same socket. Connections
-the kernel sends to that socket while its worker restarts wait in the socket's backlog.
+Here the supervisor accepts on one listening socket, in a thread, and passes each connection's
+descriptor (`SCM_RIGHTS` over a Unix `SOCK_SEQPACKET` pair, one per worker) to the worker with
+the fewest open connections: the ones it handed to that worker minus the ones the worker has
+closed, which each worker counts in shared memory. The worker registers the connection with its
+event loop (`loop.connect_accepted_socket`), as uvicorn does with one it accepted itself. The
+supervisor only accepts and passes on: no byte of a request goes through it.
+
+Like uvicorn's, the supervisor uses uvicorn's worker process (health pings, SIGTERM, exit
+codes) and replaces a worker that died or stopped answering. Connections handed to a worker that
+dies are lost with it (their clients see the connection reset); new ones go to the others until
+its replacement is up.
 """
 
+import asyncio
 import logging
+import select
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
+from multiprocessing.sharedctypes import RawArray
 from types import FrameType
+from typing import Any
 
 from uvicorn.config import STARTUP_FAILURE, Config
+from uvicorn.server import Server
 from uvicorn.supervisors.multiprocess import Process
 
 logger = logging.getLogger("uvicorn.error")
+MAX_FDS = 64  # connections taken from the channel in one read
+HAND_TIMEOUT_S = 1.0  # a worker whose channel stays full this long is skipped
 
 
 def can_balance() -> bool:
-    """True where the kernel spreads connections over sockets bound with `SO_REUSEPORT`."""
-    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+    """True where connections can be passed between processes (Unix `SCM_RIGHTS`)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "send_fds")
 
 
-def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
-    """`count` sockets bound to (`host`, `port`) with `SO_REUSEPORT` (port 0: one free port)."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to (`host`, `port`) and listening (port 0: a free port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sockets: list[socket.socket] = []
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        for _ in range(count):
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((host, port))
-            port = sock.getsockname()[1]  # the others join the port the first one got
-            sock.set_inheritable(True)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
     except OSError:
-        for sock in sockets:
-            sock.close()
+        sock.close()
         raise
-    return sockets
+    return sock
+
+
+def _counting(protocol_class: type[Any], closed: Any, index: int) -> type[Any]:
+    """`protocol_class`, counting the connections it closes in `closed[index]`."""
+
+    class Counted(protocol_class):
+        def connection_lost(self, exc: Exception | None) -> None:
+            closed[index] += 1
+            super().connection_lost(exc)
+
+    return Counted
+
+
+class HandedServer(Server):
+    """A uvicorn server that listens on nothing: it serves the connections the supervisor passes
+    through `channel`, and counts the ones it closes in `closed[index]`."""
+
+    def __init__(self, config: Config, channel: socket.socket, closed: Any, index: int) -> None:
+        super().__init__(config)
+        self.channel, self.closed, self.index = channel, closed, index
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start-up without a listener, then read connections from the channel."""
+        await super().startup(sockets=[])
+        if self.should_exit:
+            return
+        protocol_class = _counting(self.config.http_protocol_class, self.closed, self.index)
+
+        def create_protocol() -> asyncio.Protocol:
+            protocol: asyncio.Protocol = protocol_class(
+                config=self.config, server_state=self.server_state, app_state=self.lifespan.state
+            )
+            return protocol
+
+        loop = asyncio.get_running_loop()
+        self.channel.setblocking(False)
+        loop.add_reader(self.channel.fileno(), self._receive, loop, create_protocol)
+
+    def _receive(
+        self, loop: asyncio.AbstractEventLoop, create_protocol: Callable[[], asyncio.Protocol]
+    ) -> None:
+        try:
+            message, fds, _, _ = socket.recv_fds(self.channel, 1, MAX_FDS)
+        except BlockingIOError:
+            return
+        except OSError:
+            message, fds = b"", []
+        if not message and not fds:  # the supervisor is gone
+            loop.remove_reader(self.channel.fileno())
+            self.should_exit = True
+            return
+        for fd in fds:
+            loop.create_task(self._adopt(loop, create_protocol, socket.socket(fileno=fd)))
+
+    async def _adopt(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        create_protocol: Callable[[], asyncio.Protocol],
+        sock: socket.socket,
+    ) -> None:
+        try:
+            await loop.connect_accepted_socket(create_protocol, sock, ssl=self.config.ssl)
+        except OSError:  # reset before it was registered: never opened, so count it closed
+            self.closed[self.index] += 1
+            sock.close()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop taking connections, then uvicorn's shutdown (open connections are closed)."""
+        if self.started and self.channel.fileno() >= 0:
+            asyncio.get_running_loop().remove_reader(self.channel.fileno())
+        await super().shutdown(sockets)
+
+
+class _Worker(Process):
+    """uvicorn's worker process running a `HandedServer` on `channel`."""
+
+    def __init__(self, config: Config, channel: socket.socket, closed: Any, index: int) -> None:
+        self.closed, self.index = closed, index
+        super().__init__(config, [channel])
+
+    def target(self, sockets: list[socket.socket] | None = None) -> None:  # pragma: no cover
+        assert sockets  # runs in the child process
+        threading.Thread(target=self.always_pong, daemon=True).start()
+        self._server = HandedServer(self.config, sockets[0], self.closed, self.index)
+        self._server.run()
 
 
 class BalancedWorkers:
-    """Run one uvicorn worker process per socket until SIGINT or SIGTERM."""
+    """Run `workers` uvicorn worker processes behind `listener` until SIGINT or SIGTERM."""
 
-    def __init__(self, config: Config, sockets: list[socket.socket]) -> None:
-        self.config = config
-        self.sockets = sockets
-        self.processes: list[Process] = []
+    def __init__(self, config: Config, listener: socket.socket, workers: int) -> None:
+        self.config, self.listener, self.count = config, listener, workers
+        self.closed: Any = RawArray("q", workers)  # written by worker i only
+        self.handed = [0] * workers  # written under `lock` only
+        self.channels: list[socket.socket | None] = [None] * workers
+        self.processes: list[_Worker] = []
+        self.lock = threading.Lock()
         self.should_exit = threading.Event()
 
     def run(self) -> None:
-        """Start the workers, keep them alive, stop them all on a signal."""
+        """Start the workers, accept and hand out connections, keep the workers alive, stop them
+        all on a signal."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
-        host, port = self.sockets[0].getsockname()[:2]
-        logger.info("Serving on http://%s:%d with %d workers, one socket each", host, port,
-                    len(self.sockets))  # fmt: skip
-        self.processes = [self._start(sock) for sock in self.sockets]
+        host, port = self.listener.getsockname()[:2]
+        logger.info("Serving on http://%s:%d with %d workers (connections handed to the least "
+                    "busy)", host, port, self.count)  # fmt: skip
+        self.processes = [self._start(index) for index in range(self.count)]
+        acceptor = threading.Thread(target=self._accept_loop, name="acceptor", daemon=True)
+        acceptor.start()
         while not self.should_exit.wait(0.5):
             self._replace_dead()
+        acceptor.join(timeout=5)
+        self.listener.close()
         for process in self.processes:
             process.terminate()
         for process in self.processes:
             process.join()
-        for sock in self.sockets:
-            sock.close()
+        for channel in self.channels:
+            if channel is not None:
+                channel.close()
 
     def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
         self.should_exit.set()
 
-    def _start(self, sock: socket.socket) -> Process:
-        process = Process(self.config, [sock])
+    def _start(self, index: int) -> _Worker:
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        mine.settimeout(HAND_TIMEOUT_S)
+        process = _Worker(self.config, theirs, self.closed, index)
         process.start()
+        theirs.close()
+        with self.lock:
+            old, self.channels[index] = self.channels[index], mine
+            self.handed[index] = self.closed[index]  # a new worker has nothing open
+        if old is not None:
+            old.close()
         return process
+
+    def _accept_loop(self) -> None:
+        while not self.should_exit.is_set():
+            if not select.select([self.listener], [], [], 0.5)[0]:
+                continue
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # the client gave up already, or out of descriptors for a moment
+                continue
+            with conn:  # the worker holds its own copy once handed
+                self._hand(conn)
+
+    def _hand(self, conn: socket.socket) -> bool:
+        """Pass `conn` to the worker with the fewest open connections that takes it."""
+        with self.lock:
+            order = sorted(range(self.count), key=lambda i: self.handed[i] - self.closed[i])
+            for index in order:
+                channel = self.channels[index]
+                if channel is None:
+                    continue
+                try:
+                    socket.send_fds(channel, [b"c"], [conn.fileno()])
+                except OSError:  # that worker is gone, restarting or stuck
+                    continue
+                self.handed[index] += 1
+                return True
+        return False
 
     def _replace_dead(self) -> None:
         for index, process in enumerate(self.processes):
@@ -97,8 +239,8 @@ class BalancedWorkers:
                 logger.error("Worker [%s] failed to start; stopping", process.pid)
                 self.should_exit.set()
                 return
-            logger.info("Worker [%s] died; starting another on its socket", process.pid)
-            self.processes[index] = self._start(self.sockets[index])
+            logger.info("Worker [%s] died; starting another", process.pid)
+            self.processes[index] = self._start(index)
 
 
-__all__ = ["BalancedWorkers", "can_balance", "listening_sockets"]
+__all__ = ["BalancedWorkers", "HandedServer", "can_balance", "listening_socket"]

@@ -22,6 +22,7 @@ section of docs/benchmarks.md.
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import platform
@@ -240,6 +241,29 @@ def _generator_process(
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    return inodes
+
+
+def connection_split(server_pid: int, port: int) -> list[int]:
+    """How many established connections to `port` each of the server's processes holds
+    (processes holding none left out), from /proc."""
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":
+            established.add(fields[9])
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    counts = [len(_socket_inodes(int(pid)) & established) for pid in [server_pid, *children]]
+    return sorted((n for n in counts if n), reverse=True)
+
+
 def _proc_table() -> dict[int, tuple[int, float, str]]:
     """pid -> (parent pid, CPU seconds so far, command line) of every process we can read."""
     table = {}
@@ -313,6 +337,7 @@ class Scenario:
     started: datetime
     audit_rows: int  # rows the run added to the audit chain
     audit_verify: str  # what `matchmaker audit verify` said afterwards
+    split: list[int]  # the clients' connections each worker held, mid-window
 
     @property
     def per_request(self) -> dict[str, float]:
@@ -374,7 +399,9 @@ def run_scenario(url: str, username: str, demands: list[int], ents: list[int], c
         time.sleep(max(0.0, start_at - time.time()))
         load_before, before = os.getloadavg(), CpuSnapshot.take(server.pid, database)
         started = datetime.now(UTC)
-        time.sleep(seconds)
+        time.sleep(seconds / 2)
+        split = connection_split(server.pid, port)
+        time.sleep(seconds / 2)
         after, load_after = CpuSnapshot.take(server.pid, database), os.getloadavg()
         outputs = [results.get(timeout=seconds + 120) for _ in workers]
         for w in workers:
@@ -398,7 +425,7 @@ def run_scenario(url: str, username: str, demands: list[int], ents: list[int], c
     samples = [s for out, _ in outputs for s in out]
     audit_rows = _audit_rows(url) - audit_before
     return Scenario(think, samples, seconds, load_before, load_after, cpu, started, audit_rows,
-                    _verify_audit(url))  # fmt: skip
+                    _verify_audit(url), split)  # fmt: skip
 
 
 # --- reporting --------------------------------------------------------------------------------
@@ -462,7 +489,8 @@ def scenario_lines(s: Scenario, clients: int) -> list[str]:
         f"{cpu['database']:.0f}, load generator {cpu['generator']:.0f}, other processes "
         f"{cpu['others']:.0f} (machine busy {cpu['machine']:.0f}); per request: server "
         f"{s.per_request['server']:.2f} ms CPU, PostgreSQL {s.per_request['database']:.2f} ms, "
-        f"load generator {s.per_request['generator']:.2f} ms.",
+        f"load generator {s.per_request['generator']:.2f} ms. The clients' connections per "
+        f"worker, mid-window: {' / '.join(map(str, s.split))}.",
         "",
         "| kind | requests | req/s | p50 ms | p95 ms | p99 ms | p95 / health p95 | errors |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -658,9 +686,10 @@ def main() -> None:
         "teasers, matches), 10 % `/health`. Each load model runs against a freshly started server, "
         "after a warm-up in which both workers load the matching world. The load generator is one "
         f"separate process (raw asyncio HTTP/1.1 keep-alive client) on the same cores. {machine()}."
-        " `serve` gives each worker its own `SO_REUSEPORT` socket (`api/balanced.py`), so the "
-        "kernel spreads the clients' connections over the workers by a hash (25 / 25 of 50 "
-        "measured; uvicorn's one shared socket gave 36 / 14, and those 36 clients waited longest)."
+        " `serve`'s supervisor accepts the connections and hands each to the worker with the "
+        "fewest open (`api/balanced.py`); uvicorn's one shared socket gave 36 / 14 of 50, and one "
+        "`SO_REUSEPORT` socket per worker split them by a hash (25 / 25 in one run, 30 / 21 in "
+        "another): the busier worker's clients wait longest."
         " The mix has no writes, so each worker's matching world and the rankings it keeps stay "
         "valid for the whole run; a write to one of the tables the data version covers makes each "
         "worker reload the world (about 0.3 s) and rank again (see the per-request cost of a miss "

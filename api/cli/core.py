@@ -72,7 +72,7 @@ def serve(
     """Run the API and console with uvicorn."""
     import uvicorn
 
-    from api.balanced import BalancedWorkers, can_balance, listening_sockets
+    from api.balanced import BalancedWorkers, can_balance, listening_socket
 
     try:  # checked here too: a worker that fails it would only be replaced, again and again
         in_flight_limit(max_in_flight, make_engine(get_settings().database_url))
@@ -91,14 +91,15 @@ def serve(
     if workers < 2 or not can_balance():
         uvicorn.run("api.main:create_server_app", **options)
         return
-    # One socket per worker, so keep-alive clients spread evenly over them (`api.balanced`).
+    # Each connection to the least busy worker, so keep-alive clients spread evenly over them
+    # (`api.balanced`).
     config = uvicorn.Config("api.main:create_server_app", **options)
     try:
-        sockets = listening_sockets(host, port, workers)
+        listener = listening_socket(host, port)
     except OSError as exc:
         typer.echo(f"错误：无法监听 {host}:{port}（{exc.strerror}）", err=True)
         raise typer.Exit(1) from exc
-    BalancedWorkers(config, sockets).run()
+    BalancedWorkers(config, listener, workers).run()
 
 
 def export(

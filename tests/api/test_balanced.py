@@ -1,5 +1,6 @@
-"""`matchmaker serve --workers 2` as a real process: keep-alive connections opened together spread
-over both workers, a killed worker is replaced on its socket, SIGTERM stops everything."""
+"""`matchmaker serve --workers 2` as a real process: the supervisor alone listens and hands keep-alive
+connections opened together evenly to both workers, a killed worker is replaced, SIGTERM stops
+everything."""
 
 import os
 import signal
@@ -13,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.balanced import can_balance, listening_sockets
+from api.balanced import can_balance, listening_socket
 from models.db import make_engine
 from models.migrate import upgrade_to_head
 
-pytestmark = pytest.mark.skipif(not can_balance(), reason="SO_REUSEPORT balancing is Linux-only")
+pytestmark = pytest.mark.skipif(not can_balance(), reason="handing connections over is Linux-only")
 WORKERS = 2
 CONNECTIONS = 40
 
@@ -38,9 +39,16 @@ def _children(pid: int) -> list[int]:
 
 
 def _workers(pid: int) -> list[int]:
-    """The server's worker processes: children that hold a listening socket (not the
-    resource tracker multiprocessing may start)."""
-    return [child for child in _children(pid) if _socket_inodes(child)]
+    """The server's worker processes (not the resource tracker multiprocessing may start)."""
+    return [child for child in _children(pid) if _is_worker(child)]
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"spawn_main" in command and b"resource_tracker" not in command
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -79,16 +87,14 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90
     raise AssertionError("the server did not answer /health in time")
 
 
-def _wait_all_listening(pid: int, port: int, timeout: float = 90) -> None:
-    """Until every worker has started listening (/health answers as soon as one has)."""
+def _wait_workers(pid: int, timeout: float = 90) -> None:
+    """Until the server has all its workers (/health answers as soon as one is up)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        workers = _workers(pid)
-        listening = _sockets_on(port, "0A")
-        if len(workers) == WORKERS and all(_socket_inodes(w) & listening for w in workers):
+        if len(_workers(pid)) == WORKERS:
             return
         time.sleep(0.3)
-    raise AssertionError("not every worker listens")
+    raise AssertionError("the workers did not start")
 
 
 @pytest.fixture
@@ -103,7 +109,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", process)
-        _wait_all_listening(process.pid, port)
+        _wait_workers(process.pid)
         yield process, port
     finally:
         if process.poll() is None:
@@ -111,7 +117,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
             process.wait(timeout=10)
 
 
-def _open_keep_alive(port: int, count: int, timeout: float = 10) -> list[socket.socket]:
+def _open_keep_alive(port: int, count: int, timeout: float = 90) -> list[socket.socket]:
     """`count` connections opened at once, each answered once (within `timeout` s) and kept
     open."""
     connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
@@ -124,23 +130,25 @@ def _open_keep_alive(port: int, count: int, timeout: float = 10) -> list[socket.
     return connections
 
 
-def test_keep_alive_connections_opened_together_spread_over_the_workers(
+def test_keep_alive_connections_opened_together_are_handed_evenly_to_the_workers(
     server: tuple[subprocess.Popen[bytes], int],
 ) -> None:
     process, port = server
     workers = _workers(process.pid)
     assert len(workers) == WORKERS
-    # Each worker listens on a socket of its own (uvicorn's supervisor shares one).
-    listening = [_socket_inodes(pid) & _sockets_on(port, "0A") for pid in workers]
-    assert [len(mine) for mine in listening] == [1] * WORKERS
-    assert len(set.union(*listening)) == WORKERS
+    # The supervisor alone listens (uvicorn's workers share one socket and race to accept it).
+    listening = _sockets_on(port, "0A")
+    assert len(listening) == 1 and listening <= _socket_inodes(process.pid)
+    assert not any(_socket_inodes(pid) & listening for pid in workers)
+    time.sleep(2)  # the start-up's /health connections closed, and each worker counted its own
     connections = _open_keep_alive(port, CONNECTIONS)
     try:
         established = _sockets_on(port, "01")
         per_worker = [len(_socket_inodes(pid) & established) for pid in workers]
-        assert sum(per_worker) == CONNECTIONS
-        # A hash of the client port decides: below 6 of 40 has a chance of about 1e-5.
-        assert min(per_worker) >= 6, per_worker
+        # Each to the worker with the fewest open: even, but for a close a worker has not
+        # counted yet (a hash of the client's address split 50 as 30 / 21 in a load run).
+        assert max(per_worker) - min(per_worker) <= 2, per_worker
+        assert not _socket_inodes(process.pid) & established  # handed over, not kept
     finally:
         for conn in connections:
             conn.close()
@@ -161,8 +169,7 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
     else:
         raise AssertionError("the killed worker was not replaced")
     _wait_healthy(f"http://127.0.0.1:{port}", process)
-    _wait_all_listening(process.pid, port)
-    # Every connection is answered, on both sockets (the replaced worker's ones once it is up).
+    # Every connection is answered, by both workers (the new worker's once it is up).
     for conn in _open_keep_alive(port, 20, timeout=90):
         conn.close()
     os.kill(process.pid, signal.SIGTERM)
@@ -171,20 +178,15 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]  # fmt: skip
 
 
-def test_a_taken_port_is_refused_for_every_socket() -> None:
+def test_a_taken_port_is_refused() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(OSError):
-            listening_sockets("127.0.0.1", port, 2)
+            listening_socket("127.0.0.1", port)
 
 
-def test_port_zero_gives_every_socket_the_same_free_port() -> None:
-    sockets = listening_sockets("127.0.0.1", 0, 3)
-    try:
-        ports = {sock.getsockname()[1] for sock in sockets}
-        assert len(ports) == 1 and ports != {0}
-    finally:
-        for sock in sockets:
-            sock.close()
+def test_port_zero_gives_a_free_port() -> None:
+    with listening_socket("127.0.0.1", 0) as sock:
+        assert sock.getsockname()[1] != 0
