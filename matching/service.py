@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sqlalchemy import Integer, Text, and_, bindparam, case, cast, func, null, true
+from sqlalchemy import Integer, Text, and_, case, cast, func, true
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
@@ -56,6 +56,7 @@ from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, rank_batch,
 from matching.rules import RuleConfig, eligible
 from matching.text import TextEncoder
 from models import (
+    DataVersion,
     Deal,
     Enterprise,
     FinancingDemand,
@@ -418,43 +419,37 @@ def _version_query() -> Any:
 
 @lru_cache(maxsize=1)
 def _pg_version_query() -> Any:
-    """PostgreSQL: the statement's snapshot, whether this transaction has written, and the
-    version as text, computed only when the snapshot is not the one bound as ``known``.
+    """PostgreSQL: the data version as text. In a transaction that has written nothing, the
+    change counter (`models.data_version`), which the triggers of migration 0005 move at every
+    commit that changed a counted table; else, or if the counter's row is missing, the
+    aggregates (a transaction sees its own changes, which are counted only when it commits).
 
-    The version is an uncorrelated scalar subquery (an InitPlan), which PostgreSQL runs only
-    when the CASE needs it; all three read the statement's one snapshot.
+    Both are uncorrelated scalar subqueries (InitPlans), which PostgreSQL runs only when the
+    CASE needs them; both read the statement's one snapshot.
     """
     columns, joined = _version_columns()
-    texts = postgresql.array([cast(c, Text) for c in columns])
-    version = core_select(texts).select_from(joined).scalar_subquery()
-    snapshot = cast(func.pg_current_snapshot(), Text)
+    aggregates = core_select(postgresql.array([cast(c, Text) for c in columns]))
+    counter = core_select(postgresql.array([cast(col(DataVersion.n), Text)])).where(
+        col(DataVersion.id) == 1
+    )
+    counted = counter.scalar_subquery()
     clean = func.pg_current_xact_id_if_assigned().is_(None)
-    lazy = case((and_(snapshot == bindparam("known"), clean), null()), else_=version)
-    return core_select(snapshot.label("snapshot"), clean.label("clean"), lazy.label("version"))
-
-
-# PostgreSQL: the last version computed per database and the snapshot it was computed in.
-_SEEN: dict[tuple[int, str], tuple[str, tuple[object, ...]]] = {}
+    version = case(
+        (and_(clean, counted.is_not(None)), counted),
+        else_=aggregates.select_from(joined).scalar_subquery(),
+    )
+    return core_select(version.label("version"))
 
 
 def _pg_data_version(conn: Any) -> tuple[object, ...]:
-    """The version, skipping the aggregates while no transaction has ended since they ran.
+    """The version: one indexed row while the transaction has written nothing.
 
-    Two snapshots with the same xmin, xmax and in-progress list see exactly the same committed
-    rows: no transaction, in any database of the cluster, has committed or aborted in between.
-    So the version computed in an equal snapshot is still the version. Only a transaction
-    that has written nothing itself may use or leave that memo (its own writes are visible to
-    it, not to the snapshot).
+    The counter moves with every commit that changed a table the world is read from, and only
+    then: commits of other tables (the audit log, import bookkeeping) leave it, so the caches
+    stay valid under the API's audited reads, which commit many times a second. (The version
+    used to be the aggregates, memoised only while no transaction of the cluster had ended.)
     """
-    key = (id(conn.engine), str(conn.engine.url))
-    seen = _SEEN.get(key)
-    row = conn.execute(_pg_version_query(), {"known": seen[0] if seen else ""}).one()
-    if row.version is None and seen is not None:
-        return seen[1]
-    version = tuple(row.version)
-    if row.clean:
-        _SEEN[key] = (row.snapshot, version)
-    return version
+    return tuple(conn.execute(_pg_version_query()).scalar_one())
 
 
 def data_version(session: Session) -> tuple[object, ...]:
@@ -463,7 +458,8 @@ def data_version(session: Session) -> tuple[object, ...]:
     The statement is built once; SQLAlchemy caches its compiled form. It runs as a Core statement
     on the session's connection (and transaction): no ORM machinery per call, but pending changes
     are flushed first, as an ORM query would (autoflush), so the version sees them. On
-    PostgreSQL the aggregates run only when some transaction ended since they last ran.
+    PostgreSQL it is the change counter of `models.data_version` (one row) outside a transaction
+    that has written.
     """
     if session.autoflush:
         session.flush()

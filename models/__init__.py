@@ -4,6 +4,7 @@ from models.audit import AuditLog
 from models.base import metadata
 from models.consent import Consent
 from models.cultivation import CoachingSession, FinancialYear, ListingAlert
+from models.data_version import DataVersion
 from models.demand import FinancingDemand
 from models.enterprise import ContactPerson, Enterprise
 from models.evaluation import AppendixBScore, EvaluationPeriod
@@ -27,6 +28,7 @@ __all__ = [
     "Complaint",
     "Consent",
     "ContactPerson",
+    "DataVersion",
     "Deal",
     "DigestDelivery",
     "DuplicateCandidate",
