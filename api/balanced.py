@@ -20,8 +20,8 @@ supervisor only accepts and passes on: no byte of a request goes through it.
 
 Like uvicorn's, the supervisor uses uvicorn's worker process (health pings, SIGTERM, exit
 codes) and replaces a worker that died or stopped answering. Connections handed to a worker that
-dies are lost with it (their clients see the connection reset); new ones go to the others until
-its replacement is up.
+dies are lost with it (their clients see the connection reset); new ones go to the workers that
+are up (each says so in shared memory once it takes connections) until its replacement is.
 """
 
 import asyncio
@@ -31,6 +31,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.sharedctypes import RawArray
 from types import FrameType
@@ -42,7 +43,7 @@ from uvicorn.supervisors.multiprocess import Process
 
 logger = logging.getLogger("uvicorn.error")
 MAX_FDS = 64  # connections taken from the channel in one read
-HAND_TIMEOUT_S = 1.0  # a worker whose channel stays full this long is skipped
+JOIN_TIMEOUT_S = 30.0  # a worker still running this long after SIGTERM is killed
 
 
 def can_balance() -> bool:
@@ -77,11 +78,15 @@ def _counting(protocol_class: type[Any], closed: Any, index: int) -> type[Any]:
 
 class HandedServer(Server):
     """A uvicorn server that listens on nothing: it serves the connections the supervisor passes
-    through `channel`, and counts the ones it closes in `closed[index]`."""
+    through `channel`, counts the ones it closes in `closed[index]` and sets `ready[index]` once
+    it takes connections."""
 
-    def __init__(self, config: Config, channel: socket.socket, closed: Any, index: int) -> None:
+    def __init__(
+        self, config: Config, channel: socket.socket, shared: tuple[Any, Any], index: int
+    ) -> None:
         super().__init__(config)
-        self.channel, self.closed, self.index = channel, closed, index
+        self.channel, self.index = channel, index
+        self.closed, self.ready = shared
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """uvicorn's start-up without a listener, then read connections from the channel."""
@@ -99,20 +104,25 @@ class HandedServer(Server):
         loop = asyncio.get_running_loop()
         self.channel.setblocking(False)
         loop.add_reader(self.channel.fileno(), self._receive, loop, create_protocol)
+        self.ready[self.index] = 1
 
     def _receive(
         self, loop: asyncio.AbstractEventLoop, create_protocol: Callable[[], asyncio.Protocol]
     ) -> None:
         try:
-            message, fds, _, _ = socket.recv_fds(self.channel, 1, MAX_FDS)
-        except BlockingIOError:
+            message, fds, flags, _ = socket.recv_fds(self.channel, 1, MAX_FDS)
+        except (BlockingIOError, InterruptedError):
             return
-        except OSError:
-            message, fds = b"", []
+        except OSError as exc:  # out of descriptors, say: the connection is lost, not the channel
+            logger.warning("Could not take a connection from the supervisor: %s", exc)
+            return
         if not message and not fds:  # the supervisor is gone
             loop.remove_reader(self.channel.fileno())
             self.should_exit = True
             return
+        if flags & socket.MSG_CTRUNC or not fds:  # the descriptor did not arrive (none left)
+            self.closed[self.index] += 1
+            logger.warning("A connection passed by the supervisor was lost (no descriptor left)")
         for fd in fds:
             loop.create_task(self._adopt(loop, create_protocol, socket.socket(fileno=fd)))
 
@@ -130,6 +140,7 @@ class HandedServer(Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Stop taking connections, then uvicorn's shutdown (open connections are closed)."""
+        self.ready[self.index] = 0
         if self.started and self.channel.fileno() >= 0:
             asyncio.get_running_loop().remove_reader(self.channel.fileno())
         await super().shutdown(sockets)
@@ -138,14 +149,16 @@ class HandedServer(Server):
 class _Worker(Process):
     """uvicorn's worker process running a `HandedServer` on `channel`."""
 
-    def __init__(self, config: Config, channel: socket.socket, closed: Any, index: int) -> None:
-        self.closed, self.index = closed, index
+    def __init__(
+        self, config: Config, channel: socket.socket, shared: tuple[Any, Any], index: int
+    ) -> None:
+        self.shared, self.index = shared, index
         super().__init__(config, [channel])
 
     def target(self, sockets: list[socket.socket] | None = None) -> None:  # pragma: no cover
         assert sockets  # runs in the child process
         threading.Thread(target=self.always_pong, daemon=True).start()
-        self._server = HandedServer(self.config, sockets[0], self.closed, self.index)
+        self._server = HandedServer(self.config, sockets[0], self.shared, self.index)
         self._server.run()
 
 
@@ -155,6 +168,7 @@ class BalancedWorkers:
     def __init__(self, config: Config, listener: socket.socket, workers: int) -> None:
         self.config, self.listener, self.count = config, listener, workers
         self.closed: Any = RawArray("q", workers)  # written by worker i only
+        self.ready: Any = RawArray("b", workers)  # set by worker i once it takes connections
         self.handed = [0] * workers  # written under `lock` only
         self.channels: list[socket.socket | None] = [None] * workers
         self.processes: list[_Worker] = []
@@ -179,6 +193,9 @@ class BalancedWorkers:
         for process in self.processes:
             process.terminate()
         for process in self.processes:
+            process.process.join(timeout=JOIN_TIMEOUT_S)
+            if process.process.is_alive():  # stuck: it had its time to close its connections
+                process.kill()
             process.join()
         for channel in self.channels:
             if channel is not None:
@@ -189,8 +206,8 @@ class BalancedWorkers:
 
     def _start(self, index: int) -> _Worker:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        mine.settimeout(HAND_TIMEOUT_S)
-        process = _Worker(self.config, theirs, self.closed, index)
+        self.ready[index] = 0
+        process = _Worker(self.config, theirs, (self.closed, self.ready), index)
         process.start()
         theirs.close()
         with self.lock:
@@ -207,21 +224,25 @@ class BalancedWorkers:
             try:
                 conn, _ = self.listener.accept()
             except OSError:  # the client gave up already, or out of descriptors for a moment
+                time.sleep(0.01)  # (the listener stays readable: do not spin)
                 continue
             with conn:  # the worker holds its own copy once handed
-                self._hand(conn)
+                if not self._hand(conn):
+                    logger.warning("No worker could take a connection; it is closed")
 
     def _hand(self, conn: socket.socket) -> bool:
-        """Pass `conn` to the worker with the fewest open connections that takes it."""
+        """Pass `conn` to the worker with the fewest open connections that takes it: first among
+        those that are up, else (all starting) any; without waiting on a full channel."""
         with self.lock:
-            order = sorted(range(self.count), key=lambda i: self.handed[i] - self.closed[i])
+            load = [self.handed[i] - self.closed[i] for i in range(self.count)]
+            order = sorted(range(self.count), key=lambda i: (not self.ready[i], load[i]))
             for index in order:
                 channel = self.channels[index]
                 if channel is None:
                     continue
                 try:
-                    socket.send_fds(channel, [b"c"], [conn.fileno()])
-                except OSError:  # that worker is gone, restarting or stuck
+                    socket.send_fds(channel, [b"c"], [conn.fileno()], socket.MSG_DONTWAIT)
+                except OSError:  # that worker is gone, or its channel is full
                     continue
                 self.handed[index] += 1
                 return True

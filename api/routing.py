@@ -84,7 +84,7 @@ def _sessions(kwargs: dict[str, Any]) -> list[Session]:
     ]
 
 
-def _unit_of_work(endpoint: Callable[..., Any], args: Any, kwargs: dict[str, Any]) -> Any:
+def unit_of_work(endpoint: Callable[..., Any], args: Any, kwargs: dict[str, Any]) -> Any:
     """The endpoint, then the commit of its session; a rollback in the same hop if either fails."""
     sessions = _sessions(kwargs)
     try:
@@ -108,7 +108,7 @@ def _try_on_loop(
     for session in sessions:
         session.info[NO_WAIT] = True
     try:
-        return True, _unit_of_work(endpoint, args, kwargs)
+        return True, unit_of_work(endpoint, args, kwargs)
     except WouldWait:
         return False, None
     finally:
@@ -132,7 +132,7 @@ def offloaded(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             done, result = _try_on_loop(endpoint, args, kwargs)
             if done:
                 return result
-        return await run_in_threadpool(_unit_of_work, endpoint, args, kwargs)
+        return await run_in_threadpool(unit_of_work, endpoint, args, kwargs)
 
     return run
 
@@ -145,4 +145,12 @@ class OffloadedRoute(APIRoute):
         self.read_only: bool = getattr(endpoint, "read_only", False)
 
 
-__all__ = ["OffloadedRoute", "lookup_on_loop", "offloaded", "on_loop", "read_only", "reads_on_loop"]
+__all__ = [
+    "OffloadedRoute",
+    "lookup_on_loop",
+    "offloaded",
+    "on_loop",
+    "read_only",
+    "reads_on_loop",
+    "unit_of_work",
+]

@@ -8,9 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
+from sqlmodel import Session
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import PathId, SessionDep
+from api.routing import unit_of_work
 from api.web import queries
 from api.web.auth import EvaluationUser, Posted
 from api.web.render import ConsoleRoute, redirect, render
@@ -126,17 +129,30 @@ async def score(request: Request, period_id: PathId, session: SessionDep, user: 
                 _: Posted) -> Response:  # fmt: skip
     """Record every score filled in on the form (blank items are left as they are)."""
     form = await request.form()
-    done = 0
-    for item in APPENDIX_B:
-        value = str(form.get(f"score_{item.code}", "")).strip()
-        if value:
-            evidence = str(form.get(f"evidence_{item.code}", "")).strip() or None
-            score_item(session, period_id, item.code, _float(value, item.name),
-                       user.principal.username, evidence=evidence)  # fmt: skip
-            done += 1
+    filled = {item.code: (str(form.get(f"score_{item.code}", "")).strip(),
+                          str(form.get(f"evidence_{item.code}", "")).strip() or None)
+              for item in APPENDIX_B}  # fmt: skip
+    # The writes and their commit in one thread hop: each appends to the audit chain under its
+    # lock, which must not be held while this request waits for the event loop (`api.routing`).
+    done = await run_in_threadpool(unit_of_work, _record_scores, (),
+                                   {"session": session, "period_id": period_id, "filled": filled,
+                                    "actor": user.principal.username})  # fmt: skip
     return redirect(
         f"/console/evaluation/appendix-b?period_id={period_id}", f"已保存 {done} 项评分"
     )
+
+
+def _record_scores(
+    session: Session, period_id: int, filled: dict[str, tuple[str, str | None]], actor: str
+) -> int:
+    done = 0
+    for item in APPENDIX_B:
+        value, evidence = filled[item.code]
+        if value:
+            score_item(session, period_id, item.code, _float(value, item.name), actor,
+                       evidence=evidence)  # fmt: skip
+            done += 1
+    return done
 
 
 def _float(text: str, name: str) -> float:

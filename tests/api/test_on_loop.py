@@ -3,8 +3,8 @@ failure never leaves the worker's loop waiting on itself."""
 
 import asyncio
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 import api.routers.enterprises
 from api.main import create_app
-from api.routing import _unit_of_work
+from api.routing import unit_of_work
 from api.security import create_token
 from models import AuditLog, Complaint
 from models.db import make_engine
@@ -22,11 +22,23 @@ from models.repositories.audit import verify_chain
 from models.settings import Settings
 from tests.api.conftest import SECRET, World
 
+T = TypeVar("T")
 HEADERS = {"Authorization": "Bearer " + create_token("mm", Settings(secret_key=SECRET))}
 
 
 def _app(engine: Engine) -> Any:
     return create_app(Settings(secret_key=SECRET, database_url="sqlite://"), engine=engine)
+
+
+def _run(scenario: Callable[[], Coroutine[Any, Any, T]]) -> tuple[T, threading.Thread]:
+    """`scenario` run by `asyncio.run` in a thread of its own (a session fixture may keep an
+    event loop running in the main thread), and that thread."""
+    out: list[T] = []
+    thread = threading.Thread(target=lambda: out.append(asyncio.run(scenario())))
+    thread.start()
+    thread.join(timeout=90)
+    assert out, "the scenario did not finish"
+    return out[0], thread
 
 
 def _audit_rows(engine: Engine) -> int:
@@ -38,11 +50,11 @@ def test_an_audited_read_runs_on_the_loop_on_postgresql_only(
     world_engine: tuple[Engine, World], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, world = world_engine
-    threads: list[bool] = []
+    threads: list[threading.Thread] = []
     view = api.routers.enterprises.enterprise_view
 
     def recording(*args: Any) -> Any:
-        threads.append(threading.current_thread() is threading.main_thread())
+        threads.append(threading.current_thread())
         return view(*args)
 
     monkeypatch.setattr(api.routers.enterprises, "enterprise_view", recording)
@@ -53,8 +65,9 @@ def test_an_audited_read_runs_on_the_loop_on_postgresql_only(
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             return (await c.get(f"/enterprises/{world.enterprise}", headers=HEADERS)).status_code
 
-    assert asyncio.run(read()) == 200  # the loop runs in this (the main) thread
-    assert threads == [engine.dialect.name == "postgresql"]
+    status, loop_thread = _run(read)
+    assert status == 200
+    assert [t is loop_thread for t in threads] == [engine.dialect.name == "postgresql"]
     assert _audit_rows(engine) == before + 1
 
 
@@ -89,7 +102,7 @@ def test_a_held_chain_lock_sends_the_audited_read_to_a_thread_and_the_loop_keeps
             return (await audited).status_code, others, waiting, _audit_rows(engine)
 
     try:
-        status, others, waiting, rows = asyncio.run(asyncio.wait_for(scenario(), timeout=60))
+        (status, others, waiting, rows), _ = _run(lambda: asyncio.wait_for(scenario(), timeout=60))
     finally:
         holder.close()
         app_engine.dispose()
@@ -101,7 +114,7 @@ def test_a_held_chain_lock_sends_the_audited_read_to_a_thread_and_the_loop_keeps
         assert verify_chain(session).first_broken_id is None
 
 
-def test_a_failed_unit_of_work_rolls_back_in_its_own_hop(
+def test_a_failedunit_of_work_rolls_back_in_its_own_hop(
     world_engine: tuple[Engine, World],
 ) -> None:
     engine, _ = world_engine
@@ -112,7 +125,7 @@ def test_a_failed_unit_of_work_rolls_back_in_its_own_hop(
         session.flush()  # a write, with its locks, inside an open transaction
         raise RuntimeError("the endpoint fails after writing")
 
-    call: Callable[..., Any] = _unit_of_work
+    call: Callable[..., Any] = unit_of_work
     with pytest.raises(RuntimeError, match="fails after writing"):
         call(endpoint, (), {"session": session})
     assert not session.in_transaction()  # nothing left waiting for the loop to roll it back
