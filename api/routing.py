@@ -31,7 +31,13 @@ What it blocks instead is the worker's loop, for the length of the endpoint: a p
 audited read, or a ranking (a first one after the data changed: a few ms; a reload of the
 matching world: ~0.3 s). Everything else (other writes, imports, reports) and every route on
 SQLite, where BEGIN takes the database's write lock, keeps its hop. A unit of work rolls back
-in the hop that ran it if it fails, so no transaction keeps a lock while it waits for the loop.
+in the hop that ran it if it fails, so no transaction keeps a lock while it waits for the loop
+(the console's routes commit in their hop as well: `api.web.render.ConsoleRoute`).
+
+Limits: a SELECT still waits for a table's exclusive lock, so DDL on a table the API reads
+(a migration, `VACUUM FULL`) stops the workers' loops until it ends: migrate with the API
+stopped. A new connection is opened on the loop too (pool growth, recycling, after a server
+restart): `models.db` gives up connecting after 10 s.
 """
 
 import contextlib

@@ -44,6 +44,7 @@ def _on_sqlite_begin_immediate(connection: Any) -> None:
 # A pooled PostgreSQL connection is replaced after this many seconds (at its next checkout): a
 # server or proxy that drops idle sessions silently is then never met by a request.
 POOL_RECYCLE_S = 1800
+CONNECT_TIMEOUT_S = 10
 
 
 def _closed_by_server(dbapi_connection: Any) -> bool:
@@ -76,8 +77,9 @@ def make_engine(
     `serialized` (SQLite only) makes every transaction take the write lock at BEGIN: the
     server uses it, so concurrent requests queue instead of failing with "database is locked".
     `options` go to `create_engine` (pool sizes, say). A PostgreSQL engine checks each pooled
-    connection at checkout without a round trip (`_closed_by_server`) and recycles it after
-    `POOL_RECYCLE_S`.
+    connection at checkout without a round trip (`_closed_by_server`), recycles it after
+    `POOL_RECYCLE_S`, and gives up connecting after `CONNECT_TIMEOUT_S` (unless the URL says
+    otherwise): the API opens connections on its event loop too (`api.routing`).
     """
     url = normalize_database_url(url or get_settings().database_url)
     parsed = make_url(url)
@@ -90,6 +92,10 @@ def make_engine(
             engine, "begin", _on_sqlite_begin_immediate if serialized else _on_sqlite_begin
         )
         return engine
+    if "connect_timeout" not in parsed.query:  # a new connection may be made on the event loop
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S} | options.get(
+            "connect_args", {}
+        )
     engine = create_engine(url, echo=echo, **({"pool_recycle": POOL_RECYCLE_S} | options))
     event.listen(engine, "checkout", _on_postgres_checkout)
     return engine

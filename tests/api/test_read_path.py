@@ -130,3 +130,22 @@ def test_a_body_is_never_served_for_another_list_at_a_reused_id() -> None:
     fresh = _rec("乙")
     rendered._bodies[id(fresh)] = rendered._bodies.pop(key)  # as if it had been
     assert "乙".encode() in rendered.body(fresh)
+
+
+@pytest.mark.postgres
+def test_connecting_gives_up_after_a_bounded_time_unless_the_url_says(
+    world_engine: tuple[Engine, World],
+) -> None:
+    """A connection may be opened on the event loop: it must not wait for the TCP timeout."""
+    engine, _ = world_engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL connections")
+    url = engine.url.render_as_string(hide_password=False)
+    for given, expected in ((url, "10"), (url + "?connect_timeout=3", "3")):
+        own = make_engine(given)
+        try:
+            with own.connect() as conn:
+                info = conn.connection.dbapi_connection.info  # type: ignore[union-attr]
+                assert info.get_parameters()["connect_timeout"] == expected
+        finally:
+            own.dispose()
