@@ -17,8 +17,9 @@ def in_flight_limit(requested: int, engine: Engine) -> int:
     """`requested`, if the engine's pool has that many connections (ValueError if not): a
     request holds at most one at a time."""
     pool = engine.pool
-    if isinstance(pool, QueuePool):
-        capacity = pool.size() + max(0, getattr(pool, "_max_overflow", 0))
+    overflow = getattr(pool, "_max_overflow", 0)
+    if isinstance(pool, QueuePool) and overflow >= 0:  # (-1: no limit)
+        capacity = pool.size() + overflow
         if requested > capacity:
             raise ValueError(
                 f"每个进程同时处理的请求数（{requested}）不得超过数据库连接池容量（{capacity}）"

@@ -4,6 +4,7 @@ failure never leaves the worker's loop waiting on itself."""
 import asyncio
 import threading
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import api.routers.enterprises
+from api.admission import in_flight_limit
 from api.main import create_app
 from api.routing import unit_of_work
 from api.security import create_token
@@ -134,3 +136,16 @@ def test_a_failedunit_of_work_rolls_back_in_its_own_hop(
         assert (
             check.exec(select(Complaint).where(Complaint.content == "half-written")).first() is None
         )
+
+
+def test_more_requests_in_flight_than_pooled_connections_are_refused(tmp_path: Path) -> None:
+    """On the loop a request must find a connection at once: `--max-in-flight` may not exceed
+    the pool (5 + 10 by default; no limit with an unbounded overflow)."""
+    url = f"sqlite:///{tmp_path / 'pool.sqlite'}"
+    assert in_flight_limit(15, make_engine(url)) == 15
+    with pytest.raises(ValueError, match="连接池容量（15）"):
+        in_flight_limit(16, make_engine(url))
+    assert in_flight_limit(2, make_engine(url, pool_size=2, max_overflow=0)) == 2
+    with pytest.raises(ValueError, match="连接池容量（2）"):
+        in_flight_limit(3, make_engine(url, pool_size=2, max_overflow=0))
+    assert in_flight_limit(500, make_engine(url, max_overflow=-1)) == 500
