@@ -38,8 +38,8 @@ class Admission:
     pool's capacity (SQLAlchemy's default: 5 + 10 overflow) and the thread limit (40), a request
     inside always finds both (it holds at most one connection at a time); `in_flight_limit`
     refuses a larger one. The same bound lets requests run on the event loop itself
-    (`api.routing`): their checkout never waits. It also keeps the number of threads competing for the GIL small, so a
-    request, once admitted, runs to the end quickly.
+    (`api.routing`): their checkout never waits. It also keeps the number of threads competing
+    for the GIL small, so a request, once admitted, runs to the end quickly.
     """
 
     def __init__(self, app: ASGIApp, limit: int = MAX_IN_FLIGHT) -> None:

@@ -87,6 +87,7 @@ class HandedServer(Server):
         super().__init__(config)
         self.channel, self.index = channel, index
         self.closed, self.ready = shared
+        self.adopting: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """uvicorn's start-up without a listener, then read connections from the channel."""
@@ -124,7 +125,9 @@ class HandedServer(Server):
             self.closed[self.index] += 1
             logger.warning("A connection passed by the supervisor was lost (no descriptor left)")
         for fd in fds:
-            loop.create_task(self._adopt(loop, create_protocol, socket.socket(fileno=fd)))
+            task = loop.create_task(self._adopt(loop, create_protocol, socket.socket(fileno=fd)))
+            self.adopting.add(task)
+            task.add_done_callback(self.adopting.discard)
 
     async def _adopt(
         self,

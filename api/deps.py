@@ -1,8 +1,9 @@
 """Typed dependencies defined once: the session, settings, the caller and role guards.
 
 Only what touches the database runs in the thread pool: the caller's lookup and the commit (on
-the event loop for read-only requests on PostgreSQL, see `api.routing`). The pure dependencies (settings, role guards, pagination) are coroutines, so a request does not pay a
-thread hop for each of them.
+PostgreSQL the lookup, and short units of work, run on the event loop: see `api.routing`). The
+pure dependencies (settings, role guards, pagination) are coroutines, so a request does not pay
+a thread hop for each of them.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable

@@ -25,8 +25,8 @@ something that needs the loop:
 - autocommit reads wait for no lock (MVCC), and an `@on_loop` unit of work takes the audit
   chain's lock only if it is free (`models.db.NO_WAIT`): if it is held, the attempt is rolled
   back and the whole unit of work runs again in the thread pool, where it may wait;
-- the pool's checkout never waits: `api.admission` keeps fewer requests inside than the pool
-  has connections.
+- the pool's checkout never waits: `api.admission` keeps no more requests inside than the
+  pool has connections, and each holds one at most.
 What it blocks instead is the worker's loop, for the length of the endpoint: a paged read, an
 audited read, or a ranking (a first one after the data changed: a few ms; a reload of the
 matching world: ~0.3 s). Everything else (other writes, imports, reports) and every route on
@@ -79,9 +79,10 @@ def reads_on_loop(arguments: Iterable[Any]) -> bool:
 
 
 def lookup_on_loop(session: Session) -> bool:
-    """True when a plain look-up through `session` may run on the event loop: on PostgreSQL,
-    where a SELECT waits for no row lock (only for DDL's exclusive table lock)."""
-    return reads_on_loop((session,)) or session.get_bind().dialect.name == "postgresql"
+    """True when a plain look-up through `session` may run on the event loop: on PostgreSQL
+    (where `ReadOnlySession`s are too), where a SELECT waits for no row lock (only for DDL's
+    exclusive table lock)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _sessions(kwargs: dict[str, Any]) -> list[Session]:
