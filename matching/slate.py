@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -128,7 +129,9 @@ class SlateProblem:
 class SolverParams:
     """How to solve: wall-clock limit, seed and workers (deterministic: limit in CP-SAT time units).
 
-    `lineup_bound`: compute the line-up bound in the run, for at most `bound_share` of the limit;
+    `lineup_bound`: compute the line-up bound in the run, beside the searches, for at most
+    `bound_share` of the limit; in a child process (a core of its own) when the limit is at
+    least `bound_process_min_s`, else on a thread;
     `search_share`: the first session-swap search's share of the limit (0: no search).
     """
 
@@ -143,7 +146,8 @@ class SolverParams:
     polish: bool = True
     linearization_level: int = 1
     lineup_bound: bool = True
-    bound_share: float = 0.35
+    bound_share: float = 0.7
+    bound_process_min_s: float = 10.0
     search_share: float = 0.25
 
 
@@ -973,7 +977,24 @@ def lineup_bound(
     meeting_weight over every pair that may meet (not only the model's candidates). The sum is
     rounded down, as total fit is a whole number of points. `musts` > 0: bound only slates that
     meet at least that many must-meets (see `_must_floor`); the tiers are otherwise relaxed."""
-    clock = time.monotonic()
+    return bound_of(bound_inputs(ctx, slates, musts), deadline, max_rounds)
+
+
+@dataclass(frozen=True)
+class BoundInputs:
+    """What the line-up bound needs, as plain data (it may run in another process): the hearing
+    instance and its first columns, and the meetings' options, weights, tables and must-meets."""
+
+    hearing: HearingInstance
+    start: list[tuple[int, tuple[int, ...]]]
+    options: dict[tuple[int, int], list[int]]
+    weight: dict[tuple[int, int], float]
+    tables: int
+    required: tuple[frozenset[tuple[int, int]], int]
+
+
+def bound_inputs(ctx: _Context, slates: Sequence[_Assignment], musts: int = 0) -> BoundInputs:
+    """The inputs of `lineup_bound` for `ctx`, its first columns the rooms of `slates`."""
     p, slots = ctx.problem, ctx.table.slots
     weights = ctx.fit.astype(np.float64) * ctx.params.hear_weight
     for i, e in ctx.banned:
@@ -983,15 +1004,21 @@ def lineup_bound(
     start = sorted({(slots[q].session, tuple(sorted(_pitching_in(ctx, a, slots[q].session,
                                                                 slots[q].room))))
                     for a in slates for q in a.pitch.values()})  # fmt: skip
-    hearing = hearing_bound(inst, deadline, start, max_rounds=max_rounds)
-    if hearing is None:
-        return None
     options, weight = _meeting_options(ctx)
     outside = sum(1 for pair in ctx.must if pair not in options)  # met, but earn nothing
     required = (frozenset(ctx.must), musts - outside)
-    meetings = meeting_bound(options, weight, p.meeting_tables, required)
+    return BoundInputs(inst, start, options, weight, p.meeting_tables, required)
+
+
+def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> LineupBound | None:
+    """`lineup_bound` from its inputs (a module-level function: a worker process can run it)."""
+    clock = time.monotonic()
+    hearing = hearing_bound(inputs.hearing, deadline, inputs.start, max_rounds=max_rounds)
+    if hearing is None:
+        return None
+    meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables, inputs.required)
     if not math.isfinite(meetings):  # cannot happen for a slate that exists; stay safe
-        meetings = meeting_bound(options, weight, p.meeting_tables)
+        meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables)
     total = hearing.bound + meetings
     value = math.floor(total + 1e-6 * max(1.0, abs(total)))  # float sums: a hair of slack
     return LineupBound(value, hearing.bound, meetings, hearing.rounds, hearing.converged,
@@ -1157,25 +1184,24 @@ def _fit_phases(
     alt = _if_as_good(ctx, runner, greedy, previous)
     if pinned.safe and alt is not None:
         runner.best = alt
-    if search:  # most of the fit is won here; phase 3 then starts from it
-        runner.best = _improve(ctx, runner.best, polish, fixed, floor, deadline)
-    lineups = None
-    if params.lineup_bound:
-        lineups = lineup_bound(ctx, [runner.best], _bound_deadline(params, deadline),
-                               musts=_must_floor(ctx, floor))  # fmt: skip
-    hint = runner.best if pinned.safe else alt or runner.best
-    runner.phase("total fit", model.total_fit(), True, _fit_share(params, search), hint)
-    if pinned.safe:
-        runner.best = _better(ctx, runner.best, hint)
-    runner.best = _polish(ctx, runner.best, polish, floor)
-    if search:
-        left = deadline - time.monotonic()  # most to the iterated search, some to meetings
-        stop = deadline - max(0.3 * left, 0.06 * params.time_limit_s)
-        restarts = DETERMINISTIC_RESTARTS if params.deterministic else RESTARTS
-        runner.best = _improve(ctx, runner.best, polish, fixed, floor, stop, restarts)
-        runner.best = _best_meetings(runner, model, deadline)
-    elif params.polish and fresh:
-        runner.best = _rebook(ctx, runner.best, fixed, floor)
+    with ThreadPoolExecutor(1, thread_name_prefix="lineup-bound") as pool:
+        pending = _start_bound(ctx, pool, runner.best, floor, deadline)
+        if search:  # most of the fit is won here; phase 3 then starts from it
+            runner.best = _improve(ctx, runner.best, polish, fixed, floor, deadline)
+        hint = runner.best if pinned.safe else alt or runner.best
+        runner.phase("total fit", model.total_fit(), True, _fit_share(params, search), hint)
+        if pinned.safe:
+            runner.best = _better(ctx, runner.best, hint)
+        runner.best = _polish(ctx, runner.best, polish, floor)
+        if search:
+            stop = _search_stop(params, deadline)  # most to the iterated search, some to meetings
+            restarts = DETERMINISTIC_RESTARTS if params.deterministic else RESTARTS
+            runner.best = _improve(ctx, runner.best, polish, fixed, floor, stop, restarts)
+        lineups = None if pending is None else pending.result()  # it stops by `stop` at latest
+        if search:
+            runner.best = _best_meetings(runner, model, deadline)
+        elif params.polish and fresh:
+            runner.best = _rebook(ctx, runner.best, fixed, floor)
     return lineups
 
 
@@ -1191,10 +1217,49 @@ def _must_floor(ctx: _Context, floor: int) -> int:
     return (floor - w_place * n_e) // w_must
 
 
+def _start_bound(
+    ctx: _Context,
+    pool: ThreadPoolExecutor,
+    best: _Assignment,
+    floor: int,
+    deadline: float,
+) -> Future[LineupBound | None] | None:
+    """The line-up bound beside the searches and phase 3, its first columns the line-ups of
+    `best`; None if it is off. Long runs compute it in a child process, on the second core
+    (matching/slate_process.py); short ones, where starting Python (~0.6 s) would cost more
+    than it gives, on the thread itself."""
+    params = ctx.params
+    if not params.lineup_bound:
+        return None
+    inputs = bound_inputs(ctx, [best], _must_floor(ctx, floor))
+    stop = _bound_deadline(params, deadline)
+    if params.time_limit_s < params.bound_process_min_s:
+        return pool.submit(bound_of, inputs, stop)
+    return pool.submit(_bound_beside, inputs, stop)
+
+
+def _bound_beside(inputs: BoundInputs, stop: float) -> LineupBound | None:
+    """`bound_of` in a child process, or on this thread if the process cannot be run."""
+    from matching.slate_process import BoundProcessError, bound_in_process
+
+    try:
+        return bound_in_process(inputs, stop)
+    except BoundProcessError:
+        return bound_of(inputs, stop)
+
+
 def _bound_deadline(params: SolverParams, deadline: float) -> float:
-    """When the line-up bound must stop: `bound_share` of the limit, at most 60 % of what is left."""
-    now = time.monotonic()
-    return now + min(params.bound_share * params.time_limit_s, 0.6 * max(deadline - now, 0.0))
+    """When the line-up bound must stop: `bound_share` of the limit, and no later than the
+    iterated search could stop (`_search_stop`), so that the meetings phase has both cores."""
+    return min(time.monotonic() + params.bound_share * params.time_limit_s,
+               _search_stop(params, deadline))  # fmt: skip
+
+
+def _search_stop(params: SolverParams, deadline: float) -> float:
+    """When the iterated search stops: `MEETINGS_SHARE` of the time left (at least 6 % of the
+    limit) is kept for the meetings phase."""
+    left = max(deadline - time.monotonic(), 0.0)
+    return deadline - max(MEETINGS_SHARE * left, 0.06 * params.time_limit_s)
 
 
 def _fit_share(params: SolverParams, search: bool) -> float:
@@ -1248,6 +1313,8 @@ def _better(ctx: _Context, a: _Assignment | None, b: _Assignment) -> _Assignment
 
 RESTARTS = 100_000  # random restarts of the iterated search at most (its time runs out first)
 DETERMINISTIC_RESTARTS = 3  # deterministic runs stop by count, not by the clock
+MEETINGS_SHARE = 0.15  # of the time left after phase 3, kept for the meetings phase (CP-SAT
+# proves it optimal in 1–2 s on the benchmark's events; what it does not use is lost)
 SEARCH_TRIALS = 3_000  # trials at most in one session-swap search (most are quick rejections)
 
 

@@ -1,0 +1,60 @@
+"""路演排程: the line-up bound computed in a child process beside the search."""
+
+import multiprocessing
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+
+from matching import slate as slate_module
+from matching import slate_process
+from matching.slate import SolverParams, bound_inputs, bound_of, solve_slate
+from matching.slate_check import check_slate
+from tests.matching.test_slate import FAST, event
+
+
+def tiny_inputs(seed: int) -> slate_module.BoundInputs:
+    problem = replace(event(n_ent=6, n_inv=4, seed=seed, n_sessions=2), slots_per_room=2)
+    return bound_inputs(slate_module._context(problem, FAST), [])
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_child_process_computes_the_same_converged_bound(seed: int) -> None:
+    inputs = tiny_inputs(seed)
+    here = bound_of(inputs, time.monotonic() + 30)
+    there = slate_process.bound_in_process(inputs, time.monotonic() + 30)
+    assert here is not None and there is not None and here.converged and there.converged
+    assert (there.value, there.hearing, there.meetings) == (here.value, here.hearing, here.meetings)
+
+
+def test_a_child_that_cannot_start_is_an_error_and_the_bound_is_computed_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inputs = tiny_inputs(3)
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    with pytest.raises(slate_process.BoundProcessError, match="line-up bound process failed"):
+        slate_process.bound_in_process(inputs, time.monotonic() + 5)
+    found = slate_module._bound_beside(inputs, time.monotonic() + 30)
+    expected = bound_of(inputs, time.monotonic() + 30)
+    assert found is not None and expected is not None and found.value == expected.value
+
+
+def solve_in_daemon(queue: "multiprocessing.Queue[tuple[list[str], list[str]]]") -> None:
+    problem = event(n_ent=8, n_inv=5, seed=2, n_sessions=2)
+    params = SolverParams(time_limit_s=6.0, num_workers=1, bound_process_min_s=0.0)
+    result = solve_slate(problem, params)
+    queue.put((result.phases, check_slate(problem, result)))
+
+
+def test_a_daemonic_worker_process_still_gets_its_bound_from_a_child() -> None:
+    """Celery's prefork workers are daemonic: `multiprocessing` may not start children there,
+    a subprocess may."""
+    ctx = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[tuple[list[str], list[str]]] = ctx.Queue()
+    worker = ctx.Process(target=solve_in_daemon, args=(queue,), daemon=True)
+    worker.start()
+    phases, problems = queue.get(timeout=60)
+    worker.join(10)
+    assert problems == []
+    assert any(p.startswith("line-up bound") for p in phases), phases
