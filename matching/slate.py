@@ -868,25 +868,32 @@ def _partitions(n: int, rooms: int, cap: int, limit: int) -> list[tuple[int, ...
 def _splits(
     n: int, rooms: int, cap: int, limit: int
 ) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray] | None:
-    """`_partitions`, with the distinct groups as a (groups × items) 0/1 membership matrix and a
-    (splits × rooms) table of group indices (index = number of groups: an empty room); cached,
-    as every session of an event alike."""
+    """`_partitions`, with the distinct groups as a (groups × cap) table of their items (padded
+    with `n`: a row of zeros) and a (rooms × splits) table of group indices (index = number of
+    groups: an empty room; a room's row contiguous, for `np.take`); cached, as every session of
+    an event alike."""
     parts = _partitions(n, rooms, cap, limit)
     if not parts:
         return None
     masks = sorted({m for part in parts for m in part})
     index = {m: k for k, m in enumerate(masks)}
-    table = np.full((len(parts), rooms), len(masks), dtype=np.int64)
-    for row, part in enumerate(parts):
-        table[row, : len(part)] = [index[m] for m in part]
-    bits = np.array(masks, dtype=np.int64)[:, None] >> np.arange(n, dtype=np.int64)[None, :]
-    return parts, (bits & 1).astype(np.int32), table
+    table = np.full((rooms, len(parts)), len(masks), dtype=np.int64)
+    for col, part in enumerate(parts):
+        table[: len(part), col] = [index[m] for m in part]
+    items = np.full((len(masks), cap), n, dtype=np.int64)
+    for k, m in enumerate(masks):
+        members = [j for j in range(n) if m >> j & 1]
+        items[k, : len(members)] = members
+    return parts, items, table
 
 
 def _combinations(items: list[int], size: int) -> Iterable[tuple[int, ...]]:
     from itertools import combinations
 
     return combinations(items, size)
+
+
+SPLIT_CHUNK = 20_000  # splits scored at once (a few MB of int16)
 
 
 def _best_lineups(
@@ -903,19 +910,26 @@ def _best_lineups(
     split = _splits(len(ents), len(p.rooms), p.slots_per_room, limit)
     if split is None:
         return None
-    parts, member, table = split
-    fit = (ctx.fit[np.ix_(invs, ents)] * ctx.params.hear_weight).astype(np.int32)  # (invs, ents)
-    value = member @ fit.T  # (groups, invs)
-    banned = np.array([[(i, e) in ctx.banned for i in invs] for e in ents], dtype=np.int32)
-    value[(member @ banned) > 0] = 0  # may not sit there (0: as good as sitting nowhere)
-    padded = np.vstack([value, np.zeros((1, len(invs)), dtype=value.dtype)])  # an empty room
-    best, best_row = -1, -1
-    for lo in range(0, len(parts), 20_000):
-        rows = table[lo : lo + 20_000]
-        heard = padded[rows[:, 0]]
-        for r in range(1, rows.shape[1]):
-            np.maximum(heard, padded[rows[:, r]], out=heard)
-        totals = heard.sum(axis=1, dtype=np.int64)
+    parts, items, table = split
+    fit = np.zeros((len(ents) + 1, len(invs)), dtype=np.int64)  # (ents + a zero row, invs)
+    fit[:-1] = ctx.fit[np.ix_(invs, ents)].T * ctx.params.hear_weight
+    value = fit[items].sum(axis=1)  # (groups, invs)
+    banned = np.zeros_like(fit, dtype=bool)
+    for k, e in enumerate(ents):
+        banned[k] = [(i, e) in ctx.banned for i in invs]
+    if banned.any():
+        value[banned[items].any(axis=1)] = 0  # may not sit there (0: as good as sitting nowhere)
+    small = value.max(initial=0) <= np.iinfo(np.int16).max  # (sums: ≤ investors × 32,767)
+    padded = np.vstack([value, np.zeros((1, len(invs)), dtype=value.dtype)])  # + an empty room
+    padded = padded.astype(np.int16 if small else np.int64)
+    total_type = np.int32 if small else np.int64
+    best, best_row = -1, -1  # int16, np.take and einsum: 8.5 → 3.7 ms for 126,126 splits
+    for lo in range(0, len(parts), SPLIT_CHUNK):
+        rooms = table[:, lo : lo + SPLIT_CHUNK]
+        heard = np.take(padded, rooms[0], axis=0)  # (splits, invs): each investor's best room
+        for r in range(1, rooms.shape[0]):
+            np.maximum(heard, np.take(padded, rooms[r], axis=0), out=heard)
+        totals = np.einsum("ij->i", heard, dtype=total_type)
         k = int(np.argmax(totals))
         if int(totals[k]) > best:
             best, best_row = int(totals[k]), lo + k

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import product
 
 import numpy as np
 import pytest
@@ -257,3 +258,35 @@ def test_a_run_without_a_cp_solution_in_time_falls_back_to_the_checked_greedy(
     assert_valid(problem, result)
     assert result.bound is None and result.phases[-1] == "greedy fallback"
     assert result.objective == greedy_slate(problem).objective
+
+
+def _heard(ctx: slate_module._Context, invs: list[int], rooms: list[list[int]]) -> int:
+    """Σ over investors of their best allowed room (a room with a no-thanks pitch: 0)."""
+    total = 0
+    for i in invs:
+        total += max(
+            0 if any((i, e) in ctx.banned for e in room) else int(sum(ctx.fit[i, e] for e in room))
+            for room in rooms
+        )
+    return total
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_exact_split_of_a_session_matches_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    banned = frozenset((500 + int(rng.integers(5)), 100 + int(rng.integers(7))) for _ in range(4))
+    problem = replace(event(n_ent=7, n_inv=5, seed=seed, n_sessions=1, no_thanks=banned),
+                      rooms=("A厅", "B厅", "C厅"), slots_per_room=3)  # fmt: skip
+    ctx = slate_module._context(problem, FAST)
+    none = slate_module._Assignment({}, {}, {}, {})
+    a = slate_module._greedy_from(ctx, none, none)
+    assert len(a.pitch) == 7
+    lineups = slate_module._best_lineups(ctx, a, 0)
+    assert lineups is not None and sorted(e for room in lineups for e in room) == list(range(7))
+    invs = list(range(5))
+    best = max(
+        _heard(ctx, invs, [[e for e in range(7) if labels[e] == r] for r in range(3)])
+        for labels in product(range(3), repeat=7)
+        if max(labels.count(r) for r in range(3)) <= 3
+    )
+    assert _heard(ctx, invs, lineups) == best
