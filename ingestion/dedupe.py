@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from rapidfuzz import fuzz
@@ -100,7 +100,7 @@ class Resolution:
     entity_id: int | None
     how: Literal["uscc", "name", "alias", "fuzzy", "new"]
     score: float = 100.0
-    review: list[tuple[int, float]] = field(default_factory=list)
+    review: Sequence[tuple[int, float]] = ()  # a tuple default: no factory call per row
 
 
 #: Above any character: `name >= brand AND name < brand + _TOP` selects the names starting with it.

@@ -18,7 +18,7 @@ is not found: those kinds never create the party they refer to.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 
 from ingestion.dedupe import EnterpriseIndex
 from ingestion.load import (
+    EMPTY_VALUES,
     BatchWriter,
     IdSet,
     KeyedStore,
@@ -80,7 +81,8 @@ _DEMAND_KEY_COLUMNS = ("enterprise_id", "source_ref", "status", "financing_type"
 
 
 def _pick(values: dict[str, Any], columns: dict[str, str]) -> dict[str, Any]:
-    return {column: values[name] for name, column in columns.items() if name in values}
+    # A row holds fewer fields than most of these maps list: walk the row's.
+    return {columns[name]: value for name, value in values.items() if name in columns}
 
 
 class InstitutionLookup:
@@ -258,16 +260,22 @@ class Loader:
     def upsert_enterprise(self, row: ParsedRow) -> Outcome:
         """Find or create the row's enterprise under the de-duplication rules."""
         assert self.index is not None and self.enterprises is not None
-        values = _enterprise_values(row.values)
+        v = row.values
+        values = _pick(v, ENTERPRISE_COLUMNS)
         found = self.index.resolve(values.get("uscc"), values.get("legal_name"))
         if found.entity_id is None:
+            _add_region(values, v)
             return ImportOutcome.inserted, self._new_enterprise(row, values, found.review)
         ent_id = found.entity_id
         by_other_name = found.how in ("fuzzy", "alias")
         duplicate = ent_id in self.enterprises.touched or by_other_name
+        # A duplicate only fills empty fields: a derived value for a filled one is not needed.
+        current = self.enterprises.cache.get(ent_id) or self.enterprises.get(ent_id)
+        if not duplicate or current.get("region_code") in EMPTY_VALUES:
+            _add_region(values, v)
         if by_other_name or "legal_name" not in values:
             values.pop("legal_name", None)
-        else:
+        elif not duplicate or current.get("normalized_name") in EMPTY_VALUES:
             values["normalized_name"] = normalize_company_name(values["legal_name"])
         had_uscc = self.index.uscc.get(ent_id)
         changed = self.enterprises.apply(ent_id, values, fill_only=duplicate)
@@ -284,7 +292,7 @@ class Loader:
         return (ImportOutcome.updated if changed else ImportOutcome.unchanged), ent_id
 
     def _new_enterprise(
-        self, row: ParsedRow, values: dict[str, Any], review: list[tuple[int, float]]
+        self, row: ParsedRow, values: dict[str, Any], review: Sequence[tuple[int, float]]
     ) -> int:
         assert self.index is not None and self.enterprises is not None
         if "legal_name" not in values:
@@ -473,15 +481,15 @@ def _column(row: ParsedRow, field: str) -> str:
 
 
 def _compared_columns(rows: list[ParsedRow]) -> list[str]:
-    """The enterprise columns these rows may set (`_enterprise_values`): only those are read."""
+    """The enterprise columns these rows may set (`upsert_enterprise`): only those are read."""
     fields = set().union(*(row.values.keys() for row in rows))
     return [ENTERPRISE_COLUMNS[f] for f in sorted(fields) if f in ENTERPRISE_COLUMNS] + [
         "legal_name", "uscc", "normalized_name", "region_code",
     ]  # fmt: skip
 
 
-def _enterprise_values(v: dict[str, Any]) -> dict[str, Any]:
-    values = _pick(v, ENTERPRISE_COLUMNS)
+def _add_region(values: dict[str, Any], v: dict[str, Any]) -> None:
+    """Set the enterprise's region: its 区域/地址 column, else the USCC's, else the name's."""
     region = v.get("region") or v.get("address")
     if region is None and v.get("uscc"):
         code = v["uscc"][2:8]
@@ -490,7 +498,6 @@ def _enterprise_values(v: dict[str, Any]) -> dict[str, Any]:
         region = region_of_name(v["legal_name"])
     if region:
         values["region_code"] = region
-    return values
 
 
 def _demand_values(row: ParsedRow) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
@@ -31,7 +31,8 @@ from models.base import utcnow
 from models.reference import ImportKind, ImportOutcome
 
 CHUNK_SIZE = 2000
-_EMPTY: tuple[Any, ...] = (None, [], "")
+#: What counts as no value: a row never sets one, a duplicate row fills only these.
+EMPTY_VALUES: tuple[Any, ...] = (None, [], "")
 
 
 class RowRejected(Exception):
@@ -235,12 +236,11 @@ class TableStore:
     def apply(self, row_id: int, values: dict[str, Any], *, fill_only: bool) -> bool:
         """Set non-empty `values` on a row (only its empty fields if `fill_only`); True if changed."""
         current = self.cache.get(row_id) or self.get(row_id)
+        empty, held = EMPTY_VALUES, current.get
         if fill_only:
-            changes = {
-                k: v for k, v in values.items() if v not in _EMPTY and current.get(k) in _EMPTY
-            }
+            changes = {k: v for k, v in values.items() if v not in empty and held(k) in empty}
         else:
-            changes = {k: v for k, v in values.items() if v not in _EMPTY and current.get(k) != v}
+            changes = {k: v for k, v in values.items() if v not in empty and held(k) != v}
         self.touched.add(row_id)
         if not changes:
             return False
@@ -283,12 +283,17 @@ class TableStore:
         return mapping
 
     def _insert_sqlite(self, rows: list[dict[str, Any]]) -> list[int]:
-        """One executemany; ids follow max(id) (SQLite's rowid rule, under our write lock)."""
+        """One executemany; ids follow max(id) (SQLite's rowid rule, under our write lock).
+
+        The two id queries go to the driver as text (SQLAlchemy would compile them per chunk).
+        """
         connection = self.session.connection()
-        top = connection.execute(select(func.max(self.table.c.id))).scalar() or 0
+        quote = connection.dialect.identifier_preparer.quote
+        table, column = quote(self.table.name), quote(self.table.c.id.name)
+        top = connection.exec_driver_sql(f"SELECT max({column}) FROM {table}").scalar() or 0
         bulk_insert(self.session, self.table, rows)
-        count, last = connection.execute(
-            select(func.count(), func.max(self.table.c.id)).where(self.table.c.id > top)
+        count, last = connection.exec_driver_sql(
+            f"SELECT count(*), max({column}) FROM {table} WHERE {column} > ?", (top,)
         ).one()
         if count != len(rows) or last != top + len(rows):
             raise RuntimeError(f"unexpected ids after bulk insert into {self.table.name}")

@@ -229,9 +229,15 @@ def _strip_region_prefix(text: str) -> str:
     return text
 
 
+#: Last character → the legal forms ending with it, in `_LEGAL_FORMS` order (which decides).
+_FORMS_BY_LAST: dict[str, tuple[str, ...]] = {
+    last: tuple(f for f in _LEGAL_FORMS if f[-1] == last) for last in {f[-1] for f in _LEGAL_FORMS}
+}
+
+
 def _strip_legal_form(text: str) -> str:
-    while text.endswith(_LEGAL_FORMS):
-        for form in _LEGAL_FORMS:
+    while forms := _FORMS_BY_LAST.get(text[-1:]):
+        for form in forms:
             if text.endswith(form) and len(text) - len(form) >= 2:
                 text = text[: -len(form)]
                 break
@@ -252,7 +258,8 @@ def normalize_company_name(name: str) -> str:
     text = _without_spaces(half_width(name).lower())
     if "(" in text or "[" in text or "{" in text:
         text = _strip_bracketed(text)
-    text = _PUNCT.sub("", text)
+    if not text.isalnum():  # letters, digits and CJK only: `_PUNCT` cannot match
+        text = _PUNCT.sub("", text)
     text = _strip_legal_form(text)
     text = _strip_region_prefix(text)
     return _strip_legal_form(text)

@@ -1,19 +1,21 @@
 """Bulk reads for a chunk: the rows whose key is in a list of values, 500 values a query.
 
 On SQLite the statement text is built once and the results go through each column's own
-result processor (as SQLAlchemy's would): compiling a 500-value IN list costs SQLAlchemy more
-than running it costs SQLite. Other databases get SQLAlchemy's select. IN lists are padded to
-full size, so each read keeps to one statement text (and SQLite to one prepared statement).
+result processor (as SQLAlchemy's would, but once per distinct value): compiling a 500-value
+IN list costs SQLAlchemy more than running it costs SQLite. Other databases get SQLAlchemy's
+select. IN lists are padded to full size, so each read keeps to one statement text (and SQLite
+to one prepared statement).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import JSON, Connection, or_, select
 from sqlmodel import Session
 
+ColumnProcessor = Callable[[Sequence[Any]], list[Any]]
 _SELECTS: dict[tuple[str, tuple[str, ...], str, int], tuple[str, list[Any]]] = {}
 #: Values per IN list; the last list of a read is padded to it, so there is one statement text.
 IN_SIZE = 500
@@ -109,10 +111,31 @@ def _sqlite_select_head(
     """'SELECT … FROM table' for these columns, and each column's result processor."""
     quote = connection.dialect.identifier_preparer.quote
     names = ", ".join(quote(table.c[c].name) for c in columns)
-    processors = [
-        table.c[c].type._cached_result_processor(connection.dialect, None) for c in columns
-    ]
+    processors = [_column_processor(table.c[c], connection.dialect) for c in columns]
     return f"SELECT {names} FROM {quote(table.name)}", processors
+
+
+def _column_processor(column: Any, dialect: Any) -> ColumnProcessor | None:
+    """The column's result processor applied to a whole column; None when there is none.
+
+    Dates, timestamps and enum values repeat within a read, so each distinct value is
+    processed once. JSON gives mutable lists and dicts: those are processed one by one, so
+    that no two rows share one.
+    """
+    process = column.type._cached_result_processor(dialect, None)
+    if process is None:
+        return None
+    if isinstance(column.type, JSON):
+        return lambda values: list(map(process, values))
+
+    def process_distinct(values: Sequence[Any]) -> list[Any]:
+        try:
+            table = {v: process(v) for v in set(values)}
+        except TypeError:  # an unhashable value
+            return list(map(process, values))
+        return list(map(table.__getitem__, values))
+
+    return process_distinct
 
 
 def _processed(
@@ -124,5 +147,5 @@ def _processed(
     values: list[Sequence[Any]] = list(zip(*found, strict=True))
     for position, process in enumerate(processors):
         if process is not None:
-            values[position] = list(map(process, values[position]))
+            values[position] = process(values[position])
     return [dict(zip(columns, r, strict=True)) for r in zip(*values, strict=True)]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from operator import mul
+from operator import getitem
 
 __all__ = [
     "EXCLUDED_LETTERS",
@@ -52,6 +52,10 @@ _ORG_CHECK = ("", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0")
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _LENGTH = 18
 _REGION_CODE = re.compile(r"[0-9]{6}")
+#: Per position, character → its value times the position's weight: a check sum is then one
+#: `sum(map(getitem, …))` in C (a KeyError still names a character outside the alphabet).
+_USCC_WEIGHED = tuple({ch: v * w for ch, v in _USCC_VALUE.items()} for w in USCC_WEIGHTS)
+_ORG_WEIGHED = tuple({ch: v * w for ch, v in _BASE36.items()} for w in _ORG_WEIGHTS)
 
 #: 登记管理部门码 (position 1): those of GB 32100-2015 and those assigned since.
 REGISTRATION_AUTHORITIES: dict[str, str] = {
@@ -119,7 +123,7 @@ def uscc_check_char(first17: str) -> str:
     if len(first17) != _LENGTH - 1:
         raise ValueError(f"expected 17 characters, got {len(first17)}")
     try:
-        total = sum(map(mul, map(_USCC_VALUE.__getitem__, first17), USCC_WEIGHTS))
+        total = sum(map(getitem, _USCC_WEIGHED, first17))
     except KeyError as exc:
         raise ValueError(f"character {exc.args[0]!r} is not in the USCC alphabet") from exc
     return USCC_ALPHABET[(31 - total % 31) % 31]
@@ -135,7 +139,7 @@ def org_code_check_char(first8: str) -> str:
         raise ValueError(f"expected 8 characters, got {len(first8)}")
     if not (first8.isascii() and first8.isalnum() and first8 == first8.upper()):
         raise ValueError(f"{first8!r} is not 8 digits or upper-case letters")
-    total = sum(map(mul, map(_BASE36.__getitem__, first8), _ORG_WEIGHTS))
+    total = sum(map(getitem, _ORG_WEIGHED, first8))
     return _ORG_CHECK[11 - total % 11]
 
 

@@ -441,7 +441,8 @@ class RowParser:
             else:
                 values = dict(zip(names, converted, strict=False))
             raw = dict(zip(labels, cells, strict=False))
-            row = ParsedRow(number, sheet, raw, by_field, values, raw_json=raw_json)
+            # Every field given: the dataclass's default factories cost more than the literals.
+            row = ParsedRow(number, sheet, raw, by_field, values, [], [], raw_json)
             if position in flagged:
                 _add_notes_and_problems(row, flagged[position])
             if suspects is None or position in suspects:

@@ -102,6 +102,27 @@ def test_a_narrowed_read_keeps_empty_and_listed_values(session: Session) -> None
     assert len(none) == 2
 
 
+def test_select_in_processes_columns_as_sqlalchemy_does(session: Session) -> None:
+    """Dates and enums are processed once per distinct value; JSON lists stay one per row."""
+    table: Any = FinancingDemand.__table__  # type: ignore[attr-defined]
+    ent_id = _enterprise(session)
+    day = date(2024, 3, 1)
+    rows = [
+        _demand(ent_id, source_ref=r, deadline=d) for r, d in (("A", day), ("B", day), ("C", None))
+    ]
+    bulk_insert(session, table, rows)
+    columns = ("id", "source_ref", "deadline", "status", "collateral_offered")
+    read = select_in(session, table, columns, "enterprise_id", [ent_id])
+    expected = session.execute(
+        select(*(table.c[c] for c in columns)).where(table.c.enterprise_id == ent_id)
+    ).all()
+    assert sorted(tuple(r.values()) for r in read) == sorted(tuple(r) for r in expected)
+    first, second, third = sorted(read, key=lambda r: r["id"])
+    assert (first["deadline"], second["deadline"], third["deadline"]) == (day, day, None)
+    assert first["collateral_offered"] == [] == second["collateral_offered"]
+    assert first["collateral_offered"] is not second["collateral_offered"]
+
+
 def test_a_known_uscc_wins_over_a_look_alike_name(session: Session, tmp_path: Path) -> None:
     """A row found by its USCC needs no 字号 block: it is not compared with names at all."""
     rng = random.Random(3)
