@@ -1278,8 +1278,10 @@ def _search_stop(params: SolverParams, deadline: float) -> float:
 
 def _fit_share(params: SolverParams, search: bool) -> float:
     """Phase 3's share of the time left: with the session-swap search, what remains after it goes
-    to a search from its solution and to the meetings phase (`_best_meetings`)."""
-    return 0.15 if search else 1.0
+    to a search from its solution and to the meetings phase (`_best_meetings`). Started from the
+    searched slate, phase 3 rarely improves it (+16 points in 17 s on seed 2 of the benchmark),
+    and it takes both cores from the line-up bound: 5 % (was 15 %)."""
+    return 0.05 if search else 1.0
 
 
 def _improve(
