@@ -276,6 +276,7 @@ class _Context:
     slot_at: dict[tuple[int, int, int], int]  # (session, room, slot) → slot index
     round_at: dict[tuple[int, datetime], int]
     round_blocks: list[list[int]]  # per round: sessions whose seating window overlaps it
+    fit_rows: list[list[int]]  # `fit` as lists: reading one pair is ~5× faster than from numpy
 
 
 def _positions(wanted: frozenset[int], all_: dict[int, int]) -> set[int]:
@@ -309,6 +310,7 @@ def _context(problem: SlateProblem, params: SolverParams) -> _Context:
         round_at={(r.session, r.start): k for k, r in enumerate(table.rounds)},
         round_blocks=[[s for s, b in enumerate(table.blocks) if _overlaps(b, (r.start, r.end))]
                       for r in table.rounds],
+        fit_rows=fit.tolist(),
     )  # fmt: skip
 
 
@@ -515,19 +517,34 @@ def _fill_seats(ctx: _Context, a: _Assignment) -> None:
     busy: dict[int, set[int]] = {}  # investor → sessions a meeting of theirs overlaps
     for (i, _), t in a.meet.items():
         busy.setdefault(i, set()).update(ctx.round_blocks[t])
+    n_r, seats = len(p.rooms), p.room_seats
     for s in range(len(p.sessions)):
-        lineups = [_pitching_in(ctx, a, s, r) for r in range(len(p.rooms))]
-        load = [sum(1 for (_, t), r in a.seat.items() if t == s and r == room)
-                for room in range(len(p.rooms))]  # fmt: skip
+        lineups = [_pitching_in(ctx, a, s, r) for r in range(n_r)]
+        load = [0] * n_r
+        for (_, t), r in a.seat.items():
+            if t == s:
+                load[r] += 1
+        room_of = {e: r for r, lineup in enumerate(lineups) for e in lineup}
+        closed = {(i, room_of[e]) for i, e in ctx.banned if e in room_of}  # a no-thanks pitch
+        value: list[list[int]] | None = None  # (investors × rooms), when first needed
         for i in range(len(p.investors)):
             if s not in ctx.inv_sessions[i] or (i, s) in a.seat or s in busy.get(i, ()):
                 continue
-            rooms = [r for r in range(len(p.rooms)) if _room_open(ctx, i, lineups[r], load[r])]
+            rooms = [r for r in range(n_r)
+                     if (i, r) not in closed and (seats is None or load[r] < seats)]  # fmt: skip
             if rooms:
-                value = [sum(int(ctx.fit[i, e]) for e in lineup) for lineup in lineups]
-                best = max(rooms, key=lambda r: (value[r], -load[r], -r))
+                if value is None:
+                    value = _room_values(ctx, lineups)
+                row = value[i]
+                best = max(rooms, key=lambda r: (row[r], -load[r], -r))
                 a.seat[i, s] = best
                 load[best] += 1
+
+
+def _room_values(ctx: _Context, lineups: list[list[int]]) -> list[list[int]]:
+    """Per investor, per room: the fit summed over the room's line-up."""
+    columns = [ctx.fit[:, lineup].sum(axis=1) for lineup in lineups]
+    return np.stack(columns, axis=1).tolist()
 
 
 def _pitching_in(ctx: _Context, a: _Assignment, s: int, r: int) -> list[int]:
@@ -1391,11 +1408,11 @@ def _if_as_good(
 
 def _fit_of(ctx: _Context, a: _Assignment) -> int:
     """Total fit: hear_weight · fit of every pitch heard in the room + meeting_weight · fit met."""
-    seated, slots = _seated(a), ctx.table.slots
-    heard = sum(int(ctx.fit[i, e]) for e, q in a.pitch.items()
+    seated, slots, rows = _seated(a), ctx.table.slots, ctx.fit_rows
+    heard = sum(rows[i][e] for e, q in a.pitch.items()
                 for i in seated.get((slots[q].session, slots[q].room), ())
                 if (i, e) not in ctx.banned)  # fmt: skip
-    met = sum(int(ctx.fit[i, e]) for i, e in a.meet)
+    met = sum(rows[i][e] for i, e in a.meet)
     return heard * ctx.params.hear_weight + met * ctx.params.meeting_weight
 
 
