@@ -885,7 +885,7 @@ def _partitions(n: int, rooms: int, cap: int, limit: int) -> list[tuple[int, ...
 def _splits(
     n: int, rooms: int, cap: int, limit: int
 ) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray] | None:
-    """`_partitions`, with the distinct groups as a (groups × cap) table of their items (padded
+    """`_partitions`, with the distinct groups as a (cap × groups) table of their items (padded
     with `n`: a row of zeros) and a (rooms × splits) table of group indices (index = number of
     groups: an empty room; a room's row contiguous, for `np.take`); cached, as every session of
     an event alike."""
@@ -897,10 +897,10 @@ def _splits(
     table = np.full((rooms, len(parts)), len(masks), dtype=np.int64)
     for col, part in enumerate(parts):
         table[: len(part), col] = [index[m] for m in part]
-    items = np.full((len(masks), cap), n, dtype=np.int64)
+    items = np.full((cap, len(masks)), n, dtype=np.int64)  # a slot's row contiguous
     for k, m in enumerate(masks):
         members = [j for j in range(n) if m >> j & 1]
-        items[k, : len(members)] = members
+        items[: len(members), k] = members
     return parts, items, table
 
 
@@ -930,12 +930,13 @@ def _best_lineups(
     parts, items, table = split
     fit = np.zeros((len(ents) + 1, len(invs)), dtype=np.int64)  # (ents + a zero row, invs)
     fit[:-1] = ctx.fit[np.ix_(invs, ents)].T * ctx.params.hear_weight
-    value = fit[items].sum(axis=1)  # (groups, invs)
-    banned = np.zeros_like(fit, dtype=bool)
-    for k, e in enumerate(ents):
-        banned[k] = [(i, e) in ctx.banned for i in invs]
-    if banned.any():
-        value[banned[items].any(axis=1)] = 0  # may not sit there (0: as good as sitting nowhere)
+    value = np.take(fit, items[0], axis=0)  # (groups, invs): each group's fit, item by item
+    for slot in items[1:]:
+        value += np.take(fit, slot, axis=0)
+    where_e, where_i = {e: k for k, e in enumerate(ents)}, {i: j for j, i in enumerate(invs)}
+    for i, e in ctx.banned:  # may not sit there (0: as good as sitting nowhere)
+        if e in where_e and i in where_i:
+            value[(items == where_e[e]).any(axis=0), where_i[i]] = 0
     small = value.max(initial=0) <= np.iinfo(np.int16).max  # (sums: ≤ investors × 32,767)
     padded = np.vstack([value, np.zeros((1, len(invs)), dtype=value.dtype)])  # + an empty room
     padded = padded.astype(np.int16 if small else np.int64)

@@ -195,30 +195,56 @@ def _ranked(
 ) -> list[_Swap]:
     """Every move and swap between `sessions`, with a positive estimated hearing gain, best
     first. The estimate keeps each room's line-up but for the exchanged pitch, and lets every
-    investor of both sessions take its best room (no-thanks and seat caps ignored)."""
+    investor of both sessions take its best room (no-thanks and seat caps ignored). Scored a
+    session pair at a time, every enterprise (and swap partner) at once."""
     slots, w = ctx.table.slots, (ctx.fit * ctx.params.hear_weight).astype(np.float64)
     where = {e: (slots[q].session, slots[q].room) for e, q in a.pitch.items()}
-    movable = sorted(e for e, (s, _) in where.items() if s in sessions and e not in pinned)
+    movable: dict[int, list[int]] = {s: [] for s in sessions}
+    for e in sorted(where):
+        if where[e][0] in sessions and e not in pinned:
+            movable[where[e][0]].append(e)
     rooms = {s: _Rooms(ctx, a, s, w) for s in sessions}
-    full = {s: _free_slot(ctx, a, s) is None for s in sessions}
     out: list[_Swap] = []
-    for e in movable:
-        s1, r1 = where[e]
-        for s2 in sorted(ctx.ent_sessions[e] & sessions - {s1}):
-            one, two = rooms[s1], rooms[s2]
-            if not full[s2]:
-                leave = one.change(r1, -w[:, e : e + 1])[0]
-                enter = max(two.change(r, w[:, e : e + 1])[0] for r in range(two.value.shape[1]))
-                out.append(_Swap(float(leave + enter), e, None, s2))
-            backs = [
-                f for f in movable if f > e and where[f][0] == s2 and s1 in ctx.ent_sessions[f]
-            ]
-            if backs:
-                into = np.array([where[f][1] for f in backs])
-                trade = w[:, backs] - w[:, e : e + 1]  # (investors, candidates)
-                gains = one.change(r1, trade) + two.change(into, -trade)
-                out += [_Swap(float(g), e, f, s2) for f, g in zip(backs, gains, strict=True)]
+    for s1, s2 in ((s1, s2) for s1 in sorted(sessions) for s2 in sorted(sessions) if s1 != s2):
+        es = [e for e in movable[s1] if s2 in ctx.ent_sessions[e]]
+        if not es:
+            continue
+        r1 = np.array([where[e][1] for e in es])
+        if _free_slot(ctx, a, s2) is not None:
+            out += _moves(rooms[s1], rooms[s2], w, es, r1, s2)
+        fs = [f for f in movable[s2] if s1 in ctx.ent_sessions[f]]
+        if fs:
+            r2 = np.array([where[f][1] for f in fs])
+            out += _swaps(rooms[s1], rooms[s2], w, (es, r1), (fs, r2), s2)
     return sorted((x for x in out if x.gain > 0), key=lambda x: (-x.gain, x.out, x.s2))
+
+
+def _moves(
+    one: _Rooms, two: _Rooms, w: np.ndarray, es: list[int], r1: np.ndarray, s2: int
+) -> list[_Swap]:
+    """Each of `es` (in rooms `r1` of its session) into the best room of session `s2`."""
+    leave = one.change(r1, -w[:, es])
+    enter = np.max([two.change(r, w[:, es]) for r in range(two.value.shape[1])], axis=0)
+    return [_Swap(float(g), e, None, s2) for e, g in zip(es, leave + enter, strict=True)]
+
+
+def _swaps(
+    one: _Rooms,
+    two: _Rooms,
+    w: np.ndarray,
+    outs: tuple[list[int], np.ndarray],
+    backs: tuple[list[int], np.ndarray],
+    s2: int,
+) -> list[_Swap]:
+    """Each e of `outs` (session one, rooms r1) swapped with each f > e of `backs` (session two,
+    rooms r2), positive gains only: `_Rooms.change` for all pairs at once (investors × e × f)."""
+    (es, r1), (fs, r2) = outs, backs
+    trade = w[:, None, fs] - w[:, es, None]  # f's weights in for e's
+    gains = one.change_pairs(r1[:, None], trade) + two.change_pairs(r2[None, :], -trade)
+    keep = (gains > 0) & (np.array(es)[:, None] < np.array(fs)[None, :])
+    return [
+        _Swap(float(gains[j, k]), es[j], fs[k], s2) for j, k in zip(*np.nonzero(keep), strict=True)
+    ]
 
 
 class _Rooms:
@@ -239,6 +265,12 @@ class _Rooms:
             [np.delete(self.value, r, axis=1).max(axis=1, initial=0.0) for r in range(n_r)],
             axis=1,
         )
+
+    def change_pairs(self, r: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        """`change` for a grid of candidates: `r` broadcasts against `delta`'s last two axes
+        (investors × e × f); one sum per (e, f)."""
+        after = np.maximum(self.others[:, r], self.value[:, r] + delta * self.attend[:, None, None])
+        return (after - self.best[:, None, None]).sum(axis=0)
 
     def change(self, r: int | np.ndarray, delta: np.ndarray) -> np.ndarray:
         """Change in Σ_i best room value when room `r` (one per column of `delta`, or the same
