@@ -95,6 +95,8 @@ def _score(ctx: _Context, a: _Assignment) -> tuple[int, int]:
 
 
 KICK = 8  # random moves per restart of the iterated search (3, 5, 8, 12 tried: 8 best)
+STALE_STEP = 10  # restarts without a gain before a kick grows by one move ...
+MAX_KICK = 20  # ... up to this many (a search stuck for ~120 restarts kicks twice as hard)
 
 
 def iterated_search(
@@ -107,26 +109,34 @@ def iterated_search(
     pinned: frozenset[int] = frozenset(),
     max_trials: int = 400,
 ) -> _Assignment:
-    """Iterated local search: from the best slate so far, `KICK` random moves or swaps (each kept
+    """Iterated local search: from the best slate so far, `_kick` random moves or swaps (each kept
     only if the phase-1 value holds), then `swap_sessions` (first pass only: quicker, and more
     restarts win more than the re-split pass); the outcome replaces the best slate
     if it scores higher (hearing fit, then total fit). At most `restarts` restarts, until
     `deadline`; random choices follow `ctx.params.random_seed`."""
     rng = random.Random(ctx.params.random_seed)
-    best, top = a, _score(ctx, a)
+    best, top, stale = a, _score(ctx, a), 0
     for _ in range(restarts):
         if time.monotonic() >= deadline:
             break
         trial = best
-        for _ in range(KICK):
+        for _ in range(_kick(stale)):
             swap = _random_swap(ctx, trial, sessions, pinned, rng)
             moved = None if swap is None else _try(ctx, trial, swap, floor, False)
             if moved is not None and _tiers_of(ctx, moved) >= floor:
                 trial = moved
         trial = swap_sessions(ctx, trial, sessions, floor, deadline, max_trials, pinned, True)
         if _score(ctx, trial) > top and _tiers_of(ctx, trial) >= floor:
-            best, top = trial, _score(ctx, trial)
+            best, top, stale = trial, _score(ctx, trial), 0
+        else:
+            stale += 1
     return best
+
+
+def _kick(stale: int) -> int:
+    """Random moves for the next restart: `KICK`, one more for every `STALE_STEP` restarts in a
+    row that found nothing, up to `MAX_KICK` (a stuck search reaches further)."""
+    return min(KICK + stale // STALE_STEP, MAX_KICK)
 
 
 def _random_swap(

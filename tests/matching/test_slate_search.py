@@ -101,3 +101,11 @@ def test_the_ranking_estimate_is_the_exact_change_of_best_room_values() -> None:
             moved[x.out], moved[x.back] = a.pitch[x.back], a.pitch[x.out]
             after = heard(moved, s1) + heard(moved, x.s2)
         assert x.gain == pytest.approx(after - heard(a.pitch, s1) - heard(a.pitch, x.s2))
+
+
+def test_the_kick_grows_while_restarts_find_nothing_and_is_capped() -> None:
+    from matching.slate_search import KICK, MAX_KICK, STALE_STEP, _kick
+
+    assert _kick(0) == KICK and _kick(STALE_STEP - 1) == KICK
+    assert _kick(STALE_STEP) == KICK + 1 and _kick(5 * STALE_STEP) == KICK + 5
+    assert _kick(10**6) == MAX_KICK
