@@ -11,6 +11,7 @@ hint CP-SAT starts from. The model is written up in docs/roadshow.md.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from matching.slate_bound import (
 from matching.slate_check import SlateMetrics, check_slate, slate_metrics
 
 FIT_SCALE = 100  # the objective counts fit in points: fit 0.73 → 73
+_log = logging.getLogger(__name__)
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
@@ -1276,7 +1278,8 @@ def _bound_beside(inputs: BoundInputs, stop: float) -> LineupBound | None:
 
     try:
         return bound_in_process(inputs, stop)
-    except BoundProcessError:
+    except BoundProcessError as exc:
+        _log.warning("%s; computing the line-up bound on this thread", exc)
         return bound_of(inputs, stop)
 
 
