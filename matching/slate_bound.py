@@ -90,7 +90,7 @@ def price_lineups(
     index_type = np.int16 if n < 2**15 else np.int64  # narrow rows: less to copy per node
     charge = None if cuts is None else _Charges(cuts[0][keep], cuts[1])
     first = np.arange(n, dtype=index_type).reshape(-1, 1)
-    level = [(first, w.copy(), a.copy(), None if charge is None else charge.start(n))]
+    level = [(first, w.copy(), a.copy(), None if charge is None else charge.start())]
     while level:
         items, sums, cost, held = level.pop()
         size = items.shape[1]
@@ -188,8 +188,8 @@ class _Charges:
     def __init__(self, members: np.ndarray, sigma: np.ndarray) -> None:
         self.members, self.sigma = members.astype(np.int8), sigma.astype(np.float64)
 
-    def start(self, n: int) -> np.ndarray:
-        return self.members[:n].copy()  # the one-item line-ups
+    def start(self) -> np.ndarray:
+        return self.members.copy()  # the one-item line-ups, one per (kept) item
 
     def add(
         self, held: np.ndarray, parent: np.ndarray, child: np.ndarray, cost: np.ndarray

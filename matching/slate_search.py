@@ -214,13 +214,14 @@ def _ranked(
         if where[e][0] in sessions and e not in pinned:
             movable[where[e][0]].append(e)
     rooms = {s: _Rooms(ctx, a, s, w) for s in sessions}
+    open_ = {s for s in sessions if _free_slot(ctx, a, s) is not None}
     out: list[_Swap] = []
     for s1, s2 in ((s1, s2) for s1 in sorted(sessions) for s2 in sorted(sessions) if s1 != s2):
         es = [e for e in movable[s1] if s2 in ctx.ent_sessions[e]]
         if not es:
             continue
         r1 = np.array([where[e][1] for e in es])
-        if _free_slot(ctx, a, s2) is not None:
+        if s2 in open_:
             out += _moves(rooms[s1], rooms[s2], w, es, r1, s2)
         fs = [f for f in movable[s2] if s1 in ctx.ent_sessions[f]]
         if fs:
