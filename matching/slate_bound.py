@@ -421,12 +421,14 @@ def hearing_bound(
             master.add(s, tuple(sorted(ents[s][j] for j in top_k)))
     best: HearingBound | None = None
     center: _Duals | None = None  # the multipliers of the best bound so far
-    rounds = 0
+    rounds, pool, stall = 0, POOL, _Stall()
     while time.monotonic() < deadline and rounds < max_rounds:
         duals = master.solve(deadline - time.monotonic())
         if duals is None:
             break
-        master.prune(duals, POOL)
+        if stall.stuck(duals.value):
+            pool = min(pool + POOL, MAX_POOL)
+        master.prune(duals, pool)
         rounds += 1
         fresh = 0
         for weight in (SMOOTHING, 0.0) if center is not None else (0.0,):
@@ -448,6 +450,30 @@ def hearing_bound(
             return replace(best, lp_value=duals.value, rounds=rounds, converged=True)
     return best
 
+
+class _Stall:
+    """Notices column generation going round in circles: the pool is full, the LP is degenerate,
+    and pruning drops the very columns the next pricing adds back (seed 2 of the benchmark: the
+    same three columns, reduced values 7–25, for minutes, so the subset-row cuts were never
+    reached). `stuck` is True after every `STALL_ROUNDS` solves in a row that do not lift the LP
+    above its best value so far; the pool then grows. Cuts lower the LP, so after them the pool
+    grows until the columns have brought it back (seed 3: hearing bound 41,355 → 41,267 after
+    20 s; counting afresh after each separation left it at 41,355)."""
+
+    def __init__(self) -> None:
+        self.value, self.flat = -math.inf, 0
+
+    def stuck(self, value: float) -> bool:
+        rose = value > self.value + 1e-9 * max(1.0, abs(value))
+        self.value, self.flat = max(self.value, value), 0 if rose else self.flat + 1
+        if self.flat < STALL_ROUNDS:
+            return False
+        self.flat = 0
+        return True
+
+
+STALL_ROUNDS = 3  # LP solves without a rise before the pool grows by `POOL` ...
+MAX_POOL = 4 * POOL  # ... up to this many columns (the LP's solve time grows with them)
 
 SMOOTHING = 0.5  # Wentges: price at 0.5 · best multipliers + 0.5 · LP duals
 

@@ -10,6 +10,7 @@ import pytest
 from ortools.sat.python import cp_model
 
 from matching import slate as slate_module
+from matching import slate_bound as slate_bound_module
 from matching.slate import SolverParams, solve_slate
 from matching.slate_bound import HearingInstance, hearing_bound, meeting_bound, price_lineups
 from matching.slate_check import check_slate
@@ -294,3 +295,19 @@ def test_subset_row_cuts_close_the_lp_gap_of_fractional_events(seed: int) -> Non
     assert with_cuts is not None and without is not None
     assert with_cuts.bound < without.bound - 1.0
     assert with_cuts.bound == pytest.approx(exact_hearing(inst), abs=1e-4)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_pool_too_small_for_the_lp_grows_instead_of_going_round_in_circles(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for only 2 columns beside those the LP uses, pruning drops the columns the next
+    pricing adds back; the pool must grow until column generation converges, to the same value
+    as with the default pool."""
+    inst = one_room_event(seed)
+    roomy = hearing_bound(inst, time.monotonic() + 30, cuts=False)
+    monkeypatch.setattr(slate_bound_module, "POOL", 2)
+    tight = hearing_bound(inst, time.monotonic() + 30, max_rounds=300, cuts=False)
+    assert roomy is not None and tight is not None and roomy.converged
+    assert tight.converged
+    assert tight.bound == pytest.approx(roomy.bound, abs=1e-4)
