@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ from ingestion.load import (
     close_batch,
     new_batch,
 )
+from ingestion.parse_process import SheetSpec, parsed_chunks, want_process
 from ingestion.readers import Sheet, Source, open_source
-from ingestion.validate import FIELD_LABELS, REQUIRED, RowParser
+from ingestion.validate import FIELD_LABELS, REQUIRED
 from models.errors import DomainError
 from models.reference import ImportKind
 from models.repositories.audit import append_audit
@@ -67,23 +68,45 @@ def import_file(
     *,
     chunk_size: int = CHUNK_SIZE,
     progress: Progress | None = None,
+    parse_process: bool | None = None,
 ) -> ImportSummary:
     """Import one spreadsheet as one batch; every row read gets exactly one outcome.
 
     `kind` is detected from the header when not given; `mapping` is a file of header → field
     overrides (JSON or `列名 = field` lines). `progress` is called with the rows done after each
-    chunk. Raises `DomainError` (Chinese message) for a file that cannot be imported at all.
+    chunk. `parse_process`: convert the rows in a second process beside the loading
+    (`ingestion.parse_process`; None: for sheets of `MIN_ROWS` rows or more). Raises
+    `DomainError` (Chinese message) for a file that cannot be imported at all.
     """
     overrides, mapped_kind = load_mapping(mapping) if mapping else ({}, None)
     wanted = as_kind(kind) or mapped_kind
     source = open_source(path, wanted, sheet, overrides)
+    if parse_process is None:
+        parse_process = want_process(source.estimated_rows)
+    request = _Request(path, wanted, sheet, overrides, user, chunk_size, progress, parse_process)
     try:
         with _fewer_collections():
-            return _import_source(
-                session, path, source, wanted, sheet, overrides, user, chunk_size, progress
-            )
+            return _import_source(session, source, request)
     finally:
         source.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What `import_file` was asked, as the steps below need it."""
+
+    path: Path
+    wanted: ImportKind | None
+    sheet: str | None
+    overrides: dict[str, str]
+    user: str
+    chunk_size: int
+    progress: Progress | None
+    parse_process: bool
+
+    def spec(self, current: Sheet) -> SheetSpec:
+        """How another process opens the same sheet."""
+        return SheetSpec(self.path, self.wanted, current.name or None, tuple(self.overrides))
 
 
 @contextmanager
@@ -103,24 +126,15 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _import_source(
-    session: Session,
-    path: Path,
-    source: Source,
-    wanted: ImportKind | None,
-    sheet: str | None,
-    overrides: dict[str, str],
-    user: str,
-    chunk_size: int,
-    progress: Progress | None,
-) -> ImportSummary:
+def _import_source(session: Session, source: Source, request: _Request) -> ImportSummary:
+    path, wanted, user = request.path, request.wanted, request.user
     kind = _batch_kind(source, wanted)
     sheets = [s for s in source.sheets if wanted is not None or s.kind is kind]
-    headers = [_checked_header(s, kind, overrides) for s in sheets]
+    headers = [_checked_header(s, kind, request.overrides) for s in sheets]
     sha = file_sha256(path)
-    only_sheet = sheet or (sheets[0].name if len(sheets) == 1 and sheets[0].name else None)
+    first = sheets[0].name if len(sheets) == 1 and sheets[0].name else None
     batch, previous = new_batch(
-        session, file_name=path.name, sha256=sha, kind=kind, sheet=only_sheet, user=user
+        session, file_name=path.name, sha256=sha, kind=kind, sheet=request.sheet or first, user=user
     )
     assert batch.id is not None
     summary = ImportSummary(batch.id, path.name, sha, kind.value, encoding=source.encoding)
@@ -132,7 +146,7 @@ def _import_source(
     loader = Loader(session, kind, writer)
     for current, header in zip(sheets, headers, strict=True):
         _describe_sheet(summary, current, header)
-        _load_sheet(loader, writer, current, header, chunk_size, progress)
+        _load_sheet(loader, writer, current, header, request)
         summary.skipped_blank += current.skipped.blank
         summary.skipped_subtotal.extend(_where(current.name, n) for n in current.skipped.subtotal)
     summary.related = dict(sorted(loader.related.items()))
@@ -173,24 +187,15 @@ def _describe_sheet(summary: ImportSummary, current: Sheet, header: HeaderMap) -
     summary.fuzzy_headers.update(header.fuzzy)
 
 
-def _chunks(
-    rows: Iterator[tuple[int, list[Any]]], size: int
-) -> Iterator[list[tuple[int, list[Any]]]]:
-    while chunk := list(itertools.islice(rows, size)):
-        yield chunk
-
-
 def _load_sheet(
     loader: Loader,
     writer: BatchWriter,
     current: Sheet,
     header: HeaderMap,
-    chunk_size: int,
-    progress: Progress | None,
+    request: _Request,
 ) -> None:
-    parser = RowParser(current.name, header)
-    for chunk in _chunks(current.rows, chunk_size):
-        parsed = parser.parse_many(chunk)
+    spec, size = request.spec(current), request.chunk_size
+    for parsed in parsed_chunks(spec, current, header, size, process=request.parse_process):
         loader.prefetch(row for row in parsed if not row.problems)
         for row in parsed:
             if row.problems:
@@ -203,8 +208,8 @@ def _load_sheet(
                 continue
             writer.record(row, outcome, entity_id)
         loader.flush()
-        if progress is not None:
-            progress(writer.summary.rows_read)
+        if request.progress is not None:
+            request.progress(writer.summary.rows_read)
 
 
 def _where(sheet: str, number: int) -> str:

@@ -72,6 +72,12 @@ class ParsedRow:
     notes: list[str] = field(default_factory=list)
     raw_json: str | None = None  # `raw` as JSON text, when the parser made it for the chunk
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as its constructor's arguments (`parse_process`): unpickling a slotted
+        dataclass field by field costs several times as much."""
+        fields = (self.number, self.sheet, self.raw, self.columns, self.values)
+        return ParsedRow, (*fields, self.problems, self.notes, self.raw_json)
+
     def reason(self) -> str:
         """All problems, joined, as stored with a quarantined row."""
         return "；".join(p.describe(self.number, self.sheet) for p in self.problems)

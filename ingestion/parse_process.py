@@ -1,0 +1,295 @@
+"""Reading and converting a large sheet in a second process, beside the loading.
+
+An import's CPU goes to two halves that need different things. Reading the file and converting
+its cells (`RowParser.parse_many`, ~21 µs a CSV row) needs only the file and the header; the
+identity look-ups, rules and INSERTs (~43 µs) need the database and the batch's state, so they
+stay in the importing process. For a sheet of at least `MIN_ROWS` estimated rows a child Python
+process reads and converts the same sheet and hands each converted chunk over a pipe (pickled;
+~3 µs a row to unpickle), so on two cores the halves overlap.
+
+- **Same outcomes.** The child opens the file with the same `open_source` arguments, checks it
+  found the same header row, and converts the same rows in the same chunks with the same header
+  map; the loading takes the chunks in order.
+- **Start-up is hidden.** The child needs ~0.7 s to start. Until it has the next chunk ready,
+  this process converts chunks itself; the child's copies of those are dropped unread (only
+  their bytes are read off the pipe).
+- **Flat memory.** The child blocks on a full pipe, so at most about one converted chunk waits.
+- **Failures fall back.** If the child cannot start, exits early or sends something broken, the
+  sheet is opened again here, the rows already handed over are skipped, and the rest is
+  converted in this process. A fault in the file itself (bytes its encoding cannot decode) thus
+  surfaces here, as the same `DomainError` at the same row as without a child.
+- A plain subprocess, not `multiprocessing`, as in `matching.slate_process`: a daemonic Celery
+  prefork worker may not have `multiprocessing` children.
+"""
+
+from __future__ import annotations
+
+import collections
+import gc
+import itertools
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ingestion.headers import HeaderMap
+from ingestion.readers import Sheet, open_source
+from ingestion.validate import ParsedRow, RowParser
+from models.reference import ImportKind
+
+#: Sheets estimated below this many rows are converted in the importing process alone.
+MIN_ROWS = 20_000
+ROOT = Path(__file__).resolve().parents[1]  # the child imports this very `ingestion`
+_FRAME = struct.Struct("<qQ")  # chunk index or one of the kinds below, payload length
+_END, _READY, _JOB = -1, -2, -3
+LEAD = 2  # chunks this process still converts after telling the child where to begin
+_CHILD_GC_THRESHOLD = 10_000  # as the importing process (`service.GC_THRESHOLD`)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetSpec:
+    """How the sheet was opened: enough for another process to open the same rows."""
+
+    path: Path
+    kind: ImportKind | None
+    sheet: str | None
+    extra_headers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    spec: SheetSpec
+    header_row: int
+    header: HeaderMap
+    chunk_size: int
+
+
+def chunked(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[Any]]:
+    """`rows` in lists of `size` (the last one shorter)."""
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
+def want_process(estimated_rows: int | None) -> bool:
+    """Whether a sheet this large is worth a second process (and there is a second core)."""
+    return (estimated_rows or 0) >= MIN_ROWS and (os.cpu_count() or 1) > 1
+
+
+def parsed_chunks(
+    spec: SheetSpec, current: Sheet, header: HeaderMap, chunk_size: int, *, process: bool
+) -> Iterator[list[ParsedRow]]:
+    """The sheet's rows converted, `chunk_size` at a time, in order (see the module doc).
+
+    With `process` a child converts them beside the caller. Either way, `current.skipped`
+    holds the blank and subtotal rows of the whole sheet once the iterator is exhausted.
+    """
+    parser = RowParser(current.name, header)
+    own = chunked(current.rows, chunk_size)
+    child = _Child.start(_Job(spec, current.header_row, header, chunk_size)) if process else None
+    done = 0  # chunks handed out
+    last = 0  # number of the last row handed out
+    try:
+        switch_at: int | None = None  # the first chunk the child converts
+        for chunk in own:
+            yield parser.parse_many(chunk)
+            done, last = done + 1, chunk[-1][0]
+            if child is not None and switch_at is None and child.ready():
+                switch_at = child.begin_at(done + LEAD)
+            if switch_at is not None and done == switch_at:
+                break
+        else:
+            return
+        assert child is not None
+        for rows in child.chunks_from(done):
+            yield rows
+            done, last = done + 1, rows[-1].number if rows else last
+        if child.finished(current):
+            return
+        for chunk in chunked(_rows_after(spec, current, last), chunk_size):
+            yield parser.parse_many(chunk)
+    finally:
+        if child is not None:
+            child.close()
+
+
+def _rows_after(spec: SheetSpec, current: Sheet, last: int) -> Iterator[tuple[int, list[Any]]]:
+    """The sheet opened afresh, rows after number `last`; its skipped rows become `current`'s."""
+    source = open_source(spec.path, spec.kind, spec.sheet, spec.extra_headers)
+    try:
+        again = next(s for s in source.sheets if s.name == current.name)
+        current.skipped = again.skipped
+        yield from itertools.dropwhile(lambda row: row[0] <= last, again.rows)
+    finally:
+        source.close()
+
+
+class _Child:
+    """The converting child process and the two ends of its pipes."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.out: IO[bytes] = proc.stdout  # type: ignore[assignment]
+        self.skipped: tuple[int, list[int]] | None = None  # from the END frame
+        self.broken = False
+
+    @classmethod
+    def start(cls, job: _Job) -> _Child | None:
+        """The child started and given its job; None if it cannot be started."""
+        code = (
+            f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+            "import ingestion.parse_process as p; p.main()"
+        )
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                bufsize=0,  # unbuffered: `select` then tells truly whether a frame is waiting
+            )
+        except OSError:
+            return None
+        child = cls(proc)
+        data = pickle.dumps(job)
+        child._send(_FRAME.pack(_JOB, len(data)) + data)
+        return child
+
+    def ready(self) -> bool:
+        """Whether the child is ready to convert (has sent READY); never waits.
+
+        A child that ended or sent something else instead is broken, and never ready."""
+        if self.broken or not select.select([self.out], [], [], 0)[0]:
+            return False
+        head = self._read(_FRAME.size)
+        if head is None or _FRAME.unpack(head) != (_READY, 0):
+            self.broken = True
+        return not self.broken
+
+    def begin_at(self, index: int) -> int | None:
+        """Tell the child to convert from chunk `index` on; None if it cannot be told."""
+        self._send(_FRAME.pack(index, 0))
+        return None if self.broken else index
+
+    def chunks_from(self, wanted: int) -> Iterator[list[ParsedRow]]:
+        """Chunks `wanted`, `wanted` + 1, … until the END frame or a fault."""
+        while not self.broken:
+            head = self._read(_FRAME.size)
+            if head is None:
+                return
+            index, length = _FRAME.unpack(head)
+            payload = self._payload(length)
+            if self.broken:
+                return
+            if index == _END:
+                self.skipped = payload
+                return
+            if index != wanted:
+                self.broken = True
+                return
+            yield payload
+            wanted += 1
+
+    def finished(self, current: Sheet) -> bool:
+        """Whether the child converted the whole sheet; if so `current` gets its skipped rows."""
+        if self.broken or self.skipped is None:
+            return False
+        current.skipped.blank, current.skipped.subtotal = self.skipped
+        return True
+
+    def close(self) -> None:
+        """Stop the child (it may be waiting on a full pipe) and reap it."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        for pipe in (self.proc.stdin, self.out):
+            if pipe is not None:
+                pipe.close()
+        self.proc.wait()
+
+    def _send(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(data)  # a raw pipe: small writes go whole
+        except OSError:  # BrokenPipeError: the child has ended
+            self.broken = True
+
+    def _payload(self, length: int) -> Any:
+        data = self._read(length)
+        if data is None:
+            return None
+        try:
+            return pickle.loads(data)
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            self.broken = True
+            return None
+
+    def _read(self, size: int) -> bytearray | None:
+        """Exactly `size` bytes off the (unbuffered) pipe; None, and broken, at its end."""
+        data = bytearray(size)
+        view, got = memoryview(data), 0
+        while got < size:
+            n = self.out.readinto(view[got:])  # type: ignore[attr-defined]
+            if not n:
+                self.broken = True
+                return None
+            got += n
+        return data
+
+
+def main() -> None:
+    """The child: take the job, open the sheet, say READY, wait for the chunk to begin at,
+    then write that chunk and every later one, and END with the sheet's skipped rows.
+
+    It exits without an END frame on any error: the importing process then converts the rest
+    itself, and raises the file's own error (if that was it) where it would have anyway.
+    """
+    gc.set_threshold(_CHILD_GC_THRESHOLD)
+    job: _Job = pickle.loads(_read_frame(0, _JOB))
+    out = sys.stdout.buffer
+    spec = job.spec
+    source = open_source(spec.path, spec.kind, spec.sheet, spec.extra_headers)
+    try:
+        sheet = next(s for s in source.sheets if s.name == (spec.sheet or ""))
+        if sheet.header_row != job.header_row:
+            return
+        out.write(_FRAME.pack(_READY, 0))
+        out.flush()
+        begin = _FRAME.unpack(_read_exact(0, _FRAME.size))[0]
+        chunks = chunked(sheet.rows, job.chunk_size)
+        collections.deque(itertools.islice(chunks, begin), maxlen=0)  # read, not converted
+        parser = RowParser(sheet.name, job.header)
+        for index, chunk in enumerate(chunks, begin):
+            _write(out, index, parser.parse_many(chunk))
+        _write(out, _END, (sheet.skipped.blank, sheet.skipped.subtotal))
+    finally:
+        source.close()
+
+
+def _read_frame(fd: int, kind: int) -> bytes:
+    index, length = _FRAME.unpack(_read_exact(fd, _FRAME.size))
+    if index != kind:
+        raise ValueError(f"expected frame {kind}, got {index}")
+    return _read_exact(fd, length)
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    parts, got = [], 0
+    while got < size:
+        part = os.read(fd, size - got)
+        if not part:
+            raise EOFError("the importing process closed the pipe")
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _write(out: IO[bytes], index: int, payload: Any) -> None:
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_FRAME.pack(index, len(data)))
+    out.write(data)
+    out.flush()

@@ -1,0 +1,177 @@
+"""Converting a sheet in a child process (`ingestion.parse_process`): the same rows as in one
+process, in order; a child that dies or meets a bad byte changes nothing but where the work runs."""
+
+import random
+import select
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from ingestion import parse_process
+from ingestion.parse_process import SheetSpec, parsed_chunks
+from ingestion.readers import open_source
+from ingestion.service import _checked_header, import_file
+from ingestion.uscc import make_uscc
+from ingestion.validate import ParsedRow, RowParser
+from models.errors import DomainError
+from tests.ingestion.helpers import write_csv
+from tests.ingestion.test_chunks import _result
+
+HEADER = ["序号", "企业名称", "统一社会信用代码", "拟融资金额（万元）", "融资方式", "成立日期"]
+CHUNK = 40
+PATIENCE_S = 20.0  # how long a slow consumer waits for the child before giving up
+
+
+def _rows(n: int, seed: int = 5) -> list[list[Any]]:
+    """Demand rows with title, blank and subtotal rows, bad check characters and bad amounts."""
+    rng = random.Random(seed)
+    rows: list[list[Any]] = [["2024年XX区科技型企业融资需求汇总表"], HEADER]
+    for i in range(n):
+        uscc = make_uscc(rng, "440305") if rng.random() < 0.7 else ""
+        if uscc and rng.random() < 0.05:
+            uscc = uscc[:-1] + ("0" if uscc[-1] != "0" else "1")  # a wrong check character
+        amount = rng.choice(["500", "1,200", "0.3亿", "未披露", "很多"])
+        rows.append([i, f"深圳市睿擎{i % 700:04d}科技有限公司", uscc, amount,
+                     rng.choice(["信用贷款", "股权融资"]), rng.choice(["2019-03-01", "2020年5月"])])  # fmt: skip
+        if rng.random() < 0.01:
+            rows.append(["", "", "", "", "", ""])
+        if rng.random() < 0.005:
+            rows.append(["合计", "", "", "99999", "", ""])
+    return rows
+
+
+def _converted(
+    path: Path, *, process: bool, on_chunk: Any = None
+) -> tuple[list[ParsedRow], tuple[int, list[int]]]:
+    """Every converted row of the file, and its skipped (blank, subtotal) rows."""
+    source = open_source(path)
+    try:
+        sheet = source.sheets[0]
+        header = _checked_header(sheet, sheet.kind, {})  # type: ignore[arg-type]
+        spec = SheetSpec(path, None, None, ())
+        rows: list[ParsedRow] = []
+        for index, chunk in enumerate(parsed_chunks(spec, sheet, header, CHUNK, process=process)):
+            rows.extend(chunk)
+            if on_chunk is not None:
+                on_chunk(index)
+        return rows, (sheet.skipped.blank, list(sheet.skipped.subtotal))
+    finally:
+        source.close()
+
+
+class _Watch:
+    """Counts the chunks converted in this process and lets the child start before going on."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.here = 0
+        self.children: list[Any] = []
+        parse_many, start = RowParser.parse_many, parse_process._Child.start
+
+        def counted(parser: RowParser, chunk: list[Any]) -> list[ParsedRow]:
+            self.here += 1
+            return parse_many(parser, chunk)
+
+        def started(job: Any) -> Any:
+            child = start(job)
+            self.children.append(child)
+            return child
+
+        monkeypatch.setattr(RowParser, "parse_many", counted)
+        monkeypatch.setattr(parse_process._Child, "start", staticmethod(started))
+
+    def slow_until_switched(self, index: int) -> None:
+        """Wait while the child is still starting (this process converted every chunk so far)."""
+        deadline = time.monotonic() + PATIENCE_S
+        if self.children and self.here == index + 1 and index < 3:
+            while time.monotonic() < deadline and not self._child_said_ready():
+                time.sleep(0.05)
+
+    def _child_said_ready(self) -> bool:
+        child = self.children[0]
+        return bool(child is None or select.select([child.out], [], [], 0)[0])
+
+
+def test_the_child_converts_the_same_rows_in_the_same_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "demands.csv", _rows(3000))
+    expected, skipped = _converted(path, process=False)
+    watch = _Watch(monkeypatch)
+    rows, skipped_too = _converted(path, process=True, on_chunk=watch.slow_until_switched)
+    chunks = -(-len(expected) // CHUNK)
+    assert watch.here < chunks // 2  # the child converted most of the chunks
+    assert rows == expected
+    assert skipped_too == skipped and skipped[0] > 0 and skipped[1]
+    assert any(r.problems for r in rows) and all(r.raw_json for r in rows)
+    assert watch.children[0].proc.poll() is not None  # reaped
+
+
+def test_a_child_killed_midway_leaves_the_rows_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "demands.csv", _rows(3000, seed=8))
+    expected, skipped = _converted(path, process=False)
+    watch = _Watch(monkeypatch)
+
+    def kill_after_some(index: int) -> None:
+        watch.slow_until_switched(index)
+        if index == 10:
+            assert watch.here < 10  # the child is converting by now
+            watch.children[0].proc.send_signal(signal.SIGKILL)
+
+    rows, skipped_too = _converted(path, process=True, on_chunk=kill_after_some)
+    assert rows == expected and skipped_too == skipped
+    assert watch.here > 15  # this process converted the rest
+
+
+def test_a_bad_byte_midway_raises_the_same_error_with_a_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The encoding is detected on the first MiB; a byte it cannot decode after that stops the
+    import with the same message whichever process meets it first."""
+    path = write_csv(tmp_path / "demands.csv", _rows(16_000))
+    data = path.read_bytes()
+    cut = data.index(b"\n", 1 << 20) + 1
+    path.write_bytes(data[:cut] + b"\xff\xfe," + data[cut:])
+
+    def error(process: bool) -> str:
+        watch = _Watch(monkeypatch)
+        with pytest.raises(DomainError) as caught:
+            _converted(path, process=process, on_chunk=watch.slow_until_switched)
+        return caught.value.message
+
+    alone = error(False)
+    assert "无法按已识别编码解码" in alone
+    assert error(True) == alone
+
+
+def test_an_import_with_a_child_stores_what_one_without_stores(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "demands.csv", _rows(2500, seed=13))
+    counters = ("rows_read", "inserted", "updated", "unchanged", "merged", "quarantined", "review")
+    alone = session.begin_nested()
+    one = import_file(session, path, chunk_size=CHUNK, parse_process=False)
+    expected = _result(session, one.batch_id)
+    alone.rollback()
+    watch = _Watch(monkeypatch)
+    done = iter(range(10**6))
+    two = import_file(session, path, chunk_size=CHUNK, parse_process=True,
+                      progress=lambda _rows: watch.slow_until_switched(next(done)))  # fmt: skip
+    assert watch.here < 20
+    assert _result(session, two.batch_id) == expected
+    assert [getattr(two, c) for c in counters] == [getattr(one, c) for c in counters]
+    assert two.skipped_blank == one.skipped_blank > 0
+    assert two.skipped_subtotal == one.skipped_subtotal != []
+
+
+def test_small_files_and_one_core_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not parse_process.want_process(None)
+    assert not parse_process.want_process(parse_process.MIN_ROWS - 1)
+    assert parse_process.want_process(parse_process.MIN_ROWS)
+    monkeypatch.setattr(parse_process.os, "cpu_count", lambda: 1)
+    assert not parse_process.want_process(10**6)
