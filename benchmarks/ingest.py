@@ -4,7 +4,9 @@ Each (format, size) runs `--repeats` times, each in its own subprocess against a
 file, so peak RSS (`ru_maxrss`) belongs to that import alone; a flat peak across sizes shows the
 streaming. Wall and CPU time are both reported (the machine is shared: CPU time is what the
 import itself costs), next to a same-process reference — merely reading the file (csv-parsing
-it, or streaming the xlsx rows with openpyxl) — and the ratio of the two.
+it, or streaming the xlsx rows with openpyxl) — and the ratio of the two. `--parse-process`
+runs each file without and with the converting child process (`ingestion.parse_process`),
+alternating run by run; the child's CPU and peak RSS are reported apart.
 
     .venv/bin/python benchmarks/ingest.py            # 25k, 50k, 100k rows, CSV and xlsx
     .venv/bin/python benchmarks/ingest.py --sizes 100000 --formats csv --repeats 5
@@ -105,11 +107,13 @@ def read_reference(path: Path) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run_one(path: Path) -> dict[str, object]:
+def run_one(path: Path, parse_process: bool | None) -> dict[str, object]:
     """Import `path` into a fresh SQLite database; time (wall and CPU), rows/s, peak RSS.
 
     The reference — reading the same file and nothing else — is timed in the same process
     right before and after the import (the faster of the two), so both see the same machine.
+    `parse_process` is passed to `import_file` (None: its default); the converting child's CPU
+    and peak RSS (`RUSAGE_CHILDREN`, the child is reaped by then) are reported apart.
     """
     from ingestion.service import import_file
     from models.db import make_engine, session_scope
@@ -120,10 +124,13 @@ def run_one(path: Path) -> dict[str, object]:
         engine = make_engine(f"sqlite:///{tmp}/bench.sqlite")
         upgrade_to_head(engine)
         base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        kwargs = {} if parse_process is None else {"parse_process": parse_process}
+        child = _children_cpu()
         wall, cpu = time.perf_counter(), time.process_time()
         with session_scope(engine) as session:
-            summary = import_file(session, path, user="bench")
+            summary = import_file(session, path, user="bench", **kwargs)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        child = _children_cpu() - child
         engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     after = read_reference(path)
@@ -136,9 +143,16 @@ def run_one(path: Path) -> dict[str, object]:
         "ratio": round(wall / ref_wall, 1), "cpu_ratio": round(cpu / ref_cpu, 1),
         "base_rss_mb": round(base_rss / 1024, 1), "peak_rss_mb": round(peak / 1024, 1),
         "rss_growth_mb": round((peak - base_rss) / 1024, 1),
+        "child_cpu_seconds": round(child, 2), "child_cpu_us_per_row": round(child / summary.rows_read * 1e6, 1),
+        "child_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "inserted": summary.inserted, "merged": summary.merged, "quarantined": summary.quarantined,
         "review": summary.review, "enterprises": summary.related,
     }  # fmt: skip
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def machine() -> str:
@@ -151,26 +165,33 @@ def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def median_run(path: Path, repeats: int, root: Path) -> dict[str, object]:
-    """Run the import `repeats` times, each in a fresh subprocess; the run of median wall time."""
-    runs = []
+def median_runs(
+    path: Path, repeats: int, root: Path, modes: list[str]
+) -> dict[str, dict[str, object]]:
+    """Run the import `repeats` times per mode, each in a fresh subprocess, the modes
+    alternating run by run (so each sees the same host); per mode the run of median wall time."""
+    runs: dict[str, list[dict[str, object]]] = {mode: [] for mode in modes}
     for _ in range(repeats):
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", str(path), "--root", str(root)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    runs.sort(key=lambda r: float(r["seconds"]))
+        for mode in modes:
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", str(path), "--root", str(root), "--parse-process", mode],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            runs[mode].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {mode: _median(found) for mode, found in runs.items()}
+
+
+def _median(runs: list[dict[str, object]]) -> dict[str, object]:
+    runs.sort(key=lambda r: float(r["seconds"]))  # type: ignore[arg-type]
     result = dict(runs[len(runs) // 2])
-    result["cpu_seconds_median"] = statistics.median(float(r["cpu_seconds"]) for r in runs)
+    result["cpu_seconds_median"] = statistics.median(float(r["cpu_seconds"]) for r in runs)  # type: ignore[arg-type]
     result["all_seconds"] = [r["seconds"] for r in runs]
     return result
 
 
-def report(fmt: str, size: int, r: dict[str, object]) -> None:
-    print(f"{fmt:4} {size:>7} rows  wall {r['seconds']:>6}s {r['rows_per_s']:>6} rows/s (runs {r['all_seconds']})  "
+def report(fmt: str, size: int, mode: str, r: dict[str, object]) -> None:
+    print(f"{fmt:4} {size:>7} rows  parse process {mode:4} child CPU {r.get('child_cpu_us_per_row', 0)} µs/row "
+          f"(peak RSS {r.get('child_peak_rss_mb', 0)} MB)  wall {r['seconds']:>6}s {r['rows_per_s']:>6} rows/s (runs {r['all_seconds']})  "
           f"CPU {r['cpu_seconds']:>6}s {r['cpu_rows_per_s']:>6} rows/s ({r['cpu_us_per_row']} µs/row, "
           f"median of runs {r['cpu_seconds_median']}s)  "
           f"reference {r['ref_seconds']}s wall / {r['ref_cpu_seconds']}s CPU (ratio {r['ratio']} / {r['cpu_ratio']})  "
@@ -187,11 +208,16 @@ def main() -> None:
     parser.add_argument(
         "--root", default=str(ROOT), help="the source tree to import (before/after)"
     )
+    parser.add_argument(
+        "--parse-process", default="off,on",
+        help="modes to run, alternating: off, on (a converting child process), auto (the default of import_file)",
+    )  # fmt: skip
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         sys.path.insert(0, args.root)
-        print(json.dumps(run_one(Path(args.one)), ensure_ascii=False))
+        mode = {"off": False, "on": True, "auto": None}[args.parse_process]
+        print(json.dumps(run_one(Path(args.one), mode), ensure_ascii=False))
         return
     print(
         f"{machine()}; load average {load_average()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
@@ -201,7 +227,11 @@ def main() -> None:
             for size in (int(s) for s in args.sizes.split(",")):
                 path = Path(tmp) / f"demands_{size}.{fmt}"
                 write_file(path, size)
-                report(fmt, size, median_run(path, args.repeats, Path(args.root)))
+                found = median_runs(
+                    path, args.repeats, Path(args.root), args.parse_process.split(",")
+                )
+                for mode, result in found.items():
+                    report(fmt, size, mode, result)
                 path.unlink()
 
 

@@ -222,11 +222,16 @@ class _Child:
         data = self._read(length)
         if data is None:
             return None
+        enabled = gc.isenabled()
+        gc.disable()  # a chunk's objects all live on: collections while unpickling find nothing
         try:
             return pickle.loads(data)
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             self.broken = True
             return None
+        finally:
+            if enabled:
+                gc.enable()
 
     def _read(self, size: int) -> bytearray | None:
         """Exactly `size` bytes off the (unbuffered) pipe; None, and broken, at its end."""
