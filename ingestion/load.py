@@ -500,17 +500,17 @@ class BatchWriter:
             return
         firsts = sorted({a for a, _ in pairs})
         table = DuplicateCandidate.__table__  # type: ignore[attr-defined]
-        query = select(table.c.enterprise_id, table.c.candidate_id)
+        columns = ("enterprise_id", "candidate_id")
         known = {
-            (a, b) for a, b in self.session.execute(query.where(table.c.enterprise_id.in_(firsts)))
+            (r["enterprise_id"], r["candidate_id"])
+            for r in select_in(self.session, table, columns, "enterprise_id", firsts)
         }
         fresh = [
             {"enterprise_id": a, "candidate_id": b, "similarity": s, "batch_id": self.batch.id,
              "status": "pending"}
             for (a, b), s in pairs.items() if (a, b) not in known and a != b
         ]  # fmt: skip
-        if fresh:
-            self.session.connection().execute(insert(table), fresh)
+        bulk_insert(self.session, table, fresh)
         self.summary.review += len(fresh)
 
 
