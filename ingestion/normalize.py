@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from models.reference import CITIES, DISTRICTS, PROVINCES, region_code_from_name
 
@@ -207,15 +209,36 @@ def _leading_region(name: str) -> str:
     return text[:end]
 
 
-@lru_cache(maxsize=4096)
-def region_of_name(name: str) -> str | None:
+class _Memo(dict[Any, Any]):
+    """A bounded memo of a one-argument function, called as `memo[key]`: a hit is one C dict
+    look-up, a miss computes (`__missing__`). Emptied when full, as the converters' memos are.
+    Results worked out in another process can be added (`learn_names`)."""
+
+    def __init__(self, compute: Callable[[Any], Any], limit: int) -> None:
+        super().__init__()
+        self.compute, self.limit = compute, limit
+
+    def __missing__(self, key: Any) -> Any:
+        value = self.compute(key)
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
+
+    def learn(self, keys: list[Any], values: list[Any]) -> None:
+        """Add results computed elsewhere (by the same function)."""
+        if len(self) + len(keys) > self.limit:
+            self.clear()
+        self.update(zip(keys, values, strict=True))
+
+
+def _region_of_name(name: str) -> str | None:
     """行政区划代码 of the region a company name starts with ('深圳市南山区…' → '440305')."""
     prefix = _leading_region(name)
     return _region_code(prefix) if prefix else None
 
 
-@lru_cache(maxsize=4096)
-def region_key(name: str) -> str | None:
+def _region_key(name: str) -> str | None:
     """Where a name says it is registered: its 行政区划代码, else the place name ('郑州')."""
     prefix = _leading_region(name)
     if not prefix or prefix in ("中国", "中华人民共和国"):
@@ -246,8 +269,7 @@ def _strip_legal_form(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=8192)
-def normalize_company_name(name: str) -> str:
+def _normalize_company_name(name: str) -> str:
     """The comparison key of a company name.
 
     Full-width to half-width, lower-case Latin letters, no spaces; bracketed regions ('（深圳）')
@@ -265,8 +287,7 @@ def normalize_company_name(name: str) -> str:
     return _strip_legal_form(text)
 
 
-@lru_cache(maxsize=8192)
-def brand_of(normalized: str) -> tuple[str, str]:
+def _brand_of(normalized: str) -> tuple[str, str]:
     """Split a normalised name into (字号, descriptor): '华芯信息技术' → ('华芯', '信息技术')."""
     brand = normalized
     while True:
@@ -277,6 +298,38 @@ def brand_of(normalized: str) -> tuple[str, str]:
                 break
         else:
             return brand, normalized[len(brand) :]
+
+
+_NORMALIZED = _Memo(_normalize_company_name, 8192)
+_BRANDS = _Memo(_brand_of, 8192)
+_REGION_KEYS = _Memo(_region_key, 4096)
+_REGIONS_OF_NAMES = _Memo(_region_of_name, 4096)
+#: `_normalize_company_name`, memoised.
+normalize_company_name: Callable[[str], str] = _NORMALIZED.__getitem__
+#: `_brand_of`, memoised.
+brand_of: Callable[[str], tuple[str, str]] = _BRANDS.__getitem__
+#: `_region_key`, memoised.
+region_key: Callable[[str], str | None] = _REGION_KEYS.__getitem__
+#: `_region_of_name`, memoised.
+region_of_name: Callable[[str], str | None] = _REGIONS_OF_NAMES.__getitem__
+#: What de-duplication works out from names (`names_worked_out` → `learn_names`).
+NameKeys = tuple[list[str], list[str], list[tuple[str, str]], list[str | None], list[str | None]]
+
+
+def names_worked_out(names: list[str]) -> NameKeys:
+    """The de-duplication keys of these company names, for another process's `learn_names`."""
+    norms = list(map(normalize_company_name, names))
+    return (names, norms, list(map(brand_of, norms)), list(map(region_key, names)),
+            list(map(region_of_name, names)))  # fmt: skip
+
+
+def learn_names(keys: NameKeys) -> None:
+    """Add keys `names_worked_out` computed in another process to this process's memos."""
+    names, norms, brands, region_keys, regions = keys
+    _NORMALIZED.learn(names, norms)
+    _BRANDS.learn(norms, brands)
+    _REGION_KEYS.learn(names, region_keys)
+    _REGIONS_OF_NAMES.learn(names, regions)
 
 
 @lru_cache(maxsize=4096)

@@ -5,7 +5,10 @@ its cells (`RowParser.parse_many`, ~21 µs a CSV row) needs only the file and th
 identity look-ups, rules and INSERTs (~43 µs) need the database and the batch's state, so they
 stay in the importing process. For a sheet of at least `MIN_ROWS` estimated rows a child Python
 process reads and converts the same sheet and hands each converted chunk over a pipe (pickled;
-~3 µs a row to unpickle), so on two cores the halves overlap.
+~3 µs a row to unpickle), so on two cores the halves overlap. With each chunk come the
+de-duplication keys of its company names (`normalize.names_worked_out`: normalised name, 字号,
+regions), which this process adds to its memos instead of working them out (100k rows:
+4.1 µs a row of name keys here without the child; 1.3 left plus 0.7 to add them with it).
 
 - **Same outcomes.** The child opens the file with the same `open_source` arguments, checks it
   found the same header row, and converts the same rows in the same chunks with the same header
@@ -39,6 +42,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ingestion.headers import HeaderMap
+from ingestion.normalize import learn_names, names_worked_out
 from ingestion.readers import Sheet, open_source
 from ingestion.validate import ParsedRow, RowParser
 from models.reference import ImportKind
@@ -48,6 +52,7 @@ MIN_ROWS = 20_000
 ROOT = Path(__file__).resolve().parents[1]  # the child imports this very `ingestion`
 _FRAME = struct.Struct("<qQ")  # chunk index or one of the kinds below, payload length
 _END, _READY, _JOB = -1, -2, -3
+_NAME_FIELDS = ("legal_name", "organisation")
 LEAD = 2  # chunks this process still converts after telling the child where to begin
 _CHILD_GC_THRESHOLD = 10_000  # as the importing process (`service.GC_THRESHOLD`)
 
@@ -192,7 +197,9 @@ class _Child:
             if index != wanted:
                 self.broken = True
                 return
-            yield payload
+            rows, names = payload
+            learn_names(names)
+            yield rows
             wanted += 1
 
     def finished(self, current: Sheet) -> bool:
@@ -269,10 +276,22 @@ def main() -> None:
         collections.deque(itertools.islice(chunks, begin), maxlen=0)  # read, not converted
         parser = RowParser(sheet.name, job.header)
         for index, chunk in enumerate(chunks, begin):
-            _write(out, index, parser.parse_many(chunk))
+            rows = parser.parse_many(chunk)
+            _write(out, index, (rows, names_worked_out(_names(rows))))
         _write(out, _END, (sheet.skipped.blank, sheet.skipped.subtotal))
     finally:
         source.close()
+
+
+def _names(rows: list[ParsedRow]) -> list[str]:
+    """The distinct company names of the rows (an events sheet's 单位 too)."""
+    found: dict[str, None] = {}
+    for row in rows:
+        for field in _NAME_FIELDS:
+            name = row.values.get(field)
+            if type(name) is str:
+                found[name] = None
+    return list(found)
 
 
 def _read_frame(fd: int, kind: int) -> bytes:
