@@ -7,6 +7,7 @@ and cross-field ranges are checked per kind after conversion.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,17 +66,27 @@ class ParsedRow:
 
     number: int
     sheet: str
-    raw: dict[str, Any]  # header label → the cell as read (stored as JSON: dates as ISO text)
+    cells: dict[str, Any] | None  # `raw`; None: decoded from `raw_json` when first asked for
     columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     raw_json: str | None = None  # `raw` as JSON text, when the parser made it for the chunk
 
+    @property
+    def raw(self) -> dict[str, Any]:
+        """Header label → the cell as read (stored as JSON: dates as ISO text)."""
+        if self.cells is None:
+            self.cells = json.loads(self.raw_json or "{}")
+        return self.cells
+
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its constructor's arguments (`parse_process`): unpickling a slotted
-        dataclass field by field costs several times as much."""
-        fields = (self.number, self.sheet, self.raw, self.columns, self.values)
+        dataclass field by field costs several times as much. A row with `raw_json` (the
+        parser makes it only for text cells, which JSON gives back exactly) and no problem
+        leaves its cells out: only a row rejected later needs them, and decodes them then."""
+        cells = None if self.raw_json is not None and not self.problems else self.cells
+        fields = (self.number, self.sheet, cells, self.columns, self.values)
         return ParsedRow, (*fields, self.problems, self.notes, self.raw_json)
 
     def reason(self) -> str:
