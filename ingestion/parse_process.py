@@ -46,6 +46,7 @@ from ingestion.headers import HeaderMap
 from ingestion.normalize import learn_names, names_worked_out
 from ingestion.readers import Sheet, open_source
 from ingestion.validate import ParsedRow, RowParser
+from models.errors import DomainError
 from models.reference import ImportKind
 
 #: Sheets estimated below this many rows are converted in the importing process alone.
@@ -84,7 +85,8 @@ def chunked(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[A
 
 def want_process(estimated_rows: int | None) -> bool:
     """Whether a sheet this large is worth a second process (and there is a second core)."""
-    return (estimated_rows or 0) >= MIN_ROWS and (os.cpu_count() or 1) > 1
+    big = (estimated_rows or 0) >= MIN_ROWS
+    return big and (os.cpu_count() or 1) > 1 and os.name == "posix"  # `select` on pipes
 
 
 def parsed_chunks(
@@ -128,7 +130,9 @@ def _rows_after(spec: SheetSpec, current: Sheet, last: int) -> Iterator[tuple[in
     """The sheet opened afresh, rows after number `last`; its skipped rows become `current`'s."""
     source = open_source(spec.path, spec.kind, spec.sheet, spec.extra_headers)
     try:
-        again = next(s for s in source.sheets if s.name == current.name)
+        again = next((s for s in source.sheets if s.name == current.name), None)
+        if again is None or again.header_row != current.header_row:
+            raise DomainError(f"{spec.path.name} 在导入过程中被修改，请确认文件后重新导入")
         current.skipped = again.skipped
         yield from itertools.dropwhile(lambda row: row[0] <= last, again.rows)
     finally:

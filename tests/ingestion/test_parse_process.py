@@ -135,6 +135,24 @@ def test_a_child_killed_midway_leaves_the_rows_unchanged(
     assert watch.here > 15  # this process converted the rest
 
 
+def test_a_file_changed_under_a_dead_child_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Falling back means reading the file again: if it is no longer the same table, the
+    import stops with a clear message instead of loading rows of another file."""
+    path = write_csv(tmp_path / "demands.csv", _rows(3000, seed=9))
+    watch = _Watch(monkeypatch)
+
+    def kill_and_change(index: int) -> None:
+        watch.slow_until_switched(index)
+        if index == 10:
+            watch.children[0].proc.send_signal(signal.SIGKILL)
+            write_csv(path, _rows(3000, seed=9)[1:])  # the title row gone: the header moves up
+
+    with pytest.raises(DomainError, match="在导入过程中被修改"):
+        _converted(path, process=True, on_chunk=kill_and_change)
+
+
 def test_a_bad_byte_midway_raises_the_same_error_with_a_child(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
