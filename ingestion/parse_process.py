@@ -229,8 +229,10 @@ class _Child:
 
     def _send(self, data: bytes) -> None:
         assert self.proc.stdin is not None
+        view = memoryview(data)
         try:
-            self.proc.stdin.write(data)  # a raw pipe: small writes go whole
+            while view:  # a raw pipe may take a long write in parts
+                view = view[self.proc.stdin.write(view) or 0 :]
         except OSError:  # BrokenPipeError: the child has ended
             self.broken = True
 
