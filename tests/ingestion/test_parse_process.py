@@ -5,6 +5,7 @@ import random
 import select
 import signal
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from ingestion.service import _checked_header, import_file
 from ingestion.uscc import make_uscc
 from ingestion.validate import ParsedRow, RowParser
 from models.errors import DomainError
-from tests.ingestion.helpers import write_csv
+from tests.ingestion.helpers import write_csv, write_xlsx
 from tests.ingestion.test_chunks import _result
 
 HEADER = ["序号", "企业名称", "统一社会信用代码", "拟融资金额（万元）", "融资方式", "成立日期"]
@@ -51,14 +52,14 @@ def _seen(rows: list[ParsedRow]) -> list[tuple[Any, ...]]:
 
 
 def _converted(
-    path: Path, *, process: bool, on_chunk: Any = None
+    path: Path, *, process: bool, on_chunk: Any = None, sheet_name: str | None = None
 ) -> tuple[list[ParsedRow], tuple[int, list[int]]]:
-    """Every converted row of the file, and its skipped (blank, subtotal) rows."""
+    """Every converted row of the file (or of one sheet), and its skipped (blank, subtotal) rows."""
     source = open_source(path)
     try:
-        sheet = source.sheets[0]
+        sheet = next(s for s in source.sheets if sheet_name in (None, s.name))
         header = _checked_header(sheet, sheet.kind, {})  # type: ignore[arg-type]
-        spec = SheetSpec(path, None, None, ())
+        spec = SheetSpec(path, None, sheet.name or None, ())
         rows: list[ParsedRow] = []
         for index, chunk in enumerate(parsed_chunks(spec, sheet, header, CHUNK, process=process)):
             rows.extend(chunk)
@@ -115,6 +116,27 @@ def test_the_child_converts_the_same_rows_in_the_same_order(
     assert skipped_too == skipped and skipped[0] > 0 and skipped[1]
     assert any(r.problems for r in rows) and all(r.raw_json for r in rows)
     assert watch.children[0].proc.poll() is not None  # reaped
+
+
+def test_an_xlsx_child_reads_and_this_process_converts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For xlsx the child only streams the rows (openpyxl is the slow part); the same rows come
+    out, typed cells (dates, numbers) included, from the second of two sheets."""
+    rows = _rows(1500, seed=21)
+    for row in rows[2::7]:
+        row[5] = datetime(2020, 5, 1)  # a date cell
+        row[3] = 500.0  # a number cell
+    path = write_xlsx(tmp_path / "demands.xlsx", {"说明": [["填表说明"]], "需求": rows})
+    expected, skipped = _converted(path, process=False, sheet_name="需求")
+    watch = _Watch(monkeypatch)
+    got, skipped_too = _converted(path, process=True, on_chunk=watch.slow_until_switched,
+                                  sheet_name="需求")  # fmt: skip
+    assert watch.children[0].converts is False
+    assert watch.children[0].skipped is not None  # its stream was taken to the END frame
+    assert watch.here == -(-len(expected) // CHUNK)  # every chunk converted in this process
+    assert _seen(got) == _seen(expected) and skipped_too == skipped
+    assert any(isinstance(r.raw["成立日期"], datetime) for r in got)
 
 
 def test_a_child_killed_midway_leaves_the_rows_unchanged(
