@@ -52,7 +52,11 @@ RESULTS = Path(__file__).resolve().parents[2] / "var" / "fault-test-results.json
 
 
 def redis_url(db: int) -> str:
-    """The test Redis on database `db`, emptied (one db number per test)."""
+    """The test Redis on database `db`, emptied (one db number per test).
+
+    Taken: 11, 12, 13 (the fault tests here), 14 (`test_celery_app`), 15 (the roadshow worker).
+    Two tests on one number steal each other's tasks when xdist runs them side by side.
+    """
     base = os.environ.get("TEST_REDIS_URL")
     if not base:
         if os.environ.get("CI"):

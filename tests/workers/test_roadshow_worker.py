@@ -30,7 +30,7 @@ def test_a_prefork_worker_draws_the_slate_with_the_bound_from_a_child_process(
     tmp_path: Path,
 ) -> None:
     assert SolverParams().time_limit_s >= SolverParams().bound_process_min_s  # the task's path
-    broker = redis_url(13)
+    broker = redis_url(15)  # its own database: the fault tests' workers run beside it (xdist)
     with session_scope(pg_engine) as session:
         event_id = make_roadshow(session).id or 0
     env = service_env(pg_engine.url.render_as_string(hide_password=False), broker, 1)
