@@ -1044,6 +1044,15 @@ def bound_inputs(ctx: _Context, slates: Sequence[_Assignment], musts: int = 0) -
     return BoundInputs(inst, start, options, weight, p.meeting_tables, required)
 
 
+def whole_points_bound(bound: float) -> int:
+    """A bound on total fit, which is a whole number of points, rounded down to one.
+
+    Float sums (the LPs) and CP-SAT's scaled objective can land a hair below the whole number
+    they stand for (937.9999999999999 for an optimum of 938): 10⁻⁶ relative slack covers that.
+    """
+    return math.floor(bound + 1e-6 * max(1.0, abs(bound)))
+
+
 def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> LineupBound | None:
     """`lineup_bound` from its inputs (a module-level function: a worker process can run it)."""
     clock = time.monotonic()
@@ -1053,8 +1062,7 @@ def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> L
     meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables, inputs.required)
     if not math.isfinite(meetings):  # cannot happen for a slate that exists; stay safe
         meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables)
-    total = hearing.bound + meetings
-    value = math.floor(total + 1e-6 * max(1.0, abs(total)))  # float sums: a hair of slack
+    value = whole_points_bound(hearing.bound + meetings)
     return LineupBound(value, hearing.bound, meetings, hearing.rounds, hearing.converged,
                        time.monotonic() - clock)  # fmt: skip
 
@@ -1437,7 +1445,7 @@ def _finish_cp(
     fit_done = fit is not None and fit.status in SOLVED
     main = [p for p in runner.phases if p.name != "meetings"]  # its bound holds rooms fixed
     all_optimal = all(p.status == cp_model.OPTIMAL for p in main) and fit_done
-    bound = fit.bound if fit is not None and fit_done else None
+    bound = float(whole_points_bound(fit.bound)) if fit is not None and fit_done else None
     result = _result(ctx, runner.best, fixed, previous, "optimal" if all_optimal else "feasible")
     gap = None if bound is None else max(0.0, bound - result.objective) / max(abs(bound), 1.0)
     return _replace(result, bound=bound, gap=gap, notes=notes, phases=names, wall_time_s=elapsed,
