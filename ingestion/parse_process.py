@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]  # the child imports this very `inges
 _FRAME = struct.Struct("<qQ")  # chunk index or one of the kinds below, payload length
 _END, _READY, _JOB = -1, -2, -3
 _NAME_FIELDS = ("legal_name", "organisation")
+MAX_FRAME = 1 << 28  # 256 MiB: a chunk is ~1 MB; a longer length is a garbled frame
 LEAD = 2  # chunks this process still converts after telling the child where to begin
 _CHILD_GC_THRESHOLD = 10_000  # as the importing process (`service.GC_THRESHOLD`)
 
@@ -161,6 +162,9 @@ class _Child:
         self.proc = proc
         self.converts = converts
         self.out: IO[bytes] = proc.stdout  # type: ignore[assignment]
+        # `poll`, not `select`: a busy server's pipes may be numbered past select's 1,024.
+        self.waiting = select.poll()
+        self.waiting.register(self.out.fileno(), select.POLLIN)
         self.skipped: tuple[int, list[int]] | None = None  # from the END frame
         self.broken = False
 
@@ -181,7 +185,7 @@ class _Child:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                bufsize=0,  # unbuffered: `select` then tells truly whether a frame is waiting
+                bufsize=0,  # unbuffered: `poll` then tells truly whether a frame is waiting
             )
         except OSError:
             return None
@@ -194,7 +198,7 @@ class _Child:
         """Whether the child is ready to convert (has sent READY); never waits.
 
         A child that ended or sent something else instead is broken, and never ready."""
-        if self.broken or not select.select([self.out], [], [], 0)[0]:
+        if self.broken or not self.waiting.poll(0):
             return False
         head = self._read(_FRAME.size)
         if head is None or _FRAME.unpack(head) != (_READY, 0):
@@ -214,22 +218,34 @@ class _Child:
             if head is None:
                 return
             index, length = _FRAME.unpack(head)
+            if index not in (wanted, _END) or length > MAX_FRAME:
+                self.broken = True
+                return
             payload = self._payload(length)
             if self.broken:
                 return
             if index == _END:
-                self.skipped = payload
+                self.skipped = payload if _is_skipped(payload) else None
                 return
-            if index != wanted:
-                self.broken = True
+            rows = self._rows(payload, parser)
+            if rows is None:
                 return
-            if self.converts:
-                rows, names = payload
-                learn_names(names)
-                yield rows
-            else:
-                yield parser.parse_many(payload)
+            yield rows
             wanted += 1
+
+    def _rows(self, payload: Any, parser: RowParser) -> list[ParsedRow] | None:
+        """The chunk a frame carries, converted here if the child only reads; None (and
+        broken) if it is not what the child sends."""
+        if not self.converts:
+            if isinstance(payload, list) and all(_is_read_row(r) for r in payload):
+                return parser.parse_many(payload)
+        elif isinstance(payload, tuple) and len(payload) == 2:
+            rows, names = payload
+            if isinstance(rows, list) and all(type(r) is ParsedRow for r in rows):
+                learn_names(names)
+                return rows
+        self.broken = True
+        return None
 
     def finished(self, current: Sheet) -> bool:
         """Whether the child converted the whole sheet; if so `current` gets its skipped rows."""
@@ -260,16 +276,11 @@ class _Child:
         data = self._read(length)
         if data is None:
             return None
-        enabled = gc.isenabled()
-        gc.disable()  # a chunk's objects all live on: collections while unpickling find nothing
         try:
             return pickle.loads(data)
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        except Exception:  # whatever a garbled or foreign frame raises: fall back
             self.broken = True
             return None
-        finally:
-            if enabled:
-                gc.enable()
 
     def _read(self, size: int) -> bytearray | None:
         """Exactly `size` bytes off the (unbuffered) pipe; None, and broken, at its end."""
@@ -282,6 +293,17 @@ class _Child:
                 return None
             got += n
         return data
+
+
+def _is_skipped(payload: Any) -> bool:
+    """Whether an END frame's payload is (blank rows, subtotal row numbers)."""
+    return (isinstance(payload, tuple) and len(payload) == 2 and type(payload[0]) is int
+            and isinstance(payload[1], list))  # fmt: skip
+
+
+def _is_read_row(row: Any) -> bool:
+    """Whether `row` is a (row number, cells) pair as the readers yield them."""
+    return isinstance(row, tuple) and len(row) == 2 and type(row[0]) is int
 
 
 def main() -> None:

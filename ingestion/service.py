@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from models.repositories.audit import append_audit
 Progress = Callable[[int], None]
 #: First-generation threshold of the garbage collector while a file loads (default 700).
 GC_THRESHOLD = 10_000
+_GC_LOCK = threading.Lock()
+_GC_HOLDERS = [0]  # imports running now
+_GC_SAVED: list[int] = []  # the thresholds before the first of them
 
 
 def file_sha256(path: Path) -> str:
@@ -118,12 +122,20 @@ def _fewer_collections() -> Iterator[None]:
     `GC_THRESHOLD` it saves most of that; much higher (50,000) let RSS creep up with the file
     (+25 MB at 100,000 rows), which the streaming design is meant to avoid.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    with (
+        _GC_LOCK
+    ):  # imports on several threads (the web server): the first raises, the last restores
+        if _GC_HOLDERS[0] == 0:
+            _GC_SAVED[:] = gc.get_threshold()
+            gc.set_threshold(max(_GC_SAVED[0], GC_THRESHOLD), *_GC_SAVED[1:])
+        _GC_HOLDERS[0] += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _GC_LOCK:
+            _GC_HOLDERS[0] -= 1
+            if _GC_HOLDERS[0] == 0:
+                gc.set_threshold(*_GC_SAVED)
 
 
 def _import_source(session: Session, source: Source, request: _Request) -> ImportSummary:

@@ -1,7 +1,11 @@
 """Converting a sheet in a child process (`ingestion.parse_process`): the same rows as in one
 process, in order; a child that dies or meets a bad byte changes nothing but where the work runs."""
 
+import gc
+import os
+import pickle
 import random
+import resource
 import select
 import signal
 import time
@@ -13,12 +17,14 @@ import pytest
 from sqlmodel import Session
 
 from ingestion import parse_process
+from ingestion.headers import header_candidates, map_headers
 from ingestion.parse_process import SheetSpec, parsed_chunks
 from ingestion.readers import open_source
 from ingestion.service import _checked_header, import_file
 from ingestion.uscc import make_uscc
 from ingestion.validate import ParsedRow, RowParser
 from models.errors import DomainError
+from models.reference import ImportKind
 from tests.ingestion.helpers import write_csv, write_xlsx
 from tests.ingestion.test_chunks import _result
 
@@ -76,6 +82,7 @@ class _Watch:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.here = 0
         self.children: list[Any] = []
+        self.fds: list[int] = []  # the children's pipes, as numbered while open
         parse_many, start = RowParser.parse_many, parse_process._Child.start
 
         def counted(parser: RowParser, chunk: list[Any]) -> list[ParsedRow]:
@@ -85,6 +92,7 @@ class _Watch:
         def started(job: Any) -> Any:
             child = start(job)
             self.children.append(child)
+            self.fds.append(child.out.fileno())
             return child
 
         monkeypatch.setattr(RowParser, "parse_many", counted)
@@ -99,7 +107,11 @@ class _Watch:
 
     def _child_said_ready(self) -> bool:
         child = self.children[0]
-        return bool(child is None or select.select([child.out], [], [], 0)[0])
+        if child is None:
+            return True
+        waiting = select.poll()
+        waiting.register(child.out.fileno(), select.POLLIN)
+        return bool(waiting.poll(0))
 
 
 def test_the_child_converts_the_same_rows_in_the_same_order(
@@ -222,3 +234,96 @@ def test_small_files_and_one_core_stay_in_one_process(monkeypatch: pytest.Monkey
     assert parse_process.want_process(parse_process.MIN_ROWS)
     monkeypatch.setattr(parse_process.os, "cpu_count", lambda: 1)
     assert not parse_process.want_process(10**6)
+
+
+def test_a_process_with_many_open_files_still_uses_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy web server's pipes may be numbered past 1,024, where `select` refuses them."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the open-file limit ({hard}) is below 1,200")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        path = write_csv(tmp_path / "demands.csv", _rows(2000, seed=3))
+        expected, skipped = _converted(path, process=False)
+        watch = _Watch(monkeypatch)
+        rows, skipped_too = _converted(path, process=True, on_chunk=watch.slow_until_switched)
+        assert watch.fds[0] >= 1024
+        assert watch.here < -(-len(expected) // CHUNK) // 2
+        assert _seen(rows) == _seen(expected) and skipped_too == skipped
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+class _FakeProc:
+    """A `Popen` stand-in whose stdout is a pipe the test writes frames into."""
+
+    def __init__(self, frames: bytes) -> None:
+        read, write = os.pipe()
+        os.write(write, frames)
+        os.close(write)
+        self.stdout = os.fdopen(read, "rb", buffering=0)
+        self.stdin = None
+
+    def poll(self) -> int:
+        return 0
+
+    def wait(self) -> int:
+        return 0
+
+
+def _frame(index: int, payload: Any = None, length: int | None = None, raw: bytes = b"") -> bytes:
+    data = raw if payload is None else pickle.dumps(payload)
+    return parse_process._FRAME.pack(index, len(data) if length is None else length) + data
+
+
+@pytest.mark.parametrize(
+    ("frames", "what"),
+    [
+        (_frame(0, length=1 << 62), "a length no chunk has"),
+        (_frame(0, 42), "a payload that is no chunk"),
+        (_frame(0, ([1, 2], {})), "rows that are not converted rows"),
+        (_frame(0, raw=b"\x80\x05garbled"), "bytes that do not unpickle"),
+        (_frame(3, ([], ([], [], [], [], []))), "a chunk out of order"),
+        (_frame(parse_process._END, "done"), "an END frame without the skipped rows"),
+    ],
+    ids=["length", "not-a-chunk", "not-rows", "not-a-pickle", "out-of-order", "bad-end"],
+)
+def test_a_garbled_frame_makes_the_child_broken_not_the_import(frames: bytes, what: str) -> None:
+    child = parse_process._Child(_FakeProc(frames), converts=True)  # type: ignore[arg-type]
+    header = map_headers(header_candidates(HEADER, None), ImportKind.demands, {})
+    parser = RowParser("", header)
+    assert list(child.chunks_from(0, parser)) == [], what
+    sheet = open_source_sheet_stub()
+    assert child.broken or not child.finished(sheet), what
+    child.out.close()
+
+
+def open_source_sheet_stub() -> Any:
+    """A `Sheet` with nothing read yet, for `finished`."""
+    from ingestion.readers import Sheet, Skipped
+
+    return Sheet("", 1, [], iter(()), Skipped())
+
+
+def test_overlapping_imports_leave_the_collector_as_they_found_it() -> None:
+    """Two imports on two threads of the web server, the first finishing first: the threshold
+    is raised while either runs and restored when the last one ends."""
+    from ingestion.service import GC_THRESHOLD, _fewer_collections
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, *before[1:])
+    try:
+        first, second = _fewer_collections(), _fewer_collections()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert gc.get_threshold()[0] == GC_THRESHOLD  # the second import still runs
+        second.__exit__(None, None, None)
+        assert gc.get_threshold()[0] == 700
+    finally:
+        gc.set_threshold(*before)
