@@ -1,6 +1,7 @@
 """Converting a sheet in a child process (`ingestion.parse_process`): the same rows as in one
 process, in order; a child that dies or meets a bad byte changes nothing but where the work runs."""
 
+import fcntl
 import gc
 import os
 import pickle
@@ -83,6 +84,7 @@ class _Watch:
         self.here = 0
         self.children: list[Any] = []
         self.fds: list[int] = []  # the children's pipes, as numbered while open
+        self.pipe_bytes: list[int] = []  # and their sizes
         parse_many, start = RowParser.parse_many, parse_process._Child.start
 
         def counted(parser: RowParser, chunk: list[Any]) -> list[ParsedRow]:
@@ -93,6 +95,7 @@ class _Watch:
             child = start(job)
             self.children.append(child)
             self.fds.append(child.out.fileno())
+            self.pipe_bytes.append(fcntl.fcntl(child.out.fileno(), fcntl.F_GETPIPE_SZ))
             return child
 
         monkeypatch.setattr(RowParser, "parse_many", counted)
@@ -128,6 +131,8 @@ def test_the_child_converts_the_same_rows_in_the_same_order(
     assert skipped_too == skipped and skipped[0] > 0 and skipped[1]
     assert any(r.problems for r in rows) and all(r.raw_json for r in rows)
     assert watch.children[0].proc.poll() is not None  # reaped
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) >= parse_process.PIPE_BYTES:
+        assert watch.pipe_bytes[0] == parse_process.PIPE_BYTES  # a chunk in one write
 
 
 def test_an_xlsx_child_reads_and_this_process_converts(
