@@ -104,7 +104,7 @@ def chunked(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[A
 def want_process(estimated_rows: int | None) -> bool:
     """Whether a sheet this large is worth a second process (and there is a second core)."""
     big = (estimated_rows or 0) >= MIN_ROWS
-    return big and (os.cpu_count() or 1) > 1 and os.name == "posix"  # `select` on pipes
+    return big and (os.cpu_count() or 1) > 1 and os.name == "posix"  # `poll` on pipes
 
 
 def parsed_chunks(
@@ -286,17 +286,13 @@ class _Child:
             self.broken = True
             return None
 
-    def _read(self, size: int) -> bytearray | None:
-        """Exactly `size` bytes off the (unbuffered) pipe; None, and broken, at its end."""
-        data = bytearray(size)
-        view, got = memoryview(data), 0
-        while got < size:
-            n = self.out.readinto(view[got:])  # type: ignore[attr-defined]
-            if not n:
-                self.broken = True
-                return None
-            got += n
-        return data
+    def _read(self, size: int) -> bytes | None:
+        """Exactly `size` bytes off the pipe; None, and broken, at its end."""
+        try:
+            return _read_exact(self.out.fileno(), size)
+        except EOFError:
+            self.broken = True
+            return None
 
 
 def _widen(pipe: Any) -> None:
@@ -369,11 +365,12 @@ def _read_frame(fd: int, kind: int) -> bytes:
 
 
 def _read_exact(fd: int, size: int) -> bytes:
+    """Exactly `size` bytes from `fd` (a pipe hands them over in parts); EOFError at its end."""
     parts, got = [], 0
     while got < size:
         part = os.read(fd, size - got)
         if not part:
-            raise EOFError("the importing process closed the pipe")
+            raise EOFError("the other process closed the pipe")
         parts.append(part)
         got += len(part)
     return b"".join(parts)

@@ -37,9 +37,32 @@ from models.repositories.audit import append_audit
 Progress = Callable[[int], None]
 #: First-generation threshold of the garbage collector while a file loads (default 700).
 GC_THRESHOLD = 10_000
-_GC_LOCK = threading.Lock()
-_GC_HOLDERS = [0]  # imports running now
-_GC_SAVED: list[int] = []  # the thresholds before the first of them
+
+
+class _CollectorHold:
+    """The raised threshold, shared by the imports running at once on several threads (the web
+    server): the first to start raises it, the last to finish restores what it was."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.holders = 0
+        self.saved: tuple[int, ...] = ()
+
+    def enter(self) -> None:
+        with self.lock:
+            if self.holders == 0:
+                self.saved = gc.get_threshold()
+                gc.set_threshold(max(self.saved[0], GC_THRESHOLD), *self.saved[1:])
+            self.holders += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.holders -= 1
+            if self.holders == 0:
+                gc.set_threshold(*self.saved)
+
+
+_COLLECTOR = _CollectorHold()
 
 
 def file_sha256(path: Path) -> str:
@@ -122,20 +145,11 @@ def _fewer_collections() -> Iterator[None]:
     `GC_THRESHOLD` it saves most of that; much higher (50,000) let RSS creep up with the file
     (+25 MB at 100,000 rows), which the streaming design is meant to avoid.
     """
-    with (
-        _GC_LOCK
-    ):  # imports on several threads (the web server): the first raises, the last restores
-        if _GC_HOLDERS[0] == 0:
-            _GC_SAVED[:] = gc.get_threshold()
-            gc.set_threshold(max(_GC_SAVED[0], GC_THRESHOLD), *_GC_SAVED[1:])
-        _GC_HOLDERS[0] += 1
+    _COLLECTOR.enter()
     try:
         yield
     finally:
-        with _GC_LOCK:
-            _GC_HOLDERS[0] -= 1
-            if _GC_HOLDERS[0] == 0:
-                gc.set_threshold(*_GC_SAVED)
+        _COLLECTOR.leave()
 
 
 def _import_source(session: Session, source: Source, request: _Request) -> ImportSummary:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from ingestion import parse_process
 from ingestion.headers import header_candidates, map_headers
 from ingestion.parse_process import SheetSpec, parsed_chunks
-from ingestion.readers import open_source
+from ingestion.readers import Sheet, Skipped, open_source
 from ingestion.service import _checked_header, import_file
 from ingestion.uscc import make_uscc
 from ingestion.validate import ParsedRow, RowParser
@@ -303,16 +303,8 @@ def test_a_garbled_frame_makes_the_child_broken_not_the_import(frames: bytes, wh
     header = map_headers(header_candidates(HEADER, None), ImportKind.demands, {})
     parser = RowParser("", header)
     assert list(child.chunks_from(0, parser)) == [], what
-    sheet = open_source_sheet_stub()
-    assert child.broken or not child.finished(sheet), what
+    assert child.broken or not child.finished(Sheet("", 1, [], iter(()), Skipped())), what
     child.out.close()
-
-
-def open_source_sheet_stub() -> Any:
-    """A `Sheet` with nothing read yet, for `finished`."""
-    from ingestion.readers import Sheet, Skipped
-
-    return Sheet("", 1, [], iter(()), Skipped())
 
 
 def test_overlapping_imports_leave_the_collector_as_they_found_it() -> None:
