@@ -40,10 +40,11 @@ class ImportRow(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("batch_id", "sheet", "row_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    batch_id: int = Field(foreign_key="import_batch.id", index=True, ondelete="CASCADE")
+    # No index of its own: the unique (batch_id, sheet, row_number) index leads with it.
+    batch_id: int = Field(foreign_key="import_batch.id", ondelete="CASCADE")
     sheet: str = Field(default="", max_length=100)
     row_number: int = Field(ge=1)
-    outcome: ImportOutcome = Field(sa_column=enum_column(ImportOutcome, index=True))
+    outcome: ImportOutcome = Field(sa_column=enum_column(ImportOutcome))
     entity_id: int | None = None
     reason: str | None = Field(default=None, max_length=1000)
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
