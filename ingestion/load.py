@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel
 from ingestion.bulk import bulk_insert, sqlite_insert
 from ingestion.raw_json import encode_raw, json_safe
 from ingestion.reads import Narrowing, select_in
-from ingestion.sqlite_checks import checked_executemany
+from ingestion.sqlite_checks import checked_executemany, verify_rows
 from ingestion.validate import ParsedRow, Problem
 from models import DuplicateCandidate, ImportBatch, ImportRow
 from models.base import utcnow
@@ -310,6 +310,7 @@ class TableStore:
                 .values({c: bindparam(c) for c in columns})
             )
             self.session.connection().execute(statement, params)
+        verify_rows(self.session.connection(), self.table, list(self.dirty))
 
 
 class KeyedStore(TableStore):

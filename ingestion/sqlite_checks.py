@@ -1,4 +1,4 @@
-"""SQLite CHECK constraints for bulk INSERTs, verified once per chunk instead of once per row.
+"""SQLite CHECK constraints for bulk writes, verified once per chunk instead of once per row.
 
 SQLite evaluates `CHECK (col IN ('a', 'b', …))` — what every enum column has — by building an
 ephemeral table per row (~2 µs each; `financing_demand` has four, about a third of its
@@ -7,12 +7,20 @@ evaluates the table's own CHECK clauses (read from its DDL as SQLite holds it) o
 rows in one query, where each IN list is built once. A violation raises the IntegrityError
 SQLite would have raised, naming the constraint, so a batch with one fails and rolls back
 exactly as before; the pragma is put back whatever happens.
+
+Setting the pragma expires every statement the connection has prepared, so an import that
+set it around each INSERT re-prepared all its queries every chunk (~9,500 instructions a
+demand row). An import therefore ignores the checks for its whole load (`checks_ignored`),
+and every write inside verifies its own rows: `checked_executemany` the new ones,
+`verify_rows` the updated ones.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -27,26 +35,65 @@ def checked_executemany(connection: Connection, table: Any, sql: str, params: li
         return
     quoted = connection.dialect.identifier_preparer.quote(table.name)
     top = connection.exec_driver_sql(f"SELECT max(rowid) FROM {quoted}").scalar() or 0
-    ignoring = connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar()
+    with checks_ignored(connection):
+        connection.exec_driver_sql(sql, params)
+    _verify_checks(connection, quoted, "rowid > ?", (top,), checks)
+
+
+@contextmanager
+def checks_ignored(connection: Connection) -> Iterator[None]:
+    """SQLite skips CHECK constraints inside (unless it already did); put back on the way out.
+
+    Whoever writes inside must verify the rows (`checked_executemany`, `verify_rows`).
+    Nothing happens on other databases.
+    """
+    if connection.dialect.name != "sqlite" or _ignoring(connection):
+        yield
+        return
     connection.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
     try:
-        connection.exec_driver_sql(sql, params)
+        yield
     finally:
-        connection.exec_driver_sql(f"PRAGMA ignore_check_constraints = {int(bool(ignoring))}")
-    _verify_checks(connection, quoted, top, checks)
+        connection.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
+
+
+def verify_rows(connection: Connection, table: Any, ids: list[int]) -> None:
+    """Check the table's CHECK constraints on these rows, if SQLite is skipping them now."""
+    if not ids or connection.dialect.name != "sqlite" or not _ignoring(connection):
+        return
+    checks = _check_clauses(connection, table.name)
+    if not checks:
+        return
+    quoted = connection.dialect.identifier_preparer.quote(table.name)
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        part = tuple(ids[start : start + _IDS_PER_QUERY])
+        where = f"rowid IN ({', '.join('?' for _ in part)})"
+        _verify_checks(connection, quoted, where, part, checks)
+
+
+_IDS_PER_QUERY = 500
+
+
+def _ignoring(connection: Connection) -> bool:
+    return bool(connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar())
 
 
 def _verify_checks(
-    connection: Connection, quoted: str, top: int, checks: list[tuple[str, str]]
+    connection: Connection,
+    quoted: str,
+    rows: str,
+    params: tuple[Any, ...],
+    checks: list[tuple[str, str]],
 ) -> None:
-    """Raise SQLite's own IntegrityError for the first new row (rowid > `top`) failing one.
+    """Raise SQLite's own IntegrityError for the first of the `rows` (a WHERE condition on
+    `params`) failing one.
 
     A CHECK fails when its expression is false, not when it is NULL: `NOT (expr)` is true
     exactly then.
     """
     failing = " OR ".join(f"NOT ({expr})" for _name, expr in checks)
-    where = f"FROM {quoted} WHERE rowid > ? AND ({failing})"
-    bad = connection.exec_driver_sql(f"SELECT rowid {where} LIMIT 1", (top,)).scalar()
+    where = f"FROM {quoted} WHERE {rows} AND ({failing})"
+    bad = connection.exec_driver_sql(f"SELECT rowid {where} LIMIT 1", params).scalar()
     if bad is None:
         return
     for name, expr in checks:

@@ -15,7 +15,8 @@ from ingestion.bulk import bulk_insert
 from ingestion.raw_json import encode_raw, encode_rows, json_safe
 from ingestion.reads import select_in
 from ingestion.service import import_file
-from ingestion.sqlite_checks import parse_check_clauses
+from ingestion.load import TableStore
+from ingestion.sqlite_checks import checks_ignored, parse_check_clauses
 from ingestion.uscc import make_uscc
 from models import DuplicateCandidate, Enterprise, FinancingDemand
 from models.base import utcnow
@@ -52,6 +53,55 @@ def test_check_constraints_still_hold_for_bulk_inserts(session: Session) -> None
         session.connection().execute(table.insert(), [_demand(ent_id, amount_min_wan=-1.0)])
     refs = session.execute(select(table.c.source_ref).order_by(table.c.id)).scalars().all()
     assert refs == ["A", "B"]
+
+
+def _ignoring(session: Session) -> int:
+    """SQLite's `ignore_check_constraints` (0 elsewhere: other databases always check)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return 0
+    return int(connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar())
+
+
+def test_inside_the_import_window_inserts_and_updates_are_still_checked(session: Session) -> None:
+    """An import ignores SQLite's CHECKs for its whole load; each write verifies its own rows."""
+    table: Any = FinancingDemand.__table__  # type: ignore[attr-defined]
+    ent_id = _enterprise(session)
+    bulk_insert(session, table, [_demand(ent_id, source_ref="A")])
+    demand_id = session.execute(select(table.c.id)).scalar_one()
+    inside = int(session.connection().dialect.name == "sqlite")
+    with checks_ignored(session.connection()):
+        assert _ignoring(session) == inside
+        with pytest.raises(IntegrityError, match="amount_order"), session.begin_nested():
+            bulk_insert(session, table, [_demand(ent_id, amount_min_wan=900.0)])
+        assert _ignoring(session) == inside  # a bulk insert inside leaves the window as it was
+        store = TableStore(session, FinancingDemand)
+        store.get(demand_id)
+        store.apply(demand_id, {"amount_min_wan": 900.0}, fill_only=False)
+        with pytest.raises(IntegrityError, match="amount_order"), session.begin_nested():
+            store.flush()
+        store.apply(demand_id, {"amount_min_wan": 200.0}, fill_only=False)
+        store.flush()
+    assert _ignoring(session) == 0
+    saved = session.execute(select(table.c.amount_min_wan)).scalars().all()
+    assert saved == [200.0]
+
+
+def test_the_window_closes_when_an_error_leaves_it(session: Session) -> None:
+    with pytest.raises(RuntimeError), checks_ignored(session.connection()):
+        raise RuntimeError("a failing import")
+    assert _ignoring(session) == 0
+    ent_id = _enterprise(session)
+    table: Any = FinancingDemand.__table__  # type: ignore[attr-defined]
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.connection().execute(table.insert(), [_demand(ent_id, amount_min_wan=-1.0)])
+
+
+def test_an_import_leaves_sqlite_checking(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "demands.csv"
+    write_csv(path, [["企业名称", "融资方式", "拟融资金额（万元）"], ["深圳市华芯科技有限公司", "信用贷款", "300"]])
+    import_file(session, path, user="t")
+    assert _ignoring(session) == 0
 
 
 def test_check_clauses_are_read_with_quotes_respected() -> None:
