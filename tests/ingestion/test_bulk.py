@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session
 
 from ingestion.bulk import bulk_insert
+from ingestion.load import TableStore
 from ingestion.raw_json import encode_raw, encode_rows, json_safe
 from ingestion.reads import select_in
 from ingestion.service import import_file
-from ingestion.load import TableStore
 from ingestion.sqlite_checks import checks_ignored, parse_check_clauses
 from ingestion.uscc import make_uscc
 from models import DuplicateCandidate, Enterprise, FinancingDemand
@@ -99,7 +99,13 @@ def test_the_window_closes_when_an_error_leaves_it(session: Session) -> None:
 
 def test_an_import_leaves_sqlite_checking(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "demands.csv"
-    write_csv(path, [["企业名称", "融资方式", "拟融资金额（万元）"], ["深圳市华芯科技有限公司", "信用贷款", "300"]])
+    write_csv(
+        path,
+        [
+            ["企业名称", "融资方式", "拟融资金额（万元）"],
+            ["深圳市华芯科技有限公司", "信用贷款", "300"],
+        ],
+    )
     import_file(session, path, user="t")
     assert _ignoring(session) == 0
 
