@@ -1,10 +1,11 @@
 """Engine construction and the session boundary: services never commit, `session_scope` does."""
 
 import select
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -19,6 +20,15 @@ def normalize_database_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+# pysqlite binds None through its adapter protocol: with no adapter registered for NoneType it
+# asks its protocol type for `__adapt__`, which raises and formats an AttributeError, and
+# clears it: ~2,000 instructions for every NULL parameter, ~10 a demand row on import. An
+# adapter that returns None (an empty dict's `get`: a C call) binds the same NULL. Importing
+# 20k demand rows: 12.84 -> 12.46 G instructions under cachegrind. (Process-wide, as pysqlite's
+# adapters are; None still binds as NULL everywhere.)
+sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
