@@ -33,8 +33,9 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         connection.execute(insert(table), rows)
         return
     keys, tuples = rows_as_tuples(table, rows)
+    keys, columns = _without_null_columns(table, keys, tuples)
     sql, converters = sqlite_insert(connection, table, keys)
-    checked_executemany(connection, table, sql, convert_columns(tuples, converters))
+    checked_executemany(connection, table, sql, convert_columns(columns, converters))
 
 
 def sqlite_insert(
@@ -54,13 +55,29 @@ def sqlite_insert(
     return cached
 
 
-def convert_columns(
-    tuples: list[tuple[Any, ...]], converters: list[ColumnConverter | None]
-) -> list[tuple[Any, ...]]:
-    """Apply each column's converter to its column of `tuples` (transposed and back, in C)."""
-    if all(c is None for c in converters):
-        return tuples
+def _without_null_columns(
+    table: Any, keys: tuple[str, ...], tuples: list[tuple[Any, ...]]
+) -> tuple[tuple[str, ...], list[Sequence[Any]]]:
+    """The columns (transposed, in C) less those NULL in every row that have no DDL default.
+
+    pysqlite binds a NULL through its adapter protocol (~1,350 instructions); a column left
+    out of the INSERT is NULL for nothing. A new enterprise leaves ~10 of its columns empty.
+    """
     columns: list[Sequence[Any]] = list(zip(*tuples, strict=True))
+    keep = [
+        i
+        for i, values in enumerate(columns)
+        if values.count(None) < len(values) or table.c[keys[i]].server_default is not None
+    ] or [0]
+    if len(keep) == len(keys):
+        return keys, columns
+    return tuple(keys[i] for i in keep), [columns[i] for i in keep]
+
+
+def convert_columns(
+    columns: list[Sequence[Any]], converters: list[ColumnConverter | None]
+) -> list[tuple[Any, ...]]:
+    """Apply each column's converter to its values; the rows' tuples back (zipped in C)."""
     for position, convert in enumerate(converters):
         if convert is not None:
             columns[position] = convert(columns[position])

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session
 
@@ -60,7 +60,7 @@ def _ignoring(session: Session) -> int:
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return 0
-    return int(connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar())
+    return int(connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar() or 0)
 
 
 def test_inside_the_import_window_inserts_and_updates_are_still_checked(session: Session) -> None:
@@ -108,6 +108,20 @@ def test_an_import_leaves_sqlite_checking(session: Session, tmp_path: Path) -> N
     )
     import_file(session, path, user="t")
     assert _ignoring(session) == 0
+
+
+def test_columns_null_in_every_row_are_still_null(session: Session) -> None:
+    """The SQLite path leaves all-NULL columns out of the INSERT, unless the DDL gives a default."""
+    table = Table(
+        "bulk_nulls", MetaData(),
+        Column("id", Integer, primary_key=True), Column("a", String(10)),
+        Column("b", String(10), server_default="x"), Column("c", Integer),
+    )  # fmt: skip
+    table.create(session.connection())
+    bulk_insert(session, table, [{"a": None, "b": None, "c": 1}, {"a": None, "b": None, "c": 2}])
+    bulk_insert(session, table, [{"a": "y", "b": None, "c": None}])
+    rows = session.execute(select(table.c.a, table.c.b, table.c.c).order_by(table.c.id)).all()
+    assert [tuple(r) for r in rows] == [(None, None, 1), (None, None, 2), ("y", None, None)]
 
 
 def test_check_clauses_are_read_with_quotes_respected() -> None:
