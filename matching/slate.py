@@ -1327,7 +1327,8 @@ def _improve(
     the new line-ups; `a` itself if that does not raise total fit. (Rebooking before the search
     was tried: its meetings tie the pitches to their sessions and the search ends 0.5–2 % lower
     in total fit.)"""
-    from matching.slate_search import iterated_search, swap_sessions  # they build on this module
+    from matching.slate_anneal import anneal  # they build on this module
+    from matching.slate_search import iterated_search, swap_sessions
 
     params = ctx.params
     pinned = frozenset(e for _, e in fixed.meet)  # confirmed meetings stay where they are
@@ -1335,8 +1336,13 @@ def _improve(
     if restarts:
         b = iterated_search(ctx, a, sessions, floor, stop, restarts, pinned, SEARCH_TRIALS)
     else:
-        stop = min(stop, time.monotonic() + params.search_share * params.time_limit_s)
-        b = swap_sessions(ctx, a, sessions, floor, stop, SEARCH_TRIALS, pinned)
+        now = time.monotonic()
+        if not params.deterministic:  # deterministic: `stop` stays infinite, counts bound both
+            stop = min(stop, now + params.search_share * params.time_limit_s)
+        cool = now + ANNEAL_SHARE * (stop - now)
+        per_pitch = DETERMINISTIC_MOVES if params.deterministic else ANNEAL_MOVES
+        b = anneal(ctx, a, sessions, floor, fixed, pinned, cool, per_pitch * len(a.pitch))
+        b = swap_sessions(ctx, b, sessions, floor, stop, SEARCH_TRIALS, pinned)
     return _better(ctx, _rebook(ctx, b, fixed, floor), a)
 
 
@@ -1362,6 +1368,10 @@ MEETINGS_SHARE = 0.08  # of the time left after phase 3 (≥ 6 % of the limit), 
 # meetings phase: CP-SAT proves it optimal in 1–2 s on the benchmark's events, and what it does
 # not use is lost
 SEARCH_TRIALS = 3_000  # trials at most in one session-swap search (most are quick rejections)
+ANNEAL_SHARE = 0.8  # of the first search's time, to annealing (matching/slate_anneal.py)
+ANNEAL_MOVES = 20_000  # moves per pitch at most in one annealing (60 pitches: ~12 s of moves;
+# small events stop early instead of cooling for the whole share)
+DETERMINISTIC_MOVES = 1_000  # per pitch: deterministic runs anneal by count, not by the clock
 
 
 def _with_lineup_bound(result: SlateResult, lineups: LineupBound | None) -> SlateResult:

@@ -1,0 +1,266 @@
+"""路演排程 — simulated annealing over pitch rooms, for hearing fit.
+
+The session-swap search (matching/slate_search.py) judges every move by re-splitting sessions
+exactly, so it gets through a few hundred moves a second and stops in whichever basin it
+started in. Here the state is only where each enterprise pitches (session, room); every
+investor of a session sits in its best room, so the hearing fit of a state is
+`Σ_s Σ_i max(0, max_r V[s, r, i])`, `V[s, r, i]` the fit of investor *i* summed over room *r*'s
+line-up (no-thanks pitches count −∞: the investor would not sit there). A move (an enterprise
+to another room of a session it attends, or two enterprises trading places) changes at most two
+rooms, so its effect is a few operations on vectors of investors: ~100,000 moves a second,
+accepted by the Metropolis rule on a geometric cooling schedule.
+
+Moves never put an enterprise where a must-meet of it could no longer take place (no meeting
+round of a session both attend after its pitch). Meetings are then booked again greedily for
+the new line-ups, sessions re-split exactly, and the slate is kept only if the phase-1 value
+(placement ≫ must-meets ≫ fairness) holds its floor and total fit rises.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from matching.slate import (
+    FIT_SCALE,
+    _Assignment,
+    _Context,
+    _fill_seats,
+    _fit_of,
+    _Greedy,
+    _polish,
+    _tiers_of,
+)
+
+HOT, COLD = 2.0, 0.02  # start and end temperature, in fit points of one investor-pitch (× 100)
+CHECK_EVERY = 256  # moves between looks at the clock (and updates of the temperature)
+UNWELCOME = -1e9  # a no-thanks pitch in a room: that investor never sits there
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """Enterprise `e` goes from room `src` to room `dst` ((session, room)); `f` (if any) the
+    other way. `delta` is the change in hearing fit."""
+
+    delta: float
+    e: int
+    f: int | None
+    src: tuple[int, int]
+    dst: tuple[int, int]
+
+
+class _Rooms:
+    """The annealing state: each movable enterprise's (session, room) and every session's room
+    values `V[s]` (rooms × investors), with each investor's best room and, per room, the best of
+    the others (so a change to one room is scored in a few vector operations)."""
+
+    def __init__(self, ctx: _Context, a: _Assignment, sessions: set[int], pinned: frozenset[int]):
+        self.ctx, self.n_r = ctx, len(ctx.problem.rooms)
+        slots = ctx.table.slots
+        self.weights = _weights(ctx, sessions)
+        self.cap: dict[tuple[int, int], int] = {}
+        for s, r, _ in ctx.slot_at:
+            self.cap[s, r] = self.cap.get((s, r), 0) + 1
+        self.members: dict[tuple[int, int], list[int]] = {
+            (s, r): [] for s in sessions for r in range(self.n_r)
+        }
+        self.pos: dict[int, tuple[int, int]] = {}
+        for e, q in sorted(a.pitch.items()):
+            if slots[q].session in sessions:
+                self.pos[e] = (slots[q].session, slots[q].room)
+                self.members[self.pos[e]].append(e)
+        movable = sorted(e for e in self.pos if e not in pinned)
+        self.allowed = {e: _sessions_for(ctx, e, sessions) | {self.pos[e][0]} for e in movable}
+        self.movable = [e for e in movable if len(self.allowed[e]) * self.n_r > 1]
+        self.targets = {
+            e: [(s, r) for s in sorted(self.allowed[e]) for r in range(self.n_r)]
+            for e in self.movable
+        }
+        self.value_of: dict[int, np.ndarray] = {}
+        self.others: dict[int, np.ndarray] = {}
+        self.total: dict[int, float] = {}
+        for s in sessions:
+            self.value_of[s] = np.zeros((self.n_r, len(ctx.problem.investors)))
+            for r in range(self.n_r):
+                for e in self.members[s, r]:
+                    self.value_of[s][r] += self.weights[s][e]
+            self._refresh(s)
+
+    @property
+    def value(self) -> float:
+        return sum(self.total.values())
+
+    def _refresh(self, s: int) -> None:
+        v = self.value_of[s]
+        self.total[s] = float(np.maximum(v.max(axis=0), 0.0).sum())
+        others = np.zeros_like(v)
+        for r in range(self.n_r):
+            rest = np.delete(v, r, axis=0)
+            if len(rest):
+                np.maximum(rest.max(axis=0), 0.0, out=others[r])
+        self.others[s] = others
+
+    def propose(self, rng: random.Random) -> _Move | None:
+        """A random move of a random enterprise: into a free place of another room, or a trade
+        with an enterprise of that room that may pitch in the first one's session."""
+        e = self.movable[int(rng.random() * len(self.movable))]
+        src = self.pos[e]
+        targets = self.targets[e]
+        dst = targets[int(rng.random() * len(targets))]
+        if dst == src:
+            return None
+        room = self.members[dst]
+        free = len(room) < self.cap[dst]
+        f = None
+        if not free or (room and rng.random() < 0.5):
+            partners = [g for g in room if src[0] in self.allowed.get(g, ())]
+            if partners:
+                f = partners[int(rng.random() * len(partners))]
+            elif not free:
+                return None
+        return _Move(self._delta(e, f, src, dst), e, f, src, dst)
+
+    def _delta(self, e: int, f: int | None, src: tuple[int, int], dst: tuple[int, int]) -> float:
+        (s1, r1), (s2, r2) = src, dst
+        w1, w2 = self.weights[s1], self.weights[s2]
+        out = -w1[e] if f is None else w1[f] - w1[e]  # what room src gains
+        into = w2[e] if f is None else w2[e] - w2[f]  # what room dst gains
+        if s1 == s2:
+            return self._two(s1, (r1, out), (r2, into))
+        return self._one(s1, r1, out) + self._one(s2, r2, into)
+
+    def _one(self, s: int, r: int, change: np.ndarray) -> float:
+        after = np.maximum(self.others[s][r], self.value_of[s][r] + change)
+        return float(after.sum()) - self.total[s]
+
+    def _two(self, s: int, one: tuple[int, np.ndarray], two: tuple[int, np.ndarray]) -> float:
+        v = self.value_of[s]
+        rest = [r for r in range(self.n_r) if r not in (one[0], two[0])]
+        base = np.maximum(v[rest].max(axis=0), 0.0) if rest else np.zeros(v.shape[1])
+        after = np.maximum(np.maximum(base, v[one[0]] + one[1]), v[two[0]] + two[1])
+        return float(after.sum()) - self.total[s]
+
+    def apply(self, move: _Move) -> None:
+        self._place(move.e, move.src, move.dst)
+        if move.f is not None:
+            self._place(move.f, move.dst, move.src)
+        for s in {move.src[0], move.dst[0]}:
+            self._refresh(s)
+
+    def _place(self, e: int, src: tuple[int, int], dst: tuple[int, int]) -> None:
+        self.members[src].remove(e)
+        self.members[dst].append(e)
+        self.value_of[src[0]][src[1]] -= self.weights[src[0]][e]
+        self.value_of[dst[0]][dst[1]] += self.weights[dst[0]][e]
+        self.pos[e] = dst
+
+
+def _weights(ctx: _Context, sessions: set[int]) -> dict[int, np.ndarray]:
+    """Per session, (enterprises × investors): hearing fit points, 0 for investors who do not
+    attend the session, `UNWELCOME` for no-thanks pairs."""
+    n_i = len(ctx.problem.investors)
+    w = ctx.fit.astype(np.float64) * ctx.params.hear_weight
+    for i, e in ctx.banned:
+        w[i, e] = UNWELCOME
+    out = {}
+    for s in sessions:
+        attends = np.array([s in ctx.inv_sessions[i] for i in range(n_i)], dtype=np.float64)
+        out[s] = np.ascontiguousarray((w * attends[:, None]).T)
+    return out
+
+
+def _sessions_for(ctx: _Context, e: int, sessions: set[int]) -> set[int]:
+    """The sessions of `sessions` that `e` attends and where a pitch still leaves every
+    must-meet of `e` a meeting round (of a session both attend) after the pitch block."""
+    block_end: dict[int, datetime] = {}
+    for q in ctx.table.slots:
+        block_end[q.session] = max(block_end.get(q.session, q.end), q.end)
+    rounds = [(rnd.session, rnd.start) for rnd in ctx.table.rounds]
+    musts = [ctx.inv_sessions[i] & ctx.ent_sessions[e] for i, f in ctx.must if f == e]
+    return {
+        s
+        for s in ctx.ent_sessions[e] & sessions
+        if all(any(t in both and start >= block_end[s] for t, start in rounds) for both in musts)
+    }
+
+
+def anneal(
+    ctx: _Context,
+    a: _Assignment,
+    sessions: set[int],
+    floor: int,
+    fixed: _Assignment,
+    pinned: frozenset[int],
+    deadline: float,
+    moves: int,
+) -> _Assignment:
+    """Anneal the rooms of `sessions` (nothing confirmed or previous in them) from `a` until
+    `deadline` (time.monotonic()) or after `moves` proposed moves, whichever comes first (the
+    cooling follows whichever is nearer its end); enterprises in `pinned` stay. Returns the best
+    state as a slate — seats redrawn, meetings booked again greedily around `fixed`'s, sessions
+    re-split exactly — if its phase-1 value is at least `floor` and its total fit beats `a`'s;
+    else `a`. Random choices follow `ctx.params.random_seed`."""
+    rooms = _Rooms(ctx, a, sessions, pinned)
+    if not rooms.movable:
+        return a
+    best = _cool(rooms, random.Random(ctx.params.random_seed), deadline, moves)
+    trial = _slate(ctx, a, best, fixed, (sessions, floor))
+    good = _tiers_of(ctx, trial) >= floor and _fit_of(ctx, trial) > _fit_of(ctx, a)
+    return trial if good else a
+
+
+def _cool(
+    rooms: _Rooms, rng: random.Random, deadline: float, moves: int
+) -> dict[int, tuple[int, int]]:
+    """Metropolis moves on a geometric schedule from `HOT` to `COLD`; the best state seen."""
+    hot = HOT * FIT_SCALE * rooms.ctx.params.hear_weight
+    start = time.monotonic()
+    span = max(deadline - start, 1e-9)
+    best_value, best = rooms.value, dict(rooms.pos)
+    temperature = hot
+    for k in range(moves):
+        if k % CHECK_EVERY == 0:
+            done = max((time.monotonic() - start) / span, k / moves)
+            if done >= 1.0:
+                break
+            temperature = hot * (COLD / HOT) ** done
+        move = rooms.propose(rng)
+        if move is None:
+            continue
+        if move.delta >= 0 or rng.random() < math.exp(move.delta / temperature):
+            rooms.apply(move)
+            if rooms.value > best_value + 0.5:  # values are whole points
+                best_value, best = rooms.value, dict(rooms.pos)
+    return best
+
+
+def _slate(
+    ctx: _Context,
+    a: _Assignment,
+    pos: dict[int, tuple[int, int]],
+    fixed: _Assignment,
+    where: tuple[set[int], int],
+) -> _Assignment:
+    """`a` with the pitches of `pos` (who stays in its room keeps its slot; who moved takes the
+    room's lowest free slot), seats of `sessions` redrawn, meetings booked again around the
+    confirmed ones, then `sessions` re-split exactly (each split kept if it holds `floor`)."""
+    (sessions, floor), slots = where, ctx.table.slots
+    pitch = {e: q for e, q in a.pitch.items() if (slots[q].session, slots[q].room) == pos.get(e)}
+    pitch.update({e: q for e, q in a.pitch.items() if e not in pos})
+    used = set(pitch.values())
+    for e, (s, r) in sorted(pos.items()):
+        if e not in pitch:
+            q = next(ctx.slot_at[s, r, k] for k in range(ctx.problem.slots_per_room)
+                     if (s, r, k) in ctx.slot_at and ctx.slot_at[s, r, k] not in used)  # fmt: skip
+            pitch[e] = q
+            used.add(q)
+    seat = {key: r for key, r in a.seat.items() if key[1] not in sessions}
+    trial = _Assignment(pitch, seat, dict(fixed.meet), dict(fixed.tables))
+    _fill_seats(ctx, trial)
+    _Greedy(ctx, trial)._meetings()
+    return _polish(ctx, trial, sessions, min(floor, _tiers_of(ctx, trial)))

@@ -1,0 +1,140 @@
+"""路演排程 annealing over pitch rooms: exact move deltas, the optimum of small events, must-meets,
+pinned pitches, and slates that stay valid and never fall below the phase-1 value."""
+
+import itertools
+import math
+import random
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from matching import slate as slate_module
+from matching.slate import SlateEnterprise, SlateInvestor, _Assignment
+from matching.slate_anneal import _cool, _Rooms, anneal
+from matching.slate_check import check_slate
+from tests.matching.test_slate import FAST, event
+
+
+def _heard(ctx: slate_module._Context, where: dict[int, tuple[int, int]]) -> int:
+    """Hearing fit from scratch: every attending investor in its best room without a no-thanks
+    pitch (or nowhere, 0)."""
+    n_r, total = len(ctx.problem.rooms), 0
+    for s in {s for s, _ in where.values()}:
+        for i in range(len(ctx.problem.investors)):
+            if s not in ctx.inv_sessions[i]:
+                continue
+            rooms = [[e for e, at in where.items() if at == (s, r)] for r in range(n_r)]
+            open_ = [room for room in rooms if not any((i, e) in ctx.banned for e in room)]
+            total += max([sum(int(ctx.fit[i, e]) for e in room) for room in open_], default=0)
+    return total
+
+
+def _problem(seed: int) -> slate_module.SlateProblem:
+    rng = np.random.default_rng(seed)
+    base = event(n_ent=14, n_inv=8, seed=seed, n_sessions=3)
+    ents = tuple(SlateEnterprise(e.id, frozenset(int(s) for s in rng.choice([10, 11, 12], 2)))
+                 for e in base.enterprises)  # fmt: skip
+    invs = tuple(SlateInvestor(i.id, frozenset({10 + seed % 3, 11})) for i in base.investors)
+    return replace(base, enterprises=ents, investors=invs,
+                   must_meet=frozenset({(500, 100), (501, 102)}),
+                   no_thanks=frozenset({(502, 103), (503, 104), (502, 105)}))  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_move_changes_hearing_fit_by_its_delta_and_respects_rooms(seed: int) -> None:
+    problem = _problem(seed)
+    ctx = slate_module._context(problem, FAST)
+    start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+    rooms, rng = _Rooms(ctx, start, {0, 1, 2}, frozenset()), random.Random(seed)
+    assert rooms.value == _heard(ctx, rooms.pos)
+    applied = trades = 0
+    while applied < 150:
+        move = rooms.propose(rng)
+        if move is None:
+            continue
+        before = _heard(ctx, rooms.pos)
+        rooms.apply(move)
+        applied, trades = applied + 1, trades + (move.f is not None)
+        assert _heard(ctx, rooms.pos) - before == pytest.approx(move.delta)
+        assert rooms.value == pytest.approx(_heard(ctx, rooms.pos))
+        for (s, r), members in rooms.members.items():
+            assert len(members) <= problem.slots_per_room
+            assert all(s in ctx.ent_sessions[e] and rooms.pos[e] == (s, r) for e in members)
+    assert 0 < trades < applied  # both kinds of move were made
+
+
+def _best_by_brute_force(ctx: slate_module._Context, ents: list[int]) -> int:
+    n_s, n_r, cap = len(ctx.problem.sessions), len(ctx.problem.rooms), ctx.problem.slots_per_room
+    places = [(s, r) for s in range(n_s) for r in range(n_r)]
+    best = 0
+    for choice in itertools.product(places, repeat=len(ents)):
+        if max(choice.count(p) for p in places) <= cap and all(
+            s in ctx.ent_sessions[e] for e, (s, _) in zip(ents, choice, strict=True)
+        ):
+            best = max(best, _heard(ctx, dict(zip(ents, choice, strict=True))))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_annealing_reaches_the_optimum_of_a_small_event(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    problem = replace(
+        event(n_ent=6, n_inv=5, seed=seed, n_sessions=2),
+        slots_per_room=2, meeting_tables=0, min_contacts=0,
+        investors=tuple(SlateInvestor(500 + i, frozenset({10 + int(rng.integers(2))}))
+                        for i in range(5)),
+        no_thanks=frozenset({(500, 101)}),
+    )  # fmt: skip
+    ctx = slate_module._context(problem, FAST)
+    start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+    optimum = _best_by_brute_force(ctx, list(range(6)))
+    rooms = _Rooms(ctx, start, {0, 1}, frozenset())
+    assert _heard(ctx, _cool(rooms, random.Random(seed), math.inf, 20_000)) == optimum
+    found = anneal(ctx, start, {0, 1}, 0, _Assignment(), frozenset(), math.inf, 20_000)
+    assert slate_module._fit_of(ctx, found) == max(optimum, slate_module._fit_of(ctx, start))
+    result = slate_module._result(ctx, found, _Assignment(), _Assignment(), "feasible")
+    assert check_slate(problem, result) == []
+
+
+def test_a_must_meet_keeps_its_enterprise_where_a_round_follows_the_pitch() -> None:
+    fit = np.array([[0.1, 0.1], [0.9, 0.9]])  # investor 501 (second session only) wants both
+    problem = replace(
+        event(n_ent=2, n_inv=2, n_sessions=2),
+        rooms=("A厅",), slots_per_room=2, meeting_tables=1, min_contacts=0, fit=fit,
+        must_meet=frozenset({(500, 100)}),
+        investors=(SlateInvestor(500, frozenset({10})), SlateInvestor(501, frozenset({11}))),
+    )  # fmt: skip
+    ctx = slate_module._context(problem, FAST)
+    start = _Assignment(pitch={0: ctx.slot_at[0, 0, 0], 1: ctx.slot_at[0, 0, 1]})
+    slate_module._Greedy(ctx, start).run()
+    assert (0, 0) in start.meet
+    floor = slate_module._tiers_of(ctx, start)
+    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), frozenset(), math.inf, 5_000)
+    session_of = lambda a, e: ctx.table.slots[a.pitch[e]].session  # noqa: E731
+    assert session_of(found, 1) == 1  # to its audience, while 100 stays for its must-meet:
+    assert session_of(found, 0) == 0 and (0, 0) in found.meet  # no round of 500 after session 1
+    assert slate_module._tiers_of(ctx, found) >= floor
+    ctx = slate_module._context(replace(problem, must_meet=frozenset()), FAST)
+    found = anneal(ctx, start, {0, 1}, 0, _Assignment(), frozenset(), math.inf, 5_000)
+    assert session_of(found, 0) == session_of(found, 1) == 1  # without it, both go
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_anneal_never_lowers_fit_or_the_tiers_nor_moves_pinned_pitches_to_other_sessions(
+    seed: int,
+) -> None:
+    problem = _problem(seed)
+    ctx = slate_module._context(problem, FAST)
+    start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+    floor = slate_module._tiers_of(ctx, start)
+    session_of = lambda a, e: ctx.table.slots[a.pitch[e]].session  # noqa: E731
+    pinned = frozenset(sorted(e for e in start.pitch if session_of(start, e) < 2)[::5])
+    stay = {e: q for e, q in start.pitch.items() if session_of(start, e) == 2}
+    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), pinned, math.inf, 20_000)
+    assert slate_module._fit_of(ctx, found) >= slate_module._fit_of(ctx, start)
+    assert slate_module._tiers_of(ctx, found) >= floor
+    assert len(pinned) >= 2 and all(session_of(found, e) == session_of(start, e) for e in pinned)
+    assert all(found.pitch[e] == q for e, q in stay.items())  # session 2 was not annealed
+    result = slate_module._result(ctx, found, _Assignment(), _Assignment(), "feasible")
+    assert check_slate(problem, result) == []
