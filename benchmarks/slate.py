@@ -187,7 +187,7 @@ def report(rows: list[Row], time_limit: float, workers: int, load: str = "") -> 
         "",
         f"`benchmarks/slate.py`: 60 enterprises × 40 investors × 4 sessions × 3 rooms × 5 slots,"
         f" 8 meeting tables × 18 rounds, min 3 relevant contacts; `solve_slate` (CP-SAT, OR-Tools"
-        f" {ortools_version}, {workers} workers; line-up bound in a child process beside the session-swap search; {time_limit:g} s"
+        f" {ortools_version}, {workers} workers; annealing, then the session-swap search, with the line-up bound in a child process beside them; {time_limit:g} s"
         f" limit for the whole call) against the greedy baseline on the same events.",
         f"Machine: {_machine()} (shared with other jobs{load}). Run {time.strftime('%Y-%m-%d')}.",
         "",
@@ -211,8 +211,8 @@ def report(rows: list[Row], time_limit: float, workers: int, load: str = "") -> 
         " phase 3, which gets 5 % of the time left, found no solution in it) and the line-up"
         " bound computed inside the run (column generation with exact branch-and-bound pricing for"
         " hearing + the meetings' LP bound with the must-meets phase 1 reached: valid for every"
-        " slate whose tiers reach the run's phase-1 value; see `docs/roadshow.md`). Goal: within 2 % of the proven bound in ≤ 30 s. Met only if the"
-        " median gap above is ≤ 2 %; what stands in the way is in `docs/roadshow.md` (Known limits)."
+        " slate whose tiers reach the run's phase-1 value; see `docs/roadshow.md`). Goal: within 2 % of the proven bound in ≤ 30 s, met when the"
+        " median gap above is ≤ 2 %; what is left of the gap is in `docs/roadshow.md` (Known limits)."
     )
     return "\n".join(lines) + "\n"
 

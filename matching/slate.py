@@ -1322,26 +1322,27 @@ def _improve(
     deadline: float,
     restarts: int = 0,
 ) -> _Assignment:
-    """The session-swap search (for at most `search_share` of the time limit), with up to
-    `restarts` random restarts (iterated search) until `deadline`, then the meetings rebooked for
-    the new line-ups; `a` itself if that does not raise total fit. (Rebooking before the search
-    was tried: its meetings tie the pitches to their sessions and the search ends 0.5–2 % lower
-    in total fit.)"""
-    from matching.slate_anneal import anneal  # they build on this module
+    """Annealing over pitch rooms (`ANNEAL_SHARE` of the time), then either the session-swap
+    search (all this for at most `search_share` of the time limit) or, with `restarts`, a
+    reheated annealing from `a` and the iterated search until `deadline`; then the meetings
+    rebooked for the new line-ups; `a` itself if that does not raise total fit. (Rebooking before
+    the search was tried: its meetings tie the pitches to their sessions and the search ends
+    0.5–2 % lower in total fit.)"""
+    from matching.slate_anneal import HOT, REHEAT, Cooling, anneal  # they build on this module
     from matching.slate_search import iterated_search, swap_sessions
 
-    params = ctx.params
+    params, now = ctx.params, time.monotonic()
     pinned = frozenset(e for _, e in fixed.meet)  # confirmed meetings stay where they are
-    stop = math.inf if params.deterministic else deadline  # deterministic: trials only
+    stop = math.inf if params.deterministic else deadline  # deterministic: counts only
+    if not (restarts or params.deterministic):
+        stop = min(stop, now + params.search_share * params.time_limit_s)
+    per_pitch = DETERMINISTIC_MOVES if params.deterministic else ANNEAL_MOVES
+    cooling = Cooling(now + ANNEAL_SHARE * (stop - now), per_pitch * len(a.pitch),
+                      REHEAT if restarts else HOT)  # fmt: skip
+    b = anneal(ctx, a, sessions, floor, fixed, pinned, cooling)
     if restarts:
-        b = iterated_search(ctx, a, sessions, floor, stop, restarts, pinned, SEARCH_TRIALS)
+        b = iterated_search(ctx, b, sessions, floor, stop, restarts, pinned, SEARCH_TRIALS)
     else:
-        now = time.monotonic()
-        if not params.deterministic:  # deterministic: `stop` stays infinite, counts bound both
-            stop = min(stop, now + params.search_share * params.time_limit_s)
-        cool = now + ANNEAL_SHARE * (stop - now)
-        per_pitch = DETERMINISTIC_MOVES if params.deterministic else ANNEAL_MOVES
-        b = anneal(ctx, a, sessions, floor, fixed, pinned, cool, per_pitch * len(a.pitch))
         b = swap_sessions(ctx, b, sessions, floor, stop, SEARCH_TRIALS, pinned)
     return _better(ctx, _rebook(ctx, b, fixed, floor), a)
 

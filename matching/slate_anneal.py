@@ -38,6 +38,7 @@ from matching.slate import (
 )
 
 HOT, COLD = 2.0, 0.02  # start and end temperature, in fit points of one investor-pitch (× 100)
+REHEAT = 0.5  # start temperature of a second annealing from the best slate so far
 CHECK_EVERY = 256  # moves between looks at the clock (and updates of the temperature)
 UNWELCOME = -1e9  # a no-thanks pitch in a room: that investor never sits there
 
@@ -189,6 +190,17 @@ def _sessions_for(ctx: _Context, e: int, sessions: set[int]) -> set[int]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Cooling:
+    """How long and from how hot: until `deadline` (time.monotonic()) or after `moves` proposed
+    moves, whichever comes first (the temperature follows whichever is nearer its end), from
+    `hot` down to `COLD` (in points of one investor-pitch, × 100 × hear weight)."""
+
+    deadline: float
+    moves: int
+    hot: float = HOT
+
+
 def anneal(
     ctx: _Context,
     a: _Assignment,
@@ -196,39 +208,36 @@ def anneal(
     floor: int,
     fixed: _Assignment,
     pinned: frozenset[int],
-    deadline: float,
-    moves: int,
+    cooling: Cooling,
 ) -> _Assignment:
-    """Anneal the rooms of `sessions` (nothing confirmed or previous in them) from `a` until
-    `deadline` (time.monotonic()) or after `moves` proposed moves, whichever comes first (the
-    cooling follows whichever is nearer its end); enterprises in `pinned` stay. Returns the best
-    state as a slate — seats redrawn, meetings booked again greedily around `fixed`'s, sessions
-    re-split exactly — if its phase-1 value is at least `floor` and its total fit beats `a`'s;
-    else `a`. Random choices follow `ctx.params.random_seed`."""
+    """Anneal the rooms of `sessions` (nothing confirmed or previous in them) from `a`;
+    enterprises in `pinned` stay. Returns the best state as a slate — seats redrawn, meetings
+    booked again greedily around `fixed`'s, sessions re-split exactly — if its phase-1 value is
+    at least `floor` and its total fit beats `a`'s; else `a`. Random choices follow
+    `ctx.params.random_seed` (and the starting temperature, so a reheat walks elsewhere)."""
     rooms = _Rooms(ctx, a, sessions, pinned)
     if not rooms.movable:
         return a
-    best = _cool(rooms, random.Random(ctx.params.random_seed), deadline, moves)
+    best = _cool(rooms, random.Random(hash((ctx.params.random_seed, cooling.hot))), cooling)
     trial = _slate(ctx, a, best, fixed, (sessions, floor))
     good = _tiers_of(ctx, trial) >= floor and _fit_of(ctx, trial) > _fit_of(ctx, a)
     return trial if good else a
 
 
-def _cool(
-    rooms: _Rooms, rng: random.Random, deadline: float, moves: int
-) -> dict[int, tuple[int, int]]:
-    """Metropolis moves on a geometric schedule from `HOT` to `COLD`; the best state seen."""
-    hot = HOT * FIT_SCALE * rooms.ctx.params.hear_weight
-    start = time.monotonic()
-    span = max(deadline - start, 1e-9)
+def _cool(rooms: _Rooms, rng: random.Random, cooling: Cooling) -> dict[int, tuple[int, int]]:
+    """Metropolis moves on a geometric schedule from `cooling.hot` to `COLD`; the best state
+    seen."""
+    scale = FIT_SCALE * rooms.ctx.params.hear_weight
+    start, moves = time.monotonic(), cooling.moves
+    span = max(cooling.deadline - start, 1e-9)
     best_value, best = rooms.value, dict(rooms.pos)
-    temperature = hot
+    temperature = cooling.hot * scale
     for k in range(moves):
         if k % CHECK_EVERY == 0:
             done = max((time.monotonic() - start) / span, k / moves)
             if done >= 1.0:
                 break
-            temperature = hot * (COLD / HOT) ** done
+            temperature = scale * cooling.hot * (COLD / cooling.hot) ** done
         move = rooms.propose(rng)
         if move is None:
             continue

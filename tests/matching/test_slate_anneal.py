@@ -11,7 +11,7 @@ import pytest
 
 from matching import slate as slate_module
 from matching.slate import SlateEnterprise, SlateInvestor, _Assignment
-from matching.slate_anneal import _cool, _Rooms, anneal
+from matching.slate_anneal import Cooling, _cool, _Rooms, anneal
 from matching.slate_check import check_slate
 from tests.matching.test_slate import FAST, event
 
@@ -90,8 +90,8 @@ def test_annealing_reaches_the_optimum_of_a_small_event(seed: int) -> None:
     start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
     optimum = _best_by_brute_force(ctx, list(range(6)))
     rooms = _Rooms(ctx, start, {0, 1}, frozenset())
-    assert _heard(ctx, _cool(rooms, random.Random(seed), math.inf, 20_000)) == optimum
-    found = anneal(ctx, start, {0, 1}, 0, _Assignment(), frozenset(), math.inf, 20_000)
+    assert _heard(ctx, _cool(rooms, random.Random(seed), Cooling(math.inf, 20_000))) == optimum
+    found = anneal(ctx, start, {0, 1}, 0, _Assignment(), frozenset(), Cooling(math.inf, 20_000))
     assert slate_module._fit_of(ctx, found) == max(optimum, slate_module._fit_of(ctx, start))
     result = slate_module._result(ctx, found, _Assignment(), _Assignment(), "feasible")
     assert check_slate(problem, result) == []
@@ -110,13 +110,13 @@ def test_a_must_meet_keeps_its_enterprise_where_a_round_follows_the_pitch() -> N
     slate_module._Greedy(ctx, start).run()
     assert (0, 0) in start.meet
     floor = slate_module._tiers_of(ctx, start)
-    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), frozenset(), math.inf, 5_000)
+    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), frozenset(), Cooling(math.inf, 5_000))
     session_of = lambda a, e: ctx.table.slots[a.pitch[e]].session  # noqa: E731
     assert session_of(found, 1) == 1  # to its audience, while 100 stays for its must-meet:
     assert session_of(found, 0) == 0 and (0, 0) in found.meet  # no round of 500 after session 1
     assert slate_module._tiers_of(ctx, found) >= floor
     ctx = slate_module._context(replace(problem, must_meet=frozenset()), FAST)
-    found = anneal(ctx, start, {0, 1}, 0, _Assignment(), frozenset(), math.inf, 5_000)
+    found = anneal(ctx, start, {0, 1}, 0, _Assignment(), frozenset(), Cooling(math.inf, 5_000))
     assert session_of(found, 0) == session_of(found, 1) == 1  # without it, both go
 
 
@@ -131,7 +131,7 @@ def test_anneal_never_lowers_fit_or_the_tiers_nor_moves_pinned_pitches_to_other_
     session_of = lambda a, e: ctx.table.slots[a.pitch[e]].session  # noqa: E731
     pinned = frozenset(sorted(e for e in start.pitch if session_of(start, e) < 2)[::5])
     stay = {e: q for e, q in start.pitch.items() if session_of(start, e) == 2}
-    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), pinned, math.inf, 20_000)
+    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), pinned, Cooling(math.inf, 20_000))
     assert slate_module._fit_of(ctx, found) >= slate_module._fit_of(ctx, start)
     assert slate_module._tiers_of(ctx, found) >= floor
     assert len(pinned) >= 2 and all(session_of(found, e) == session_of(start, e) for e in pinned)
