@@ -3,10 +3,11 @@
 Pure core: plain dataclasses and a fit matrix in, a plain `SlateResult` out; no DB, HTTP or
 environment. `solve_slate` uses OR-Tools CP-SAT in lexicographic phases (placement, must-meets
 and fairness first; then, on a re-solve, fewest moves; then total fit), improves the slate with
-exact room line-ups and a session-swap search (matching/slate_search.py), and reports status,
-objective, proven bound (the smaller of CP-SAT's and the line-up bound of
-matching/slate_bound.py) and gap. `greedy_slate` is the baseline it is compared with, and the
-hint CP-SAT starts from. The model is written up in docs/roadshow.md.
+annealing over pitch rooms (matching/slate_anneal.py), exact room line-ups and a session-swap
+search (matching/slate_search.py), and reports status, objective, proven bound (the smaller of
+CP-SAT's and the line-up bound of matching/slate_bound.py) and gap. `greedy_slate` is the
+baseline it is compared with, and the hint CP-SAT starts from. The model is written up in
+docs/roadshow.md.
 """
 
 from __future__ import annotations
@@ -1213,7 +1214,8 @@ def _fit_phases(
     deadline: float,
 ) -> LineupBound | None:
     """Everything after phases 1–2 (see docs/roadshow.md, "Order of a fresh draw"): polish,
-    session-swap search, line-up bound, phase 3, iterated search, meetings phase. Leaves the best
+    annealing and session-swap search, line-up bound, phase 3, reheated annealing and iterated
+    search, meetings phase. Leaves the best
     slate in `runner.best`; returns the line-up bound (None if off or not reached)."""
     params, fixed, previous = ctx.params, pinned.fixed, pinned.previous
     fresh = not (previous.pitch or previous.seat or previous.meet)

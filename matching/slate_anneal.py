@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,19 +63,16 @@ class _Rooms:
 
     def __init__(self, ctx: _Context, a: _Assignment, sessions: set[int], pinned: frozenset[int]):
         self.ctx, self.n_r = ctx, len(ctx.problem.rooms)
-        slots = ctx.table.slots
         self.weights = _weights(ctx, sessions)
-        self.cap: dict[tuple[int, int], int] = {}
-        for s, r, _ in ctx.slot_at:
-            self.cap[s, r] = self.cap.get((s, r), 0) + 1
+        self.cap = Counter((s, r) for s, r, _ in ctx.slot_at)
+        slots = ctx.table.slots
+        self.pos = {e: (slots[q].session, slots[q].room) for e, q in sorted(a.pitch.items())
+                    if slots[q].session in sessions}  # fmt: skip
         self.members: dict[tuple[int, int], list[int]] = {
-            (s, r): [] for s in sessions for r in range(self.n_r)
+            (s, r): [e for e, at in self.pos.items() if at == (s, r)]
+            for s in sessions
+            for r in range(self.n_r)
         }
-        self.pos: dict[int, tuple[int, int]] = {}
-        for e, q in sorted(a.pitch.items()):
-            if slots[q].session in sessions:
-                self.pos[e] = (slots[q].session, slots[q].room)
-                self.members[self.pos[e]].append(e)
         movable = sorted(e for e in self.pos if e not in pinned)
         self.allowed = {e: _sessions_for(ctx, e, sessions) | {self.pos[e][0]} for e in movable}
         self.movable = [e for e in movable if len(self.allowed[e]) * self.n_r > 1]
@@ -82,14 +80,13 @@ class _Rooms:
             e: [(s, r) for s in sorted(self.allowed[e]) for r in range(self.n_r)]
             for e in self.movable
         }
-        self.value_of: dict[int, np.ndarray] = {}
+        self.value_of = {
+            s: np.array([self.weights[s][self.members[s, r]].sum(axis=0) for r in range(self.n_r)])
+            for s in sessions
+        }
         self.others: dict[int, np.ndarray] = {}
         self.total: dict[int, float] = {}
         for s in sessions:
-            self.value_of[s] = np.zeros((self.n_r, len(ctx.problem.investors)))
-            for r in range(self.n_r):
-                for e in self.members[s, r]:
-                    self.value_of[s][r] += self.weights[s][e]
             self._refresh(s)
 
     @property
