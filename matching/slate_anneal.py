@@ -40,6 +40,7 @@ from matching.slate import (
 
 HOT, COLD = 2.0, 0.02  # start and end temperature, in fit points of one investor-pitch (× 100)
 REHEAT = 0.5  # start temperature of a second annealing from the best slate so far
+REPAIR_SHARE = 0.25  # of an annealing's time and moves, again for a repair (see `anneal`)
 CHECK_EVERY = 256  # moves between looks at the clock (and updates of the temperature)
 UNWELCOME = -1e9  # a no-thanks pitch in a room: that investor never sits there
 
@@ -61,33 +62,72 @@ class _Rooms:
     values `V[s]` (rooms × investors), with each investor's best room and, per room, the best of
     the others (so a change to one room is scored in a few vector operations)."""
 
-    def __init__(self, ctx: _Context, a: _Assignment, sessions: set[int], pinned: frozenset[int]):
+    def __init__(
+        self,
+        ctx: _Context,
+        a: _Assignment,
+        where: tuple[set[int], frozenset[int]],
+        strict: bool,
+    ) -> None:
+        """The rooms of `a` in the free sessions of `where`, its pinned enterprises staying. A
+        `strict` state keeps every must-meet meeting `a` holds where it is (`_sessions_for`)."""
+        (sessions, pinned), slots = where, ctx.table.slots
         self.ctx, self.n_r = ctx, len(ctx.problem.rooms)
         self.weights = _weights(ctx, sessions)
         self.cap = Counter((s, r) for s, r, _ in ctx.slot_at)
-        slots = ctx.table.slots
-        self.pos = {e: (slots[q].session, slots[q].room) for e, q in sorted(a.pitch.items())
-                    if slots[q].session in sessions}  # fmt: skip
-        self.members: dict[tuple[int, int], list[int]] = {
-            (s, r): [e for e, at in self.pos.items() if at == (s, r)]
-            for s in sessions
-            for r in range(self.n_r)
-        }
-        movable = sorted(e for e in self.pos if e not in pinned)
-        self.allowed = {e: _sessions_for(ctx, e, sessions) | {self.pos[e][0]} for e in movable}
+        pos = {e: (slots[q].session, slots[q].room) for e, q in sorted(a.pitch.items())
+               if slots[q].session in sessions}  # fmt: skip
+        movable = sorted(e for e in pos if e not in pinned)
+        held = a if strict else None
+        self.allowed = {e: _sessions_for(ctx, e, sessions, held) | {pos[e][0]} for e in movable}
         self.movable = [e for e in movable if len(self.allowed[e]) * self.n_r > 1]
         self.targets = {
             e: [(s, r) for s in sorted(self.allowed[e]) for r in range(self.n_r)]
             for e in self.movable
         }
+        self.sessions = sorted(sessions)
+        self._load(pos)
+
+    def _load(self, pos: dict[int, tuple[int, int]]) -> None:
+        self.pos = dict(pos)
+        self.members: dict[tuple[int, int], list[int]] = {
+            (s, r): [] for s in self.sessions for r in range(self.n_r)
+        }
+        for e, at in sorted(pos.items()):
+            self.members[at].append(e)
         self.value_of = {
             s: np.array([self.weights[s][self.members[s, r]].sum(axis=0) for r in range(self.n_r)])
-            for s in sessions
+            for s in self.sessions
         }
         self.others: dict[int, np.ndarray] = {}
         self.total: dict[int, float] = {}
-        for s in sessions:
+        for s in self.sessions:
             self._refresh(s)
+
+    def adopt(self, target: dict[int, tuple[int, int]]) -> bool:
+        """Take `target`'s places (a state of the same rooms); who may not pitch in its target
+        session goes to a free place of a session it may, or trades places with someone there
+        who may take its target place (its own old place first). False, and nothing changed,
+        if someone finds neither."""
+        want = {e: target.get(e, at) for e, at in self.pos.items()}
+        load = Counter(want.values())
+        for e in sorted(self.allowed):
+            here = want[e]
+            if here[0] in self.allowed[e]:
+                continue
+            free = [p for p in self.targets.get(e, ()) if load[p] < self.cap[p]]
+            if free:
+                want[e] = min(free, key=lambda p: (p != self.pos[e], p))
+                load[here], load[want[e]] = load[here] - 1, load[want[e]] + 1
+                continue
+            partners = [g for g in sorted(self.allowed) if want[g][0] in self.allowed[e]
+                        and here[0] in self.allowed[g]]  # fmt: skip
+            if not partners:
+                return False
+            g = min(partners, key=lambda g: (want[g] != self.pos[e], want[g][0] != self.pos[e][0]))
+            want[e], want[g] = want[g], here
+        self._load(want)
+        return True
 
     @property
     def value(self) -> float:
@@ -172,18 +212,26 @@ def _weights(ctx: _Context, sessions: set[int]) -> dict[int, np.ndarray]:
     return out
 
 
-def _sessions_for(ctx: _Context, e: int, sessions: set[int]) -> set[int]:
-    """The sessions of `sessions` that `e` attends and where a pitch still leaves every
-    must-meet of `e` a meeting round (of a session both attend) after the pitch block."""
+def _sessions_for(ctx: _Context, e: int, sessions: set[int], held: _Assignment | None) -> set[int]:
+    """The sessions of `sessions` that `e` attends and whose pitch block ends before some round of
+    a session both attend, for each must-meet of `e`; with `held`, before the very round of each
+    must-meet meeting `held` has (so those stay as they are: rebooking them can fail, a morning
+    has only three rounds)."""
+    a = held or _Assignment()
     block_end: dict[int, datetime] = {}
     for q in ctx.table.slots:
         block_end[q.session] = max(block_end.get(q.session, q.end), q.end)
-    rounds = [(rnd.session, rnd.start) for rnd in ctx.table.rounds]
-    musts = [ctx.inv_sessions[i] & ctx.ent_sessions[e] for i, f in ctx.must if f == e]
+    rounds = ctx.table.rounds
+    kept = [rounds[a.meet[i, f]].start for i, f in ctx.must if f == e and (i, f) in a.meet]
+    open_ = [ctx.inv_sessions[i] & ctx.ent_sessions[e]
+             for i, f in ctx.must if f == e and (i, f) not in a.meet]  # fmt: skip
     return {
         s
         for s in ctx.ent_sessions[e] & sessions
-        if all(any(t in both and start >= block_end[s] for t, start in rounds) for both in musts)
+        if all(start >= block_end[s] for start in kept)
+        and all(
+            any(r.session in both and r.start >= block_end[s] for r in rounds) for both in open_
+        )
     }
 
 
@@ -196,6 +244,12 @@ class Cooling:
     deadline: float
     moves: int
     hot: float = HOT
+
+    def repair(self, share: float) -> Cooling:
+        """A repair after this annealing (see `anneal`): `share` of its time (from now) and
+        moves again, past its deadline, started no hotter than `REHEAT`."""
+        span = self.deadline - time.monotonic()
+        return Cooling(self.deadline + share * span, int(share * self.moves), min(self.hot, REHEAT))
 
 
 def anneal(
@@ -210,15 +264,31 @@ def anneal(
     """Anneal the rooms of `sessions` (nothing confirmed or previous in them) from `a`;
     enterprises in `pinned` stay. Returns the best state as a slate — seats redrawn, meetings
     booked again greedily around `fixed`'s, sessions re-split exactly — if its phase-1 value is
-    at least `floor` and its total fit beats `a`'s; else `a`. Random choices follow
-    `ctx.params.random_seed` (and the starting temperature, so a reheat walks elsewhere)."""
-    rooms = _Rooms(ctx, a, sessions, pinned)
-    if not rooms.movable:
+    at least `floor` and its total fit beats `a`'s; else `a`.
+
+    If that slate falls below `floor` (rebooking lost a must-meet: a morning has three rounds),
+    a repair follows, for `REPAIR_SHARE` of the time and moves again: the best state with every
+    must-meet meeting of `a` kept where it is (`_Rooms.adopt`), annealed a little further under
+    that rule. Random choices follow `ctx.params.random_seed` (and the starting temperature, so
+    a reheat walks elsewhere)."""
+    rng = random.Random(hash((ctx.params.random_seed, cooling.hot)))
+    repair = cooling.repair(REPAIR_SHARE)
+    free = _Rooms(ctx, a, (sessions, pinned), strict=False)
+    if not free.movable:
         return a
-    best = _cool(rooms, random.Random(hash((ctx.params.random_seed, cooling.hot))), cooling)
+    best = _cool(free, rng, cooling)
     trial = _slate(ctx, a, best, fixed, (sessions, floor))
-    good = _tiers_of(ctx, trial) >= floor and _fit_of(ctx, trial) > _fit_of(ctx, a)
-    return trial if good else a
+    if _tiers_of(ctx, trial) >= floor:
+        return _better(ctx, trial, a)
+    held = _Rooms(ctx, a, (sessions, pinned), strict=True)  # a's must-meets stay where they are
+    if not held.movable or not held.adopt(best):
+        return a
+    trial = _slate(ctx, a, _cool(held, rng, repair), fixed, (sessions, floor))
+    return _better(ctx, trial, a) if _tiers_of(ctx, trial) >= floor else a
+
+
+def _better(ctx: _Context, trial: _Assignment, a: _Assignment) -> _Assignment:
+    return trial if _fit_of(ctx, trial) > _fit_of(ctx, a) else a
 
 
 def _cool(rooms: _Rooms, rng: random.Random, cooling: Cooling) -> dict[int, tuple[int, int]]:
@@ -266,7 +336,35 @@ def _slate(
             pitch[e] = q
             used.add(q)
     seat = {key: r for key, r in a.seat.items() if key[1] not in sessions}
-    trial = _Assignment(pitch, seat, dict(fixed.meet), dict(fixed.tables))
+    trial = _Assignment(
+        pitch, seat, {**_musts_kept(ctx, a, pitch), **fixed.meet}, dict(fixed.tables)
+    )
     _fill_seats(ctx, trial)
-    _Greedy(ctx, trial)._meetings()
+    greedy = _Greedy(ctx, trial)
+    for i, e in _musts_to_book(ctx, greedy):
+        greedy._book(i, e)
+    greedy._meetings()
     return _polish(ctx, trial, sessions, min(floor, _tiers_of(ctx, trial)))
+
+
+def _musts_kept(ctx: _Context, a: _Assignment, pitch: dict[int, int]) -> dict[tuple[int, int], int]:
+    """`a`'s must-meet meetings that still come after their enterprise's (new) pitch (all of
+    them, as `_sessions_for` allows no other pitch): kept as they are."""
+    slots, rounds = ctx.table.slots, ctx.table.rounds
+    return {(i, e): t for (i, e), t in a.meet.items()
+            if (i, e) in ctx.must and e in pitch and rounds[t].start >= slots[pitch[e]].end}  # fmt: skip
+
+
+def _musts_to_book(ctx: _Context, greedy: _Greedy) -> list[tuple[int, int]]:
+    """The must-meets not booked yet, fewest free rounds first (the greedy takes them in pair
+    order, which can spend the only round one pair has on a pair that had others)."""
+    a, slots = greedy.a, ctx.table.slots
+    rounds = list(enumerate(ctx.table.rounds))
+
+    def options(pair: tuple[int, int]) -> int:
+        i, e = pair
+        after = slots[a.pitch[e]].end
+        return sum(1 for t, rnd in rounds if rnd.start >= after and greedy._free(i, e, t))
+
+    todo = [p for p in ctx.must if p not in a.meet and p[1] in a.pitch]
+    return sorted(todo, key=lambda p: (options(p), p))

@@ -5,15 +5,16 @@ import itertools
 import math
 import random
 from dataclasses import replace
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
 from matching import slate as slate_module
-from matching.slate import SlateEnterprise, SlateInvestor, _Assignment
-from matching.slate_anneal import Cooling, _cool, _Rooms, anneal
+from matching.slate import SlateEnterprise, SlateInvestor, SlateSession, _Assignment
+from matching.slate_anneal import Cooling, _cool, _Rooms, _slate, anneal
 from matching.slate_check import check_slate
-from tests.matching.test_slate import FAST, event
+from tests.matching.test_slate import DAY, FAST, event
 
 
 def _heard(ctx: slate_module._Context, where: dict[int, tuple[int, int]]) -> int:
@@ -46,7 +47,7 @@ def test_every_move_changes_hearing_fit_by_its_delta_and_respects_rooms(seed: in
     problem = _problem(seed)
     ctx = slate_module._context(problem, FAST)
     start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
-    rooms, rng = _Rooms(ctx, start, {0, 1, 2}, frozenset()), random.Random(seed)
+    rooms, rng = _Rooms(ctx, start, ({0, 1, 2}, frozenset()), strict=False), random.Random(seed)
     assert rooms.value == _heard(ctx, rooms.pos)
     applied = trades = 0
     while applied < 150:
@@ -89,7 +90,7 @@ def test_annealing_reaches_the_optimum_of_a_small_event(seed: int) -> None:
     ctx = slate_module._context(problem, FAST)
     start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
     optimum = _best_by_brute_force(ctx, list(range(6)))
-    rooms = _Rooms(ctx, start, {0, 1}, frozenset())
+    rooms = _Rooms(ctx, start, ({0, 1}, frozenset()), strict=False)
     assert _heard(ctx, _cool(rooms, random.Random(seed), Cooling(math.inf, 20_000))) == optimum
     found = anneal(ctx, start, {0, 1}, 0, _Assignment(), frozenset(), Cooling(math.inf, 20_000))
     assert slate_module._fit_of(ctx, found) == max(optimum, slate_module._fit_of(ctx, start))
@@ -138,3 +139,61 @@ def test_anneal_never_lowers_fit_or_the_tiers_nor_moves_pinned_pitches_to_other_
     assert all(found.pitch[e] == q for e, q in stay.items())  # session 2 was not annealed
     result = slate_module._result(ctx, found, _Assignment(), _Assignment(), "feasible")
     assert check_slate(problem, result) == []
+
+
+def _short_event() -> tuple[slate_module._Context, _Assignment]:
+    """Two sessions, the second with one meeting round; investor 500 must meet 100–103, who all
+    pitch in the first session (and meet 500 in its four rounds); 501 comes to the second only
+    and wants 100, 101 and 104."""
+    short = (
+        SlateSession(10, DAY, DAY + timedelta(minutes=130)),  # 3 pitches + 4 rounds
+        SlateSession(11, DAY + timedelta(hours=3), DAY + timedelta(hours=3, minutes=65)),
+    )
+    fit = np.array([[0.1] * 6, [0.9, 0.9, 0.0, 0.0, 0.6, 0.0]])
+    problem = replace(
+        event(n_ent=6, n_inv=2), sessions=short, meeting_tables=1, min_contacts=0, fit=fit,
+        must_meet=frozenset({(500, 100 + k) for k in range(4)}),
+        investors=(SlateInvestor(500), SlateInvestor(501, frozenset({11}))),
+    )  # fmt: skip
+    ctx = slate_module._context(problem, FAST)
+    start = _Assignment(pitch={e: ctx.slot_at[0, e // 3, e % 3] for e in range(6)})
+    slate_module._Greedy(ctx, start).run()
+    assert all((0, e) in start.meet for e in range(4))
+    return ctx, start
+
+
+def test_a_strict_state_adopts_what_it_may_and_moves_or_trades_the_rest() -> None:
+    ctx, start = _short_event()
+    rooms = _Rooms(ctx, start, ({0, 1}, frozenset()), strict=True)
+    assert rooms.allowed[0] == {0} and rooms.allowed[4] == {0, 1}  # 100's meeting stays put
+    target = {0: (1, 0), 1: (0, 0), 2: (0, 0), 3: (0, 1), 4: (0, 0), 5: (1, 0)}
+    assert rooms.adopt(target)  # 100 may not pitch in the second session: a free place instead
+    assert rooms.pos == {0: (0, 1), 1: (0, 0), 2: (0, 0), 3: (0, 1), 4: (0, 0), 5: (1, 0)}
+    assert rooms.value == _heard(ctx, rooms.pos)
+    one_room = replace(ctx.problem, rooms=("A厅",))  # 6 places for 6 pitches: none free
+    ctx = slate_module._context(one_room, FAST)
+    full = _Assignment(pitch={e: ctx.slot_at[e // 3, 0, e % 3] for e in range(6)})
+    slate_module._Greedy(ctx, full).run()
+    rooms = _Rooms(ctx, full, ({0, 1}, frozenset()), strict=True)
+    assert rooms.allowed[0] == {0} and rooms.allowed[4] == {0, 1}
+    swapped = {0: (1, 0), 1: (0, 0), 2: (0, 0), 3: (1, 0), 4: (0, 0), 5: (1, 0)}
+    assert rooms.adopt(swapped)  # 100 trades back with 104, the only one who may take its place
+    assert rooms.pos == {0: (0, 0), 1: (0, 0), 2: (0, 0), 3: (1, 0), 4: (1, 0), 5: (1, 0)}
+    assert rooms.value == _heard(ctx, rooms.pos)
+
+
+def test_when_rebooking_would_lose_a_must_meet_a_repair_keeps_it_and_what_else_was_won() -> None:
+    ctx, start = _short_event()
+    floor = slate_module._tiers_of(ctx, start)
+    free = _cool(_Rooms(ctx, start, ({0, 1}, frozenset()), strict=False), random.Random(0),
+                 Cooling(math.inf, 20_000))  # fmt: skip
+    assert free[0][0] == free[1][0] == 1  # both go, and one round cannot hold both must-meets:
+    lost = _slate(ctx, start, free, _Assignment(), ({0, 1}, floor))
+    assert slate_module._tiers_of(ctx, lost) < floor
+    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), frozenset(), Cooling(math.inf, 20_000))
+    session_of = lambda a, e: ctx.table.slots[a.pitch[e]].session  # noqa: E731
+    assert session_of(found, 0) == session_of(found, 1) == 0  # their meetings stay ...
+    assert session_of(found, 4) == 1  # ... and the pitch without a must-meet still goes
+    assert all((0, e) in found.meet for e in range(4))
+    assert slate_module._tiers_of(ctx, found) >= floor
+    assert slate_module._fit_of(ctx, found) > slate_module._fit_of(ctx, start)
