@@ -1333,6 +1333,8 @@ def _improve(
     from matching.slate_anneal import HOT, REHEAT, Cooling, anneal  # they build on this module
     from matching.slate_search import iterated_search, swap_sessions
 
+    if not a.pitch:  # nothing to move (e.g. an event without rooms)
+        return a
     params, now = ctx.params, time.monotonic()
     pinned = frozenset(e for _, e in fixed.meet)  # confirmed meetings stay where they are
     stop = math.inf if params.deterministic else deadline  # deterministic: counts only

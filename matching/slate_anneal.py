@@ -214,25 +214,29 @@ def _weights(ctx: _Context, sessions: set[int]) -> dict[int, np.ndarray]:
 
 def _sessions_for(ctx: _Context, e: int, sessions: set[int], held: _Assignment | None) -> set[int]:
     """The sessions of `sessions` that `e` attends and whose pitch block ends before some round of
-    a session both attend, for each must-meet of `e`; with `held`, before the very round of each
-    must-meet meeting `held` has (so those stay as they are: rebooking them can fail, a morning
-    has only three rounds)."""
+    a session both attend, for each must-meet of `e` that some such session leaves a round (one
+    that none does is out of reach wherever `e` pitches); with `held`, before the very round of
+    each must-meet meeting `held` has (so those stay as they are: rebooking them can fail, a
+    morning has only three rounds)."""
     a = held or _Assignment()
     block_end: dict[int, datetime] = {}
     for q in ctx.table.slots:
         block_end[q.session] = max(block_end.get(q.session, q.end), q.end)
-    rounds = ctx.table.rounds
-    kept = [rounds[a.meet[i, f]].start for i, f in ctx.must if f == e and (i, f) in a.meet]
-    open_ = [ctx.inv_sessions[i] & ctx.ent_sessions[e]
-             for i, f in ctx.must if f == e and (i, f) not in a.meet]  # fmt: skip
-    return {
-        s
-        for s in ctx.ent_sessions[e] & sessions
-        if all(start >= block_end[s] for start in kept)
-        and all(
-            any(r.session in both and r.start >= block_end[s] for r in rounds) for both in open_
+    rounds, places = ctx.table.rounds, ctx.ent_sessions[e] & sessions
+
+    def after(s: int, both: set[int]) -> bool:
+        return ctx.problem.meeting_tables > 0 and any(
+            r.session in both and r.start >= block_end[s] for r in rounds
         )
-    }
+
+    kept = [rounds[a.meet[i, f]].start for i, f in ctx.must if f == e and (i, f) in a.meet]
+    open_ = []
+    for i, f in ctx.must:
+        both = ctx.inv_sessions[i] & ctx.ent_sessions[e]
+        if f == e and (i, f) not in a.meet and any(after(s, both) for s in places):
+            open_.append(both)
+    return {s for s in places
+            if all(start >= block_end[s] for start in kept) and all(after(s, b) for b in open_)}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,3 +197,43 @@ def test_when_rebooking_would_lose_a_must_meet_a_repair_keeps_it_and_what_else_w
     assert all((0, e) in found.meet for e in range(4))
     assert slate_module._tiers_of(ctx, found) >= floor
     assert slate_module._fit_of(ctx, found) > slate_module._fit_of(ctx, start)
+
+
+def test_a_must_meet_out_of_reach_anywhere_does_not_hold_its_enterprise_in_place() -> None:
+    def allowed(investor_sessions: frozenset[int], tables: int = 2) -> set[int]:
+        problem = replace(
+            event(n_ent=4, n_inv=2, n_sessions=3), meeting_tables=tables,
+            enterprises=tuple(SlateEnterprise(100 + e, frozenset({10, 11})) for e in range(4)),
+            investors=(SlateInvestor(500, investor_sessions), SlateInvestor(501)),
+            must_meet=frozenset({(500, 101)}),
+        )  # fmt: skip
+        ctx = slate_module._context(problem, FAST)
+        start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+        assert ctx.table.slots[start.pitch[1]].session == 0
+        return _Rooms(ctx, start, ({0, 1, 2}, frozenset()), strict=False).allowed[1]
+
+    assert allowed(frozenset({10})) == {0}  # 500's only rounds follow the first session
+    assert allowed(frozenset({12})) == {0, 1}  # 500 shares no session with 101
+    assert allowed(frozenset({10}), tables=0) == {0, 1}  # no tables: no meeting anywhere
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_confirmed_meetings_stay_and_pin_their_enterprise_to_its_session(seed: int) -> None:
+    problem = _problem(seed)
+    ctx = slate_module._context(problem, FAST)
+    start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+    (i, e), t = next((pair, t) for pair, t in start.meet.items() if pair not in ctx.must)
+    fixed = _Assignment(meet={(i, e): t})
+    floor = slate_module._tiers_of(ctx, start)
+    found = anneal(ctx, start, {0, 1, 2}, floor, fixed, frozenset({e}), Cooling(math.inf, 20_000))
+    assert found.meet[i, e] == t
+    assert ctx.table.slots[found.pitch[e]].session == ctx.table.slots[start.pitch[e]].session
+    assert slate_module._tiers_of(ctx, found) >= floor
+
+
+def test_an_event_without_rooms_leaves_everyone_unplaced_with_a_reason() -> None:
+    problem = event(rooms=())
+    result = slate_module.solve_slate(problem, FAST)
+    assert result.pitches == () or not result.pitches
+    assert [u.enterprise_id for u in result.unplaced] == [e.id for e in problem.enterprises]
+    assert all(u.reason for u in result.unplaced)
