@@ -447,9 +447,10 @@ class _Greedy:
         return sum(1 for k in self.used_slots if self.ctx.table.slots[k].room == s.room)
 
     def _meetings(self) -> None:
-        """Must-meets, then contacts for enterprises short of `min_contacts`, then by fit."""
+        """Must-meets (fewest free rounds first: taken in pair order, one could spend the only
+        round another has), then contacts for enterprises short of `min_contacts`, then by fit."""
         ctx = self.ctx
-        for pair in ctx.must:
+        for pair in sorted(ctx.must, key=lambda p: (self._open_rounds(*p), p)):
             self._book(*pair)
         contacts = _contacts(ctx, self.a)
         allowed = set(ctx.candidates)
@@ -461,6 +462,14 @@ class _Greedy:
                     need -= 1
         for i, e in sorted(ctx.candidates, key=lambda p: (-ctx.fit[p], p)):
             self._book(i, e)
+
+    def _open_rounds(self, i: int, e: int) -> int:
+        """Rounds after `e`'s pitch where `i` and `e` could meet now (0 if `e` has no pitch)."""
+        if e not in self.a.pitch:
+            return 0
+        after = self.ctx.table.slots[self.a.pitch[e]].end
+        rounds = self.ctx.table.rounds
+        return sum(1 for t, rnd in enumerate(rounds) if rnd.start >= after and self._free(i, e, t))
 
     def _book(self, i: int, e: int) -> bool:
         ctx = self.ctx
@@ -1215,8 +1224,8 @@ def _fit_phases(
 ) -> LineupBound | None:
     """Everything after phases 1–2 (see docs/roadshow.md, "Order of a fresh draw"): polish,
     annealing and session-swap search, line-up bound, phase 3, reheated annealing and iterated
-    search, meetings phase. Leaves the best
-    slate in `runner.best`; returns the line-up bound (None if off or not reached)."""
+    search, meetings phase. Leaves the best slate in `runner.best`; returns the line-up bound
+    (None if off or not reached)."""
     params, fixed, previous = ctx.params, pinned.fixed, pinned.previous
     fresh = not (previous.pitch or previous.seat or previous.meet)
     floor = round(runner.phases[0].value)

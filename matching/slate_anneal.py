@@ -35,6 +35,7 @@ from matching.slate import (
     _fit_of,
     _Greedy,
     _polish,
+    _slots_for,
     _tiers_of,
 )
 
@@ -70,7 +71,7 @@ class _Rooms:
         strict: bool,
     ) -> None:
         """The rooms of `a` in the free sessions of `where`, its pinned enterprises staying. A
-        `strict` state keeps every must-meet meeting `a` holds where it is (`_sessions_for`)."""
+        `strict` state keeps every must-meet meeting `a` holds where it is (`_MustRule`)."""
         (sessions, pinned), slots = where, ctx.table.slots
         self.ctx, self.n_r = ctx, len(ctx.problem.rooms)
         self.weights = _weights(ctx, sessions)
@@ -78,8 +79,8 @@ class _Rooms:
         pos = {e: (slots[q].session, slots[q].room) for e, q in sorted(a.pitch.items())
                if slots[q].session in sessions}  # fmt: skip
         movable = sorted(e for e in pos if e not in pinned)
-        held = a if strict else None
-        self.allowed = {e: _sessions_for(ctx, e, sessions, held) | {pos[e][0]} for e in movable}
+        rule = _MustRule(ctx, sessions, a if strict else None)
+        self.allowed = {e: rule.sessions_for(e) | {pos[e][0]} for e in movable}
         self.movable = [e for e in movable if len(self.allowed[e]) * self.n_r > 1]
         self.targets = {
             e: [(s, r) for s in sorted(self.allowed[e]) for r in range(self.n_r)]
@@ -212,31 +213,37 @@ def _weights(ctx: _Context, sessions: set[int]) -> dict[int, np.ndarray]:
     return out
 
 
-def _sessions_for(ctx: _Context, e: int, sessions: set[int], held: _Assignment | None) -> set[int]:
-    """The sessions of `sessions` that `e` attends and whose pitch block ends before some round of
-    a session both attend, for each must-meet of `e` that some such session leaves a round (one
-    that none does is out of reach wherever `e` pitches); with `held`, before the very round of
-    each must-meet meeting `held` has (so those stay as they are: rebooking them can fail, a
-    morning has only three rounds)."""
-    a = held or _Assignment()
-    block_end: dict[int, datetime] = {}
-    for q in ctx.table.slots:
-        block_end[q.session] = max(block_end.get(q.session, q.end), q.end)
-    rounds, places = ctx.table.rounds, ctx.ent_sessions[e] & sessions
+class _MustRule:
+    """Where an enterprise may pitch so that its must-meets stay within reach."""
 
-    def after(s: int, both: set[int]) -> bool:
-        return ctx.problem.meeting_tables > 0 and any(
-            r.session in both and r.start >= block_end[s] for r in rounds
+    def __init__(self, ctx: _Context, sessions: set[int], held: _Assignment | None) -> None:
+        self.ctx, self.sessions, self.held = ctx, sessions, held or _Assignment()
+        self.block_end: dict[int, datetime] = {}
+        for q in ctx.table.slots:
+            self.block_end[q.session] = max(self.block_end.get(q.session, q.end), q.end)
+
+    def sessions_for(self, e: int) -> set[int]:
+        """The sessions of `sessions` that `e` attends and whose pitch block ends before some
+        round of a session both attend, for each must-meet of `e` that some such session leaves
+        a round (one that none does is out of reach wherever `e` pitches); with `held`, before
+        the very round of each must-meet meeting `held` has (so those stay as they are:
+        rebooking them can fail, a morning has only three rounds)."""
+        ctx, a, end = self.ctx, self.held, self.block_end
+        rounds, places = ctx.table.rounds, ctx.ent_sessions[e] & self.sessions
+        kept = [rounds[a.meet[i, f]].start for i, f in ctx.must if f == e and (i, f) in a.meet]
+        open_ = []
+        for i, f in ctx.must:
+            both = ctx.inv_sessions[i] & ctx.ent_sessions[e]
+            if f == e and (i, f) not in a.meet and any(self._after(s, both) for s in places):
+                open_.append(both)
+        return {s for s in places if all(start >= end[s] for start in kept)
+                and all(self._after(s, both) for both in open_)}  # fmt: skip
+
+    def _after(self, s: int, both: set[int]) -> bool:
+        """A meeting round of a session in `both` after session `s`'s pitch block."""
+        return self.ctx.problem.meeting_tables > 0 and any(
+            r.session in both and r.start >= self.block_end[s] for r in self.ctx.table.rounds
         )
-
-    kept = [rounds[a.meet[i, f]].start for i, f in ctx.must if f == e and (i, f) in a.meet]
-    open_ = []
-    for i, f in ctx.must:
-        both = ctx.inv_sessions[i] & ctx.ent_sessions[e]
-        if f == e and (i, f) not in a.meet and any(after(s, both) for s in places):
-            open_.append(both)
-    return {s for s in places
-            if all(start >= block_end[s] for start in kept) and all(after(s, b) for b in open_)}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,49 +333,25 @@ def _slate(
     fixed: _Assignment,
     where: tuple[set[int], int],
 ) -> _Assignment:
-    """`a` with the pitches of `pos` (who stays in its room keeps its slot; who moved takes the
-    room's lowest free slot), seats of `sessions` redrawn, meetings booked again around the
-    confirmed ones, then `sessions` re-split exactly (each split kept if it holds `floor`)."""
-    (sessions, floor), slots = where, ctx.table.slots
-    pitch = {e: q for e, q in a.pitch.items() if (slots[q].session, slots[q].room) == pos.get(e)}
-    pitch.update({e: q for e, q in a.pitch.items() if e not in pos})
-    used = set(pitch.values())
-    for e, (s, r) in sorted(pos.items()):
-        if e not in pitch:
-            q = next(ctx.slot_at[s, r, k] for k in range(ctx.problem.slots_per_room)
-                     if (s, r, k) in ctx.slot_at and ctx.slot_at[s, r, k] not in used)  # fmt: skip
-            pitch[e] = q
-            used.add(q)
+    """`a` with the pitches of `pos` (`_slots_for`: its old slot where still free in its room,
+    else the room's lowest free one), seats of `sessions` redrawn, meetings booked again around
+    the confirmed ones and `a`'s must-meets that still follow their pitch, then `sessions`
+    re-split exactly (each split kept if it holds `floor`)."""
+    sessions, floor = where
+    pitch = {e: q for e, q in a.pitch.items() if e not in pos}
+    pitch.update(_slots_for(ctx, pos, a.pitch))
     seat = {key: r for key, r in a.seat.items() if key[1] not in sessions}
     trial = _Assignment(
         pitch, seat, {**_musts_kept(ctx, a, pitch), **fixed.meet}, dict(fixed.tables)
     )
     _fill_seats(ctx, trial)
-    greedy = _Greedy(ctx, trial)
-    for i, e in _musts_to_book(ctx, greedy):
-        greedy._book(i, e)
-    greedy._meetings()
+    _Greedy(ctx, trial)._meetings()
     return _polish(ctx, trial, sessions, min(floor, _tiers_of(ctx, trial)))
 
 
 def _musts_kept(ctx: _Context, a: _Assignment, pitch: dict[int, int]) -> dict[tuple[int, int], int]:
     """`a`'s must-meet meetings that still come after their enterprise's (new) pitch (all of
-    them, as `_sessions_for` allows no other pitch): kept as they are."""
+    them, as `_MustRule` allows no other pitch): kept as they are."""
     slots, rounds = ctx.table.slots, ctx.table.rounds
     return {(i, e): t for (i, e), t in a.meet.items()
             if (i, e) in ctx.must and e in pitch and rounds[t].start >= slots[pitch[e]].end}  # fmt: skip
-
-
-def _musts_to_book(ctx: _Context, greedy: _Greedy) -> list[tuple[int, int]]:
-    """The must-meets not booked yet, fewest free rounds first (the greedy takes them in pair
-    order, which can spend the only round one pair has on a pair that had others)."""
-    a, slots = greedy.a, ctx.table.slots
-    rounds = list(enumerate(ctx.table.rounds))
-
-    def options(pair: tuple[int, int]) -> int:
-        i, e = pair
-        after = slots[a.pitch[e]].end
-        return sum(1 for t, rnd in rounds if rnd.start >= after and greedy._free(i, e, t))
-
-    todo = [p for p in ctx.must if p not in a.meet and p[1] in a.pitch]
-    return sorted(todo, key=lambda p: (options(p), p))

@@ -300,3 +300,25 @@ def test_bounds_on_whole_points_round_down_past_float_noise() -> None:
     assert slate_module.whole_points_bound(938.7) == 938
     assert slate_module.whole_points_bound(937.99) == 937  # real fractions still round down
     assert slate_module.whole_points_bound(0.0) == 0
+
+
+def test_the_greedy_books_the_must_meet_with_fewest_rounds_first() -> None:
+    """Investor 500 comes to the short middle session (one round) and the last one. Taken in
+    pair order, 100's must-meet (pitch in the first session) would spend the middle round, the
+    only one 101 (middle session only) has."""
+    hour = timedelta(hours=1)
+    problem = replace(
+        event(n_ent=2, n_inv=1), rooms=("A厅",), meeting_tables=1, min_contacts=0,
+        sessions=(SlateSession(10, DAY, DAY + timedelta(minutes=130)),
+                  SlateSession(11, DAY + 3 * hour, DAY + 3 * hour + timedelta(minutes=65)),
+                  SlateSession(12, DAY + 6 * hour, DAY + 6 * hour + timedelta(minutes=130))),
+        enterprises=(SlateEnterprise(100), SlateEnterprise(101, frozenset({11}))),
+        investors=(SlateInvestor(500, frozenset({11, 12})),),
+        must_meet=frozenset({(500, 100), (500, 101)}),
+    )  # fmt: skip
+    ctx = slate_module._context(problem, FAST)
+    a = slate_module._Assignment(pitch={0: ctx.slot_at[0, 0, 0], 1: ctx.slot_at[1, 0, 0]})
+    slate_module._Greedy(ctx, a).run()
+    assert set(a.meet) == {(0, 0), (0, 1)}
+    assert ctx.table.rounds[a.meet[0, 1]].session == 1  # the middle round went to 101
+    assert ctx.table.rounds[a.meet[0, 0]].session == 2
