@@ -112,7 +112,7 @@ class WebhookPolicy:
 
     allow_http: bool = False
     allowed_hosts: Sequence[str] = ()
-    resolver: Resolver = field(default=resolve_host, compare=False)
+    resolver: Resolver | None = field(default=None, compare=False)  # None: the system's DNS
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "WebhookPolicy":
@@ -146,7 +146,7 @@ class WebhookPolicy:
         to connect. ValueError for a refused target, OSError when the name does not resolve."""
         url = self.check_url(value, name)
         port = url.port or (443 if url.scheme == "https" else 80)
-        addresses = self.resolver(url.host, port)
+        addresses = (self.resolver or resolve_host)(url.host, port)
         if not addresses:
             raise OSError(f"主机 {url.host} 无法解析")
         refused = [ip for ip in addresses if not self._allowed(url.host, ip)]
