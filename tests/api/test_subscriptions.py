@@ -43,7 +43,7 @@ def _snapshot(engine: Engine) -> tuple[Any, ...]:
         return tuple(s.model_dump() for s in subs), audit
 
 
-def _post(client: TestClient, user: str, **body: Any) -> httpx.Response:
+def _post(client: TestClient, user: str, **body: Any) -> Any:
     return client.post("/subscriptions", json=body, headers=login(client, user))
 
 
