@@ -145,14 +145,15 @@ class WebhookPolicy:
         """Resolve the URL's host now and check every address it has; the first one is where
         to connect. ValueError for a refused target, OSError when the name does not resolve."""
         url = self.check_url(value, name)
+        host = url.raw_host.decode("ascii")  # an internationalised name as punycode
         port = url.port or (443 if url.scheme == "https" else 80)
-        addresses = (self.resolver or resolve_host)(url.host, port)
+        addresses = (self.resolver or resolve_host)(host, port)
         if not addresses:
-            raise OSError(f"主机 {url.host} 无法解析")
-        refused = [ip for ip in addresses if not self._allowed(url.host, ip)]
+            raise OSError(f"主机 {host} 无法解析")
+        refused = [ip for ip in addresses if not self._allowed(host, ip)]
         if refused:
             raise ValueError(
-                f"字段“{name}”的主机 {url.host} 指向内网、回环、链路本地、组播或保留地址"
+                f"字段“{name}”的主机 {host} 指向内网、回环、链路本地、组播或保留地址"
                 f"（{refused[0]}），不能作为 Webhook 目标"
             )
-        return WebhookTarget(url, url.host, addresses[0])
+        return WebhookTarget(url, host, addresses[0])
