@@ -40,7 +40,7 @@ def normalize_email(value: str, name: str = "email") -> str:
     try:
         checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        raise ValueError(f"字段“{name}”不是有效的邮箱地址：{exc}") from exc
+        raise ValueError(f"字段“{name}”不是有效的邮箱地址（应形如 name@example.com）") from exc
     return str(checked.ascii_email or checked.normalized)
 
 
