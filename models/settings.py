@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     subscription_confirm_hours: int = Field(
         default=48, ge=1, description="How long an e-mail confirmation code stays valid (hours)."
     )
+    subscription_confirm_daily_limit: int = Field(
+        default=10,
+        ge=0,
+        description="Unconfirmed addresses one institution may add per 24 h (confirmation mails).",
+    )
     digest_rank_with_core: bool = Field(
         default=True, description="Order digests with matching.service (else criteria fit)."
     )

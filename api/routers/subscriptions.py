@@ -133,6 +133,8 @@ def subscribe(
         actor=principal.username,
         by_staff=principal.role == UserRole.admin,
         policy=WebhookPolicy.from_settings(settings),
+        now=utcnow(),
+        daily_limit=settings.subscription_confirm_daily_limit,
     )
     if not sub.email_confirmed:
         enqueue(session, CONFIRM_TASK, sub.id)

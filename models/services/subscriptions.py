@@ -17,10 +17,10 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from models import Institution, Subscription
-from models.errors import DomainError, NotFoundError
+from models.errors import ConflictError, DomainError, NotFoundError
 from models.reference import Channel
 from models.repositories.audit import append_audit
 from models.repositories.base import create
@@ -89,6 +89,23 @@ def _trusted_address(session: Session, institution_id: int, email: str | None) -
     return registered is not None and registered.lower() == email.lower()
 
 
+def _within_daily_limit(session: Session, institution_id: int, now: datetime, limit: int) -> None:
+    """At most `limit` unconfirmed addresses per institution in 24 h: the confirmation mails
+    must not become a way to flood a stranger's mailbox."""
+    query = (
+        select(func.count())
+        .select_from(Subscription)
+        .where(Subscription.institution_id == institution_id)
+        .where(col(Subscription.email_confirmed).is_(False))
+        .where(col(Subscription.created_at) > now - timedelta(hours=24))
+    )
+    if session.exec(query).one() >= limit:
+        raise ConflictError(
+            f"本机构 24 小时内待确认的订阅邮箱已达上限（{limit} 个），请先确认已有邮箱或稍后再试",
+            field="email",
+        )
+
+
 def create_subscription(
     session: Session,
     data: dict[str, Any],
@@ -96,12 +113,16 @@ def create_subscription(
     actor: str,
     by_staff: bool,
     policy: WebhookPolicy,
+    now: datetime,
+    daily_limit: int,
 ) -> tuple[Subscription, str | None]:
     """Check and insert a subscription (audited); returns it and, for a webhook, its new
     signing secret (shown to the caller once). Check `email_confirmed`: when False, the
     caller queues the confirmation mail (`workers.confirmations`)."""
     row = checked_destination(data, policy)
     trusted = _trusted_address(session, int(row["institution_id"]), row["email"])
+    if not (by_staff or trusted):
+        _within_daily_limit(session, int(row["institution_id"]), now, daily_limit)
     secret = secrets.token_hex(SECRET_BYTES) if row["webhook_url"] else None
     row |= {"webhook_secret": secret, "email_confirmed": by_staff or trusted}
     sub = create(session, Subscription, row)

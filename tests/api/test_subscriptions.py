@@ -236,3 +236,21 @@ def test_a_host_that_rebinds_to_a_private_address_is_refused_at_delivery(
     hook = next(o for o in outcomes if "Webhook" in o.message)
     assert hook.status == DeliveryStatus.dead and "内网" in hook.message
     assert seen == []
+
+
+def test_confirmation_mails_per_institution_are_bounded(
+    client: TestClient, world_engine: tuple[Engine, World], jobs: list[Job]
+) -> None:
+    engine, world = world_engine
+    headers = login(client, "inst_a")
+    for n in range(10):
+        body = {"institution_id": world.inst_a, "name": f"批量{n}", "email": "victim@example.org"}
+        assert client.post("/subscriptions", json=body, headers=headers).status_code == 201
+    before = _snapshot(engine)
+    body = {"institution_id": world.inst_a, "name": "第十一个", "email": "victim@example.org"}
+    refused = client.post("/subscriptions", json=body, headers=headers)
+    assert refused.status_code == 409 and refused.json()["field"] == "email"
+    assert "上限" in refused.json()["detail"]
+    assert _snapshot(engine) == before and len(jobs) == 10
+    by_admin = _post(client, "admin", **body)  # staff entries need no confirmation mail
+    assert by_admin.status_code == 201 and by_admin.json()["email_confirmed"] is True
