@@ -52,6 +52,23 @@ class Settings(BaseSettings):
     )
     digest_send_hour: int = Field(default=8, ge=0, le=23, description="Beijing hour of the run.")
     mail_domain: str = Field(default="center.example", description="Right side of Message-IDs.")
+    # Subscriptions (models/subscription_checks.py, models/services/subscriptions.py).
+    webhook_allow_http: bool = Field(
+        default=False, description="Accept http:// webhook URLs (tests and development only)."
+    )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Webhook hosts (names, IPs or CIDR networks) exempt from the rule against "
+        'private, loopback, link-local, multicast and reserved addresses; JSON, e.g. ["127.0.0.1"].',
+    )
+    subscription_confirm_hours: int = Field(
+        default=48, ge=1, description="How long an e-mail confirmation code stays valid (hours)."
+    )
+    subscription_confirm_daily_limit: int = Field(
+        default=10,
+        ge=0,
+        description="Unconfirmed addresses one institution may add per 24 h (confirmation mails).",
+    )
     digest_rank_with_core: bool = Field(
         default=True, description="Order digests with matching.service (else criteria fit)."
     )

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, enum_column, json_column, ts_column
@@ -28,12 +28,23 @@ class SubscriptionBase(SQLModel):
 
 
 class Subscription(SubscriptionBase, table=True):
-    """A subscription; `webhook_secret` signs webhook bodies and is never exported."""
+    """A subscription; `webhook_secret` signs webhook bodies and is never exported.
+
+    `email_confirmed` is False while an address outside the institution's registered one waits
+    for its owner to confirm it (models/services/subscriptions.py): no digest goes there until
+    then. Rows written by trusted code (staff, the generator, rows older than the check) are
+    confirmed; `email_token_hash` is the SHA-256 of the pending confirmation code.
+    """
 
     __tablename__ = "subscription"
 
     id: int | None = Field(default=None, primary_key=True)
     webhook_secret: str | None = Field(default=None, max_length=128)
+    email_confirmed: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    email_token_hash: str | None = Field(default=None, max_length=64)
+    email_token_expires_at: datetime | None = Field(
+        default=None, sa_column=ts_column(nullable=True)
+    )
     created_at: datetime = created_at_field()
 
 

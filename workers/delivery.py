@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import httpx
 
 from models.settings import Settings
+from models.subscription_checks import WebhookPolicy, WebhookTarget
 
 SIGNATURE_HEADER = "X-Matchmaker-Signature"
 TIMESTAMP_HEADER = "X-Matchmaker-Timestamp"
@@ -227,24 +228,54 @@ _TRANSIENT_STATUSES = frozenset({408, 425, 429})
 
 
 class HttpxWebhookSender:
-    """POSTs digests with httpx; inject a client with a MockTransport in tests."""
+    """POSTs digests with httpx; inject a client with a MockTransport in tests.
 
-    def __init__(self, client: httpx.Client, clock: Callable[[], float]) -> None:
+    Every post resolves the URL's host, checks each address against `policy` (no private,
+    loopback, link-local, multicast or reserved target unless allowed) and connects to the
+    checked address itself, with the original name in `Host` and TLS (SNI and certificate):
+    a DNS answer that changes after the check (rebinding) is never used. Redirects are not
+    followed, and a connection is not reused for another name.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        clock: Callable[[], float],
+        policy: WebhookPolicy | None = None,
+    ) -> None:
         self.client = client
         self.clock = clock
+        self.policy = policy or WebhookPolicy()
+
+    def _target(self, url: str) -> WebhookTarget:
+        try:
+            return self.policy.target(url)
+        except ValueError as exc:
+            raise PermanentDeliveryError(f"Webhook 地址被拒绝：{exc}"[:480]) from exc
+        except OSError as exc:
+            raise TransientDeliveryError(f"Webhook 主机无法解析：{exc}"[:480]) from exc
 
     def post(self, url: str, secret: str, payload: dict[str, Any], idempotency_key: str) -> None:
         """Sign and send; 2xx succeeds, 408/425/429/5xx and network errors are transient."""
+        target = self._target(url)
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
         timestamp = str(int(self.clock()))
         headers = {
+            "Host": target.host_header,
+            "Connection": "close",
             "Content-Type": "application/json; charset=utf-8",
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: sign(secret, timestamp, body),
             IDEMPOTENCY_HEADER: idempotency_key,
         }
         try:
-            response = self.client.post(url, content=body, headers=headers)
+            response = self.client.post(
+                target.pinned_url,
+                content=body,
+                headers=headers,
+                extensions={"sni_hostname": target.hostname},
+                follow_redirects=False,
+            )
         except httpx.HTTPError as exc:
             raise TransientDeliveryError(f"Webhook 请求失败：{exc!r}"[:480]) from exc
         _check_status(response)
@@ -266,5 +297,9 @@ def mailer_from_settings(settings: Settings) -> SmtpMailer:
 
 
 def webhook_sender_from_settings(settings: Settings) -> HttpxWebhookSender:
-    """A webhook sender with its own connection pool and the wall clock."""
-    return HttpxWebhookSender(httpx.Client(timeout=settings.digest_send_timeout), time.time)
+    """A webhook sender with its own connection pool, the wall clock and the target policy."""
+    return HttpxWebhookSender(
+        httpx.Client(timeout=settings.digest_send_timeout),
+        time.time,
+        WebhookPolicy.from_settings(settings),
+    )

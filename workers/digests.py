@@ -32,6 +32,7 @@ from models.repositories import digests as repo
 from models.repositories.audit import append_audit
 from models.services.disclosure import teaser
 from models.settings import Settings, get_settings
+from models.subscription_checks import normalize_email
 from workers.delivery import (
     DeliveryError,
     Digest,
@@ -382,6 +383,19 @@ def build_digest(
 # --------------------------------------------------------------------------------------------
 
 
+def _address(sub: Subscription) -> str:
+    """The subscription's one checked address; a permanent failure for anything else (data
+    written before the checks, or by a path that skipped them)."""
+    if not sub.email:
+        raise PermanentDeliveryError("订阅未设置接收邮箱")
+    if not sub.email_confirmed:
+        raise PermanentDeliveryError("接收邮箱尚未确认，未发送")
+    try:
+        return normalize_email(sub.email)
+    except ValueError as exc:
+        raise PermanentDeliveryError(f"接收邮箱无效：{exc}") from exc
+
+
 def _send(
     digest: Digest, sub: Subscription, mailer: Mailer, webhooks: WebhookSender, policy: DigestPolicy
 ) -> None:
@@ -392,12 +406,9 @@ def _send(
             sub.webhook_url, sub.webhook_secret, digest_payload(digest), digest.idempotency_key
         )
         return
-    if not sub.email:
-        raise PermanentDeliveryError("订阅未设置接收邮箱")
+    to = _address(sub)
     mailer.send(
-        build_digest_mail(
-            digest, to=sub.email, mail_from=policy.mail_from, domain=policy.mail_domain
-        )
+        build_digest_mail(digest, to=to, mail_from=policy.mail_from, domain=policy.mail_domain)
     )
 
 
@@ -467,6 +478,9 @@ def deliver(
         _send(digest, sub, mailer, webhook_client, policy)
     except DeliveryError as exc:
         return _record_failure(session, delivery, exc, policy)
+    except (ValueError, TypeError) as exc:  # data the mail or HTTP library refuses: no retry helps
+        error = PermanentDeliveryError(f"推送内容或地址无效：{exc}"[:480])
+        return _record_failure(session, delivery, error, policy)
     return _record_success(session, delivery, digest)
 
 

@@ -15,11 +15,12 @@ from models.base import utcnow
 from models.db import session_scope
 from models.repositories.digests import ClaimBusyError
 from models.settings import get_settings
-from workers import digests, nightly, roadshow
+from workers import confirmations, digests, nightly, roadshow
 from workers.celery_app import app
 from workers.delivery import (
     HttpxWebhookSender,
     SmtpMailer,
+    TransientDeliveryError,
     mailer_from_settings,
     webhook_sender_from_settings,
 )
@@ -66,6 +67,22 @@ def deliver_digest(self: Any, delivery_id: int) -> str:
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status.value
+
+
+@app.task(name=confirmations.CONFIRM_TASK, bind=True, max_retries=5)
+def confirmation_mail(self: Any, subscription_id: int) -> bool:
+    """Mail a new confirmation code to a subscription's unconfirmed address (not acks_late:
+    each run issues a new code); an SMTP hiccup is retried after the digest backoff."""
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            return confirmations.send_confirmation(
+                session, subscription_id, mailer(), utcnow(),
+                hours=settings.subscription_confirm_hours, mail_from=settings.mail_from,
+                domain=settings.mail_domain,
+            )  # fmt: skip
+    except TransientDeliveryError as exc:
+        raise self.retry(exc=exc, countdown=settings.digest_retry_base_seconds) from exc
 
 
 def broker_backlog() -> int:

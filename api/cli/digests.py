@@ -17,7 +17,13 @@ from workers import digests
 from workers.delivery import mailer_from_settings, webhook_sender_from_settings
 from workers.enqueue import PUBLISHER_KEY, Job
 
-_STATUS_WORDS = {"delivered": "送达", "failed": "待重试", "dead": "已放弃", "busy": "处理中"}
+_STATUS_WORDS = {
+    "delivered": "送达",
+    "failed": "待重试",
+    "dead": "已放弃",
+    "busy": "处理中",
+    "error": "出错（留待重试）",
+}
 
 
 def _deliver_in_process(delivery_ids: list[int]) -> dict[str, int]:
@@ -31,6 +37,9 @@ def _deliver_in_process(delivery_ids: list[int]) -> dict[str, int]:
             key = outcome.status.value if outcome.claimed else "busy"
         except ClaimBusyError:
             key = "busy"
+        except Exception as exc:  # one delivery's unforeseen failure never stops the others
+            typer.echo(f"推送记录 {delivery_id} 发送出错（已回滚，稍后重试）：{exc!r}", err=True)
+            key = "error"
         counts[key] = counts.get(key, 0) + 1
     return counts
 

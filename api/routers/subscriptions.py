@@ -1,32 +1,84 @@
 """Deal-flow subscriptions and their digest deliveries: an institution sees only its own."""
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import col, select
 
-from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, StaffOrInstitution
+from api.deps import (
+    CurrentPrincipal,
+    PageDep,
+    PathId,
+    SessionDep,
+    SettingsDep,
+    StaffOrInstitution,
+)
 from api.routing import OffloadedRoute
 from api.schemas import ListOf
 from api.strict import StrictJSON
 from models import DigestDelivery, Subscription
+from models.base import utcnow
+from models.errors import DomainError
 from models.reference import Channel, DeliveryStatus, UserRole
 from models.repositories.audit import append_audit
-from models.repositories.base import create
 from models.repositories.listing_queries import paginate
+from models.services import subscriptions as service
 from models.services.accounts import Principal
 from models.subscription import SubscriptionBase
+from models.subscription_checks import WebhookPolicy, normalize_email, parse_webhook_url
+from workers.confirmations import CONFIRM_TASK
+from workers.enqueue import enqueue
 
 router = APIRouter(route_class=OffloadedRoute, tags=["subscriptions"])
 
 
 class SubscriptionIn(StrictJSON, SubscriptionBase):  # type: ignore[misc]  # both configs are dicts
-    """A new subscription (an institution user subscribes for its own institution)."""
+    """A new subscription (an institution user subscribes for its own institution).
+
+    `email` is one plain address; an address other than the institution's registered one
+    receives a confirmation code first. `webhook_url` is https and must not point into a
+    private network; the signing secret is generated and returned once."""
+
+    @field_validator("email")
+    @classmethod
+    def _one_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalize_email(value)
+        except ValueError as exc:
+            raise DomainError(str(exc), field="email") from exc
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _well_formed_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parse_webhook_url(value)
+        except ValueError as exc:
+            raise DomainError(str(exc), field="webhook_url") from exc
+        return value
 
 
 class SubscriptionOut(SubscriptionBase):
     """A subscription (the webhook secret is never shown)."""
 
     id: int
+    email_confirmed: bool = Field(description="接收邮箱是否已确认（未确认前不发送推送）")
+
+
+class SubscriptionCreated(SubscriptionOut):
+    """A new subscription, with its webhook signing secret: shown this once, never again."""
+
+    webhook_secret: str | None = Field(
+        default=None, description="Webhook 签名密钥（HMAC-SHA256），仅在创建时返回一次"
+    )
+
+
+class EmailConfirmationIn(StrictJSON):
+    """The confirmation code mailed to the subscription's address."""
+
+    token: str = Field(min_length=1, max_length=200)
 
 
 class DeliveryOut(BaseModel):
@@ -67,18 +119,39 @@ def list_subscriptions(
     )
 
 
-@router.post("/subscriptions", response_model=SubscriptionOut, status_code=201)
+@router.post("/subscriptions", response_model=SubscriptionCreated, status_code=201)
 def subscribe(
-    body: SubscriptionIn, session: SessionDep, principal: CurrentPrincipal
-) -> SubscriptionOut:
-    """Subscribe to deal-flow digests."""
+    body: SubscriptionIn, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+) -> SubscriptionCreated:
+    """Subscribe to deal-flow digests (a third party's address is confirmed by mail first)."""
     own = principal.role == UserRole.institution and principal.institution_id == body.institution_id
     if principal.role != UserRole.admin and not own:
         raise HTTPException(status_code=404, detail=f"入驻机构 {body.institution_id} 不存在")
-    sub = create(session, Subscription, body.model_dump())
-    append_audit(
-        session, actor=principal.username, action="create", entity="subscription", entity_id=sub.id
+    sub, secret = service.create_subscription(
+        session,
+        body.model_dump(),
+        actor=principal.username,
+        by_staff=principal.role == UserRole.admin,
+        policy=WebhookPolicy.from_settings(settings),
+        now=utcnow(),
+        daily_limit=settings.subscription_confirm_daily_limit,
     )
+    if not sub.email_confirmed:
+        enqueue(session, CONFIRM_TASK, sub.id)
+    out = SubscriptionOut.model_validate(sub, from_attributes=True)
+    return SubscriptionCreated(**out.model_dump(), webhook_secret=secret)
+
+
+@router.post("/subscriptions/{subscription_id}/confirm-email", response_model=SubscriptionOut)
+def confirm_email(
+    subscription_id: PathId,
+    body: EmailConfirmationIn,
+    session: SessionDep,
+    principal: StaffOrInstitution,
+) -> SubscriptionOut:
+    """Confirm the subscription's address with the code mailed to it."""
+    sub = _owned(session, principal, subscription_id)
+    service.confirm_email(session, sub, body.token, utcnow(), actor=principal.username)
     return SubscriptionOut.model_validate(sub, from_attributes=True)
 
 

@@ -8,13 +8,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from models import DigestDelivery, Enterprise, FinancingDemand, Subscription
-from models.reference import Confidentiality, DeliveryStatus, DemandStatus
+from models.reference import Channel, Confidentiality, DeliveryStatus, DemandStatus
 
 CLAIMABLE = (DeliveryStatus.pending, DeliveryStatus.failed)
 _LOCK_NOT_AVAILABLE = "55P03"
@@ -28,11 +28,18 @@ class ClaimBusyError(Exception):
 
 
 def active_subscriptions(session: Session, frequency: str) -> Sequence[Subscription]:
-    """Active subscriptions of one frequency, in id order."""
+    """Active subscriptions of one frequency, in id order; an e-mail subscription only once
+    its address is confirmed."""
     query = (
         select(Subscription)
         .where(col(Subscription.active).is_(True))
         .where(Subscription.frequency == frequency)
+        .where(
+            or_(
+                col(Subscription.channel) != Channel.email,
+                col(Subscription.email_confirmed).is_(True),
+            )
+        )
         .order_by(col(Subscription.id))
     )
     return session.exec(query).all()

@@ -44,6 +44,7 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/demands"): {"enterprise_id": world.enterprise, "financing_type": "loan",
                                "amount_min_wan": 1, "amount_max_wan": 2},
         ("POST", "/subscriptions"): {"institution_id": world.inst_a, "name": "侵入订阅"},
+        ("POST", "/subscriptions/{subscription_id}/confirm-email"): {"token": "guess"},
         ("POST", "/events"): {"kind": "training", "title": "培训", "starts_at": "2025-01-01T01:00:00Z",
                               "ends_at": "2025-01-01T02:00:00Z"},
         ("POST", "/events/{event_id}/attendance"): {"person_key": "张三|甲行"},

@@ -39,6 +39,9 @@ def service_env(database_url: str, redis_url: str, smtp_port: int, **extra: str)
             "DIGEST_RETRY_MAX_SECONDS": "2",
             "DIGEST_SEND_TIMEOUT": "3",
             "DIGEST_SWEEP_AFTER_SECONDS": "15",
+            # The webhook receivers listen on 127.0.0.1 over plain http: allowed here only.
+            "WEBHOOK_ALLOW_HTTP": "1",
+            "WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
             "PYTHONPATH": str(REPO_ROOT),
             "PYTHONWARNINGS": "ignore",
         }

@@ -54,6 +54,7 @@ def test_task_names_are_explicit_and_only_idempotent_ones_ack_late() -> None:
         "nightly.rerank": True,
         "nightly.retrain": False,
         "roadshow.schedule": False,
+        "subscriptions.confirmation_mail": False,
     }
 
 
@@ -132,3 +133,66 @@ def test_the_backlog_of_an_empty_redis_queue_is_zero(monkeypatch: pytest.MonkeyP
     assert tasks.broker_backlog() == 3
     redis.Redis.from_url(url).flushdb()
     assert tasks.broker_backlog() == 0
+
+
+LEGACY_SCRIPT = """
+from datetime import timedelta
+import typer
+from sqlmodel import Session, select
+from api.cli import digests as digests_cli
+from models import DigestDelivery, Enterprise, FinancingDemand, Institution, Subscription
+from models.base import utcnow
+from models.db import get_engine, session_scope
+from models.migrate import upgrade_to_head
+from models.reference import FinancingType, InstitutionKind
+
+upgrade_to_head(get_engine())
+with session_scope() as s:
+    inst = Institution(name="遗留数据机构", kind=InstitutionKind.bank)
+    ent = Enterprise(legal_name="遗留数据企业有限公司", normalized_name="遗留数据", industry_code="I65")
+    s.add_all([inst, ent]); s.flush()
+    s.add(FinancingDemand(enterprise_id=ent.id, financing_type=FinancingType.loan,
+                          amount_min_wan=100, amount_max_wan=300,
+                          updated_at=utcnow() - timedelta(hours=1)))
+    for n, email in enumerate(["a@example.com", "v@example.com\\r\\nBcc: x@evil.example",
+                               "b@example.com"]):
+        s.add(Subscription(institution_id=inst.id, name=f"订阅{n}", frequency="daily", email=email))
+app = typer.Typer()
+digests_cli.register(app)
+app(["digests", "run", "--period", "2030-01-01"], standalone_mode=False)
+with Session(get_engine()) as s:
+    for d in s.exec(select(DigestDelivery).order_by(DigestDelivery.id)):
+        print("row", d.subscription_id, d.status.value, d.last_error)
+"""
+
+
+def test_a_legacy_crlf_address_neither_crashes_the_run_nor_holds_up_the_others(
+    tmp_path: Path,
+) -> None:
+    with smtp_server() as (port, inbox):
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'legacy.sqlite'}",
+            CELERY_ALWAYS_EAGER="1",
+            REDIS_URL="redis://127.0.0.1:1/0",
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(port),
+            DIGEST_RANK_WITH_CORE="0",
+            PYTHONWARNINGS="ignore",
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", LEGACY_SCRIPT],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "新建推送 3 条" in done.stdout and "送达 2 条" in done.stdout
+    assert "已放弃 1 条" in done.stdout
+    rows = [line.split(" ", 3) for line in done.stdout.splitlines() if line.startswith("row ")]
+    assert [r[2] for r in rows] == ["delivered", "dead", "delivered"]
+    assert "接收邮箱无效" in rows[1][3]
+    assert len(inbox.unique()) == 2
+    assert all("evil" not in str(m) for m in inbox.messages)

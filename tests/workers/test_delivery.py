@@ -1,5 +1,6 @@
 """The transports: SMTP against a local aiosmtpd server, webhooks through httpx.MockTransport."""
 
+import ipaddress
 import json
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -8,7 +9,8 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
-from tests.workers.receivers import free_port, smtp_server
+from models.subscription_checks import IPAddress, WebhookPolicy
+from tests.workers.receivers import WebhookEndpoint, free_port, smtp_server, webhook_server
 from workers.delivery import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -69,8 +71,24 @@ def test_smtp_connection_refused_is_transient() -> None:
         SmtpMailer("127.0.0.1", free_port(), timeout=2).send(_mail())
 
 
-def _sender(handler: httpx.MockTransport) -> HttpxWebhookSender:
-    return HttpxWebhookSender(httpx.Client(transport=handler), clock=lambda: 1_741_000_000.0)
+PUBLIC = "93.184.215.14"
+
+
+def _resolving_to(*answers: str) -> WebhookPolicy:
+    def resolve(host: str, port: int) -> list[IPAddress]:
+        return [ipaddress.ip_address(a) for a in answers]
+
+    return WebhookPolicy(resolver=resolve)
+
+
+def _sender(
+    handler: httpx.MockTransport, policy: WebhookPolicy | None = None
+) -> HttpxWebhookSender:
+    return HttpxWebhookSender(
+        httpx.Client(transport=handler),
+        clock=lambda: 1_741_000_000.0,
+        policy=policy or _resolving_to(PUBLIC),
+    )
 
 
 def test_webhook_is_signed_with_timestamp_and_keyed() -> None:
@@ -116,3 +134,63 @@ def test_webhook_network_error_is_transient() -> None:
 
     with pytest.raises(TransientDeliveryError):
         _sender(httpx.MockTransport(handler)).post("https://h/x", "k", {}, "digest-1")
+
+
+def test_webhook_connects_to_the_checked_address_under_its_own_name() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    _sender(httpx.MockTransport(handler)).post("https://hooks.bank.example:8443/x", "k", {}, "d-1")
+
+    [request] = seen
+    assert (request.url.host, request.url.port) == (PUBLIC, 8443)
+    assert request.headers["Host"] == "hooks.bank.example:8443"
+    assert request.extensions["sni_hostname"] == "hooks.bank.example"
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ["127.0.0.1"], ["10.1.2.3"], ["172.16.0.1"], ["192.168.1.1"], ["169.254.169.254"],
+        ["100.64.0.1"], ["0.0.0.0"], ["224.0.1.1"], ["::1"], ["fe80::1"], ["fd00::1"],
+        ["::ffff:127.0.0.1"], [PUBLIC, "10.0.0.1"],  # one private answer is enough to refuse
+    ],
+)  # fmt: skip
+def test_webhook_to_a_private_address_is_refused_before_connecting(answers: list[str]) -> None:
+    seen: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200))  # type: ignore[func-returns-value]
+    with pytest.raises(PermanentDeliveryError, match="内网、回环"):
+        _sender(transport, _resolving_to(*answers)).post("https://h/x", "k", {}, "d-1")
+    assert seen == []
+
+
+def test_webhook_over_http_and_redirects_are_refused() -> None:
+    transport = httpx.MockTransport(lambda _: httpx.Response(302, headers={"Location": "/x"}))
+    with pytest.raises(PermanentDeliveryError, match="https"):
+        _sender(transport).post("http://h/x", "k", {}, "d-1")
+    with pytest.raises(PermanentDeliveryError, match="302"):
+        _sender(transport).post("https://h/x", "k", {}, "d-1")
+
+
+def test_an_unresolvable_webhook_host_is_transient() -> None:
+    transport = httpx.MockTransport(lambda _: httpx.Response(200))
+    with pytest.raises(TransientDeliveryError, match="无法解析"):
+        _sender(transport, WebhookPolicy()).post("https://unknown.invalid/x", "k", {}, "d-1")
+
+
+def test_a_loopback_receiver_is_reached_only_when_configured() -> None:
+    endpoint = WebhookEndpoint()
+    with webhook_server(endpoint) as url:
+        client = httpx.Client(timeout=5)
+        for refusing in (WebhookPolicy(), WebhookPolicy(allow_http=True)):
+            with pytest.raises(PermanentDeliveryError):
+                HttpxWebhookSender(client, lambda: 1.0, refusing).post(url, "k", {"a": 1}, "d-1")
+        assert len(endpoint.inbox) == 0
+        allowed = WebhookPolicy(allow_http=True, allowed_hosts=("127.0.0.1",))
+        HttpxWebhookSender(client, lambda: 1.0, allowed).post(url, "k", {"a": 1}, "d-2")
+    assert endpoint.inbox.unique() == {"d-2"}
+    body, timestamp, signature = endpoint.bodies["d-2"]
+    assert verify_signature("k", timestamp, body, signature, now=1.0)

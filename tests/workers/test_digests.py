@@ -319,3 +319,47 @@ def test_queued_deliveries_publish_after_commit_only(session: Session) -> None:
     assert published == []
     session.commit()
     assert published == [Job("digests.deliver", (ids[0],))]
+
+
+def test_a_legacy_address_with_crlf_is_dead_and_the_others_are_delivered(session: Session) -> None:
+    inst = factories.institution(session)
+    first = subscription(session, inst)
+    injected = "victim@example.com\r\nBcc: everyone@evil.example"
+    bad = subscription(session, inst, email=injected)  # written before the checks existed
+    last = subscription(session, inst)
+    demand(session, updated_at=T0 - timedelta(hours=1))
+    ids = _run(session)
+    mailer = FakeMailer()
+
+    outcomes = [deliver(session, i, mailer, FakeWebhooks(), FakeClock(T0), POLICY) for i in ids]
+
+    status = {o.delivery_id: o.status for o in outcomes}
+    assert status == {
+        _delivery(session, first.id).id: DeliveryStatus.delivered,
+        _delivery(session, bad.id).id: DeliveryStatus.dead,
+        _delivery(session, last.id).id: DeliveryStatus.delivered,
+    }
+    assert "接收邮箱无效" in (_delivery(session, bad.id).last_error or "")
+    assert [m["To"] for m in mailer.sent] == [first.email, last.email]
+    assert all("evil" not in str(m) for m in mailer.sent)
+
+
+def test_an_unconfirmed_address_gets_no_digest(session: Session) -> None:
+    inst = factories.institution(session)
+    waiting = subscription(session, inst, email_confirmed=False)
+    confirmed = subscription(session, inst)
+    demand(session, updated_at=T0 - timedelta(hours=1))
+
+    report = run_digest_period(session, DAY, T0, POLICY)
+
+    assert report.subscriptions == 1
+    assert _delivery(session, confirmed.id).status == DeliveryStatus.pending
+    assert not session.exec(
+        select(DigestDelivery).where(DigestDelivery.subscription_id == waiting.id)
+    ).all()
+    [delivery_id] = report.delivery_ids  # an address unconfirmed after the build: not sent
+    confirmed.email_confirmed = False
+    session.add(confirmed)
+    mailer = FakeMailer()
+    outcome = deliver(session, delivery_id, mailer, FakeWebhooks(), FakeClock(T0), POLICY)
+    assert (outcome.status, mailer.sent) == (DeliveryStatus.dead, [])
