@@ -9,8 +9,7 @@ from api.strict import StrictJSON
 from models.demand import FinancingDemandBase
 from models.enterprise import ContactPersonBase, EnterpriseBase
 from models.institution import InstitutionBase, InvestmentMandateBase, LoanProductBase
-from models.match import DealBase
-from models.reference import ConsentScope, PipelineStage
+from models.reference import ConsentScope, DealStatus, DealType, PipelineStage
 
 T = TypeVar("T")
 MAX_ID = 2_147_483_647
@@ -142,18 +141,47 @@ class TransitionIn(StrictJSON):
 
 
 class DealIn(StrictJSON):
-    """Record the deal a match produced."""
+    """Record the deal a match produced (an institution's is a claim until a matchmaker confirms
+    it). Staff only: `split` records a further deal on the match, `confirm_out_of_range` an
+    amount above the demand's upper bound."""
 
     match_id: int = Field(ge=1, le=MAX_ID)
     amount_wan: float = Field(gt=0, le=10_000_000)
     closed_on: date
     note: str | None = Field(default=None, max_length=300)
+    split: bool = False
+    confirm_out_of_range: bool = False
 
 
-class DealPublic(DealBase):
-    """A closed loan or investment."""
+class DealConfirmIn(StrictJSON):
+    """A matchmaker confirms a claimed deal; `confirm_out_of_range` for an amount above the
+    demand's upper bound."""
+
+    confirm_out_of_range: bool = False
+
+
+class DealRejectIn(StrictJSON):
+    """A matchmaker rejects a claimed deal, with the reason."""
+
+    reason: str | None = Field(default=None, max_length=300)
+
+
+class DealPublic(BaseModel):
+    """A loan or investment; `enterprise_id` is withheld from institutions."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
+    deal_type: DealType
+    amount_wan: float
+    closed_on: date
+    enterprise_id: int | None
+    institution_id: int
+    match_id: int | None
+    note: str | None
+    status: DealStatus
+    decided_by: str | None
+    decided_at: datetime | None
 
 
 class ConsentIn(StrictJSON):
