@@ -35,6 +35,7 @@ ENTERED_AT_INTRODUCTION = frozenset(PipelineStage) - {PipelineStage.recommended}
 INSTITUTION_MOVES = frozenset({PipelineStage.closed_lost})
 # An institution may report the deal of a match the matchmakers brought this far.
 CLAIMABLE_STAGES = frozenset({PipelineStage.term_sheet, PipelineStage.closed_won})
+MAX_REASON = 300
 
 
 def introduce(
@@ -209,7 +210,15 @@ def confirm_deal(
 
 def reject_deal(session: Session, deal_id: int, *, actor: str, reason: str | None = None) -> Deal:
     """A matchmaker rejects a claimed deal: it never counts, and the match may be claimed anew."""
+    if reason is not None and len(reason) > MAX_REASON:
+        raise DomainError(f"驳回原因不能超过 {MAX_REASON} 个字符", field="reason")
     return _decide(session, _claimed(session, deal_id), DealStatus.rejected, actor, reason)
+
+
+def claimed_deals(session: Session, limit: int = 100) -> list[Deal]:
+    """Claimed deals awaiting a matchmaker, oldest first."""
+    query = select(Deal).where(Deal.status == DealStatus.claimed).order_by(col(Deal.id))
+    return list(session.exec(query.limit(limit)))
 
 
 def _claimed(session: Session, deal_id: int) -> Deal:

@@ -34,6 +34,8 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/matches"): {"demand_id": world.demand, "institution_id": world.inst_a},
         ("POST", "/matches/{match_id}/transitions"): {"to_stage": "meeting", "expected_version": 1},
         ("POST", "/deals"): {"match_id": world.match_a, "amount_wan": 10, "closed_on": "2025-05-01"},
+        ("POST", "/deals/{deal_id}/confirm"): {},
+        ("POST", "/deals/{deal_id}/reject"): {"reason": "金额不实"},
         ("POST", "/consents"): {"enterprise_id": world.enterprise, "institution_id": world.inst_a,
                                 "scopes": ["details"]},
         ("POST", "/introduction-requests"): {"demand_id": world.demand},
