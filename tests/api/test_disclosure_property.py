@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -199,6 +199,34 @@ def scenario(client: TestClient, world_engine: tuple[Engine, World]) -> Scenario
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
 @given(calls=steps)
+# The attack: request, move the match itself to term sheet, read its console home.
+@example(
+    calls=[
+        ("request", 0, 0),
+        *[
+            ("transition", 0, STAGES.index(s))
+            for s in ("introduced", "meeting", "due_diligence", "term_sheet")
+        ],
+        ("read", 8, 0),
+    ]
+)
+# Staff bring it to term sheet; the institution claims, reads its deals and its home; consent
+# is granted then revoked in between.
+@example(
+    calls=[
+        ("staff_introduce", 0, 0),
+        ("staff_move", 0, 2),
+        ("claim", 0, 3),
+        ("read", 4, 0),
+        ("read", 5, 0),
+        ("read", 8, 0),
+        ("grant", 0, 0),
+        ("read", 8, 0),
+        ("revoke", 0, 0),
+        ("read", 8, 0),
+        ("read", 6, 0),
+    ]
+)
 def test_no_response_to_an_institution_identifies_an_enterprise_without_consent(
     scenario: Scenario, calls: list[Step]
 ) -> None:
