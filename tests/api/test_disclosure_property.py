@@ -131,6 +131,12 @@ class Scenario:
         )  # fmt: skip
         self._inst("GET", url)
 
+    def sweep(self) -> None:
+        """Every read the institution has, over every id it could name."""
+        for a in range(len(INSTITUTION_READS)):
+            for b in range(max(len(self.demands), len(self.enterprises), len(self.matches()))):
+                self.op_read(a, b)
+
     # Staff in between: not checked (staff see everything), only made to happen.
     def _version(self, match_id: int) -> int:
         with Session(self.engine) as session:
@@ -233,3 +239,4 @@ def test_no_response_to_an_institution_identifies_an_enterprise_without_consent(
     scenario.reset()
     for step in calls:
         scenario.run(step)
+    scenario.sweep()
