@@ -312,3 +312,16 @@ def test_an_overlong_purpose_is_refused_naming_the_field(
         "/demands", json=body | {"purpose": "流动资金" * 125}, headers=login(client, "mm")
     )
     assert ok.status_code == 201
+
+
+# Low: LIKE wildcards ------------------------------------------------------------------------
+
+
+def test_search_matches_wildcards_literally(client: TestClient, world: World) -> None:
+    staff = login(client, "mm")
+    everyone = client.get("/enterprises?limit=200", headers=staff).json()["count"]
+    assert everyone >= 2
+    for q in ("%", "_", "测试%", "\\"):
+        found = client.get("/enterprises", params={"q": q}, headers=staff)
+        assert found.status_code == 200 and found.json()["count"] == 0, q
+    assert client.get("/enterprises", params={"q": "测试"}, headers=staff).json()["count"] >= 2
