@@ -5,13 +5,14 @@ move records the stage it left; teasers follow the digests' rules."""
 import re
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models import AuditLog, Enterprise, FinancingDemand, MatchTransition
-from models.reference import Confidentiality, DemandStatus
+from models import AuditLog, Deal, Enterprise, FinancingDemand, MatchTransition
+from models.reference import Confidentiality, DealStatus, DemandStatus
 from tests import factories
 from tests.api.conftest import World, login
 from tests.api.db_state import snapshot
@@ -325,3 +326,37 @@ def test_search_matches_wildcards_literally(client: TestClient, world: World) ->
         found = client.get("/enterprises", params={"q": q}, headers=staff)
         assert found.status_code == 200 and found.json()["count"] == 0, q
     assert client.get("/enterprises", params={"q": "测试"}, headers=staff).json()["count"] >= 2
+
+
+# The console: an institution claims, a matchmaker confirms from the workbench --------------
+
+
+def test_console_claim_then_matchmaker_confirms_it_on_the_workbench(
+    client: TestClient, world: World, world_engine: tuple[Engine, World]
+) -> None:
+    match_id = _introduce_b(client, world)
+    _console_login(client, "inst_b")
+    home = client.get(f"/console/institutions/{world.inst_b}")
+    claimed = client.post(f"/console/matches/{match_id}/deal", follow_redirects=False, data={
+        "amount_wan": "450", "closed_on": CLOSED_ON, "csrf_token": _csrf(home.text)})  # fmt: skip
+    assert claimed.status_code == 303
+    with Session(world_engine[0]) as session:
+        deal = session.exec(select(Deal).where(Deal.match_id == match_id)).one()
+        assert deal.status == DealStatus.claimed
+    assert "待确认" in client.get(f"/console/institutions/{world.inst_b}").text
+    before = snapshot(world_engine[0])
+    moved = client.post(f"/console/matches/{match_id}/move", follow_redirects=False, data={
+        "to_stage": "closed_won", "expected_version": "4", "csrf_token": _csrf(home.text)})  # fmt: skip
+    assert moved.status_code == 303 and snapshot(world_engine[0]) == before  # refused, shown
+    assert "入驻机构只能谢绝撮合" in unquote(moved.headers["set-cookie"])
+
+    _console_login(client, "mm")
+    workbench = client.get("/console/")
+    assert f'id="claim-{deal.id}"' in workbench.text and "乙创业投资有限公司" in workbench.text
+    done = client.post(f"/console/deals/{deal.id}/confirm", follow_redirects=False,
+                       data={"csrf_token": _csrf(workbench.text)})  # fmt: skip
+    assert done.status_code == 303
+    with Session(world_engine[0]) as session:
+        deal = session.get(Deal, deal.id)
+        assert deal is not None and deal.status == DealStatus.confirmed and deal.decided_by == "mm"
+    assert f'id="claim-{deal.id}"' not in client.get("/console/").text
