@@ -10,8 +10,10 @@ from tests.api.conftest import World, login
 
 # Routes whose ids are not owned by any institution, with the reason and what is checked instead.
 OPEN_TO_INSTITUTIONS = {
-    ("GET", "/teasers/{demand_id}"): "demands are offered to every institution as teasers",
-    ("POST", "/introduction-requests"): "any institution may ask to be introduced to a demand",
+    ("GET", "/teasers/{demand_id}"): "open demands are offered to institutions as teasers "
+    "(confidential ones only to institutions the enterprise chose; see test_institution_pipeline)",
+    ("POST", "/introduction-requests"): "an institution may ask to be introduced to a demand it "
+    "may see as a teaser",
     ("POST", "/complaints"): "anyone may complain; an institution's complaint is filed as its own",
 }
 PUBLIC = {("POST", "/auth/token"), ("GET", "/health")}
