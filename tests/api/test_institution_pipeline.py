@@ -10,7 +10,9 @@ from urllib.parse import unquote
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
+from api.cli import app as cli
 from models import AuditLog, Deal, Enterprise, FinancingDemand, MatchTransition
 from models.reference import Confidentiality, DealStatus, DemandStatus
 from tests import factories
@@ -360,3 +362,25 @@ def test_console_claim_then_matchmaker_confirms_it_on_the_workbench(
         deal = session.get(Deal, deal.id)
         assert deal is not None and deal.status == DealStatus.confirmed and deal.decided_by == "mm"
     assert f'id="claim-{deal.id}"' not in client.get("/console/").text
+
+
+def test_cli_lists_confirms_and_refuses_to_decide_twice(
+    client: TestClient, world: World, world_engine: tuple[Engine, World], monkeypatch: Any
+) -> None:
+    engine = world_engine[0]
+    match_id = _introduce_b(client, world)
+    claim = client.post("/deals", headers=login(client, "inst_b"), json={
+        "match_id": match_id, "amount_wan": 450, "closed_on": CLOSED_ON}).json()  # fmt: skip
+    monkeypatch.setattr("models.db._engine", engine)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["deals", "list"])
+    assert listed.exit_code == 0 and f"#{claim['id']}" in listed.output
+    done = runner.invoke(cli, ["deals", "confirm", str(claim["id"]), "--user", "mm-cli"])
+    assert done.exit_code == 0 and "已确认成交" in done.output
+    before = snapshot(engine)
+    again = runner.invoke(cli, ["deals", "reject", str(claim["id"])])
+    assert again.exit_code == 2 and "已确认" in again.output
+    assert snapshot(engine) == before
+    with Session(engine) as session:
+        deal = session.get(Deal, claim["id"])
+        assert deal is not None and deal.decided_by == "mm-cli"
