@@ -1,7 +1,7 @@
 """Explicit output schemas: responses are built from these, never from table objects."""
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -9,31 +9,64 @@ from api.strict import StrictJSON
 from models.demand import FinancingDemandBase
 from models.enterprise import ContactPersonBase, EnterpriseBase
 from models.institution import InstitutionBase, InvestmentMandateBase, LoanProductBase
-from models.match import DealBase
-from models.reference import ConsentScope, PipelineStage
+from models.reference import ConsentScope, DealStatus, DealType, PipelineStage
 
 T = TypeVar("T")
 MAX_ID = 2_147_483_647
+# Free text the tables store as TEXT, bounded where a client sends it (imports have their own).
+MAX_PURPOSE = 500  # 资金用途
+MAX_LONG_TEXT = 2000  # 经营范围, 投资/业务方向说明
+# Lists of codes (regions, sectors, collateral, qualifications, stages): items and their length.
+MAX_CODES = 200
+MAX_CODE_LENGTH = 100
+Codes = Annotated[
+    list[Annotated[str, Field(max_length=MAX_CODE_LENGTH)]], Field(max_length=MAX_CODES)
+]
 
 
 class EnterpriseIn(StrictJSON, EnterpriseBase):  # type: ignore[misc]  # both configs are dicts
     """A new enterprise."""
 
+    business_scope: str | None = Field(
+        default=None, max_length=MAX_LONG_TEXT, description="经营范围"
+    )
+    qualifications: Codes = Field(default_factory=list)
+
 
 class DemandIn(StrictJSON, FinancingDemandBase):  # type: ignore[misc]  # both configs are dicts
     """A new financing demand."""
+
+    purpose: str | None = Field(default=None, max_length=MAX_PURPOSE, description="资金用途")
+    collateral_offered: Codes = Field(default_factory=list)
 
 
 class InstitutionIn(StrictJSON, InstitutionBase):  # type: ignore[misc]  # both configs are dicts
     """A new institution."""
 
+    regions_served: Codes = Field(default_factory=list, description="服务区域（行政区划代码前缀）")
+    focus: str | None = Field(
+        default=None, max_length=MAX_LONG_TEXT, description="投资/业务方向说明"
+    )
+
 
 class LoanProductIn(StrictJSON, LoanProductBase):  # type: ignore[misc]  # both configs are dicts
     """A new loan product."""
 
+    collateral_accepted: Codes = Field(
+        default_factory=list, description="接受的担保方式 (Collateral)"
+    )
+    required_qualifications: Codes = Field(default_factory=list)
+    sectors: Codes = Field(default_factory=list, description="行业（门类/大类代码），空为不限")
+    regions: Codes = Field(default_factory=list)
+
 
 class MandateIn(StrictJSON, InvestmentMandateBase):  # type: ignore[misc]  # both configs are dicts
     """A new investment mandate."""
+
+    stages: Codes = Field(default_factory=list)
+    sectors: Codes = Field(default_factory=list)
+    sei_categories: Codes = Field(default_factory=list)
+    regions: Codes = Field(default_factory=list)
 
 
 class ListOf(BaseModel, Generic[T]):
@@ -142,18 +175,47 @@ class TransitionIn(StrictJSON):
 
 
 class DealIn(StrictJSON):
-    """Record the deal a match produced."""
+    """Record the deal a match produced (an institution's is a claim until a matchmaker confirms
+    it). Staff only: `split` records a further deal on the match, `confirm_out_of_range` an
+    amount above the demand's upper bound."""
 
     match_id: int = Field(ge=1, le=MAX_ID)
     amount_wan: float = Field(gt=0, le=10_000_000)
     closed_on: date
     note: str | None = Field(default=None, max_length=300)
+    split: bool = False
+    confirm_out_of_range: bool = False
 
 
-class DealPublic(DealBase):
-    """A closed loan or investment."""
+class DealConfirmIn(StrictJSON):
+    """A matchmaker confirms a claimed deal; `confirm_out_of_range` for an amount above the
+    demand's upper bound."""
+
+    confirm_out_of_range: bool = False
+
+
+class DealRejectIn(StrictJSON):
+    """A matchmaker rejects a claimed deal, with the reason."""
+
+    reason: str | None = Field(default=None, max_length=300)
+
+
+class DealPublic(BaseModel):
+    """A loan or investment; `enterprise_id` is withheld from institutions."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
+    deal_type: DealType
+    amount_wan: float
+    closed_on: date
+    enterprise_id: int | None
+    institution_id: int
+    match_id: int | None
+    note: str | None
+    status: DealStatus
+    decided_by: str | None
+    decided_at: datetime | None
 
 
 class ConsentIn(StrictJSON):

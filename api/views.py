@@ -17,10 +17,10 @@ from api.schemas import (
 from models import Enterprise, FinancingDemand
 from models.base import utcnow
 from models.errors import NotFoundError
-from models.reference import ConsentScope, UserRole
+from models.reference import ConsentScope, DemandStatus, UserRole
 from models.repositories.audit import append_audit
 from models.services.accounts import Principal
-from models.services.disclosure import active_consent, log_disclosure, teaser
+from models.services.disclosure import active_consent, log_disclosure, may_see_teaser, teaser
 
 STAFF_ROLES = frozenset({UserRole.admin, UserRole.matchmaker})
 
@@ -98,10 +98,17 @@ def _institution_view(
 def demand_for_institution(
     session: Session, principal: Principal, demand_id: int
 ) -> DemandForInstitution:
-    """The teaser of a demand; its details and enterprise only where consent covers them."""
+    """The teaser of a demand; its details and enterprise only where consent covers them.
+
+    Only an open demand has a teaser (for staff too: they read `/demands`), and a confidential
+    one only for staff and the institutions its enterprise chose: 404 for everyone else."""
     demand = session.get(FinancingDemand, demand_id)
     ent = session.get(Enterprise, demand.enterprise_id) if demand else None
-    if demand is None or ent is None:
+    visible = demand is not None and (
+        may_see_teaser(session, demand, principal.institution_id, utcnow())
+        or (principal.role in STAFF_ROLES and demand.status == DemandStatus.open)
+    )
+    if demand is None or ent is None or not visible:
         raise NotFoundError(f"融资需求 {demand_id} 不存在")
     view = DemandForInstitution(
         teaser=DemandTeaser.model_validate(teaser(demand, ent), from_attributes=True)

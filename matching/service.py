@@ -73,6 +73,7 @@ from models.reference import (
     REGIONS,
     STRATEGIC_EMERGING_INDUSTRIES,
     Collateral,
+    DealStatus,
     DemandStatus,
     FinancingType,
     InstitutionKind,
@@ -217,7 +218,8 @@ def _deal_history(
     demands: dict[int, FinancingDemand],
     matches: Sequence[Match],
 ) -> DealHistory:
-    deals = list(session.exec(select(Deal).order_by(col(Deal.id))).all())
+    confirmed = select(Deal).where(Deal.status == DealStatus.confirmed)
+    deals = list(session.exec(confirmed.order_by(col(Deal.id))).all())
     demand_of = {m.id: demands.get(m.demand_id) for m in matches}
     stages, industries, regions = [], [], []
     for d in deals:

@@ -22,6 +22,12 @@ class NotFoundError(DomainError):
     status_code = 404
 
 
+class ForbiddenError(DomainError):
+    """The caller's role may not do this (whatever the record)."""
+
+    status_code = 403
+
+
 class ConflictError(DomainError):
     """A unique key or an optimistic-concurrency check failed."""
 

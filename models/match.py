@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, enum_column, json_column, ts_column
-from models.reference import DealType, PipelineStage
+from models.reference import DealStatus, DealType, PipelineStage
 
 
 class Match(SQLModel, table=True):
@@ -68,12 +68,21 @@ class DealBase(SQLModel):
 
 
 class Deal(DealBase, table=True):
-    """A loan or investment actually made (reported by the institution or the center)."""
+    """A loan or investment actually made (reported by the institution or the center).
+
+    Only a `confirmed` deal counts (Appendix A, outcomes, history): one an institution reports
+    is `claimed` until a matchmaker confirms (or rejects) it; staff and imports confirm at once.
+    """
 
     __tablename__ = "deal"
     __table_args__ = (CheckConstraint("amount_wan > 0", name="amount_positive"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    status: DealStatus = Field(
+        default=DealStatus.confirmed, sa_column=enum_column(DealStatus, index=True)
+    )
+    decided_by: str | None = Field(default=None, max_length=80)
+    decided_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
     created_at: datetime = created_at_field()
 
 

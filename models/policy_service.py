@@ -61,6 +61,7 @@ from models.reference import (
     REGIONS,
     STRATEGIC_EMERGING_INDUSTRIES,
     Collateral,
+    DealStatus,
     DealType,
     DemandStatus,
     FinancingType,
@@ -121,7 +122,7 @@ def load_policies(session: Session, ids: Iterable[int] | None = None) -> list[Po
 
 def _loans(session: Session, ids: set[int] | None) -> dict[int, list[LoanRecord]]:
     query = select(Deal, Institution).join(Institution, col(Deal.institution_id) == Institution.id)
-    query = query.where(Deal.deal_type == DealType.loan)
+    query = query.where(Deal.deal_type == DealType.loan, Deal.status == DealStatus.confirmed)
     if ids is not None:
         query = query.where(col(Deal.enterprise_id).in_(ids))
     loans: dict[int, list[LoanRecord]] = defaultdict(list)

@@ -558,6 +558,14 @@ class DealType(LabelledEnum):
     equity = "equity", "股权投资"
 
 
+class DealStatus(LabelledEnum):
+    """Whether a deal counts: an institution's report is a claim until a matchmaker confirms it."""
+
+    claimed = "claimed", "待确认"
+    confirmed = "confirmed", "已确认"
+    rejected = "rejected", "已驳回"
+
+
 class DeliveryStatus(LabelledEnum):
     """State of one digest or webhook delivery."""
 

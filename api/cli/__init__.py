@@ -5,6 +5,7 @@ import typer
 from api.cli import (
     admin,
     core,
+    deals,
     digests,
     evaluation,
     ingest,
@@ -27,6 +28,7 @@ ingest.register(app)
 evaluation.register(app)
 roadshow.register(app)
 match.register(app)
+deals.register(app)
 digests.register(app)
 listing.register(app)
 policy.register(app)

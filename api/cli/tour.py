@@ -12,7 +12,7 @@ from ingestion.service import import_file
 from ingestion.uscc import is_valid_uscc
 from models import Deal, Enterprise, FinancingDemand, Institution
 from models.generator.messy import write_messy_demands
-from models.reference import DealType, FinancingType, InstitutionKind
+from models.reference import DealStatus, DealType, FinancingType, InstitutionKind
 
 TourSection = Callable[[Session], None]
 
@@ -59,9 +59,11 @@ def show_demands(session: Session) -> None:
 
 def show_deals(session: Session) -> None:
     """Closed deals by type with their total amount."""
-    _heading("已成交（全部记录，含非撮合）")
+    _heading("已成交（全部已确认记录，含非撮合）")
     rows = session.exec(
-        select(Deal.deal_type, func.count(), func.sum(Deal.amount_wan)).group_by(Deal.deal_type)
+        select(Deal.deal_type, func.count(), func.sum(Deal.amount_wan))
+        .where(Deal.status == DealStatus.confirmed)
+        .group_by(Deal.deal_type)
     ).all()
     for deal_type, n, total in rows:
         typer.echo(f"  {DealType.from_label(deal_type).label}：{n} 笔，合计 {total:,.1f} 万元")

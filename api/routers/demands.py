@@ -5,17 +5,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
+from api.deps import STAFF, CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
 from api.reads import columns_of, row_or_404, validated
 from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
 from api.views import demand_for_institution
 from models import Enterprise, FinancingDemand
+from models.base import utcnow
 from models.reference import DemandStatus, FinancingType
 from models.repositories.audit import append_audit
 from models.repositories.base import create, get_or_404
 from models.repositories.listing_queries import demand_query, page_rows
-from models.services.disclosure import teaser
+from models.services.accounts import Principal
+from models.services.disclosure import chosen_by, teaser, teaser_filter
 
 router = APIRouter(route_class=OffloadedRoute, tags=["demands"])
 
@@ -36,6 +38,15 @@ OPEN_TEASERS = (
 )  # fmt: skip
 # Every demand has its enterprise (a required foreign key): count without the join.
 OPEN_COUNT = select(func.count()).select_from(_DEMAND).where(_IS_OPEN)
+
+
+def _visible_to(session: SessionDep, principal: Principal) -> tuple[Any, Any]:
+    """The teaser list and its count for the caller: staff see every open demand; anyone else
+    (institutions, evaluators) confidential ones only of enterprises that chose it."""
+    if principal.role in STAFF:
+        return OPEN_TEASERS, OPEN_COUNT
+    where = teaser_filter(chosen_by(session, principal.institution_id, utcnow()))
+    return OPEN_TEASERS.where(where), select(func.count()).select_from(_DEMAND).where(where)
 
 
 @router.get("/demands", response_model=ListOf[DemandPublic])
@@ -74,9 +85,13 @@ def create_demand(body: DemandIn, session: SessionDep, principal: Staff) -> Dema
 
 @router.get("/teasers", response_model=ListOf[DemandTeaser])
 @read_only
-def list_teasers(session: SessionDep, _: CurrentPrincipal, page: PageDep) -> ListOf[DemandTeaser]:
-    """Open demands as anonymised teasers."""
-    rows, count = page_rows(session, OPEN_TEASERS, page.offset, page.limit, OPEN_COUNT)
+def list_teasers(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> ListOf[DemandTeaser]:
+    """Open demands as anonymised teasers (confidential ones only to institutions the enterprise
+    chose)."""
+    query, count_query = _visible_to(session, principal)
+    rows, count = page_rows(session, query, page.offset, page.limit, count_query)
     data = [DemandTeaser.model_validate(teaser(r, r), from_attributes=True) for r in rows]
     return ListOf(data=data, count=count)
 

@@ -2,18 +2,29 @@
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrInstitution
 from api.reads import columns_of, validated
 from api.routing import OffloadedRoute, read_only
-from api.schemas import DealIn, DealPublic, IntroductionIn, ListOf, MatchPublic, TransitionIn
+from api.schemas import (
+    DealConfirmIn,
+    DealIn,
+    DealPublic,
+    DealRejectIn,
+    IntroductionIn,
+    ListOf,
+    MatchPublic,
+    TransitionIn,
+)
 from models import Deal, Match
+from models.errors import ForbiddenError, NotFoundError
 from models.reference import UserRole
 from models.repositories.listing_queries import page_rows, paginate
 from models.services import pipeline
+from models.services.accounts import Principal
 
 router = APIRouter(route_class=OffloadedRoute, tags=["matches"])
 _MATCH: Any = Match.__table__  # type: ignore[attr-defined]
@@ -56,13 +67,24 @@ def introduce(body: IntroductionIn, session: SessionDep, principal: Staff) -> Ma
 def move(
     match_id: PathId, body: TransitionIn, session: SessionDep, principal: StaffOrInstitution
 ) -> MatchPublic:
-    """Move a match; 409 when `expected_version` is stale."""
+    """Move a match (staff; an institution may only decline its own); 409 when
+    `expected_version` is stale."""
     pipeline.match_for_institution(
         session, match_id, _scope(principal.role, principal.institution_id)
     )
+    pipeline.check_move(principal, body.to_stage)
     match = pipeline.move_match(session, match_id, body.to_stage, body.expected_version,
                                 actor=principal.username, note=body.note)  # fmt: skip
     return MatchPublic.model_validate(match)
+
+
+def deal_public(deal: Deal, principal: Principal) -> DealPublic:
+    """A deal as the caller may see it: never the enterprise's id for an institution (it would
+    join the deal to the enterprise without the enterprise's consent)."""
+    public = DealPublic.model_validate(deal, from_attributes=True)
+    if principal.role == UserRole.institution:
+        return public.model_copy(update={"enterprise_id": None})
+    return public
 
 
 @router.get("/deals", response_model=ListOf[DealPublic])
@@ -70,23 +92,29 @@ def move(
 def list_deals(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[DealPublic]:
-    """Deals (an institution sees only its own)."""
+    """Deals, claims included (an institution sees only its own)."""
     query = select(Deal).order_by(col(Deal.id).desc())
     if principal.role == UserRole.institution:
         query = query.where(Deal.institution_id == principal.institution_id)
     rows, count = paginate(session, query, page.offset, page.limit)
-    return ListOf(
-        data=[DealPublic.model_validate(r, from_attributes=True) for r in rows], count=count
-    )
+    return ListOf(data=[deal_public(r, principal) for r in rows], count=count)
 
 
 @router.post("/deals", response_model=DealPublic, status_code=201)
 def record_deal(body: DealIn, session: SessionDep, principal: StaffOrInstitution) -> DealPublic:
-    """Record the loan or investment a match produced."""
+    """Record the loan or investment a match produced: staff record a confirmed deal, an
+    institution files a claim a matchmaker must confirm before it counts."""
     scope = _scope(principal.role, principal.institution_id)
     pipeline.match_for_institution(session, body.match_id, scope)
-    deal = pipeline.record_deal(session, actor=principal.username, **body.model_dump())
-    return DealPublic.model_validate(deal, from_attributes=True)
+    fields = body.model_dump(exclude={"split", "confirm_out_of_range"})
+    if principal.role != UserRole.institution:
+        deal = pipeline.record_deal(session, actor=principal.username, split=body.split,
+                                    confirm_out_of_range=body.confirm_out_of_range, **fields)  # fmt: skip
+    elif body.split or body.confirm_out_of_range:
+        raise ForbiddenError("拆分成交或确认超额金额仅限撮合专员", field="split")
+    else:
+        deal = pipeline.claim_deal(session, actor=principal.username, **fields)
+    return deal_public(deal, principal)
 
 
 @router.get("/deals/{deal_id}", response_model=DealPublic)
@@ -97,5 +125,24 @@ def get_deal(deal_id: PathId, session: SessionDep, principal: CurrentPrincipal) 
     if deal is None or (
         principal.role == UserRole.institution and deal.institution_id != principal.institution_id
     ):
-        raise HTTPException(status_code=404, detail=f"成交记录 {deal_id} 不存在")
-    return DealPublic.model_validate(deal, from_attributes=True)
+        raise NotFoundError(f"成交记录 {deal_id} 不存在")
+    return deal_public(deal, principal)
+
+
+@router.post("/deals/{deal_id}/confirm", response_model=DealPublic)
+def confirm_deal(
+    deal_id: PathId, body: DealConfirmIn, session: SessionDep, principal: Staff
+) -> DealPublic:
+    """Confirm an institution's claimed deal: it counts from now on (the match is won)."""
+    deal = pipeline.confirm_deal(session, deal_id, actor=principal.username,
+                                 confirm_out_of_range=body.confirm_out_of_range)  # fmt: skip
+    return deal_public(deal, principal)
+
+
+@router.post("/deals/{deal_id}/reject", response_model=DealPublic)
+def reject_deal(
+    deal_id: PathId, body: DealRejectIn, session: SessionDep, principal: Staff
+) -> DealPublic:
+    """Reject an institution's claimed deal: it never counts."""
+    deal = pipeline.reject_deal(session, deal_id, actor=principal.username, reason=body.reason)
+    return deal_public(deal, principal)

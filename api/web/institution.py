@@ -1,5 +1,6 @@
 """Institution pages: its subscriptions and digest history, teasers, introduction requests, and
-deals to confirm. An institution user sees only its own institution (404 for any other)."""
+deals to report. An institution user sees only its own institution (404 for any other), and an
+enterprise's name only while the enterprise's consent covers it (each showing audited)."""
 
 from dataclasses import asdict
 from typing import Annotated
@@ -12,10 +13,11 @@ from api.web.auth import InstitutionSide, Posted, own_institution
 from api.web.matchmaker import today
 from api.web.render import ConsoleRoute, redirect, render
 from models import Institution
+from models.base import utcnow
 from models.reference import UserRole
 from models.repositories.base import get_or_404
 from models.services import pipeline
-from models.services.disclosure import teaser
+from models.services.disclosure import chosen_by, disclosed_names, teaser
 
 router = APIRouter(route_class=ConsoleRoute)
 PAGE_SIZE = 25
@@ -24,14 +26,23 @@ PAGE_SIZE = 25
 @router.get("/institutions/{institution_id}")
 def institution(request: Request, institution_id: PathId, session: SessionDep,
                 user: InstitutionSide) -> Response:  # fmt: skip
-    """The institution's home: subscriptions, digests, requests, deals to confirm."""
+    """The institution's home: subscriptions, digests, requests, deals to report and reported.
+
+    An enterprise's name shows only where its consent (details) to the institution is in force
+    now, and each name shown is written to the audit log (staff see every name)."""
     own_institution(user, institution_id)
     inst = get_or_404(session, Institution, institution_id)
+
+    def names(ids: set[int]) -> dict[int, str]:
+        return disclosed_names(session, actor=user.principal.username,
+                               institution_id=institution_id, enterprise_ids=ids)  # fmt: skip
+
     return render(request, "institution.html", title=inst.name, inst=inst,
                   subscriptions=queries.subscriptions_of(session, institution_id),
                   digests=queries.digest_history(session, institution_id),
                   requests=queries.introduction_requests(session, institution_id),
-                  to_confirm=queries.deals_to_confirm(session, institution_id),
+                  to_confirm=queries.deals_to_confirm(
+                      session, institution_id, None if user.is_staff else names),
                   deals=queries.deals_of(session, institution_id), today=today())  # fmt: skip
 
 
@@ -39,10 +50,12 @@ def institution(request: Request, institution_id: PathId, session: SessionDep,
 def teasers(request: Request, institution_id: PathId, session: SessionDep,
             user: InstitutionSide,
             page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
-    """Open demands as anonymised teasers, each with a button to ask for an introduction."""
+    """Open demands as anonymised teasers, each with a button to ask for an introduction: what
+    the institution may see (confidential ones only of the enterprises that chose it)."""
     own_institution(user, institution_id)
     inst = get_or_404(session, Institution, institution_id)
-    rows, total = queries.open_teasers(session, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    chosen = chosen_by(session, institution_id, utcnow())
+    rows, total = queries.open_teasers(session, (page - 1) * PAGE_SIZE, PAGE_SIZE, chosen)
     return render(request, "teasers.html", title=f"需求速览 · {inst.short_name or inst.name}",
                   inst=inst, teasers=[asdict(teaser(d, e)) for d, e in rows],
                   paging={"page": page, "pages": max(1, -(-total // PAGE_SIZE)), "total": total},

@@ -65,4 +65,5 @@ def home(request: Request, user: Viewer, session: SessionDep) -> Response:
     """Staff land on the workbench; other roles on their own home page."""
     if not user.is_staff:
         return RedirectResponse(auth.home_of(user.principal), status_code=303)
-    return render(request, "home.html", title="工作台", counts=queries.dashboard_counts(session))
+    return render(request, "home.html", title="工作台", counts=queries.dashboard_counts(session),
+                  claims=queries.deal_claims(session))  # fmt: skip

@@ -105,8 +105,10 @@ def introduce(demand_id: PathId, session: SessionDep, user: StaffUser, _: Posted
 def move(request: Request, match_id: PathId, session: SessionDep, user: InstitutionSide,
          _: Posted, to_stage: Annotated[PipelineStage, Form()],
          expected_version: Annotated[int, Form(ge=1)]) -> Response:  # fmt: skip
-    """Move a match (409 page-message when someone else moved it first)."""
+    """Move a match (409 page-message when someone else moved it first); an institution may
+    only decline its own."""
     _own_match(session, user, match_id)
+    pipeline.check_move(user.principal, to_stage)
     match = pipeline.move_match(session, match_id, to_stage, expected_version,
                                 actor=user.principal.username)  # fmt: skip
     return redirect(back_url(request), f"撮合记录 #{match_id} 已转到“{match.stage.label}”")
@@ -115,12 +117,38 @@ def move(request: Request, match_id: PathId, session: SessionDep, user: Institut
 @router.post("/matches/{match_id}/deal")
 def record_deal(request: Request, match_id: PathId, session: SessionDep, user: InstitutionSide,
                 _: Posted, amount_wan: Annotated[float, Form(gt=0, le=10_000_000)],
-                closed_on: Annotated[date, Form()]) -> Response:  # fmt: skip
-    """Record the loan or investment the match produced (closes it as won)."""
+                closed_on: Annotated[date, Form()],
+                confirm_out_of_range: Annotated[bool, Form()] = False) -> Response:  # fmt: skip
+    """Staff record the deal the match produced (closes it as won); an institution files a
+    claim a matchmaker confirms before it counts."""
     _own_match(session, user, match_id)
+    actor = user.principal.username
+    if not user.is_staff:
+        claim = pipeline.claim_deal(session, match_id=match_id, amount_wan=amount_wan,
+                                    closed_on=closed_on, actor=actor)  # fmt: skip
+        return redirect(back_url(request),
+                        f"已申报成交 #{claim.id}：{amount_wan:g} 万元，待撮合专员确认")  # fmt: skip
     deal = pipeline.record_deal(session, match_id=match_id, amount_wan=amount_wan,
-                                closed_on=closed_on, actor=user.principal.username)  # fmt: skip
+                                closed_on=closed_on, actor=actor,
+                                confirm_out_of_range=confirm_out_of_range)  # fmt: skip
     return redirect(back_url(request), f"已记录成交 #{deal.id}：{amount_wan:g} 万元")
+
+
+@router.post("/deals/{deal_id}/confirm")
+def confirm_deal(deal_id: PathId, session: SessionDep, user: StaffUser, _: Posted,
+                 confirm_out_of_range: Annotated[bool, Form()] = False) -> Response:  # fmt: skip
+    """Confirm an institution's claimed deal: it counts from now on."""
+    pipeline.confirm_deal(session, deal_id, actor=user.principal.username,
+                          confirm_out_of_range=confirm_out_of_range)  # fmt: skip
+    return redirect("/console/#claims", f"已确认成交 #{deal_id}")
+
+
+@router.post("/deals/{deal_id}/reject")
+def reject_deal(deal_id: PathId, session: SessionDep, user: StaffUser, _: Posted,
+                reason: Annotated[str | None, Form(max_length=300)] = None) -> Response:  # fmt: skip
+    """Reject an institution's claimed deal: it never counts."""
+    pipeline.reject_deal(session, deal_id, actor=user.principal.username, reason=reason or None)
+    return redirect("/console/#claims", f"已驳回成交申报 #{deal_id}")
 
 
 def _own_match(session: SessionDep, user: InstitutionSide, match_id: int) -> None:

@@ -5,7 +5,7 @@ Only reads: every write goes through a service (`models.services`, `ingestion`, 
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,11 +32,16 @@ from models import (
     SlateItem,
     Subscription,
 )
-from models.reference import DemandStatus, EventKind, PipelineStage
+from models.reference import DealStatus, DemandStatus, EventKind, PipelineStage
 from models.repositories.evaluation import enterprise_names, institution_names
+from models.services.disclosure import teaser_filter
 
 REQUEST_NOTE = "机构申请引荐"
 BOARD_LIMIT = 30
+UNDISCLOSED = "（未获企业授权，不显示企业名称）"
+# The names of enterprises by id, as a page may show them (all for staff; for an institution
+# only those a consent covers: see `models.services.disclosure.disclosed_names`).
+Names = Callable[[set[int]], dict[int, str]]
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,15 @@ def _offer_names(session: Session, matches: Sequence[Match]) -> dict[tuple[str, 
     return names
 
 
-def match_rows(session: Session, matches: Sequence[Match]) -> list[MatchRow]:
-    """Matches with enterprise, institution, offer names and any recorded deal amount."""
+def match_rows(
+    session: Session, matches: Sequence[Match], names: Names | None = None
+) -> list[MatchRow]:
+    """Matches with enterprise (by `names`, default: every name), institution and offer names
+    and any confirmed deal amount; an enterprise `names` leaves out shows as undisclosed."""
     demands = {d.id: d for d in session.exec(select(FinancingDemand).where(
         col(FinancingDemand.id).in_({m.demand_id for m in matches})))}  # fmt: skip
-    ents = enterprise_names(session, {d.enterprise_id for d in demands.values()})
+    ent_ids = {d.enterprise_id for d in demands.values()}
+    ents = names(ent_ids) if names else enterprise_names(session, ent_ids)
     insts = institution_names(session, {m.institution_id for m in matches})
     offers = _offer_names(session, matches)
     deals = deal_amounts(session, [m.id or 0 for m in matches])
@@ -79,19 +88,20 @@ def match_rows(session: Session, matches: Sequence[Match]) -> list[MatchRow]:
         offer = offers.get(("loan", m.loan_product_id or 0)) or offers.get(
             ("equity", m.mandate_id or 0)
         )
-        rows.append(MatchRow(m, ent_id, ents.get(ent_id, str(ent_id)),
+        rows.append(MatchRow(m, ent_id, ents.get(ent_id, UNDISCLOSED),
                              insts.get(m.institution_id, str(m.institution_id)), offer,
                              deals.get(m.id or 0)))  # fmt: skip
     return rows
 
 
 def deal_amounts(session: Session, match_ids: Sequence[int]) -> dict[int, float]:
-    """Total recorded deal amount (万元) per match."""
+    """Total confirmed deal amount (万元) per match."""
     if not match_ids:
         return {}
     query = (
         select(Deal.match_id, func.sum(Deal.amount_wan))
         .where(col(Deal.match_id).in_(list(match_ids)))
+        .where(Deal.status == DealStatus.confirmed)
         .group_by(col(Deal.match_id))
     )
     return {int(mid): float(total) for mid, total in session.exec(query).all() if mid is not None}
@@ -129,7 +139,7 @@ def dashboard_counts(session: Session) -> dict[str, int]:
             [PipelineStage.closed_won, PipelineStage.closed_lost]))),
         "pending_duplicates": count(select(DuplicateCandidate.id).where(
             DuplicateCandidate.status == "pending")),
-        "deals": count(select(Deal.id)),
+        "deals": count(select(Deal.id).where(Deal.status == DealStatus.confirmed)),
     }  # fmt: skip
 
 
@@ -233,7 +243,7 @@ def digest_history(
     return [(d, name) for d, name in session.exec(query).all()]
 
 
-def introduction_requests(session: Session, institution_id: int) -> list[MatchRow]:
+def introduction_requests(session: Session, institution_id: int) -> list[Match]:
     """Matches the institution asked for (its request note on the first transition)."""
     requested = select(MatchTransition.match_id).where(
         col(MatchTransition.note).startswith(REQUEST_NOTE)
@@ -244,12 +254,18 @@ def introduction_requests(session: Session, institution_id: int) -> list[MatchRo
         .where(col(Match.id).in_(requested))
         .order_by(col(Match.id).desc())
     )
-    return match_rows(session, list(session.exec(query)))
+    return list(session.exec(query))
 
 
-def deals_to_confirm(session: Session, institution_id: int) -> list[MatchRow]:
-    """The institution's matches at term sheet, or won without a recorded deal."""
-    recorded = select(Deal.match_id).where(col(Deal.match_id).is_not(None))
+def deals_to_confirm(
+    session: Session, institution_id: int, names: Names | None = None
+) -> list[MatchRow]:
+    """The institution's matches at term sheet, or won, without a claimed or confirmed deal
+    (enterprise names by `names`)."""
+    recorded = select(Deal.match_id).where(
+        col(Deal.match_id).is_not(None),
+        col(Deal.status).in_([DealStatus.claimed, DealStatus.confirmed]),
+    )
     query = (
         select(Match)
         .where(Match.institution_id == institution_id)
@@ -257,11 +273,46 @@ def deals_to_confirm(session: Session, institution_id: int) -> list[MatchRow]:
         .where(col(Match.id).not_in(recorded))
         .order_by(col(Match.id).desc())
     )
-    return match_rows(session, list(session.exec(query)))
+    return match_rows(session, list(session.exec(query)), names)
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """A claimed deal for a matchmaker to confirm, with the names and the demand's range."""
+
+    deal: Deal
+    enterprise_name: str
+    institution_name: str
+    demand_id: int | None
+    amount_min_wan: float | None
+    amount_max_wan: float | None
+
+    @property
+    def out_of_range(self) -> bool:
+        """True when the claimed amount is above the demand's upper bound."""
+        return self.amount_max_wan is not None and self.deal.amount_wan > self.amount_max_wan
+
+
+def deal_claims(session: Session, limit: int = 50) -> list[ClaimRow]:
+    """Claimed deals awaiting a matchmaker, oldest first."""
+    query = (
+        select(Deal, FinancingDemand)
+        .join(Match, col(Match.id) == col(Deal.match_id), isouter=True)
+        .join(FinancingDemand, col(FinancingDemand.id) == col(Match.demand_id), isouter=True)
+        .where(Deal.status == DealStatus.claimed)
+        .order_by(col(Deal.id))
+        .limit(limit)
+    )
+    rows = list(session.exec(query).all())
+    ents = enterprise_names(session, {d.enterprise_id for d, _ in rows})
+    insts = institution_names(session, {d.institution_id for d, _ in rows})
+    return [ClaimRow(d, ents.get(d.enterprise_id, "?"), insts.get(d.institution_id, "?"),
+                     dem.id if dem else None, dem.amount_min_wan if dem else None,
+                     dem.amount_max_wan if dem else None) for d, dem in rows]  # fmt: skip
 
 
 def deals_of(session: Session, institution_id: int, limit: int = 30) -> list[Deal]:
-    """The institution's recorded deals, latest first."""
+    """The institution's deals (claims included), latest first."""
     query = select(Deal).where(Deal.institution_id == institution_id)
     return list(session.exec(query.order_by(col(Deal.closed_on).desc()).limit(limit)))
 
@@ -272,12 +323,15 @@ def evaluation_periods(session: Session) -> list[EvaluationPeriod]:
     return list(session.exec(query))
 
 
-def open_teasers(session: Session, offset: int, limit: int) -> tuple[list[Any], int]:
-    """Open demands with their enterprise (for teasers), newest first, and the total."""
+def open_teasers(
+    session: Session, offset: int, limit: int, chosen: set[int]
+) -> tuple[list[Any], int]:
+    """Open demands with their enterprise (for teasers), newest first, and the total: the
+    confidential ones only of the enterprises in `chosen` (see `teaser_filter`)."""
     query = (
         select(FinancingDemand, Enterprise)
         .join(Enterprise, col(Enterprise.id) == col(FinancingDemand.enterprise_id))
-        .where(FinancingDemand.status == DemandStatus.open)
+        .where(teaser_filter(chosen))
         .order_by(col(FinancingDemand.id).desc())
     )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()

@@ -24,7 +24,14 @@ from models import (
     ListingRecord,
     Match,
 )
-from models.reference import ComplaintKind, ComplaintStatus, DealType, EventKind, InstitutionKind
+from models.reference import (
+    ComplaintKind,
+    ComplaintStatus,
+    DealStatus,
+    DealType,
+    EventKind,
+    InstitutionKind,
+)
 
 
 def resident_institutions(
@@ -47,10 +54,12 @@ def resident_institutions(
 def deals_closed_between(
     session: Session, deal_type: DealType, start: date, end: date
 ) -> Sequence[tuple[Deal, Match | None]]:
-    """Deals of `deal_type` closed in [start, end], each with its match (None when unlinked)."""
+    """Confirmed deals of `deal_type` closed in [start, end], each with its match (None when
+    unlinked): a claim no matchmaker confirmed counts nowhere."""
     query = (
         select(Deal, Match)
         .join(Match, col(Deal.match_id) == col(Match.id), isouter=True)
+        .where(Deal.status == DealStatus.confirmed)
         .where(Deal.deal_type == deal_type)
         .where(col(Deal.closed_on) >= start)
         .where(col(Deal.closed_on) <= end)
@@ -140,8 +149,9 @@ def institution_names(session: Session, ids: Collection[int]) -> dict[int, str]:
 
 
 def latest_deal_day(session: Session) -> date | None:
-    """The latest close date of any deal (None when there is none)."""
-    return session.exec(select(func.max(Deal.closed_on))).one()
+    """The latest close date of any confirmed deal (None when there is none)."""
+    query = select(func.max(Deal.closed_on)).where(Deal.status == DealStatus.confirmed)
+    return session.exec(query).one()
 
 
 # --- Appendix B --------------------------------------------------------------------------------

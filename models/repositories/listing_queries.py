@@ -48,15 +48,16 @@ def paginate(session: Session, query: Any, offset: int, limit: int) -> tuple[lis
 
 
 def enterprise_query(q: str | None, region: str | None, industry: str | None) -> Select[Any]:
-    """Enterprises by name/USCC fragment, region prefix and industry prefix."""
+    """Enterprises by name/USCC fragment, region prefix and industry prefix: each matched
+    literally (`autoescape`: a `%` or `_` typed in the search is no wildcard)."""
     query = select(Enterprise).order_by(col(Enterprise.id))
     if q:
-        like = f"%{q}%"
-        query = query.where(or_(col(Enterprise.legal_name).like(like), col(Enterprise.uscc) == q))
+        name = col(Enterprise.legal_name).contains(q, autoescape=True)
+        query = query.where(or_(name, col(Enterprise.uscc) == q))
     if region:
-        query = query.where(col(Enterprise.region_code).startswith(region))
+        query = query.where(col(Enterprise.region_code).startswith(region, autoescape=True))
     if industry:
-        query = query.where(col(Enterprise.industry_code).startswith(industry))
+        query = query.where(col(Enterprise.industry_code).startswith(industry, autoescape=True))
     return query
 
 

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import ColumnElement, Row, and_, or_
 from sqlmodel import Session, col, select
 
 from models import Consent, Enterprise, FinancingDemand, Institution
 from models.base import utcnow
 from models.errors import DomainError, NotFoundError
 from models.reference import (
+    Confidentiality,
     ConsentScope,
+    DemandStatus,
     FinancingType,
     Stage,
     industry_name,
@@ -94,6 +96,59 @@ def active_consent(
         .order_by(col(Consent.granted_at).desc())
     )
     return next((c for c in rows if c.covers(scope.value, _aware(at))), None)
+
+
+def chosen_by(session: Session, institution_id: int | None, at: datetime) -> set[int]:
+    """The enterprises that chose `institution_id`: a consent of theirs to it (any scope) is in
+    force at `at`. Only these may see the institution a confidential demand's teaser."""
+    if institution_id is None:
+        return set()
+    rows = session.exec(select(Consent).where(Consent.institution_id == institution_id))
+    moment = _aware(at)
+    return {c.enterprise_id for c in rows if any(c.covers(s, moment) for s in c.scopes)}
+
+
+def teaser_filter(chosen: set[int]) -> ColumnElement[bool]:
+    """The demands an institution may see as teasers (the digests' rule): open ones, and of
+    those the confidential ones only of the enterprises in `chosen`."""
+    return and_(
+        col(FinancingDemand.status) == DemandStatus.open,
+        or_(
+            col(FinancingDemand.confidentiality) != Confidentiality.confidential,
+            col(FinancingDemand.enterprise_id).in_(chosen),
+        ),
+    )
+
+
+def may_see_teaser(
+    session: Session, demand: FinancingDemand, institution_id: int | None, at: datetime
+) -> bool:
+    """True when the institution may see `demand` as a teaser (see `teaser_filter`)."""
+    if demand.status != DemandStatus.open:
+        return False
+    if demand.confidentiality != Confidentiality.confidential:
+        return True
+    return demand.enterprise_id in chosen_by(session, institution_id, at)
+
+
+def disclosed_names(
+    session: Session, *, actor: str, institution_id: int, enterprise_ids: set[int]
+) -> dict[int, str]:
+    """The legal names of those of `enterprise_ids` whose consent (details) to the institution is
+    in force now; each name handed out is written to the audit log. The others are left out."""
+    now = utcnow()
+    shown = {
+        e for e in sorted(enterprise_ids)
+        if active_consent(session, e, institution_id, ConsentScope.details, now) is not None
+    }  # fmt: skip
+    if not shown:
+        return {}
+    query = select(Enterprise.id, Enterprise.legal_name).where(col(Enterprise.id).in_(shown))
+    names = {int(i or 0): name for i, name in session.exec(query).all()}
+    for enterprise_id in sorted(names):
+        log_disclosure(session, actor=actor, institution_id=institution_id,
+                       enterprise_id=enterprise_id, scope=ConsentScope.details)  # fmt: skip
+    return names
 
 
 def _aware(moment: datetime) -> datetime:

@@ -10,8 +10,10 @@ from tests.api.conftest import World, login
 
 # Routes whose ids are not owned by any institution, with the reason and what is checked instead.
 OPEN_TO_INSTITUTIONS = {
-    ("GET", "/teasers/{demand_id}"): "demands are offered to every institution as teasers",
-    ("POST", "/introduction-requests"): "any institution may ask to be introduced to a demand",
+    ("GET", "/teasers/{demand_id}"): "open demands are offered to institutions as teasers "
+    "(confidential ones only to institutions the enterprise chose; see test_institution_pipeline)",
+    ("POST", "/introduction-requests"): "an institution may ask to be introduced to a demand it "
+    "may see as a teaser",
     ("POST", "/complaints"): "anyone may complain; an institution's complaint is filed as its own",
 }
 PUBLIC = {("POST", "/auth/token"), ("GET", "/health")}
@@ -34,6 +36,8 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/matches"): {"demand_id": world.demand, "institution_id": world.inst_a},
         ("POST", "/matches/{match_id}/transitions"): {"to_stage": "meeting", "expected_version": 1},
         ("POST", "/deals"): {"match_id": world.match_a, "amount_wan": 10, "closed_on": "2025-05-01"},
+        ("POST", "/deals/{deal_id}/confirm"): {},
+        ("POST", "/deals/{deal_id}/reject"): {"reason": "金额不实"},
         ("POST", "/consents"): {"enterprise_id": world.enterprise, "institution_id": world.inst_a,
                                 "scopes": ["details"]},
         ("POST", "/introduction-requests"): {"demand_id": world.demand},

@@ -78,9 +78,12 @@ def test_closed_deal_is_recorded_from_a_match(client: TestClient, world: World) 
     intro = client.post("/matches", json={"demand_id": world.demand, "institution_id": world.inst_b},
                         headers=staff)  # fmt: skip
     assert intro.status_code == 201 and intro.json()["introduced_at"] is not None
-    deal = client.post("/deals", json={"match_id": intro.json()["id"], "amount_wan": 800,
-                                       "closed_on": "2026-01-15"}, headers=staff)  # fmt: skip
+    body = {"match_id": intro.json()["id"], "amount_wan": 800, "closed_on": "2026-01-15"}
+    above = client.post("/deals", json=body, headers=staff)  # the demand asks 300–500 万元
+    assert above.status_code == 400 and above.json()["field"] == "amount_wan"
+    deal = client.post("/deals", json=body | {"confirm_out_of_range": True}, headers=staff)
     assert deal.status_code == 201 and deal.json()["deal_type"] == "equity"
+    assert deal.json()["status"] == "confirmed" and deal.json()["decided_by"] == "mm"
     assert (
         client.get(f"/matches/{intro.json()['id']}", headers=staff).json()["stage"] == "closed_won"
     )

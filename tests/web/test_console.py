@@ -77,6 +77,11 @@ def test_matchmaker_deal_grows_appendix_a(browser: Any, center: Center, tmp_path
     assert "已引荐" in matchmaker.locator(".flash").inner_text()
     row = matchmaker.locator(".pipeline-table tbody tr").first
     row.get_by_label("成交金额（万元）").fill(str(DEAL_WAN))
+    row.get_by_role("button", name="记录成交").click()  # above the demand's upper bound
+    assert "超出需求金额上限" in matchmaker.locator(".flash").inner_text()
+    row = matchmaker.locator(".pipeline-table tbody tr").first
+    row.get_by_label("成交金额（万元）").fill(str(DEAL_WAN))
+    row.get_by_label("金额超出需求上限，已核实").check()
     row.get_by_role("button", name="记录成交").click()
     assert "已记录成交" in matchmaker.locator(".flash").inner_text()
     assert "成交" in matchmaker.locator(".pipeline-table tbody tr").first.inner_text()
