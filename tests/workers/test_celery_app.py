@@ -38,6 +38,7 @@ def test_app_is_configured_from_settings() -> None:
         "digests.sweep",
         "nightly.rerank",
         "nightly.retrain",
+        "audit.anchor",
     }
 
 
@@ -54,6 +55,7 @@ def test_task_names_are_explicit_and_only_idempotent_ones_ack_late() -> None:
         "nightly.rerank": True,
         "nightly.retrain": False,
         "roadshow.schedule": False,
+        "audit.anchor": True,
     }
 
 
