@@ -23,6 +23,7 @@ ALGORITHM = "HS256"
 TOKEN_TTL = timedelta(hours=8)
 _fallback_secret = secrets.token_urlsafe(48)
 MIN_SECRET_BYTES = 32
+MIN_DISTINCT_CHARS = 10  # a random key of 32+ characters has far more
 # Placeholders and examples seen in the wild (compared case-insensitively); any key shorter than
 # MIN_SECRET_BYTES is refused as well.
 WEAK_SECRETS = frozenset({
@@ -37,14 +38,17 @@ WEAK_SECRETS = frozenset({
 
 
 def secret_key_problem(key: str | None) -> str | None:
-    """Why `key` must not sign tokens (Chinese), or None when it is acceptable (or unset)."""
+    """Why `key` must not sign tokens (Chinese), or None when it is acceptable (or unset):
+    shorter than 32 bytes, a known placeholder, a word repeated, or too few distinct characters."""
     if key is None:
         return None
     if len(key.encode()) < MIN_SECRET_BYTES:
         return (
             f"SECRET_KEY 过短（{len(key.encode())} 字节），至少需要 {MIN_SECRET_BYTES} 字节的随机值"
         )
-    if key.strip().lower() in WEAK_SECRETS or len(set(key)) < 8:
+    lowered = key.strip().lower()
+    repeated = (lowered + lowered).find(lowered, 1) < len(lowered)  # "abcabc…": a word repeated
+    if lowered in WEAK_SECRETS or repeated or len(set(key)) < MIN_DISTINCT_CHARS:
         return "SECRET_KEY 是已知的弱密钥或示例值，请换成随机生成的值"
     return None
 
