@@ -23,6 +23,7 @@ ALGORITHM = "HS256"
 TOKEN_TTL = timedelta(hours=8)
 _fallback_secret = secrets.token_urlsafe(48)
 MIN_SECRET_BYTES = 32
+MAX_LOGIN_NAME_CHARS = 240
 MIN_DISTINCT_CHARS = 10  # a random key of 32+ characters has far more
 # Placeholders and examples seen in the wild (compared case-insensitively); any key shorter than
 # MIN_SECRET_BYTES is refused as well.
@@ -130,6 +131,7 @@ def attempt_login(
     (so parallel attempts see each other's), then the password checked in `session`, whose
     commit records the outcome (the endpoint returns, never raises, on a refusal)."""
     limits = LoginLimits.from_settings(settings)
+    username = username[:MAX_LOGIN_NAME_CHARS]  # no account has a longer name; bounds the work
     with Session(session.get_bind()) as counter:
         reservation = login_guard.reserve(counter, username, source, limits)
         counter.commit()

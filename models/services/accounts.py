@@ -146,17 +146,6 @@ def verify_password(user: User | None, password: str) -> bool:
     return True
 
 
-def authenticate(session: Session, username: str, password: str) -> Principal | None:
-    """The principal for valid credentials of an active, unlocked account, else None (the same
-    answer for an unknown user). Throttling and lock-out: `models.services.login_guard`."""
-    user = find_user(session, username)
-    if not verify_password(user, password) or user is None:
-        return None
-    if not user.active or user.locked_at is not None:
-        return None
-    return principal_of(user)
-
-
 def principal_of(user: User) -> Principal:
     """The principal of an account, with its current token version."""
     return Principal(user.username, user.role, user.institution_id, user.id, user.token_version)
