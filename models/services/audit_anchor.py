@@ -97,10 +97,10 @@ def _parse(line: str, key: bytes) -> Anchor | None:
 
 def latest_anchor(settings: Settings) -> AnchorCheck:
     """The last anchor of the file; any line that is not a validly signed anchor is a problem."""
-    key = anchor_key(settings)
     path = Path(settings.audit_anchor_path)
     if not path.exists():
         return AnchorCheck(None, None)
+    key = anchor_key(settings)
     latest: Anchor | None = None
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
