@@ -38,7 +38,10 @@ def login(
     result = attempt_login(session, settings, form.username, form.password, source, "api")
     if result.principal is None:  # returned, not raised: the audit rows and counters commit
         status, detail = LOGIN_REFUSALS[result.verdict]
-        return problem(status, detail, instance=request.url.path)
+        refused = problem(status, detail, instance=request.url.path)
+        if result.verdict == LoginVerdict.throttled:
+            refused.headers["Retry-After"] = str(settings.login_throttle_window_seconds)
+        return refused
     principal = result.principal
     return TokenOut(access_token=create_token(principal.username, settings,
                                               version=principal.token_version))  # fmt: skip
