@@ -135,5 +135,8 @@ def attempt_login(
     with Session(session.get_bind()) as counter:
         reservation = login_guard.reserve(counter, username, source, limits)
         counter.commit()
+        if reservation.new_window:
+            login_guard.sweep(counter, limits)
+            counter.commit()
     return login_guard.check(session, reservation, username, password, limits,
                              {"source": source, "via": via})  # fmt: skip

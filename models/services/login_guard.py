@@ -7,7 +7,9 @@ of its own, committed before the password is checked. An attempt whose count pas
 is refused without a check, so parallel bursts never get more than the limit of checks: the
 count includes the attempts still in flight. A success gives its slot back (the source's count
 goes down by one, the account's is cleared); failures keep theirs until the window, which starts
-at a key's first counted attempt, has passed.
+at a key's first counted attempt, has passed. Keys are locked in one order (account, source), and
+the account's row before the audit chain's lock, so concurrent logins never deadlock; expired
+keys are swept after a window starts, skipping rows in use.
 
 Consecutive failed checks of an existing account are counted on the account itself; at
 `lockout_after` it is locked (`locked_at`) until an administrator unlocks it. A locked account's
@@ -46,6 +48,12 @@ _RESERVE = text(
     "RETURNING failures"
 )
 _EXPIRE = text("DELETE FROM login_throttle WHERE window_start <= :cutoff")
+# On PostgreSQL the sweep skips rows another transaction holds, so it never waits, and so never
+# takes part in a deadlock with the reservations (which lock an account's, then a source's row).
+_EXPIRE_SKIP_LOCKED = text(
+    "DELETE FROM login_throttle WHERE key IN (SELECT key FROM login_throttle "
+    "WHERE window_start <= :cutoff FOR UPDATE SKIP LOCKED)"
+)
 _CLEAR = text("DELETE FROM login_throttle WHERE key = :key")
 _GIVE_BACK = text(
     "UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END "
@@ -89,6 +97,7 @@ class Reservation:
     source_key: str
     allowed: bool
     first_refusal: bool
+    new_window: bool  # a key's window (re)started: time to sweep the expired ones
 
 
 @dataclass(frozen=True)
@@ -121,14 +130,22 @@ def reserve(
     cutoff = moment - limits.window_seconds
     account_key = "u:" + normalize_username(username)[:100]
     source_key = "s:" + source
-    session.execute(_EXPIRE, {"cutoff": cutoff})
     counts = []
     for key, limit in ((account_key, limits.per_account), (source_key, limits.per_source)):
         count = session.execute(_RESERVE, {"key": key, "now": moment, "cutoff": cutoff}).scalar()
         counts.append((int(count or 0), limit))
     allowed = all(count <= limit for count, limit in counts)
     first = not allowed and any(count == limit + 1 for count, limit in counts)
-    return Reservation(account_key, source_key, allowed, first)
+    fresh = any(count == 1 for count, _ in counts)
+    return Reservation(account_key, source_key, allowed, first, fresh)
+
+
+def sweep(session: Session, limits: LoginLimits, now: float | None = None) -> None:
+    """Delete the keys whose window has passed (in a transaction of its own, after a reservation
+    that started a window: the table holds only the keys of the current windows)."""
+    cutoff = (time.time() if now is None else now) - limits.window_seconds
+    postgres = session.get_bind().dialect.name == "postgresql"
+    session.execute(_EXPIRE_SKIP_LOCKED if postgres else _EXPIRE, {"cutoff": cutoff})
 
 
 def _audit(session: Session, action: str, user: User | None, name: str, detail: dict[str, str]
@@ -180,9 +197,11 @@ def check(
         session.execute(_GIVE_BACK, {"key": reservation.source_key})
         user.failed_logins = 0
         session.add(user)
+        session.flush()  # the account's row before the audit chain's lock, as everywhere
         _audit(session, "login", user, name, detail)
         return LoginResult(LoginVerdict.ok, principal_of(user))
+    locked = user is not None and _count_failure(session, user, limits)
     _audit(session, "login_failed", user, name, detail)
-    if user is not None and _count_failure(session, user, limits):
+    if locked:
         _audit(session, "lock", user, name, detail | {"failed_logins": str(limits.lockout_after)})
     return LoginResult(LoginVerdict.failed)

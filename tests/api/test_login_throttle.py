@@ -17,10 +17,12 @@ from sqlmodel import Session, select
 
 from api.cli.core import proxy_options
 from api.main import create_app
-from models import AuditLog, User
+from models import AuditLog, LoginThrottle, User
 from models.db import make_engine
 from models.reference import UserRole
+from models.services import login_guard
 from models.services.accounts import create_user, unlock_user
+from models.services.login_guard import LoginLimits
 from models.settings import Settings
 from tests.api.conftest import PASSWORD, SECRET, World
 
@@ -140,3 +142,15 @@ def test_an_account_locks_after_ten_failures_until_an_admin_unlocks_it(
         details = session.exec(select(AuditLog.detail).where(AuditLog.entity == "user")).all()
         rows = session.exec(select(func.count()).select_from(AuditLog)).one()
     assert rows > 0 and not any(PASSWORD in str(d) or "bad-" in str(d) for d in details)
+
+
+def test_expired_keys_are_swept(engine: Engine) -> None:
+    limits = LoginLimits()
+    with Session(engine) as session:
+        login_guard.reserve(session, "old-user", "198.51.100.1", limits, now=1_000.0)
+        later = login_guard.reserve(session, "new-user", "198.51.100.2", limits, now=2_000.0)
+        assert later.new_window and later.allowed
+        login_guard.sweep(session, limits, now=2_000.0)
+        keys = set(session.exec(select(LoginThrottle.key)))
+        session.rollback()
+    assert keys == {"u:new-user", "s:198.51.100.2"}
