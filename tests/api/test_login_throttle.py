@@ -154,3 +154,21 @@ def test_expired_keys_are_swept(engine: Engine) -> None:
         keys = set(session.exec(select(LoginThrottle.key)))
         session.rollback()
     assert keys == {"u:new-user", "s:198.51.100.2"}
+
+
+def test_parallel_logins_of_many_users_never_fail_with_a_server_error(
+    server: str, world_engine: tuple[Engine, World]
+) -> None:
+    names = _users(world_engine[0], 8)
+
+    def attempt(i: int) -> int:
+        name = names[i % len(names)]
+        password = PASSWORD if i % 3 else f"wrong-{i}"
+        with httpx.Client(base_url=server, timeout=60) as http:
+            return http.post(
+                "/auth/token", data={"username": name, "password": password}
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        codes = list(pool.map(attempt, range(48)))
+    assert set(codes) <= {200, 401, 429} and codes.count(200) > 0
