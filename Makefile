@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# A random SECRET_KEY in .env (git-ignored, mode 600) unless it has one: `matchmaker serve`
+# refuses a missing-in-production, short or well-known key.
 demo: $(STAMP)
+	@grep -qs '^SECRET_KEY=' .env || { umask 077; [ -z "$$(tail -c1 .env 2>/dev/null)" ] || echo >> .env; \
+	  echo "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')" >> .env; \
+	  echo "已在 .env 写入随机 SECRET_KEY"; }
 	DATABASE_URL=sqlite:///$(DEMO_DB) CELERY_ALWAYS_EAGER=1 $(BIN)/matchmaker demo --fresh
 
 services:

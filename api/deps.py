@@ -97,7 +97,7 @@ def _authenticate(
 ) -> Principal | None:
     if token:
         subject = token_subject(token, settings)
-        return principal_for_user(session, subject) if subject else None
+        return principal_for_user(session, *subject) if subject else None
     if api_key:
         return principal_for_api_key(session, api_key)
     return None

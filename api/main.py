@@ -26,7 +26,6 @@ from api.routers import (
     recommendations,
     subscriptions,
 )
-from api.security import LoginThrottle
 from api.web import router as console_router
 from matching.service import on_world_loaded
 from models.db import make_engine, reader_engine
@@ -66,7 +65,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url, serialized=True)
     app.state.reader = reader_engine(app.state.engine)  # read-only routes (`api.routing`)
-    app.state.login_throttle = LoginThrottle()
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     requested = int(os.environ.get(IN_FLIGHT_ENV) or MAX_IN_FLIGHT)

@@ -1,18 +1,57 @@
-"""Bearer tokens (HS256 JWT, explicit algorithm list so `alg: none` is refused) and login throttling."""
+"""Bearer tokens (HS256 JWT, explicit algorithm list so `alg: none` is refused), the signing key's
+strength, and the login boundary (throttle reserved and committed before the password check).
+
+A token carries its user's `token_version` (`ver`); `api.deps` hands it to `principal_for_user`,
+which compares it with the account's on every request, so a password, role or status change or a
+console logout revokes tokens at once, although verified tokens are cached here.
+"""
 
 import secrets
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from sqlmodel import Session
 
+from models.services import login_guard
+from models.services.login_guard import LoginLimits, LoginResult
 from models.settings import Settings
 
 ALGORITHM = "HS256"
 TOKEN_TTL = timedelta(hours=8)
 _fallback_secret = secrets.token_urlsafe(48)
+MIN_SECRET_BYTES = 32
+MAX_LOGIN_NAME_CHARS = 240
+MIN_DISTINCT_CHARS = 10  # a random key of 32+ characters has far more
+# Placeholders and examples seen in the wild (compared case-insensitively); any key shorter than
+# MIN_SECRET_BYTES is refused as well.
+WEAK_SECRETS = frozenset({
+    "secret", "secret_key", "secret-key", "secretkey", "changeme", "change-me", "change_me",
+    "password", "test", "testing", "development", "dev", "default", "your-secret-key",
+    "your_secret_key", "your-secret-key-here", "please-change-me", "insecure", "django-insecure",
+    "supersecret", "super-secret", "mysecret", "my-secret", "s3cr3t", "jwt-secret", "jwt_secret",
+    "changethis", "change-this", "changeit", "notasecret", "keyboard cat", "0" * 32, "1" * 32,
+    "a" * 32, "x" * 32, "0123456789abcdef0123456789abcdef", "abcdefghijklmnopqrstuvwxyz123456",
+    "your-256-bit-secret", "secretsecretsecretsecretsecretsecret",
+})  # fmt: skip
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why `key` must not sign tokens (Chinese), or None when it is acceptable (or unset):
+    shorter than 32 bytes, a known placeholder, a word repeated, or too few distinct characters."""
+    if key is None:
+        return None
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        return (
+            f"SECRET_KEY 过短（{len(key.encode())} 字节），至少需要 {MIN_SECRET_BYTES} 字节的随机值"
+        )
+    lowered = key.strip().lower()
+    repeated = (lowered + lowered).find(lowered, 1) < len(lowered)  # "abcabc…": a word repeated
+    if lowered in WEAK_SECRETS or repeated or len(set(key)) < MIN_DISTINCT_CHARS:
+        return "SECRET_KEY 是已知的弱密钥或示例值，请换成随机生成的值"
+    return None
 
 
 def signing_key(settings: Settings) -> str:
@@ -20,10 +59,13 @@ def signing_key(settings: Settings) -> str:
     return settings.secret_key or _fallback_secret
 
 
-def create_token(username: str, settings: Settings, now: datetime | None = None) -> str:
-    """A signed access token for `username`."""
+def create_token(
+    username: str, settings: Settings, now: datetime | None = None, version: int = 0
+) -> str:
+    """A signed access token for `username`, issued under the account's `token_version`."""
     issued = now or datetime.now(UTC)
-    claims = {"sub": username, "iat": issued, "exp": issued + TOKEN_TTL, "typ": "access"}
+    claims = {"sub": username, "iat": issued, "exp": issued + TOKEN_TTL, "typ": "access",
+              "ver": version}  # fmt: skip
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
 
@@ -39,19 +81,19 @@ class _VerifiedTokens:
 
     def __init__(self, maxsize: int = 4096) -> None:
         self.maxsize = maxsize
-        self._entries: OrderedDict[tuple[str, str], tuple[str, int]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[str, int, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str, token: str) -> tuple[str, int] | None:
+    def get(self, key: str, token: str) -> tuple[str, int, int] | None:
         with self._lock:
             found = self._entries.get((key, token))
             if found is not None:
                 self._entries.move_to_end((key, token))
             return found
 
-    def put(self, key: str, token: str, subject: str, expires: int) -> None:
+    def put(self, key: str, token: str, subject: str, version: int, expires: int) -> None:
         with self._lock:
-            self._entries[(key, token)] = (subject, expires)
+            self._entries[(key, token)] = (subject, version, expires)
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
 
@@ -59,52 +101,42 @@ class _VerifiedTokens:
 _verified = _VerifiedTokens()
 
 
-def token_subject(token: str, settings: Settings) -> str | None:
-    """The username of a valid, unexpired token; None for anything else (tampered, `none` alg …)."""
+def token_subject(token: str, settings: Settings) -> tuple[str, int] | None:
+    """The username and token version of a valid, unexpired token; None for anything else
+    (tampered, `none` alg …). Whether the version is still current is the caller's check."""
     key = signing_key(settings)
     found = _verified.get(key, token)
     if found is not None:
-        username, expires = found
-        return username if expires > time.time() else None
+        username, version, expires = found
+        return (username, version) if expires > time.time() else None
     try:
         claims = jwt.decode(
             token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
         )
     except jwt.PyJWTError:
         return None
-    subject = claims.get("sub")
+    subject, version = claims.get("sub"), claims.get("ver", 0)
     if not isinstance(subject, str) or claims.get("typ") != "access":
         return None
-    _verified.put(key, token, subject, int(claims["exp"]))
-    return subject
+    if not isinstance(version, int) or isinstance(version, bool):
+        return None
+    _verified.put(key, token, subject, version, int(claims["exp"]))
+    return subject, version
 
 
-class LoginThrottle:
-    """At most `limit` failed logins per key within `window` seconds (then HTTP 429)."""
-
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def blocked(self, key: str, now: float | None = None) -> bool:
-        """True while `key` has used up its failed attempts."""
-        with self._lock:
-            return len(self._recent(key, now or time.monotonic())) >= self.limit
-
-    def failed(self, key: str, now: float | None = None) -> None:
-        """Count one failed attempt."""
-        with self._lock:
-            self._recent(key, now or time.monotonic()).append(now or time.monotonic())
-
-    def succeeded(self, key: str) -> None:
-        """Forget the failures of `key`."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        stamps = self._failures.setdefault(key, deque())
-        while stamps and stamps[0] <= now - self.window:
-            stamps.popleft()
-        return stamps
+def attempt_login(
+    session: Session, settings: Settings, username: str, password: str, source: str, via: str
+) -> LoginResult:
+    """One login attempt: the throttle's slot reserved and committed in a transaction of its own
+    (so parallel attempts see each other's), then the password checked in `session`, whose
+    commit records the outcome (the endpoint returns, never raises, on a refusal)."""
+    limits = LoginLimits.from_settings(settings)
+    username = username[:MAX_LOGIN_NAME_CHARS]  # no account has a longer name; bounds the work
+    with Session(session.get_bind()) as counter:
+        reservation = login_guard.reserve(counter, username, source, limits)
+        counter.commit()
+        if reservation.new_window:
+            login_guard.sweep(counter, limits)
+            counter.commit()
+    return login_guard.check(session, reservation, username, password, limits,
+                             {"source": source, "via": via})  # fmt: skip

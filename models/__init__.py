@@ -17,7 +17,7 @@ from models.listing import ListingMilestone, ListingRecord, ListingTierChange
 from models.match import Deal, Match, MatchTransition
 from models.policy import Policy, PolicyOutreach
 from models.subscription import DigestDelivery, Subscription
-from models.user import ApiKey, User
+from models.user import ApiKey, LoginThrottle, User
 
 __all__ = [
     "ApiKey",
@@ -49,6 +49,7 @@ __all__ = [
     "ListingRecord",
     "ListingTierChange",
     "LoanProduct",
+    "LoginThrottle",
     "Match",
     "MatchTransition",
     "Policy",

@@ -27,6 +27,31 @@ class Settings(BaseSettings):
     )
     sql_echo: bool = False
 
+    # Accounts, login and the audit anchor (models/services/accounts.py, models/services/login_guard.py,
+    # models/services/audit_anchor.py).
+    login_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed logins per account in a window, then HTTP 429."
+    )
+    login_max_failures_per_source: int = Field(
+        default=10, ge=1, description="Failed logins per source address in a window, then 429."
+    )
+    login_throttle_window_seconds: int = Field(default=300, ge=1)
+    login_lockout_after: int = Field(
+        default=10,
+        ge=1,
+        description="Consecutive failed logins that lock an account (admin unlocks).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Proxies whose X-Forwarded-For uvicorn trusts (IPs/CIDRs, comma-separated); none.",
+    )
+    audit_anchor_key: str | None = Field(
+        default=None, description="Signs audit anchors (HMAC-SHA256); falls back to SECRET_KEY."
+    )
+    audit_anchor_path: str = Field(
+        default="var/audit-anchors.jsonl", description="Append-only file of signed audit anchors."
+    )
+
     # Celery (workers/celery_app.py). The visibility timeout must exceed both the hard time limit
     # and the longest retry countdown, or Redis hands a still-running (or ETA-held) task to a
     # second worker; the digest claim makes that harmless, but it wastes work.

@@ -9,7 +9,11 @@ from models.reference import UserRole
 
 
 class User(SQLModel, table=True):
-    """A person with one role; institution users are bound to one institution."""
+    """A person with one role; institution users are bound to one institution.
+
+    `username` holds the normalised form (`models.services.accounts.normalize_username`), so
+    " admin1" and "ADMIN1" are the same name as "admin1".
+    """
 
     __tablename__ = "app_user"
 
@@ -20,6 +24,13 @@ class User(SQLModel, table=True):
     institution_id: int | None = Field(default=None, foreign_key="institution.id")
     active: bool = True
     created_at: datetime = created_at_field()
+    # Tokens and console sessions carry the version they were issued under; bumping it (password,
+    # role or status change, console logout) ends every one of them at the next request.
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Consecutive failed logins; at the lock-out threshold `locked_at` is set until an admin
+    # unlocks the account.
+    failed_logins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
 class ApiKey(SQLModel, table=True):
@@ -33,3 +44,14 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(max_length=12)
     created_at: datetime = created_at_field()
     revoked_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed (or in-flight) logins per key (`u:<username>` or `s:<source address>`) in the
+    current window; shared by every worker process, counted atomically."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=120)
+    failures: int = 0
+    window_start: float = Field(description="Epoch seconds of the window's first failure.")

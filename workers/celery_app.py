@@ -31,7 +31,8 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Digests per frequency at the configured Beijing hour; the sweeper; the nightly jobs."""
+    """Digests per frequency at the configured Beijing hour; the sweeper; the nightly jobs; the
+    audit chain's signed anchor every 15 minutes."""
     hour = settings.digest_send_hour
     return {
         "digests-daily": {
@@ -52,6 +53,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "digests-sweep": {"task": "digests.sweep", "schedule": timedelta(minutes=5)},
         "nightly-rerank": {"task": "nightly.rerank", "schedule": crontab(minute=30, hour=2)},
         "nightly-retrain": {"task": "nightly.retrain", "schedule": crontab(minute=30, hour=3)},
+        "audit-anchor": {"task": "audit.anchor", "schedule": timedelta(minutes=15)},
     }
 
 

@@ -14,6 +14,7 @@ from kombu.exceptions import ChannelError
 from models.base import utcnow
 from models.db import session_scope
 from models.repositories.digests import ClaimBusyError
+from models.services import audit_anchor
 from models.settings import get_settings
 from workers import confirmations, digests, nightly, roadshow
 from workers.celery_app import app
@@ -134,6 +135,13 @@ def nightly_retrain() -> str:
             settings.retrain_min_outcomes,
         )
     return report.message
+
+
+@app.task(name="audit.anchor", **IDEMPOTENT)
+def anchor_audit_chain() -> int:
+    """Sign the audit chain's length and head and append them to the anchor file (beat)."""
+    with session_scope() as session:
+        return audit_anchor.write_anchor(session, get_settings()).rows
 
 
 @app.task(name="roadshow.schedule")

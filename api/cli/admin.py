@@ -1,5 +1,6 @@
-"""Accounts and the audit chain: `matchmaker users create`, `matchmaker audit verify`."""
+"""Accounts and the audit chain: `matchmaker users …`, `matchmaker audit verify | anchor`."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -8,10 +9,22 @@ from models.db import session_scope
 from models.errors import DomainError
 from models.reference import UserRole
 from models.repositories.audit import verify_chain
-from models.services.accounts import create_user
+from models.services import accounts, audit_anchor
+from models.settings import get_settings
 
 users_app = typer.Typer(help="用户管理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
+CLI_ACTOR = "cli"
+
+
+def _run(action: Callable[[], str]) -> None:
+    """Run one unit of work; print its message, or the domain error (exit 2, nothing written)."""
+    try:
+        message = action()
+    except DomainError as exc:
+        typer.echo(f"错误：{exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(message)
 
 
 @users_app.command("create")
@@ -22,25 +35,131 @@ def users_create(
     institution_id: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Create a user (admin, matchmaker, institution bound to one institution, evaluator)."""
-    try:
+
+    def create() -> str:
         with session_scope() as session:
-            user = create_user(session, username, password, role, institution_id)
-            typer.echo(f"已创建用户 {user.username}（{role.label}），id={user.id}")
-    except DomainError as exc:
-        typer.echo(f"错误：{exc.message}", err=True)
-        raise typer.Exit(2) from exc
+            user = accounts.create_user(session, username, password, role, institution_id)
+            return f"已创建用户 {user.username}（{role.label}），id={user.id}"
+
+    _run(create)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account: username, role, institution, status."""
+    with session_scope() as session:
+        for user in accounts.list_users(session):
+            status = "已停用" if not user.active else "已锁定" if user.locked_at else "正常"
+            inst = f"  机构 {user.institution_id}" if user.institution_id else ""
+            typer.echo(f"{user.id}\t{user.username}\t{user.role.label}\t{status}{inst}")
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Option()]) -> None:
+    """Deactivate an account; its tokens and sessions end at once."""
+
+    def disable() -> str:
+        with session_scope() as session:
+            user = accounts.set_active(session, username, False, CLI_ACTOR)
+            return f"已停用用户 {user.username}，其登录令牌与会话均已失效"
+
+    _run(disable)
+
+
+@users_app.command("enable")
+def users_enable(username: Annotated[str, typer.Option()]) -> None:
+    """Re-activate a deactivated account."""
+
+    def enable() -> str:
+        with session_scope() as session:
+            return f"已启用用户 {accounts.set_active(session, username, True, CLI_ACTOR).username}"
+
+    _run(enable)
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a new password (policy checked); the user's tokens and sessions end."""
+
+    def change() -> str:
+        with session_scope() as session:
+            user = accounts.set_password(session, username, password, CLI_ACTOR)
+            return f"已为用户 {user.username} 设置新密码，其原有令牌与会话均已失效"
+
+    _run(change)
+
+
+@users_app.command("set-role")
+def users_set_role(
+    username: Annotated[str, typer.Option()],
+    role: Annotated[UserRole, typer.Option()],
+    institution_id: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Give a user another role; the user's tokens and sessions end."""
+
+    def change() -> str:
+        with session_scope() as session:
+            user = accounts.set_role(session, username, role, CLI_ACTOR, institution_id)
+            return f"用户 {user.username} 的角色已改为{role.label}，其原有令牌与会话均已失效"
+
+    _run(change)
+
+
+@users_app.command("unlock")
+def users_unlock(username: Annotated[str, typer.Option()]) -> None:
+    """Unlock an account locked after repeated failed logins."""
+
+    def unlock() -> str:
+        with session_scope() as session:
+            return f"已解锁用户 {accounts.unlock_user(session, username, CLI_ACTOR).username}"
+
+    _run(unlock)
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Re-verify the audit hash chain; exit 1 at the first broken row."""
+    """Re-verify the audit hash chain, then against the latest signed anchor; exit 1 at the
+    first problem."""
+    settings = get_settings()
     with session_scope() as session:
         report = verify_chain(session)
-    if report.first_broken_id is None:
-        typer.echo(f"审计链完整：共校验 {report.rows_checked} 条")
-        return
-    typer.echo(f"审计链断裂：第 {report.first_broken_id} 条（id），{report.reason}", err=True)
-    raise typer.Exit(1)
+        if report.first_broken_id is not None:
+            typer.echo(
+                f"审计链断裂：第 {report.first_broken_id} 条（id），{report.reason}", err=True
+            )
+            raise typer.Exit(1)
+        try:
+            found = audit_anchor.latest_anchor(settings)
+        except DomainError as exc:
+            typer.echo(f"错误：{exc.message}", err=True)
+            raise typer.Exit(2) from exc
+        problem = found.problem or (
+            audit_anchor.check_against(session, found.anchor) if found.anchor else None
+        )
+    if problem:
+        typer.echo(f"审计链与锚点不符：{problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"审计链完整：共校验 {report.rows_checked} 条")
+    if found.anchor is None:
+        typer.echo("警告：尚无审计锚点（运行 matchmaker audit anchor，或由定时任务写入）", err=True)
+    else:
+        typer.echo(f"与最新锚点一致（{found.anchor.at}，前 {found.anchor.rows} 条）")
+
+
+@audit_app.command("anchor")
+def audit_anchor_write() -> None:
+    """Sign the chain's length and head hash and append them to AUDIT_ANCHOR_PATH."""
+    settings = get_settings()
+
+    def write() -> str:
+        with session_scope() as session:
+            anchor = audit_anchor.write_anchor(session, settings)
+        return f"已写入审计锚点：共 {anchor.rows} 条 → {settings.audit_anchor_path}"
+
+    _run(write)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,13 +16,14 @@ from api.cli.listing import show_readiness
 from api.cli.match import show_recommendation
 from api.cli.policy import show_policy_match
 from api.cli.tour import print_tour, show_messy_import
+from api.security import secret_key_problem
 from models.db import get_engine, make_engine, session_scope
 from models.errors import DomainError
 from models.export import EXPORTABLE, export_table
 from models.generator import generate_center
 from models.generator.center import DEFAULT_TODAY
 from models.migrate import upgrade_to_head
-from models.settings import get_settings
+from models.settings import Settings, get_settings
 
 
 def init_db() -> None:
@@ -81,13 +82,20 @@ def serve(
         raise typer.Exit(2) from exc
     os.environ[IN_FLIGHT_ENV] = str(max_in_flight)  # read by every worker's create_app
 
-    if not get_settings().secret_key:
+    settings = get_settings()
+    weak = secret_key_problem(settings.secret_key)
+    if weak:  # a guessable key lets anyone forge an administrator's token
+        typer.echo(
+            f"错误：{weak}（可用 `make demo` 写入 .env，或设置环境变量 SECRET_KEY）", err=True
+        )
+        raise typer.Exit(2)
+    if not settings.secret_key:
         # Several workers must share one signing key; an ephemeral one serves a local run only.
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
         typer.echo("警告：未设置 SECRET_KEY，已为本次运行生成临时密钥（重启后令牌失效）", err=True)
     # Workers import numpy, scikit-learn and OR-Tools: give them time to answer the health check.
     options: dict[str, Any] = {"factory": True, "host": host, "port": port, "workers": workers,
-                               "timeout_worker_healthcheck": 60}  # fmt: skip
+                               "timeout_worker_healthcheck": 60, **proxy_options(settings)}  # fmt: skip
     if workers < 2 or not can_balance():
         uvicorn.run("api.main:create_server_app", **options)
         return
@@ -100,6 +108,14 @@ def serve(
         typer.echo(f"错误：无法监听 {host}:{port}（{exc.strerror}）", err=True)
         raise typer.Exit(1) from exc
     BalancedWorkers(config, listener, workers).run()
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy-header options: `X-Forwarded-For`/`-Proto` are believed only from the
+    proxies in FORWARDED_ALLOW_IPS (none by default; uvicorn's own default trusts 127.0.0.1, so
+    any local process could pose as any client and slip past the login throttle)."""
+    trusted = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 def export(

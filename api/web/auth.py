@@ -3,7 +3,8 @@
 The cookie is a JWT of its own type (`console`), so it cannot be replayed as an API bearer token,
 and the API's bearer tokens are not accepted as a console session. Roles are checked exactly as
 the API checks them (`api.deps.STAFF` …), and the account is re-loaded on every request, so a
-disabled user loses the console at once.
+disabled user loses the console at once; the cookie carries the account's `token_version`, so a
+logout, a password or role change ends the session on the server too.
 """
 
 import hmac
@@ -11,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Form, HTTPException, Request, Response
@@ -50,21 +51,26 @@ class ConsoleUser:
         return self.principal.role in STAFF
 
 
-def session_cookie(username: str, settings: Settings, now: datetime | None = None) -> str:
-    """A signed console-session value for `username`, with a fresh CSRF token inside."""
+def session_cookie(
+    username: str, settings: Settings, now: datetime | None = None, version: int = 0
+) -> str:
+    """A signed console-session value for `username` under the account's `token_version`, with
+    a fresh CSRF token inside."""
     issued = now or datetime.now(UTC)
     claims = {"sub": username, "csrf": secrets.token_urlsafe(24), "typ": TOKEN_TYPE,
-              "iat": issued, "exp": issued + SESSION_TTL}  # fmt: skip
+              "iat": issued, "exp": issued + SESSION_TTL, "ver": version}  # fmt: skip
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
 
-def _claims(value: str, settings: Settings) -> dict[str, str] | None:
+def _claims(value: str, settings: Settings) -> dict[str, Any] | None:
     try:
         claims = jwt.decode(value, signing_key(settings), algorithms=[ALGORITHM],
-                            options={"require": ["sub", "exp", "csrf"]})  # fmt: skip
+                            options={"require": ["sub", "exp", "csrf", "ver"]})  # fmt: skip
     except jwt.PyJWTError:
         return None
-    return claims if claims.get("typ") == TOKEN_TYPE else None
+    if claims.get("typ") != TOKEN_TYPE or not isinstance(claims.get("ver"), int):
+        return None
+    return claims
 
 
 def set_session(response: Response, request: Request, value: str) -> None:
@@ -82,7 +88,7 @@ def clear_session(response: Response) -> None:
 def current_user(request: Request, session: SessionDep, settings: SettingsDep) -> ConsoleUser:
     """The signed-in user; `LoginRequired` when there is no valid session."""
     claims = _claims(request.cookies.get(SESSION_COOKIE, ""), settings)
-    principal = principal_for_user(session, claims["sub"]) if claims else None
+    principal = principal_for_user(session, claims["sub"], claims["ver"]) if claims else None
     if claims is None or principal is None:
         raise LoginRequired
     user = ConsoleUser(principal, claims["csrf"])
@@ -106,6 +112,7 @@ def require_roles(*roles: UserRole) -> Callable[[ConsoleUser], ConsoleUser]:
 
 
 StaffUser = Annotated[ConsoleUser, Depends(require_roles(*STAFF))]
+AdminUser = Annotated[ConsoleUser, Depends(require_roles(UserRole.admin))]
 EvaluationUser = Annotated[ConsoleUser, Depends(require_roles(*STAFF, UserRole.evaluator))]
 InstitutionSide = Annotated[ConsoleUser, Depends(require_roles(*STAFF, UserRole.institution))]
 

@@ -2,25 +2,35 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.deps import SessionDep, SettingsDep
-from api.security import LoginThrottle
+from api.security import attempt_login
 from api.web import auth, queries
 from api.web.auth import Posted, Viewer
 from api.web.render import ConsoleRoute, redirect, render
-from models.services.accounts import authenticate
+from models.services.accounts import end_sessions
+from models.services.login_guard import LoginVerdict, source_of
 
 router = APIRouter(route_class=ConsoleRoute)
+
+# The only messages the login page shows: `?error=` names one of these keys, never the text.
+LOGIN_ERRORS = {
+    "failed": "用户名或密码错误",
+    "throttled": "登录失败次数过多，请稍后再试",
+    "locked": "账户已被锁定，请联系管理员解锁",
+    "expired": "登录已失效，请重新登录",
+}
+_STATUS = {LoginVerdict.failed: 401, LoginVerdict.throttled: 429, LoginVerdict.locked: 403}
 
 
 @router.get("/login")
 def login_page(request: Request, next: str | None = None, error: str | None = None) -> Response:
-    """The sign-in form."""
+    """The sign-in form; `error` is a message key (unknown keys show nothing)."""
     token = auth.login_csrf(request)
     response = render(request, "login.html", title="登录", login_token=token, next=next or "",
-                      error=error)  # fmt: skip
+                      error=LOGIN_ERRORS.get(error or ""))  # fmt: skip
     response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", path="/")
     return response
 
@@ -35,26 +45,25 @@ def login(
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check the password (throttled like the API) and open a console session."""
+    """Check the password (throttled and locked out like the API) and open a console session."""
     auth.check_login_csrf(request, csrf_token)
-    throttle: LoginThrottle = request.app.state.login_throttle
-    key = f"{username}|{request.client.host if request.client else '-'}"
-    if throttle.blocked(key):
-        raise HTTPException(status_code=429, detail="登录失败次数过多，请稍后再试")
-    principal = authenticate(session, username, password)
-    if principal is None:
-        throttle.failed(key)
-        return render(request, "login.html", status_code=401, title="登录", next=next,
-                      login_token=csrf_token, error="用户名或密码错误")  # fmt: skip
-    throttle.succeeded(key)
+    source = source_of(request.client.host if request.client else None)
+    result = attempt_login(session, settings, username, password, source, "console")
+    if result.principal is None:  # rendered, not raised: the audit rows and counters commit
+        return render(request, "login.html", status_code=_STATUS[result.verdict], title="登录",
+                      next=next, login_token=csrf_token,
+                      error=LOGIN_ERRORS[result.verdict.value])  # fmt: skip
+    principal = result.principal
     response = RedirectResponse(auth.safe_next(next, principal), status_code=303)
-    auth.set_session(response, request, auth.session_cookie(principal.username, settings))
+    value = auth.session_cookie(principal.username, settings, version=principal.token_version)
+    auth.set_session(response, request, value)
     return response
 
 
 @router.post("/logout")
-def logout(_: Posted) -> Response:
-    """Close the session."""
+def logout(user: Posted, session: SessionDep) -> Response:
+    """Close the session on the server too: every session and token of the user ends."""
+    end_sessions(session, user.principal.username, actor=user.principal.username)
     response = redirect("/console/login", "已退出登录")
     auth.clear_session(response)
     return response

@@ -1,14 +1,25 @@
-"""Users (Argon2id password hashes) and institutions' API keys (≥ 256 bits, stored as SHA-256)."""
+"""Users (Argon2id password hashes) and institutions' API keys (≥ 256 bits, stored as SHA-256).
 
+Usernames are stored normalised (NFKC, trimmed, case-folded) and every look-up normalises too.
+Passwords have at least `MIN_PASSWORD_LENGTH` characters and are not on Django's list of 20,000
+common passwords (`models/data/common-passwords.txt.gz`, from Royce Williams' compilation). Every
+change to an account (password, role, status, unlock) is audited, never with the password, and
+bumps `token_version`, which ends the user's tokens and console sessions at their next request.
+"""
+
+import gzip
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as core_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import ApiKey, Institution, User
 from models.base import utcnow
@@ -26,6 +37,9 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
 
 
 API_KEY_PREFIX = "tfm_"
+MIN_PASSWORD_LENGTH = 12  # every role: staff and institution users alike
+MAX_PASSWORD_LENGTH = 200  # the console's login form accepts no more
+MAX_USERNAME_LENGTH = 60
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,7 @@ class Principal:
     role: UserRole
     institution_id: int | None = None
     user_id: int | None = None
+    token_version: int = 0
 
 
 def hash_password(password: str) -> str:
@@ -43,17 +58,54 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def normalize_username(raw: str) -> str:
+    """The canonical form of a username: NFKC, trimmed, case-folded (" ADMIN1" → "admin1")."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).casefold())
+    return folded.strip()
+
+
+def _check_username(username: str) -> None:
+    if not username:
+        raise DomainError("用户名不能为空", field="username")
+    if len(username) > MAX_USERNAME_LENGTH:
+        raise DomainError(f"用户名最长 {MAX_USERNAME_LENGTH} 个字符", field="username")
+    if not username.isprintable() or any(ch.isspace() for ch in username):
+        raise DomainError("用户名不能包含空白或控制字符", field="username")
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """Django's list of 20,000 common passwords (lower case), loaded once."""
+    data = files("models").joinpath("data/common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().split())
+
+
+def check_password(password: str, username: str = "") -> None:
+    """Refuse a password that is too short, too long, common, or the username itself."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"密码长度至少 {MIN_PASSWORD_LENGTH} 位", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise DomainError(f"密码最长 {MAX_PASSWORD_LENGTH} 位", field="password")
+    lowered = password.strip().lower()
+    if lowered in common_passwords():
+        raise DomainError("该密码属于常见弱密码，请换一个更难猜的密码", field="password")
+    if username and normalize_username(password) == username:
+        raise DomainError("密码不能与用户名相同", field="password")
+
+
 def create_user(
     session: Session, username: str, password: str, role: UserRole, institution_id: int | None
 ) -> User:
-    """Create an account; institution users must name an existing institution."""
-    if len(password) < 8:
-        raise DomainError("密码长度至少 8 位", field="password")
+    """Create an account (normalised username, password policy); institution users must name an
+    existing institution."""
+    username = normalize_username(username)
+    _check_username(username)
+    check_password(password, username)
     if (role == UserRole.institution) != (institution_id is not None):
         raise DomainError("机构用户必须且只能绑定一个入驻机构", field="institution_id")
     if institution_id is not None and session.get(Institution, institution_id) is None:
         raise NotFoundError(f"入驻机构 {institution_id} 不存在", field="institution_id")
-    if session.exec(select(User).where(User.username == username)).first():
+    if find_user(session, username) is not None:
         raise ConflictError(f"用户名“{username}”已存在", field="username")
     user = User(username=username, password_hash=hash_password(password), role=role,
                 institution_id=institution_id)  # fmt: skip
@@ -64,36 +116,144 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> Principal | None:
-    """The principal for valid credentials, else None (same answer for unknown user)."""
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None or not user.active:
+def find_user(session: Session, username: str) -> User | None:
+    """The account of `username` (normalised first), or None."""
+    return session.exec(select(User).where(User.username == normalize_username(username))).first()
+
+
+def get_user(session: Session, username: str) -> User:
+    """The account of `username`; `NotFoundError` when there is none."""
+    user = find_user(session, username)
+    if user is None:
+        raise NotFoundError(f"用户“{normalize_username(username)}”不存在", field="username")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by username."""
+    return list(session.exec(select(User).order_by(col(User.username))))
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """True when `password` matches `user`'s hash; the same time is spent for no user."""
+    if user is None:
         _hasher.hash(password)  # spend the same time as a real check
-        return None
+        return False
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        return None
-    return Principal(user.username, user.role, user.institution_id, user.id)
+        return False
+    return True
+
+
+def principal_of(user: User) -> Principal:
+    """The principal of an account, with its current token version."""
+    return Principal(user.username, user.role, user.institution_id, user.id, user.token_version)
+
+
+def _end_sessions(session: Session, user: User) -> None:
+    """Revoke every token and console session of `user` (atomically: concurrent bumps add up)."""
+    session.execute(update(User).where(col(User.id) == user.id)
+                    .values(token_version=col(User.token_version) + 1))  # fmt: skip
+    session.refresh(user)
+
+
+def set_password(session: Session, username: str, password: str, actor: str) -> User:
+    """Replace a user's password (policy checked); ends the user's sessions."""
+    user = get_user(session, username)
+    check_password(password, user.username)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    _end_sessions(session, user)
+    append_audit(session, actor=actor, action="set_password", entity="user", entity_id=user.id,
+                 detail={"username": user.username})  # fmt: skip
+    return user
+
+
+def set_role(
+    session: Session, username: str, role: UserRole, actor: str, institution_id: int | None = None
+) -> User:
+    """Give a user another role (institution users keep or name their institution); ends the
+    user's sessions."""
+    user = get_user(session, username)
+    if role == UserRole.institution:
+        institution_id = institution_id or user.institution_id
+        if institution_id is None or session.get(Institution, institution_id) is None:
+            raise DomainError("机构用户必须绑定一个存在的入驻机构", field="institution_id")
+    else:
+        institution_id = None
+    before = user.role
+    user.role, user.institution_id = role, institution_id
+    session.add(user)
+    session.flush()
+    _end_sessions(session, user)
+    append_audit(session, actor=actor, action="set_role", entity="user", entity_id=user.id,
+                 detail={"username": user.username, "from": before.value, "to": role.value,
+                         "institution_id": institution_id})  # fmt: skip
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, actor: str) -> User:
+    """Disable (or re-enable) an account; disabling ends the user's sessions."""
+    user = get_user(session, username)
+    user.active = active
+    session.add(user)
+    session.flush()
+    _end_sessions(session, user)
+    append_audit(session, actor=actor, action="disable" if not active else "enable",
+                 entity="user", entity_id=user.id, detail={"username": user.username})  # fmt: skip
+    return user
+
+
+def unlock_user(session: Session, username: str, actor: str) -> User:
+    """Lift a lock-out and forget the failed logins."""
+    user = get_user(session, username)
+    user.locked_at, user.failed_logins = None, 0
+    session.add(user)
+    session.flush()
+    append_audit(session, actor=actor, action="unlock", entity="user", entity_id=user.id,
+                 detail={"username": user.username})  # fmt: skip
+    return user
+
+
+def end_sessions(session: Session, username: str, actor: str) -> None:
+    """Sign a user out everywhere (console logout): every token and session stops working."""
+    user = find_user(session, username)
+    if user is None:
+        return
+    _end_sessions(session, user)
+    append_audit(session, actor=actor, action="logout", entity="user", entity_id=user.id,
+                 detail={"username": user.username})  # fmt: skip
 
 
 # Every authenticated request runs one of these: plain Core statements over the columns a
 # Principal needs, built once (no ORM entity loading, no per-call statement construction).
 _USERS, _KEYS = User.__table__, ApiKey.__table__  # type: ignore[attr-defined]
 _USER_BY_NAME = core_select(
-    _USERS.c.username, _USERS.c.role, _USERS.c.institution_id, _USERS.c.id, _USERS.c.active
+    _USERS.c.username,
+    _USERS.c.role,
+    _USERS.c.institution_id,
+    _USERS.c.id,
+    _USERS.c.active,
+    _USERS.c.token_version,
+    _USERS.c.locked_at,
 ).where(_USERS.c.username == bindparam("username"))
 _KEY_BY_HASH = core_select(_KEYS.c.prefix, _KEYS.c.institution_id, _KEYS.c.revoked_at).where(
     _KEYS.c.key_hash == bindparam("key_hash")
 )
 
 
-def principal_for_user(session: Session, username: str) -> Principal | None:
-    """Re-load a token's subject; None when the account is gone or disabled."""
+def principal_for_user(session: Session, username: str, version: int = 0) -> Principal | None:
+    """Re-load a token's subject; None when the account is gone, disabled or locked, or the
+    token was issued under an older `token_version` (password, role or status changed, logout)."""
     row = session.connection().execute(_USER_BY_NAME, {"username": username}).first()
-    if row is None or not row.active:
+    if row is None or not row.active or row.locked_at is not None:
         return None
-    return Principal(row.username, UserRole(row.role), row.institution_id, row.id)
+    if row.token_version != version:
+        return None
+    return Principal(row.username, UserRole(row.role), row.institution_id, row.id,
+                     row.token_version)  # fmt: skip
 
 
 def _digest(key: str) -> str:

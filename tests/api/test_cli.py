@@ -2,6 +2,7 @@
 
 import csv
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from api.security import secret_key_problem
 from ingestion.uscc import is_valid_uscc
 from models import Deal, Enterprise
 from models.db import make_engine
@@ -57,3 +59,19 @@ def test_export_deals_round_trips(demo_db: Path, tmp_path: Path) -> None:
 def test_export_unknown_kind_fails_with_chinese_message(demo_db: Path, tmp_path: Path) -> None:
     result = _run(demo_db, "export", "secrets", "--out", str(tmp_path / "x.csv"))
     assert result.returncode == 2 and "未知的导出类型" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [("secret", "过短"), ("changeme-changeme-changeme-changeme", "弱密钥"), ("k" * 40, "弱密钥")],
+)
+def test_serve_refuses_a_weak_secret_key(tmp_path: Path, key: str, message: str) -> None:
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "SECRET_KEY": key}
+    result = subprocess.run([str(BIN), "serve", "--port", "1"], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)  # fmt: skip
+    assert result.returncode == 2 and message in result.stderr and "SECRET_KEY" in result.stderr
+
+
+def test_a_random_secret_key_is_accepted() -> None:
+    assert secret_key_problem(secrets.token_urlsafe(48)) is None
+    assert secret_key_problem(None) is None  # unset: `serve` makes an ephemeral one

@@ -8,9 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.main import create_app
+from models import AuditLog, User
 from models.reference import UserRole
 from models.services.accounts import create_user
 from models.settings import Settings
@@ -92,3 +93,69 @@ def test_institution_user_is_confined_to_its_own_institution(console: Console) -
     assert client.get("/console/pipeline").status_code == 403
     assert client.get("/console/evaluation").status_code == 403
     assert "<title>甲科创银行 · " in client.get(f"/console/institutions/{console.bank}").text
+
+
+def test_logout_ends_the_session_on_the_server(client: TestClient) -> None:
+    _login(client, "mm")
+    value = client.cookies["mm_console"]
+    page = client.get("/console/demands")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert page.status_code == 200 and token is not None
+    assert client.post("/console/logout", data={"csrf_token": token[1]}).status_code == 200
+    client.cookies.clear()
+    client.cookies.set("mm_console", value)  # the old cookie, replayed
+    replay = client.get("/console/demands", follow_redirects=False)
+    assert replay.status_code == 303 and replay.headers["location"].startswith("/console/login")
+
+
+def test_login_page_shows_only_fixed_messages(client: TestClient) -> None:
+    forged = client.get(
+        "/console/login", params={"error": "账户异常，请致电 400-000-0000 <b>x</b>"}
+    )
+    assert "400-000-0000" not in forged.text and "flash-error" not in forged.text
+    known = client.get("/console/login", params={"error": "expired"})
+    assert "登录已失效，请重新登录" in known.text
+
+
+def _admin_console(console: Console, committing_engine: Engine) -> str:
+    with Session(committing_engine) as session:
+        create_user(session, "root", PASSWORD, UserRole.admin, None)
+        session.commit()
+    _login(console.client, "root")
+    page = console.client.get("/console/users")
+    assert page.status_code == 200 and "用户管理" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    return token[1]
+
+
+def _user(engine: Engine, username: str) -> User:
+    with Session(engine) as session:
+        found = session.exec(select(User).where(User.username == username)).one()
+        session.expunge(found)
+        return found
+
+
+def test_admin_manages_users_in_the_console(console: Console, committing_engine: Engine) -> None:
+    csrf = _admin_console(console, committing_engine)
+    client, mm = console.client, _user(committing_engine, "mm")
+    weak = client.post(f"/console/users/{mm.id}/password", data={"csrf_token": csrf,
+                       "new_password": "aaaaaaaa"}, follow_redirects=False)  # fmt: skip
+    assert weak.status_code == 303
+    assert _user(committing_engine, "mm").password_hash == mm.password_hash
+    done = client.post(f"/console/users/{mm.id}/password", data={"csrf_token": csrf,
+                       "new_password": "another-long-secret-77"})  # fmt: skip
+    assert done.status_code == 200 and "已为用户 mm 设置新密码" in done.text
+    role = client.post(f"/console/users/{mm.id}/role", data={"csrf_token": csrf,
+                       "new_role": "evaluator", "institution_id": ""})  # fmt: skip
+    assert role.status_code == 200 and _user(committing_engine, "mm").role == UserRole.evaluator
+    client.post(f"/console/users/{mm.id}/disable", data={"csrf_token": csrf})
+    assert _user(committing_engine, "mm").active is False
+    with Session(committing_engine) as session:
+        actions = set(session.exec(select(AuditLog.action).where(AuditLog.entity == "user")))
+    assert {"set_password", "set_role", "disable"} <= actions
+
+
+def test_only_admins_reach_the_users_page(console: Console) -> None:
+    _login(console.client, "mm")
+    assert console.client.get("/console/users").status_code == 403

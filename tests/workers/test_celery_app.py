@@ -38,6 +38,7 @@ def test_app_is_configured_from_settings() -> None:
         "digests.sweep",
         "nightly.rerank",
         "nightly.retrain",
+        "audit.anchor",
     }
 
 
@@ -55,6 +56,7 @@ def test_task_names_are_explicit_and_only_idempotent_ones_ack_late() -> None:
         "nightly.retrain": False,
         "roadshow.schedule": False,
         "subscriptions.confirmation_mail": False,
+        "audit.anchor": True,
     }
 
 

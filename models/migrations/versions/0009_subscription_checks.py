@@ -1,7 +1,7 @@
 """subscription e-mail confirmation
 
 Revision ID: 0009_subscription_checks
-Revises: 0007_deal_claims
+Revises: 0008_accounts
 Create Date: 2026-12-07 21:30:00
 
 An address outside the institution's registered one waits for its owner's confirmation code
@@ -16,7 +16,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0009_subscription_checks"
-down_revision: str | None = "0007_deal_claims"
+down_revision: str | None = "0008_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
