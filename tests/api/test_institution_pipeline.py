@@ -168,6 +168,7 @@ def test_an_institutions_deal_is_a_claim_that_counts_only_once_confirmed(
     assert client.get(f"/matches/{match_id}", headers=inst).json()["stage"] == "term_sheet"
     assert _brokered_amount(client) == counted
 
+    staff = login(client, "mm")  # logins are audited: log in before the snapshot
     before = snapshot(engine)
     again = client.post("/deals", json=body, headers=inst)
     assert again.status_code == 409 and again.json()["field"] == "match_id"
@@ -175,7 +176,6 @@ def test_an_institutions_deal_is_a_claim_that_counts_only_once_confirmed(
     assert split.status_code == 403
     own = client.post(f"/deals/{claim.json()['id']}/confirm", json={}, headers=inst)
     assert own.status_code == 403
-    staff = login(client, "mm")
     unconfirmed = client.post(f"/deals/{claim.json()['id']}/confirm", json={}, headers=staff)
     assert unconfirmed.status_code == 400 and unconfirmed.json()["field"] == "amount_wan"
     assert snapshot(engine) == before

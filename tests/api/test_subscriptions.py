@@ -43,8 +43,16 @@ def _snapshot(engine: Engine) -> tuple[Any, ...]:
         return tuple(s.model_dump() for s in subs), audit
 
 
+def _auth(client: TestClient, user: str) -> dict[str, str]:
+    """`login` once per client and user: logins are audited, which a snapshot would count."""
+    tokens: dict[str, dict[str, str]] = client.__dict__.setdefault("_test_tokens", {})
+    if user not in tokens:
+        tokens[user] = login(client, user)
+    return tokens[user]
+
+
 def _post(client: TestClient, user: str, **body: Any) -> Any:
-    return client.post("/subscriptions", json=body, headers=login(client, user))
+    return client.post("/subscriptions", json=body, headers=_auth(client, user))
 
 
 def _sub(engine: Engine, sub_id: int) -> Subscription:
@@ -80,6 +88,7 @@ def test_refused_destinations_name_the_field_and_change_nothing(
     client: TestClient, world_engine: tuple[Engine, World], body: dict[str, Any], field: str
 ) -> None:
     engine, world = world_engine
+    _auth(client, "inst_a"), _auth(client, "admin")
     before = _snapshot(engine)
     for user, inst in (("inst_a", world.inst_a), ("admin", world.inst_a)):
         response = _post(client, user, institution_id=inst, name="推送", **body)
@@ -118,15 +127,16 @@ def test_a_third_party_address_waits_for_its_owner_to_confirm(
     assert stored.email_token_hash == token_hash(token) and token not in str(stored.model_dump())
 
     url = f"/subscriptions/{created['id']}/confirm-email"
+    _auth(client, "inst_b")
     before = _snapshot(engine)
     for wrong in ("0" * 32, token[:-1], ""):
-        refused = client.post(url, json={"token": wrong}, headers=login(client, "inst_a"))
+        refused = client.post(url, json={"token": wrong}, headers=_auth(client, "inst_a"))
         assert refused.status_code in (400, 422) and refused.json()["field"] == "token"
-    other = client.post(url, json={"token": token}, headers=login(client, "inst_b"))
+    other = client.post(url, json={"token": token}, headers=_auth(client, "inst_b"))
     assert other.status_code == 404
     assert _snapshot(engine) == before
 
-    done = client.post(url, json={"token": token}, headers=login(client, "inst_a"))
+    done = client.post(url, json={"token": token}, headers=_auth(client, "inst_a"))
     assert done.status_code == 200 and done.json()["email_confirmed"] is True
     assert _sub(engine, created["id"]).email_token_hash is None
 
@@ -145,7 +155,7 @@ def test_an_expired_code_is_refused(
     token = mailer.sent[0].get_content().split("\n\n")[2].strip()
     before = _snapshot(engine)
     response = client.post(f"/subscriptions/{sub_id}/confirm-email", json={"token": token},
-                           headers=login(client, "inst_a"))  # fmt: skip
+                           headers=_auth(client, "inst_a"))  # fmt: skip
     assert response.status_code == 400 and "过期" in response.json()["detail"]
     assert _snapshot(engine) == before
 
@@ -194,7 +204,7 @@ def test_a_webhook_gets_a_secret_once_and_digests_signed_with_it(
     assert response.status_code == 201, response.text
     secret = response.json()["webhook_secret"]
     assert isinstance(secret, str) and len(secret) == 64
-    listed = client.get("/subscriptions", headers=login(client, "inst_a")).text
+    listed = client.get("/subscriptions", headers=_auth(client, "inst_a")).text
     assert secret not in listed and "webhook_secret" not in listed
 
     seen: list[httpx.Request] = []
@@ -242,7 +252,7 @@ def test_confirmation_mails_per_institution_are_bounded(
     client: TestClient, world_engine: tuple[Engine, World], jobs: list[Job]
 ) -> None:
     engine, world = world_engine
-    headers = login(client, "inst_a")
+    headers = _auth(client, "inst_a")
     for n in range(10):
         body = {"institution_id": world.inst_a, "name": f"批量{n}", "email": "victim@example.org"}
         assert client.post("/subscriptions", json=body, headers=headers).status_code == 201
