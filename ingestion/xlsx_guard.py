@@ -1,0 +1,207 @@
+"""An xlsx package held to `ingestion.limits` before and while openpyxl reads it.
+
+An xlsx is a zip of XML parts; openpyxl reads the shared strings, styles and workbook parts whole
+and streams the worksheets, building each row's cells (and each cell's text) in memory. A 205 KB
+file can thus unpack to a 200 MB cell. Two guards stand in front of it:
+
+- **Before reading**, `check_archive` compares every part's declared size with its limit
+  (`max_sheet_bytes` for worksheets, `max_part_bytes` for the rest) and its compression ratio with
+  `max_compression_ratio`.
+- **While reading**, every part openpyxl opens comes through `GuardedZipFile.open` as a
+  `ScannedPart`: the bytes pass through expat (the C parser openpyxl's ElementTree uses too)
+  before openpyxl sees them, and the first cell, shared string or row over a limit stops the read.
+  So nothing past a limit is ever built, whatever the zip headers claim: the stream also counts
+  its own bytes (and `zipfile` never inflates a part past its declared size; a part whose header
+  understates it fails its CRC check).
+
+A later reader (python-calamine) can keep `check_archive` and the limits as they are.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pyexpat import ExpatError, ParserCreate
+from types import TracebackType
+from typing import IO, Any
+
+from ingestion.limits import (
+    MAX_CELL_CHARS,
+    MAX_ROW_CELLS,
+    RATIO_GRACE_BYTES,
+    ImportLimits,
+    cell_too_long,
+    part_too_compressed,
+    part_too_large,
+    row_too_long,
+    too_many_cells,
+    where,
+)
+
+WORKSHEETS = "xl/worksheets/"
+_BLOCK = 1 << 16
+
+
+def part_limit(name: str, limits: ImportLimits) -> int:
+    """The uncompressed bytes part `name` may hold: worksheets are streamed, the rest read whole."""
+    streamed = name.startswith(WORKSHEETS) and name.count("/") == 2
+    return limits.max_sheet_bytes if streamed else limits.max_part_bytes
+
+
+def check_archive(archive: zipfile.ZipFile, file_name: str, limits: ImportLimits) -> None:
+    """Refuse a package with a part larger, or packed tighter, than the limits allow."""
+    for info in archive.infolist():
+        limit = part_limit(info.filename, limits)
+        if info.file_size > limit:
+            raise part_too_large(file_name, info.filename, info.file_size, limit)
+        ratio = info.file_size / max(1, info.compress_size)
+        if info.file_size > RATIO_GRACE_BYTES and ratio > limits.max_compression_ratio:
+            raise part_too_compressed(file_name, info.filename, ratio, limits.max_compression_ratio)
+
+
+class GuardedZipFile(zipfile.ZipFile):
+    """A zip whose parts are read through `ScannedPart`; `titles` maps worksheet parts to sheets."""
+
+    def __init__(self, path: Any, file_name: str, limits: ImportLimits) -> None:
+        super().__init__(path)
+        self.file_name = file_name
+        self.limits = limits
+        self.titles: dict[str, str] = {}
+        try:
+            check_archive(self, file_name, limits)
+        except Exception:
+            self.close()
+            raise
+
+    def open(  # type: ignore[override]
+        self,
+        name: str | zipfile.ZipInfo,
+        mode: str = "r",
+        pwd: bytes | None = None,
+        *,
+        force_zip64: bool = False,
+    ) -> IO[bytes]:
+        """The part, scanned as it is read (reading only; writing is never asked of it)."""
+        stream = super().open(name, mode, pwd, force_zip64=force_zip64)  # type: ignore[arg-type]
+        part = name.filename if isinstance(name, zipfile.ZipInfo) else name
+        if mode != "r":
+            return stream
+        return ScannedPart(stream, _XmlScan(self, part))  # type: ignore[return-value]
+
+
+class _XmlScan:
+    """Expat over one part's bytes: the text of each cell (`c`) and shared string (`si`), the
+    cells and text of each row, and the cells of the part, each against its limit."""
+
+    def __init__(self, archive: GuardedZipFile, part: str) -> None:
+        self.archive, self.part, self.limits = archive, part, archive.limits
+        self.parser = ParserCreate()
+        self.parser.buffer_text = True
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.parser.CharacterDataHandler = self._text
+        self.depth = 0
+        self.cell_depth = -1  # depth of the open cell or shared string, -1 outside one
+        self.row_depth = -1
+        self.cell = ""
+        self.cell_chars = self.row_chars = self.row_cells = 0
+        self.row = ""
+        self.rows = self.cells = self.strings = 0
+        self.bytes = 0
+        self.limit = part_limit(part, archive.limits)
+        self.broken = False  # not XML expat can read: openpyxl will say so itself
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        """Scan the next bytes of the part; raise `LimitExceeded` at the first limit passed."""
+        self.bytes += len(data)
+        if self.bytes > self.limit:
+            raise part_too_large(self.archive.file_name, self.part, self.bytes, self.limit)
+        if self.broken:
+            return
+        try:
+            self.parser.Parse(data, final)
+        except ExpatError:
+            self.broken = True
+
+    def place(self) -> str:
+        """The file and sheet (or part) for a message."""
+        sheet = self.archive.titles.get(self.part)
+        if sheet is not None:
+            return where(self.archive.file_name, sheet)
+        return f"{where(self.archive.file_name)}中的 {self.part} "
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "c":
+            self.cells += 1
+            self.row_cells += 1
+            self._open_cell(f"单元格 {attrs.get('r') or f'第{self.cells:,}个'}")
+            if self.row_cells > MAX_ROW_CELLS and self.row_depth >= 0:
+                raise row_too_long(self.place(), self.row, "单元格", MAX_ROW_CELLS)
+            if self.cells > self.limits.max_cells:
+                raise too_many_cells(self.place(), self.limits.max_cells)
+        elif local == "si":
+            self.strings += 1
+            self._open_cell(f"第{self.strings:,}个共享字符串")
+        elif local == "row":
+            self.rows += 1
+            self.row = attrs.get("r") or f"{self.rows:,}"
+            self.row_depth, self.row_cells, self.row_chars = self.depth, 0, 0
+        self.depth += 1
+
+    def _open_cell(self, cell: str) -> None:
+        if self.cell_depth < 0:
+            self.cell_depth, self.cell, self.cell_chars = self.depth, cell, 0
+
+    def _end(self, name: str) -> None:
+        self.depth -= 1
+        if self.depth == self.cell_depth:
+            self.cell_depth = -1
+        if self.depth == self.row_depth:
+            self.row_depth = -1
+
+    def _text(self, text: str) -> None:
+        if self.cell_depth >= 0:
+            self.cell_chars += len(text)
+            if self.cell_chars > MAX_CELL_CHARS:
+                raise cell_too_long(self.place(), self.cell)
+        if self.row_depth >= 0:
+            self.row_chars += len(text)
+            if self.row_chars > self.limits.max_row_chars:
+                raise row_too_long(self.place(), self.row, "字符", self.limits.max_row_chars)
+
+
+class ScannedPart:
+    """A part's stream that hands out only bytes already scanned within the limits."""
+
+    def __init__(self, stream: IO[bytes], scan: _XmlScan) -> None:
+        self.stream = stream
+        self.scan = scan
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that is left when negative), scanned first."""
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(_BLOCK), b""))
+        data = self.stream.read(size)
+        self.scan.feed(data, final=not data)
+        return data
+
+    def readable(self) -> bool:
+        """A part is read, never written."""
+        return True
+
+    def close(self) -> None:
+        """Close the underlying zip stream."""
+        self.stream.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream was closed."""
+        return self.stream.closed
+
+    def __enter__(self) -> ScannedPart:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
