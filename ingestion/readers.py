@@ -283,7 +283,11 @@ def _open_csv(path: Path, kind: ImportKind | None, extra: frozenset[str]) -> Sou
     handle = path.open("r", encoding=reading, newline="")
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(sample, reading)
     rows = _decoded_rows(csv.reader(handle, delimiter=delimiter), path, reading)
-    found = _sheet_from_rows(where(path.name), "", rows, kind, extra)
+    try:
+        found = _sheet_from_rows(where(path.name), "", rows, kind, extra)
+    except BaseException:
+        handle.close()
+        raise
     estimate = sample.count(b"\n") * max(1, path.stat().st_size // max(1, len(sample)))
     source = Source([found] if found else [], encoding.upper(), estimate, _close=handle.close)
     if not found:
@@ -353,22 +357,49 @@ def _open_xlsx(
         workbook.close()
         raise DomainError(f"工作表“{sheet}”不存在，可选：{'、'.join(names)}")
     source = Source([], _close=workbook.close)
+    try:
+        _find_tables(source, workbook, path, kind, sheet, extra)
+    except BaseException:
+        source.close()
+        raise
+    return source
+
+
+def _find_tables(
+    source: Source,
+    workbook: Any,
+    path: Path,
+    kind: ImportKind | None,
+    sheet: str | None,
+    extra: frozenset[str],
+) -> None:
+    """Each sheet's table (or a note that it has none) into `source`."""
     estimate = 0
     # Rows as wide as the widest header allowed, and one more to tell it was passed: a sheet's
     # <dimension> may claim 16,384 columns, and openpyxl pads every row to the claim.
     cap = import_limits().max_columns + 1
-    for name in [sheet] if sheet else names:
+    for name in [sheet] if sheet else workbook.sheetnames:
         worksheet = workbook[name]
         wide = min(worksheet.max_column, cap) if worksheet.max_column else None
-        rows = worksheet.iter_rows(max_col=wide, values_only=True)
-        found = _sheet_from_rows(where(path.name, name), name, rows, kind, extra)
+        place = where(path.name, name)
+        rows = _streamed(worksheet.iter_rows(max_col=wide, values_only=True), place)
+        found = _sheet_from_rows(place, name, rows, kind, extra)
         if found is None:
             source.notes.append(f"工作表“{name}”未找到可识别的表头，已跳过")
             continue
         source.sheets.append(found)
         estimate += max(0, (worksheet.max_row or 0) - found.header_row)
     source.estimated_rows = estimate
-    return source
+
+
+def _streamed(rows: Iterator[Sequence[Any]], place: str) -> Iterator[Sequence[Any]]:
+    """openpyxl's rows; a part found damaged only while it streams is a `DomainError` too."""
+    try:
+        yield from rows
+    except DomainError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile (a CRC), ParseError, …
+        raise DomainError(f"{place}无法读取，文件可能已损坏：{exc}") from exc
 
 
 def _load_workbook(path: Path) -> Any:
@@ -390,6 +421,4 @@ def _load_workbook(path: Path) -> Any:
     except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
         archive.close()
         raise DomainError(f"无法打开 Excel 文件 {path.name}：{exc}") from exc
-    archive.titles = {ws._worksheet_path: ws.title for ws in reader.wb.worksheets
-                      if hasattr(ws, "_worksheet_path")}  # fmt: skip
     return reader.wb

@@ -20,6 +20,7 @@ A later reader (python-calamine) can keep `check_archive` and the limits as they
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
 from pyexpat import ExpatError, ParserCreate
 from types import TracebackType
 from typing import IO, Any
@@ -50,29 +51,47 @@ def part_limit(name: str, limits: ImportLimits) -> int:
 def check_archive(archive: zipfile.ZipFile, file_name: str, limits: ImportLimits) -> None:
     """Refuse a package with a part larger, or packed tighter, than the limits allow."""
     for info in archive.infolist():
-        limit = part_limit(info.filename, limits)
-        if info.file_size > limit:
-            raise part_too_large(file_name, info.filename, info.file_size, limit)
         ratio = info.file_size / max(1, info.compress_size)
         if info.file_size > RATIO_GRACE_BYTES and ratio > limits.max_compression_ratio:
             raise part_too_compressed(file_name, info.filename, ratio, limits.max_compression_ratio)
+        limit = part_limit(info.filename, limits)
+        if info.file_size > limit:
+            raise part_too_large(file_name, info.filename, info.file_size, limit)
 
 
 class GuardedZipFile(zipfile.ZipFile):
-    """A zip whose parts are read through `ScannedPart`; `titles` maps worksheet parts to sheets."""
+    """A zip whose parts are read through `ScannedPart`.
 
-    def __init__(self, path: Any, file_name: str, limits: ImportLimits) -> None:
-        super().__init__(path)
-        self.file_name = file_name
-        self.limits = limits
-        self.titles: dict[str, str] = {}
+    It owns its file handle: closing the zip closes the file even when a reader left a part's
+    stream open (openpyxl does, when a worksheet fails while it looks for the dimensions).
+    """
+
+    def __init__(self, path: Path, file_name: str, limits: ImportLimits) -> None:
+        self.handle = path.open("rb")
         try:
+            super().__init__(self.handle)
             check_archive(self, file_name, limits)
-        except Exception:
+        except BaseException:
             self.close()
             raise
+        self.file_name = file_name
+        self.limits = limits
+        self._titles: dict[str, str] | None = None
 
-    def open(  # type: ignore[override]
+    def close(self) -> None:
+        """Close the zip and its file."""
+        try:
+            super().close()
+        finally:
+            self.handle.close()
+
+    def sheet_title(self, part: str) -> str | None:
+        """The title of the worksheet stored in `part`, if it is one (for messages)."""
+        if self._titles is None:
+            self._titles = _sheet_titles(self)
+        return self._titles.get(part)
+
+    def open(
         self,
         name: str | zipfile.ZipInfo,
         mode: str = "r",
@@ -86,6 +105,24 @@ class GuardedZipFile(zipfile.ZipFile):
         if mode != "r":
             return stream
         return ScannedPart(stream, _XmlScan(self, part))  # type: ignore[return-value]
+
+
+def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part → sheet title, read as openpyxl reads them; {} for a package it cannot."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.reader.workbook import WorkbookParser
+    from openpyxl.xml.constants import XLSM, XLSX, XLTM, XLTX
+    from openpyxl.xml.functions import fromstring
+
+    try:
+        tree: Any = fromstring(archive.read("[Content_Types].xml"))
+        package: Any = Manifest.from_tree(tree)
+        part = next(p for p in map(package.find, (XLSX, XLSM, XLTX, XLTM)) if p is not None)
+        parser = WorkbookParser(archive, part.PartName[1:])
+        parser.parse()
+        return {rel.target: sheet.name for sheet, rel in parser.find_sheets()}
+    except Exception:  # a damaged package: the message names the part instead
+        return {}
 
 
 class _XmlScan:
@@ -124,7 +161,7 @@ class _XmlScan:
 
     def place(self) -> str:
         """The file and sheet (or part) for a message."""
-        sheet = self.archive.titles.get(self.part)
+        sheet = self.archive.sheet_title(self.part)
         if sheet is not None:
             return where(self.archive.file_name, sheet)
         return f"{where(self.archive.file_name)}中的 {self.part} "
