@@ -77,6 +77,7 @@ class GuardedZipFile(zipfile.ZipFile):
         self.file_name = file_name
         self.limits = limits
         self._titles: dict[str, str] | None = None
+        self.clean: set[str] = set()  # parts read to their end within the limits
 
     def close(self) -> None:
         """Close the zip and its file."""
@@ -102,7 +103,7 @@ class GuardedZipFile(zipfile.ZipFile):
         """The part, scanned as it is read (reading only; writing is never asked of it)."""
         stream = super().open(name, mode, pwd, force_zip64=force_zip64)  # type: ignore[arg-type]
         part = name.filename if isinstance(name, zipfile.ZipInfo) else name
-        if mode != "r":
+        if mode != "r" or part in self.clean:  # openpyxl reads a sheet twice without <dimension>
             return stream
         return ScannedPart(stream, _XmlScan(self, part))  # type: ignore[return-value]
 
@@ -125,26 +126,37 @@ def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
         return {}
 
 
+_CELL, _STRING, _ROW = 1, 2, 3
+_KINDS = {"c": _CELL, "si": _STRING, "row": _ROW}
+
+
 class _XmlScan:
     """Expat over one part's bytes: the text of each cell (`c`) and shared string (`si`), the
-    cells and text of each row, and the cells of the part, each against its limit."""
+    cells and text of each row, and the cells of the part, each against its limit.
+
+    Text counts while inside the element, at any depth: openpyxl joins a cell's rich-text runs
+    into one value, so many short runs add up to one long cell.
+    """
 
     def __init__(self, archive: GuardedZipFile, part: str) -> None:
         self.archive, self.part, self.limits = archive, part, archive.limits
         self.parser = ParserCreate()
         self.parser.buffer_text = True
+        self.parser.ordered_attributes = True
         self.parser.StartElementHandler = self._start
         self.parser.EndElementHandler = self._end
         self.parser.CharacterDataHandler = self._text
         self.depth = 0
         self.cell_depth = -1  # depth of the open cell or shared string, -1 outside one
         self.row_depth = -1
-        self.cell = ""
+        self.cell_kind = _CELL
+        self.ref: list[str] = []  # the open cell's attributes (name, value, …)
         self.cell_chars = self.row_chars = self.row_cells = 0
-        self.row = ""
+        self.row: list[str] = []
         self.rows = self.cells = self.strings = 0
         self.bytes = 0
         self.limit = part_limit(part, archive.limits)
+        self.max_cells, self.max_row_chars = self.limits.max_cells, self.limits.max_row_chars
         self.broken = False  # not XML expat can read: openpyxl will say so itself
 
     def feed(self, data: bytes, final: bool = False) -> None:
@@ -166,45 +178,66 @@ class _XmlScan:
             return where(self.archive.file_name, sheet)
         return f"{where(self.archive.file_name)}中的 {self.part} "
 
-    def _start(self, name: str, attrs: dict[str, str]) -> None:
-        local = name.rpartition(":")[2]
-        if local == "c":
+    def cell(self) -> str:
+        """The open cell or shared string, for a message."""
+        if self.cell_kind == _STRING:
+            return f"第{self.strings:,}个共享字符串"
+        ref = _attribute(self.ref, "r")
+        return f"单元格 {ref}" if ref else f"第{self.cells:,}个单元格"
+
+    def row_label(self) -> str:
+        """The open row's number, for a message."""
+        return _attribute(self.row, "r") or f"{self.rows:,}"
+
+    def _start(self, name: str, attrs: list[str]) -> None:
+        kind = _KINDS.get(name) or (_KINDS.get(name.rpartition(":")[2]) if ":" in name else None)
+        if kind == _CELL:
             self.cells += 1
             self.row_cells += 1
-            self._open_cell(f"单元格 {attrs.get('r') or f'第{self.cells:,}个'}")
+            if self.cell_depth < 0:
+                self.cell_depth, self.cell_kind, self.ref, self.cell_chars = (
+                    self.depth,
+                    kind,
+                    attrs,
+                    0,
+                )
             if self.row_cells > MAX_ROW_CELLS and self.row_depth >= 0:
-                raise row_too_long(self.place(), self.row, "单元格", MAX_ROW_CELLS)
-            if self.cells > self.limits.max_cells:
-                raise too_many_cells(self.place(), self.limits.max_cells)
-        elif local == "si":
+                raise row_too_long(self.place(), self.row_label(), "单元格", MAX_ROW_CELLS)
+            if self.cells > self.max_cells:
+                raise too_many_cells(self.place(), self.max_cells)
+        elif kind == _STRING:
             self.strings += 1
-            self._open_cell(f"第{self.strings:,}个共享字符串")
-        elif local == "row":
+            if self.cell_depth < 0:
+                self.cell_depth, self.cell_kind, self.cell_chars = self.depth, kind, 0
+        elif kind == _ROW:
             self.rows += 1
-            self.row = attrs.get("r") or f"{self.rows:,}"
-            self.row_depth, self.row_cells, self.row_chars = self.depth, 0, 0
+            self.row, self.row_depth, self.row_cells, self.row_chars = attrs, self.depth, 0, 0
         self.depth += 1
-
-    def _open_cell(self, cell: str) -> None:
-        if self.cell_depth < 0:
-            self.cell_depth, self.cell, self.cell_chars = self.depth, cell, 0
 
     def _end(self, name: str) -> None:
         self.depth -= 1
         if self.depth == self.cell_depth:
             self.cell_depth = -1
-        if self.depth == self.row_depth:
+        elif self.depth == self.row_depth:
             self.row_depth = -1
 
     def _text(self, text: str) -> None:
         if self.cell_depth >= 0:
             self.cell_chars += len(text)
             if self.cell_chars > MAX_CELL_CHARS:
-                raise cell_too_long(self.place(), self.cell)
+                raise cell_too_long(self.place(), self.cell())
         if self.row_depth >= 0:
             self.row_chars += len(text)
-            if self.row_chars > self.limits.max_row_chars:
-                raise row_too_long(self.place(), self.row, "字符", self.limits.max_row_chars)
+            if self.row_chars > self.max_row_chars:
+                raise row_too_long(self.place(), self.row_label(), "字符", self.max_row_chars)
+
+
+def _attribute(attrs: list[str], name: str) -> str | None:
+    """An attribute from expat's ordered list (name, value, name, value, …)."""
+    for i in range(0, len(attrs) - 1, 2):
+        if attrs[i] == name:
+            return attrs[i + 1]
+    return None
 
 
 class ScannedPart:
@@ -220,6 +253,8 @@ class ScannedPart:
             return b"".join(iter(lambda: self.read(_BLOCK), b""))
         data = self.stream.read(size)
         self.scan.feed(data, final=not data)
+        if not data:
+            self.scan.archive.clean.add(self.scan.part)
         return data
 
     def readable(self) -> bool:
