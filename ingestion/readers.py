@@ -22,6 +22,7 @@ from typing import Any
 from ingestion.headers import Header, detect_kind, header_candidates, header_score, normalize_header
 from ingestion.limits import (
     MAX_CELL_CHARS,
+    LimitExceeded,
     cell_too_long,
     import_limits,
     too_many_cells,
@@ -197,13 +198,13 @@ class _Bounds:
     def last_row(self) -> int:
         return min(self.max_rows, self.max_cells // max(1, len(self.columns)))
 
-    def refuse(self, number: int) -> Exception:
+    def refuse(self, number: int) -> LimitExceeded:
         """The error for row `number`, past `last_row`."""
         if number > self.max_rows:
             return too_many_rows(self.place, self.max_rows)
         return too_many_cells(self.place, self.max_cells, len(self.columns))
 
-    def long_field(self, number: int, cells: list[str]) -> Exception:
+    def long_field(self, number: int, cells: list[str]) -> LimitExceeded:
         """The error for a CSV row holding a field over `MAX_CELL_CHARS`."""
         index = next(i for i, c in enumerate(cells) if len(c) > MAX_CELL_CHARS)
         options = self.columns[index] if index < len(self.columns) else []
