@@ -304,9 +304,10 @@ def map_headers(
     result = HeaderMap(kind)
     wanted = {normalize_header(k).text: v for k, v in (overrides or {}).items()}
     taken: set[str] = set()
+    labels = UniqueLabels()
     for index, options in enumerate(columns):
         name, fuzzy, chosen = _map_column(options, kind, wanted)
-        label = _unique_label(chosen.label if chosen else "", index, result.labels)
+        label = labels.add(chosen.label if chosen else "", index)
         result.labels.append(label)
         if name == IGNORE or (name is None and label in QUARANTINE_COLUMNS):
             continue
@@ -325,12 +326,32 @@ def map_headers(
     return result
 
 
-def _unique_label(label: str, index: int, existing: list[str]) -> str:
-    label = label or f"第{index + 1}列"
-    candidate, n = label, 2
-    while candidate in existing:
-        candidate, n = f"{label}#{n}", n + 1
-    return candidate
+class UniqueLabels:
+    """Display labels made unique as they come: '名称', '名称#2', '名称#3', … in linear time.
+
+    The labels given out are a set, and each base label keeps the next number to try, so a row
+    of n equal headers costs O(n), not the O(n³) of searching a list for '名称#2', '名称#3', ….
+    A number is only ever tried once per base, so probing past labels taken by other columns
+    ('名称#2' written as a header of its own) stays linear too.
+    """
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        self.next_number: dict[str, int] = {}
+
+    def add(self, label: str, index: int) -> str:
+        """The unique label for column `index` (0-based; '第N列' when `label` is empty)."""
+        label = label or f"第{index + 1}列"
+        candidate = label
+        if candidate in self.used:
+            n = self.next_number.get(label, 2)
+            candidate = f"{label}#{n}"
+            while candidate in self.used:
+                n += 1
+                candidate = f"{label}#{n}"
+            self.next_number[label] = n + 1
+        self.used.add(candidate)
+        return candidate
 
 
 def _promote_short_name(result: HeaderMap) -> None:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from models import ImportBatch, ImportRow
 from models.errors import NotFoundError
 from models.reference import ImportOutcome
+from models.safe_cells import append_row
 
 REASON_COLUMN = "隔离原因"
 ROW_COLUMN = "原行号"
@@ -49,13 +50,13 @@ def export_quarantine(session: Session, batch_id: int, out: Path) -> int:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = f"隔离数据-批次{batch_id}"[:31]
-    sheet.append([*header, ROW_COLUMN, REASON_COLUMN])
+    append_row(sheet, [*header, ROW_COLUMN, REASON_COLUMN])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.cell(row=1, column=len(header) + 2).fill = PatternFill("solid", fgColor="FFF2CC")
     for row in rows:
         values: list[Any] = [row.raw.get(name) for name in header]
-        sheet.append([*values, _where(row), row.reason])
+        append_row(sheet, [*values, _where(row), row.reason])
     sheet.freeze_panes = "A2"
     out.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(out)

@@ -13,13 +13,25 @@ import csv
 import io
 import itertools
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ingestion.headers import Header, detect_kind, header_candidates, header_score, normalize_header
+from ingestion.limits import (
+    MAX_CELL_CHARS,
+    LimitExceeded,
+    cell_too_long,
+    import_limits,
+    too_many_cells,
+    too_many_columns,
+    too_many_rows,
+    where,
+)
 from ingestion.normalize import clean_cell
+from ingestion.xlsx_guard import GuardedZipFile
 from models.errors import DomainError
 from models.reference import ImportKind
 
@@ -85,7 +97,23 @@ def detect_encoding(sample: bytes) -> str:
 
 
 def _is_blank(cells: Sequence[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+    return all(_blank(c) for c in cells)
+
+
+def _blank(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _used_width(cells: Sequence[Any] | None) -> int:
+    """The cells up to the last non-blank one."""
+    width = len(cells) if cells is not None else 0
+    while width and _blank(cells[width - 1]):  # type: ignore[index]
+        width -= 1
+    return width
+
+
+def _fitted(cells: Sequence[Any], width: int) -> list[Any]:
+    return list(cells[:width]) + [None] * (width - len(cells))
 
 
 def _is_subtotal(cells: Cells) -> bool:
@@ -121,28 +149,82 @@ def _score(columns: list[list[Header]], kind: ImportKind | None, extra: frozense
 
 
 def _sheet_from_rows(
-    name: str, rows: Iterator[Sequence[Any]], kind: ImportKind | None, extra: frozenset[str]
+    place: str,
+    name: str,
+    rows: Iterator[Sequence[Any]],
+    kind: ImportKind | None,
+    extra: frozenset[str],
 ) -> Sheet | None:
+    """The table on one sheet; `place` names file and sheet in the messages of the limits.
+
+    The header is looked for in at most `max_columns` + 1 columns; a header row (or pair) with
+    more non-blank columns than `max_columns` is refused, and blank columns after its last
+    one are dropped.
+    """
+    limits = import_limits()
     first_row = 1
     head = list(itertools.islice(rows, HEADER_SCAN))
-    index, two_rows, score = _find_header(head, kind, extra)
+    cap = limits.max_columns + 1
+    index, two_rows, score = _find_header([row[:cap] for row in head], kind, extra)
     if score < 2:
         return None
-    columns = header_candidates(head[index], head[index - 1] if two_rows else None)
+    upper = head[index - 1] if two_rows else None
+    width = max(_used_width(head[index]), _used_width(upper))
+    if width > limits.max_columns:
+        raise too_many_columns(place, width, limits.max_columns)
+    lower = _fitted(head[index], width)
+    columns = header_candidates(lower, upper[:width] if upper is not None else None)
     skipped = Skipped()
     numbered = zip(itertools.count(first_row), itertools.chain(head, rows), strict=False)
     body = itertools.islice(numbered, index + 1, None)
     sheet = Sheet(name, first_row + index, columns, iter(()), skipped)
     sheet.kind = kind or detect_kind(columns)
-    sheet.rows = _data_rows(body, skipped, len(columns))
+    sheet.rows = _data_rows(
+        body, skipped, _Bounds(place, columns, limits.max_rows, limits.max_cells)
+    )
     return sheet
 
 
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """What a sheet's rows are held to: its width, and the last row number the limits allow."""
+
+    place: str
+    columns: list[list[Header]]
+    max_rows: int
+    max_cells: int
+
+    @property
+    def last_row(self) -> int:
+        return min(self.max_rows, self.max_cells // max(1, len(self.columns)))
+
+    def refuse(self, number: int) -> LimitExceeded:
+        """The error for row `number`, past `last_row`."""
+        if number > self.max_rows:
+            return too_many_rows(self.place, self.max_rows)
+        return too_many_cells(self.place, self.max_cells, len(self.columns))
+
+    def long_field(self, number: int, cells: list[str]) -> LimitExceeded:
+        """The error for a CSV row holding a field over `MAX_CELL_CHARS`."""
+        index = next(i for i, c in enumerate(cells) if len(c) > MAX_CELL_CHARS)
+        options = self.columns[index] if index < len(self.columns) else []
+        label = options[0].label if options else f"第{index + 1}列"
+        return cell_too_long(self.place, f"第{number}行“{label}”列", len(cells[index]))
+
+
 def _data_rows(
-    body: Iterator[tuple[int, Sequence[Any]]], skipped: Skipped, width: int
+    body: Iterator[tuple[int, Sequence[Any]]], skipped: Skipped, bounds: _Bounds
 ) -> Iterator[tuple[int, Cells]]:
+    width, last = len(bounds.columns), bounds.last_row
     for number, cells in body:
-        if type(cells) is not list or len(cells) != width:  # a CSV row is a list of its own
+        if number > last:
+            raise bounds.refuse(number)
+        if type(cells) is list:  # a CSV row: a list of its own, of text
+            if cells and max(map(len, cells)) > MAX_CELL_CHARS:
+                raise bounds.long_field(number, cells)
+            if len(cells) != width:
+                cells = cells[:width] + [None] * (width - len(cells))
+        else:
             cells = list(cells[:width]) + [None] * (width - len(cells))
         kind = _row_kind(cells)
         if kind is None:
@@ -201,8 +283,12 @@ def _open_csv(path: Path, kind: ImportKind | None, extra: frozenset[str]) -> Sou
     reading = "gb18030" if encoding == "gbk" else encoding
     handle = path.open("r", encoding=reading, newline="")
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(sample, reading)
-    rows = _decoded_rows(csv.reader(handle, delimiter=delimiter), path.name)
-    found = _sheet_from_rows("", rows, kind, extra)
+    rows = _decoded_rows(csv.reader(handle, delimiter=delimiter), path, reading)
+    try:
+        found = _sheet_from_rows(where(path.name), "", rows, kind, extra)
+    except BaseException:
+        handle.close()
+        raise
     estimate = sample.count(b"\n") * max(1, path.stat().st_size // max(1, len(sample)))
     source = Source([found] if found else [], encoding.upper(), estimate, _close=handle.close)
     if not found:
@@ -210,13 +296,49 @@ def _open_csv(path: Path, kind: ImportKind | None, extra: frozenset[str]) -> Sou
     return source
 
 
-def _decoded_rows(reader: Iterator[list[str]], file_name: str) -> Iterator[Cells]:
+def _decoded_rows(reader: Any, path: Path, encoding: str) -> Iterator[Cells]:
+    """The CSV records; a record the csv module refuses is an error naming file, row and field."""
+    record, start = 0, 0  # records read; lines read before the current record
     try:
-        yield from reader
+        for record, row in enumerate(reader, start=1):  # noqa: B007 (read in the handlers)
+            yield row
+            start = reader.line_num
     except UnicodeDecodeError as exc:
         raise DomainError(
-            f"{file_name} 中途出现无法按已识别编码解码的字节（第{exc.start}字节附近）"
+            f"{path.name} 中途出现无法按已识别编码解码的字节（第{exc.start}字节附近）"
         ) from exc
+    except csv.Error as exc:
+        row_number = record + 1
+        if "field larger than field limit" not in str(exc):
+            raise DomainError(f"{where(path.name)}第{row_number}行无法按 CSV 读取：{exc}") from exc
+        lines = _lines(path, encoding, start, reader.line_num)
+        column = _long_field(lines, reader.dialect.delimiter, reader.dialect.quotechar)
+        raise cell_too_long(where(path.name), f"第{row_number}行第{column}列") from exc
+
+
+def _lines(path: Path, encoding: str, first: int, end: int) -> str:
+    """Lines `first` … `end` - 1 (0-based) of the file, as the csv reader read them."""
+    with path.open("r", encoding=encoding, newline="") as handle:
+        return "".join(itertools.islice(handle, first, end))
+
+
+def _long_field(text: str, delimiter: str, quote: str | None) -> int:
+    """The 1-based column of the first field over `MAX_CELL_CHARS` in one record's text.
+
+    Only for the message of a record the csv module refused: a doubled quote inside a quoted
+    field toggles twice, so counting delimiters outside quotes needs no more state than this.
+    """
+    quoted, column, length = False, 1, 0
+    for char in text:
+        if char == quote:
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            column, length = column + 1, 0
+        elif quoted or char not in "\r\n":
+            length += 1
+            if length > MAX_CELL_CHARS:
+                break
+    return column
 
 
 def _sniff_delimiter(sample: bytes, encoding: str) -> str:
@@ -230,25 +352,74 @@ def _sniff_delimiter(sample: bytes, encoding: str) -> str:
 def _open_xlsx(
     path: Path, kind: ImportKind | None, sheet: str | None, extra: frozenset[str]
 ) -> Source:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
-        raise DomainError(f"无法打开 Excel 文件 {path.name}：{exc}") from exc
+    workbook = _load_workbook(path)
     names = workbook.sheetnames
     if sheet is not None and sheet not in names:
         workbook.close()
         raise DomainError(f"工作表“{sheet}”不存在，可选：{'、'.join(names)}")
     source = Source([], _close=workbook.close)
+    try:
+        _find_tables(source, workbook, path, kind, sheet, extra)
+    except BaseException:
+        source.close()
+        raise
+    return source
+
+
+def _find_tables(
+    source: Source,
+    workbook: Any,
+    path: Path,
+    kind: ImportKind | None,
+    sheet: str | None,
+    extra: frozenset[str],
+) -> None:
+    """Each sheet's table (or a note that it has none) into `source`."""
     estimate = 0
-    for name in [sheet] if sheet else names:
+    # Rows as wide as the widest header allowed, and one more to tell it was passed: a sheet's
+    # <dimension> may claim 16,384 columns, and openpyxl pads every row to the claim.
+    cap = import_limits().max_columns + 1
+    for name in [sheet] if sheet else workbook.sheetnames:
         worksheet = workbook[name]
-        found = _sheet_from_rows(name, worksheet.iter_rows(values_only=True), kind, extra)
+        wide = min(worksheet.max_column, cap) if worksheet.max_column else None
+        place = where(path.name, name)
+        rows = _streamed(worksheet.iter_rows(max_col=wide, values_only=True), place)
+        found = _sheet_from_rows(place, name, rows, kind, extra)
         if found is None:
             source.notes.append(f"工作表“{name}”未找到可识别的表头，已跳过")
             continue
         source.sheets.append(found)
         estimate += max(0, (worksheet.max_row or 0) - found.header_row)
     source.estimated_rows = estimate
-    return source
+
+
+def _streamed(rows: Iterator[Sequence[Any]], place: str) -> Iterator[Sequence[Any]]:
+    """openpyxl's rows; a part found damaged only while it streams is a `DomainError` too."""
+    try:
+        yield from rows
+    except DomainError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile (a CRC), ParseError, …
+        raise DomainError(f"{place}无法读取，文件可能已损坏：{exc}") from exc
+
+
+def _load_workbook(path: Path) -> Any:
+    """The workbook in read-only mode, its parts read through `xlsx_guard` (see there)."""
+    from openpyxl.reader.excel import ExcelReader
+
+    try:
+        archive = GuardedZipFile(path, path.name, import_limits())
+    except zipfile.BadZipFile as exc:
+        raise DomainError(f"无法打开 Excel 文件 {path.name}：{exc}") from exc
+    try:
+        reader = ExcelReader(path, read_only=True, data_only=True)
+        reader.archive.close()  # openpyxl's own, unguarded
+        reader.archive = archive
+        reader.read()
+    except DomainError:
+        archive.close()
+        raise
+    except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
+        archive.close()
+        raise DomainError(f"无法打开 Excel 文件 {path.name}：{exc}") from exc
+    return reader.wb

@@ -25,6 +25,7 @@ from models import (
     Match,
 )
 from models.errors import DomainError
+from models.safe_cells import append_row, csv_row
 
 EXPORTABLE: dict[str, type[SQLModel]] = {
     "enterprises": Enterprise,
@@ -95,9 +96,9 @@ def _write_csv(out: Path, header: list[str], rows: Iterator[list[Any]]) -> int:
     count = 0
     with out.open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
+        writer.writerow(csv_row(header))
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(csv_row(row))
             count += 1
     return count
 
@@ -105,10 +106,10 @@ def _write_csv(out: Path, header: list[str], rows: Iterator[list[Any]]) -> int:
 def _write_xlsx(out: Path, kind: str, header: list[str], rows: Iterator[list[Any]]) -> int:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=kind[:31])
-    sheet.append(header)
+    append_row(sheet, header)
     count = 0
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)
         count += 1
     workbook.save(out)
     return count

@@ -42,6 +42,7 @@ from models.event import Event, EventParticipant, EventSession
 from models.event import SlateItem as SlateRow
 from models.institution import Institution, InvestmentMandate
 from models.reference import EventKind
+from models.safe_cells import append_row
 
 SCHEDULED_STATUSES = ("applied", "accepted")  # presenters/investors the slate considers
 FitFn = Callable[[Session, Sequence[int], Sequence[int]], np.ndarray]
@@ -313,8 +314,8 @@ def _workbook(event: Event, rows: list[SlateRow], names: _Names) -> Workbook:
     grid = book.active
     assert grid is not None
     grid.title = "路演排程"
-    grid.append([event.title])
-    grid.append(["时间", *event.rooms])
+    append_row(grid, [event.title])
+    append_row(grid, ["时间", *event.rooms])
     pitches = [r for r in rows if r.item_type == "pitch"]
     for start in sorted({_utc(r.starts_at) for r in pitches}):
         here = {r.room: r for r in pitches if _utc(r.starts_at) == start}
@@ -322,7 +323,7 @@ def _workbook(event: Event, rows: list[SlateRow], names: _Names) -> Workbook:
         cells = [
             names.ent(here[room].enterprise_id) if room in here else "" for room in event.rooms
         ]
-        grid.append([f"{_local(start)}–{_local(end, '%H:%M')}", *cells])
+        append_row(grid, [f"{_local(start)}–{_local(end, '%H:%M')}", *cells])
     _seats_sheet(book, rows, names)
     _meetings_sheet(book, event, rows, names)
     for sheet in book.worksheets:
@@ -340,22 +341,22 @@ def _seats_sheet(book: Workbook, rows: list[SlateRow], names: _Names) -> None:
     sheet = book.create_sheet("投资机构座位")
     seats = [r for r in rows if r.item_type == "attendance"]
     blocks = sorted({_utc(r.starts_at) for r in seats})
-    sheet.append(["投资机构", *[_local(b) for b in blocks]])
+    append_row(sheet, ["投资机构", *[_local(b) for b in blocks]])
     for inst in sorted({r.institution_id for r in seats}, key=lambda i: names.inst(i)):
         where = {_utc(r.starts_at): r.room for r in seats if r.institution_id == inst}
-        sheet.append([names.inst(inst), *[where.get(b, "") for b in blocks]])
+        append_row(sheet, [names.inst(inst), *[where.get(b, "") for b in blocks]])
 
 
 def _meetings_sheet(book: Workbook, event: Event, rows: list[SlateRow], names: _Names) -> None:
     sheet = book.create_sheet("一对一会谈")
     meetings = [r for r in rows if r.item_type == "meeting"]
     tables = list(range(1, event.meeting_tables + 1))
-    sheet.append(["时间", *[f"第{t}桌" for t in tables]])
+    append_row(sheet, ["时间", *[f"第{t}桌" for t in tables]])
     for start in sorted({_utc(r.starts_at) for r in meetings}):
         here = {r.table_no: r for r in meetings if _utc(r.starts_at) == start}
         cells = [f"{names.inst(here[t].institution_id)} × {names.ent(here[t].enterprise_id)}"
                  if t in here else "" for t in tables]  # fmt: skip
-        sheet.append([_local(start), *cells])
+        append_row(sheet, [_local(start), *cells])
 
 
 def _local(dt: datetime, fmt: str = "%m月%d日 %H:%M") -> str:

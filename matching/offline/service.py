@@ -9,6 +9,7 @@ from pathlib import Path
 from matching.offline.data import date_to_days, load_history, load_queries
 from matching.offline.evaluate import ModelResult, default_models, evaluate_split
 from matching.offline.ranker import InvestorRanker
+from models.safe_cells import csv_row
 
 RANKING_COLUMNS: tuple[str, ...] = ("query_id", "rank", "investor_name", "score")
 
@@ -41,7 +42,7 @@ def write_rankings(rows: list[tuple[str, int, str, float]], path: str | Path) ->
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(RANKING_COLUMNS)
-        writer.writerows((q, r, n, f"{s:.6g}") for q, r, n, s in rows)
+        writer.writerows(csv_row((q, r, n, f"{s:.6g}")) for q, r, n, s in rows)
 
 
 def eval_offline(

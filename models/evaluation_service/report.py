@@ -43,6 +43,7 @@ from models.evaluation_service.indicators import (
     beijing_day,
 )
 from models.repositories import evaluation as repo
+from models.safe_cells import append_row, csv_row
 
 TITLE_A = "表A.1 科技金融服务中心评价定量指标"
 TITLE_B = "表B.1 科技金融服务中心评价定性指标"
@@ -118,10 +119,12 @@ def write_xlsx(report: EvaluationReport, out: Path) -> None:
 
 
 def _heading(ws: Worksheet, title: str, report: EvaluationReport, header: list[str]) -> None:
-    ws.append([title])
+    append_row(ws, [title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"评价期间：{report.period.label}（{report.period.start} 至 {report.period.end}）"])
-    ws.append(header)
+    append_row(
+        ws, [f"评价期间：{report.period.label}（{report.period.start} 至 {report.period.end}）"]
+    )
+    append_row(ws, header)
     for cell in ws[3]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
 
@@ -134,7 +137,7 @@ def _sheet_a(ws: Worksheet, report: EvaluationReport) -> None:
     group_start: dict[str, int] = {}
     for fig in report.appendix_a.figures:
         note = SUPPLEMENTARY_NOTE if fig.indicator.supplementary else None
-        ws.append([fig.indicator.group, fig.indicator.name, fig.value, note])
+        append_row(ws, [fig.indicator.group, fig.indicator.name, fig.value, note])
         group_start.setdefault(fig.indicator.group, ws.max_row)
         if isinstance(fig.value, float):
             ws.cell(ws.max_row, 3).number_format = "#,##0.00"
@@ -168,14 +171,14 @@ def _sheet_b(ws: Worksheet, report: EvaluationReport) -> None:
     _heading(ws, f"{TITLE_B}（满分 {b.scheme.scale_max:g}）", report, B_HEADER)
     group_start: dict[str, int] = {}
     for item in b.items:
-        ws.append(_b_row(item, b))
+        append_row(ws, _b_row(item, b))
         group_start.setdefault(item.item.group, ws.max_row)
     _merge_groups(ws, group_start, ws.max_row)
-    ws.append([])
+    append_row(ws, [])
     for g in b.groups:
         subtotal = f"小计（权重 {g.weight:g}，已评 {g.scored_items}/{g.total_items} 项）"
-        ws.append([g.group, subtotal, g.score])
-    ws.append(["综合得分", "按一级指标权重加权" if b.complete else "尚未全部评分", b.total])
+        append_row(ws, [g.group, subtotal, g.score])
+    append_row(ws, ["综合得分", "按一级指标权重加权" if b.complete else "尚未全部评分", b.total])
     _satisfaction_rows(ws, report)
     _widths(ws, [16, 40, 10, 10, 40, 30, 12, 18])
 
@@ -197,10 +200,10 @@ def _b_row(item: ItemScore, b: AppendixB) -> list[object]:
 
 def _satisfaction_rows(ws: Worksheet, report: EvaluationReport) -> None:
     s = report.appendix_b.satisfaction
-    ws.append([])
-    ws.append(["满意度问卷", "有效问卷（份）", s.responses])
-    ws.append(["满意度问卷", "平均满意度（1–5）", s.mean_rating])
-    ws.append(["满意度问卷", "满意率（4–5 分占比）", s.satisfied_share])
+    append_row(ws, [])
+    append_row(ws, ["满意度问卷", "有效问卷（份）", s.responses])
+    append_row(ws, ["满意度问卷", "平均满意度（1–5）", s.mean_rating])
+    append_row(ws, ["满意度问卷", "满意率（4–5 分占比）", s.satisfied_share])
 
 
 def _sheet_trend(ws: Worksheet, report: EvaluationReport) -> None:
@@ -208,8 +211,9 @@ def _sheet_trend(ws: Worksheet, report: EvaluationReport) -> None:
     labels = [q.period.short_label for q in report.quarters]
     _heading(ws, f"{TITLE_A} 季度趋势", report, ["一级指标", "二级指标", *labels])
     for indicator in APPENDIX_A:
-        ws.append(
-            [indicator.group, indicator.name, *[q.value(indicator.key) for q in report.quarters]]
+        append_row(
+            ws,
+            [indicator.group, indicator.name, *[q.value(indicator.key) for q in report.quarters]],
         )
     _widths(ws, [22, 46, *[12] * len(labels)])
     first_row = ws.max_row + 3
@@ -246,9 +250,9 @@ def write_drill_csv(result: AppendixA, out: Path, key: str | None = None) -> int
     count = 0
     with out.open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
-        writer.writerow(DRILL_HEADER)
+        writer.writerow(csv_row(DRILL_HEADER))
         for row in drill_rows(result, key):
-            writer.writerow(row)
+            writer.writerow(csv_row(row))
             count += 1
     return count
 
@@ -257,7 +261,7 @@ def _sheet_drill(ws: Worksheet, report: EvaluationReport) -> None:
     ws.title = "明细"
     _heading(ws, "各项指标的明细记录", report, DRILL_HEADER)
     for row in drill_rows(report.appendix_a):
-        ws.append(row)
+        append_row(ws, row)
     _widths(ws, [22, 46, 14, 10, 40, 90])
 
 
@@ -270,7 +274,8 @@ def _sheet_open(ws: Worksheet, report: EvaluationReport) -> None:
         ["编号", "类型", "状态", "受理日期", "内容", "原因分析"],
     )
     for c in report.open_items.cases:
-        ws.append(
+        append_row(
+            ws,
             [
                 c.id,
                 c.kind.label,
@@ -278,15 +283,17 @@ def _sheet_open(ws: Worksheet, report: EvaluationReport) -> None:
                 beijing_day(c.received_at).isoformat(),
                 c.content,
                 c.root_cause,
-            ]
+            ],
         )
-    ws.append([])
-    ws.append(["措施编号", "所属事项", "改进措施", "责任人", "完成期限", "是否逾期"])
+    append_row(ws, [])
+    append_row(ws, ["措施编号", "所属事项", "改进措施", "责任人", "完成期限", "是否逾期"])
     for cell in ws[ws.max_row]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
     for m in report.open_items.measures:
         overdue = "已逾期" if m.id in report.open_items.overdue_measure_ids else "未到期"
-        ws.append([m.id, m.complaint_id, m.description, m.owner, m.due_on.isoformat(), overdue])
+        append_row(
+            ws, [m.id, m.complaint_id, m.description, m.owner, m.due_on.isoformat(), overdue]
+        )
     _widths(ws, [10, 12, 40, 12, 14, 40])
 
 

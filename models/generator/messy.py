@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from ingestion.uscc import make_uscc
 from models import Enterprise
+from models.safe_cells import append_row
 
 HEADER_TOP = ["序号", "企业基本信息", None, None, "融资需求", None, None, None, "备注"]
 HEADER = ["序号", "企业名称", "统一社会信用代码", "所属行业", "融资方式", "拟融资金额（万元）",
@@ -83,15 +84,15 @@ def write_messy_demands(session: Session, path: Path, *, seed: int = 7) -> Path:
     sheet = book.active
     assert sheet is not None
     sheet.title = "融资需求"
-    sheet.append(["2026年南山区科技型企业融资需求汇总表"])
-    sheet.append(["填报单位：南山区科技创新局　　　　填报日期：2026年6月"])
-    sheet.append(HEADER_TOP)
-    sheet.append(HEADER)
+    append_row(sheet, ["2026年南山区科技型企业融资需求汇总表"])
+    append_row(sheet, ["填报单位：南山区科技创新局　　　　填报日期：2026年6月"])
+    append_row(sheet, HEADER_TOP)
+    append_row(sheet, HEADER)
     for i, row in enumerate(body, start=1):
-        sheet.append([i, *row[:8], None])
+        append_row(sheet, [i, *row[:8], None])
         if i == 10:
-            sheet.append([None] * 9)
-    sheet.append(["合计", None, None, None, None, "—", None, None, None])
+            append_row(sheet, [None] * 9)
+    append_row(sheet, ["合计", None, None, None, None, "—", None, None, None])
     for cells in ("A3:A4", "B3:D3", "E3:H3", "I3:I4"):
         sheet.merge_cells(cells)
     book.save(path)

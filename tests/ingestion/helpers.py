@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,4 +37,69 @@ def write_xlsx(
         for cell_range in (merges or {}).get(name, []):
             sheet.merge_cells(cell_range)
     workbook.save(path)
+    return path
+
+
+def huge_cell_xlsx(
+    path: Path, filler: bytes, repeat: int, *, shared: bool = False, runs: bool = False
+) -> Path:
+    """An enterprise sheet whose one name cell holds `filler` × `repeat` (UTF-8 bytes of XML text).
+
+    The text sits inline in the sheet, or (`shared`) in the shared strings; with `runs` each
+    `filler` is a rich-text run of its own. Parts are written as they are deflated, so a test
+    builds a 200 MB cell in a 200 KB file without ever holding it.
+    """
+    base = write_xlsx(path.with_name(path.stem + "-base.xlsx"),
+                      {"企业": [["企业名称", "统一社会信用代码"], ["PLACEHOLDER", "x"]]})  # fmt: skip
+    with zipfile.ZipFile(base) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    piece = b"<r><t>" + filler + b"</t></r>" if runs else filler
+    cell = b'<c r="A2" t="inlineStr"><is><t>PLACEHOLDER</t></is></c>'
+    huge = "xl/sharedStrings.xml" if shared else sheet
+    if shared:
+        parts[sheet] = parts[sheet].replace(cell, b'<c r="A2" t="s"><v>0</v></c>')
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')  # fmt: skip
+        ns = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        head = b'<sst xmlns="' + ns + b'" count="1" uniqueCount="1"><si>'
+        parts[huge] = head + (b"" if runs else b"<t>") + b"PLACEHOLDER"
+        parts[huge] += (b"" if runs else b"</t>") + b"</si></sst>"
+    elif runs:
+        parts[sheet] = parts[sheet].replace(
+            cell, b'<c r="A2" t="inlineStr"><is>PLACEHOLDER</is></c>'
+        )
+    before, after = parts[huge].split(b"PLACEHOLDER")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in parts.items():
+            if name != huge:
+                zf.writestr(name, data)
+                continue
+            with zf.open(name, "w") as out:
+                out.write(before)
+                for _ in range(repeat):
+                    out.write(piece)
+                out.write(after)
+    base.unlink()
+    return path
+
+
+def understate_size(path: Path, part: str, claimed: int) -> Path:
+    """Rewrite the zip headers of `part` to claim `claimed` uncompressed bytes (a lying header)."""
+    data = bytearray(path.read_bytes())
+    name = part.encode()
+    local = data.find(b"PK\x03\x04")
+    while local >= 0:
+        size = int.from_bytes(data[local + 26 : local + 28], "little")
+        if data[local + 30 : local + 30 + size] == name:
+            data[local + 22 : local + 26] = claimed.to_bytes(4, "little")
+        local = data.find(b"PK\x03\x04", local + 4)
+    central = data.find(b"PK\x01\x02")
+    while central >= 0:
+        size = int.from_bytes(data[central + 28 : central + 30], "little")
+        if data[central + 46 : central + 46 + size] == name:
+            data[central + 24 : central + 28] = claimed.to_bytes(4, "little")
+        central = data.find(b"PK\x01\x02", central + 4)
+    path.write_bytes(bytes(data))
     return path

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 import typer
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 import models.db
 from api.cli.ingest import register
+from models import ImportBatch
 from models.settings import get_settings
-from tests.ingestion.helpers import write_csv
+from tests.ingestion.helpers import huge_cell_xlsx, write_csv
 
 
 @pytest.fixture
@@ -72,3 +74,41 @@ def test_bad_kind_is_a_chinese_error(app: typer.Typer, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "e.csv", ROWS)
     result = CliRunner().invoke(app, ["import", str(path), "--kind", "nonsense"])
     assert result.exit_code == 2 and "未知的导入类型" in result.output
+
+
+def _batches() -> int:
+    with Session(models.db.get_engine()) as session:
+        return len(session.exec(select(ImportBatch)).all())
+
+
+def test_import_refuses_a_zip_bomb_with_the_upload_message(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    """Issue #21, finding 6: the command line refuses as the upload does, naming the limit."""
+    bomb = huge_cell_xlsx(tmp_path / "bomb.xlsx", b"A" * (1 << 20), 200, shared=True)
+    result = CliRunner().invoke(app, ["import", str(bomb)])
+    assert result.exit_code == 2
+    assert "错误：文件“bomb.xlsx”中的 xl/sharedStrings.xml 压缩比为" in result.output
+    assert "超过 100 倍的上限" in result.output
+    assert _batches() == 0
+
+
+def test_import_refuses_501_columns_and_an_oversized_field(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    wide = write_csv(
+        tmp_path / "wide.csv", [[*ROWS[0], *[f"备注{i}" for i in range(498)]], ROWS[1]]
+    )
+    result = CliRunner().invoke(app, ["import", str(wide)])
+    assert (
+        result.exit_code == 2
+        and "错误：文件“wide.csv”的表头有 501 列，超过上限 500 列" in result.output
+    )
+    long = write_csv(tmp_path / "long.csv", [ROWS[0], ["甲科技有限公司", "", "1" * 40_000]])
+    result = CliRunner().invoke(app, ["import", str(long)])
+    assert result.exit_code == 2
+    assert (
+        "错误：文件“long.csv”第2行“注册资本”列的内容（40,000 个字符）超过每个单元格 32,767 个字符的上限"
+        in result.output
+    )
+    assert _batches() == 0
