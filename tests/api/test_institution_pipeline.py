@@ -307,13 +307,12 @@ def test_an_overlong_purpose_is_refused_naming_the_field(
 ) -> None:
     body = {"enterprise_id": world.enterprise, "financing_type": "loan", "amount_min_wan": 1,
             "amount_max_wan": 2, "purpose": "流动资金" * 126}  # fmt: skip
+    staff = login(client, "mm")
     before = snapshot(world_engine[0])
-    response = client.post("/demands", json=body, headers=login(client, "mm"))
+    response = client.post("/demands", json=body, headers=staff)
     assert response.status_code == 422 and response.json()["field"] == "purpose"
     assert snapshot(world_engine[0]) == before
-    ok = client.post(
-        "/demands", json=body | {"purpose": "流动资金" * 125}, headers=login(client, "mm")
-    )
+    ok = client.post("/demands", json=body | {"purpose": "流动资金" * 125}, headers=staff)
     assert ok.status_code == 201
 
 
