@@ -67,6 +67,13 @@ def _claims(value: str, settings: Settings) -> dict[str, str] | None:
     return claims if claims.get("typ") == TOKEN_TYPE else None
 
 
+def session_subject(value: str, settings: Settings) -> str | None:
+    """The username of a validly signed, unexpired console-session value; None otherwise (the
+    account itself is not looked up)."""
+    claims = _claims(value, settings) if value else None
+    return claims["sub"] if claims else None
+
+
 def set_session(response: Response, request: Request, value: str) -> None:
     """Attach the session cookie (Secure when served over HTTPS)."""
     response.set_cookie(SESSION_COOKIE, value, max_age=int(SESSION_TTL.total_seconds()),
