@@ -114,7 +114,7 @@ def create_server_app() -> FastAPI:
     collector tuned for a long-lived server (frozen start-up heap, larger young generations) and
     a shorter GIL switch interval."""
     app = create_app()
-    remove_stale_uploads(app.state.settings)  # left by a worker that died mid-import
+    remove_stale_uploads(get_settings())  # left by a worker that died mid-import
     sys.setswitchinterval(SERVER_SWITCH_INTERVAL)
     gc.set_threshold(*SERVER_GC_THRESHOLDS)
     _settle_heap()
