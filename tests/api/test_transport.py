@@ -174,8 +174,9 @@ def test_an_anonymous_chunked_upload_never_reaches_the_disk(served: Served) -> N
     head = _head("POST", "/imports", {"Content-Type": "multipart/form-data; boundary=b",
                                       "Transfer-Encoding": "chunked"})  # fmt: skip
     sock, reader = _open(served, head)
-    sock.sendall(b"c9\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; "
-                 b"filename=\"x.csv\"\r\nContent-Type: text/csv\r\n\r\n" + b"a" * 100 + b"\r\n")
+    part = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.csv"\r\n'
+            b"Content-Type: text/csv\r\n\r\n")  # fmt: skip
+    sock.sendall(f"{len(part):x}\r\n".encode() + part + b"\r\n")
     sock.settimeout(10)
     sent = 0
     try:
