@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 import api.routers.imports
-from api.errors import is_lock_timeout
+import api.errors
 from api.main import create_app
 from api.uploads import UPLOAD_PREFIX, remove_stale_uploads, upload_folder
 from api.web.auth import SESSION_COOKIE, session_cookie
@@ -324,12 +324,12 @@ def test_a_lock_timeout_is_recognised_on_both_databases(engine: Engine) -> None:
             statement = "SELECT count(*) FROM enterprise"
         with pytest.raises(OperationalError) as caught:
             waiter.exec_driver_sql(statement)
-        assert is_lock_timeout(caught.value)
+        assert api.errors.is_lock_timeout(caught.value)
         waiter.rollback()
         holder.rollback()
     with engine.connect() as conn, pytest.raises(Exception) as other:
         conn.exec_driver_sql("SELECT * FROM no_such_table_h2")
-    assert not is_lock_timeout(other.value)
+    assert not api.errors.is_lock_timeout(other.value)
 
 
 def test_an_over_long_file_name_is_a_400_and_imports_nothing(
