@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-import api.routers.imports
 import api.errors
+import api.routers.imports
 from api.main import create_app
 from api.uploads import UPLOAD_PREFIX, remove_stale_uploads, upload_folder
 from api.web.auth import SESSION_COOKIE, session_cookie
