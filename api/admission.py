@@ -1,5 +1,7 @@
 """Admission control: a bounded number of requests inside the app per worker process."""
 
+from dataclasses import dataclass
+
 from anyio import Semaphore
 from anyio.lowlevel import RunVar
 from sqlalchemy.engine import Engine
@@ -27,6 +29,20 @@ def in_flight_limit(requested: int, engine: Engine) -> int:
     return requested
 
 
+@dataclass
+class SlotGauge:
+    """How many requests hold a slot and how many wait for one (this process), for `/health`."""
+
+    limit: int
+    in_flight: int = 0
+    waiting: int = 0
+
+    @property
+    def saturated(self) -> bool:
+        """Every slot is taken: a new request would wait."""
+        return self.in_flight >= self.limit
+
+
 class Admission:
     """At most `limit` requests inside the app at once (per worker process); the others wait their
     turn on the event loop, first come first served. `/health` is never held back.
@@ -42,9 +58,12 @@ class Admission:
     for the GIL small, so a request, once admitted, runs to the end quickly.
     """
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_IN_FLIGHT) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_IN_FLIGHT, gauge: SlotGauge | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.gauge = gauge or SlotGauge(limit)
         self._slots: RunVar[Semaphore] = RunVar(f"request_slots_{id(self)}")  # one per event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -55,8 +74,17 @@ class Admission:
         if slots is None:
             slots = Semaphore(self.limit)
             self._slots.set(slots)
-        async with slots:
+        self.gauge.waiting += 1
+        try:
+            await slots.acquire()
+        finally:
+            self.gauge.waiting -= 1
+        self.gauge.in_flight += 1
+        try:
             await self.app(scope, receive, send)
+        finally:
+            self.gauge.in_flight -= 1
+            slots.release()
 
 
-__all__ = ["IN_FLIGHT_ENV", "MAX_IN_FLIGHT", "Admission", "in_flight_limit"]
+__all__ = ["IN_FLIGHT_ENV", "MAX_IN_FLIGHT", "Admission", "SlotGauge", "in_flight_limit"]

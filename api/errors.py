@@ -2,12 +2,13 @@
 
 import functools
 import re
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import DomainError, InvalidDataError
@@ -20,12 +21,24 @@ _TITLES = {
     403: "无权访问",
     404: "资源不存在",
     405: "方法不允许",
+    408: "请求超时",
     409: "冲突",
     413: "请求体过大",
     422: "数据校验失败",
     429: "请求过于频繁",
+    431: "请求头过大",
     500: "服务器内部错误",
+    503: "服务暂不可用",
 }
+# A request that met a database lock held past the wait (`db_lock_timeout`) is asked to come
+# back after this many seconds.
+BUSY_RETRY_AFTER_S = 5
+_LOCK_SQLSTATES = frozenset({"55P03"})  # PostgreSQL lock_not_available (lock_timeout, NOWAIT)
+
+
+def title_of(status: int) -> str:
+    """The Chinese title of a status code."""
+    return _TITLES.get(status, "错误")
 
 
 def problem(
@@ -34,7 +47,7 @@ def problem(
     """A problem+json response."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": _TITLES.get(status, "错误"),
+        "title": title_of(status),
         "status": status,
         "detail": detail,
         "instance": instance,
@@ -93,6 +106,30 @@ def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
+def is_lock_timeout(exc: BaseException) -> bool:
+    """True for a database error that only says another transaction held a lock too long:
+    SQLite's "database is locked" / busy, PostgreSQL's lock_not_available."""
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig).lower()
+        return "locked" in text or "busy" in text
+    return getattr(orig, "sqlstate", None) in _LOCK_SQLSTATES
+
+
+def busy_problem(instance: str) -> JSONResponse:
+    """503 + Retry-After: the database is busy with another write; the request changed nothing."""
+    response = problem(503, f"数据库正忙（另一项写入尚未完成），本次请求未做任何更改，"
+                            f"请 {BUSY_RETRY_AFTER_S} 秒后重试", instance=instance)  # fmt: skip
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    return response
+
+
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_lock_timeout(exc):
+        raise exc  # anything else stays a server error
+    return busy_problem(request.url.path)
+
+
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     # Last line of defence: services validate first, so this means a concurrent conflict.
     return problem(409, "数据冲突：违反唯一性或引用完整性约束", instance=request.url.path)
@@ -101,6 +138,7 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error through problem details."""
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

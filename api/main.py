@@ -5,11 +5,13 @@ import os
 import sys
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT, Admission, in_flight_limit
+from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT, Admission, SlotGauge, in_flight_limit
+from api.docs import staff_docs_router
 from api.errors import install_error_handlers, problem
+from api.guards import BodyGuard, SecurityHeaders
 from api.problems import PROBLEM_RESPONSES
 from api.routers import (
     audit,
@@ -26,60 +28,59 @@ from api.routers import (
     recommendations,
     subscriptions,
 )
+from api.uploads import remove_stale_uploads
 from api.web import router as console_router
 from matching.service import on_world_loaded
 from models.db import make_engine, reader_engine
 from models.settings import Settings, get_settings
 
-MAX_BODY_BYTES = 20 * 1024 * 1024  # uploads of spreadsheets included
 ROUTERS = (
     auth, enterprises, demands, recommendations, institutions, matches, consents, events,
     subscriptions, imports, evaluation, complaints, audit,
 )  # fmt: skip
 
 
-class BodyLimit:
-    """413 for a declared `Content-Length` over `MAX_BODY_BYTES` (or not a number).
-
-    A plain ASGI middleware: `BaseHTTPMiddleware` would cost every request a task and a stream.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-            if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-                response = problem(413, f"请求体超过 {MAX_BODY_BYTES // (1024 * 1024)} MB 上限",
-                                   instance=scope["path"])  # fmt: skip
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app over `engine` (default: the configured database)."""
     settings = settings or get_settings()
-    app = FastAPI(title="科技金融服务中心撮合引擎 techfin-matchmaker", version="0.1.0")
+    public_docs = settings.api_docs == "public"
+    app = FastAPI(title="科技金融服务中心撮合引擎 techfin-matchmaker", version="0.1.0",
+                  openapi_url="/openapi.json" if public_docs else None,
+                  docs_url="/docs" if public_docs else None,
+                  redoc_url="/redoc" if public_docs else None)  # fmt: skip
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url, serialized=True)
+    app.state.engine = engine or make_engine(
+        settings.database_url, serialized=True, lock_timeout=settings.db_lock_timeout
+    )
     app.state.reader = reader_engine(app.state.engine)  # read-only routes (`api.routing`)
     install_error_handlers(app)
-    app.add_middleware(BodyLimit)
     requested = int(os.environ.get(IN_FLIGHT_ENV) or MAX_IN_FLIGHT)
-    app.add_middleware(Admission, limit=in_flight_limit(requested, app.state.engine))
+    app.state.slots = SlotGauge(in_flight_limit(requested, app.state.engine))
+    app.add_middleware(Admission, limit=app.state.slots.limit, gauge=app.state.slots)
+    # Outside the slots: a body is vetted (and a small public one read) before a slot is taken.
+    app.add_middleware(BodyGuard, settings=settings, engine=app.state.engine)
+    app.add_middleware(SecurityHeaders)
 
     # First in the route table: routes are matched in order, and the probe should cost nothing.
     @app.get("/health", tags=["meta"])
-    async def health() -> dict[str, str]:
-        """Liveness probe."""
-        return {"status": "ok"}
+    async def health() -> Response:
+        """Liveness probe: 503 while every request slot of this process is taken."""
+        slots: SlotGauge = app.state.slots
+        numbers = {"in_flight": slots.in_flight, "limit": slots.limit, "waiting": slots.waiting}
+        if not slots.saturated:
+            return JSONResponse({"status": "ok", **numbers})
+        detail = (f"服务繁忙：{slots.limit} 个请求名额已全部占用（处理中 {slots.in_flight}，"
+                  f"排队 {slots.waiting}）")  # fmt: skip
+        response = problem(503, detail, instance="/health", in_flight=slots.in_flight,
+                           limit=slots.limit, waiting=slots.waiting)  # fmt: skip
+        response.headers["Retry-After"] = "1"
+        return response
 
     for module in ROUTERS:
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(console_router)  # the web console (/console, /console/static, /)
-
+    if settings.api_docs == "staff":
+        app.include_router(staff_docs_router(app))
     return app
 
 
@@ -111,6 +112,7 @@ def create_server_app() -> FastAPI:
     collector tuned for a long-lived server (frozen start-up heap, larger young generations) and
     a shorter GIL switch interval."""
     app = create_app()
+    remove_stale_uploads(get_settings())  # left by a worker that died mid-import
     sys.setswitchinterval(SERVER_SWITCH_INTERVAL)
     gc.set_threshold(*SERVER_GC_THRESHOLDS)
     _settle_heap()

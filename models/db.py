@@ -31,14 +31,20 @@ def normalize_database_url(url: str) -> str:
 sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not pysqlite, open transactions, so SAVEPOINTs work (SQLAlchemy's recipe).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_connect_listener(lock_timeout: float) -> Callable[[Any, Any], None]:
+    """Set up each new SQLite connection; a write waits at most `lock_timeout` s for the lock
+    (then "database is locked": `api.errors` answers 503)."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, open transactions, so SAVEPOINTs work (SQLAlchemy's recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+        cursor.close()
+
+    return on_connect
 
 
 def _on_sqlite_begin(connection: Any) -> None:
@@ -80,12 +86,18 @@ def _on_postgres_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> N
 
 
 def make_engine(
-    url: str | None = None, echo: bool = False, *, serialized: bool = False, **options: Any
+    url: str | None = None,
+    echo: bool = False,
+    *,
+    serialized: bool = False,
+    lock_timeout: float | None = None,
+    **options: Any,
 ) -> Engine:
     """Build an engine for `url` (default: settings); SQLite gets foreign keys and WAL.
 
     `serialized` (SQLite only) makes every transaction take the write lock at BEGIN: the
-    server uses it, so concurrent requests queue instead of failing with "database is locked".
+    server uses it, so concurrent requests queue instead of failing at once with "database is
+    locked"; each waits at most `lock_timeout` s (default: the `db_lock_timeout` setting).
     `options` go to `create_engine` (pool sizes, say). A PostgreSQL engine checks each pooled
     connection at checkout without a round trip (`_closed_by_server`), recycles it after
     `POOL_RECYCLE_S`, and gives up connecting after `CONNECT_TIMEOUT_S` (unless the URL says
@@ -97,7 +109,8 @@ def make_engine(
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **options)
-        event.listen(engine, "connect", _on_sqlite_connect)
+        wait = get_settings().db_lock_timeout if lock_timeout is None else lock_timeout
+        event.listen(engine, "connect", _sqlite_connect_listener(wait))
         event.listen(
             engine, "begin", _on_sqlite_begin_immediate if serialized else _on_sqlite_begin
         )

@@ -1,6 +1,7 @@
 """Runtime configuration, read once from the environment (prefix-free names, as operators expect)."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,42 @@ class Settings(BaseSettings):
     )
     audit_anchor_path: str = Field(
         default="var/audit-anchors.jsonl", description="Append-only file of signed audit anchors."
+    )
+
+    # Transport limits (api/guards.py, api/transport.py, `matchmaker serve`; docs/security.md).
+    # Per worker process unless said otherwise; a limit of 0 turns a per-client bound off.
+    max_body_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=0, description="Largest request body (uploads included)."
+    )
+    public_body_max_bytes: int = Field(
+        default=16 * 1024, ge=0, description="Largest body of a route open without credentials."
+    )
+    body_idle_timeout: float = Field(
+        default=10.0, gt=0, description="Most seconds between two pieces of a request body."
+    )
+    body_timeout: float = Field(
+        default=120.0, gt=0, description="Most seconds to receive a whole request body."
+    )
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Most seconds to receive a request's headers."
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="Largest request line and headers together."
+    )
+    keep_alive_timeout: float = Field(
+        default=5.0, gt=0, description="An idle keep-alive connection is closed after (s)."
+    )
+    max_connections_per_client: int = Field(
+        default=64, ge=0, description="Open connections per client address and worker (0: any)."
+    )
+    db_lock_timeout: float = Field(
+        default=10.0, gt=0, description="SQLite: most seconds a write waits for the lock, then 503."
+    )
+    api_docs: Literal["public", "staff", "off"] = Field(
+        default="staff", description="/docs, /redoc, /openapi.json: to anyone, staff only, or off."
+    )
+    upload_tmp_dir: str | None = Field(
+        default=None, description="Where uploads are kept while imported (default: the OS's)."
     )
 
     # Celery (workers/celery_app.py). The visibility timeout must exceed both the hard time limit

@@ -74,6 +74,7 @@ def serve(
     import uvicorn
 
     from api.balanced import BalancedWorkers, can_balance, listening_socket
+    from api.transport import GuardedHttpToolsProtocol
 
     try:  # checked here too: a worker that fails it would only be replaced, again and again
         in_flight_limit(max_in_flight, make_engine(get_settings().database_url))
@@ -94,8 +95,11 @@ def serve(
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
         typer.echo("警告：未设置 SECRET_KEY，已为本次运行生成临时密钥（重启后令牌失效）", err=True)
     # Workers import numpy, scikit-learn and OR-Tools: give them time to answer the health check.
+    # Connection limits (headers' time and size, connections per address): `api.transport`.
     options: dict[str, Any] = {"factory": True, "host": host, "port": port, "workers": workers,
-                               "timeout_worker_healthcheck": 60, **proxy_options(settings)}  # fmt: skip
+                               "timeout_worker_healthcheck": 60, "http": GuardedHttpToolsProtocol,
+                               "timeout_keep_alive": settings.keep_alive_timeout,
+                               **proxy_options(settings)}  # fmt: skip
     if workers < 2 or not can_balance():
         uvicorn.run("api.main:create_server_app", **options)
         return

@@ -73,6 +73,13 @@ def _claims(value: str, settings: Settings) -> dict[str, Any] | None:
     return claims
 
 
+def session_subject(value: str, settings: Settings) -> tuple[str, int] | None:
+    """The username and token version of a validly signed, unexpired console-session value;
+    None otherwise (the account itself, and so whether the version is current, is not looked up)."""
+    claims = _claims(value, settings) if value else None
+    return (claims["sub"], claims["ver"]) if claims else None
+
+
 def set_session(response: Response, request: Request, value: str) -> None:
     """Attach the session cookie (Secure when served over HTTPS)."""
     response.set_cookie(SESSION_COOKIE, value, max_age=int(SESSION_TTL.total_seconds()),

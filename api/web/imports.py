@@ -10,7 +10,8 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.cli.ingest import render_summary
-from api.deps import PathId, SessionDep
+from api.deps import PathId, SessionDep, SettingsDep
+from api.uploads import checked_name, upload_folder
 from api.web import queries
 from api.web.auth import Posted, StaffUser
 from api.web.render import ConsoleRoute, redirect, render
@@ -35,12 +36,12 @@ def imports(request: Request, session: SessionDep, _: StaffUser) -> Response:
 
 
 @router.post("/imports")
-def upload(request: Request, session: SessionDep, user: StaffUser, _: Posted,
-           file: Annotated[UploadFile, File()],
+def upload(request: Request, session: SessionDep, settings: SettingsDep, user: StaffUser,
+           _: Posted, file: Annotated[UploadFile, File()],
            kind: Annotated[ImportKind | None, Form()] = None) -> Response:  # fmt: skip
     """Import the uploaded file as one batch and show its summary."""
-    with tempfile.TemporaryDirectory(prefix="mm-upload-") as folder:
-        path = _saved(file, Path(folder))
+    with upload_folder(settings) as folder:
+        path = _saved(file, folder)
         summary = import_file(session, path, kind, user=user.principal.username)
     return render(request, "import_summary.html", title=f"导入批次 #{summary.batch_id}",
                   summary=summary, text=render_summary(summary),
@@ -49,7 +50,7 @@ def upload(request: Request, session: SessionDep, user: StaffUser, _: Posted,
 
 def _saved(upload: UploadFile, folder: Path) -> Path:
     """The upload on disk under its own base name (the importer reads names and suffixes)."""
-    name = Path(upload.filename or "upload.xlsx").name
+    name = checked_name(upload.filename, "upload.xlsx")
     if Path(name).suffix.lower() not in SUFFIXES:
         raise DomainError(f"不支持的文件类型“{name}”，请上传 .xlsx 或 .csv 文件", field="file")
     path = folder / name

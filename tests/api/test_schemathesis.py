@@ -25,7 +25,8 @@ def _build_app() -> FastAPI:
     with Session(engine) as session:
         _seed(session)
         session.commit()
-    return create_app(Settings(secret_key=SECRET, database_url="sqlite://"), engine=engine)
+    settings = Settings(secret_key=SECRET, database_url="sqlite://", api_docs="public")
+    return create_app(settings, engine=engine)
 
 
 APP = _build_app()

@@ -158,3 +158,30 @@ def test_search_and_login_pages(browser: Any, center: Center) -> None:
     page.get_by_label("授权对象（入驻机构）").select_option(str(center.own_institution))
     page.get_by_role("button", name="记录授权").click()
     assert "已记录授权" in page.locator(".flash").inner_text()
+
+
+def test_the_content_security_policy_breaks_nothing(browser: Any, center: Center) -> None:
+    """The console's pages under its CSP: no violation reported, the script runs (confirm
+    prompts, the error page's back link), the headers are there."""
+    page = sign_in(browser, center, "mm")
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text)
+            if "Content Security Policy" in m.text else None)  # fmt: skip
+    response = page.goto("/console/imports")
+    assert response is not None
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"
+    asked: list[str] = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    confirm = page.locator("form[data-confirm] button[type=submit]")
+    if confirm.count():
+        confirm.first.click()
+        assert asked  # console.js ran and asked first
+    for path in ("/console/", f"/console/demands/{center.demand_id}", "/console/enterprises"):
+        page.goto(path)
+    page.goto("/console/enterprises")
+    page.goto("/console/demands/999999999")  # the error page
+    page.get_by_role("link", name="返回上一页").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/console/enterprises")
+    assert violations == []

@@ -21,6 +21,11 @@
     var box = document.querySelector("[data-shortcut='/']");
     if (box) { event.preventDefault(); box.focus(); }
   });
+  // "Back" links (no inline script: the Content-Security-Policy forbids it).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-back]") : null;
+    if (link && window.history.length > 1) { event.preventDefault(); window.history.back(); }
+  });
   // Move focus to the flash message so screen readers and keyboard users notice it.
   var flash = document.querySelector(".flash");
   if (flash) { flash.setAttribute("tabindex", "-1"); flash.focus(); }
