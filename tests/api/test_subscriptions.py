@@ -122,6 +122,7 @@ def test_a_third_party_address_waits_for_its_owner_to_confirm(
         session.commit()
     [mail] = mailer.sent
     assert mail["To"] == "Someone@elsewhere.example.org"
+    assert "“甲科创银行”" in mail.get_content()  # the owner learns who asks for the code
     token = mail.get_content().split("\n\n")[2].strip()
     stored = _sub(engine, created["id"])
     assert stored.email_token_hash == token_hash(token) and token not in str(stored.model_dump())

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
-from models.subscription_checks import IPAddress, WebhookPolicy
+from models.subscription_checks import IPAddress, WebhookPolicy, is_public
 from tests.workers.receivers import WebhookEndpoint, free_port, smtp_server, webhook_server
 from workers.delivery import (
     IDEMPOTENCY_HEADER,
@@ -157,6 +157,7 @@ def test_webhook_connects_to_the_checked_address_under_its_own_name() -> None:
         ["127.0.0.1"], ["10.1.2.3"], ["172.16.0.1"], ["192.168.1.1"], ["169.254.169.254"],
         ["100.64.0.1"], ["0.0.0.0"], ["224.0.1.1"], ["::1"], ["fe80::1"], ["fd00::1"],
         ["::ffff:127.0.0.1"], [PUBLIC, "10.0.0.1"],  # one private answer is enough to refuse
+        ["64:ff9b::a9fe:a9fe"], ["64:ff9b:1::a00:1"], ["2002:a9fe:a9fe::1"],  # NAT64, 6to4
     ],
 )  # fmt: skip
 def test_webhook_to_a_private_address_is_refused_before_connecting(answers: list[str]) -> None:
@@ -194,3 +195,8 @@ def test_a_loopback_receiver_is_reached_only_when_configured() -> None:
     assert endpoint.inbox.unique() == {"d-2"}
     body, timestamp, signature = endpoint.bodies["d-2"]
     assert verify_signature("k", timestamp, body, signature, now=1.0)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8"])
+def test_ipv6_forms_of_a_public_ipv4_address_stay_public(address: str) -> None:
+    assert is_public(ipaddress.ip_address(address))
