@@ -1,4 +1,5 @@
-"""Admission control: a bounded number of requests inside the app per worker process."""
+"""Admission control: a bounded number of requests inside the app per worker process, and a
+bounded share of them per client address."""
 
 from dataclasses import dataclass
 
@@ -43,6 +44,25 @@ class SlotGauge:
         return self.in_flight >= self.limit
 
 
+def client_share(limit: int) -> int:
+    """The slots one client address may hold by default: half of `limit`, at least 1."""
+    return max(1, limit // 2)
+
+
+def client_address(scope: Scope) -> str:
+    """The request's client address ("" when the server does not know it)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+@dataclass
+class _Share:
+    """One client address's slots, and how many of its requests hold or wait for one."""
+
+    slots: Semaphore
+    users: int = 0
+
+
 class Admission:
     """At most `limit` requests inside the app at once (per worker process); the others wait their
     turn on the event loop, first come first served. `/health` is never held back.
@@ -56,35 +76,82 @@ class Admission:
     refuses a larger one. The same bound lets requests run on the event loop itself
     (`api.routing`): their checkout never waits. It also keeps the number of threads competing
     for the GIL small, so a request, once admitted, runs to the end quickly.
+
+    One client address holds at most `per_client` of the slots (default: half, at least 1), so a
+    single client (slow requests, or responses it does not read: `api.transport` bounds those)
+    cannot take them all. The address is `scope["client"]`: the peer, or behind a trusted proxy
+    (`FORWARDED_ALLOW_IPS`) the client the proxy names; behind an untrusted proxy every client
+    shares the proxy's address, and so one share.
     """
 
     def __init__(
-        self, app: ASGIApp, limit: int = MAX_IN_FLIGHT, gauge: SlotGauge | None = None
+        self,
+        app: ASGIApp,
+        limit: int = MAX_IN_FLIGHT,
+        gauge: SlotGauge | None = None,
+        per_client: int = 0,
     ) -> None:
+        """`per_client`: the slots one client address may hold (0: `client_share(limit)`)."""
         self.app = app
         self.limit = limit
+        self.per_client = min(per_client or client_share(limit), limit)
         self.gauge = gauge or SlotGauge(limit)
         self._slots: RunVar[Semaphore] = RunVar(f"request_slots_{id(self)}")  # one per event loop
+        self._shares: RunVar[dict[str, _Share]] = RunVar(f"client_shares_{id(self)}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == "/health":
             await self.app(scope, receive, send)
             return
-        slots = self._slots.get(None)
-        if slots is None:
-            slots = Semaphore(self.limit)
-            self._slots.set(slots)
+        slots, shares = self._loop_state()
+        address = client_address(scope)
+        share = shares.get(address)
+        if share is None:
+            share = shares[address] = _Share(Semaphore(self.per_client))
+        share.users += 1
+        try:
+            await self._take(share.slots, slots)
+            self.gauge.in_flight += 1
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self.gauge.in_flight -= 1
+                slots.release()
+                share.slots.release()
+        finally:
+            share.users -= 1
+            if not share.users:
+                del shares[address]
+
+    async def _take(self, share: Semaphore, slots: Semaphore) -> None:
+        """A slot of the client's own share first, then one of the process's: a client over its
+        share waits behind its own requests, not in the queue of everyone's."""
         self.gauge.waiting += 1
         try:
-            await slots.acquire()
+            await share.acquire()
+            try:
+                await slots.acquire()
+            except BaseException:
+                share.release()
+                raise
         finally:
             self.gauge.waiting -= 1
-        self.gauge.in_flight += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.gauge.in_flight -= 1
-            slots.release()
+
+    def _loop_state(self) -> tuple[Semaphore, dict[str, "_Share"]]:
+        slots, shares = self._slots.get(None), self._shares.get(None)
+        if slots is None or shares is None:
+            slots, shares = Semaphore(self.limit), {}
+            self._slots.set(slots)
+            self._shares.set(shares)
+        return slots, shares
 
 
-__all__ = ["IN_FLIGHT_ENV", "MAX_IN_FLIGHT", "Admission", "SlotGauge", "in_flight_limit"]
+__all__ = [
+    "IN_FLIGHT_ENV",
+    "MAX_IN_FLIGHT",
+    "Admission",
+    "SlotGauge",
+    "client_address",
+    "client_share",
+    "in_flight_limit",
+]

@@ -7,11 +7,14 @@ security headers of every response.
   it may be at most `public_body_max_bytes`; it is read here, whole, before the request goes
   further (so into a request slot of `api.admission`), and replayed to the route;
 - on any other route the caller must first show a credential the app accepts: a bearer token
-  with a valid signature and expiry (`api.security.token_subject`), an institution's API key
-  that exists and is not revoked, or a validly signed console session (the console's CSRF token
-  travels in the form body, so the route checks it after the body, as before; the session
-  cookie is SameSite=Lax, so other sites cannot post with it). Otherwise: 401, nothing read. What
-  the route then checks (the account's state, the role) is unchanged;
+  or a console session with a valid signature and expiry (`api.security.token_subject`,
+  `api.web.auth.session_subject`) whose account is still active and unlocked and whose token
+  version is current (`principal_for_user`: a disabled account's or a revoked token's body is
+  not read either), or an institution's API key that exists and is not revoked (the console's
+  CSRF token travels in the form body, so the route checks it after the body, as before; the
+  session cookie is SameSite=Lax, so other sites cannot post with it). Otherwise: 401, nothing
+  read. These look-ups run in the thread pool, at most 2 at a time, outside a request slot.
+  What the route then checks (the role) is unchanged;
 - every body is counted while it streams, chunked ones too: past `max_body_bytes` (or past the
   public bound) it is refused with 413 at once, and a declared `Content-Length` over the bound
   before anything is read;
@@ -44,7 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import busy_problem, is_lock_timeout, problem
 from api.security import token_subject
 from api.web.auth import SESSION_COOKIE, session_subject
-from models.services.accounts import principal_for_api_key
+from models.services.accounts import principal_for_api_key, principal_for_user
 from models.settings import Settings
 
 PUBLIC_BODY_ROUTES = frozenset({("POST", "/auth/token"), ("POST", "/console/login")})
@@ -161,7 +164,7 @@ class BodyGuard:
 
     def __init__(self, app: ASGIApp, settings: Settings, engine: Engine) -> None:
         self.app, self.settings, self.engine = app, settings, engine
-        self._key_checks = anyio.CapacityLimiter(2)  # database connections used outside a slot
+        self._lookups = anyio.CapacityLimiter(2)  # database connections used outside a slot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not carries_body(scope):
@@ -200,15 +203,21 @@ class BodyGuard:
     async def _has_credentials(self, headers: Headers) -> bool:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         bearer = token.strip() if scheme.lower() == "bearer" else ""
-        if bearer and token_subject(bearer, self.settings) is not None:
-            return True
-        cookie = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
-        if cookie and session_subject(cookie, self.settings) is not None:
-            return True
+        subject = token_subject(bearer, self.settings) if bearer else None
+        if subject is None:
+            cookie = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
+            subject = session_subject(cookie, self.settings) if cookie else None
+        if subject is not None:
+            return await anyio.to_thread.run_sync(self._current_user, *subject,
+                                                  limiter=self._lookups)  # fmt: skip
         key = headers.get("x-api-key")
         if key:
-            return await anyio.to_thread.run_sync(self._known_key, key, limiter=self._key_checks)
+            return await anyio.to_thread.run_sync(self._known_key, key, limiter=self._lookups)
         return False
+
+    def _current_user(self, username: str, version: int) -> bool:
+        with Session(self.engine) as session:
+            return principal_for_user(session, username, version) is not None
 
     def _known_key(self, key: str) -> bool:
         with Session(self.engine) as session:

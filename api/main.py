@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     requested = int(os.environ.get(IN_FLIGHT_ENV) or MAX_IN_FLIGHT)
     app.state.slots = SlotGauge(in_flight_limit(requested, app.state.engine))
-    app.add_middleware(Admission, limit=app.state.slots.limit, gauge=app.state.slots)
+    app.add_middleware(Admission, limit=app.state.slots.limit, gauge=app.state.slots,
+                       per_client=settings.max_in_flight_per_client)  # fmt: skip
     # Outside the slots: a body is vetted (and a small public one read) before a slot is taken.
     app.add_middleware(BodyGuard, settings=settings, engine=app.state.engine)
     app.add_middleware(SecurityHeaders)

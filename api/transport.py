@@ -1,5 +1,6 @@
 """Connection-level limits for `matchmaker serve`: uvicorn's httptools protocol, with a bound on
-the time and size of a request's headers and on the open connections per client address.
+the time and size of a request's headers, on the time a client may leave a response untaken,
+and on the open connections per client address.
 
 uvicorn bounds an idle keep-alive connection (`timeout_keep_alive`) and, with h11, the size of
 the headers (`h11_max_incomplete_event_size`); with httptools (its default, and the one this
@@ -13,6 +14,12 @@ client sending one byte every few seconds keeps its connection, and its descript
 - a client address holds at most `max_connections_per_client` connections to one worker
   process: the next is answered 429 and closed (0: no bound). Behind a reverse proxy every
   client has the proxy's address: raise the bound there, and let the proxy limit clients.
+- a response must be taken by the client: once the unsent part of it passes uvicorn's high
+  water mark (64 KiB) writing pauses, and unless the client drains it (to 16 KiB) within
+  `send_timeout` s the connection is aborted. uvicorn then resumes the app's pending `send`
+  (the connection is lost), so the request ends and frees its slot (`api.admission`). Without
+  it, a client that pipelines requests and never reads the answers holds a slot for as long as
+  it keeps its socket open.
 
 The request's body is bounded in time and size by the app (`api.guards.BodyGuard`). Run it with
 `uvicorn --http api.transport:GuardedHttpToolsProtocol` (what `matchmaker serve` passes).
@@ -46,8 +53,9 @@ class _HeadersTooLarge(Exception):
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with bounded header time and size and a bound on the
-    connections of one client address (see the module's docstring)."""
+    """uvicorn's httptools protocol with bounded header time and size, a bounded wait for the
+    client to take a response, and a bound on the connections of one client address (see the
+    module's docstring)."""
 
     open_per_client: ClassVar[Counter[str]] = Counter()  # this process's connections by address
 
@@ -67,6 +75,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_bytes = 0
         self._too_large = False
         self._counted: str | None = None
+        self.send_timeout = settings.send_timeout
+        self._send_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Count the connection for its address (refused over the bound); start the clock of
@@ -83,8 +93,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._arm_header_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Stop the clock; uncount the connection."""
+        """Stop the clocks; uncount the connection."""
         self._cancel_header_timer()
+        self._cancel_send_timer()
         if self._counted is not None:
             self.open_per_client[self._counted] -= 1
             if self.open_per_client[self._counted] <= 0:
@@ -126,6 +137,27 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse(431, f"请求行与请求头超过 {self.max_header_bytes // 1024} KB 上限")
             return
         super().send_400_response(msg)
+
+    def pause_writing(self) -> None:
+        """The client stopped taking the response: it has `send_timeout` s to drain it."""
+        super().pause_writing()
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_later(self.send_timeout, self._send_late)
+
+    def resume_writing(self) -> None:
+        """The client drained the response: stop the clock."""
+        self._cancel_send_timer()
+        super().resume_writing()
+
+    def _send_late(self) -> None:
+        """Drop the connection (uvicorn's `connection_lost` then releases the pending send)."""
+        self._send_timer = None
+        self.transport.abort()
+
+    def _cancel_send_timer(self) -> None:
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
 
     def _count(self, size: int) -> None:
         self._header_bytes += size

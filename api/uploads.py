@@ -9,6 +9,7 @@ removes, at start, the folders of processes that no longer run (`remove_stale_up
 import os
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,10 @@ MAX_NAME_BYTES = 255  # a file name on Linux (NAME_MAX), and `import_batch.file_
 
 
 def checked_name(filename: str | None, default: str) -> str:
-    """The upload's base name; 400 when it is longer than a file name may be."""
+    """The upload's base name; 400 when it holds a control character (NUL, a line break …: no
+    file may be named so) or is longer than a file name may be."""
+    if filename and any(unicodedata.category(char) == "Cc" for char in filename):
+        raise DomainError("文件名含有控制字符（如空字符、换行符），请改名后重新上传", field="file")
     name = Path(filename or default).name or default
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         raise DomainError(f"文件名过长：最多 {MAX_NAME_BYTES} 字节（约 {MAX_NAME_BYTES // 3} 个汉字），"

@@ -29,6 +29,7 @@ from api.web.auth import SESSION_COOKIE, session_cookie
 from api.web.render import TEMPLATES_DIR
 from models import Complaint, Enterprise, ImportBatch
 from models.db import make_engine
+from models.services.accounts import end_sessions, set_active
 from models.settings import Settings
 from tests.api.conftest import SECRET, World, login
 
@@ -139,6 +140,31 @@ def test_valid_credentials_of_each_kind_let_the_body_through(
         "content-type": "application/x-www-form-urlencoded", "content-length": str(len(form)),
         "cookie": f"{SESSION_COOKIE}={cookie}"})  # fmt: skip
     assert done.reads == 1 and done.status == 403  # read, then the route's own CSRF check
+
+
+@pytest.mark.parametrize("revoke", ["disable", "logout"])
+def test_a_disabled_or_revoked_credential_gets_its_body_refused_unread(
+    world_engine: tuple[Engine, World], client: TestClient, revoke: str
+) -> None:
+    engine, _ = world_engine
+    bearer = login(client, "mm")["Authorization"]
+    cookie = session_cookie("mm", _settings())
+    with Session(engine) as session:
+        if revoke == "disable":
+            set_active(session, "mm", False, "admin")
+        else:
+            end_sessions(session, "mm", "mm")
+        session.commit()
+    before = _counts(engine)
+    app = _app(engine)
+    for path, extra in (("/imports", {"authorization": bearer}),
+                        ("/console/imports", {"cookie": f"{SESSION_COOKIE}={cookie}"})):  # fmt: skip
+        done = Exchange([b"x" * MB], endless=True).run(app, "POST", path, CHUNKED_FORM | extra)
+        assert done.status == 401, done.body
+        assert done.reads == 0  # not a byte read: nothing spooled to a temporary file
+        assert done.headers["connection"] == "close"
+        assert "认证" in done.body.decode()
+    assert _counts(engine) == before
 
 
 def test_a_chunked_body_is_cut_off_once_past_the_bound(world_engine: tuple[Engine, World],
@@ -351,6 +377,22 @@ def test_an_over_long_file_name_is_a_400_and_imports_nothing(
                          follow_redirects=False)  # fmt: skip
     assert posted.status_code == 303
     assert "文件名过长" in client.get("/console/imports").text
+    assert _counts(engine) == before
+
+
+@pytest.mark.parametrize("name", ["a\x00b.csv", "a\x1fb.csv", "a\x7fb.csv"])
+def test_a_control_character_in_a_file_name_is_a_400_and_imports_nothing(
+    world_engine: tuple[Engine, World], client: TestClient, name: str
+) -> None:
+    engine, _ = world_engine
+    before = _counts(engine)
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
+            + name.encode() + b"\"\r\nContent-Type: text/csv\r\n\r\nname,uscc\r\n--b--\r\n")  # fmt: skip
+    headers = login(client, "mm") | {"content-type": "multipart/form-data; boundary=b"}
+    response = client.post("/imports", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == "file" and "控制字符" in response.json()["detail"]
     assert _counts(engine) == before
 
 

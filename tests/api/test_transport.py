@@ -4,6 +4,7 @@ bound is cut off while it streams, stalled bodies and headers are dropped in bou
 never keep the others waiting, `/health` reports a saturated process, and one address cannot
 open connections without bound. The limits are set small through the environment."""
 
+import contextlib
 import json
 import os
 import signal
@@ -29,7 +30,9 @@ LIMITS = {
     "BODY_TIMEOUT": "8",
     "HEADER_TIMEOUT": "1.5",
     "MAX_CONNECTIONS_PER_CLIENT": "16",
+    "SEND_TIMEOUT": "2",
 }
+OTHER = "127.0.0.2"  # another client address (all of 127/8 is the loopback)
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,8 @@ class Reader(threading.Thread):
         return parsed
 
 
-def _open(served: Served, head: str) -> tuple[socket.socket, Reader]:
-    sock = socket.create_connection(("127.0.0.1", served.port))
+def _open(served: Served, head: str, source: str = "127.0.0.1") -> tuple[socket.socket, Reader]:
+    sock = socket.create_connection(("127.0.0.1", served.port), source_address=(source, 0))
     sock.sendall(head.encode())
     reader = Reader(sock)
     reader.start()
@@ -207,9 +210,12 @@ def test_an_authenticated_chunked_body_is_cut_off_at_the_bound(served: Served) -
     assert _rss(served) - before < 40 * MB
 
 
-def _stall(served: Served, path: str, headers: dict[str, str]) -> tuple[socket.socket, Reader]:
+def _stall(
+    served: Served, path: str, headers: dict[str, str], source: str = "127.0.0.1"
+) -> tuple[socket.socket, Reader]:
     """A request whose body (100 bytes announced) stops after 10."""
-    sock, reader = _open(served, _head("POST", path, headers | {"Content-Length": "100"}))
+    head = _head("POST", path, headers | {"Content-Length": "100"})
+    sock, reader = _open(served, head, source)
     sock.sendall(b"username=m")
     return sock, reader
 
@@ -240,7 +246,9 @@ def test_stalled_anonymous_bodies_hold_no_slot_and_are_dropped(served: Served) -
 
 def test_health_reports_saturation_and_stalled_bodies_free_their_slots(served: Served) -> None:
     bearer = {"Authorization": f"Bearer {served.token}", "Content-Type": "application/json"}
-    stalled = [_stall(served, "/enterprises", bearer) for _ in range(4)]  # the 4 slots
+    # The 4 slots: 2 from each of two addresses (one address holds at most half of them).
+    stalled = [_stall(served, "/enterprises", bearer, source)
+               for source in ("127.0.0.1", "127.0.0.1", OTHER, OTHER)]  # fmt: skip
     time.sleep(0.4)
     health = httpx.get(f"{served.url}/health", timeout=5)
     assert health.status_code == 503
@@ -290,3 +298,77 @@ def test_one_address_opens_a_bounded_number_of_connections(served: Served) -> No
             sock.close()
     time.sleep(0.3)
     assert httpx.get(f"{served.url}/health", timeout=5).status_code == 200
+
+
+def test_one_address_holds_at_most_half_the_slots(served: Served) -> None:
+    bearer = {"Authorization": f"Bearer {served.token}", "Content-Type": "application/json"}
+    stalled = [_stall(served, "/enterprises", bearer, OTHER) for _ in range(4)]
+    time.sleep(0.4)
+    health = httpx.get(f"{served.url}/health", timeout=5)
+    assert health.status_code == 200
+    assert (health.json()["in_flight"], health.json()["waiting"]) == (2, 2)
+    status, took = _timed_get(served, "/auth/me", {"Authorization": f"Bearer {served.token}"})
+    assert status == 200 and took < 1.0  # another address finds a free slot
+    for sock, reader in stalled:  # the 2 waiting get their turn after the first 2
+        reader.join(timeout=10)
+        sock.close()
+        assert reader.status() == 408
+    assert httpx.get(f"{served.url}/health", timeout=5).json()["in_flight"] == 0
+
+
+def _never_reading(served: Served, path: str, count: int) -> socket.socket:
+    """A connection from `OTHER` with a tiny receive buffer that sends `count` pipelined GETs of
+    `path` and never reads an answer."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.bind((OTHER, 0))
+    sock.connect(("127.0.0.1", served.port))
+    sock.settimeout(5)
+    with contextlib.suppress(OSError):  # the server stopped reading (pipeline full) or dropped us
+        sock.sendall(_head("GET", path, {}).encode() * count)
+    return sock
+
+
+def _connections_from(served: Served, address: str) -> int:
+    found = psutil.Process(served.process.pid).net_connections(kind="tcp")
+    return sum(1 for c in found if c.raddr and c.raddr.ip == address
+               and c.status == psutil.CONN_ESTABLISHED)  # fmt: skip
+
+
+def test_a_client_that_never_reads_its_responses_blocks_no_one_and_is_dropped(
+    served: Served,
+) -> None:
+    """The re-test's attack: 4 connections with a tiny receive buffer, 1,500 pipelined GETs each,
+    never a byte read. The server answers them into its buffers until writing pauses; each
+    connection is then dropped SEND_TIMEOUT (2 s) later, freeing the slot its pending answer
+    held. Meanwhile another address is served at once (the attacker's address holds at most 2
+    of the 4 slots)."""
+    started = time.monotonic()
+    readers = [_never_reading(served, "/console/login", 1500) for _ in range(4)]
+    bearer = {"Authorization": f"Bearer {served.token}"}
+    seen, stuck_since, longest_stuck, last_get = 0, None, 0.0, 0.0
+    try:
+        while time.monotonic() - started < 60:
+            now, open_now = time.monotonic(), _connections_from(served, OTHER)
+            seen = max(seen, open_now)
+            if seen and not open_now:
+                break
+            in_flight = httpx.get(f"{served.url}/health", timeout=5).json()["in_flight"]
+            if in_flight < 2:
+                stuck_since = None
+            else:
+                stuck_since = stuck_since or now
+                longest_stuck = max(longest_stuck, now - stuck_since)
+            if now - last_get > 1:  # while the unread answers pile up
+                status, took = _timed_get(served, "/auth/me", bearer)
+                assert status == 200 and took < 1.5
+                last_get = time.monotonic()
+            time.sleep(0.1)
+        assert seen == 4
+        assert _connections_from(served, OTHER) == 0  # all dropped
+        assert longest_stuck < 2 * 2 + 1  # no slot held much past SEND_TIMEOUT
+        health = httpx.get(f"{served.url}/health", timeout=5)
+        assert health.status_code == 200 and health.json()["in_flight"] == 0
+    finally:
+        for sock in readers:
+            sock.close()
