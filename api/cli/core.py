@@ -22,7 +22,7 @@ from models.errors import DomainError
 from models.export import EXPORTABLE, export_table
 from models.generator import generate_center
 from models.generator.center import DEFAULT_TODAY
-from models.migrate import upgrade_to_head
+from models.migrate import schema_problem, upgrade_to_head
 from models.settings import Settings, get_settings
 
 
@@ -76,11 +76,18 @@ def serve(
     from api.balanced import BalancedWorkers, can_balance, listening_socket
     from api.transport import GuardedHttpToolsProtocol
 
+    engine = make_engine(get_settings().database_url)
+    problem = schema_problem(engine)  # no schema, or an older one: every request would fail
+    if problem:
+        typer.echo(f"错误：{problem}", err=True)
+        raise typer.Exit(2)
     try:  # checked here too: a worker that fails it would only be replaced, again and again
-        in_flight_limit(max_in_flight, make_engine(get_settings().database_url))
+        in_flight_limit(max_in_flight, engine)
     except ValueError as exc:
         typer.echo(f"错误：--max-in-flight：{exc}", err=True)
         raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
     os.environ[IN_FLIGHT_ENV] = str(max_in_flight)  # read by every worker's create_app
 
     settings = get_settings()
