@@ -53,5 +53,7 @@ def schema_problem(engine: Engine) -> str | None:
     shown = make_url(url).render_as_string(hide_password=True)
     known = {revision.revision for revision in script.walk_revisions()}
     if current - known:  # written by a newer version of the code
-        return f"数据库 {shown} 的版本比本程序新（{', '.join(sorted(current - known))}），请升级本程序"
+        return (
+            f"数据库 {shown} 的版本比本程序新（{', '.join(sorted(current - known))}），请升级本程序"
+        )
     return f"数据库 {shown} 尚未建表或版本过旧，请先运行 matchmaker init-db"

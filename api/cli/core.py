@@ -27,17 +27,19 @@ from models.settings import Settings, get_settings
 
 
 def init_db() -> None:
-    """Create or upgrade the database schema to the newest migration."""
+    """建表或将数据库结构升级到最新迁移版本（DATABASE_URL 所指的数据库）。"""
     upgrade_to_head(get_engine())
     typer.echo(f"数据库已就绪：{_shown_url()}")
 
 
 def demo(
-    fresh: Annotated[bool, typer.Option(help="Delete an existing SQLite demo file first.")] = False,
-    seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
-    enterprises: Annotated[int, typer.Option(help="Number of enterprises.")] = 2000,
+    fresh: Annotated[
+        bool, typer.Option(help="先删除已有的 SQLite 数据库文件，重建演示数据")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="随机种子")] = 42,
+    enterprises: Annotated[int, typer.Option(help="生成的企业数量")] = 2000,
 ) -> None:
-    """Build a demo center from the generator and print a short tour of it."""
+    """生成一个演示服务中心（写入默认数据库），并打印简要导览。"""
     if fresh:
         _remove_sqlite_file()
     engine = get_engine()
@@ -63,14 +65,14 @@ DEMO_SECTIONS: tuple[Callable[[Session], None], ...] = (
 
 
 def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
-    workers: Annotated[int, typer.Option()] = 1,
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+    workers: Annotated[int, typer.Option(help="工作进程数")] = 1,
     max_in_flight: Annotated[
-        int, typer.Option(min=1, help="Requests handled at once per worker; the rest queue.")
+        int, typer.Option(min=1, help="每个工作进程同时处理的请求数，其余排队")
     ] = MAX_IN_FLIGHT,
 ) -> None:
-    """Run the API and console with uvicorn."""
+    """启动 API（/docs）与网页控制台（/）。"""
     import uvicorn
 
     from api.balanced import BalancedWorkers, can_balance, listening_socket
@@ -130,12 +132,12 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 
 def export(
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(EXPORTABLE)}")],
-    out: Annotated[Path, typer.Option("--out", help="Output file.")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
-    batch: Annotated[int | None, typer.Option(help="Import batch id (import-rows).")] = None,
+    kind: Annotated[str, typer.Argument(help=f"导出内容，可选：{', '.join(EXPORTABLE)}")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件")],
+    fmt: Annotated[str, typer.Option("--format", help="csv 或 xlsx")] = "csv",
+    batch: Annotated[int | None, typer.Option(help="导入批次编号（import-rows）")] = None,
 ) -> None:
-    """Export a table with its ids, columns named as the model fields."""
+    """导出一张表（含编号，列名即字段名）。"""
     filters = {"batch_id": batch} if batch is not None else None
     try:
         with session_scope() as session:

@@ -53,7 +53,7 @@ def run(
         str, typer.Option(help="周期：2024-03-01（日）、2024-W09（周）或 2024-03（月）")
     ],
 ) -> None:
-    """Build one period's digests and send them in-process."""
+    """生成某一周期的项目推送，并在本进程内发送。"""
     jobs: list[Job] = []
     try:
         with session_scope() as session:
@@ -72,7 +72,7 @@ def run(
 
 
 def dead() -> None:
-    """List the dead letters (deliveries that gave up), newest first."""
+    """列出已放弃重试的推送（新的在前）。"""
     with session_scope() as session:
         rows = digests.dead_letters(session)
         lines = [
@@ -84,7 +84,7 @@ def dead() -> None:
 
 
 def replay(delivery_id: Annotated[int, typer.Argument(help="推送记录编号")]) -> None:
-    """Give a dead delivery a fresh attempt budget and send it now."""
+    """为已放弃的推送重置重试次数并立即发送。"""
     jobs: list[Job] = []
     try:
         with session_scope() as session:
