@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from matching.offline.data import MissingColumnsError
 from matching.offline.service import (
     eval_offline,
     rank_offline,
@@ -13,6 +14,15 @@ from matching.offline.service import (
     results_table,
     write_rankings,
 )
+
+
+def _refuse(exc: ValueError) -> typer.Exit:
+    """A CSV without the columns it needs, or a date that is no YYYY-MM-DD: one Chinese line."""
+    if isinstance(exc, MissingColumnsError):
+        typer.echo(f"错误：{exc.path} 缺少列：{'、'.join(exc.missing)}", err=True)
+    else:
+        typer.echo(f"错误：无法读取输入（日期须为 YYYY-MM-DD）：{exc}", err=True)
+    return typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:
@@ -39,9 +49,12 @@ def register(app: typer.Typer) -> None:
         random_state: int = typer.Option(0, "--random-state", help="随机种子"),
     ) -> None:
         """仅根据历史数据，为每个查询轮次排序投资方。"""
-        rows = rank_offline(history, queries, k, random_state)
+        try:
+            rows = rank_offline(history, queries, k, random_state)
+        except ValueError as exc:
+            raise _refuse(exc) from exc
         write_rankings(rows, out)
-        typer.echo(f"wrote {len(rows)} rows to {out}")
+        typer.echo(f"已写入 {len(rows)} 行 → {out}")
 
     @app.command("eval-offline")
     def eval_offline_cmd(
@@ -64,5 +77,8 @@ def register(app: typer.Typer) -> None:
         random_state: int = typer.Option(0, "--random-state", help="随机种子"),
     ) -> None:
         """在 --split-date 之前训练，在之后的轮次上与基线方法对比评估。"""
-        results = eval_offline(history, split_date, k, end_date, with_implicit, random_state)
+        try:
+            results = eval_offline(history, split_date, k, end_date, with_implicit, random_state)
+        except ValueError as exc:
+            raise _refuse(exc) from exc
         typer.echo(results_json(results, split_date, k) if as_json else results_table(results, k))
