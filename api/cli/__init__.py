@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import click
 import typer
 from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
@@ -40,17 +39,18 @@ def schema_error() -> str | None:
         return None
 
 
-def _chinese_help_option(command: click.Command) -> None:
-    """Give `--help` on `command` and every command below it a Chinese help text."""
+def _chinese_help_option(command: Any) -> None:
+    """Give `--help` on `command` (a Typer/click command) and every command below it a Chinese
+    help text (the one click builds is "Show this message and exit.")."""
     original = command.get_help_option
 
-    def get_help_option(ctx: click.Context) -> click.Option | None:
+    def get_help_option(ctx: Any) -> Any:
         option = original(ctx)
         if option is not None:
             option.help = HELP_OPTION_HELP
         return option
 
-    command.get_help_option = get_help_option  # type: ignore[method-assign]
+    command.get_help_option = get_help_option
     for child in getattr(command, "commands", {}).values():
         _chinese_help_option(child)
 
@@ -63,7 +63,7 @@ class MatchmakerGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         _chinese_help_option(self)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DBAPIError:  # OperationalError, ProgrammingError …

@@ -6,8 +6,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 import typer
 
@@ -24,7 +24,7 @@ def _run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300, check=False)  # fmt: skip
 
 
-def _commands(command: click.Command, path: str = "matchmaker") -> list[tuple[str, click.Command]]:
+def _commands(command: Any, path: str = "matchmaker") -> list[tuple[str, Any]]:
     found = [(path, command)]
     for name, child in getattr(command, "commands", {}).items():
         found += _commands(child, f"{path} {name}")
@@ -88,7 +88,7 @@ def test_every_command_and_option_has_chinese_help() -> None:
     for path, command in _commands(root):
         if not CJK.search(command.help or ""):
             missing.append(path)
-        ctx = click.Context(command, info_name=path)
+        ctx = typer.Context(command, info_name=path)
         for param in command.get_params(ctx):
             text = getattr(param, "help", None) or ""
             if not CJK.search(text):
