@@ -79,25 +79,28 @@ def serve(
     from api.transport import GuardedHttpToolsProtocol
 
     engine = make_engine(get_settings().database_url)
-    problem = schema_problem(engine)  # no schema, or an older one: every request would fail
-    if problem:
-        typer.echo(f"错误：{problem}", err=True)
-        raise typer.Exit(2)
     try:  # checked here too: a worker that fails it would only be replaced, again and again
         in_flight_limit(max_in_flight, engine)
     except ValueError as exc:
+        engine.dispose()
         typer.echo(f"错误：--max-in-flight：{exc}", err=True)
         raise typer.Exit(2) from exc
-    finally:
-        engine.dispose()
     os.environ[IN_FLIGHT_ENV] = str(max_in_flight)  # read by every worker's create_app
 
     settings = get_settings()
     weak = secret_key_problem(settings.secret_key)
     if weak:  # a guessable key lets anyone forge an administrator's token
+        engine.dispose()
         typer.echo(
             f"错误：{weak}（可用 `make demo` 写入 .env，或设置环境变量 SECRET_KEY）", err=True
         )
+        raise typer.Exit(2)
+    try:
+        problem = schema_problem(engine)  # no schema, or an older one: every request would fail
+    finally:
+        engine.dispose()
+    if problem:
+        typer.echo(f"错误：{problem}", err=True)
         raise typer.Exit(2)
     if not settings.secret_key:
         # Several workers must share one signing key; an ephemeral one serves a local run only.
