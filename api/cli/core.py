@@ -34,7 +34,7 @@ def init_db() -> None:
 
 def demo(
     fresh: Annotated[
-        bool, typer.Option(help="先删除已有的 SQLite 数据库文件，重建演示数据")
+        bool, typer.Option(help="先删除已有的 SQLite 数据库文件（及其审计锚点），重建演示数据")
     ] = False,
     seed: Annotated[int, typer.Option(help="随机种子")] = 42,
     enterprises: Annotated[int, typer.Option(help="生成的企业数量")] = 2000,
@@ -156,10 +156,14 @@ def _shown_url() -> str:
 
 
 def _remove_sqlite_file() -> None:
-    url = make_url(get_settings().database_url)
+    """`demo --fresh`: delete the SQLite file, and the audit anchors signed for its chain (kept,
+    they would make `audit verify` report the rebuilt, shorter chain as cut off)."""
+    settings = get_settings()
+    url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
+        Path(settings.audit_anchor_path).unlink(missing_ok=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -66,6 +66,14 @@ def test_the_demo_is_the_database_every_later_command_uses(tmp_path: Path) -> No
     listed = _run(tmp_path, "users", "list")
     assert listed.returncode == 0 and "newcomer" in listed.stdout, listed.stderr
     assert (tmp_path / "var" / "matchmaker.sqlite").exists()
+    # `make demo` again rebuilds it; the anchors signed for the old chain go with it
+    key = {"SECRET_KEY": "first-run-test-" + "k" * 40}
+    assert _run(tmp_path, "audit", "anchor", **key).returncode == 0
+    again = _run(tmp_path, "demo", "--fresh", "--enterprises", "50", CELERY_ALWAYS_EAGER="1")
+    assert again.returncode == 0, again.stderr
+    assert "newcomer" not in _run(tmp_path, "users", "list").stdout
+    verified = _run(tmp_path, "audit", "verify", **key)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_a_dotenv_database_url_is_read_by_the_commands(tmp_path: Path) -> None:
