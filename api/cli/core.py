@@ -39,7 +39,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="随机种子")] = 42,
     enterprises: Annotated[int, typer.Option(help="生成的企业数量")] = 2000,
 ) -> None:
-    """生成一个演示服务中心（写入默认数据库），并打印简要导览。"""
+    """生成演示服务中心（写入 DATABASE_URL 所指的数据库，默认 var/matchmaker.sqlite），并打印简要导览。"""
     if fresh:
         _remove_sqlite_file()
     engine = get_engine()

@@ -25,6 +25,8 @@ _STATUS_WORDS = {
     "error": "出错（留待重试）",
 }
 
+FREQUENCY_LABELS = {"daily": "每日", "weekly": "每周", "monthly": "每月"}
+
 
 def _deliver_in_process(delivery_ids: list[int]) -> dict[str, int]:
     settings = get_settings()
@@ -63,7 +65,7 @@ def run(
         typer.echo(f"错误：{exc.message}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(
-        f"周期 {report.period}（{report.frequency}）：订阅 {report.subscriptions} 个，"
+        f"周期 {report.period}（{FREQUENCY_LABELS.get(report.frequency, report.frequency)}）：订阅 {report.subscriptions} 个，"
         f"新建推送 {report.created} 条，已存在 {report.already_existing} 条，"
         f"无新项目 {report.empty} 个"
     )
