@@ -12,6 +12,7 @@ import pytest
 import typer
 
 from api.cli import app
+from models.settings import Settings
 
 BIN = Path(sys.executable).parent / "matchmaker"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -86,8 +87,22 @@ def test_a_dotenv_database_url_is_read_by_the_commands(tmp_path: Path) -> None:
     assert "sqlite:///var/other.sqlite" in result.stdout
 
 
-def test_the_tests_ignore_a_developers_dotenv() -> None:
-    assert os.environ.get("MATCHMAKER_ENV_FILE") == ""
+def test_the_tests_ignore_a_developers_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `.env` of `make demo` (SECRET_KEY, perhaps a DATABASE_URL) never reaches a test."""
+    (tmp_path / ".env").write_text(
+        "SECRET_KEY=from-the-dotenv-" + "x" * 40 + "\nDATABASE_URL=sqlite:///var/other.sqlite\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    for name in ("SECRET_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.secret_key is None
+    assert settings.database_url == "sqlite:///var/matchmaker.sqlite"
+    monkeypatch.delenv("MATCHMAKER_ENV_FILE")
+    assert Settings().database_url == "sqlite:///var/other.sqlite"
 
 
 def test_every_command_and_option_has_chinese_help() -> None:
