@@ -5,14 +5,21 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
+from alembic import command as alembic_command
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
 from api.cli import app
+from models.db import normalize_database_url
+from models.migrate import alembic_config
 from models.settings import Settings
+from tests.conftest import create_postgres_database
 
 BIN = Path(sys.executable).parent / "matchmaker"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -54,6 +61,33 @@ def test_a_database_without_the_schema_gives_one_chinese_line(
     assert result.stderr.strip().splitlines() == [
         f"错误：数据库 {url} 尚未建表或版本过旧，请先运行 matchmaker init-db"
     ]
+
+
+def test_an_older_schema_gives_the_same_line(tmp_path: Path) -> None:
+    """A database from before the accounts migration: "no such column" becomes the same line,
+    and `serve` refuses it at start-up."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    cfg = alembic_config(url)
+    accounts = ScriptDirectory.from_config(cfg).get_revision("0008_accounts")
+    assert accounts is not None
+    alembic_command.upgrade(cfg, str(accounts.down_revision))
+    for args in (("users", "list"), ("serve", "--port", "1")):
+        result = _run(tmp_path, *args, DATABASE_URL=url)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.strip() == (
+            f"错误：数据库 {url} 尚未建表或版本过旧，请先运行 matchmaker init-db"
+        )
+
+
+@pytest.mark.postgres
+def test_a_postgres_database_without_the_schema_gives_one_chinese_line(tmp_path: Path) -> None:
+    url = create_postgres_database(f"mm_firstrun_{uuid.uuid4().hex[:6]}")
+    result = _run(tmp_path, "users", "list", DATABASE_URL=url)
+    shown = make_url(normalize_database_url(url)).render_as_string(hide_password=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip() == (
+        f"错误：数据库 {shown} 尚未建表或版本过旧，请先运行 matchmaker init-db"
+    )
 
 
 def test_the_demo_is_the_database_every_later_command_uses(tmp_path: Path) -> None:
