@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-DEMO_DB ?= var/demo.sqlite
+# The demo is the default database, so every README command after `make demo` works on it.
+DEMO_DB := var/matchmaker.sqlite
 
 .PHONY: demo test lint typecheck pytest services stop-services bench clean
 
@@ -17,11 +18,14 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # A random SECRET_KEY in .env (git-ignored, mode 600) unless it has one: `matchmaker serve`
-# refuses a missing-in-production, short or well-known key.
+# refuses a missing-in-production, short or well-known key. The demo rebuilds (--fresh) the default
+# SQLite file; a DATABASE_URL set elsewhere is never touched.
 demo: $(STAMP)
 	@grep -qs '^SECRET_KEY=' .env || { umask 077; [ -z "$$(tail -c1 .env 2>/dev/null)" ] || echo >> .env; \
 	  echo "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')" >> .env; \
 	  echo "已在 .env 写入随机 SECRET_KEY"; }
+	@if [ -n "$$DATABASE_URL" ] || grep -qs '^DATABASE_URL=' .env; then \
+	  echo "注意：环境变量或 .env 设置了 DATABASE_URL，之后的命令将使用它，而不是演示数据库 $(DEMO_DB)"; fi
 	DATABASE_URL=sqlite:///$(DEMO_DB) CELERY_ALWAYS_EAGER=1 $(BIN)/matchmaker demo --fresh
 
 services:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from models.errors import DomainError
+from models.settings import DotEnvSettings
 
 #: Excel's own limit on the characters in one cell; no file Excel wrote holds a longer one.
 MAX_CELL_CHARS = 32_767
@@ -21,7 +22,7 @@ MAX_CELL_CHARS = 32_767
 MAX_ROW_CELLS = 16_384
 
 
-class ImportLimits(BaseSettings):
+class ImportLimits(DotEnvSettings):
     """The limits a deployment may change (environment variables `IMPORT_<NAME>`)."""
 
     model_config = SettingsConfigDict(

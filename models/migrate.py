@@ -7,7 +7,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.engine import Engine
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine, make_url
 
 import models
 from models.db import normalize_database_url
@@ -36,3 +37,23 @@ def schema_drift(engine: Engine) -> list[Any]:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return list(compare_metadata(context, models.metadata))
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """A one-line Chinese reason why the database behind `engine` cannot be used yet (no schema,
+    or an older one than this code's migrations), or None when it is at the newest revision.
+
+    Commands and `serve` show it instead of the SQL error a missing table would raise."""
+    url = engine.url.render_as_string(hide_password=False)
+    script = ScriptDirectory.from_config(alembic_config(url))
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current == set(script.get_heads()):
+        return None
+    shown = make_url(url).render_as_string(hide_password=True)
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current - known:  # written by a newer version of the code
+        return (
+            f"数据库 {shown} 的版本比本程序新（{', '.join(sorted(current - known))}），请升级本程序"
+        )
+    return f"数据库 {shown} 尚未建表或版本过旧，请先运行 matchmaker init-db"

@@ -1,13 +1,42 @@
 """Runtime configuration, read once from the environment (prefix-free names, as operators expect)."""
 
+import os
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+#: Names the dotenv file to read instead of `./.env`; empty: none (the test suite sets it empty, so
+#: the `.env` that `make demo` writes never reaches a test).
+ENV_FILE_VARIABLE = "MATCHMAKER_ENV_FILE"
 
 
-class Settings(BaseSettings):
+class DotEnvSettings(BaseSettings):
+    """Settings read from the environment, then from `.env` (or `$MATCHMAKER_ENV_FILE`)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual sources, with the dotenv file `MATCHMAKER_ENV_FILE` names when it is set."""
+        if ENV_FILE_VARIABLE in os.environ:
+            chosen = os.environ[ENV_FILE_VARIABLE] or None
+            dotenv_settings = DotEnvSettingsSource(settings_cls, env_file=chosen)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
+
+
+class Settings(DotEnvSettings):
     """Every knob the services read; the pure core (`matching/`) never sees this object."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")

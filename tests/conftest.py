@@ -18,6 +18,10 @@ from models.migrate import upgrade_to_head
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
+# The `.env` that `make demo` writes (SECRET_KEY) is a developer's, not the tests': settings read
+# in the tests and in every `matchmaker` subprocess (they inherit this environment) ignore it.
+os.environ["MATCHMAKER_ENV_FILE"] = ""
+
 
 def postgres_url() -> str | None:
     """The PostgreSQL server `make test` started; absent outside `make test` (tests skip)."""

@@ -14,6 +14,7 @@ from models.settings import get_settings
 
 users_app = typer.Typer(help="用户管理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
+PASSWORD_HELP = "密码：至少 12 个字符，且不是常见密码（省略时提示输入）"
 CLI_ACTOR = "cli"
 
 
@@ -29,12 +30,16 @@ def _run(action: Callable[[], str]) -> None:
 
 @users_app.command("create")
 def users_create(
-    username: Annotated[str, typer.Option()],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
-    role: Annotated[UserRole, typer.Option()],
-    institution_id: Annotated[int | None, typer.Option()] = None,
+    username: Annotated[str, typer.Option(help="用户名")],
+    password: Annotated[str, typer.Option(prompt="密码", hide_input=True, help=PASSWORD_HELP)],
+    role: Annotated[
+        UserRole, typer.Option(help="角色：admin | matchmaker | institution | evaluator")
+    ],
+    institution_id: Annotated[
+        int | None, typer.Option(help="所属机构编号（institution 角色必填）")
+    ] = None,
 ) -> None:
-    """Create a user (admin, matchmaker, institution bound to one institution, evaluator)."""
+    """创建用户：admin 管理员、matchmaker 撮合专员、institution 机构（绑定一家机构）、evaluator 评价人员。"""
 
     def create() -> str:
         with session_scope() as session:
@@ -46,7 +51,7 @@ def users_create(
 
 @users_app.command("list")
 def users_list() -> None:
-    """Every account: username, role, institution, status."""
+    """列出全部账号：用户名、角色、所属机构、状态。"""
     with session_scope() as session:
         for user in accounts.list_users(session):
             status = "已停用" if not user.active else "已锁定" if user.locked_at else "正常"
@@ -55,8 +60,8 @@ def users_list() -> None:
 
 
 @users_app.command("disable")
-def users_disable(username: Annotated[str, typer.Option()]) -> None:
-    """Deactivate an account; its tokens and sessions end at once."""
+def users_disable(username: Annotated[str, typer.Option(help="用户名")]) -> None:
+    """停用账号，其令牌与会话立即失效。"""
 
     def disable() -> str:
         with session_scope() as session:
@@ -67,8 +72,8 @@ def users_disable(username: Annotated[str, typer.Option()]) -> None:
 
 
 @users_app.command("enable")
-def users_enable(username: Annotated[str, typer.Option()]) -> None:
-    """Re-activate a deactivated account."""
+def users_enable(username: Annotated[str, typer.Option(help="用户名")]) -> None:
+    """重新启用已停用的账号。"""
 
     def enable() -> str:
         with session_scope() as session:
@@ -79,10 +84,13 @@ def users_enable(username: Annotated[str, typer.Option()]) -> None:
 
 @users_app.command("set-password")
 def users_set_password(
-    username: Annotated[str, typer.Option()],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    username: Annotated[str, typer.Option(help="用户名")],
+    password: Annotated[
+        str,
+        typer.Option(prompt="密码", hide_input=True, confirmation_prompt=True, help=PASSWORD_HELP),
+    ],
 ) -> None:
-    """Set a new password (policy checked); the user's tokens and sessions end."""
+    """设置新密码（按密码策略检查），该用户的令牌与会话失效。"""
 
     def change() -> str:
         with session_scope() as session:
@@ -94,11 +102,15 @@ def users_set_password(
 
 @users_app.command("set-role")
 def users_set_role(
-    username: Annotated[str, typer.Option()],
-    role: Annotated[UserRole, typer.Option()],
-    institution_id: Annotated[int | None, typer.Option()] = None,
+    username: Annotated[str, typer.Option(help="用户名")],
+    role: Annotated[
+        UserRole, typer.Option(help="角色：admin | matchmaker | institution | evaluator")
+    ],
+    institution_id: Annotated[
+        int | None, typer.Option(help="所属机构编号（institution 角色必填）")
+    ] = None,
 ) -> None:
-    """Give a user another role; the user's tokens and sessions end."""
+    """变更用户角色，该用户的令牌与会话失效。"""
 
     def change() -> str:
         with session_scope() as session:
@@ -109,8 +121,8 @@ def users_set_role(
 
 
 @users_app.command("unlock")
-def users_unlock(username: Annotated[str, typer.Option()]) -> None:
-    """Unlock an account locked after repeated failed logins."""
+def users_unlock(username: Annotated[str, typer.Option(help="用户名")]) -> None:
+    """解锁因多次登录失败而锁定的账号。"""
 
     def unlock() -> str:
         with session_scope() as session:
@@ -121,8 +133,7 @@ def users_unlock(username: Annotated[str, typer.Option()]) -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Re-verify the audit hash chain, then against the latest signed anchor; exit 1 at the
-    first problem."""
+    """重新校验审计日志的哈希链，再与最新的签名锚点比对；发现问题即以退出码 1 结束。"""
     settings = get_settings()
     with session_scope() as session:
         report = verify_chain(session)
@@ -151,7 +162,7 @@ def audit_verify() -> None:
 
 @audit_app.command("anchor")
 def audit_anchor_write() -> None:
-    """Sign the chain's length and head hash and append them to AUDIT_ANCHOR_PATH."""
+    """对哈希链的长度与链头签名，追加写入 AUDIT_ANCHOR_PATH。"""
     settings = get_settings()
 
     def write() -> str:

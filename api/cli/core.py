@@ -22,22 +22,24 @@ from models.errors import DomainError
 from models.export import EXPORTABLE, export_table
 from models.generator import generate_center
 from models.generator.center import DEFAULT_TODAY
-from models.migrate import upgrade_to_head
+from models.migrate import schema_problem, upgrade_to_head
 from models.settings import Settings, get_settings
 
 
 def init_db() -> None:
-    """Create or upgrade the database schema to the newest migration."""
+    """建表或将数据库结构升级到最新迁移版本（DATABASE_URL 所指的数据库）。"""
     upgrade_to_head(get_engine())
     typer.echo(f"数据库已就绪：{_shown_url()}")
 
 
 def demo(
-    fresh: Annotated[bool, typer.Option(help="Delete an existing SQLite demo file first.")] = False,
-    seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
-    enterprises: Annotated[int, typer.Option(help="Number of enterprises.")] = 2000,
+    fresh: Annotated[
+        bool, typer.Option(help="先删除已有的 SQLite 数据库文件（及其审计锚点），重建演示数据")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="随机种子")] = 42,
+    enterprises: Annotated[int, typer.Option(help="生成的企业数量")] = 2000,
 ) -> None:
-    """Build a demo center from the generator and print a short tour of it."""
+    """生成演示服务中心（写入 DATABASE_URL 所指的数据库，默认 var/matchmaker.sqlite），并打印简要导览。"""
     if fresh:
         _remove_sqlite_file()
     engine = get_engine()
@@ -63,22 +65,24 @@ DEMO_SECTIONS: tuple[Callable[[Session], None], ...] = (
 
 
 def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
-    workers: Annotated[int, typer.Option()] = 1,
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+    workers: Annotated[int, typer.Option(help="工作进程数")] = 1,
     max_in_flight: Annotated[
-        int, typer.Option(min=1, help="Requests handled at once per worker; the rest queue.")
+        int, typer.Option(min=1, help="每个工作进程同时处理的请求数，其余排队")
     ] = MAX_IN_FLIGHT,
 ) -> None:
-    """Run the API and console with uvicorn."""
+    """启动 API（/docs）与网页控制台（/）。"""
     import uvicorn
 
     from api.balanced import BalancedWorkers, can_balance, listening_socket
     from api.transport import GuardedHttpToolsProtocol
 
+    engine = make_engine(get_settings().database_url)
     try:  # checked here too: a worker that fails it would only be replaced, again and again
-        in_flight_limit(max_in_flight, make_engine(get_settings().database_url))
+        in_flight_limit(max_in_flight, engine)
     except ValueError as exc:
+        engine.dispose()
         typer.echo(f"错误：--max-in-flight：{exc}", err=True)
         raise typer.Exit(2) from exc
     os.environ[IN_FLIGHT_ENV] = str(max_in_flight)  # read by every worker's create_app
@@ -86,9 +90,17 @@ def serve(
     settings = get_settings()
     weak = secret_key_problem(settings.secret_key)
     if weak:  # a guessable key lets anyone forge an administrator's token
+        engine.dispose()
         typer.echo(
             f"错误：{weak}（可用 `make demo` 写入 .env，或设置环境变量 SECRET_KEY）", err=True
         )
+        raise typer.Exit(2)
+    try:
+        problem = schema_problem(engine)  # no schema, or an older one: every request would fail
+    finally:
+        engine.dispose()
+    if problem:
+        typer.echo(f"错误：{problem}", err=True)
         raise typer.Exit(2)
     if not settings.secret_key:
         # Several workers must share one signing key; an ephemeral one serves a local run only.
@@ -123,12 +135,12 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 
 def export(
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(EXPORTABLE)}")],
-    out: Annotated[Path, typer.Option("--out", help="Output file.")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
-    batch: Annotated[int | None, typer.Option(help="Import batch id (import-rows).")] = None,
+    kind: Annotated[str, typer.Argument(help=f"导出内容，可选：{', '.join(EXPORTABLE)}")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件")],
+    fmt: Annotated[str, typer.Option("--format", help="csv 或 xlsx")] = "csv",
+    batch: Annotated[int | None, typer.Option(help="导入批次编号（import-rows）")] = None,
 ) -> None:
-    """Export a table with its ids, columns named as the model fields."""
+    """导出一张表（含编号，列名即字段名）。"""
     filters = {"batch_id": batch} if batch is not None else None
     try:
         with session_scope() as session:
@@ -144,10 +156,14 @@ def _shown_url() -> str:
 
 
 def _remove_sqlite_file() -> None:
-    url = make_url(get_settings().database_url)
+    """`demo --fresh`: delete the SQLite file, and the audit anchors signed for its chain (kept,
+    they would make `audit verify` report the rebuilt, shorter chain as cut off)."""
+    settings = get_settings()
+    url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
+        Path(settings.audit_anchor_path).unlink(missing_ok=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,8 +18,10 @@ def _fail(exc: DomainError) -> typer.Exit:
 
 
 @deals_app.command("list")
-def list_claims(limit: Annotated[int, typer.Option(min=1, max=1000)] = 100) -> None:
-    """List the claimed deals awaiting a matchmaker, oldest first."""
+def list_claims(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="最多列出条数")] = 100,
+) -> None:
+    """列出待撮合专员确认的成交申报（早的在前）。"""
     with session_scope() as session:
         claims = pipeline.claimed_deals(session, limit)
         lines = [f"#{d.id}  机构 {d.institution_id}  撮合记录 #{d.match_id}  "
@@ -35,7 +37,7 @@ def confirm(
     ] = False,
     user: User = "cli",
 ) -> None:
-    """Confirm a claimed deal: it counts from now on, and its match is closed as won."""
+    """确认成交申报：自此计入统计，对应撮合记录标记为成交。"""
     try:
         with session_scope() as session:
             deal = pipeline.confirm_deal(session, deal_id, actor=user,
@@ -52,7 +54,7 @@ def reject(
     reason: Annotated[str | None, typer.Option(help="驳回原因")] = None,
     user: User = "cli",
 ) -> None:
-    """Reject a claimed deal: it never counts."""
+    """驳回成交申报：不计入统计。"""
     try:
         with session_scope() as session:
             pipeline.reject_deal(session, deal_id, actor=user, reason=reason)

@@ -25,6 +25,8 @@ _STATUS_WORDS = {
     "error": "出错（留待重试）",
 }
 
+FREQUENCY_LABELS = {"daily": "每日", "weekly": "每周", "monthly": "每月"}
+
 
 def _deliver_in_process(delivery_ids: list[int]) -> dict[str, int]:
     settings = get_settings()
@@ -53,7 +55,7 @@ def run(
         str, typer.Option(help="周期：2024-03-01（日）、2024-W09（周）或 2024-03（月）")
     ],
 ) -> None:
-    """Build one period's digests and send them in-process."""
+    """生成某一周期的项目推送，并在本进程内发送。"""
     jobs: list[Job] = []
     try:
         with session_scope() as session:
@@ -63,7 +65,7 @@ def run(
         typer.echo(f"错误：{exc.message}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(
-        f"周期 {report.period}（{report.frequency}）：订阅 {report.subscriptions} 个，"
+        f"周期 {report.period}（{FREQUENCY_LABELS.get(report.frequency, report.frequency)}）：订阅 {report.subscriptions} 个，"
         f"新建推送 {report.created} 条，已存在 {report.already_existing} 条，"
         f"无新项目 {report.empty} 个"
     )
@@ -72,7 +74,7 @@ def run(
 
 
 def dead() -> None:
-    """List the dead letters (deliveries that gave up), newest first."""
+    """列出已放弃重试的推送（新的在前）。"""
     with session_scope() as session:
         rows = digests.dead_letters(session)
         lines = [
@@ -84,7 +86,7 @@ def dead() -> None:
 
 
 def replay(delivery_id: Annotated[int, typer.Argument(help="推送记录编号")]) -> None:
-    """Give a dead delivery a fresh attempt budget and send it now."""
+    """为已放弃的推送重置重试次数并立即发送。"""
     jobs: list[Job] = []
     try:
         with session_scope() as session:

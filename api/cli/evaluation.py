@@ -132,8 +132,10 @@ def score(
     evidence: Annotated[str | None, typer.Option(help="佐证说明")] = None,
     attach: Annotated[list[str] | None, typer.Option(help="附件（路径或链接），可重复")] = None,
     weight: Annotated[float, typer.Option(help="项内权重")] = 1.0,
-    date_from: Annotated[str | None, typer.Option("--from")] = None,
-    date_to: Annotated[str | None, typer.Option("--to")] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="新建期间的开始日 YYYY-MM-DD")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="新建期间的结束日 YYYY-MM-DD")] = None,
 ) -> None:
     """Score one 二级指标 of 表B.1 for an evaluation period, with evidence and attachments."""
     try:

@@ -27,21 +27,23 @@ def _fail(exc: DomainError) -> typer.Exit:
 
 
 def import_command(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx / .csv / .tsv")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="表格文件：.xlsx / .csv / .tsv")
+    ],
     kind: Annotated[
-        str | None, typer.Option(help=f"One of: {', '.join(ImportKind)} (detected if omitted)")
+        str | None, typer.Option(help=f"数据类型：{', '.join(ImportKind)}（省略时自动识别）")
     ] = None,
-    sheet: Annotated[str | None, typer.Option(help="Only this sheet (xlsx).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="只导入此工作表（xlsx）")] = None,
     mapping: Annotated[
-        Path | None, typer.Option(exists=True, dir_okay=False, help="Header → field overrides.")
+        Path | None, typer.Option(exists=True, dir_okay=False, help="表头 → 字段的映射文件")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    user: Annotated[str, typer.Option(help="Who imports (recorded on the batch).")] = "cli",
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出批次摘要")] = False,
+    user: Annotated[str, typer.Option(help="导入人（记录在批次上）")] = "cli",
     quarantine_out: Annotated[
-        Path | None, typer.Option("--quarantine-out", help="Write quarantined rows to this .xlsx.")
+        Path | None, typer.Option("--quarantine-out", help="将隔离的行写入此 .xlsx")
     ] = None,
 ) -> None:
-    """Import a spreadsheet of enterprises, demands, listing, institutions, products, mandates, deals or events."""
+    """导入表格：企业、融资需求、挂牌上市培育、机构、贷款产品、投资偏好、成交或活动。"""
     try:
         with session_scope() as session:
             summary = _run_import(session, file, kind, sheet, mapping, user, show=not as_json)
@@ -121,10 +123,10 @@ def render_summary(summary: ImportSummary) -> str:
 
 @duplicates.command("list")
 def list_duplicates(
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    limit: Annotated[int, typer.Option()] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    limit: Annotated[int, typer.Option(help="最多列出条数")] = 200,
 ) -> None:
-    """List pending duplicate candidates, most similar first."""
+    """列出待复核的疑似重复企业（相似度高的在前）。"""
     with session_scope() as session:
         pairs = pending_candidates(session, limit)
     if as_json:
@@ -141,10 +143,10 @@ def list_duplicates(
 
 @duplicates.command("merge")
 def merge_duplicate(
-    candidate_id: Annotated[int, typer.Argument(help="Candidate id from `duplicates list`.")],
-    user: Annotated[str, typer.Option()] = "cli",
+    candidate_id: Annotated[int, typer.Argument(help="疑似重复编号（duplicates list）")],
+    user: Annotated[str, typer.Option(help="操作人")] = "cli",
 ) -> None:
-    """Merge the pair: the newer record folds into the older one."""
+    """合并：较新的记录并入较早的记录。"""
     try:
         with session_scope() as session:
             kept = merge_candidate(session, candidate_id, user)
@@ -155,10 +157,10 @@ def merge_duplicate(
 
 @duplicates.command("reject")
 def reject_duplicate(
-    candidate_id: Annotated[int, typer.Argument(help="Candidate id from `duplicates list`.")],
-    user: Annotated[str, typer.Option()] = "cli",
+    candidate_id: Annotated[int, typer.Argument(help="疑似重复编号（duplicates list）")],
+    user: Annotated[str, typer.Option(help="操作人")] = "cli",
 ) -> None:
-    """Keep the pair apart: they are different enterprises."""
+    """不合并：二者是不同的企业。"""
     try:
         with session_scope() as session:
             reject_candidate(session, candidate_id, user)

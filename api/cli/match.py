@@ -15,10 +15,8 @@ from models.demand import FinancingDemand
 from models.errors import DomainError
 from models.reference import DemandStatus, FinancingType
 
-ModelDir = Annotated[Path, typer.Option("--model-dir", help="Directory of the trained re-ranker.")]
-Today = Annotated[
-    str | None, typer.Option("--today", help="Day to rank on, YYYY-MM-DD (default: today).")
-]
+ModelDir = Annotated[Path, typer.Option("--model-dir", help="重排序模型所在目录")]
+Today = Annotated[str | None, typer.Option("--today", help="排序基准日 YYYY-MM-DD（默认今天）")]
 DEFAULT_MODEL_DIR = Path("var/models")
 
 
@@ -50,12 +48,12 @@ def _print_table(rec: Recommendation) -> None:
 
 def recommend(
     demand_id: Annotated[int, typer.Argument(help="融资需求编号")],
-    k: Annotated[int, typer.Option("--k", min=1, help="Number of recommendations.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    k: Annotated[int, typer.Option("--k", min=1, help="推荐数量")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
     model_dir: ModelDir = DEFAULT_MODEL_DIR,
     today: Today = None,
 ) -> None:
-    """Rank institutions and their products/mandates for a financing demand, with reasons."""
+    """为一项融资需求推荐机构及其产品/投资偏好，附评分理由。"""
     try:
         with session_scope() as session:
             rec = recommend_for_demand(session, demand_id, k, _day(today), model_dir)
@@ -70,10 +68,10 @@ def recommend(
 
 def train(
     model_dir: ModelDir = DEFAULT_MODEL_DIR,
-    min_outcomes: Annotated[int, typer.Option(help="Fewest outcomes to train on.")] = 200,
+    min_outcomes: Annotated[int, typer.Option(help="训练所需的最少结果数")] = 200,
     today: Today = None,
 ) -> None:
-    """Train the learned re-ranker from recorded outcomes (falls back to the rules if too few)."""
+    """用已记录的撮合结果训练重排序模型（结果过少时沿用规则排序）。"""
     with session_scope() as session:
         report = train_reranker(session, model_dir, _day(today), min_outcomes)
     typer.echo(f"结果样本 {report.n_outcomes} 条，其中成交 {report.n_won} 条")

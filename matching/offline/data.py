@@ -255,15 +255,30 @@ def history_from_rows(rows: Sequence[dict[str, str]]) -> History:
     )
 
 
-def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
-    """Read a CSV file into a list of dict rows (UTF-8, BOM tolerated)."""
+class MissingColumnsError(ValueError):
+    """A CSV file lacks columns its loader needs."""
+
+    def __init__(self, path: str | Path, missing: Sequence[str]) -> None:
+        self.path, self.missing = str(path), tuple(missing)
+        super().__init__(f"{self.path}: missing column(s) {', '.join(self.missing)}")
+
+
+def read_csv_rows(path: str | Path, required: Sequence[str] = ()) -> list[dict[str, str]]:
+    """Read a CSV file into a list of dict rows (UTF-8, BOM tolerated); `MissingColumnsError`
+    if its header lacks one of the `required` columns."""
     with open(path, newline="", encoding="utf-8-sig") as fh:
-        return list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        missing = [c for c in required if c not in (reader.fieldnames or ())]
+        if missing:
+            raise MissingColumnsError(path, missing)
+        return list(reader)
 
 
 def load_history(path: str | Path) -> History:
     """Load a history CSV (see module docstring) into a :class:`History`."""
-    return history_from_rows(read_csv_rows(path))
+    return history_from_rows(
+        read_csv_rows(path, ("investor_name", "company_permalink", "funded_at"))
+    )
 
 
 def load_queries(path: str | Path) -> tuple[list[str], RoundTable]:
@@ -273,7 +288,7 @@ def load_queries(path: str | Path) -> tuple[list[str], RoundTable]:
     """
     seen: set[str] = set()
     rows = []
-    for row in read_csv_rows(path):
+    for row in read_csv_rows(path, ("query_id", "company_permalink", "funded_at")):
         if row["query_id"] not in seen:
             seen.add(row["query_id"])
             rows.append(row)

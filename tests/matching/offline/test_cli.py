@@ -101,3 +101,20 @@ def test_eval_offline_with_implicit(app: typer.Typer, files: tuple[Path, Path, P
     names = [r["model"] for r in json.loads(js.output)["results"]]
     assert names == ["global-popularity", "category+round-popularity", "implicit-als",
                      "learned-ranker"]  # fmt: skip
+
+
+def test_a_query_file_without_query_id_is_one_chinese_line(
+    app: typer.Typer, files: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    history, queries, _ = files
+    with open(queries, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    bare = _write(tmp_path / "Q.csv", rows, list(ROUND_COLUMNS))
+    args = ["rank-offline", "--history", str(history), "--queries", str(bare),
+            "--out", str(tmp_path / "R.csv")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"错误：{bare} 缺少列：query_id" in result.output
+    bad_date = CliRunner().invoke(app, ["eval-offline", "--history", str(history),
+                                        "--split-date", "2012-13-01"])  # fmt: skip
+    assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
