@@ -22,7 +22,6 @@ from itertools import chain
 from json.encoder import encode_basestring
 from typing import Any
 
-
 #: Characters of a text cell `import_row.raw` keeps (the longest field an import accepts,
 #: MAX_LONG_TEXT, fits whole); the rest is replaced by `clipped`'s marker.
 RAW_CELL_CHARS = 2000

@@ -115,7 +115,7 @@ def test_the_retest_file_is_refused_by_the_sheet_limit(engine: Engine, retest_fi
         assert "xl/worksheets/sheet1.xml 解压后" in caught.value.message
         assert "的上限" in caught.value.message
 
-    assert _peak_mib(refuse) < 40
+    assert _peak_mib(refuse) < 40  # streamed and stopped at the limit (measured: ~10 MiB)
     assert _snapshot(engine) == before
 
 
@@ -147,4 +147,6 @@ def test_over_long_cells_quarantine_their_rows_and_store_clipped_cells(
     assert len(scope) < RAW_CELL_CHARS + 30
     stored = sum(len(json.dumps(r.raw, ensure_ascii=False)) + len(r.reason or "") for r in rows)
     assert stored < ROWS * (RAW_CELL_CHARS + 400)  # was ROWS × 2 × CELL_CHARS: raw and reason
-    assert peak < 200, peak
+    # Held: a chunk (2,000 rows) of cells as read, ~120 MiB here (measured peak ~185 MiB); the
+    # sheet limit bounds it by default. The server grew by ~700 MB for this file before.
+    assert peak < 250, peak
