@@ -21,6 +21,7 @@ from ingestion.service import import_file
 from models import AuditLog, Enterprise, ImportBatch, ImportRow
 from models.base import MAX_LONG_TEXT
 from models.reference import ImportOutcome
+from tests.ingestion.helpers import write_csv
 
 ROWS, CELL_CHARS = 3_000, 30_000
 NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -150,3 +151,35 @@ def test_over_long_cells_quarantine_their_rows_and_store_clipped_cells(
     # Held: a chunk (2,000 rows) of cells as read, ~120 MiB here (measured peak ~185 MiB); the
     # sheet limit bounds it by default. The server grew by ~700 MB for this file before.
     assert peak < 250, peak
+
+
+@pytest.mark.parametrize(
+    ("kind", "header", "cell", "limit"),
+    [
+        ("demands", ["企业名称", "融资方式", "拟融资金额（万元）", "资金用途"], 3, 500),
+        ("enterprises", ["企业名称", "统一社会信用代码", "经营范围"], 2, 2000),
+    ],
+)
+def test_a_text_over_the_api_length_quarantines_its_row(
+    engine: Engine, tmp_path: Path, kind: str, header: list[str], cell: int, limit: int
+) -> None:
+    """The import accepted 资金用途 up to 5,000 and 经营范围 up to 20,000 characters, where the API
+    and the forms stop at 500 and 2,000."""
+    row = (
+        ["深圳市芯启科技有限公司", "信用贷款", "500", ""]
+        if kind == "demands"
+        else ["深圳市芯启科技有限公司", "", ""]
+    )
+    fits, too_long = list(row), list(row)
+    fits[cell], too_long[cell] = "研" * limit, "研" * (limit + 1)
+    path = write_csv(tmp_path / "rows.csv", [header, fits, too_long])
+    with Session(engine) as session:
+        summary = import_file(session, path, kind=kind)
+        session.commit()
+        batch = select(ImportRow).where(ImportRow.batch_id == summary.batch_id)
+        rows = session.exec(batch.order_by(col(ImportRow.row_number))).all()
+    assert summary.quarantined == 1, [r.reason for r in rows]
+    assert rows[1].outcome is ImportOutcome.quarantined
+    assert f"第3行，列“{header[cell]}”" in rows[1].reason
+    assert f"超过 {limit:,} 个字符的上限" in rows[1].reason
+    assert rows[0].outcome is not ImportOutcome.quarantined
