@@ -6,6 +6,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.strict import StrictJSON
+from models.base import MAX_LONG_TEXT, MAX_PURPOSE
 from models.demand import FinancingDemandBase
 from models.enterprise import ContactPersonBase, EnterpriseBase
 from models.institution import InstitutionBase, InvestmentMandateBase, LoanProductBase
@@ -13,9 +14,7 @@ from models.reference import ConsentScope, DealStatus, DealType, PipelineStage
 
 T = TypeVar("T")
 MAX_ID = 2_147_483_647
-# Free text the tables store as TEXT, bounded where a client sends it (imports have their own).
-MAX_PURPOSE = 500  # 资金用途
-MAX_LONG_TEXT = 2000  # 经营范围, 投资/业务方向说明
+# Free text the tables store as TEXT: MAX_PURPOSE, MAX_LONG_TEXT (models.base; imports the same).
 # Lists of codes (regions, sectors, collateral, qualifications, stages): items and their length.
 MAX_CODES = 200
 MAX_CODE_LENGTH = 100

@@ -3,13 +3,21 @@
 Pydantic's lax mode would accept a string for a number or a boolean for an integer; the
 OpenAPI schema promises otherwise, so input models check the JSON types before validation.
 Dates, datetimes and enums still arrive as strings, as JSON requires.
+
+Text holds no C0 control character but tab, line feed and carriage return: a NUL byte is
+stored by SQLite as it is and refused by PostgreSQL (a 500), and the others (a vertical tab,
+a bell) are no text anyone types. They are refused with a 422 naming the field, and the
+OpenAPI schema says so with a `pattern` on every free-text string.
 """
 
+import re
 import types
 from datetime import date, datetime
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from models.errors import DomainError
 
@@ -34,6 +42,12 @@ def _scalar_types(annotation: Any) -> tuple[type, ...] | None:
         return _JSON_TYPES[annotation]
     return None
 
+
+#: The C0 control characters text may not hold (all but tab, line feed and carriage return).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: The same rule as a JSON Schema `pattern` (ECMA-262), for the OpenAPI document.
+NO_CONTROL_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F]*$"
+CONTROL_MESSAGE = "不能包含控制字符（如 NUL 字节 \\x00），制表符、换行和回车除外"
 
 INT32 = 2_147_483_647  # the database's INTEGER columns
 YEARS = range(1900, 2200)  # dates outside this are typos, and overflow with time zones
@@ -63,6 +77,30 @@ def _check_range(name: str, value: Any, scalar: tuple[type, ...] | None) -> None
         raise DomainError(f"字段“{name}”的值 {value} 超出范围（±{INT32}）", field=name)
 
 
+def has_control_characters(value: Any) -> bool:
+    """Whether `value` (text, or a list or mapping holding text) holds a forbidden control."""
+    if isinstance(value, str):
+        return CONTROL_CHARACTERS.search(value) is not None
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(map(has_control_characters, value))
+    if isinstance(value, dict):
+        return any(map(has_control_characters, value)) or any(
+            map(has_control_characters, value.values())
+        )
+    return False
+
+
+def _forbid_controls(schema: dict[str, Any]) -> None:
+    """Add `NO_CONTROL_PATTERN` to the free-text strings of a property's JSON schema."""
+    if schema.get("type") == "string" and not {"format", "pattern", "enum", "const"} & set(schema):
+        schema["pattern"] = NO_CONTROL_PATTERN
+    for option in schema.get("anyOf", []):
+        _forbid_controls(option)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _forbid_controls(schema[key])
+
+
 class StrictJSON(BaseModel):
     """Mixin for request bodies: reject values whose JSON type differs from the declared one,
     and unknown fields (no mass assignment; the schema says `additionalProperties: false`)."""
@@ -89,6 +127,23 @@ class StrictJSON(BaseModel):
             ):
                 raise ValueError(f"字段“{name}”的元素类型错误：应为 {element[-1].__name__}")
         return data
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if has_control_characters(value):
+            raise ValueError(CONTROL_MESSAGE)
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The model's schema, its free-text strings carrying `NO_CONTROL_PATTERN`."""
+        json_schema = handler(core_schema)
+        for prop in handler.resolve_ref_schema(json_schema).get("properties", {}).values():
+            _forbid_controls(prop)
+        return json_schema
 
     @model_validator(mode="after")
     def _plausible_dates(self) -> "StrictJSON":

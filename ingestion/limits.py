@@ -38,7 +38,10 @@ class ImportLimits(DotEnvSettings):
         default=1_000_000, ge=MAX_CELL_CHARS, description="Characters in one xlsx row."
     )
     max_sheet_bytes: int = Field(
-        default=512 << 20, ge=1, description="Uncompressed bytes of one xlsx worksheet (streamed)."
+        default=160 << 20,
+        ge=1,
+        description="Uncompressed bytes of one xlsx worksheet (streamed): about 3 times the "
+        "54 MB of a 100,000-row demands workbook (benchmarks/ingest.py).",
     )
     max_part_bytes: int = Field(
         default=100 << 20,

@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
 from ingestion.bulk import bulk_insert, sqlite_insert
-from ingestion.raw_json import encode_raw, json_safe
+from ingestion.raw_json import encode_raw, stored_raw
 from ingestion.reads import Narrowing, select_in
 from ingestion.sqlite_checks import checked_executemany, verify_rows
 from ingestion.validate import ParsedRow, Problem
@@ -519,14 +519,14 @@ def _insert_import_rows(
     session: Session, batch_id: int | None, rows: list[Queued], mapping: dict[int, int]
 ) -> None:
     """One executemany of `import_row` (temporary entity ids → the database's, via `mapping`);
-    on SQLite with the cells encoded by `encode_raw`."""
+    on SQLite with the cells encoded by `encode_raw`. Long text cells are clipped (`stored_raw`)."""
     connection = session.connection()
     table = ImportRow.__table__  # type: ignore[attr-defined]
     if connection.dialect.name != "sqlite":
         connection.execute(insert(table), [
             {"batch_id": batch_id, "sheet": row.sheet, "row_number": row.number,
              "outcome": outcome, "entity_id": mapping[e] if e is not None and e < 0 else e,
-             "reason": reason, "raw": {k: json_safe(v) for k, v in row.raw.items()}}
+             "reason": reason, "raw": stored_raw(row.raw)}
             for outcome, e, reason, row in rows
         ])  # fmt: skip
         return

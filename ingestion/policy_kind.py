@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 from ingestion.headers import Header, normalize_header
 from ingestion.load import ImportSummary, RowRejected
 from ingestion.readers import open_source
-from ingestion.validate import ParsedRow, Problem
+from ingestion.validate import ParsedRow, Problem, bounded_text
 from ingestion.values import (
     parse_amount,
     parse_collateral,
@@ -43,6 +43,7 @@ from ingestion.values import (
     parse_text,
 )
 from matching.policy import parse_condition, parse_formula
+from models.base import MAX_LONG_TEXT
 from models.policy import BenefitType, Policy, PolicyLevel
 from models.reference import (
     ImportOutcome,
@@ -251,10 +252,10 @@ def _collateral(cell: Any, _unit: str | None) -> Converted:
 
 
 POLICY_CONVERTERS: dict[str, Converter] = {
-    "policy_title": _plain(parse_text),
-    "issuer": _plain(parse_text),
+    "policy_title": bounded_text(200),
+    "issuer": bounded_text(120),
     "policy_level": _plain(lambda c: parse_enum(PolicyLevel, c)),
-    "document_no": _plain(parse_text),
+    "document_no": bounded_text(80),
     "effective_on": _plain(parse_date),
     "expires_on": _plain(parse_date),
     "benefit_type": _plain(lambda c: parse_enum(BenefitType, c)),
@@ -280,7 +281,7 @@ POLICY_CONVERTERS: dict[str, Converter] = {
     "loan_max_amount": _amount,
     "loan_max_term": _months,
     "loan_any_bank": _flag,
-    "policy_summary": _plain(parse_text),
+    "policy_summary": bounded_text(MAX_LONG_TEXT),
 }
 
 # --- the benefit formula in words ------------------------------------------------------------

@@ -39,6 +39,7 @@ from ingestion.values import (
     parse_text,
     parse_tier,
 )
+from models.base import MAX_LONG_TEXT, MAX_PURPOSE
 from models.reference import DealType, EventKind, ImportKind, InstitutionKind, Stage
 
 Converted = tuple[Any, str | None]  # value, note for the user
@@ -56,8 +57,18 @@ class Problem:
     def describe(self, row_number: int, sheet: str) -> str:
         """'第12行，列“统一社会信用代码”，值“9144…”：校验码错误…'"""
         where = f"工作表“{sheet}”" if sheet else ""
-        shown = "（空）" if self.value in (None, "") else f"“{self.value}”"
+        shown = "（空）" if self.value in (None, "") else f"“{_shown(self.value)}”"
         return f"{where}第{row_number}行，列“{self.column}”，值{shown}：{self.rule}"
+
+
+#: Characters of a value a problem quotes: an over-long cell is named, not repeated.
+SHOWN_CHARS = 100
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]}…（共 {len(value):,} 个字符）"
+    return value
 
 
 @dataclass(slots=True)
@@ -94,11 +105,13 @@ class ParsedRow:
         return "；".join(p.describe(self.number, self.sheet) for p in self.problems)
 
 
-def _text(limit: int) -> Converter:
+def bounded_text(limit: int) -> Converter:
+    """Text of at most `limit` characters (a table column's or the API's maximum length)."""
+
     def convert(cell: Any, _unit: str | None) -> Converted:
         text = parse_text(cell)
         if text is not None and len(text) > limit:
-            raise ValueError(f"长度超过{limit}个字符")
+            raise ValueError(f"长度为 {len(text):,} 个字符，超过 {limit:,} 个字符的上限")
         return text, None
 
     return convert
@@ -199,7 +212,7 @@ def _nonneg(parser: Callable[[Any], float | int | None]) -> Converter:
 CONVERTERS: dict[str, Converter] = {
     "legal_name": _legal_name,
     "uscc": _uscc,
-    "short_name": _text(100),
+    "short_name": bounded_text(100),
     "region": _region,
     "address": _region,
     "industry": _industry,
@@ -213,32 +226,32 @@ CONVERTERS: dict[str, Converter] = {
     "rd_expense": _amount,
     "patents": _nonneg(parse_int),
     "qualifications": _listed(parse_qualifications, "企业资质"),
-    "business_scope": _text(20000),
+    "business_scope": bounded_text(MAX_LONG_TEXT),
     "financing_type": _plain(parse_financing_type),
     "amount": _amount_range,
     "amount_min": _amount,
     "amount_max": _amount,
     "round_stage": _plain(parse_stage),
-    "purpose": _text(5000),
+    "purpose": bounded_text(MAX_PURPOSE),
     "collateral": _listed(parse_collateral, "担保方式"),
     "term_months": _nonneg(parse_int),
     "deadline": _date,
-    "source_ref": _text(100),
+    "source_ref": bounded_text(100),
     "target_board": _plain(parse_board),
     "tier": _plain(parse_tier),
     "coaching_started_on": _date,
     "listed_board": _plain(parse_board),
     "listed_on": _date,
     "estimated_market_value": _amount,
-    "sponsor": _text(200),
+    "sponsor": bounded_text(200),
     "institution_name": _legal_name,
     "institution_kind": _enum(InstitutionKind),
     "regions_served": _codes(parse_region),
-    "focus": _text(5000),
+    "focus": bounded_text(MAX_LONG_TEXT),
     "agreement_start": _date,
     "agreement_end": _date,
-    "email": _text(120),
-    "product_name": _text(120),
+    "email": bounded_text(120),
+    "product_name": bounded_text(120),
     "min_amount": _amount,
     "max_amount": _amount,
     "term": lambda cell, _unit: (_int_range(cell), None),
@@ -248,7 +261,7 @@ CONVERTERS: dict[str, Converter] = {
     "min_revenue": _amount,
     "sectors": _codes(lambda p: _quiet(parse_industry, p)),
     "regions": _codes(parse_region),
-    "mandate_name": _text(120),
+    "mandate_name": bounded_text(120),
     "stages": _stages,
     "ticket": _amount_range,
     "min_ticket": _amount,
@@ -257,13 +270,13 @@ CONVERTERS: dict[str, Converter] = {
     "remaining_capacity": _amount,
     "deal_type": lambda cell, _unit: (_deal_type(cell), None),
     "closed_on": _date,
-    "note": _text(300),
-    "event_title": _text(200),
+    "note": bounded_text(300),
+    "event_title": bounded_text(200),
     "event_kind": _enum(EventKind),
     "event_date": _date,
-    "person_name": _text(50),
-    "organisation": _text(200),
-    "phone": _text(30),
+    "person_name": bounded_text(50),
+    "organisation": bounded_text(200),
+    "phone": bounded_text(30),
     "checked_in_at": _date,
 }
 

