@@ -15,6 +15,9 @@ from models.settings import get_settings
 users_app = typer.Typer(help="用户管理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 CLI_ACTOR = "cli"
+# `audit verify`: the chain is intact but no anchor exists, so a deleted tail or a chain
+# recomputed from an edited row on could not be detected (1: broken; 2: configuration error).
+EXIT_UNANCHORED = 3
 
 
 def _run(action: Callable[[], str]) -> None:
@@ -122,7 +125,8 @@ def users_unlock(username: Annotated[str, typer.Option()]) -> None:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Re-verify the audit hash chain, then against the latest signed anchor; exit 1 at the
-    first problem."""
+    first problem, 3 when there is no anchor to check against (the chain alone cannot show a
+    deleted tail)."""
     settings = get_settings()
     with session_scope() as session:
         report = verify_chain(session)
@@ -144,9 +148,14 @@ def audit_verify() -> None:
         raise typer.Exit(1)
     typer.echo(f"审计链完整：共校验 {report.rows_checked} 条")
     if found.anchor is None:
-        typer.echo("警告：尚无审计锚点（运行 matchmaker audit anchor，或由定时任务写入）", err=True)
-    else:
-        typer.echo(f"与最新锚点一致（{found.anchor.at}，前 {found.anchor.rows} 条）")
+        typer.echo(
+            f"未找到审计锚点（{settings.audit_anchor_path}）：没有锚点，无法发现尾部记录被删除或"
+            "整条链被重算，校验未完成。锚点由 matchmaker serve 启动时、matchmaker audit anchor "
+            "及定时任务（每 15 分钟）写入",
+            err=True,
+        )
+        raise typer.Exit(EXIT_UNANCHORED)
+    typer.echo(f"与最新锚点一致（{found.anchor.at}，前 {found.anchor.rows} 条）")
 
 
 @audit_app.command("anchor")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT, in_flight_limit
@@ -23,6 +24,7 @@ from models.export import EXPORTABLE, export_table
 from models.generator import generate_center
 from models.generator.center import DEFAULT_TODAY
 from models.migrate import upgrade_to_head
+from models.services.audit_anchor import write_anchor
 from models.settings import Settings, get_settings
 
 
@@ -62,6 +64,23 @@ DEMO_SECTIONS: tuple[Callable[[Session], None], ...] = (
 )
 
 
+def anchor_at_start(settings: Settings) -> None:
+    """Sign the audit chain's present state once as the server starts (`matchmaker serve` runs no
+    Celery beat; production also runs the beat's `audit.anchor` every 15 minutes). Skipped, with a
+    warning, under an ephemeral SECRET_KEY (its anchors could not be verified after a restart);
+    a failure to write warns and the server starts anyway."""
+    if not (settings.audit_anchor_key or settings.secret_key):
+        typer.echo("警告：未设置 AUDIT_ANCHOR_KEY 或 SECRET_KEY，本次启动不写审计锚点", err=True)
+        return
+    try:
+        with session_scope() as session:
+            anchor = write_anchor(session, settings)
+    except (DomainError, SQLAlchemyError, OSError) as exc:
+        typer.echo(f"警告：启动时未能写入审计锚点（{exc}）", err=True)
+        return
+    typer.echo(f"已写入审计锚点：共 {anchor.rows} 条 → {settings.audit_anchor_path}")
+
+
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
@@ -90,6 +109,7 @@ def serve(
             f"错误：{weak}（可用 `make demo` 写入 .env，或设置环境变量 SECRET_KEY）", err=True
         )
         raise typer.Exit(2)
+    anchor_at_start(settings)  # once per start, in this process (not per worker)
     if not settings.secret_key:
         # Several workers must share one signing key; an ephemeral one serves a local run only.
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
