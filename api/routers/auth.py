@@ -70,10 +70,11 @@ def _key_manager(principal: Principal) -> None:
 
 
 def _check_institution(principal: Principal, institution_id: int) -> None:
-    """An institution user acts only on its own institution's keys."""
+    """An institution user acts only on its own institution's keys (another one is 404, as for
+    every other record of another institution)."""
     _key_manager(principal)
     if principal.role == UserRole.institution and principal.institution_id != institution_id:
-        raise HTTPException(status_code=403, detail="仅限管理员或本机构用户")
+        raise HTTPException(status_code=404, detail=f"入驻机构 {institution_id} 不存在")
 
 
 @router.post("/institutions/{institution_id}/api-keys", response_model=ApiKeyOut, status_code=201)

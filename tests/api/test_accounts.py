@@ -240,7 +240,7 @@ def test_an_institution_lists_and_revokes_its_own_keys(
 
     other, staff = login(client, "inst_b"), login(client, "mm")  # logins are audited: first
     before = _snapshot(engine), _revoked(engine)
-    assert client.get(f"/institutions/{world.inst_a}/api-keys", headers=other).status_code == 403
+    assert client.get(f"/institutions/{world.inst_a}/api-keys", headers=other).status_code == 404
     assert client.delete(f"/api-keys/{issued['id']}", headers=other).status_code == 404
     by_key = client.delete(f"/api-keys/{issued['id']}", headers={"X-API-Key": world.api_key_a})
     assert by_key.status_code == 403
