@@ -295,3 +295,13 @@ class ApiKeyOut(BaseModel):
     institution_id: int
     prefix: str
     key: str | None = None
+
+
+class ApiKeyListItem(BaseModel):
+    """One of an institution's keys: never the key nor its hash."""
+
+    id: int
+    prefix: str
+    created_at: datetime
+    created_by: str | None = Field(description="Username of the user who issued the key.")
+    revoked_at: datetime | None

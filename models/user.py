@@ -43,6 +43,10 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     prefix: str = Field(max_length=12)
     created_at: datetime = created_at_field()
+    # The user who issued the key (None for keys issued before this was recorded, or by a
+    # script): the key is revoked when that user is disabled, their password is set, or their
+    # role or institution changes (`models.services.accounts`).
+    created_by: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     revoked_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 

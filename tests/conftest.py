@@ -44,6 +44,14 @@ def create_postgres_database(name: str) -> str:
     return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _anchors_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`matchmaker serve` anchors the audit chain as it starts: the servers tests start (which
+    inherit this environment) must not append to the checkout's var/audit-anchors.jsonl."""
+    anchors = tmp_path_factory.mktemp("anchors") / "audit-anchors.jsonl"
+    os.environ.setdefault("AUDIT_ANCHOR_PATH", str(anchors))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test that needs one."""

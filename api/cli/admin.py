@@ -16,6 +16,9 @@ users_app = typer.Typer(help="用户管理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 PASSWORD_HELP = "密码：至少 12 个字符，且不是常见密码（省略时提示输入）"
 CLI_ACTOR = "cli"
+# `audit verify`: the chain is intact but no anchor exists, so a deleted tail or a chain
+# recomputed from an edited row on could not be detected (1: broken; 2: configuration error).
+EXIT_UNANCHORED = 3
 
 
 def _run(action: Callable[[], str]) -> None:
@@ -133,7 +136,7 @@ def users_unlock(username: Annotated[str, typer.Option(help="用户名")]) -> No
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """重新校验审计日志的哈希链，再与最新的签名锚点比对；发现问题即以退出码 1 结束。"""
+    """重新校验审计日志的哈希链，再与最新的签名锚点比对：发现问题以退出码 1 结束；没有可比对的锚点（无法发现被删除的尾部记录）时以退出码 3 结束。"""
     settings = get_settings()
     with session_scope() as session:
         report = verify_chain(session)
@@ -155,9 +158,14 @@ def audit_verify() -> None:
         raise typer.Exit(1)
     typer.echo(f"审计链完整：共校验 {report.rows_checked} 条")
     if found.anchor is None:
-        typer.echo("警告：尚无审计锚点（运行 matchmaker audit anchor，或由定时任务写入）", err=True)
-    else:
-        typer.echo(f"与最新锚点一致（{found.anchor.at}，前 {found.anchor.rows} 条）")
+        typer.echo(
+            f"未找到审计锚点（{settings.audit_anchor_path}）：没有锚点，无法发现尾部记录被删除或"
+            "整条链被重算，校验未完成。锚点由 matchmaker serve 启动时、matchmaker audit anchor "
+            "及定时任务（每 15 分钟）写入",
+            err=True,
+        )
+        raise typer.Exit(EXIT_UNANCHORED)
+    typer.echo(f"与最新锚点一致（{found.anchor.at}，前 {found.anchor.rows} 条）")
 
 
 @audit_app.command("anchor")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT, in_flight_limit
@@ -23,6 +24,7 @@ from models.export import EXPORTABLE, export_table
 from models.generator import generate_center
 from models.generator.center import DEFAULT_TODAY
 from models.migrate import schema_problem, upgrade_to_head
+from models.services.audit_anchor import write_anchor
 from models.settings import Settings, get_settings
 
 
@@ -54,6 +56,7 @@ def demo(
     for section in DEMO_SECTIONS:
         with session_scope(engine) as session:
             section(session)
+    anchor_audit_chain(get_settings(), "演示数据生成后")
 
 
 DEMO_SECTIONS: tuple[Callable[[Session], None], ...] = (
@@ -62,6 +65,24 @@ DEMO_SECTIONS: tuple[Callable[[Session], None], ...] = (
     show_policy_match,
     show_appendix_a,
 )
+
+
+def anchor_audit_chain(settings: Settings, when: str) -> None:
+    """Sign the audit chain's present state (`when`: 启动时, 演示数据生成后). The embedded default
+    runs no Celery beat, so `serve` anchors at each start and `demo` after building the center;
+    production also runs the beat's `audit.anchor` every 15 minutes. Skipped, with a warning,
+    without a configured key (an ephemeral one could not verify the anchor after a restart); a
+    failure to write warns and the command goes on."""
+    if not (settings.audit_anchor_key or settings.secret_key):
+        typer.echo(f"警告：未设置 AUDIT_ANCHOR_KEY 或 SECRET_KEY，{when}不写审计锚点", err=True)
+        return
+    try:
+        with session_scope() as session:
+            anchor = write_anchor(session, settings)
+    except (DomainError, SQLAlchemyError, OSError) as exc:
+        typer.echo(f"警告：{when}未能写入审计锚点（{exc}）", err=True)
+        return
+    typer.echo(f"已写入审计锚点：共 {anchor.rows} 条 → {settings.audit_anchor_path}")
 
 
 def serve(
@@ -102,6 +123,7 @@ def serve(
     if problem:
         typer.echo(f"错误：{problem}", err=True)
         raise typer.Exit(2)
+    anchor_audit_chain(settings, "启动时")  # once per start, in this process (not per worker)
     if not settings.secret_key:
         # Several workers must share one signing key; an ephemeral one serves a local run only.
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)

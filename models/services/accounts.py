@@ -1,14 +1,20 @@
 """Users (Argon2id password hashes) and institutions' API keys (≥ 256 bits, stored as SHA-256).
 
-Usernames are stored normalised (NFKC, trimmed, case-folded) and every look-up normalises too.
-Passwords have at least `MIN_PASSWORD_LENGTH` characters and are not on Django's list of 20,000
-common passwords (`models/data/common-passwords.txt.gz`, from Royce Williams' compilation). Every
+Usernames are stored normalised (NFKC, trimmed, case-folded) and every look-up normalises too;
+after normalisation a username holds only ASCII letters, digits and `._-`, or Han characters, so
+no Cyrillic, Greek or combining-mark lookalike of another name can be created. Passwords have at
+least `MIN_PASSWORD_LENGTH` characters, `MIN_DISTINCT_CHARACTERS` different ones, no control or
+format characters, do not contain the username, and are not on Django's list of 20,000 common
+passwords (`models/data/common-passwords.txt.gz`, from Royce Williams' compilation). Every
 change to an account (password, role, status, unlock) is audited, never with the password, and
-bumps `token_version`, which ends the user's tokens and console sessions at their next request.
+bumps `token_version`, which ends the user's tokens and console sessions at their next request;
+setting the password, disabling the account and changing its role or institution also revoke the
+API keys the user issued (a compromised or departed account must not live on in a key).
 """
 
 import gzip
 import hashlib
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -40,6 +46,15 @@ API_KEY_PREFIX = "tfm_"
 MIN_PASSWORD_LENGTH = 12  # every role: staff and institution users alike
 MAX_PASSWORD_LENGTH = 200  # the console's login form accepts no more
 MAX_USERNAME_LENGTH = 60
+MIN_DISTINCT_CHARACTERS = 5  # "aaaaaaaaaaaa", "abababababab" are refused
+# A username of at least this many characters may not occur anywhere in the password; a shorter
+# one only may not be the whole password (it would forbid too many passwords to help).
+MIN_USERNAME_IN_PASSWORD = 3
+# After NFKC: ASCII letters, digits and . _ - , or CJK unified ideographs (Han). Nothing else, so
+# no mixed-script lookalike ("аdmin1" with Cyrillic а) or combining mark ("admin1" + U+0301).
+_USERNAME_CHARACTERS = re.compile(r"[a-z0-9._\-\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]+")
+# Control (NUL, ESC …), format (zero-width, bidi overrides), surrogate and private-use characters.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,12 @@ def _check_username(username: str) -> None:
         raise DomainError(f"用户名最长 {MAX_USERNAME_LENGTH} 个字符", field="username")
     if not username.isprintable() or any(ch.isspace() for ch in username):
         raise DomainError("用户名不能包含空白或控制字符", field="username")
+    if not _USERNAME_CHARACTERS.fullmatch(username):
+        raise DomainError(
+            "用户名只能由英文字母、数字、点（.）、下划线（_）、连字符（-）或汉字组成；"
+            "不接受西里尔、希腊等其他文字及组合符号，以免出现与已有用户名形似的名字",
+            field="username",
+        )
 
 
 @lru_cache(maxsize=1)
@@ -81,16 +102,27 @@ def common_passwords() -> frozenset[str]:
 
 
 def check_password(password: str, username: str = "") -> None:
-    """Refuse a password that is too short, too long, common, or the username itself."""
+    """Refuse a password that is too short or too long, has control characters or too few
+    different characters, is common, or contains the username."""
+    if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in password):
+        raise DomainError("密码不能包含控制字符或不可见的格式字符", field="password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(f"密码长度至少 {MIN_PASSWORD_LENGTH} 位", field="password")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise DomainError(f"密码最长 {MAX_PASSWORD_LENGTH} 位", field="password")
+    if len(set(password.casefold())) < MIN_DISTINCT_CHARACTERS:
+        raise DomainError(
+            f"密码至少包含 {MIN_DISTINCT_CHARACTERS} 个不同的字符（不能是同一字符的重复）",
+            field="password",
+        )
     lowered = password.strip().lower()
     if lowered in common_passwords():
         raise DomainError("该密码属于常见弱密码，请换一个更难猜的密码", field="password")
-    if username and normalize_username(password) == username:
+    folded = normalize_username(password)
+    if username and folded == username:
         raise DomainError("密码不能与用户名相同", field="password")
+    if len(username) >= MIN_USERNAME_IN_PASSWORD and username in folded:
+        raise DomainError("密码不能包含用户名（不区分大小写）", field="password")
 
 
 def create_user(
@@ -166,6 +198,7 @@ def set_password(session: Session, username: str, password: str, actor: str) -> 
     session.add(user)
     session.flush()
     _end_sessions(session, user)
+    _revoke_keys_of(session, user, actor, "set_password")
     append_audit(session, actor=actor, action="set_password", entity="user", entity_id=user.id,
                  detail={"username": user.username})  # fmt: skip
     return user
@@ -183,11 +216,13 @@ def set_role(
             raise DomainError("机构用户必须绑定一个存在的入驻机构", field="institution_id")
     else:
         institution_id = None
-    before = user.role
+    before, before_institution = user.role, user.institution_id
     user.role, user.institution_id = role, institution_id
     session.add(user)
     session.flush()
     _end_sessions(session, user)
+    if (before, before_institution) != (role, institution_id):
+        _revoke_keys_of(session, user, actor, "set_role")
     append_audit(session, actor=actor, action="set_role", entity="user", entity_id=user.id,
                  detail={"username": user.username, "from": before.value, "to": role.value,
                          "institution_id": institution_id})  # fmt: skip
@@ -201,6 +236,8 @@ def set_active(session: Session, username: str, active: bool, actor: str) -> Use
     session.add(user)
     session.flush()
     _end_sessions(session, user)
+    if not active:
+        _revoke_keys_of(session, user, actor, "disable")
     append_audit(session, actor=actor, action="disable" if not active else "enable",
                  entity="user", entity_id=user.id, detail={"username": user.username})  # fmt: skip
     return user
@@ -260,28 +297,67 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_api_key(session: Session, institution_id: int, actor: str) -> tuple[ApiKey, str]:
-    """A new key for an institution; the plain key is returned once and never stored."""
+def issue_api_key(
+    session: Session, institution_id: int, actor: str, created_by: int | None = None
+) -> tuple[ApiKey, str]:
+    """A new key for an institution, issued by the user `created_by` (revoked with that user's
+    account changes); the plain key is returned once and never stored."""
     if session.get(Institution, institution_id) is None:
         raise NotFoundError(f"入驻机构 {institution_id} 不存在")
     plain = API_KEY_PREFIX + secrets.token_urlsafe(32)  # 256 bits of entropy
-    key = ApiKey(institution_id=institution_id, key_hash=_digest(plain), prefix=plain[:10])
+    key = ApiKey(institution_id=institution_id, key_hash=_digest(plain), prefix=plain[:10],
+                 created_by=created_by)  # fmt: skip
     session.add(key)
     session.flush()
     append_audit(session, actor=actor, action="create", entity="api_key", entity_id=key.id,
-                 detail={"institution_id": institution_id})  # fmt: skip
+                 detail={"institution_id": institution_id, "created_by": created_by})  # fmt: skip
     return key, plain
 
 
-def revoke_api_key(session: Session, key_id: int, actor: str) -> ApiKey:
-    """Revoke a key; later requests with it get 401."""
+@dataclass(frozen=True)
+class ApiKeyListing:
+    """One key of an institution as its users see it (never the hash)."""
+
+    key: ApiKey
+    creator: str | None
+
+
+def list_api_keys(session: Session, institution_id: int) -> list[ApiKeyListing]:
+    """The keys of an institution, newest first, with the username of whoever issued each."""
+    rows = session.exec(
+        select(ApiKey, User.username)
+        .join(User, col(User.id) == col(ApiKey.created_by), isouter=True)
+        .where(ApiKey.institution_id == institution_id)
+        .order_by(col(ApiKey.id).desc())
+    ).all()
+    return [ApiKeyListing(key, creator) for key, creator in rows]
+
+
+def revoke_api_key(
+    session: Session, key_id: int, actor: str, institution_id: int | None = None
+) -> ApiKey:
+    """Revoke a key; later requests with it get 401. With `institution_id`, only a key of that
+    institution (another institution's key is "not found", as if it did not exist)."""
     key = session.get(ApiKey, key_id)
-    if key is None:
+    if key is None or (institution_id is not None and key.institution_id != institution_id):
         raise NotFoundError(f"API 密钥 {key_id} 不存在")
     key.revoked_at = key.revoked_at or utcnow()
     session.add(key)
     append_audit(session, actor=actor, action="revoke", entity="api_key", entity_id=key_id)
     return key
+
+
+def _revoke_keys_of(session: Session, user: User, actor: str, reason: str) -> None:
+    """Revoke every live key `user` issued; one audit row per key, naming the account change."""
+    keys = session.exec(
+        select(ApiKey).where(ApiKey.created_by == user.id, col(ApiKey.revoked_at).is_(None))
+    ).all()
+    for key in keys:
+        key.revoked_at = utcnow()
+        session.add(key)
+        append_audit(session, actor=actor, action="revoke", entity="api_key", entity_id=key.id,
+                     detail={"reason": reason, "created_by": user.username})  # fmt: skip
+    session.flush()
 
 
 def principal_for_api_key(session: Session, plain: str) -> Principal | None:

@@ -44,6 +44,15 @@ def _snapshot(engine: Engine) -> tuple[Any, ...]:
         (" ADMIN", NEW_PASSWORD, "已存在"),
         ("Ａｄｍｉｎ", NEW_PASSWORD, "已存在"),  # full-width letters: NFKC makes them "admin"
         ("ad min", NEW_PASSWORD, "空白"),
+        # the re-test's examples (#21 item 7)
+        ("newadmin", "aaaaaaaaaaaa", "5 个不同的字符"),
+        ("weakpw3", "weakpw3weakpw3", "不能包含用户名"),
+        ("weakpw3", "My-WEAKPW3-is-long", "不能包含用户名"),
+        ("newadmin", "Aa1!" + "\x00" * 8, "控制字符"),
+        ("newadmin", "zero\u200bwidth-passphrase", "控制字符"),
+        ("\u0430dmin1", NEW_PASSWORD, "汉字"),  # Cyrillic а
+        ("admin1\u0301", NEW_PASSWORD, "汉字"),  # combining acute accent
+        ("\u03b1dmin1", NEW_PASSWORD, "汉字"),  # Greek α
     ],
 )
 def test_weak_passwords_and_lookalike_usernames_are_refused(
@@ -71,6 +80,26 @@ def test_usernames_are_stored_and_looked_up_normalised(
     assert token.status_code == 200
     me = client.get("/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert me.json()["username"] == "admin1"
+
+
+@pytest.mark.parametrize(
+    "password", ["aaaaaaaaaaaa", "mmmmmmmmmmmmmm", "x-mm-mm-mm-mm-x", "Aa1!" + "\x00" * 8]
+)
+def test_set_password_refuses_weak_passwords_and_changes_nothing(
+    world_engine: tuple[Engine, World], password: str
+) -> None:
+    engine, _ = world_engine
+    before = _snapshot(engine)
+    with Session(engine) as session, pytest.raises(DomainError) as refused:
+        set_password(session, "mm", password, actor="admin")
+    assert refused.value.field == "password"
+    assert _snapshot(engine) == before
+
+
+def test_han_and_plain_ascii_usernames_are_accepted(world_engine: tuple[Engine, World]) -> None:
+    with Session(world_engine[0]) as session:
+        assert create_user(session, "张三", NEW_PASSWORD, UserRole.matchmaker, None).id
+        assert create_user(session, "li.si_2-x", NEW_PASSWORD, UserRole.matchmaker, None).id
 
 
 def test_the_test_passwords_satisfy_the_policy() -> None:
@@ -146,3 +175,91 @@ def test_logins_and_their_failures_are_audited_without_the_password(
                       ("eva", "login", "eva")]  # fmt: skip
     assert all(r.detail.get("source") and r.detail.get("via") == "api" for r in rows[-3:])
     assert not any("wrong-password" in str(r.detail) or PASSWORD in str(r.detail) for r in rows)
+
+
+def _key_works(client: TestClient, plain: str) -> int:
+    return client.get("/auth/me", headers={"X-API-Key": plain}).status_code
+
+
+@pytest.mark.parametrize("change", ["disable", "password", "role"])
+def test_an_api_key_dies_with_its_issuers_account(
+    client: TestClient, world: World, world_engine: tuple[Engine, World], change: str
+) -> None:
+    """#21 item 3: inst_a issues a key, then is disabled (or its password set, or its role
+    changed): the key is revoked, and each revocation audited."""
+    engine = world_engine[0]
+    issued = client.post(f"/institutions/{world.inst_a}/api-keys", headers=login(client, "inst_a"))
+    assert issued.status_code == 201
+    plain, key_id = issued.json()["key"], issued.json()["id"]
+    assert _key_works(client, plain) == 200
+    with Session(engine) as session:
+        if change == "disable":
+            set_active(session, "inst_a", False, actor="cli")
+        elif change == "password":
+            set_password(session, "inst_a", NEW_PASSWORD, actor="cli")
+        else:
+            set_role(session, "inst_a", UserRole.evaluator, actor="cli")
+        session.commit()
+    assert _key_works(client, plain) == 401
+    assert _key_works(client, world.api_key_a) == 200  # seeded by a script: no issuer, untouched
+    with Session(engine) as session:
+        audit = session.exec(select(AuditLog.actor, AuditLog.detail).where(
+            AuditLog.entity == "api_key", AuditLog.action == "revoke",
+            AuditLog.entity_id == key_id)).all()  # fmt: skip
+    expected = {"disable": "disable", "password": "set_password", "role": "set_role"}[change]
+    assert audit == [("cli", {"reason": expected, "created_by": "inst_a"})]
+
+
+def test_an_unchanged_role_keeps_the_issuers_keys(
+    client: TestClient, world: World, world_engine: tuple[Engine, World]
+) -> None:
+    issued = client.post(f"/institutions/{world.inst_a}/api-keys", headers=login(client, "inst_a"))
+    with Session(world_engine[0]) as session:
+        set_role(session, "inst_a", UserRole.institution, actor="cli")
+        session.commit()
+    assert _key_works(client, issued.json()["key"]) == 200
+
+
+def test_an_institution_lists_and_revokes_its_own_keys(
+    client: TestClient, world: World, world_engine: tuple[Engine, World]
+) -> None:
+    engine = world_engine[0]
+    own = login(client, "inst_a")
+    issued = client.post(f"/institutions/{world.inst_a}/api-keys", headers=own).json()
+    listed = client.get(f"/institutions/{world.inst_a}/api-keys", headers=own)
+    assert listed.status_code == 200
+    rows = {row["id"]: row for row in listed.json()}
+    assert set(rows) == {issued["id"], world.key_a}
+    assert rows[issued["id"]]["created_by"] == "inst_a" and rows[world.key_a]["created_by"] is None
+    assert rows[issued["id"]]["prefix"] == issued["prefix"] and rows[issued["id"]]["created_at"]
+    assert rows[issued["id"]]["revoked_at"] is None
+    with Session(engine) as session:
+        hashes = session.exec(select(ApiKey.key_hash)).all()
+    assert not any(h in listed.text for h in hashes) and issued["key"] not in listed.text
+    assert "key_hash" not in listed.text
+
+    other, staff = login(client, "inst_b"), login(client, "mm")  # logins are audited: first
+    before = _snapshot(engine), _revoked(engine)
+    assert client.get(f"/institutions/{world.inst_a}/api-keys", headers=other).status_code == 404
+    assert client.delete(f"/api-keys/{issued['id']}", headers=other).status_code == 404
+    by_key = client.delete(f"/api-keys/{issued['id']}", headers={"X-API-Key": world.api_key_a})
+    assert by_key.status_code == 403
+    by_key_list = client.get(f"/institutions/{world.inst_a}/api-keys",
+                             headers={"X-API-Key": world.api_key_a})  # fmt: skip
+    assert by_key_list.status_code == 403
+    assert client.delete(f"/api-keys/{issued['id']}", headers=staff).status_code == 403
+    assert (_snapshot(engine), _revoked(engine)) == before
+
+    revoked = client.delete(f"/api-keys/{issued['id']}", headers=own)
+    assert revoked.status_code == 200
+    assert _key_works(client, issued["key"]) == 401
+    again = client.get(f"/institutions/{world.inst_a}/api-keys", headers=own).json()
+    assert next(r for r in again if r["id"] == issued["id"])["revoked_at"] is not None
+    assert (
+        client.delete(f"/api-keys/{world.key_a}", headers=login(client, "admin")).status_code == 200
+    )
+
+
+def _revoked(engine: Engine) -> list[Any]:
+    with Session(engine) as session:
+        return list(session.exec(select(ApiKey.id, ApiKey.revoked_at).order_by(ApiKey.id)).all())

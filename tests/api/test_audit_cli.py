@@ -48,8 +48,9 @@ def _chain(tmp_path: Path, rows: int = 10) -> tuple[Path, Engine, list[int]]:
 
 def test_audit_verify_reports_the_altered_row(tmp_path: Path) -> None:
     db, engine, ids = _chain(tmp_path)
-    intact = _verify(db)
-    assert intact.returncode == 0 and "共校验 10 条" in intact.stdout
+    unanchored = _verify(db)  # intact, but without an anchor a deleted tail could not be seen
+    assert unanchored.returncode == 3 and "共校验 10 条" in unanchored.stdout
+    assert "未找到审计锚点" in unanchored.stderr and "无法发现尾部记录被删除" in unanchored.stderr
     with engine.begin() as conn:
         conn.execute(
             text("UPDATE audit_log SET detail = '{\"x\": 1}' WHERE id = :i"), {"i": ids[6]}
@@ -116,3 +117,34 @@ def test_anchor_task_appends_a_signed_line(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout.strip() == "3", done.stderr
     assert json.loads((tmp_path / "anchors.jsonl").read_text())["rows"] == 3
     assert _verify(db).returncode == 0
+
+
+def test_serve_start_writes_an_anchor_so_a_deleted_tail_is_found(tmp_path: Path) -> None:
+    """#21 item 10: `matchmaker serve` alone (no Celery beat) anchors the chain as it starts; a
+    tail deleted afterwards fails `audit verify`, and so does deleting the anchor file too."""
+    db, engine, ids = _chain(tmp_path)
+    env = _env(db) | {"SECRET_KEY": "serve-test-secret-key-0123456789-abcdefghijklmnop"}
+    script = ("import uvicorn; uvicorn.run = lambda *a, **k: print('served'); "
+              "from api.cli import app; app(['serve'])")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0 and "served" in done.stdout, done.stderr
+    assert "已写入审计锚点：共 10 条" in done.stdout
+    assert json.loads((tmp_path / "anchors.jsonl").read_text())["rows"] == 10
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE id >= :i"), {"i": ids[7]})
+    broken = _verify(db)
+    assert broken.returncode == 1 and "尾部记录被删除" in broken.stderr, broken.stderr
+    (tmp_path / "anchors.jsonl").unlink()
+    assert _verify(db).returncode == 3
+
+
+def test_serve_under_an_ephemeral_key_writes_no_anchor(tmp_path: Path) -> None:
+    db, _, _ = _chain(tmp_path, rows=2)
+    env = {k: v for k, v in _env(db).items() if k not in ("SECRET_KEY", "AUDIT_ANCHOR_KEY")}
+    script = ("import uvicorn; uvicorn.run = lambda *a, **k: print('served'); "
+              "from api.cli import app; app(['serve'])")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, check=False, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0 and "served" in done.stdout, done.stderr
+    assert "不写审计锚点" in done.stderr and not (tmp_path / "anchors.jsonl").exists()

@@ -77,4 +77,4 @@ def test_issued_api_key_has_256_bits_and_is_shown_once(client: TestClient, world
     key = response.json()["key"]
     assert len(base64.urlsafe_b64decode(key.removeprefix("tfm_") + "=")) >= 32
     other = client.post(f"/institutions/{world.inst_a}/api-keys", headers=login(client, "inst_b"))
-    assert other.status_code == 403
+    assert other.status_code == 404

@@ -104,7 +104,9 @@ def test_the_demo_is_the_database_every_later_command_uses(tmp_path: Path) -> No
     # `make demo` again rebuilds it; the anchors signed for the old chain go with it
     key = {"SECRET_KEY": "first-run-test-" + "k" * 40}
     assert _run(tmp_path, "audit", "anchor", **key).returncode == 0
-    again = _run(tmp_path, "demo", "--fresh", "--enterprises", "50", CELERY_ALWAYS_EAGER="1")
+    again = _run(tmp_path, "demo", "--fresh", "--enterprises", "50", CELERY_ALWAYS_EAGER="1",
+                 **key)  # fmt: skip
+    assert "已写入审计锚点" in again.stdout  # the new center's chain is anchored
     assert again.returncode == 0, again.stderr
     assert "newcomer" not in _run(tmp_path, "users", "list").stdout
     verified = _run(tmp_path, "audit", "verify", **key)

@@ -41,6 +41,14 @@ def test_users_commands(tmp_path: Path) -> None:
     empty = _state(db)
     weak = _run(db, "create", "--username", "boss", "--password", "aaaaaaaa", "--role", "admin")
     assert weak.returncode == 2 and "至少 12 位" in weak.stderr and _state(db) == empty
+    for name, password in [
+        ("boss", "aaaaaaaaaaaa"),
+        ("weakpw3", "weakpw3weakpw3"),
+        ("\u0430dmin1", GOOD),
+        ("admin1\u0301", GOOD),
+    ]:  # #21 item 7
+        refused = _run(db, "create", "--username", name, "--password", password, "--role", "admin")
+        assert refused.returncode == 2 and "错误：" in refused.stderr and _state(db) == empty
     made = _run(db, "create", "--username", " Boss ", "--password", GOOD, "--role", "admin")
     assert made.returncode == 0 and "已创建用户 boss" in made.stdout
     twin = _run(db, "create", "--username", "BOSS", "--password", GOOD, "--role", "admin")
@@ -48,6 +56,8 @@ def test_users_commands(tmp_path: Path) -> None:
     before = _state(db)
     common = _run(db, "set-password", "--username", "boss", "--password", "password1234")
     assert common.returncode == 2 and _state(db) == before
+    repeated = _run(db, "set-password", "--username", "boss", "--password", "BossBossBoss-1")
+    assert repeated.returncode == 2 and "用户名" in repeated.stderr and _state(db) == before
     assert _run(db, "set-password", "--username", "BOSS", "--password", GOOD + "!").returncode == 0
     assert _run(db, "set-role", "--username", "boss", "--role", "matchmaker").returncode == 0
     engine = make_engine(f"sqlite:///{db}")

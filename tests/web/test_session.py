@@ -143,6 +143,11 @@ def test_admin_manages_users_in_the_console(console: Console, committing_engine:
                        "new_password": "aaaaaaaa"}, follow_redirects=False)  # fmt: skip
     assert weak.status_code == 303
     assert _user(committing_engine, "mm").password_hash == mm.password_hash
+    for bad in ("Aa1!" + "\x00" * 8, "aaaaaaaaaaaa", "mm-mm-mm-mm-mm"):  # #21 item 7
+        refused = client.post(f"/console/users/{mm.id}/password", data={"csrf_token": csrf,
+                              "new_password": bad}, follow_redirects=False)  # fmt: skip
+        assert refused.status_code == 303
+        assert _user(committing_engine, "mm").password_hash == mm.password_hash
     done = client.post(f"/console/users/{mm.id}/password", data={"csrf_token": csrf,
                        "new_password": "another-long-secret-77"})  # fmt: skip
     assert done.status_code == 200 and "已为用户 mm 设置新密码" in done.text
