@@ -144,7 +144,8 @@ def test_an_account_locks_after_ten_failures_until_an_admin_unlocks_it(
     assert rows > 0 and not any(PASSWORD in str(d) or "bad-" in str(d) for d in details)
 
 
-def test_expired_keys_are_swept(engine: Engine) -> None:
+def test_expired_keys_are_swept(committing_engine: Engine) -> None:
+    engine = committing_engine  # it commits: PostgreSQL is emptied after
     limits = LoginLimits()
     with Session(engine) as session:
         login_guard.reserve(session, "old-user", "198.51.100.1", limits, now=1_000.0)

@@ -104,7 +104,10 @@ def _peak_mib(action: Any) -> float:
     return peak / (1 << 20)
 
 
-def test_the_retest_file_is_refused_by_the_sheet_limit(engine: Engine, retest_file: Path) -> None:
+def test_the_retest_file_is_refused_by_the_sheet_limit(
+    committing_engine: Engine, retest_file: Path
+) -> None:
+    engine = committing_engine  # it commits: PostgreSQL is emptied after
     with zipfile.ZipFile(retest_file) as zf:
         unpacked = zf.getinfo("xl/worksheets/sheet1.xml").file_size
     assert unpacked > import_limits().max_sheet_bytes and retest_file.stat().st_size < 8 << 20
@@ -121,10 +124,11 @@ def test_the_retest_file_is_refused_by_the_sheet_limit(engine: Engine, retest_fi
 
 
 def test_over_long_cells_quarantine_their_rows_and_store_clipped_cells(
-    engine: Engine, limits: pytest.MonkeyPatch, retest_file: Path
+    committing_engine: Engine, limits: pytest.MonkeyPatch, retest_file: Path
 ) -> None:
     """With the sheet limit raised past the file, every row is quarantined with a reason naming
     row, column and limit, and `import_row` keeps at most RAW_CELL_CHARS of each cell."""
+    engine = committing_engine  # it commits: PostgreSQL is emptied after
     limits.setenv("IMPORT_MAX_SHEET_BYTES", str(1 << 30))
     summary: Any = None
 
@@ -161,10 +165,11 @@ def test_over_long_cells_quarantine_their_rows_and_store_clipped_cells(
     ],
 )
 def test_a_text_over_the_api_length_quarantines_its_row(
-    engine: Engine, tmp_path: Path, kind: str, header: list[str], cell: int, limit: int
+    committing_engine: Engine, tmp_path: Path, kind: str, header: list[str], cell: int, limit: int
 ) -> None:
     """The import accepted 资金用途 up to 5,000 and 经营范围 up to 20,000 characters, where the API
     and the forms stop at 500 and 2,000."""
+    engine = committing_engine  # it commits: PostgreSQL is emptied after
     row = (
         ["深圳市芯启科技有限公司", "信用贷款", "500", ""]
         if kind == "demands"
