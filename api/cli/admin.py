@@ -16,6 +16,13 @@ users_app = typer.Typer(help="用户管理", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 PASSWORD_HELP = "密码：至少 12 个字符，且不是常见密码（省略时提示输入）"
 CLI_ACTOR = "cli"
+UsernameOption = Annotated[str, typer.Option(help="用户名")]
+RoleOption = Annotated[
+    UserRole, typer.Option(help="角色：admin | matchmaker | institution | evaluator")
+]
+InstitutionIdOption = Annotated[
+    int | None, typer.Option(help="所属机构编号（institution 角色必填）")
+]
 # `audit verify`: the chain is intact but no anchor exists, so a deleted tail or a chain
 # recomputed from an edited row on could not be detected (1: broken; 2: configuration error).
 EXIT_UNANCHORED = 3
@@ -33,14 +40,10 @@ def _run(action: Callable[[], str]) -> None:
 
 @users_app.command("create")
 def users_create(
-    username: Annotated[str, typer.Option(help="用户名")],
+    username: UsernameOption,
     password: Annotated[str, typer.Option(prompt="密码", hide_input=True, help=PASSWORD_HELP)],
-    role: Annotated[
-        UserRole, typer.Option(help="角色：admin | matchmaker | institution | evaluator")
-    ],
-    institution_id: Annotated[
-        int | None, typer.Option(help="所属机构编号（institution 角色必填）")
-    ] = None,
+    role: RoleOption,
+    institution_id: InstitutionIdOption = None,
 ) -> None:
     """创建用户：admin 管理员、matchmaker 撮合专员、institution 机构（绑定一家机构）、evaluator 评价人员。"""
 
@@ -63,7 +66,7 @@ def users_list() -> None:
 
 
 @users_app.command("disable")
-def users_disable(username: Annotated[str, typer.Option(help="用户名")]) -> None:
+def users_disable(username: UsernameOption) -> None:
     """停用账号，其令牌与会话立即失效。"""
 
     def disable() -> str:
@@ -75,7 +78,7 @@ def users_disable(username: Annotated[str, typer.Option(help="用户名")]) -> N
 
 
 @users_app.command("enable")
-def users_enable(username: Annotated[str, typer.Option(help="用户名")]) -> None:
+def users_enable(username: UsernameOption) -> None:
     """重新启用已停用的账号。"""
 
     def enable() -> str:
@@ -87,7 +90,7 @@ def users_enable(username: Annotated[str, typer.Option(help="用户名")]) -> No
 
 @users_app.command("set-password")
 def users_set_password(
-    username: Annotated[str, typer.Option(help="用户名")],
+    username: UsernameOption,
     password: Annotated[
         str,
         typer.Option(prompt="密码", hide_input=True, confirmation_prompt=True, help=PASSWORD_HELP),
@@ -105,13 +108,9 @@ def users_set_password(
 
 @users_app.command("set-role")
 def users_set_role(
-    username: Annotated[str, typer.Option(help="用户名")],
-    role: Annotated[
-        UserRole, typer.Option(help="角色：admin | matchmaker | institution | evaluator")
-    ],
-    institution_id: Annotated[
-        int | None, typer.Option(help="所属机构编号（institution 角色必填）")
-    ] = None,
+    username: UsernameOption,
+    role: RoleOption,
+    institution_id: InstitutionIdOption = None,
 ) -> None:
     """变更用户角色，该用户的令牌与会话失效。"""
 
@@ -124,7 +123,7 @@ def users_set_role(
 
 
 @users_app.command("unlock")
-def users_unlock(username: Annotated[str, typer.Option(help="用户名")]) -> None:
+def users_unlock(username: UsernameOption) -> None:
     """解锁因多次登录失败而锁定的账号。"""
 
     def unlock() -> str:
