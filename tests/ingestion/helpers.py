@@ -2,12 +2,18 @@
 
 import csv
 import io
+import tracemalloc
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models import AuditLog, Enterprise, ImportBatch, ImportRow
 
 
 def write_csv(
@@ -103,3 +109,21 @@ def understate_size(path: Path, part: str, claimed: int) -> Path:
         central = data.find(b"PK\x01\x02", central + 4)
     path.write_bytes(bytes(data))
     return path
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Rows of the tables an import writes: a refused import leaves them as they were."""
+    with Session(engine) as session:
+        return {m.__name__: session.exec(select(func.count()).select_from(m)).one()
+                for m in (ImportBatch, ImportRow, Enterprise, AuditLog)}  # fmt: skip
+
+
+def peak_mib(action: Any) -> float:
+    """The peak of memory traced (MiB) while `action` runs."""
+    tracemalloc.start()
+    try:
+        action()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak / (1 << 20)

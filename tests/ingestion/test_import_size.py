@@ -5,7 +5,6 @@ cells, and a worksheet may unpack to no more than a realistic district workbook 
 
 import json
 import random
-import tracemalloc
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +17,10 @@ from sqlmodel import Session, col, func, select
 from ingestion.limits import LimitExceeded, import_limits
 from ingestion.raw_json import RAW_CELL_CHARS
 from ingestion.service import import_file
-from models import AuditLog, Enterprise, ImportBatch, ImportRow
+from models import Enterprise, ImportRow
 from models.base import MAX_LONG_TEXT
 from models.reference import ImportOutcome
-from tests.ingestion.helpers import write_csv
+from tests.ingestion.helpers import peak_mib, table_counts, write_csv
 
 ROWS, CELL_CHARS = 3_000, 30_000
 NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -88,22 +87,6 @@ def retest_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return retest_xlsx(tmp_path_factory.mktemp("retest") / "scope.xlsx")
 
 
-def _snapshot(engine: Engine) -> dict[str, int]:
-    with Session(engine) as session:
-        return {m.__name__: session.exec(select(func.count()).select_from(m)).one()
-                for m in (ImportBatch, ImportRow, Enterprise, AuditLog)}  # fmt: skip
-
-
-def _peak_mib(action: Any) -> float:
-    tracemalloc.start()
-    try:
-        action()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak / (1 << 20)
-
-
 def test_the_retest_file_is_refused_by_the_sheet_limit(
     committing_engine: Engine, retest_file: Path
 ) -> None:
@@ -111,7 +94,7 @@ def test_the_retest_file_is_refused_by_the_sheet_limit(
     with zipfile.ZipFile(retest_file) as zf:
         unpacked = zf.getinfo("xl/worksheets/sheet1.xml").file_size
     assert unpacked > import_limits().max_sheet_bytes and retest_file.stat().st_size < 8 << 20
-    before = _snapshot(engine)
+    before = table_counts(engine)
 
     def refuse() -> None:
         with Session(engine) as session, pytest.raises(LimitExceeded) as caught:
@@ -119,8 +102,8 @@ def test_the_retest_file_is_refused_by_the_sheet_limit(
         assert "xl/worksheets/sheet1.xml 解压后" in caught.value.message
         assert "的上限" in caught.value.message
 
-    assert _peak_mib(refuse) < 40  # streamed and stopped at the limit (measured: ~10 MiB)
-    assert _snapshot(engine) == before
+    assert peak_mib(refuse) < 40  # streamed and stopped at the limit (measured: ~10 MiB)
+    assert table_counts(engine) == before
 
 
 def test_over_long_cells_quarantine_their_rows_and_store_clipped_cells(
@@ -138,7 +121,7 @@ def test_over_long_cells_quarantine_their_rows_and_store_clipped_cells(
             summary = import_file(session, retest_file, kind="enterprises", parse_process=False)
             session.commit()
 
-    peak = _peak_mib(load)
+    peak = peak_mib(load)
     assert summary.quarantined == ROWS and summary.inserted == 0
     with Session(engine) as session:
         rows = session.exec(select(ImportRow).order_by(col(ImportRow.row_number))).all()

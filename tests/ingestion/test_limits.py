@@ -2,24 +2,29 @@
 is refused whole, in bounded time and memory, with a Chinese message naming where and the limit,
 and the database is left exactly as it was."""
 
-import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 import ingestion.headers as headers
 from ingestion.headers import UniqueLabels, header_candidates, map_headers
 from ingestion.limits import MAX_CELL_CHARS, LimitExceeded, import_limits
 from ingestion.readers import open_source
 from ingestion.service import import_file
-from models import AuditLog, Enterprise, ImportBatch, ImportRow
 from models.errors import DomainError
 from models.reference import ImportKind
-from tests.ingestion.helpers import huge_cell_xlsx, understate_size, write_csv, write_xlsx
+from tests.ingestion.helpers import (
+    huge_cell_xlsx,
+    peak_mib,
+    table_counts,
+    understate_size,
+    write_csv,
+    write_xlsx,
+)
 
 HEADER = ["企业名称", "统一社会信用代码", "经营范围"]
 
@@ -43,19 +48,13 @@ def limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     import_limits.cache_clear()
 
 
-def _snapshot(engine: Engine) -> dict[str, int]:
-    with Session(engine) as session:
-        return {m.__name__: session.exec(select(func.count()).select_from(m)).one()
-                for m in (ImportBatch, ImportRow, Enterprise, AuditLog)}  # fmt: skip
-
-
 def _refused(engine: Engine, path: Path) -> str:
     """Import `path`, expect a refusal, check nothing was written; the message."""
-    before = _snapshot(engine)
+    before = table_counts(engine)
     with Session(engine) as session, pytest.raises(DomainError) as caught:
         import_file(session, path, kind="enterprises")
         session.commit()
-    assert _snapshot(engine) == before
+    assert table_counts(engine) == before
     return caught.value.message
 
 
@@ -197,16 +196,6 @@ def test_cells_past_the_limit_are_refused(
     assert "超过 9 个单元格的上限（表头 3 列）" in message
 
 
-def _peak_mib(action: Any) -> float:
-    tracemalloc.start()
-    try:
-        action()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak / (1 << 20)
-
-
 def test_a_zip_bomb_is_refused_by_its_compression_ratio(engine: Engine, tmp_path: Path) -> None:
     """The attack: ~200 KB that unpacks to a 200 MB cell (the server grew by 1.8 GB)."""
     path = huge_cell_xlsx(tmp_path / "bomb.xlsx", b"A" * (1 << 20), 200, shared=True)
@@ -217,7 +206,7 @@ def test_a_zip_bomb_is_refused_by_its_compression_ratio(engine: Engine, tmp_path
         nonlocal message
         message = _refused(engine, path)
 
-    assert _peak_mib(refuse) < 20
+    assert peak_mib(refuse) < 20
     assert message.startswith("文件“bomb.xlsx”中的 xl/sharedStrings.xml 压缩比为")
     assert "超过 100 倍的上限" in message
 
@@ -235,7 +224,7 @@ def test_a_cell_over_32767_characters_is_refused_before_it_is_built(
         nonlocal message
         message = _refused(engine, path)
 
-    assert _peak_mib(refuse) < 20  # the cell holds 20,480,000 characters
+    assert peak_mib(refuse) < 20  # the cell holds 20,480,000 characters
     where = (
         "文件“cell.xlsx”中的 xl/sharedStrings.xml 第1个共享字符串"
         if shared
@@ -275,7 +264,7 @@ def test_a_part_whose_header_understates_its_size_is_never_unpacked_past_the_cla
         nonlocal message
         message = _refused(engine, path)
 
-    assert _peak_mib(refuse) < 20
+    assert peak_mib(refuse) < 20
     assert "liar.xlsx" in message
 
 
@@ -301,7 +290,7 @@ def test_the_row_limit_holds_when_a_second_process_converts_the_rows(
     limits.setenv("IMPORT_MAX_ROWS", "20000")
     rows = [HEADER, *[[f"深圳市第{i}科技有限公司", "", "芯片"] for i in range(24_000)]]
     path = write_csv(tmp_path / "many.csv", rows)
-    before = _snapshot(engine)
+    before = table_counts(engine)
     with Session(engine) as session, pytest.raises(LimitExceeded, match="超过 20,000 行的上限"):
         import_file(session, path, kind="enterprises", parse_process=True, chunk_size=2_000)
-    assert _snapshot(engine) == before
+    assert table_counts(engine) == before
