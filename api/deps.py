@@ -21,8 +21,8 @@ from api.routing import lookup_on_loop
 from api.security import token_subject
 from models.db import ReadOnlySession, reads_per_statement
 from models.reference import UserRole
-from models.services.accounts import Principal, principal_for_api_key, principal_for_user
 from models.settings import Settings
+from services.accounts.service import Principal, principal_for_api_key, principal_for_user
 
 MAX_PAGE_SIZE = 200
 

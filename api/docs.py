@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api.deps import STAFF, SessionDep, SettingsDep, oauth2_scheme
 from api.security import token_subject
 from api.web.auth import SESSION_COOKIE, session_subject
-from models.services.accounts import Principal, principal_for_user
+from services.accounts.service import Principal, principal_for_user
 
 
 def staff_reader(

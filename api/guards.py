@@ -47,8 +47,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import busy_problem, is_lock_timeout, problem
 from api.security import token_subject
 from api.web.auth import SESSION_COOKIE, session_subject
-from models.services.accounts import principal_for_api_key, principal_for_user
 from models.settings import Settings
+from services.accounts.service import principal_for_api_key, principal_for_user
 
 PUBLIC_BODY_ROUTES = frozenset({("POST", "/auth/token"), ("POST", "/console/login")})
 DOCS_PATHS = ("/docs", "/redoc")

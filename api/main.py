@@ -30,9 +30,9 @@ from api.routers import (
 )
 from api.uploads import remove_stale_uploads
 from api.web import router as console_router
-from matching.service import on_world_loaded
 from models.db import make_engine, reader_engine
 from models.settings import Settings, get_settings
+from services.recommendations.service import on_world_loaded
 
 ROUTERS = (
     auth, enterprises, demands, recommendations, institutions, matches, consents, events,

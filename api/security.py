@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from sqlmodel import Session
 
-from models.services import login_guard
-from models.services.login_guard import LoginLimits, LoginResult
 from models.settings import Settings
+from services.accounts import login_guard
+from services.accounts.login_guard import LoginLimits, LoginResult
 
 ALGORITHM = "HS256"
 TOKEN_TTL = timedelta(hours=8)

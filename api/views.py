@@ -18,9 +18,9 @@ from models import Enterprise, FinancingDemand
 from models.base import utcnow
 from models.errors import NotFoundError
 from models.reference import ConsentScope, DemandStatus, UserRole
-from models.repositories.audit import append_audit
-from models.services.accounts import Principal
-from models.services.disclosure import active_consent, log_disclosure, may_see_teaser, teaser
+from services.accounts.service import Principal
+from services.audit.repository import append_audit
+from services.disclosure.service import active_consent, log_disclosure, may_see_teaser, teaser
 
 STAFF_ROLES = frozenset({UserRole.admin, UserRole.matchmaker})
 

@@ -44,12 +44,12 @@ import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from demo.generator import generate_center
 from models import AuditLog, Enterprise, FinancingDemand
 from models.db import make_engine
-from models.generator import generate_center
 from models.migrate import upgrade_to_head
 from models.reference import DemandStatus, UserRole
-from models.services.accounts import create_user
+from services.accounts.service import create_user
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "load-test-password"

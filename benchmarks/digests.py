@@ -32,10 +32,10 @@ from models.db import make_engine, session_scope  # noqa: E402
 from models.migrate import upgrade_to_head  # noqa: E402
 from models.reference import DeliveryStatus, FinancingType, InstitutionKind, Stage  # noqa: E402
 from models.settings import Settings  # noqa: E402
+from services.digests.service import DigestPolicy, run_digest_period  # noqa: E402
 from tests.workers.processes import Fleet, service_env, wait_for  # noqa: E402
 from tests.workers.receivers import smtp_server  # noqa: E402
 from workers.celery_app import create_celery_app  # noqa: E402
-from workers.digests import DigestPolicy, run_digest_period  # noqa: E402
 from workers.enqueue import PUBLISHER_KEY, Job  # noqa: E402
 
 PERIOD = "2030-01-01"

@@ -115,9 +115,9 @@ def run_one(path: Path, parse_process: bool | None) -> dict[str, object]:
     `parse_process` is passed to `import_file` (None: its default); the converting child's CPU
     and peak RSS (`RUSAGE_CHILDREN`, the child is reaped by then) are reported apart.
     """
-    from ingestion.service import import_file
     from models.db import make_engine, session_scope
     from models.migrate import upgrade_to_head
+    from services.imports.service import import_file
 
     before = read_reference(path)
     with tempfile.TemporaryDirectory() as tmp:

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session
 
+from demo.generator import generate_center
+from demo.generator.center import DEFAULT_TODAY
 from matching.policy import EnterpriseFacts, benefit_amounts, evaluate_catalogue
 from models.db import make_engine
-from models.generator import generate_center
-from models.generator.center import DEFAULT_TODAY
 from models.migrate import upgrade_to_head
-from models.policy_service import (
+from services.policy.service import (
     REFERENCE_RATE_PCT,
     enterprise_records,
     load_policies,

@@ -47,7 +47,7 @@ from models.errors import ConflictError, NotFoundError
 from models.feedback import Complaint
 from models.ingest_support import EnterpriseAlias
 from models.reference import ImportOutcome
-from models.repositories.audit import append_audit
+from services.audit.repository import append_audit
 
 Verdict = Literal["same", "review", "different"]
 

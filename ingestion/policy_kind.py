@@ -12,7 +12,7 @@ second row of the batch on the same policy) or quarantined with its reason.
 
 Until the kind is registered with the shared ingestion tables (see the report / docs/policy.md),
 :func:`import_policies` reads a file on its own, reusing the readers and value parsers; once
-registered, :class:`PolicyLoader` is what ``ingestion.service`` drives.
+registered, :class:`PolicyLoader` is what ``services.imports.service`` drives.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from ingestion.values import (
 )
 from matching.policy import parse_condition, parse_formula
 from models.base import MAX_LONG_TEXT
+from models.crud import validated
 from models.policy import BenefitType, Policy, PolicyLevel
 from models.reference import (
     ImportOutcome,
@@ -51,8 +52,7 @@ from models.reference import (
     Stage,
     strategic_industry_code_from_name,
 )
-from models.repositories.audit import append_audit
-from models.repositories.base import validated
+from services.audit.repository import append_audit
 
 Converted = tuple[Any, str | None]
 Converter = Callable[[Any, str | None], Converted]
@@ -405,7 +405,7 @@ def _column(row: ParsedRow, name: str) -> str:
 
 
 class PolicyLoader:
-    """Upserts policies by (发文机关, 政策名称); the `Loader` protocol `ingestion.service` drives."""
+    """Upserts policies by (发文机关, 政策名称); the `Loader` protocol `services.imports.service` drives."""
 
     def __init__(self, session: Session, _kind: Any = None, writer: Any = None) -> None:
         self.session = session
@@ -554,7 +554,7 @@ def import_policies(
     Returns the usual summary (``batch_id`` 0: the batch is recorded in the audit log until the
     kind is registered with ``import_batch``). Raises ``DomainError`` for an unreadable file.
     """
-    from ingestion.service import file_sha256
+    from services.imports.service import file_sha256
 
     source = open_source(path, None, sheet, [s for syns in POLICY_SYNONYMS.values() for s in syns])
     try:

@@ -14,10 +14,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from sqlmodel import Session, col, select
 
+from ingestion.safe_cells import append_row
 from models import ImportBatch, ImportRow
 from models.errors import NotFoundError
 from models.reference import ImportOutcome
-from models.safe_cells import append_row
 
 REASON_COLUMN = "隔离原因"
 ROW_COLUMN = "原行号"

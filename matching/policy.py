@@ -1,7 +1,7 @@
 """The policy calculator core (政策计算器): conditions as data → met / unmet / unknown, and benefits.
 
 Pure: plain dataclasses and numpy arrays in, arrays and Chinese explanations out; no database,
-no environment. :mod:`models.policy_service` loads rows into :class:`EnterpriseRecord` and
+no environment. :mod:`services.policy.service` loads rows into :class:`EnterpriseRecord` and
 :class:`PolicySpec`, builds :class:`EnterpriseFacts` once, and calls the functions here.
 
 Three rules hold everywhere:

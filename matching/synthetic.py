@@ -1,6 +1,6 @@
 """Synthetic demands and candidates for tests, benchmarks and documentation (seeded, pure numpy).
 
-Not a model of a real center (``models.generator`` builds that); just plausible, varied inputs of
+Not a model of a real center (``demo.generator`` builds that); just plausible, varied inputs of
 any size, so the rankers can be exercised at 10,000 candidates × 100,000 demands.
 """
 

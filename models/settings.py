@@ -57,8 +57,8 @@ class Settings(DotEnvSettings):
     )
     sql_echo: bool = False
 
-    # Accounts, login and the audit anchor (models/services/accounts.py, models/services/login_guard.py,
-    # models/services/audit_anchor.py).
+    # Accounts, login and the audit anchor (services/accounts/service.py, services/accounts/login_guard.py,
+    # services/audit/anchor.py).
     login_max_failures_per_account: int = Field(
         default=5, ge=1, description="Failed logins per account in a window, then HTTP 429."
     )
@@ -137,7 +137,7 @@ class Settings(DotEnvSettings):
     )
     celery_unacked_mutex_expire: int = Field(default=300, ge=1)
 
-    # Deal-flow digests (workers/digests.py).
+    # Deal-flow digests (services/digests/service.py).
     digest_max_items: int = Field(default=20, ge=1, description="Teasers per digest, best first.")
     digest_max_attempts: int = Field(default=5, ge=1, description="Then the delivery is dead.")
     digest_retry_base_seconds: float = Field(default=30.0, gt=0)
@@ -151,7 +151,7 @@ class Settings(DotEnvSettings):
     )
     digest_send_hour: int = Field(default=8, ge=0, le=23, description="Beijing hour of the run.")
     mail_domain: str = Field(default="center.example", description="Right side of Message-IDs.")
-    # Subscriptions (models/subscription_checks.py, models/services/subscriptions.py).
+    # Subscriptions (services/digests/checks.py, services/digests/subscriptions.py).
     webhook_allow_http: bool = Field(
         default=False, description="Accept http:// webhook URLs (tests and development only)."
     )
@@ -169,7 +169,8 @@ class Settings(DotEnvSettings):
         description="Unconfirmed addresses one institution may add per 24 h (confirmation mails).",
     )
     digest_rank_with_core: bool = Field(
-        default=True, description="Order digests with matching.service (else criteria fit)."
+        default=True,
+        description="Order digests with services.recommendations.service (else criteria fit).",
     )
     reranker_model_dir: str = Field(
         default="var/models", description="Where the nightly retrain keeps the re-ranker."

@@ -31,7 +31,7 @@ class Subscription(SubscriptionBase, table=True):
     """A subscription; `webhook_secret` signs webhook bodies and is never exported.
 
     `email_confirmed` is False while an address outside the institution's registered one waits
-    for its owner to confirm it (models/services/subscriptions.py): no digest goes there until
+    for its owner to confirm it (services/digests/subscriptions.py): no digest goes there until
     then. Rows written by trusted code (staff, the generator, rows older than the check) are
     confirmed; `email_token_hash` is the SHA-256 of the pending confirmation code.
     """

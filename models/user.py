@@ -11,7 +11,7 @@ from models.reference import UserRole
 class User(SQLModel, table=True):
     """A person with one role; institution users are bound to one institution.
 
-    `username` holds the normalised form (`models.services.accounts.normalize_username`), so
+    `username` holds the normalised form (`services.accounts.service.normalize_username`), so
     " admin1" and "ADMIN1" are the same name as "admin1".
     """
 
@@ -45,7 +45,7 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = created_at_field()
     # The user who issued the key (None for keys issued before this was recorded, or by a
     # script): the key is revoked when that user is disabled, their password is set, or their
-    # role or institution changes (`models.services.accounts`).
+    # role or institution changes (`services.accounts.service`).
     created_by: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     revoked_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 

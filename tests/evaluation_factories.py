@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import Session
 
 from models import Attendance, Complaint, Enterprise, Event, ListingRecord
+from models.crud import create
 from models.reference import Board, ComplaintKind, EventKind, ListingTier
-from models.repositories.base import create
 
 _seq = itertools.count(1)
 

@@ -17,8 +17,8 @@ from models import (
     LoanProduct,
     Match,
 )
+from models.crud import create
 from models.reference import DealType, FinancingType, InstitutionKind, PipelineStage, Stage
-from models.repositories.base import create
 
 _seq = itertools.count(1)
 _rng = random.Random(20240301)

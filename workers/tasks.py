@@ -1,6 +1,6 @@
 """Celery tasks: each takes ids, opens a session, calls one service function, commits.
 
-The logic lives in `workers.digests`, `workers.nightly` and `workers.roadshow`, where a test
+The logic lives in `services.digests.service`, `services.recommendations.nightly` and `services.roadshow.service`, where a test
 calls it directly. Anything a task queues (`workers.enqueue`) is published after its commit.
 `acks_late` only on tasks that are harmless to run twice (docs/workers.md).
 """
@@ -13,18 +13,21 @@ from kombu.exceptions import ChannelError
 
 from models.base import utcnow
 from models.db import session_scope
-from models.repositories.digests import ClaimBusyError
-from models.services import audit_anchor
 from models.settings import get_settings
-from workers import confirmations, digests, nightly, roadshow
-from workers.celery_app import app
-from workers.delivery import (
+from services.audit import anchor as audit_anchor
+from services.digests import confirmations
+from services.digests import service as digests
+from services.digests.delivery import (
     HttpxWebhookSender,
     SmtpMailer,
     TransientDeliveryError,
     mailer_from_settings,
     webhook_sender_from_settings,
 )
+from services.digests.repository import ClaimBusyError
+from services.recommendations import nightly
+from services.roadshow import service as roadshow
+from workers.celery_app import app
 
 IDEMPOTENT: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True}
 

@@ -7,8 +7,8 @@ from api.deps import Admin, PageDep, SessionDep
 from api.routing import OffloadedRoute
 from api.schemas import AuditPublic, AuditVerifyOut, ListOf
 from models import AuditLog
-from models.repositories.audit import verify_chain
-from models.repositories.listing_queries import paginate
+from models.paging import paginate
+from services.audit.repository import verify_chain
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/audit", tags=["audit"])
 

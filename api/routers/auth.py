@@ -12,13 +12,13 @@ from api.routing import OffloadedRoute
 from api.schemas import ApiKeyListItem, ApiKeyOut, MeOut, TokenOut
 from api.security import attempt_login, create_token
 from models.reference import UserRole
-from models.services.accounts import (
+from services.accounts.login_guard import LoginVerdict, source_of
+from services.accounts.service import (
     Principal,
     issue_api_key,
     list_api_keys,
     revoke_api_key,
 )
-from models.services.login_guard import LoginVerdict, source_of
 
 router = APIRouter(route_class=OffloadedRoute, tags=["auth"])
 

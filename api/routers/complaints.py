@@ -9,8 +9,8 @@ from api.deps import CurrentPrincipal, PathId, SessionDep, Staff, StaffOrEvaluat
 from api.routing import OffloadedRoute
 from api.schemas import ListOf
 from api.strict import StrictJSON
-from models.evaluation_service import complaints
 from models.reference import ComplaintKind, ComplaintStatus, UserRole
+from services.complaints import service as complaints
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/complaints", tags=["complaints"])
 

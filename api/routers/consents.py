@@ -7,9 +7,10 @@ from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff
 from api.routing import OffloadedRoute
 from api.schemas import ConsentIn, ConsentPublic, IntroductionRequestIn, ListOf, MatchPublic
 from models import Consent
+from models.paging import paginate
 from models.reference import UserRole
-from models.repositories.listing_queries import paginate
-from models.services import disclosure, pipeline
+from services.disclosure import service as disclosure
+from services.pipeline import service as pipeline
 
 router = APIRouter(route_class=OffloadedRoute, tags=["consents"])
 

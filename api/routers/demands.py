@@ -12,12 +12,12 @@ from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeas
 from api.views import demand_for_institution
 from models import Enterprise, FinancingDemand
 from models.base import utcnow
+from models.crud import create, get_or_404
+from models.paging import demand_query, page_rows
 from models.reference import DemandStatus, FinancingType
-from models.repositories.audit import append_audit
-from models.repositories.base import create, get_or_404
-from models.repositories.listing_queries import demand_query, page_rows
-from models.services.accounts import Principal
-from models.services.disclosure import chosen_by, teaser, teaser_filter
+from services.accounts.service import Principal
+from services.audit.repository import append_audit
+from services.disclosure.service import chosen_by, teaser, teaser_filter
 
 router = APIRouter(route_class=OffloadedRoute, tags=["demands"])
 

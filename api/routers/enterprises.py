@@ -10,9 +10,9 @@ from api.schemas import EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
 from api.views import enterprise_view
 from ingestion.normalize import normalize_company_name
 from models import Enterprise
-from models.repositories.audit import append_audit
-from models.repositories.base import create
-from models.repositories.listing_queries import enterprise_query, paginate
+from models.crud import create
+from models.paging import enterprise_query, paginate
+from services.audit.repository import append_audit
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/enterprises", tags=["enterprises"])
 

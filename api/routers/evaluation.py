@@ -13,12 +13,12 @@ from api.deps import PathId, SessionDep, StaffOrEvaluator
 from api.routing import OffloadedRoute
 from api.strict import StrictJSON
 from models import EvaluationPeriod
+from models.crud import get_or_404
 from models.errors import DomainError, NotFoundError
-from models.evaluation_service.appendix_a import appendix_a, appendix_a_by_quarter, drill_down
-from models.evaluation_service.appendix_b import appendix_b, create_period, score_item
-from models.evaluation_service.indicators import APPENDIX_A, Period
-from models.evaluation_service.report import build_report, write_report
-from models.repositories.base import get_or_404
+from services.evaluation.appendix_a import appendix_a, appendix_a_by_quarter, drill_down
+from services.evaluation.appendix_b import appendix_b, create_period, score_item
+from services.evaluation.indicators import APPENDIX_A, Period
+from services.evaluation.report import build_report, write_report
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/evaluation", tags=["evaluation"])
 FromDay = Annotated[date, Query(alias="from", description="期间起始日（含）")]

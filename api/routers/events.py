@@ -11,11 +11,11 @@ from api.routing import OffloadedRoute
 from api.schemas import ListOf
 from api.strict import StrictJSON
 from models import Attendance, Event
+from models.crud import create, get_or_404
 from models.event import EventBase
+from models.paging import paginate
 from models.reference import EventKind
-from models.repositories.audit import append_audit
-from models.repositories.base import create, get_or_404
-from models.repositories.listing_queries import paginate
+from services.audit.repository import append_audit
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/events", tags=["events"])
 

@@ -15,11 +15,11 @@ from api.schemas import (
     MandatePublic,
 )
 from models import Institution, InvestmentMandate, LoanProduct
+from models.crud import create, get_or_404
+from models.paging import paginate
 from models.reference import UserRole
-from models.repositories.audit import append_audit
-from models.repositories.base import create, get_or_404
-from models.repositories.listing_queries import paginate
-from models.services.accounts import Principal
+from services.accounts.service import Principal
+from services.audit.repository import append_audit
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/institutions", tags=["institutions"])
 

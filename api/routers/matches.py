@@ -21,10 +21,10 @@ from api.schemas import (
 )
 from models import Deal, Match
 from models.errors import ForbiddenError, NotFoundError
+from models.paging import page_rows, paginate
 from models.reference import UserRole
-from models.repositories.listing_queries import page_rows, paginate
-from models.services import pipeline
-from models.services.accounts import Principal
+from services.accounts.service import Principal
+from services.pipeline import service as pipeline
 
 router = APIRouter(route_class=OffloadedRoute, tags=["matches"])
 _MATCH: Any = Match.__table__  # type: ignore[attr-defined]

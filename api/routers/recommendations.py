@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import PathId, SessionDep, Staff
 from api.routing import OffloadedRoute, read_only
-from matching.service import Recommendation, recommend_for_demand
+from services.recommendations.service import Recommendation, recommend_for_demand
 
 router = APIRouter(route_class=OffloadedRoute, tags=["recommendations"])
 

@@ -18,14 +18,14 @@ from api.strict import StrictJSON
 from models import DigestDelivery, Subscription
 from models.base import utcnow
 from models.errors import DomainError
+from models.paging import paginate
 from models.reference import Channel, DeliveryStatus, UserRole
-from models.repositories.audit import append_audit
-from models.repositories.listing_queries import paginate
-from models.services import subscriptions as service
-from models.services.accounts import Principal
 from models.subscription import SubscriptionBase
-from models.subscription_checks import WebhookPolicy, normalize_email, parse_webhook_url
-from workers.confirmations import CONFIRM_TASK
+from services.accounts.service import Principal
+from services.audit.repository import append_audit
+from services.digests import subscriptions as service
+from services.digests.checks import WebhookPolicy, normalize_email, parse_webhook_url
+from services.digests.confirmations import CONFIRM_TASK
 from workers.enqueue import enqueue
 
 router = APIRouter(route_class=OffloadedRoute, tags=["subscriptions"])

@@ -20,8 +20,8 @@ from fastapi import Depends, Form, HTTPException, Request, Response
 from api.deps import STAFF, SessionDep, SettingsDep
 from api.security import ALGORITHM, signing_key
 from models.reference import UserRole
-from models.services.accounts import Principal, principal_for_user
 from models.settings import Settings
+from services.accounts.service import Principal, principal_for_user
 
 SESSION_COOKIE = "mm_console"
 LOGIN_CSRF_COOKIE = "mm_login_csrf"

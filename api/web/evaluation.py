@@ -18,24 +18,24 @@ from api.web import queries
 from api.web.auth import EvaluationUser, Posted
 from api.web.render import ConsoleRoute, redirect, render
 from models import EvaluationPeriod
-from models.evaluation_service import (
+from models.crud import get_or_404
+from models.reference import APPENDIX_B, ComplaintKind, ComplaintStatus
+from services.complaints import service as complaints
+from services.evaluation import (
     INDICATORS_BY_KEY,
     Period,
     appendix_a,
     appendix_a_by_quarter,
     appendix_b,
     build_report,
-    complaints,
     create_period,
     score_item,
     trend_grid_png,
     trend_png,
     write_xlsx,
 )
-from models.evaluation_service.indicators import BEIJING, KIND_LABELS
-from models.evaluation_service.report import TITLE_A, TITLE_B, detail_text, render_html
-from models.reference import APPENDIX_B, ComplaintKind, ComplaintStatus
-from models.repositories.base import get_or_404
+from services.evaluation.indicators import BEIJING, KIND_LABELS
+from services.evaluation.report import TITLE_A, TITLE_B, detail_text, render_html
 
 router = APIRouter(route_class=ConsoleRoute)
 Day = Annotated[date | None, Query()]

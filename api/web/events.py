@@ -1,7 +1,7 @@
 """Creating a roadshow from the console form: the event, its half-day sessions, and the
 presenters and investors invited to it.
 
-A thin write helper (no scheduling rules: `workers.roadshow` draws the slate). Candidates are the
+A thin write helper (no scheduling rules: `services.roadshow.service` draws the slate). Candidates are the
 enterprises with open equity or mixed demands and the resident equity investors, as the demo's
 generator invites them; the matchmaker adjusts the lists by id.
 """
@@ -20,9 +20,9 @@ from models import (
     InvestmentMandate,
 )
 from models.errors import DomainError
-from models.evaluation_service.indicators import BEIJING
 from models.reference import DemandStatus, EventKind, FinancingType, InstitutionKind
-from models.repositories.audit import append_audit
+from services.audit.repository import append_audit
+from services.evaluation.indicators import BEIJING
 
 HALF_DAYS = ((time(9, 0), time(12, 0), "上午"), (time(14, 0), time(17, 30), "下午"))
 EQUITY_KINDS = (InstitutionKind.vc, InstitutionKind.pe, InstitutionKind.angel)

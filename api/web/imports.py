@@ -9,19 +9,19 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from api.cli.ingest import render_summary
 from api.deps import PathId, SessionDep, SettingsDep
 from api.uploads import checked_name, upload_folder
 from api.web import queries
 from api.web.auth import Posted, StaffUser
 from api.web.render import ConsoleRoute, redirect, render
+from cli.ingest import render_summary
 from ingestion.dedupe import merge_candidate, pending_candidates, reject_candidate
 from ingestion.quarantine import export_quarantine
-from ingestion.service import import_file
 from models import ImportBatch
+from models.crud import get_or_404
 from models.errors import DomainError
 from models.reference import ImportKind
-from models.repositories.base import get_or_404
+from services.imports.service import import_file
 
 router = APIRouter(route_class=ConsoleRoute)
 SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")

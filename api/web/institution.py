@@ -14,10 +14,10 @@ from api.web.matchmaker import today
 from api.web.render import ConsoleRoute, redirect, render
 from models import Institution
 from models.base import utcnow
+from models.crud import get_or_404
 from models.reference import UserRole
-from models.repositories.base import get_or_404
-from models.services import pipeline
-from models.services.disclosure import chosen_by, disclosed_names, teaser
+from services.disclosure.service import chosen_by, disclosed_names, teaser
+from services.pipeline import service as pipeline
 
 router = APIRouter(route_class=ConsoleRoute)
 PAGE_SIZE = 25

@@ -10,8 +10,8 @@ from api.security import attempt_login
 from api.web import auth, queries
 from api.web.auth import Posted, Viewer
 from api.web.render import ConsoleRoute, redirect, render
-from models.services.accounts import end_sessions
-from models.services.login_guard import LoginVerdict, source_of
+from services.accounts.login_guard import LoginVerdict, source_of
+from services.accounts.service import end_sessions
 
 router = APIRouter(route_class=ConsoleRoute)
 

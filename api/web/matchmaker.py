@@ -11,9 +11,9 @@ from api.views import enterprise_view
 from api.web import queries
 from api.web.auth import InstitutionSide, Posted, StaffUser, own_institution
 from api.web.render import ConsoleRoute, back_url, redirect, render
-from matching.service import recommend_for_demand
 from models import Enterprise, FinancingDemand
-from models.evaluation_service.indicators import BEIJING
+from models.crud import get_or_404
+from models.paging import demand_query, enterprise_query, paginate
 from models.reference import (
     ConsentScope,
     DemandStatus,
@@ -22,9 +22,10 @@ from models.reference import (
     industry_name,
     region_name,
 )
-from models.repositories.base import get_or_404
-from models.repositories.listing_queries import demand_query, enterprise_query, paginate
-from models.services import disclosure, pipeline
+from services.disclosure import service as disclosure
+from services.evaluation.indicators import BEIJING
+from services.pipeline import service as pipeline
+from services.recommendations.service import recommend_for_demand
 
 router = APIRouter(route_class=ConsoleRoute)
 PAGE_SIZE = 25

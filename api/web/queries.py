@@ -1,7 +1,7 @@
 """Read queries the console needs and the services do not offer (lists, boards, names).
 
 Only reads: every write goes through a service (`models.services`, `ingestion`, `workers`,
-`models.evaluation_service`).
+`services.evaluation`).
 """
 
 from collections import defaultdict
@@ -33,14 +33,14 @@ from models import (
     Subscription,
 )
 from models.reference import DealStatus, DemandStatus, EventKind, PipelineStage
-from models.repositories.evaluation import enterprise_names, institution_names
-from models.services.disclosure import teaser_filter
+from services.disclosure.service import teaser_filter
+from services.evaluation.repository import enterprise_names, institution_names
 
 REQUEST_NOTE = "机构申请引荐"
 BOARD_LIMIT = 30
 UNDISCLOSED = "（未获企业授权，不显示企业名称）"
 # The names of enterprises by id, as a page may show them (all for staff; for an institution
-# only those a consent covers: see `models.services.disclosure.disclosed_names`).
+# only those a consent covers: see `services.disclosure.service.disclosed_names`).
 Names = Callable[[set[int]], dict[int, str]]
 
 

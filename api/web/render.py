@@ -20,7 +20,6 @@ from fastapi.templating import Jinja2Templates
 from api.routing import OffloadedRoute
 from api.web.auth import LoginRequired
 from models.errors import DomainError
-from models.evaluation_service.indicators import BEIJING
 from models.reference import (
     PIPELINE_ORDER,
     Collateral,
@@ -31,6 +30,7 @@ from models.reference import (
     Qualification,
     Stage,
 )
+from services.evaluation.indicators import BEIJING
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"

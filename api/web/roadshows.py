@@ -16,10 +16,10 @@ from api.web.events import RoadshowForm, create_roadshow
 from api.web.render import ConsoleRoute, redirect, render
 from matching.slate import SolverParams
 from models import Event
+from models.crud import get_or_404
 from models.errors import NotFoundError
 from models.reference import EventKind
-from models.repositories.base import get_or_404
-from workers.roadshow import draw_roadshow_slate, export_slate
+from services.roadshow.service import draw_roadshow_slate, export_slate
 
 router = APIRouter(route_class=ConsoleRoute)
 STATUS_LABELS = {"optimal": "最优解", "feasible": "可行解", "infeasible": "无可行解",

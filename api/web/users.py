@@ -11,7 +11,7 @@ from api.web.render import ConsoleRoute, redirect, render
 from models import User
 from models.errors import NotFoundError
 from models.reference import UserRole
-from models.services import accounts
+from services.accounts import service as accounts
 
 router = APIRouter(route_class=ConsoleRoute)
 PAGE = "/console/users"

@@ -6,7 +6,7 @@ Modules: :mod:`~matching.offline.data` (loading, name normalisation),
 :mod:`~matching.offline.metrics`, :mod:`~matching.offline.evaluate` (temporal split, recall@k
 curves), :mod:`~matching.offline.implicit_baseline` (implicit-ALS adapter, optional
 ``implicit`` package), :mod:`~matching.offline.report` (tables and plots for the notebook) and
-:mod:`~matching.offline.service` (file-level entry points for the CLI).
+:mod:`~services.recommendations.offline` (file-level entry points for the CLI).
 """
 
 from matching.offline.baselines import CategoryRoundPopularity, GlobalPopularity

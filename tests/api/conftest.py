@@ -13,9 +13,9 @@ from sqlmodel import Session
 from api.main import create_app
 from models import Complaint, ContactPerson, EvaluationPeriod, Event, ImportBatch, Subscription
 from models.reference import ConsentScope, UserRole
-from models.services.accounts import create_user, issue_api_key, use_password_hasher
-from models.services.disclosure import record_consent
 from models.settings import Settings
+from services.accounts.service import create_user, issue_api_key, use_password_hasher
+from services.disclosure.service import record_consent
 from tests import factories
 
 PASSWORD = "correct-horse-battery"

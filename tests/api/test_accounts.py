@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from models import ApiKey, AuditLog, User
 from models.errors import ConflictError, DomainError
 from models.reference import UserRole
-from models.services.accounts import (
+from services.accounts.service import (
     check_password,
     common_passwords,
     create_user,

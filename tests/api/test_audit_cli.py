@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from models.audit import AuditLog
 from models.db import make_engine
 from models.migrate import upgrade_to_head
-from models.repositories.audit import GENESIS, append_audit, row_digest
+from services.audit.repository import GENESIS, append_audit, row_digest
 
 BIN = Path(sys.executable).parent / "matchmaker"
 ANCHOR_KEY = "audit-anchor-test-key-0123456789abcdefghij"
@@ -125,7 +125,7 @@ def test_serve_start_writes_an_anchor_so_a_deleted_tail_is_found(tmp_path: Path)
     db, engine, ids = _chain(tmp_path)
     env = _env(db) | {"SECRET_KEY": "serve-test-secret-key-0123456789-abcdefghijklmnop"}
     script = ("import uvicorn; uvicorn.run = lambda *a, **k: print('served'); "
-              "from api.cli import app; app(['serve'])")  # fmt: skip
+              "from cli import app; app(['serve'])")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                           text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0 and "served" in done.stdout, done.stderr
@@ -143,7 +143,7 @@ def test_serve_under_an_ephemeral_key_writes_no_anchor(tmp_path: Path) -> None:
     db, _, _ = _chain(tmp_path, rows=2)
     env = {k: v for k, v in _env(db).items() if k not in ("SECRET_KEY", "AUDIT_ANCHOR_KEY")}
     script = ("import uvicorn; uvicorn.run = lambda *a, **k: print('served'); "
-              "from api.cli import app; app(['serve'])")  # fmt: skip
+              "from cli import app; app(['serve'])")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                           text=True, timeout=120, check=False, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0 and "served" in done.stdout, done.stderr

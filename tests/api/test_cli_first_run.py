@@ -15,7 +15,7 @@ from alembic import command as alembic_command
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-from api.cli import app
+from cli import app
 from models.db import normalize_database_url
 from models.migrate import alembic_config
 from models.settings import Settings

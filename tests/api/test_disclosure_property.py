@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from models import Consent, ContactPerson, Deal, Enterprise, Match
 from models.base import utcnow
 from models.reference import PIPELINE_ORDER, Confidentiality, ConsentScope, PipelineStage
-from models.services.disclosure import active_consent, revoke_consent
+from services.disclosure.service import active_consent, revoke_consent
 from tests import factories
 from tests.api.conftest import PASSWORD, World, login
 

@@ -29,8 +29,8 @@ from api.web.auth import SESSION_COOKIE, session_cookie
 from api.web.render import TEMPLATES_DIR
 from models import Complaint, Enterprise, ImportBatch
 from models.db import make_engine
-from models.services.accounts import end_sessions, set_active
 from models.settings import Settings
+from services.accounts.service import end_sessions, set_active
 from tests.api.conftest import SECRET, World, login
 
 MB = 1024 * 1024

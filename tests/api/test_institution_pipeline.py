@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from api.cli import app as cli
+from cli import app as cli
 from models import AuditLog, Deal, Enterprise, FinancingDemand, MatchTransition
 from models.reference import Confidentiality, DealStatus, DemandStatus
 from tests import factories

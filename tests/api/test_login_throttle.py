@@ -15,15 +15,15 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.cli.core import proxy_options
 from api.main import create_app
+from cli.core import proxy_options
 from models import AuditLog, LoginThrottle, User
 from models.db import make_engine
 from models.reference import UserRole
-from models.services import login_guard
-from models.services.accounts import create_user, unlock_user
-from models.services.login_guard import LoginLimits
 from models.settings import Settings
+from services.accounts import login_guard
+from services.accounts.login_guard import LoginLimits
+from services.accounts.service import create_user, unlock_user
 from tests.api.conftest import PASSWORD, SECRET, World
 
 SPRAYED = "Spring2026!Spring"  # one password tried against many accounts

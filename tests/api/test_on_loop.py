@@ -20,8 +20,8 @@ from api.routing import unit_of_work
 from api.security import create_token
 from models import AuditLog, Complaint
 from models.db import make_engine
-from models.repositories.audit import verify_chain
 from models.settings import Settings
+from services.audit.repository import verify_chain
 from tests.api.conftest import SECRET, World
 
 T = TypeVar("T")

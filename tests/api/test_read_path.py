@@ -12,10 +12,10 @@ from sqlmodel import Session
 
 from api.main import ROUTERS, create_app
 from api.routers.recommendations import RecommendationOut, RenderedLists
-from matching.service import Recommendation
 from models import AuditLog, Complaint
 from models.db import ReadOnlySession, make_engine, reader_engine
 from models.settings import Settings
+from services.recommendations.service import Recommendation
 from tests.api.conftest import SECRET, World, login
 
 

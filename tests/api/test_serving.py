@@ -20,12 +20,12 @@ import api.security
 from api.admission import IN_FLIGHT_ENV
 from api.main import create_app
 from api.security import TOKEN_TTL, create_token
-from matching import service
 from models import LoanProduct, User
 from models.db import make_engine
 from models.reference import FinancingType, InstitutionKind
-from models.repositories.audit import verify_chain
 from models.settings import Settings
+from services.audit.repository import verify_chain
+from services.recommendations import service
 from tests import factories
 from tests.api.conftest import SECRET, World, login
 

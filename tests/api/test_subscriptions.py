@@ -15,14 +15,14 @@ from sqlmodel import Session, col, func, select
 from models import AuditLog, DigestDelivery, Institution, Subscription
 from models.base import utcnow
 from models.reference import DeliveryStatus
-from models.services.subscriptions import token_hash
-from models.subscription_checks import IPAddress
+from services.digests.checks import IPAddress
+from services.digests.confirmations import CONFIRM_TASK, send_confirmation
+from services.digests.delivery import HttpxWebhookSender, verify_signature
+from services.digests.service import DigestPolicy, deliver, run_digest_period
+from services.digests.subscriptions import token_hash
 from tests import factories
 from tests.api.conftest import World, login
 from tests.workers.helpers import FakeClock, FakeMailer
-from workers.confirmations import CONFIRM_TASK, send_confirmation
-from workers.delivery import HttpxWebhookSender, verify_signature
-from workers.digests import DigestPolicy, deliver, run_digest_period
 from workers.enqueue import Job
 
 POLICY = DigestPolicy(rank_with_core=False)
@@ -191,7 +191,7 @@ def _resolving(monkeypatch: pytest.MonkeyPatch, *answers: list[str]) -> None:
         now = calls.pop(0) if len(calls) > 1 else calls[0]
         return [ipaddress.ip_address(a) for a in now]
 
-    monkeypatch.setattr("models.subscription_checks.resolve_host", resolve)
+    monkeypatch.setattr("services.digests.checks.resolve_host", resolve)
 
 
 def test_a_webhook_gets_a_secret_once_and_digests_signed_with_it(

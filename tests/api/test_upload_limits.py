@@ -21,7 +21,7 @@ from sqlmodel import Session
 from models.db import make_engine
 from models.migrate import upgrade_to_head
 from models.reference import UserRole
-from models.services.accounts import create_user
+from services.accounts.service import create_user
 from tests.api.conftest import login
 from tests.ingestion.helpers import huge_cell_xlsx, write_csv
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from models import Deal, Match
-from models.evaluation_service import (
+from models.reference import DealType
+from services.evaluation import (
     APPENDIX_A,
     STANDARD_INDICATORS,
     Period,
@@ -22,7 +23,6 @@ from models.evaluation_service import (
     last_full_year,
     write_drill_csv,
 )
-from models.reference import DealType
 from tests.evaluation import scenario
 from tests.evaluation.scenario import EXPECTED_2025, EXPECTED_BSE_2025
 

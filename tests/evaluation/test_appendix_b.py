@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from models import AuditLog
 from models.errors import DomainError
-from models.evaluation_service import (
+from models.reference import APPENDIX_B, ComplaintKind
+from services.evaluation import (
     Period,
     ScoringScheme,
     appendix_b,
@@ -17,7 +18,6 @@ from models.evaluation_service import (
     score_item,
     survey_satisfaction,
 )
-from models.reference import APPENDIX_B, ComplaintKind
 from tests import evaluation_factories as ef
 
 YEAR = Period.year(2025)

@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 
 from models import AuditLog
 from models.errors import DomainError, NotFoundError
-from models.evaluation_service import complaints
 from models.reference import ComplaintKind, ComplaintStatus
+from services.complaints import service as complaints
 
 HANDLING, RESOLVED = ComplaintStatus.handling, ComplaintStatus.resolved
 

@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from demo.generator import generate_center
 from models.db import make_engine, session_scope
-from models.generator import generate_center
 from models.migrate import upgrade_to_head
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,9 +17,11 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlmodel import Session
 
-from api.cli.evaluation import show_appendix_a
+from cli.evaluation import show_appendix_a
 from models.db import make_engine, session_scope
-from models.evaluation_service import (
+from models.migrate import upgrade_to_head
+from models.reference import ComplaintKind
+from services.evaluation import (
     APPENDIX_A,
     Period,
     build_report,
@@ -28,15 +30,13 @@ from models.evaluation_service import (
     score_item,
     write_report,
 )
-from models.evaluation_service.charts import BAR_COLOR, cjk_font
-from models.migrate import upgrade_to_head
-from models.reference import ComplaintKind
+from services.evaluation.charts import BAR_COLOR, cjk_font
 from tests import evaluation_factories as ef
 from tests.evaluation import scenario
 from tests.evaluation.scenario import EXPECTED_2025
 
 YEAR = Period.year(2025)
-CLI = "import typer; from api.cli.evaluation import register; app = typer.Typer(); register(app); app()"
+CLI = "import typer; from cli.evaluation import register; app = typer.Typer(); register(app); app()"
 
 
 def _require(found: bool, what: str) -> None:

@@ -15,12 +15,12 @@ from ingestion.bulk import bulk_insert
 from ingestion.load import TableStore
 from ingestion.raw_json import encode_raw, encode_rows, json_safe
 from ingestion.reads import select_in
-from ingestion.service import import_file
 from ingestion.sqlite_checks import checks_ignored, parse_check_clauses
 from ingestion.uscc import make_uscc
 from models import DuplicateCandidate, Enterprise, FinancingDemand
 from models.base import utcnow
 from models.reference import DemandStatus, FinancingType
+from services.imports.service import import_file
 from tests.ingestion.helpers import write_csv
 
 

@@ -10,11 +10,11 @@ from sqlmodel import Session
 from ingestion.headers import header_candidates, map_headers
 from ingestion.load import IdSet, ImportSummary, StringFilter, bulk_insert
 from ingestion.readers import _is_subtotal
-from ingestion.service import import_file
 from ingestion.uscc import make_uscc
 from ingestion.validate import RowParser, parse_row
 from models import DuplicateCandidate, Enterprise, FinancingDemand, ImportRow
 from models.reference import ImportKind, ImportOutcome
+from services.imports.service import import_file
 from tests.ingestion.helpers import write_csv
 
 HEADER = ["企业名称", "统一社会信用代码", "拟融资金额（万元）", "融资方式", "需求编号"]

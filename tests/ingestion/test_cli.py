@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 import models.db
-from api.cli.ingest import register
+from cli.ingest import register
 from models import ImportBatch
 from models.settings import get_settings
 from tests.ingestion.helpers import huge_cell_xlsx, write_csv

@@ -13,7 +13,6 @@ from sqlmodel import Session, func, select
 
 from ingestion.dedupe import merge_candidate, pending_candidates, reject_candidate
 from ingestion.quarantine import export_quarantine
-from ingestion.service import import_file
 from ingestion.uscc import USCC_ALPHABET, make_uscc
 from models import (
     AuditLog,
@@ -31,8 +30,9 @@ from models import (
 )
 from models.db import make_engine, session_scope
 from models.errors import DomainError
-from models.export import export_table
 from models.reference import Board, FinancingType, ImportOutcome, Stage
+from services.exports.service import export_table
+from services.imports.service import import_file
 from tests.ingestion.helpers import write_csv, write_xlsx
 
 RNG = random.Random(7)

@@ -16,10 +16,10 @@ from sqlmodel import Session, col, func, select
 
 from ingestion.limits import LimitExceeded, import_limits
 from ingestion.raw_json import RAW_CELL_CHARS
-from ingestion.service import import_file
 from models import Enterprise, ImportRow
 from models.base import MAX_LONG_TEXT
 from models.reference import ImportOutcome
+from services.imports.service import import_file
 from tests.ingestion.helpers import peak_mib, table_counts, write_csv
 
 ROWS, CELL_CHARS = 3_000, 30_000

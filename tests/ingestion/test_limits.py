@@ -14,9 +14,9 @@ import ingestion.headers as headers
 from ingestion.headers import UniqueLabels, header_candidates, map_headers
 from ingestion.limits import MAX_CELL_CHARS, LimitExceeded, import_limits
 from ingestion.readers import open_source
-from ingestion.service import import_file
 from models.errors import DomainError
 from models.reference import ImportKind
+from services.imports.service import import_file
 from tests.ingestion.helpers import (
     huge_cell_xlsx,
     peak_mib,

@@ -21,11 +21,11 @@ from ingestion import parse_process
 from ingestion.headers import header_candidates, map_headers
 from ingestion.parse_process import SheetSpec, parsed_chunks
 from ingestion.readers import Sheet, Skipped, open_source
-from ingestion.service import _checked_header, import_file
 from ingestion.uscc import make_uscc
 from ingestion.validate import ParsedRow, RowParser
 from models.errors import DomainError
 from models.reference import ImportKind
+from services.imports.service import _checked_header, import_file
 from tests.ingestion.helpers import write_csv, write_xlsx
 from tests.ingestion.test_chunks import _result
 
@@ -310,7 +310,7 @@ def test_a_garbled_frame_makes_the_child_broken_not_the_import(frames: bytes, wh
 def test_overlapping_imports_leave_the_collector_as_they_found_it() -> None:
     """Two imports on two threads of the web server, the first finishing first: the threshold
     is raised while either runs and restored when the last one ends."""
-    from ingestion.service import GC_THRESHOLD, _fewer_collections
+    from services.imports.service import GC_THRESHOLD, _fewer_collections
 
     before = gc.get_threshold()
     gc.set_threshold(700, *before[1:])

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from models.listing_service import EnterpriseFacts, YearFigures
+from services.listing import EnterpriseFacts, YearFigures
 
 AS_OF = date(2026, 6, 30)
 Years = dict[int, dict[str, float | None]]

@@ -7,8 +7,8 @@ from sqlmodel import Session
 
 from models import ListingRecord, ListingTierChange
 from models.cultivation import FinancialYearBase
-from models.listing_service import upsert_financial_year
 from models.reference import Board, ListingTier
+from services.listing import upsert_financial_year
 from tests import factories
 
 

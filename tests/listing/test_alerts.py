@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 from sqlmodel import Session
 
-from models.listing_service import find_stalled, move_tier, record_milestone, sync_alerts
-from models.listing_service import repository as repo
 from models.reference import ListingMilestoneKind, ListingTier
+from services.listing import find_stalled, move_tier, record_milestone, sync_alerts
+from services.listing import repository as repo
 from tests.listing.rows import cultivated
 
 ENTERED = date(2025, 1, 1)

@@ -6,9 +6,9 @@ import pytest
 import typer
 from sqlmodel import Session
 
-from api.cli.listing import register, render_overview, render_readiness, show_readiness
-from models.listing_service import cultivation_overview, evaluate_readiness
+from cli.listing import register, render_overview, render_readiness, show_readiness
 from models.reference import ListingTier
+from services.listing import cultivation_overview, evaluate_readiness
 from tests.listing.rows import cultivated, strong_financials
 
 

@@ -7,7 +7,8 @@ from sqlmodel import Session
 
 from models import Event, ListingRecord
 from models.errors import ConflictError, DomainError
-from models.listing_service import (
+from models.reference import Board, EventKind, InstitutionKind, ListingTier
+from services.listing import (
     BoardStatus,
     evaluate_readiness,
     plan_progress,
@@ -15,7 +16,6 @@ from models.listing_service import (
     record_attendance,
     schedule_session,
 )
-from models.reference import Board, EventKind, InstitutionKind, ListingTier
 from tests import factories
 from tests.listing.rows import cultivated, strong_financials
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from models.listing_service import EnterpriseFacts, Verdict, load_criteria
-from models.listing_service.evaluate import evaluate_set
 from models.reference import Board
+from services.listing import EnterpriseFacts, Verdict, load_criteria
+from services.listing.evaluate import evaluate_set
 from tests.listing.helpers import AS_OF, facts, patch
 
 Patch = Callable[[EnterpriseFacts], EnterpriseFacts]

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from models.listing_service import BoardStatus, Verdict, assess, load_criteria
-from models.listing_service.criteria import CRITERIA_PATH
-from models.listing_service.evaluate import evaluate_board
 from models.reference import Board
+from services.listing import BoardStatus, Verdict, assess, load_criteria
+from services.listing.criteria import CRITERIA_PATH
+from services.listing.evaluate import evaluate_board
 from tests.listing.helpers import facts, patch
 
 STAR_1B = facts({2025: {"revenue": 11000, "net_profit": 100}}, market_value=120000)

@@ -6,14 +6,14 @@ import pytest
 from sqlmodel import Session
 
 from models.errors import ConflictError, DomainError
-from models.listing_service import (
+from models.reference import Board, ListingMilestoneKind, ListingTier
+from services.listing import (
     check_entry,
     move_tier,
     record_milestone,
     repository,
     tier_history,
 )
-from models.reference import Board, ListingMilestoneKind, ListingTier
 from tests import factories
 from tests.listing.rows import cultivated, strong_financials
 

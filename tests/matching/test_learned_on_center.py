@@ -14,10 +14,10 @@ from sklearn.metrics import roc_auc_score
 from sqlmodel import Session
 
 import models
-from matching import service
+from demo.generator.center import generate_center
 from matching.learned import FEATURE_NAMES, MONOTONIC, LearnedReranker
 from models.db import make_engine
-from models.generator.center import generate_center
+from services.recommendations import service
 
 TODAY = date(2026, 6, 30)
 HOLDOUT_DAYS = 270

@@ -7,7 +7,7 @@ import pytest
 
 from matching.profiles import CandidateRow, DemandProfile, Vocabulary, encode_demands
 from matching.rules import RULES_BY_CODE, eligible
-from matching.service import vocabulary
+from services.recommendations.service import vocabulary
 from tests.matching.helpers import CFG, cset, demand, mandate, row
 
 VOCAB: Vocabulary = vocabulary()

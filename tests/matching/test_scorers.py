@@ -7,7 +7,7 @@ import numpy as np
 from matching.history import DealHistory, infer_profiles
 from matching.profiles import CandidateRow, DemandProfile, encode_demands
 from matching.scorers import SCORERS, fits, weighted_score
-from matching.service import vocabulary
+from services.recommendations.service import vocabulary
 from tests.matching.helpers import cset, demand, mandate, row
 
 VOCAB = vocabulary()

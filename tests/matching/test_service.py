@@ -13,14 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import models
-from matching import service
 from matching.history import DealHistory, PipelineHistory
 from models.data_version import COUNTED_TABLES
 from models.db import make_engine
 from models.errors import NotFoundError
 from models.migrate import MIGRATIONS_DIR
 from models.reference import FinancingType, InstitutionKind, PipelineStage, Stage
-from models.repositories.audit import append_audit
+from services.audit.repository import append_audit
+from services.recommendations import service
 from tests import factories as f
 
 TODAY = date(2025, 6, 1)

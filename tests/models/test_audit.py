@@ -3,7 +3,7 @@
 from sqlalchemy import text
 from sqlmodel import Session
 
-from models.repositories.audit import append_audit, verify_chain
+from services.audit.repository import append_audit, verify_chain
 
 
 def _write_chain(session: Session, n: int) -> list[int]:

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from models import AuditLog, Deal, FinancingDemand
 from models.audit import AuditImmutableError
 from models.errors import ConflictError, InvalidDataError
-from models.repositories.audit import append_audit
+from services.audit.repository import append_audit
 from tests import factories
 
 

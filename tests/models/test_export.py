@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from models import Deal, FinancingDemand, LoanProduct
 from models.db import make_engine
 from models.errors import DomainError
-from models.export import EXPORTABLE, export_table
 from models.migrate import upgrade_to_head
+from services.exports.service import EXPORTABLE, export_table
 from tests import factories
 
 BIN = Path(sys.executable).parent / "matchmaker"

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, func, select
 
 import models
+from demo.generator import generate_center
 from ingestion.uscc import is_valid_uscc
 from models import (
     Attendance,
@@ -32,7 +33,6 @@ from models import (
     MatchTransition,
 )
 from models.db import make_engine
-from models.generator import generate_center
 from models.reference import (
     PIPELINE_ORDER,
     DealType,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from models.safe_cells import append_row, csv_row, csv_text, xlsx_text
+from ingestion.safe_cells import append_row, csv_row, csv_text, xlsx_text
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = ("api", "ingestion", "matching", "models", "workers")
@@ -89,5 +89,5 @@ def test_every_spreadsheet_writer_in_the_product_uses_the_helper() -> None:
         for path in (REPO / package).rglob("*.py"):
             source = path.read_text(encoding="utf-8")
             if _writes_spreadsheets(ast.parse(source)):
-                writers[str(path.relative_to(REPO))] = "models.safe_cells" in source
+                writers[str(path.relative_to(REPO))] = "ingestion.safe_cells" in source
     assert writers and all(writers.values()), writers

@@ -19,7 +19,7 @@ from matching.policy import (
     explain_condition,
     parse_condition,
 )
-from models.policy_service import vocabulary
+from services.policy.service import vocabulary
 
 AS_OF = date(2026, 6, 30)
 VOCAB: PolicyVocabulary = vocabulary()

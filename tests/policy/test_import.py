@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from ingestion.policy_kind import import_policies, parse_bound, parse_formula_text
 from models.policy import Policy
-from models.policy_service import load_policies
+from services.policy.service import load_policies
 
 HEADER = ["政策名称", "发文机关", "政策层级", "文号", "生效日期", "有效期至", "扶持方式",
           "扶持金额（万元）", "计算方式", "资质要求", "适用地区", "适用行业", "营业收入要求",

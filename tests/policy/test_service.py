@@ -6,13 +6,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from demo.generator.context import GenContext
+from demo.generator.policies import DRAFTS, generate_policies
 from models import Deal, ListingMilestone, ListingRecord
 from models.audit import AuditLog
 from models.errors import DomainError, NotFoundError
-from models.generator.context import GenContext
-from models.generator.policies import DRAFTS, generate_policies
 from models.policy import Policy, PolicyOutreach
-from models.policy_service import (
+from models.reference import Board, DealType, InstitutionKind, ListingMilestoneKind, ListingTier
+from services.policy.service import (
     create_policy,
     informed_enterprises,
     load_policies,
@@ -21,7 +22,6 @@ from models.policy_service import (
     record_outreach,
     subsidy_for,
 )
-from models.reference import Board, DealType, InstitutionKind, ListingMilestoneKind, ListingTier
 from tests import factories
 
 AS_OF = date(2026, 6, 30)

@@ -21,14 +21,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.main import create_app
-from matching.service import recommend_for_demand
+from demo.generator import generate_center
 from models import FinancingDemand, Institution, Subscription
 from models.db import make_engine
-from models.generator import generate_center
 from models.migrate import upgrade_to_head
 from models.reference import DemandStatus, FinancingType, InstitutionKind, UserRole
-from models.services.accounts import create_user, use_password_hasher
 from models.settings import Settings
+from services.accounts.service import create_user, use_password_hasher
+from services.recommendations.service import recommend_for_demand
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

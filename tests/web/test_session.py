@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from api.main import create_app
 from models import AuditLog, User
 from models.reference import UserRole
-from models.services.accounts import create_user
 from models.settings import Settings
+from services.accounts.service import create_user
 from tests import factories
 from tests.web.conftest import PASSWORD, SECRET
 

@@ -9,10 +9,10 @@ from typing import Any
 from sqlmodel import Session
 
 from models import Enterprise, FinancingDemand, Institution, Subscription
+from models.crud import create
 from models.reference import Channel
-from models.repositories.base import create
+from services.digests.delivery import DeliveryError
 from tests import factories
-from workers.delivery import DeliveryError
 
 _seq = itertools.count(1)
 

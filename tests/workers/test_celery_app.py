@@ -63,13 +63,13 @@ def test_task_names_are_explicit_and_only_idempotent_ones_ack_late() -> None:
 EAGER_SCRIPT = """
 from datetime import timedelta
 import typer
-from api.cli import digests as digests_cli
+from cli import digests as digests_cli
 from models import Enterprise, FinancingDemand, Institution, Subscription
 from models.base import utcnow
 from models.db import get_engine, session_scope
 from models.migrate import upgrade_to_head
 from models.reference import FinancingType, InstitutionKind
-from workers.digests import run_digest_period
+from services.digests.service import run_digest_period
 
 upgrade_to_head(get_engine())
 with session_scope() as s:
@@ -141,7 +141,7 @@ LEGACY_SCRIPT = """
 from datetime import timedelta
 import typer
 from sqlmodel import Session, select
-from api.cli import digests as digests_cli
+from cli import digests as digests_cli
 from models import DigestDelivery, Enterprise, FinancingDemand, Institution, Subscription
 from models.base import utcnow
 from models.db import get_engine, session_scope

@@ -9,9 +9,8 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
-from models.subscription_checks import IPAddress, WebhookPolicy, is_public
-from tests.workers.receivers import WebhookEndpoint, free_port, smtp_server, webhook_server
-from workers.delivery import (
+from services.digests.checks import IPAddress, WebhookPolicy, is_public
+from services.digests.delivery import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -25,6 +24,7 @@ from workers.delivery import (
     digest_payload,
     verify_signature,
 )
+from tests.workers.receivers import WebhookEndpoint, free_port, smtp_server, webhook_server
 
 TEASER = Teaser(7, "软件和信息技术服务业", "成长期", "500–1000万元", "深圳市", "股权", "2025-03-02")
 DIGEST = Digest(42, 3, "<成长基金>推送", "2025-W10", datetime(2025, 3, 3, tzinfo=UTC), [TEASER])

@@ -8,11 +8,8 @@ from sqlmodel import Session, col, select
 from models import AuditLog, DigestDelivery
 from models.errors import ConflictError
 from models.reference import Channel, Confidentiality, DeliveryStatus, DemandStatus, Stage
-from models.services.disclosure import amount_band
-from tests import factories
-from tests.workers.helpers import T0, FakeClock, FakeMailer, FakeWebhooks, demand, subscription
-from workers.delivery import PermanentDeliveryError, TransientDeliveryError
-from workers.digests import (
+from services.digests.delivery import PermanentDeliveryError, TransientDeliveryError
+from services.digests.service import (
     DigestPolicy,
     criteria_fit,
     dead_letters,
@@ -23,6 +20,9 @@ from workers.digests import (
     requeue_unfinished,
     run_digest_period,
 )
+from services.disclosure.service import amount_band
+from tests import factories
+from tests.workers.helpers import T0, FakeClock, FakeMailer, FakeWebhooks, demand, subscription
 from workers.enqueue import PUBLISHER_KEY, Job, queued_jobs
 
 POLICY = DigestPolicy(max_items=5, max_attempts=3, retry_base_seconds=10, rank_with_core=False)

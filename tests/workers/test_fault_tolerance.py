@@ -35,12 +35,12 @@ from models.db import make_engine, session_scope
 from models.migrate import upgrade_to_head
 from models.reference import Channel, DeliveryStatus, FinancingType, InstitutionKind, Stage
 from models.settings import Settings
+from services.digests.delivery import verify_signature
+from services.digests.service import DigestPolicy, run_digest_period
 from tests.conftest import create_postgres_database, postgres_url
 from tests.workers.processes import Fleet, fleet, service_env, wait_for
 from tests.workers.receivers import Inbox, WebhookEndpoint, smtp_server, webhook_server
 from workers.celery_app import create_celery_app
-from workers.delivery import verify_signature
-from workers.digests import DigestPolicy, run_digest_period
 from workers.enqueue import PUBLISHER_KEY, Job
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from services.recommendations.nightly import rerank_open_demands, retrain_if_due
 from tests import factories
 from tests.workers.helpers import T0
-from workers.nightly import rerank_open_demands, retrain_if_due
 
 
 def test_rerank_ranks_every_open_demand(session: Session) -> None:

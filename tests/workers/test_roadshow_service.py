@@ -13,14 +13,14 @@ from matching.slate_check import check_slate
 from models.errors import NotFoundError
 from models.event import Event, EventParticipant, EventSession, SlateItem
 from models.reference import EventKind
-from tests import factories
-from workers.roadshow import (
+from services.roadshow.service import (
     cancel_participant,
     draw_roadshow_slate,
     export_slate,
     load_event,
     slate_payload,
 )
+from tests import factories
 
 FAST = SolverParams(time_limit_s=1.0, num_workers=1)
 DAY = datetime(2026, 7, 21, 1, 30, tzinfo=UTC)

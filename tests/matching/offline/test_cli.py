@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api.cli.offline import register
+from cli.offline import register
 from matching.offline.data import ROUND_COLUMNS
 
 from .synth import make_rows

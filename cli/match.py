@@ -1,0 +1,108 @@
+"""Matching commands: `recommend` a ranked list for a demand, `train` the re-ranker."""
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session, col, select
+
+from matching.explain import Explained
+from models.db import session_scope
+from models.demand import FinancingDemand
+from models.errors import DomainError
+from models.reference import DemandStatus, FinancingType
+from services.recommendations.service import Recommendation, recommend_for_demand, train_reranker
+
+ModelDir = Annotated[Path, typer.Option("--model-dir", help="重排序模型所在目录")]
+Today = Annotated[str | None, typer.Option("--today", help="排序基准日 YYYY-MM-DD（默认今天）")]
+DEFAULT_MODEL_DIR = Path("var/models")
+
+
+def _day(text: str | None) -> date | None:
+    return datetime.strptime(text, "%Y-%m-%d").date() if text else None
+
+
+def _item_lines(item: Explained) -> list[str]:
+    kind = "贷款" if item.kind == "loan" else "股权"
+    head = f"{item.rank:>3}. {item.score:6.3f}  {item.institution_name} · {item.product_name}（{kind}）"
+    reasons = "；".join(f"{r.label}：{r.text}" for r in item.top_reasons())
+    return [head, f"       理由：{reasons}"]
+
+
+def _print_table(rec: Recommendation) -> None:
+    typer.echo(
+        f"融资需求 #{rec.demand_id}（{rec.enterprise_name}） 推荐机构  模型 {rec.model_version}"
+    )
+    if not rec.items:
+        typer.echo("  没有满足全部硬性条件的机构。")
+    for item in rec.items:
+        typer.echo("\n".join(_item_lines(item)))
+    if rec.near_misses:
+        typer.echo("未推荐但接近的机构（原因）：")
+    for miss in rec.near_misses:
+        why = "；".join(f.text for f in miss.failures)
+        typer.echo(f"   ×  {miss.institution_name} · {miss.product_name}：{why}")
+
+
+def recommend(
+    demand_id: Annotated[int, typer.Argument(help="融资需求编号")],
+    k: Annotated[int, typer.Option("--k", min=1, help="推荐数量")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    model_dir: ModelDir = DEFAULT_MODEL_DIR,
+    today: Today = None,
+) -> None:
+    """为一项融资需求推荐机构及其产品/投资偏好，附评分理由。"""
+    try:
+        with session_scope() as session:
+            rec = recommend_for_demand(session, demand_id, k, _day(today), model_dir)
+    except DomainError as exc:
+        typer.echo(f"错误：{exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(rec.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_table(rec)
+
+
+def train(
+    model_dir: ModelDir = DEFAULT_MODEL_DIR,
+    min_outcomes: Annotated[int, typer.Option(help="训练所需的最少结果数")] = 200,
+    today: Today = None,
+) -> None:
+    """用已记录的撮合结果训练重排序模型（结果过少时沿用规则排序）。"""
+    with session_scope() as session:
+        report = train_reranker(session, model_dir, _day(today), min_outcomes)
+    typer.echo(f"结果样本 {report.n_outcomes} 条，其中成交 {report.n_won} 条")
+    if report.fallback_reason:
+        typer.echo(f"未训练：{report.fallback_reason}")
+        return
+    typer.echo(f"已训练模型 {report.version} → {report.path}")
+    for name, value in report.metrics.items():
+        typer.echo(f"  {name:<22} {value:.4f}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the `matchmaker` app."""
+    app.command()(recommend)
+    app.command()(train)
+
+
+def show_recommendation(session: Session, today: date) -> None:
+    """Tour section: ranked institutions for an open loan demand and an open equity demand."""
+    typer.echo("")
+    typer.echo("== 撮合推荐（按阶段、行业、额度等排序，附理由） ==")
+    for financing_type in (FinancingType.loan, FinancingType.equity):
+        query = (
+            select(FinancingDemand.id)
+            .where(FinancingDemand.status == DemandStatus.open)
+            .where(FinancingDemand.financing_type == financing_type)
+            .order_by(col(FinancingDemand.id))
+            .limit(20)
+        )
+        for demand_id in session.exec(query).all():
+            rec = recommend_for_demand(session, int(demand_id or 0), k=5, today=today)
+            if len(rec.items) >= 3:  # show a demand the center can act on
+                _print_table(rec)
+                break

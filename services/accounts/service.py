@@ -1,0 +1,368 @@
+"""Users (Argon2id password hashes) and institutions' API keys (≥ 256 bits, stored as SHA-256).
+
+Usernames are stored normalised (NFKC, trimmed, case-folded) and every look-up normalises too;
+after normalisation a username holds only ASCII letters, digits and `._-`, or Han characters, so
+no Cyrillic, Greek or combining-mark lookalike of another name can be created. Passwords have at
+least `MIN_PASSWORD_LENGTH` characters, `MIN_DISTINCT_CHARACTERS` different ones, no control or
+format characters, do not contain the username, and are not on Django's list of 20,000 common
+passwords (`models/data/common-passwords.txt.gz`, from Royce Williams' compilation). Every
+change to an account (password, role, status, unlock) is audited, never with the password, and
+bumps `token_version`, which ends the user's tokens and console sessions at their next request;
+setting the password, disabling the account and changing its role or institution also revoke the
+API keys the user issued (a compromised or departed account must not live on in a key).
+"""
+
+import gzip
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from models import ApiKey, Institution, User
+from models.base import utcnow
+from models.errors import ConflictError, DomainError, NotFoundError
+from models.reference import UserRole
+from services.audit.repository import append_audit
+
+_hasher = PasswordHasher()  # argon2-cffi defaults: Argon2id, RFC 9106 low-memory profile
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Swap the Argon2id parameters (tests use a cheap profile; production keeps the default)."""
+    global _hasher
+    _hasher = hasher
+
+
+API_KEY_PREFIX = "tfm_"
+MIN_PASSWORD_LENGTH = 12  # every role: staff and institution users alike
+MAX_PASSWORD_LENGTH = 200  # the console's login form accepts no more
+MAX_USERNAME_LENGTH = 60
+MIN_DISTINCT_CHARACTERS = 5  # "aaaaaaaaaaaa", "abababababab" are refused
+# A username of at least this many characters may not occur anywhere in the password; a shorter
+# one only may not be the whole password (it would forbid too many passwords to help).
+MIN_USERNAME_IN_PASSWORD = 3
+# After NFKC: ASCII letters, digits and . _ - , or CJK unified ideographs (Han). Nothing else, so
+# no mixed-script lookalike ("аdmin1" with Cyrillic а) or combining mark ("admin1" + U+0301).
+_USERNAME_CHARACTERS = re.compile(r"[a-z0-9._\-\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f]+")
+# Control (NUL, ESC …), format (zero-width, bidi overrides), surrogate and private-use characters.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user, or an institution's machine client."""
+
+    username: str
+    role: UserRole
+    institution_id: int | None = None
+    user_id: int | None = None
+    token_version: int = 0
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of `password`."""
+    return _hasher.hash(password)
+
+
+def normalize_username(raw: str) -> str:
+    """The canonical form of a username: NFKC, trimmed, case-folded (" ADMIN1" → "admin1")."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).casefold())
+    return folded.strip()
+
+
+def _check_username(username: str) -> None:
+    if not username:
+        raise DomainError("用户名不能为空", field="username")
+    if len(username) > MAX_USERNAME_LENGTH:
+        raise DomainError(f"用户名最长 {MAX_USERNAME_LENGTH} 个字符", field="username")
+    if not username.isprintable() or any(ch.isspace() for ch in username):
+        raise DomainError("用户名不能包含空白或控制字符", field="username")
+    if not _USERNAME_CHARACTERS.fullmatch(username):
+        raise DomainError(
+            "用户名只能由英文字母、数字、点（.）、下划线（_）、连字符（-）或汉字组成；"
+            "不接受西里尔、希腊等其他文字及组合符号，以免出现与已有用户名形似的名字",
+            field="username",
+        )
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """Django's list of 20,000 common passwords (lower case), loaded once."""
+    data = files("models").joinpath("data/common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().split())
+
+
+def check_password(password: str, username: str = "") -> None:
+    """Refuse a password that is too short or too long, has control characters or too few
+    different characters, is common, or contains the username."""
+    if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in password):
+        raise DomainError("密码不能包含控制字符或不可见的格式字符", field="password")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"密码长度至少 {MIN_PASSWORD_LENGTH} 位", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise DomainError(f"密码最长 {MAX_PASSWORD_LENGTH} 位", field="password")
+    if len(set(password.casefold())) < MIN_DISTINCT_CHARACTERS:
+        raise DomainError(
+            f"密码至少包含 {MIN_DISTINCT_CHARACTERS} 个不同的字符（不能是同一字符的重复）",
+            field="password",
+        )
+    lowered = password.strip().lower()
+    if lowered in common_passwords():
+        raise DomainError("该密码属于常见弱密码，请换一个更难猜的密码", field="password")
+    folded = normalize_username(password)
+    if username and folded == username:
+        raise DomainError("密码不能与用户名相同", field="password")
+    if len(username) >= MIN_USERNAME_IN_PASSWORD and username in folded:
+        raise DomainError("密码不能包含用户名（不区分大小写）", field="password")
+
+
+def create_user(
+    session: Session, username: str, password: str, role: UserRole, institution_id: int | None
+) -> User:
+    """Create an account (normalised username, password policy); institution users must name an
+    existing institution."""
+    username = normalize_username(username)
+    _check_username(username)
+    check_password(password, username)
+    if (role == UserRole.institution) != (institution_id is not None):
+        raise DomainError("机构用户必须且只能绑定一个入驻机构", field="institution_id")
+    if institution_id is not None and session.get(Institution, institution_id) is None:
+        raise NotFoundError(f"入驻机构 {institution_id} 不存在", field="institution_id")
+    if find_user(session, username) is not None:
+        raise ConflictError(f"用户名“{username}”已存在", field="username")
+    user = User(username=username, password_hash=hash_password(password), role=role,
+                institution_id=institution_id)  # fmt: skip
+    session.add(user)
+    session.flush()
+    append_audit(session, actor="system", action="create", entity="user", entity_id=user.id,
+                 detail={"username": username, "role": role.value})  # fmt: skip
+    return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The account of `username` (normalised first), or None."""
+    return session.exec(select(User).where(User.username == normalize_username(username))).first()
+
+
+def get_user(session: Session, username: str) -> User:
+    """The account of `username`; `NotFoundError` when there is none."""
+    user = find_user(session, username)
+    if user is None:
+        raise NotFoundError(f"用户“{normalize_username(username)}”不存在", field="username")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by username."""
+    return list(session.exec(select(User).order_by(col(User.username))))
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """True when `password` matches `user`'s hash; the same time is spent for no user."""
+    if user is None:
+        _hasher.hash(password)  # spend the same time as a real check
+        return False
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return True
+
+
+def principal_of(user: User) -> Principal:
+    """The principal of an account, with its current token version."""
+    return Principal(user.username, user.role, user.institution_id, user.id, user.token_version)
+
+
+def _end_sessions(session: Session, user: User) -> None:
+    """Revoke every token and console session of `user` (atomically: concurrent bumps add up)."""
+    session.execute(update(User).where(col(User.id) == user.id)
+                    .values(token_version=col(User.token_version) + 1))  # fmt: skip
+    session.refresh(user)
+
+
+def set_password(session: Session, username: str, password: str, actor: str) -> User:
+    """Replace a user's password (policy checked); ends the user's sessions."""
+    user = get_user(session, username)
+    check_password(password, user.username)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    _end_sessions(session, user)
+    _revoke_keys_of(session, user, actor, "set_password")
+    append_audit(session, actor=actor, action="set_password", entity="user", entity_id=user.id,
+                 detail={"username": user.username})  # fmt: skip
+    return user
+
+
+def set_role(
+    session: Session, username: str, role: UserRole, actor: str, institution_id: int | None = None
+) -> User:
+    """Give a user another role (institution users keep or name their institution); ends the
+    user's sessions."""
+    user = get_user(session, username)
+    if role == UserRole.institution:
+        institution_id = institution_id or user.institution_id
+        if institution_id is None or session.get(Institution, institution_id) is None:
+            raise DomainError("机构用户必须绑定一个存在的入驻机构", field="institution_id")
+    else:
+        institution_id = None
+    before, before_institution = user.role, user.institution_id
+    user.role, user.institution_id = role, institution_id
+    session.add(user)
+    session.flush()
+    _end_sessions(session, user)
+    if (before, before_institution) != (role, institution_id):
+        _revoke_keys_of(session, user, actor, "set_role")
+    append_audit(session, actor=actor, action="set_role", entity="user", entity_id=user.id,
+                 detail={"username": user.username, "from": before.value, "to": role.value,
+                         "institution_id": institution_id})  # fmt: skip
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, actor: str) -> User:
+    """Disable (or re-enable) an account; disabling ends the user's sessions."""
+    user = get_user(session, username)
+    user.active = active
+    session.add(user)
+    session.flush()
+    _end_sessions(session, user)
+    if not active:
+        _revoke_keys_of(session, user, actor, "disable")
+    append_audit(session, actor=actor, action="disable" if not active else "enable",
+                 entity="user", entity_id=user.id, detail={"username": user.username})  # fmt: skip
+    return user
+
+
+def unlock_user(session: Session, username: str, actor: str) -> User:
+    """Lift a lock-out and forget the failed logins."""
+    user = get_user(session, username)
+    user.locked_at, user.failed_logins = None, 0
+    session.add(user)
+    session.flush()
+    append_audit(session, actor=actor, action="unlock", entity="user", entity_id=user.id,
+                 detail={"username": user.username})  # fmt: skip
+    return user
+
+
+def end_sessions(session: Session, username: str, actor: str) -> None:
+    """Sign a user out everywhere (console logout): every token and session stops working."""
+    user = find_user(session, username)
+    if user is None:
+        return
+    _end_sessions(session, user)
+    append_audit(session, actor=actor, action="logout", entity="user", entity_id=user.id,
+                 detail={"username": user.username})  # fmt: skip
+
+
+# Every authenticated request runs one of these: plain Core statements over the columns a
+# Principal needs, built once (no ORM entity loading, no per-call statement construction).
+_USERS, _KEYS = User.__table__, ApiKey.__table__  # type: ignore[attr-defined]
+_USER_BY_NAME = core_select(
+    _USERS.c.username,
+    _USERS.c.role,
+    _USERS.c.institution_id,
+    _USERS.c.id,
+    _USERS.c.active,
+    _USERS.c.token_version,
+    _USERS.c.locked_at,
+).where(_USERS.c.username == bindparam("username"))
+_KEY_BY_HASH = core_select(_KEYS.c.prefix, _KEYS.c.institution_id, _KEYS.c.revoked_at).where(
+    _KEYS.c.key_hash == bindparam("key_hash")
+)
+
+
+def principal_for_user(session: Session, username: str, version: int = 0) -> Principal | None:
+    """Re-load a token's subject; None when the account is gone, disabled or locked, or the
+    token was issued under an older `token_version` (password, role or status changed, logout)."""
+    row = session.connection().execute(_USER_BY_NAME, {"username": username}).first()
+    if row is None or not row.active or row.locked_at is not None:
+        return None
+    if row.token_version != version:
+        return None
+    return Principal(row.username, UserRole(row.role), row.institution_id, row.id,
+                     row.token_version)  # fmt: skip
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_api_key(
+    session: Session, institution_id: int, actor: str, created_by: int | None = None
+) -> tuple[ApiKey, str]:
+    """A new key for an institution, issued by the user `created_by` (revoked with that user's
+    account changes); the plain key is returned once and never stored."""
+    if session.get(Institution, institution_id) is None:
+        raise NotFoundError(f"入驻机构 {institution_id} 不存在")
+    plain = API_KEY_PREFIX + secrets.token_urlsafe(32)  # 256 bits of entropy
+    key = ApiKey(institution_id=institution_id, key_hash=_digest(plain), prefix=plain[:10],
+                 created_by=created_by)  # fmt: skip
+    session.add(key)
+    session.flush()
+    append_audit(session, actor=actor, action="create", entity="api_key", entity_id=key.id,
+                 detail={"institution_id": institution_id, "created_by": created_by})  # fmt: skip
+    return key, plain
+
+
+@dataclass(frozen=True)
+class ApiKeyListing:
+    """One key of an institution as its users see it (never the hash)."""
+
+    key: ApiKey
+    creator: str | None
+
+
+def list_api_keys(session: Session, institution_id: int) -> list[ApiKeyListing]:
+    """The keys of an institution, newest first, with the username of whoever issued each."""
+    rows = session.exec(
+        select(ApiKey, User.username)
+        .join(User, col(User.id) == col(ApiKey.created_by), isouter=True)
+        .where(ApiKey.institution_id == institution_id)
+        .order_by(col(ApiKey.id).desc())
+    ).all()
+    return [ApiKeyListing(key, creator) for key, creator in rows]
+
+
+def revoke_api_key(
+    session: Session, key_id: int, actor: str, institution_id: int | None = None
+) -> ApiKey:
+    """Revoke a key; later requests with it get 401. With `institution_id`, only a key of that
+    institution (another institution's key is "not found", as if it did not exist)."""
+    key = session.get(ApiKey, key_id)
+    if key is None or (institution_id is not None and key.institution_id != institution_id):
+        raise NotFoundError(f"API 密钥 {key_id} 不存在")
+    key.revoked_at = key.revoked_at or utcnow()
+    session.add(key)
+    append_audit(session, actor=actor, action="revoke", entity="api_key", entity_id=key_id)
+    return key
+
+
+def _revoke_keys_of(session: Session, user: User, actor: str, reason: str) -> None:
+    """Revoke every live key `user` issued; one audit row per key, naming the account change."""
+    keys = session.exec(
+        select(ApiKey).where(ApiKey.created_by == user.id, col(ApiKey.revoked_at).is_(None))
+    ).all()
+    for key in keys:
+        key.revoked_at = utcnow()
+        session.add(key)
+        append_audit(session, actor=actor, action="revoke", entity="api_key", entity_id=key.id,
+                     detail={"reason": reason, "created_by": user.username})  # fmt: skip
+    session.flush()
+
+
+def principal_for_api_key(session: Session, plain: str) -> Principal | None:
+    """The institution client behind a key, or None when unknown or revoked."""
+    key = session.connection().execute(_KEY_BY_HASH, {"key_hash": _digest(plain)}).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    return Principal(f"api-key:{key.prefix}", UserRole.institution, key.institution_id)

@@ -1,0 +1,177 @@
+"""The complaint and feedback channel (standard 7.2): received → handling → resolved, root cause,
+improvement measures with owners and due dates; every move is written to the audit log."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from models import Complaint, ImprovementMeasure
+from models.base import utcnow
+from models.crud import add, create, get_or_404
+from models.errors import DomainError
+from models.reference import ComplaintKind, ComplaintStatus
+from services.audit.repository import append_audit
+from services.complaints import repository as repo
+
+# Forward one step at a time; a resolved item may be reopened into handling.
+ALLOWED_MOVES: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
+    ComplaintStatus.received: frozenset({ComplaintStatus.handling}),
+    ComplaintStatus.handling: frozenset({ComplaintStatus.resolved}),
+    ComplaintStatus.resolved: frozenset({ComplaintStatus.handling}),
+}
+# Items that need handling; a survey answer is data for 满意度, not a case to work on.
+CASE_KINDS: frozenset[ComplaintKind] = frozenset({ComplaintKind.complaint, ComplaintKind.feedback})
+
+
+def submit(
+    session: Session,
+    kind: ComplaintKind,
+    content: str,
+    *,
+    submitter: str | None = None,
+    enterprise_id: int | None = None,
+    institution_id: int | None = None,
+    satisfaction: int | None = None,
+    received_at: datetime | None = None,
+) -> Complaint:
+    """Record a complaint, suggestion or survey answer as received."""
+    if kind == ComplaintKind.survey and satisfaction is None:
+        raise DomainError("满意度调查须填写满意度（1–5）", field="satisfaction")
+    data = {
+        "kind": kind,
+        "content": content,
+        "submitter": submitter,
+        "enterprise_id": enterprise_id,
+        "institution_id": institution_id,
+        "satisfaction": satisfaction,
+        "received_at": received_at or utcnow(),
+    }
+    row = create(session, Complaint, data)
+    _audit(session, submitter or "anonymous", "submit", row, {"kind": kind.value})
+    return row
+
+
+def move(
+    session: Session,
+    complaint_id: int,
+    to: ComplaintStatus,
+    actor: str,
+    *,
+    root_cause: str | None = None,
+    at: datetime | None = None,
+) -> Complaint:
+    """Move a case along received → handling → resolved; resolving a complaint needs its root cause."""
+    row = get_or_404(session, Complaint, complaint_id)
+    if to not in ALLOWED_MOVES[row.status]:
+        raise DomainError(f"不能从“{row.status.label}”变更为“{to.label}”", field="status")
+    if root_cause:
+        row.root_cause = root_cause
+    if (
+        to == ComplaintStatus.resolved
+        and row.kind == ComplaintKind.complaint
+        and not row.root_cause
+    ):
+        raise DomainError("办结投诉前须填写原因分析（root cause）", field="root_cause")
+    previous, row.status = row.status, to
+    row.resolved_at = (at or utcnow()) if to == ComplaintStatus.resolved else None
+    add(session, row)
+    _audit(
+        session,
+        actor,
+        "move",
+        row,
+        {"from": previous.value, "to": to.value, "root_cause": root_cause},
+    )
+    return row
+
+
+def add_measure(
+    session: Session, complaint_id: int, description: str, owner: str, due_on: date, actor: str
+) -> ImprovementMeasure:
+    """Attach an improvement measure (7.2.2) with its owner and due date to a case."""
+    complaint = get_or_404(session, Complaint, complaint_id)
+    data = {
+        "complaint_id": complaint_id,
+        "description": description,
+        "owner": owner,
+        "due_on": due_on,
+    }
+    measure = create(session, ImprovementMeasure, data)
+    _audit(
+        session,
+        actor,
+        "measure",
+        complaint,
+        {"measure": measure.id, "owner": owner, "due_on": due_on.isoformat()},
+    )
+    return measure
+
+
+def complete_measure(
+    session: Session, measure_id: int, done_on: date, actor: str
+) -> ImprovementMeasure:
+    """Mark an improvement measure done on `done_on`."""
+    measure = get_or_404(session, ImprovementMeasure, measure_id)
+    measure.done_on = done_on
+    add(session, measure)
+    complaint = get_or_404(session, Complaint, measure.complaint_id)
+    _audit(
+        session,
+        actor,
+        "measure_done",
+        complaint,
+        {"measure": measure_id, "done_on": done_on.isoformat()},
+    )
+    return measure
+
+
+def list_cases(
+    session: Session,
+    *,
+    status: ComplaintStatus | None = None,
+    kind: ComplaintKind | None = None,
+    limit: int | None = None,
+) -> Sequence[Complaint]:
+    """Complaints, suggestions and surveys, newest first, optionally filtered."""
+    return repo.list_complaints(
+        session,
+        statuses=None if status is None else [status],
+        kinds=None if kind is None else [kind],
+        limit=limit,
+    )
+
+
+@dataclass(frozen=True)
+class OpenItems:
+    """What is still open for the report: unresolved cases and unfinished measures."""
+
+    cases: tuple[Complaint, ...]
+    measures: tuple[ImprovementMeasure, ...]
+    overdue_measure_ids: frozenset[int]
+
+
+def open_items(session: Session, today: date) -> OpenItems:
+    """Unresolved complaints/suggestions and improvement measures not yet done (overdue flagged)."""
+    cases = repo.list_complaints(
+        session,
+        statuses=[ComplaintStatus.received, ComplaintStatus.handling],
+        kinds=CASE_KINDS,
+    )
+    measures = repo.open_measures(session)
+    overdue = frozenset(int(m.id or 0) for m in measures if m.due_on < today)
+    return OpenItems(tuple(cases), tuple(measures), overdue)
+
+
+def _audit(
+    session: Session, actor: str, action: str, row: Complaint, detail: dict[str, object]
+) -> None:
+    append_audit(
+        session,
+        actor=actor,
+        action=f"complaint.{action}",
+        entity="complaint",
+        entity_id=row.id,
+        detail=detail,
+    )

@@ -1,0 +1,204 @@
+"""Consent-gated disclosure (standard 6.1.2.3, 6.2.4.4): teasers by default, details after consent.
+
+An institution sees a demand as an anonymised teaser (sector, stage, amount band, region, financing
+type). The enterprise's identity, financials and contact persons reach it only while a recorded,
+unexpired, unrevoked consent covers that scope, and every such disclosure is written to the audit log.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, or_
+from sqlmodel import Session, col, select
+
+from models import Consent, Enterprise, FinancingDemand, Institution
+from models.base import utcnow
+from models.errors import DomainError, NotFoundError
+from models.reference import (
+    Confidentiality,
+    ConsentScope,
+    DemandStatus,
+    FinancingType,
+    Stage,
+    industry_name,
+    region_city,
+    region_province,
+    strategic_industry_name,
+)
+from services.audit.repository import append_audit
+
+_BAND_EDGES = (0.0, 100.0, 500.0, 1000.0, 3000.0, 5000.0, 10000.0)
+
+
+@dataclass(frozen=True)
+class Teaser:
+    """What any subscribed institution may see of a demand: nothing that identifies the enterprise."""
+
+    demand_id: int
+    financing_type: str
+    sector: str
+    stage: str
+    amount_band: str
+    region: str
+
+
+def _wan(amount: float) -> str:
+    return f"{amount / 10000:g}亿元" if amount >= 10000 else f"{amount:g}万元"
+
+
+def amount_band(low: float, high: float) -> str:
+    """A coarse band around [low, high] 万元 that hides the exact amount: '500–1000万元'."""
+    lower = max(e for e in _BAND_EDGES if e <= max(low, 0.0))
+    upper = next((e for e in _BAND_EDGES if e >= high and e > lower), None)
+    if upper is None:
+        return f"{_wan(lower)}以上"
+    if lower == 0:
+        return f"{_wan(upper)}以下"
+    return f"{lower:g}–{upper:g}万元"
+
+
+def sector_label(ent: Enterprise | Row[Any]) -> str:
+    """The enterprise's industry (GB/T 4754 大类, else its strategic emerging industry)."""
+    name = industry_name(ent.industry_code) if ent.industry_code else None
+    if name is None and ent.sei_category:
+        name = strategic_industry_name(ent.sei_category)
+    return name or "未披露"
+
+
+def region_label(ent: Enterprise | Row[Any]) -> str:
+    """The enterprise's city (or province): never the district or address."""
+    code = ent.region_code or ""
+    return region_city(code) or region_province(code) or "未披露"
+
+
+def teaser(demand: FinancingDemand | Row[Any], enterprise: Enterprise | Row[Any]) -> Teaser:
+    """The anonymised view of `demand`: sector, stage, amount band, city, financing type (each
+    an entity, or a row with the columns of it that this reads)."""
+    stage = demand.round_stage or enterprise.stage
+    return Teaser(
+        demand_id=demand.id or 0,
+        financing_type=FinancingType(demand.financing_type).label,
+        sector=sector_label(enterprise),
+        stage=Stage(stage).label if stage else "未披露",
+        amount_band=amount_band(demand.amount_min_wan, demand.amount_max_wan),
+        region=region_label(enterprise),
+    )
+
+
+def active_consent(
+    session: Session, enterprise_id: int, institution_id: int, scope: ConsentScope, at: datetime
+) -> Consent | None:
+    """The consent that lets `institution_id` see `scope` of the enterprise at `at`, if any."""
+    rows = session.exec(
+        select(Consent)
+        .where(Consent.enterprise_id == enterprise_id, Consent.institution_id == institution_id)
+        .order_by(col(Consent.granted_at).desc())
+    )
+    return next((c for c in rows if c.covers(scope.value, _aware(at))), None)
+
+
+def chosen_by(session: Session, institution_id: int | None, at: datetime) -> set[int]:
+    """The enterprises that chose `institution_id`: a consent of theirs to it (any scope) is in
+    force at `at`. Only these may see the institution a confidential demand's teaser."""
+    if institution_id is None:
+        return set()
+    rows = session.exec(select(Consent).where(Consent.institution_id == institution_id))
+    moment = _aware(at)
+    return {c.enterprise_id for c in rows if any(c.covers(s, moment) for s in c.scopes)}
+
+
+def teaser_filter(chosen: set[int]) -> ColumnElement[bool]:
+    """The demands an institution may see as teasers (the digests' rule): open ones, and of
+    those the confidential ones only of the enterprises in `chosen`."""
+    return and_(
+        col(FinancingDemand.status) == DemandStatus.open,
+        or_(
+            col(FinancingDemand.confidentiality) != Confidentiality.confidential,
+            col(FinancingDemand.enterprise_id).in_(chosen),
+        ),
+    )
+
+
+def may_see_teaser(
+    session: Session, demand: FinancingDemand, institution_id: int | None, at: datetime
+) -> bool:
+    """True when the institution may see `demand` as a teaser (see `teaser_filter`)."""
+    if demand.status != DemandStatus.open:
+        return False
+    if demand.confidentiality != Confidentiality.confidential:
+        return True
+    return demand.enterprise_id in chosen_by(session, institution_id, at)
+
+
+def disclosed_names(
+    session: Session, *, actor: str, institution_id: int, enterprise_ids: set[int]
+) -> dict[int, str]:
+    """The legal names of those of `enterprise_ids` whose consent (details) to the institution is
+    in force now; each name handed out is written to the audit log. The others are left out."""
+    now = utcnow()
+    shown = {
+        e for e in sorted(enterprise_ids)
+        if active_consent(session, e, institution_id, ConsentScope.details, now) is not None
+    }  # fmt: skip
+    if not shown:
+        return {}
+    query = select(Enterprise.id, Enterprise.legal_name).where(col(Enterprise.id).in_(shown))
+    names = {int(i or 0): name for i, name in session.exec(query).all()}
+    for enterprise_id in sorted(names):
+        log_disclosure(session, actor=actor, institution_id=institution_id,
+                       enterprise_id=enterprise_id, scope=ConsentScope.details)  # fmt: skip
+    return names
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def record_consent(
+    session: Session,
+    *,
+    enterprise_id: int,
+    institution_id: int,
+    scopes: list[ConsentScope],
+    expires_at: datetime | None,
+    actor: str,
+    evidence: str | None = None,
+) -> Consent:
+    """Record the enterprise's consent to disclose `scopes` to one institution."""
+    if session.get(Enterprise, enterprise_id) is None:
+        raise NotFoundError(f"企业 {enterprise_id} 不存在", field="enterprise_id")
+    if session.get(Institution, institution_id) is None:
+        raise NotFoundError(f"入驻机构 {institution_id} 不存在", field="institution_id")
+    now = utcnow()
+    if expires_at is not None and _aware(expires_at) <= now:
+        raise DomainError("授权到期时间必须晚于当前时间", field="expires_at")
+    consent = Consent(enterprise_id=enterprise_id, institution_id=institution_id,
+                      scopes=[s.value for s in scopes], granted_at=now, expires_at=expires_at,
+                      recorded_by=actor, evidence=evidence)  # fmt: skip
+    session.add(consent)
+    session.flush()
+    append_audit(session, actor=actor, action="consent", entity="enterprise",
+                 entity_id=enterprise_id, detail={"institution_id": institution_id,
+                                                  "scopes": consent.scopes})  # fmt: skip
+    return consent
+
+
+def revoke_consent(session: Session, consent_id: int, actor: str) -> Consent:
+    """Revoke a consent from now on."""
+    consent = session.get(Consent, consent_id)
+    if consent is None:
+        raise NotFoundError(f"授权 {consent_id} 不存在")
+    consent.revoked_at = consent.revoked_at or utcnow()
+    session.add(consent)
+    append_audit(session, actor=actor, action="revoke", entity="consent", entity_id=consent_id)
+    return consent
+
+
+def log_disclosure(
+    session: Session, *, actor: str, institution_id: int, enterprise_id: int, scope: ConsentScope
+) -> None:
+    """Write one disclosure of confidential enterprise data to the audit log."""
+    append_audit(session, actor=actor, action="disclose", entity="enterprise",
+                 entity_id=enterprise_id,
+                 detail={"institution_id": institution_id, "scope": scope.value})  # fmt: skip

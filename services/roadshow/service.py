@@ -1,0 +1,409 @@
+"""路演排程 service: load an event, draw its slate with the pure solver, persist and export it.
+
+The DB adapter around `matching.slate`: it builds the plain inputs from an event's rows, calls
+`solve_slate`, replaces the event's unconfirmed `SlateItem` rows with the new slate (confirmed rows
+stay), re-solves after a cancellation keeping confirmed items and moving few others, and writes
+the slate as one `.xlsx` workbook and one `.ics` calendar per participant. It never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from icalendar import Calendar
+from icalendar import Event as IcsEvent
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlmodel import Session, col, delete, select
+
+from ingestion.safe_cells import append_row
+from matching.slate import (
+    Meeting,
+    Pitch,
+    Seat,
+    SlateEnterprise,
+    SlateInvestor,
+    SlateItem,
+    SlateProblem,
+    SlateResult,
+    SlateSession,
+    SolverParams,
+    interest_fit,
+    solve_slate,
+)
+from models.enterprise import Enterprise
+from models.errors import DomainError, NotFoundError
+from models.event import Event, EventParticipant, EventSession
+from models.event import SlateItem as SlateRow
+from models.institution import Institution, InvestmentMandate
+from models.reference import EventKind
+
+SCHEDULED_STATUSES = ("applied", "accepted")  # presenters/investors the slate considers
+FitFn = Callable[[Session, Sequence[int], Sequence[int]], np.ndarray]
+"""(session, enterprise_ids, institution_ids) → fit in [0, 1], shape (enterprises, institutions)."""
+
+
+@dataclass
+class LoadedEvent:
+    """An event's rows and the solver input built from them."""
+
+    event: Event
+    sessions: list[EventSession]
+    presenters: list[EventParticipant]
+    investors: list[EventParticipant]
+    problem: SlateProblem
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+# ─── loading ───────────────────────────────────────────────────────────────────────────────────
+def _roadshow(session: Session, event_id: int) -> Event:
+    event = session.get(Event, event_id)
+    if event is None or event.kind != EventKind.roadshow:
+        raise NotFoundError(f"路演活动 {event_id} 不存在")
+    return event
+
+
+def _participants(session: Session, event_id: int, role: str) -> list[EventParticipant]:
+    query = (
+        select(EventParticipant)
+        .where(EventParticipant.event_id == event_id, EventParticipant.role == role)
+        .where(col(EventParticipant.status).in_(SCHEDULED_STATUSES))
+        .order_by(col(EventParticipant.id))
+    )
+    return list(session.exec(query).all())
+
+
+def _slate_rows(session: Session, event_id: int) -> list[SlateRow]:
+    query = select(SlateRow).where(SlateRow.event_id == event_id).order_by(col(SlateRow.id))
+    return list(session.exec(query).all())
+
+
+def load_event(
+    session: Session, event_id: int, fit: FitFn | None = None, keep_previous: bool = False
+) -> LoadedEvent:
+    """Build the solver input for a roadshow: accepted or applying presenters and investors,
+    their availability and wishes, the pair fit, confirmed items (and, on a re-solve, the
+    unconfirmed slate to stay close to)."""
+    event = _roadshow(session, event_id)
+    query = select(EventSession).where(EventSession.event_id == event_id)
+    sessions = list(session.exec(query.order_by(col(EventSession.starts_at))).all())
+    presenters = [p for p in _participants(session, event_id, "presenter") if p.enterprise_id]
+    investors = [p for p in _participants(session, event_id, "investor") if p.institution_id]
+    ent_ids = [p.enterprise_id for p in presenters if p.enterprise_id is not None]
+    inv_ids = [p.institution_id for p in investors if p.institution_id is not None]
+    matrix = (fit or _interest_fit(investors))(session, ent_ids, inv_ids)
+    rows = _slate_rows(session, event_id)
+    problem = SlateProblem(
+        sessions=tuple(SlateSession(s.id or 0, _utc(s.starts_at), _utc(s.ends_at)) for s in sessions),
+        rooms=tuple(event.rooms),
+        slots_per_room=event.slots_per_room,
+        meeting_tables=event.meeting_tables,
+        enterprises=tuple(SlateEnterprise(e, frozenset(p.available_session_ids))
+                          for e, p in zip(ent_ids, presenters, strict=True)),
+        investors=tuple(SlateInvestor(i, frozenset(p.available_session_ids))
+                        for i, p in zip(inv_ids, investors, strict=True)),
+        fit=np.asarray(matrix, dtype=float).T,
+        must_meet=_wishes(presenters, investors, "must_meet"),
+        no_thanks=_wishes(presenters, investors, "no_thanks"),
+        min_contacts=event.min_contacts_per_enterprise,
+        confirmed=tuple(_item(r, sessions) for r in rows if r.confirmed),
+        previous=tuple(_item(r, sessions) for r in rows if not r.confirmed) if keep_previous else (),
+    )  # fmt: skip
+    return LoadedEvent(event, sessions, presenters, investors, problem)
+
+
+def _wishes(
+    presenters: list[EventParticipant], investors: list[EventParticipant], attr: str
+) -> frozenset[tuple[int, int]]:
+    """(institution, enterprise) pairs from investor rows (enterprise ids) and presenter rows
+    (institution ids)."""
+    pairs = {(p.institution_id, e) for p in investors for e in getattr(p, attr)}
+    pairs |= {(i, p.enterprise_id) for p in presenters for i in getattr(p, attr)}
+    return frozenset((i, e) for i, e in pairs if i is not None and e is not None)
+
+
+def _item(row: SlateRow, sessions: list[EventSession]) -> SlateItem:
+    start, end = _utc(row.starts_at), _utc(row.ends_at)
+    sid = next((s.id for s in sessions if _utc(s.starts_at) <= start < _utc(s.ends_at)), None) or 0
+    if row.item_type == "pitch":
+        first = next((_utc(s.starts_at) for s in sessions if s.id == sid), start)
+        slot = (start - first) // (end - start)  # pitches of a session are back to back
+        return Pitch(row.enterprise_id or 0, sid, row.room or "", slot, start, end)
+    if row.item_type == "attendance":
+        return Seat(row.institution_id or 0, sid, row.room or "", start, end)
+    return Meeting(row.institution_id or 0, row.enterprise_id or 0, row.table_no or 0, start, end)
+
+
+def _interest_fit(investors: list[EventParticipant]) -> FitFn:
+    """The default fit: the investors' sector interests for this event and their mandates'
+    stages against each enterprise's industry code and stage (see `interest_fit`)."""
+    interests = {p.institution_id: list(p.interests) for p in investors}
+
+    def fit(session: Session, ent_ids: Sequence[int], inv_ids: Sequence[int]) -> np.ndarray:
+        ents = {
+            e.id: e for e in session.exec(select(Enterprise).where(col(Enterprise.id).in_(ent_ids)))
+        }
+        query = select(InvestmentMandate).where(col(InvestmentMandate.institution_id).in_(inv_ids))
+        stages: dict[int, set[str]] = {}
+        for m in session.exec(query):
+            stages.setdefault(m.institution_id, set()).update(m.stages)
+        matrix = interest_fit(
+            [ents[e].industry_code for e in ent_ids],
+            [_stage(ents[e]) for e in ent_ids],
+            [interests.get(i, []) for i in inv_ids],
+            [sorted(stages.get(i, set())) for i in inv_ids],
+        )
+        return matrix.T
+
+    return fit
+
+
+def _stage(enterprise: Enterprise) -> str | None:
+    return enterprise.stage.value if enterprise.stage is not None else None
+
+
+# ─── solving and persisting ────────────────────────────────────────────────────────────────────
+def draw_roadshow_slate(
+    session: Session,
+    event_id: int,
+    params: SolverParams | None = None,
+    fit: FitFn | None = None,
+    keep_previous: bool = False,
+) -> SlateResult:
+    """Draw the event's slate and replace its unconfirmed slate items (confirmed ones stay)."""
+    loaded = load_event(session, event_id, fit, keep_previous)
+    if not loaded.sessions or not loaded.event.rooms:
+        raise DomainError("该路演活动尚未设置场次或路演厅，无法排程")
+    result = solve_slate(loaded.problem, params)
+    if result.status in ("optimal", "feasible"):
+        _persist(session, event_id, result)
+    return result
+
+
+def _persist(session: Session, event_id: int, result: SlateResult) -> None:
+    session.exec(delete(SlateRow).where(
+        col(SlateRow.event_id) == event_id, col(SlateRow.confirmed).is_(False)
+    ))  # fmt: skip
+    kept = {_key(r) for r in _slate_rows(session, event_id)}
+    for row in _rows(event_id, result):
+        if _key(row) not in kept:
+            session.add(row)
+    session.flush()
+
+
+def _key(row: SlateRow) -> tuple[Any, ...]:
+    return (row.item_type, row.enterprise_id, row.institution_id, row.room, row.table_no,
+            _utc(row.starts_at))  # fmt: skip
+
+
+def _rows(event_id: int, result: SlateResult) -> list[SlateRow]:
+    rows = [SlateRow(event_id=event_id, item_type="pitch", enterprise_id=p.enterprise_id,
+                     room=p.room, starts_at=p.start, ends_at=p.end)
+            for p in result.pitches]  # fmt: skip
+    rows += [SlateRow(event_id=event_id, item_type="attendance", institution_id=s.investor_id,
+                      room=s.room, starts_at=s.start, ends_at=s.end)
+             for s in result.attendance]  # fmt: skip
+    rows += [SlateRow(event_id=event_id, item_type="meeting", institution_id=m.investor_id,
+                      enterprise_id=m.enterprise_id, table_no=m.table, starts_at=m.start,
+                      ends_at=m.end)
+             for m in result.meetings]  # fmt: skip
+    return rows
+
+
+def cancel_participant(
+    session: Session,
+    event_id: int,
+    enterprise_id: int | None = None,
+    institution_id: int | None = None,
+    params: SolverParams | None = None,
+    fit: FitFn | None = None,
+) -> SlateResult:
+    """Cancel a presenter or investor, drop its slate items, and re-solve keeping confirmed
+    items and moving as few of the others as possible."""
+    query = select(EventParticipant).where(EventParticipant.event_id == event_id)
+    if enterprise_id is not None:
+        query = query.where(EventParticipant.enterprise_id == enterprise_id)
+    else:
+        query = query.where(EventParticipant.institution_id == institution_id)
+    row = session.exec(query).first()
+    if row is None or (enterprise_id is None and institution_id is None):
+        raise NotFoundError("该参与方未报名此路演活动")
+    row.status = "cancelled"
+    session.add(row)
+    party = (
+        col(SlateRow.enterprise_id) == enterprise_id
+        if enterprise_id is not None
+        else col(SlateRow.institution_id) == institution_id
+    )
+    session.exec(delete(SlateRow).where(col(SlateRow.event_id) == event_id, party))
+    session.flush()
+    return draw_roadshow_slate(session, event_id, params, fit, keep_previous=True)
+
+
+def slate_payload(result: SlateResult) -> dict[str, Any]:
+    """The `schedule --json` document: exactly the documented keys, ISO times."""
+    return {
+        "status": result.status,
+        "objective": result.objective,
+        "bound": result.bound,
+        "pitches": [{"enterprise_id": p.enterprise_id, "room": p.room,
+                     "start": p.start.isoformat(), "end": p.end.isoformat()}
+                    for p in result.pitches],
+        "attendance": [{"institution_id": s.investor_id, "room": s.room,
+                        "start": s.start.isoformat(), "end": s.end.isoformat()}
+                       for s in result.attendance],
+        "meetings": [{"institution_id": m.investor_id, "enterprise_id": m.enterprise_id,
+                      "table": m.table, "start": m.start.isoformat(), "end": m.end.isoformat()}
+                     for m in result.meetings],
+        "unplaced": [{"enterprise_id": u.enterprise_id, "reason": u.reason}
+                     for u in result.unplaced],
+    }  # fmt: skip
+
+
+# ─── export ────────────────────────────────────────────────────────────────────────────────────
+@dataclass
+class _Names:
+    enterprises: dict[int, str]
+    institutions: dict[int, str]
+
+    def ent(self, eid: int | None) -> str:
+        return self.enterprises.get(eid or 0, f"企业{eid}")
+
+    def inst(self, iid: int | None) -> str:
+        return self.institutions.get(iid or 0, f"机构{iid}")
+
+
+def _names(session: Session, rows: list[SlateRow]) -> _Names:
+    ent_ids = {r.enterprise_id for r in rows if r.enterprise_id}
+    inst_ids = {r.institution_id for r in rows if r.institution_id}
+    ents = session.exec(select(Enterprise).where(col(Enterprise.id).in_(ent_ids)))
+    insts = session.exec(select(Institution).where(col(Institution.id).in_(inst_ids)))
+    return _Names(
+        {e.id or 0: e.short_name or e.legal_name for e in ents},
+        {i.id or 0: i.name for i in insts},
+    )
+
+
+def export_slate(
+    session: Session, event_id: int, out_dir: Path, now: datetime | None = None
+) -> list[Path]:
+    """Write `路演排程-<id>.xlsx` and one `.ics` per enterprise and institution into `out_dir`."""
+    event = _roadshow(session, event_id)
+    rows = _slate_rows(session, event_id)
+    if not rows:
+        raise DomainError("该路演活动尚未排程，请先运行排程")
+    names = _names(session, rows)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    book = out_dir / f"路演排程-{event_id}.xlsx"
+    _workbook(event, rows, names).save(book)
+    stamp = _utc(now or datetime.now(UTC))
+    return [book, *_calendars(event, rows, names, out_dir, stamp)]
+
+
+def _workbook(event: Event, rows: list[SlateRow], names: _Names) -> Workbook:
+    book = Workbook()
+    grid = book.active
+    assert grid is not None
+    grid.title = "路演排程"
+    append_row(grid, [event.title])
+    append_row(grid, ["时间", *event.rooms])
+    pitches = [r for r in rows if r.item_type == "pitch"]
+    for start in sorted({_utc(r.starts_at) for r in pitches}):
+        here = {r.room: r for r in pitches if _utc(r.starts_at) == start}
+        end = next(iter(here.values())).ends_at
+        cells = [
+            names.ent(here[room].enterprise_id) if room in here else "" for room in event.rooms
+        ]
+        append_row(grid, [f"{_local(start)}–{_local(end, '%H:%M')}", *cells])
+    _seats_sheet(book, rows, names)
+    _meetings_sheet(book, event, rows, names)
+    for sheet in book.worksheets:
+        sheet["A1"].font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 24
+        for letter in "BCDEFGHIJKLMNOP":
+            sheet.column_dimensions[letter].width = 22
+        for row in sheet.iter_rows():
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return book
+
+
+def _seats_sheet(book: Workbook, rows: list[SlateRow], names: _Names) -> None:
+    sheet = book.create_sheet("投资机构座位")
+    seats = [r for r in rows if r.item_type == "attendance"]
+    blocks = sorted({_utc(r.starts_at) for r in seats})
+    append_row(sheet, ["投资机构", *[_local(b) for b in blocks]])
+    for inst in sorted({r.institution_id for r in seats}, key=lambda i: names.inst(i)):
+        where = {_utc(r.starts_at): r.room for r in seats if r.institution_id == inst}
+        append_row(sheet, [names.inst(inst), *[where.get(b, "") for b in blocks]])
+
+
+def _meetings_sheet(book: Workbook, event: Event, rows: list[SlateRow], names: _Names) -> None:
+    sheet = book.create_sheet("一对一会谈")
+    meetings = [r for r in rows if r.item_type == "meeting"]
+    tables = list(range(1, event.meeting_tables + 1))
+    append_row(sheet, ["时间", *[f"第{t}桌" for t in tables]])
+    for start in sorted({_utc(r.starts_at) for r in meetings}):
+        here = {r.table_no: r for r in meetings if _utc(r.starts_at) == start}
+        cells = [f"{names.inst(here[t].institution_id)} × {names.ent(here[t].enterprise_id)}"
+                 if t in here else "" for t in tables]  # fmt: skip
+        append_row(sheet, [_local(start), *cells])
+
+
+def _local(dt: datetime, fmt: str = "%m月%d日 %H:%M") -> str:
+    """Beijing time for people reading the sheet."""
+    return _utc(dt).astimezone(ZoneInfo("Asia/Shanghai")).strftime(fmt)
+
+
+def _calendars(
+    event: Event, rows: list[SlateRow], names: _Names, out_dir: Path, stamp: datetime
+) -> list[Path]:
+    parties = sorted({("enterprise", r.enterprise_id) for r in rows if r.enterprise_id}
+                     | {("institution", r.institution_id) for r in rows if r.institution_id},
+                     key=lambda p: (p[0], p[1] or 0))  # fmt: skip
+    paths = []
+    for kind, pid in parties:
+        mine = [r for r in rows
+                if (r.enterprise_id if kind == "enterprise" else r.institution_id) == pid]  # fmt: skip
+        path = out_dir / f"{kind}-{pid}.ics"
+        path.write_bytes(_calendar(event, mine, names, kind, stamp).to_ical())
+        paths.append(path)
+    return paths
+
+
+def _calendar(
+    event: Event, rows: list[SlateRow], names: _Names, kind: str, stamp: datetime
+) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", "-//techfin-matchmaker//路演排程//ZH")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", event.title)
+    for row in sorted(rows, key=lambda r: _utc(r.starts_at)):
+        item = IcsEvent()
+        item.add("uid", f"slate-{event.id}-{row.item_type}-{row.enterprise_id}-"
+                        f"{row.institution_id}-{_utc(row.starts_at):%Y%m%dT%H%M}@techfin-matchmaker")  # fmt: skip
+        item.add("dtstamp", stamp)
+        item.add("dtstart", _utc(row.starts_at))
+        item.add("dtend", _utc(row.ends_at))
+        item.add("summary", _summary(row, names, kind))
+        item.add("location", f"{event.venue or ''} {row.room or ''}".strip())
+        cal.add_component(item)
+    return cal
+
+
+def _summary(row: SlateRow, names: _Names, kind: str) -> str:
+    if row.item_type == "pitch":
+        return f"路演：{names.ent(row.enterprise_id)}（{row.room}）"
+    if row.item_type == "attendance":
+        return f"听取路演（{row.room}）"
+    other = names.inst(row.institution_id) if kind == "enterprise" else names.ent(row.enterprise_id)
+    return f"一对一会谈：{other}（第{row.table_no}桌）"
