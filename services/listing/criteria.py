@@ -15,9 +15,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+import models
 from models.reference import Board
 
-CRITERIA_PATH = Path(__file__).resolve().parents[1] / "data" / "listing_criteria.json"
+CRITERIA_PATH = Path(models.__file__).parent / "data" / "listing_criteria.json"
 
 Metric = Literal[
     "revenue",

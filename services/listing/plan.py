@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+import models
 from models.reference import Board, ListingMilestoneKind, ListingTier
 from services.listing.criteria import Criterion
 
-PLAN_PATH = Path(__file__).resolve().parents[1] / "data" / "listing_tiers.json"
+PLAN_PATH = Path(models.__file__).parent / "data" / "listing_tiers.json"
 TIER_ORDER: tuple[ListingTier, ...] = tuple(ListingTier)
 EXCHANGE_BOARDS: frozenset[Board] = frozenset({Board.main, Board.star, Board.chinext, Board.bse})
 
