@@ -36,6 +36,8 @@ from ortools.linear_solver import pywraplp
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
+from matching.slate.core import Assignment, Context, pitching_in
+
 TOL = 1e-9
 CHUNK = 100_000  # partial line-ups expanded at once (memory: CHUNK × investors floats)
 
@@ -600,3 +602,115 @@ def meeting_bound(
     y = {key: max(0.0, c.dual_value()) for key, (c, _) in rows.items()}
     total = sum(y[key] * b for key, (_, b) in rows.items())
     return total + sum(max(0.0, c - sum(a * y[k] for k, a in keys)) for c, keys in cols)
+
+
+# ─── the line-up bound of a slate problem: hearing + meetings ─────────────────────────────────────
+@dataclass(frozen=True, slots=True)
+class LineupBound:
+    """An upper bound on total fit valid for every slate of the event (confirmed items, seat caps
+    and the tiers relaxed, but for an optional must-meet floor): line-up column generation for
+    hearing + the meetings' LP bound."""
+
+    value: int
+    hearing: float
+    meetings: float
+    rounds: int
+    converged: bool
+    seconds: float
+
+    def describe(self) -> str:
+        state = "converged" if self.converged else f"{self.rounds} rounds"
+        return (f"line-up bound: {self.value} (hearing {self.hearing:.0f} + meetings"
+                f" {self.meetings:.0f}; {state}, {self.seconds:.1f} s)")  # fmt: skip
+
+
+def lineup_bound(
+    ctx: Context,
+    slates: Sequence[Assignment],
+    deadline: float,
+    max_rounds: int = 1_000,
+    musts: int = 0,
+) -> LineupBound | None:
+    """The line-up bound, column generation starting from the rooms of `slates` and stopping at
+    `deadline` (time.monotonic()); None if not even one round finished. Total fit is
+    hear_weight · heard fit + meeting_weight · met fit: the hearing part is bounded with pair
+    weights fit · hear_weight (no-thanks pairs 0: they earn nothing), the meetings with fit ·
+    meeting_weight over every pair that may meet (not only the model's candidates). The sum is
+    rounded down, as total fit is a whole number of points. `musts` > 0: bound only slates that
+    meet at least that many must-meets (see `must_floor`); the tiers are otherwise relaxed."""
+    return bound_of(bound_inputs(ctx, slates, musts), deadline, max_rounds)
+
+
+@dataclass(frozen=True)
+class BoundInputs:
+    """What the line-up bound needs, as plain data (it may run in another process): the hearing
+    instance and its first columns, and the meetings' options, weights, tables and must-meets."""
+
+    hearing: HearingInstance
+    start: list[tuple[int, tuple[int, ...]]]
+    options: dict[tuple[int, int], list[int]]
+    weight: dict[tuple[int, int], float]
+    tables: int
+    required: tuple[frozenset[tuple[int, int]], int]
+
+
+def bound_inputs(ctx: Context, slates: Sequence[Assignment], musts: int = 0) -> BoundInputs:
+    """The inputs of `lineup_bound` for `ctx`, its first columns the rooms of `slates`."""
+    p, slots = ctx.problem, ctx.table.slots
+    weights = ctx.fit.astype(np.float64) * ctx.params.hear_weight
+    for i, e in ctx.banned:
+        weights[i, e] = 0.0
+    inst = HearingInstance(weights, ctx.ent_sessions, ctx.inv_sessions, len(p.sessions),
+                           len(p.rooms), p.slots_per_room)  # fmt: skip
+    start = sorted({(slots[q].session, tuple(sorted(pitching_in(ctx, a, slots[q].session,
+                                                                slots[q].room))))
+                    for a in slates for q in a.pitch.values()})  # fmt: skip
+    options, weight = meeting_options(ctx)
+    outside = sum(1 for pair in ctx.must if pair not in options)  # met, but earn nothing
+    required = (frozenset(ctx.must), musts - outside)
+    return BoundInputs(inst, start, options, weight, p.meeting_tables, required)
+
+
+def whole_points_bound(bound: float) -> int:
+    """A bound on total fit, which is a whole number of points, rounded down to one.
+
+    Float sums (the LPs) and CP-SAT's scaled objective can land a hair below the whole number
+    they stand for (937.9999999999999 for an optimum of 938): 10⁻⁶ relative slack covers that.
+    """
+    return math.floor(bound + 1e-6 * max(1.0, abs(bound)))
+
+
+def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> LineupBound | None:
+    """`lineup_bound` from its inputs (a module-level function: a worker process can run it)."""
+    clock = time.monotonic()
+    hearing = hearing_bound(inputs.hearing, deadline, inputs.start, max_rounds=max_rounds)
+    if hearing is None:
+        return None
+    meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables, inputs.required)
+    if not math.isfinite(meetings):  # cannot happen for a slate that exists; stay safe
+        meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables)
+    value = whole_points_bound(hearing.bound + meetings)
+    return LineupBound(value, hearing.bound, meetings, hearing.rounds, hearing.converged,
+                       time.monotonic() - clock)  # fmt: skip
+
+
+def meeting_options(
+    ctx: Context,
+) -> tuple[dict[tuple[int, int], list[int]], dict[tuple[int, int], float]]:
+    """Every pair that may meet (not no-thanks, positive fit) with the rounds it may meet in:
+    both attend the round's session, and some session the enterprise attends ends before it."""
+    blocks, rounds = ctx.table.blocks, ctx.table.rounds
+    options: dict[tuple[int, int], list[int]] = {}
+    weight: dict[tuple[int, int], float] = {}
+    n_i, n_e = ctx.fit.shape
+    for i in range(n_i):
+        for e in range(n_e):
+            if (i, e) in ctx.banned or ctx.fit[i, e] <= 0:
+                continue
+            ok = [t for t, rnd in enumerate(rounds)
+                  if rnd.session in ctx.inv_sessions[i] and rnd.session in ctx.ent_sessions[e]
+                  and any(blocks[s][1] <= rnd.start for s in ctx.ent_sessions[e])]  # fmt: skip
+            if ok:
+                options[i, e] = ok
+                weight[i, e] = float(ctx.fit[i, e] * ctx.params.meeting_weight)
+    return options, weight
