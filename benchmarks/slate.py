@@ -110,7 +110,7 @@ def offline_bound(problem: SlateProblem, seconds: float, musts: int = 0) -> floa
     """The line-up bound (matching/slate/bound.py) given `seconds` instead of a share of the run,
     for the slates that meet at least `musts` must-meets (see `_floor`)."""
     ctx = core.build_context(problem, SolverParams())
-    found = bound.lineup_bound(ctx, [], time.monotonic() + seconds, musts=musts)
+    found = bound.bound_of(bound.bound_inputs(ctx, [], musts), time.monotonic() + seconds)
     return None if found is None else float(found.value)
 
 

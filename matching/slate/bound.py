@@ -1,6 +1,6 @@
 """路演排程 — an upper bound on total fit from room line-ups (column generation).
 
-Pure core: arrays in, a number out. `lineup_bound` bounds the *whole* slate problem (every slate
+Pure core: arrays in, a number out. `bound_of` bounds the *whole* slate problem (every slate
 that keeps the event's rules, tiers relaxed but for an optional must-meet count) by a hearing
 part and a meeting part:
 
@@ -624,23 +624,6 @@ class LineupBound:
                 f" {self.meetings:.0f}; {state}, {self.seconds:.1f} s)")  # fmt: skip
 
 
-def lineup_bound(
-    ctx: Context,
-    slates: Sequence[Assignment],
-    deadline: float,
-    max_rounds: int = 1_000,
-    musts: int = 0,
-) -> LineupBound | None:
-    """The line-up bound, column generation starting from the rooms of `slates` and stopping at
-    `deadline` (time.monotonic()); None if not even one round finished. Total fit is
-    hear_weight · heard fit + meeting_weight · met fit: the hearing part is bounded with pair
-    weights fit · hear_weight (no-thanks pairs 0: they earn nothing), the meetings with fit ·
-    meeting_weight over every pair that may meet (not only the model's candidates). The sum is
-    rounded down, as total fit is a whole number of points. `musts` > 0: bound only slates that
-    meet at least that many must-meets (see `must_floor`); the tiers are otherwise relaxed."""
-    return bound_of(bound_inputs(ctx, slates, musts), deadline, max_rounds)
-
-
 @dataclass(frozen=True)
 class BoundInputs:
     """What the line-up bound needs, as plain data (it may run in another process): the hearing
@@ -655,7 +638,12 @@ class BoundInputs:
 
 
 def bound_inputs(ctx: Context, slates: Sequence[Assignment], musts: int = 0) -> BoundInputs:
-    """The inputs of `lineup_bound` for `ctx`, its first columns the rooms of `slates`."""
+    """What `bound_of` needs for `ctx`, column generation starting from the rooms of `slates`.
+    Total fit is hear_weight · heard fit + meeting_weight · met fit: the hearing part is bounded
+    with pair weights fit · hear_weight (no-thanks pairs 0), the meetings with fit ·
+    meeting_weight over every pair that may meet (not only the model's candidates). `musts` > 0:
+    bound only slates that meet at least that many must-meets (`must_floor`); the tiers are
+    otherwise relaxed."""
     p, slots = ctx.problem, ctx.table.slots
     weights = ctx.fit.astype(np.float64) * ctx.params.hear_weight
     for i, e in ctx.banned:
@@ -681,7 +669,8 @@ def whole_points_bound(bound: float) -> int:
 
 
 def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> LineupBound | None:
-    """`lineup_bound` from its inputs (a module-level function: a worker process can run it)."""
+    """The line-up bound, stopping at `deadline` (time.monotonic()), rounded down to whole points;
+    None if not even one round finished (a module-level function: a child process can run it)."""
     clock = time.monotonic()
     hearing = hearing_bound(inputs.hearing, deadline, inputs.start, max_rounds=max_rounds)
     if hearing is None:

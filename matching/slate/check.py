@@ -127,14 +127,11 @@ def _no_double_booking(result: SlateResult) -> list[str]:
     person: dict[object, list[Interval]] = defaultdict(list)
     room: dict[object, list[Interval]] = defaultdict(list)
     table: dict[object, list[Interval]] = defaultdict(list)
+    for who, span in _spans(result):
+        person[who].append(span)
     for p in result.pitches:
-        person["企业", p.enterprise_id].append((p.start, p.end))
         room[p.room].append((p.start, p.end))
-    for s in result.attendance:
-        person["机构", s.investor_id].append((s.start, s.end))
     for m in result.meetings:
-        person["企业", m.enterprise_id].append((m.start, m.end))
-        person["机构", m.investor_id].append((m.start, m.end))
         table[m.table].append((m.start, m.end))
     return _clashes("人员", person) + _clashes("路演厅", room) + _clashes("会谈桌", table)
 

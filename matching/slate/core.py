@@ -276,7 +276,7 @@ class Greedy:
         """Must-meets (fewest free rounds first: taken in pair order, one could spend the only
         round another has), then contacts for enterprises short of `min_contacts`, then by fit."""
         ctx = self.ctx
-        for pair in sorted(ctx.must, key=lambda p: (self._open_rounds(*p), p)):
+        for pair in sorted(ctx.must, key=lambda p: (len(self._open_rounds(*p)), p)):
             self.book(*pair)
         contacts = contact_counts(ctx, self.a)
         allowed = set(ctx.candidates)
@@ -289,31 +289,28 @@ class Greedy:
         for i, e in sorted(ctx.candidates, key=lambda p: (-ctx.fit[p], p)):
             self.book(i, e)
 
-    def _open_rounds(self, i: int, e: int) -> int:
-        """Rounds after `e`'s pitch where `i` and `e` could meet now (0 if `e` has no pitch)."""
+    def _open_rounds(self, i: int, e: int) -> list[int]:
+        """Rounds after `e`'s pitch where `i` and `e` could meet now (none if `e` has no pitch)."""
         if e not in self.a.pitch:
-            return 0
+            return []
         after = self.ctx.table.slots[self.a.pitch[e]].end
         rounds = self.ctx.table.rounds
-        return sum(
-            1 for t, rnd in enumerate(rounds) if rnd.start >= after and self.is_free(i, e, t)
-        )
+        return [t for t, rnd in enumerate(rounds) if rnd.start >= after and self._is_free(i, e, t)]
 
-    def book(self, i: int, e: int) -> bool:
-        ctx = self.ctx
-        if e not in self.a.pitch or (i, e) in self.a.meet:
+    def book(self, i: int, e: int, t: int | None = None) -> bool:
+        """Book `i` and `e` in round `t` if free after `e`'s pitch (default: the first such
+        round); False if there is none."""
+        open_ = [] if (i, e) in self.a.meet else self._open_rounds(i, e)
+        t = open_[0] if t is None and open_ else t
+        if t is None or t not in open_:
             return False
-        after = ctx.table.slots[self.a.pitch[e]].end
-        for t, rnd in enumerate(ctx.table.rounds):
-            if rnd.start >= after and self.is_free(i, e, t):
-                self.a.meet[i, e] = t
-                self.busy_inv.add((i, t))
-                self.busy_ent.add((e, t))
-                self.at_table[t] += 1
-                return True
-        return False
+        self.a.meet[i, e] = t
+        self.busy_inv.add((i, t))
+        self.busy_ent.add((e, t))
+        self.at_table[t] += 1
+        return True
 
-    def is_free(self, i: int, e: int, t: int) -> bool:
+    def _is_free(self, i: int, e: int, t: int) -> bool:
         ctx, rnd = self.ctx, self.ctx.table.rounds[t]
         return (
             rnd.session in ctx.inv_sessions[i]
@@ -633,19 +630,8 @@ def _keep_previous(ctx: Context, a: Assignment, previous: Assignment) -> None:
             a.seat[i, s] = r
     greedy = Greedy(ctx, a)
     for (i, e), t in sorted(previous.meet.items(), key=lambda x: x[1]):
-        if (
-            (i, e) not in a.meet
-            and e in a.pitch
-            and (i, e) not in ctx.banned
-            and (
-                ctx.table.rounds[t].start >= ctx.table.slots[a.pitch[e]].end
-                and greedy.is_free(i, e, t)
-            )
-        ):
-            a.meet[i, e] = t
-            greedy.busy_inv.add((i, t))
-            greedy.busy_ent.add((e, t))
-            greedy.at_table[t] += 1
+        if (i, e) not in ctx.banned:
+            greedy.book(i, e, t)
 
 
 def count_moved(a: Assignment, previous: Assignment) -> int:

@@ -65,7 +65,7 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
     fairness Σ min(relevant contacts, min_contacts); (2) on a re-solve, fewest moved previous
     items; (3) total fit. `objective` is the slate's total fit; `bound` is the smaller of CP-SAT's
     phase-3 bound and the line-up bound (`SolverParams.lineup_bound`, valid for every slate whose
-    tiers reach phase 1's value: see `lineup_bound`). Confirmed items are hard constraints.
+    tiers reach phase 1's value: see `bound_inputs`). Confirmed items are hard constraints.
     """
     params = params or SolverParams()
     clock = time.monotonic()
@@ -202,10 +202,8 @@ def _search_stop(params: SolverParams, deadline: float) -> float:
 
 
 def _fit_share(params: SolverParams, search: bool) -> float:
-    """Phase 3's share of the time left: with the session-swap search, what remains after it goes
-    to a search from its solution and to the meetings phase (`_best_meetings`). Started from the
-    searched slate, phase 3 rarely improves it (+16 points in 17 s on seed 2 of the benchmark),
-    and it takes both cores from the line-up bound: 5 % (was 15 %)."""
+    """Phase 3's share of the time left: 5 % with the session-swap search (started from the
+    searched slate it rarely improves it, and it takes both cores from the line-up bound)."""
     return 0.05 if search else 1.0
 
 
@@ -221,9 +219,7 @@ def _improve(
     """Annealing over pitch rooms (`ANNEAL_SHARE` of the time), then either the session-swap
     search (all this for at most `search_share` of the time limit) or, with `restarts`, a
     reheated annealing from `a` and the iterated search until `deadline`; then the meetings
-    rebooked for the new line-ups; `a` itself if that does not raise total fit. (Rebooking before
-    the search was tried: its meetings tie the pitches to their sessions and the search ends
-    0.5–2 % lower in total fit.)"""
+    rebooked for the new line-ups; `a` itself if that does not raise total fit."""
     if not a.pitch:  # nothing to move (e.g. an event without rooms)
         return a
     params, now = ctx.params, time.monotonic()
@@ -272,7 +268,7 @@ def _with_lineup_bound(result: SlateResult, lineups: LineupBound | None) -> Slat
         return result
     bound = lineups.value if result.bound is None else min(result.bound, lineups.value)
     gap = max(0.0, bound - result.objective) / max(abs(bound), 1.0)
-    return _replace(result, bound=float(bound), gap=gap, lineup_bound=float(lineups.value),
+    return replace(result, bound=float(bound), gap=gap, lineup_bound=float(lineups.value),
                     phases=[*result.phases, lineups.describe()])  # fmt: skip
 
 
@@ -292,7 +288,7 @@ def _greedy_fallback(
         return None
     names = [f"{p.name}: {status_name(p.status)}" for p in runner.phases]
     note = "CP-SAT 在时限内未找到解，返回贪心排程（未证明界）"
-    return _replace(result, notes=[note], phases=[*names, "greedy fallback"], wall_time_s=elapsed)
+    return replace(result, notes=[note], phases=[*names, "greedy fallback"], wall_time_s=elapsed)
 
 
 def _if_as_good(
@@ -330,7 +326,7 @@ def _finish_cp(
     bound = float(whole_points_bound(fit.bound)) if fit is not None and fit_done else None
     result = to_result(ctx, runner.best, fixed, previous, "optimal" if all_optimal else "feasible")
     gap = None if bound is None else max(0.0, bound - result.objective) / max(abs(bound), 1.0)
-    return _replace(result, bound=bound, gap=gap, notes=notes, phases=names, wall_time_s=elapsed,
+    return replace(result, bound=bound, gap=gap, notes=notes, phases=names, wall_time_s=elapsed,
                     cp_bound=bound)  # fmt: skip
 
 
@@ -345,7 +341,7 @@ def greedy_slate(problem: SlateProblem) -> SlateResult:
     a = greedy_from(ctx, fixed, previous)
     result = to_result(ctx, a, fixed, previous, "feasible")
     notes = [f"已确认项无法保留：{x}" for x in lost]
-    return _replace(result, notes=notes, phases=["greedy"], wall_time_s=time.monotonic() - clock)
+    return replace(result, notes=notes, phases=["greedy"], wall_time_s=time.monotonic() - clock)
 
 
 # ─── from an assignment to a result ────────────────────────────────────────────────────────────
@@ -456,7 +452,3 @@ def _empty(ctx: Context, status: str, notes: list[str], phases: list[str]) -> Sl
         meetings=[], unplaced=[Unplaced(e.id, reason) for e in ctx.problem.enterprises],
         notes=notes, phases=phases,
     )  # fmt: skip
-
-
-def _replace(result: SlateResult, **changes: object) -> SlateResult:
-    return replace(result, **changes)  # type: ignore[arg-type]

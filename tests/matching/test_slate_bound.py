@@ -184,7 +184,7 @@ def test_lineup_bound_is_at_least_the_proven_best_fit_of_tiny_events(seed: int) 
                     no_thanks=frozenset({(500, 100 + seed)}))  # fmt: skip
     problem = replace(problem, slots_per_room=2)
     ctx = core.build_context(problem, FAST)
-    bound = slate_bound.lineup_bound(ctx, [], time.monotonic() + 30)
+    bound = slate_bound.bound_of(slate_bound.bound_inputs(ctx, [], 0), time.monotonic() + 30)
     assert bound is not None and bound.converged
     assert bound.value >= fit_optimum(problem)
     result = solve_slate(problem, FAST)
@@ -231,10 +231,10 @@ def test_lineup_bound_with_the_must_floor_is_at_least_the_best_fit_holding_the_t
     model.m.add(model.tiers() >= tiers)
     model.m.maximize(model.total_fit())
     assert solver.solve(model.m) == cp_model.OPTIMAL
-    bound = slate_bound.lineup_bound(ctx, [], time.monotonic() + 30, musts=musts)
+    bound = slate_bound.bound_of(slate_bound.bound_inputs(ctx, [], musts), time.monotonic() + 30)
     assert bound is not None and bound.converged
     assert bound.value >= solver.objective_value
-    loose = slate_bound.lineup_bound(ctx, [], time.monotonic() + 30)
+    loose = slate_bound.bound_of(slate_bound.bound_inputs(ctx, [], 0), time.monotonic() + 30)
     assert loose is not None and bound.value <= loose.value
 
 
