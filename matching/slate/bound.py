@@ -278,8 +278,7 @@ class _Master:
 
     Subset-row cuts (Jepsen et al. 2008) tighten it: for three enterprises, the line-ups that
     hold two or more of them sum to ≤ 1 (two such line-ups would share an enterprise). Valid for
-    every slate, they cut off the fractional line-up mixes the LP otherwise uses (seed 3 of the
-    benchmark: 171 violated triples at the converged LP); `separate` adds the most violated."""
+    every slate, they cut off fractional line-up mixes; `separate` adds the most violated."""
 
     def __init__(self, inst: HearingInstance) -> None:
         self.inst = inst
@@ -407,9 +406,7 @@ def hearing_bound(
     LP, at the LP duals; every pricing is exact, so each gives a valid bound.
     `start`: (session, enterprises) line-ups to begin with, e.g. those of a known slate.
     `cuts`: once no column improves the LP, add the subset-row cuts it violates
-    (`_Master.separate`) and go on; converged when there are none either. (Separating before
-    that — once the bound was within 0.1 % of the LP — lowered the LP but left the bound behind
-    within a 20-s run: seeds 1 and 4 ended 11 and 28 points higher, seed 3 110 lower.)"""
+    (`_Master.separate`) and go on; converged when there are none either (docs/roadshow.md)."""
     master = _Master(inst)
     n_i, n_e = inst.weights.shape
     ents = [[e for e in range(n_e) if s in inst.ent_sessions[e]] for s in range(inst.sessions)]
@@ -454,13 +451,9 @@ def hearing_bound(
 
 
 class _Stall:
-    """Notices column generation going round in circles: the pool is full, the LP is degenerate,
-    and pruning drops the very columns the next pricing adds back (seed 2 of the benchmark: the
-    same three columns, reduced values 7–25, for minutes, so the subset-row cuts were never
-    reached). `stuck` is True after every `STALL_ROUNDS` solves in a row that do not lift the LP
-    above its best value so far; the pool then grows. Cuts lower the LP, so after them the pool
-    grows until the columns have brought it back (seed 3: hearing bound 41,355 → 41,267 after
-    20 s; counting afresh after each separation left it at 41,355)."""
+    """Notices column generation going round in circles (a full pool, a degenerate LP, pruning
+    dropping the columns the next pricing adds back): `stuck` is True after every `STALL_ROUNDS`
+    solves in a row that do not lift the LP above its best value so far; the pool then grows."""
 
     def __init__(self) -> None:
         self.value, self.flat = -math.inf, 0
