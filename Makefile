@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # The demo is the default database, so every README command after `make demo` works on it.
 DEMO_DB := var/matchmaker.sqlite
 
-.PHONY: demo test lint typecheck pytest services stop-services bench clean
+.PHONY: demo test lint contracts typecheck pytest services stop-services bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +38,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The import contracts of pyproject.toml ([tool.importlinter]): layers, a pure matching core,
+# independent services areas.
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP) services
 	set -a && source var/services.env && set +a && $(BIN)/pytest -n 2 -q
 
-test: lint typecheck pytest
+test: lint contracts typecheck pytest
 
 bench: $(STAMP) services
 	set -a && source var/services.env && set +a && \

@@ -33,10 +33,10 @@ from models.migrate import upgrade_to_head  # noqa: E402
 from models.reference import DeliveryStatus, FinancingType, InstitutionKind, Stage  # noqa: E402
 from models.settings import Settings  # noqa: E402
 from services.digests.service import DigestPolicy, run_digest_period  # noqa: E402
+from services.jobs import PUBLISHER_KEY, Job  # noqa: E402
 from tests.workers.processes import Fleet, service_env, wait_for  # noqa: E402
 from tests.workers.receivers import smtp_server  # noqa: E402
 from workers.celery_app import create_celery_app  # noqa: E402
-from workers.enqueue import PUBLISHER_KEY, Job  # noqa: E402
 
 PERIOD = "2030-01-01"
 GOAL_SECONDS = 120.0

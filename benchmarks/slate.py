@@ -2,7 +2,7 @@
 
 60 enterprises × 40 investors × 4 sessions × 3 rooms × 5 slots, plus 1:1 meetings. Goal: the
 solver's slate within 2 % of its proven bound in ≤ 30 s (the whole `solve_slate` call). The bound
-a run reports is the smaller of CP-SAT's and the in-budget line-up bound (matching/slate_bound.py);
+a run reports is the smaller of CP-SAT's and the in-budget line-up bound (matching/slate/bound.py);
 both are shown. Run: `.venv/bin/python benchmarks/slate.py [--seeds N] [--write]`.
 """
 
@@ -24,7 +24,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from matching import slate as slate_module
 from matching.slate import (
     SlateEnterprise,
     SlateInvestor,
@@ -32,11 +31,13 @@ from matching.slate import (
     SlateResult,
     SlateSession,
     SolverParams,
+    bound,
+    core,
     greedy_slate,
     interest_fit,
     solve_slate,
 )
-from matching.slate_check import SlateMetrics, check_slate
+from matching.slate.check import SlateMetrics, check_slate
 
 SECTORS = ["C27", "C35", "C38", "C39", "I64", "I65", "M73", "N77"]
 STAGES = ["seed", "startup", "growth", "expansion", "mature", "pre_ipo"]
@@ -106,10 +107,10 @@ def _wishes(
 
 # ─── the line-up bound run longer, outside the timed call ──────────────────────────────────────
 def offline_bound(problem: SlateProblem, seconds: float, musts: int = 0) -> float | None:
-    """The line-up bound (matching/slate_bound.py) given `seconds` instead of a share of the run,
+    """The line-up bound (matching/slate/bound.py) given `seconds` instead of a share of the run,
     for the slates that meet at least `musts` must-meets (see `_floor`)."""
-    ctx = slate_module._context(problem, SolverParams())
-    found = slate_module.lineup_bound(ctx, [], time.monotonic() + seconds, musts=musts)
+    ctx = core.build_context(problem, SolverParams())
+    found = bound.bound_of(bound.bound_inputs(ctx, [], musts), time.monotonic() + seconds)
     return None if found is None else float(found.value)
 
 

@@ -15,7 +15,7 @@ from models.settings import get_settings
 from services.digests import service as digests
 from services.digests.delivery import mailer_from_settings, webhook_sender_from_settings
 from services.digests.repository import ClaimBusyError
-from workers.enqueue import PUBLISHER_KEY, Job
+from services.jobs import PUBLISHER_KEY, Job
 
 _STATUS_WORDS = {
     "delivered": "送达",

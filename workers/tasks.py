@@ -1,7 +1,7 @@
 """Celery tasks: each takes ids, opens a session, calls one service function, commits.
 
 The logic lives in `services.digests.service`, `services.recommendations.nightly` and `services.roadshow.service`, where a test
-calls it directly. Anything a task queues (`workers.enqueue`) is published after its commit.
+calls it directly. Anything a task queues (`services.jobs`) is published after its commit.
 `acks_late` only on tasks that are harmless to run twice (docs/workers.md).
 """
 

@@ -26,7 +26,7 @@ from services.audit.repository import append_audit
 from services.digests import subscriptions as service
 from services.digests.checks import WebhookPolicy, normalize_email, parse_webhook_url
 from services.digests.confirmations import CONFIRM_TASK
-from workers.enqueue import enqueue
+from services.jobs import enqueue
 
 router = APIRouter(route_class=OffloadedRoute, tags=["subscriptions"])
 

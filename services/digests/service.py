@@ -42,8 +42,8 @@ from services.digests.delivery import (
     digest_payload,
 )
 from services.disclosure.service import teaser
+from services.jobs import enqueue
 from services.recommendations.service import rank_demands_for_institution
-from workers.enqueue import enqueue
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 FREQUENCIES = ("daily", "weekly", "monthly")

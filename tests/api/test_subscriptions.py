@@ -20,10 +20,10 @@ from services.digests.confirmations import CONFIRM_TASK, send_confirmation
 from services.digests.delivery import HttpxWebhookSender, verify_signature
 from services.digests.service import DigestPolicy, deliver, run_digest_period
 from services.digests.subscriptions import token_hash
+from services.jobs import Job
 from tests import factories
 from tests.api.conftest import World, login
 from tests.workers.helpers import FakeClock, FakeMailer
-from workers.enqueue import Job
 
 POLICY = DigestPolicy(rank_with_core=False)
 
@@ -32,7 +32,7 @@ POLICY = DigestPolicy(rank_with_core=False)
 def jobs(monkeypatch: pytest.MonkeyPatch) -> list[Job]:
     """What the API publishes after its commits (instead of the Celery broker)."""
     published: list[Job] = []
-    monkeypatch.setattr("workers.enqueue.celery_publisher", published.append)
+    monkeypatch.setattr("services.jobs.celery_publisher", published.append)
     return published
 
 

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import slate as slate_module
 from matching.slate import (
     Meeting,
     Pitch,
@@ -20,10 +19,13 @@ from matching.slate import (
     SlateResult,
     SlateSession,
     SolverParams,
+    core,
     greedy_slate,
     solve_slate,
 )
-from matching.slate_check import check_slate
+from matching.slate import bound as slate_bound
+from matching.slate import model as slate_model
+from matching.slate.check import check_slate
 
 DAY = datetime(2026, 7, 21, 1, 30, tzinfo=UTC)
 # Deterministic: the limit is CP-SAT work, not wall-clock time, so a loaded machine (a full,
@@ -224,10 +226,10 @@ def test_a_fit_matrix_of_the_wrong_shape_is_refused(bad_shape: tuple[int, int]) 
 
 
 def test_splits_of_fifteen_pitches_into_three_rooms_of_five_are_all_enumerated() -> None:
-    parts = slate_module._partitions(15, 3, 5, 200_000)
+    parts = core.partitions(15, 3, 5, 200_000)
     assert parts is not None and len(parts) == 126126  # 15! / (5!³ · 3!)
     assert all(len(p) == 3 and sum(bin(m).count("1") for m in p) == 15 for p in parts[:100])
-    assert slate_module._partitions(15, 3, 5, 1000) is None  # over the limit: refused
+    assert core.partitions(15, 3, 5, 1000) is None  # over the limit: refused
 
 
 def test_symmetry_breaking_and_polish_keep_the_tiers_and_never_lower_fit() -> None:
@@ -248,11 +250,11 @@ def test_a_run_without_a_cp_solution_in_time_falls_back_to_the_checked_greedy(
 ) -> None:
     """What a loaded machine did to 0.3 s runs: CP-SAT returned UNKNOWN before any solution."""
 
-    def no_solution(self: slate_module._Runner, name: str, *_: object, **__: object) -> bool:
-        self.phases.append(slate_module._Phase(name, slate_module.cp_model.UNKNOWN, 0.0, 0.0))
+    def no_solution(self: slate_model.Runner, name: str, *_: object, **__: object) -> bool:
+        self.phases.append(slate_model.Phase(name, slate_model.cp_model.UNKNOWN, 0.0, 0.0))
         return False
 
-    monkeypatch.setattr(slate_module._Runner, "phase", no_solution)
+    monkeypatch.setattr(slate_model.Runner, "phase", no_solution)
     problem = event(n_ent=12, n_inv=8, seed=2)
     result = solve_slate(problem, FAST)
     assert_valid(problem, result)
@@ -260,7 +262,7 @@ def test_a_run_without_a_cp_solution_in_time_falls_back_to_the_checked_greedy(
     assert result.objective == greedy_slate(problem).objective
 
 
-def _heard(ctx: slate_module._Context, invs: list[int], rooms: list[list[int]]) -> int:
+def _heard(ctx: core.Context, invs: list[int], rooms: list[list[int]]) -> int:
     """Σ over investors of their best allowed room (a room with a no-thanks pitch: 0)."""
     total = 0
     for i in invs:
@@ -277,11 +279,11 @@ def test_the_exact_split_of_a_session_matches_brute_force(seed: int) -> None:
     banned = frozenset((500 + int(rng.integers(5)), 100 + int(rng.integers(7))) for _ in range(4))
     problem = replace(event(n_ent=7, n_inv=5, seed=seed, n_sessions=1, no_thanks=banned),
                       rooms=("A厅", "B厅", "C厅"), slots_per_room=3)  # fmt: skip
-    ctx = slate_module._context(problem, FAST)
-    none = slate_module._Assignment({}, {}, {}, {})
-    a = slate_module._greedy_from(ctx, none, none)
+    ctx = core.build_context(problem, FAST)
+    none = core.Assignment({}, {}, {}, {})
+    a = core.greedy_from(ctx, none, none)
     assert len(a.pitch) == 7
-    lineups = slate_module._best_lineups(ctx, a, 0)
+    lineups = core.best_lineups(ctx, a, 0)
     assert lineups is not None and sorted(e for room in lineups for e in room) == list(range(7))
     invs = list(range(5))
     best = max(
@@ -295,11 +297,11 @@ def test_the_exact_split_of_a_session_matches_brute_force(seed: int) -> None:
 def test_bounds_on_whole_points_round_down_past_float_noise() -> None:
     """CP-SAT reported 937.9999999999999 for a proven optimum of 938 (a hypothesis example):
     taken as is, the bound sat below the objective. Total fit is whole points."""
-    assert slate_module.whole_points_bound(937.9999999999999) == 938
-    assert slate_module.whole_points_bound(938.0) == 938
-    assert slate_module.whole_points_bound(938.7) == 938
-    assert slate_module.whole_points_bound(937.99) == 937  # real fractions still round down
-    assert slate_module.whole_points_bound(0.0) == 0
+    assert slate_bound.whole_points_bound(937.9999999999999) == 938
+    assert slate_bound.whole_points_bound(938.0) == 938
+    assert slate_bound.whole_points_bound(938.7) == 938
+    assert slate_bound.whole_points_bound(937.99) == 937  # real fractions still round down
+    assert slate_bound.whole_points_bound(0.0) == 0
 
 
 def test_the_greedy_books_the_must_meet_with_fewest_rounds_first() -> None:
@@ -316,9 +318,9 @@ def test_the_greedy_books_the_must_meet_with_fewest_rounds_first() -> None:
         investors=(SlateInvestor(500, frozenset({11, 12})),),
         must_meet=frozenset({(500, 100), (500, 101)}),
     )  # fmt: skip
-    ctx = slate_module._context(problem, FAST)
-    a = slate_module._Assignment(pitch={0: ctx.slot_at[0, 0, 0], 1: ctx.slot_at[1, 0, 0]})
-    slate_module._Greedy(ctx, a).run()
+    ctx = core.build_context(problem, FAST)
+    a = core.Assignment(pitch={0: ctx.slot_at[0, 0, 0], 1: ctx.slot_at[1, 0, 0]})
+    core.Greedy(ctx, a).run()
     assert set(a.meet) == {(0, 0), (0, 1)}
     assert ctx.table.rounds[a.meet[0, 1]].session == 1  # the middle round went to 101
     assert ctx.table.rounds[a.meet[0, 0]].session == 2

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from matching import slate as slate_module
-from matching.slate import SlateEnterprise, SlateInvestor, SlateSession, _Assignment
-from matching.slate_anneal import Cooling, _cool, _Rooms, _slate, anneal
-from matching.slate_check import check_slate
+from matching.slate import SlateEnterprise, SlateInvestor, SlateSession, core, solve
+from matching.slate.anneal import Cooling, _cool, _Rooms, _slate, anneal
+from matching.slate.check import check_slate
+from matching.slate.core import Assignment
 from tests.matching.test_slate import DAY, FAST, event
 
 
-def _heard(ctx: slate_module._Context, where: dict[int, tuple[int, int]]) -> int:
+def _heard(ctx: core.Context, where: dict[int, tuple[int, int]]) -> int:
     """Hearing fit from scratch: every attending investor in its best room without a no-thanks
     pitch (or nowhere, 0)."""
     n_r, total = len(ctx.problem.rooms), 0
@@ -45,8 +46,8 @@ def _problem(seed: int) -> slate_module.SlateProblem:
 @pytest.mark.parametrize("seed", range(4))
 def test_every_move_changes_hearing_fit_by_its_delta_and_respects_rooms(seed: int) -> None:
     problem = _problem(seed)
-    ctx = slate_module._context(problem, FAST)
-    start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+    ctx = core.build_context(problem, FAST)
+    start = core.greedy_from(ctx, Assignment(), Assignment())
     rooms, rng = _Rooms(ctx, start, ({0, 1, 2}, frozenset()), strict=False), random.Random(seed)
     assert rooms.value == _heard(ctx, rooms.pos)
     applied = trades = 0
@@ -65,7 +66,7 @@ def test_every_move_changes_hearing_fit_by_its_delta_and_respects_rooms(seed: in
     assert 0 < trades < applied  # both kinds of move were made
 
 
-def _best_by_brute_force(ctx: slate_module._Context, ents: list[int]) -> int:
+def _best_by_brute_force(ctx: core.Context, ents: list[int]) -> int:
     n_s, n_r, cap = len(ctx.problem.sessions), len(ctx.problem.rooms), ctx.problem.slots_per_room
     places = [(s, r) for s in range(n_s) for r in range(n_r)]
     best = 0
@@ -87,14 +88,14 @@ def test_annealing_reaches_the_optimum_of_a_small_event(seed: int) -> None:
                         for i in range(5)),
         no_thanks=frozenset({(500, 101)}),
     )  # fmt: skip
-    ctx = slate_module._context(problem, FAST)
-    start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+    ctx = core.build_context(problem, FAST)
+    start = core.greedy_from(ctx, Assignment(), Assignment())
     optimum = _best_by_brute_force(ctx, list(range(6)))
     rooms = _Rooms(ctx, start, ({0, 1}, frozenset()), strict=False)
     assert _heard(ctx, _cool(rooms, random.Random(seed), Cooling(math.inf, 20_000))) == optimum
-    found = anneal(ctx, start, {0, 1}, 0, _Assignment(), frozenset(), Cooling(math.inf, 20_000))
-    assert slate_module._fit_of(ctx, found) == max(optimum, slate_module._fit_of(ctx, start))
-    result = slate_module._result(ctx, found, _Assignment(), _Assignment(), "feasible")
+    found = anneal(ctx, start, {0, 1}, 0, Assignment(), frozenset(), Cooling(math.inf, 20_000))
+    assert core.fit_of(ctx, found) == max(optimum, core.fit_of(ctx, start))
+    result = solve.to_result(ctx, found, Assignment(), Assignment(), "feasible")
     assert check_slate(problem, result) == []
 
 
@@ -106,18 +107,18 @@ def test_a_must_meet_keeps_its_enterprise_where_a_round_follows_the_pitch() -> N
         must_meet=frozenset({(500, 100)}),
         investors=(SlateInvestor(500, frozenset({10})), SlateInvestor(501, frozenset({11}))),
     )  # fmt: skip
-    ctx = slate_module._context(problem, FAST)
-    start = _Assignment(pitch={0: ctx.slot_at[0, 0, 0], 1: ctx.slot_at[0, 0, 1]})
-    slate_module._Greedy(ctx, start).run()
+    ctx = core.build_context(problem, FAST)
+    start = Assignment(pitch={0: ctx.slot_at[0, 0, 0], 1: ctx.slot_at[0, 0, 1]})
+    core.Greedy(ctx, start).run()
     assert (0, 0) in start.meet
-    floor = slate_module._tiers_of(ctx, start)
-    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), frozenset(), Cooling(math.inf, 5_000))
+    floor = core.tiers_of(ctx, start)
+    found = anneal(ctx, start, {0, 1}, floor, Assignment(), frozenset(), Cooling(math.inf, 5_000))
     session_of = lambda a, e: ctx.table.slots[a.pitch[e]].session  # noqa: E731
     assert session_of(found, 1) == 1  # to its audience, while 100 stays for its must-meet:
     assert session_of(found, 0) == 0 and (0, 0) in found.meet  # no round of 500 after session 1
-    assert slate_module._tiers_of(ctx, found) >= floor
-    ctx = slate_module._context(replace(problem, must_meet=frozenset()), FAST)
-    found = anneal(ctx, start, {0, 1}, 0, _Assignment(), frozenset(), Cooling(math.inf, 5_000))
+    assert core.tiers_of(ctx, found) >= floor
+    ctx = core.build_context(replace(problem, must_meet=frozenset()), FAST)
+    found = anneal(ctx, start, {0, 1}, 0, Assignment(), frozenset(), Cooling(math.inf, 5_000))
     assert session_of(found, 0) == session_of(found, 1) == 1  # without it, both go
 
 
@@ -126,22 +127,22 @@ def test_anneal_never_lowers_fit_or_the_tiers_nor_moves_pinned_pitches_to_other_
     seed: int,
 ) -> None:
     problem = _problem(seed)
-    ctx = slate_module._context(problem, FAST)
-    start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
-    floor = slate_module._tiers_of(ctx, start)
+    ctx = core.build_context(problem, FAST)
+    start = core.greedy_from(ctx, Assignment(), Assignment())
+    floor = core.tiers_of(ctx, start)
     session_of = lambda a, e: ctx.table.slots[a.pitch[e]].session  # noqa: E731
     pinned = frozenset(sorted(e for e in start.pitch if session_of(start, e) < 2)[::5])
     stay = {e: q for e, q in start.pitch.items() if session_of(start, e) == 2}
-    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), pinned, Cooling(math.inf, 20_000))
-    assert slate_module._fit_of(ctx, found) >= slate_module._fit_of(ctx, start)
-    assert slate_module._tiers_of(ctx, found) >= floor
+    found = anneal(ctx, start, {0, 1}, floor, Assignment(), pinned, Cooling(math.inf, 20_000))
+    assert core.fit_of(ctx, found) >= core.fit_of(ctx, start)
+    assert core.tiers_of(ctx, found) >= floor
     assert len(pinned) >= 2 and all(session_of(found, e) == session_of(start, e) for e in pinned)
     assert all(found.pitch[e] == q for e, q in stay.items())  # session 2 was not annealed
-    result = slate_module._result(ctx, found, _Assignment(), _Assignment(), "feasible")
+    result = solve.to_result(ctx, found, Assignment(), Assignment(), "feasible")
     assert check_slate(problem, result) == []
 
 
-def _short_event() -> tuple[slate_module._Context, _Assignment]:
+def _short_event() -> tuple[core.Context, Assignment]:
     """Two sessions, the second with one meeting round; investor 500 must meet 100–103, who all
     pitch in the first session (and meet 500 in its four rounds); 501 comes to the second only
     and wants 100, 101 and 104."""
@@ -155,9 +156,9 @@ def _short_event() -> tuple[slate_module._Context, _Assignment]:
         must_meet=frozenset({(500, 100 + k) for k in range(4)}),
         investors=(SlateInvestor(500), SlateInvestor(501, frozenset({11}))),
     )  # fmt: skip
-    ctx = slate_module._context(problem, FAST)
-    start = _Assignment(pitch={e: ctx.slot_at[0, e // 3, e % 3] for e in range(6)})
-    slate_module._Greedy(ctx, start).run()
+    ctx = core.build_context(problem, FAST)
+    start = Assignment(pitch={e: ctx.slot_at[0, e // 3, e % 3] for e in range(6)})
+    core.Greedy(ctx, start).run()
     assert all((0, e) in start.meet for e in range(4))
     return ctx, start
 
@@ -171,9 +172,9 @@ def test_a_strict_state_adopts_what_it_may_and_moves_or_trades_the_rest() -> Non
     assert rooms.pos == {0: (0, 1), 1: (0, 0), 2: (0, 0), 3: (0, 1), 4: (0, 0), 5: (1, 0)}
     assert rooms.value == _heard(ctx, rooms.pos)
     one_room = replace(ctx.problem, rooms=("A厅",))  # 6 places for 6 pitches: none free
-    ctx = slate_module._context(one_room, FAST)
-    full = _Assignment(pitch={e: ctx.slot_at[e // 3, 0, e % 3] for e in range(6)})
-    slate_module._Greedy(ctx, full).run()
+    ctx = core.build_context(one_room, FAST)
+    full = Assignment(pitch={e: ctx.slot_at[e // 3, 0, e % 3] for e in range(6)})
+    core.Greedy(ctx, full).run()
     rooms = _Rooms(ctx, full, ({0, 1}, frozenset()), strict=True)
     assert rooms.allowed[0] == {0} and rooms.allowed[4] == {0, 1}
     swapped = {0: (1, 0), 1: (0, 0), 2: (0, 0), 3: (1, 0), 4: (0, 0), 5: (1, 0)}
@@ -184,19 +185,19 @@ def test_a_strict_state_adopts_what_it_may_and_moves_or_trades_the_rest() -> Non
 
 def test_when_rebooking_would_lose_a_must_meet_a_repair_keeps_it_and_what_else_was_won() -> None:
     ctx, start = _short_event()
-    floor = slate_module._tiers_of(ctx, start)
+    floor = core.tiers_of(ctx, start)
     free = _cool(_Rooms(ctx, start, ({0, 1}, frozenset()), strict=False), random.Random(0),
                  Cooling(math.inf, 20_000))  # fmt: skip
     assert free[0][0] == free[1][0] == 1  # both go, and one round cannot hold both must-meets:
-    lost = _slate(ctx, start, free, _Assignment(), ({0, 1}, floor))
-    assert slate_module._tiers_of(ctx, lost) < floor
-    found = anneal(ctx, start, {0, 1}, floor, _Assignment(), frozenset(), Cooling(math.inf, 20_000))
+    lost = _slate(ctx, start, free, Assignment(), ({0, 1}, floor))
+    assert core.tiers_of(ctx, lost) < floor
+    found = anneal(ctx, start, {0, 1}, floor, Assignment(), frozenset(), Cooling(math.inf, 20_000))
     session_of = lambda a, e: ctx.table.slots[a.pitch[e]].session  # noqa: E731
     assert session_of(found, 0) == session_of(found, 1) == 0  # their meetings stay ...
     assert session_of(found, 4) == 1  # ... and the pitch without a must-meet still goes
     assert all((0, e) in found.meet for e in range(4))
-    assert slate_module._tiers_of(ctx, found) >= floor
-    assert slate_module._fit_of(ctx, found) > slate_module._fit_of(ctx, start)
+    assert core.tiers_of(ctx, found) >= floor
+    assert core.fit_of(ctx, found) > core.fit_of(ctx, start)
 
 
 def test_a_must_meet_out_of_reach_anywhere_does_not_hold_its_enterprise_in_place() -> None:
@@ -207,8 +208,8 @@ def test_a_must_meet_out_of_reach_anywhere_does_not_hold_its_enterprise_in_place
             investors=(SlateInvestor(500, investor_sessions), SlateInvestor(501)),
             must_meet=frozenset({(500, 101)}),
         )  # fmt: skip
-        ctx = slate_module._context(problem, FAST)
-        start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+        ctx = core.build_context(problem, FAST)
+        start = core.greedy_from(ctx, Assignment(), Assignment())
         assert ctx.table.slots[start.pitch[1]].session == 0
         return _Rooms(ctx, start, ({0, 1, 2}, frozenset()), strict=False).allowed[1]
 
@@ -220,15 +221,15 @@ def test_a_must_meet_out_of_reach_anywhere_does_not_hold_its_enterprise_in_place
 @pytest.mark.parametrize("seed", range(3))
 def test_confirmed_meetings_stay_and_pin_their_enterprise_to_its_session(seed: int) -> None:
     problem = _problem(seed)
-    ctx = slate_module._context(problem, FAST)
-    start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+    ctx = core.build_context(problem, FAST)
+    start = core.greedy_from(ctx, Assignment(), Assignment())
     (i, e), t = next((pair, t) for pair, t in start.meet.items() if pair not in ctx.must)
-    fixed = _Assignment(meet={(i, e): t})
-    floor = slate_module._tiers_of(ctx, start)
+    fixed = Assignment(meet={(i, e): t})
+    floor = core.tiers_of(ctx, start)
     found = anneal(ctx, start, {0, 1, 2}, floor, fixed, frozenset({e}), Cooling(math.inf, 20_000))
     assert found.meet[i, e] == t
     assert ctx.table.slots[found.pitch[e]].session == ctx.table.slots[start.pitch[e]].session
-    assert slate_module._tiers_of(ctx, found) >= floor
+    assert core.tiers_of(ctx, found) >= floor
 
 
 def test_an_event_without_rooms_leaves_everyone_unplaced_with_a_reason() -> None:

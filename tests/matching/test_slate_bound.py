@@ -10,10 +10,11 @@ import pytest
 from ortools.sat.python import cp_model
 
 from matching import slate as slate_module
-from matching import slate_bound as slate_bound_module
-from matching.slate import SolverParams, solve_slate
-from matching.slate_bound import HearingInstance, hearing_bound, meeting_bound, price_lineups
-from matching.slate_check import check_slate
+from matching.slate import SolverParams, core, solve, solve_slate
+from matching.slate import bound as slate_bound
+from matching.slate import model as slate_model
+from matching.slate.bound import HearingInstance, hearing_bound, meeting_bound, price_lineups
+from matching.slate.check import check_slate
 from tests.matching.test_slate import FAST, event
 
 
@@ -167,8 +168,8 @@ def test_meeting_bound_with_required_must_meets_is_never_below_the_best_schedule
 
 def fit_optimum(problem: slate_module.SlateProblem) -> float:
     """The best total fit any slate of the model reaches, tiers ignored (CP-SAT, proven)."""
-    ctx = slate_module._context(problem, FAST)
-    model = slate_module._SlateModel(ctx)
+    ctx = core.build_context(problem, FAST)
+    model = slate_model.SlateModel(ctx)
     model.m.maximize(model.total_fit())
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -182,8 +183,8 @@ def test_lineup_bound_is_at_least_the_proven_best_fit_of_tiny_events(seed: int) 
     problem = event(n_ent=5, n_inv=3, seed=seed, n_sessions=2,
                     no_thanks=frozenset({(500, 100 + seed)}))  # fmt: skip
     problem = replace(problem, slots_per_room=2)
-    ctx = slate_module._context(problem, FAST)
-    bound = slate_module.lineup_bound(ctx, [], time.monotonic() + 30)
+    ctx = core.build_context(problem, FAST)
+    bound = slate_bound.bound_of(slate_bound.bound_inputs(ctx, [], 0), time.monotonic() + 30)
     assert bound is not None and bound.converged
     assert bound.value >= fit_optimum(problem)
     result = solve_slate(problem, FAST)
@@ -209,7 +210,7 @@ def test_the_benchmark_sized_bound_is_reported_and_not_below_the_slate() -> None
 def test_lineup_bound_with_the_must_floor_is_at_least_the_best_fit_holding_the_tiers(
     seed: int,
 ) -> None:
-    """`musts=_must_floor(ctx, T)` bounds every slate whose tiers reach the optimum T."""
+    """`musts=must_floor(ctx, T)` bounds every slate whose tiers reach the optimum T."""
     rng = np.random.default_rng(seed)
     must = {(500 + int(rng.integers(3)), 100 + int(rng.integers(5))) for _ in range(3)}
     fit = rng.uniform(0, 1, (3, 5)).round(2)
@@ -218,22 +219,22 @@ def test_lineup_bound_with_the_must_floor_is_at_least_the_best_fit_holding_the_t
     problem = event(n_ent=5, n_inv=3, seed=seed, n_sessions=2, fit=fit,
                     must_meet=frozenset(must), min_contacts=1)  # fmt: skip
     problem = replace(problem, slots_per_room=2, meeting_tables=1)
-    ctx = slate_module._context(problem, FAST)
-    model = slate_module._SlateModel(ctx)
+    ctx = core.build_context(problem, FAST)
+    model = slate_model.SlateModel(ctx)
     model.m.maximize(model.tiers())
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     assert solver.solve(model.m) == cp_model.OPTIMAL
     tiers = round(solver.objective_value)
-    musts = slate_module._must_floor(ctx, tiers)
+    musts = solve.must_floor(ctx, tiers)
     assert musts > 0  # every enterprise placed: the must-meets count
     model.m.add(model.tiers() >= tiers)
     model.m.maximize(model.total_fit())
     assert solver.solve(model.m) == cp_model.OPTIMAL
-    bound = slate_module.lineup_bound(ctx, [], time.monotonic() + 30, musts=musts)
+    bound = slate_bound.bound_of(slate_bound.bound_inputs(ctx, [], musts), time.monotonic() + 30)
     assert bound is not None and bound.converged
     assert bound.value >= solver.objective_value
-    loose = slate_module.lineup_bound(ctx, [], time.monotonic() + 30)
+    loose = slate_bound.bound_of(slate_bound.bound_inputs(ctx, [], 0), time.monotonic() + 30)
     assert loose is not None and bound.value <= loose.value
 
 
@@ -306,7 +307,7 @@ def test_a_pool_too_small_for_the_lp_grows_instead_of_going_round_in_circles(
     as with the default pool."""
     inst = one_room_event(seed)
     roomy = hearing_bound(inst, time.monotonic() + 30, cuts=False)
-    monkeypatch.setattr(slate_bound_module, "POOL", 2)
+    monkeypatch.setattr(slate_bound, "POOL", 2)
     tight = hearing_bound(inst, time.monotonic() + 30, max_rounds=300, cuts=False)
     assert roomy is not None and tight is not None and roomy.converged
     assert tight.converged

@@ -7,23 +7,23 @@ from dataclasses import replace
 
 import pytest
 
-from matching import slate as slate_module
-from matching import slate_process
-from matching.slate import SolverParams, bound_inputs, bound_of, solve_slate
-from matching.slate_check import check_slate
+from matching.slate import SolverParams, core, process, solve_slate
+from matching.slate import bound as slate_bound
+from matching.slate.bound import bound_inputs, bound_of
+from matching.slate.check import check_slate
 from tests.matching.test_slate import FAST, event
 
 
-def tiny_inputs(seed: int) -> slate_module.BoundInputs:
+def tiny_inputs(seed: int) -> slate_bound.BoundInputs:
     problem = replace(event(n_ent=6, n_inv=4, seed=seed, n_sessions=2), slots_per_room=2)
-    return bound_inputs(slate_module._context(problem, FAST), [])
+    return bound_inputs(core.build_context(problem, FAST), [])
 
 
 @pytest.mark.parametrize("seed", range(2))
 def test_the_child_process_computes_the_same_converged_bound(seed: int) -> None:
     inputs = tiny_inputs(seed)
     here = bound_of(inputs, time.monotonic() + 30)
-    there = slate_process.bound_in_process(inputs, time.monotonic() + 30)
+    there = process.bound_in_process(inputs, time.monotonic() + 30)
     assert here is not None and there is not None and here.converged and there.converged
     assert (there.value, there.hearing, there.meetings) == (here.value, here.hearing, here.meetings)
 
@@ -33,9 +33,9 @@ def test_a_child_that_cannot_start_is_an_error_and_the_bound_is_computed_here(
 ) -> None:
     inputs = tiny_inputs(3)
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
-    with pytest.raises(slate_process.BoundProcessError, match="line-up bound process failed"):
-        slate_process.bound_in_process(inputs, time.monotonic() + 5)
-    found = slate_module._bound_beside(inputs, time.monotonic() + 30)
+    with pytest.raises(process.BoundProcessError, match="line-up bound process failed"):
+        process.bound_in_process(inputs, time.monotonic() + 5)
+    found = process.bound_beside(inputs, time.monotonic() + 30)
     expected = bound_of(inputs, time.monotonic() + 30)
     assert found is not None and expected is not None and found.value == expected.value
 

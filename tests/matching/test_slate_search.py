@@ -6,11 +6,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from matching import slate as slate_module
-from matching import slate_search as slate_module_search
-from matching.slate import SlateEnterprise, SlateInvestor, _Assignment
-from matching.slate_check import check_slate
-from matching.slate_search import swap_sessions
+from matching.slate import SlateEnterprise, SlateInvestor, core, search, solve
+from matching.slate.check import check_slate
+from matching.slate.core import Assignment
+from matching.slate.search import swap_sessions
 from tests.matching.test_slate import FAST, event
 
 
@@ -24,13 +23,13 @@ def test_search_never_lowers_fit_or_the_tiers_and_keeps_the_slate_valid(seed: in
     problem = replace(base, enterprises=ents, investors=invs,
                       must_meet=frozenset({(500, 100), (501, 102)}),
                       no_thanks=frozenset({(502, 103), (503, 104)}))  # fmt: skip
-    ctx = slate_module._context(problem, FAST)
-    start = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
-    floor = slate_module._tiers_of(ctx, start)
+    ctx = core.build_context(problem, FAST)
+    start = core.greedy_from(ctx, Assignment(), Assignment())
+    floor = core.tiers_of(ctx, start)
     found = swap_sessions(ctx, start, {0, 1, 2}, floor, math.inf)
-    assert slate_module._fit_of(ctx, found) >= slate_module._fit_of(ctx, start)
-    assert slate_module._tiers_of(ctx, found) >= floor
-    result = slate_module._result(ctx, found, _Assignment(), _Assignment(), "feasible")
+    assert core.fit_of(ctx, found) >= core.fit_of(ctx, start)
+    assert core.tiers_of(ctx, found) >= floor
+    result = solve.to_result(ctx, found, Assignment(), Assignment(), "feasible")
     assert check_slate(problem, result) == []
 
 
@@ -41,12 +40,12 @@ def test_search_swaps_pitches_into_the_sessions_their_audience_attends() -> None
         rooms=("A厅",), slots_per_room=1, meeting_tables=0, min_contacts=0, fit=fit,
         investors=(SlateInvestor(500, frozenset({10})), SlateInvestor(501, frozenset({11}))),
     )  # fmt: skip
-    ctx = slate_module._context(problem, FAST)
-    wrong = _Assignment(pitch={0: ctx.slot_at[0, 0, 0], 1: ctx.slot_at[1, 0, 0]})
-    slate_module._fill_seats(ctx, wrong)
-    found = swap_sessions(ctx, wrong, {0, 1}, slate_module._tiers_of(ctx, wrong), math.inf)
+    ctx = core.build_context(problem, FAST)
+    wrong = Assignment(pitch={0: ctx.slot_at[0, 0, 0], 1: ctx.slot_at[1, 0, 0]})
+    core.fill_seats(ctx, wrong)
+    found = swap_sessions(ctx, wrong, {0, 1}, core.tiers_of(ctx, wrong), math.inf)
     assert found.pitch == {1: ctx.slot_at[0, 0, 0], 0: ctx.slot_at[1, 0, 0]}
-    assert slate_module._fit_of(ctx, found) == 180
+    assert core.fit_of(ctx, found) == 180
     assert swap_sessions(ctx, wrong, {0}, 0, math.inf) is wrong  # session 1 is pinned: no move
 
 
@@ -58,21 +57,21 @@ def test_search_moves_a_pitch_into_a_free_slot_and_keeps_its_must_meet() -> None
         must_meet=frozenset({(501, 100)}),
         investors=(SlateInvestor(500, frozenset({10})), SlateInvestor(501)),
     )  # fmt: skip
-    ctx = slate_module._context(problem, FAST)
-    late = _Assignment(pitch={0: ctx.slot_at[1, 0, 0], 1: ctx.slot_at[0, 0, 0]})
-    slate_module._Greedy(ctx, late).run()
+    ctx = core.build_context(problem, FAST)
+    late = Assignment(pitch={0: ctx.slot_at[1, 0, 0], 1: ctx.slot_at[0, 0, 0]})
+    core.Greedy(ctx, late).run()
     assert (1, 0) in late.meet and ctx.table.slots[late.pitch[1]].session == 0
-    found = swap_sessions(ctx, late, {0, 1}, slate_module._tiers_of(ctx, late), math.inf)
+    found = swap_sessions(ctx, late, {0, 1}, core.tiers_of(ctx, late), math.inf)
     assert ctx.table.slots[found.pitch[0]].session == 0  # heard by investor 500 now
     assert (1, 0) in found.meet  # the must-meet is kept, after the (earlier) pitch
-    result = slate_module._result(ctx, found, _Assignment(), _Assignment(), "feasible")
+    result = solve.to_result(ctx, found, Assignment(), Assignment(), "feasible")
     assert check_slate(problem, result) == []
 
 
 def test_the_ranking_estimate_is_the_exact_change_of_best_room_values() -> None:
     problem = replace(event(n_ent=10, n_inv=6, seed=4, n_sessions=3), slots_per_room=2)
-    ctx = slate_module._context(problem, FAST)  # 3 sessions × 2 rooms × 2 slots: 2 free slots
-    a = slate_module._greedy_from(ctx, _Assignment(), _Assignment())
+    ctx = core.build_context(problem, FAST)  # 3 sessions × 2 rooms × 2 slots: 2 free slots
+    a = core.greedy_from(ctx, Assignment(), Assignment())
     slots, w = ctx.table.slots, ctx.fit.astype(float)
 
     def heard(pitch: dict[int, int], s: int) -> float:
@@ -83,7 +82,7 @@ def test_the_ranking_estimate_is_the_exact_change_of_best_room_values() -> None:
         attend = [s in ctx.inv_sessions[i] for i in range(len(problem.investors))]
         return float(value[attend].max(axis=1).sum())
 
-    ranked = slate_module_search._ranked(ctx, a, {0, 1, 2}, frozenset())
+    ranked = search._ranked(ctx, a, {0, 1, 2}, frozenset())
     assert any(x.back is None for x in ranked) and any(x.back is not None for x in ranked)
     for x in ranked:
         s1 = slots[a.pitch[x.out]].session
@@ -104,7 +103,7 @@ def test_the_ranking_estimate_is_the_exact_change_of_best_room_values() -> None:
 
 
 def test_the_kick_grows_while_restarts_find_nothing_and_is_capped() -> None:
-    from matching.slate_search import KICK, MAX_KICK, STALE_STEP, _kick
+    from matching.slate.search import KICK, MAX_KICK, STALE_STEP, _kick
 
     assert _kick(0) == KICK and _kick(STALE_STEP - 1) == KICK
     assert _kick(STALE_STEP) == KICK + 1 and _kick(5 * STALE_STEP) == KICK + 5

@@ -21,9 +21,9 @@ from services.digests.service import (
     run_digest_period,
 )
 from services.disclosure.service import amount_band
+from services.jobs import PUBLISHER_KEY, Job, queued_jobs
 from tests import factories
 from tests.workers.helpers import T0, FakeClock, FakeMailer, FakeWebhooks, demand, subscription
-from workers.enqueue import PUBLISHER_KEY, Job, queued_jobs
 
 POLICY = DigestPolicy(max_items=5, max_attempts=3, retry_base_seconds=10, rank_with_core=False)
 DAY = "2025-03-03"

@@ -37,11 +37,11 @@ from models.reference import Channel, DeliveryStatus, FinancingType, Institution
 from models.settings import Settings
 from services.digests.delivery import verify_signature
 from services.digests.service import DigestPolicy, run_digest_period
+from services.jobs import PUBLISHER_KEY, Job
 from tests.conftest import create_postgres_database, postgres_url
 from tests.workers.processes import Fleet, fleet, service_env, wait_for
 from tests.workers.receivers import Inbox, WebhookEndpoint, smtp_server, webhook_server
 from workers.celery_app import create_celery_app
-from workers.enqueue import PUBLISHER_KEY, Job
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 

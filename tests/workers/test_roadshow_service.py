@@ -8,8 +8,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from matching.slate import SolverParams
-from matching.slate_check import check_slate
+from matching.slate import SolverParams, check_slate
 from models.errors import NotFoundError
 from models.event import Event, EventParticipant, EventSession, SlateItem
 from models.reference import EventKind

@@ -1,6 +1,6 @@
 """路演排程 — an upper bound on total fit from room line-ups (column generation).
 
-Pure core: arrays in, a number out. `lineup_bound` bounds the *whole* slate problem (every slate
+Pure core: arrays in, a number out. `bound_of` bounds the *whole* slate problem (every slate
 that keeps the event's rules, tiers relaxed but for an optional must-meet count) by a hearing
 part and a meeting part:
 
@@ -35,6 +35,8 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
+
+from matching.slate.core import Assignment, Context, pitching_in
 
 TOL = 1e-9
 CHUNK = 100_000  # partial line-ups expanded at once (memory: CHUNK × investors floats)
@@ -276,8 +278,7 @@ class _Master:
 
     Subset-row cuts (Jepsen et al. 2008) tighten it: for three enterprises, the line-ups that
     hold two or more of them sum to ≤ 1 (two such line-ups would share an enterprise). Valid for
-    every slate, they cut off the fractional line-up mixes the LP otherwise uses (seed 3 of the
-    benchmark: 171 violated triples at the converged LP); `separate` adds the most violated."""
+    every slate, they cut off fractional line-up mixes; `separate` adds the most violated."""
 
     def __init__(self, inst: HearingInstance) -> None:
         self.inst = inst
@@ -405,9 +406,7 @@ def hearing_bound(
     LP, at the LP duals; every pricing is exact, so each gives a valid bound.
     `start`: (session, enterprises) line-ups to begin with, e.g. those of a known slate.
     `cuts`: once no column improves the LP, add the subset-row cuts it violates
-    (`_Master.separate`) and go on; converged when there are none either. (Separating before
-    that — once the bound was within 0.1 % of the LP — lowered the LP but left the bound behind
-    within a 20-s run: seeds 1 and 4 ended 11 and 28 points higher, seed 3 110 lower.)"""
+    (`_Master.separate`) and go on; converged when there are none either (docs/roadshow.md)."""
     master = _Master(inst)
     n_i, n_e = inst.weights.shape
     ents = [[e for e in range(n_e) if s in inst.ent_sessions[e]] for s in range(inst.sessions)]
@@ -452,13 +451,9 @@ def hearing_bound(
 
 
 class _Stall:
-    """Notices column generation going round in circles: the pool is full, the LP is degenerate,
-    and pruning drops the very columns the next pricing adds back (seed 2 of the benchmark: the
-    same three columns, reduced values 7–25, for minutes, so the subset-row cuts were never
-    reached). `stuck` is True after every `STALL_ROUNDS` solves in a row that do not lift the LP
-    above its best value so far; the pool then grows. Cuts lower the LP, so after them the pool
-    grows until the columns have brought it back (seed 3: hearing bound 41,355 → 41,267 after
-    20 s; counting afresh after each separation left it at 41,355)."""
+    """Notices column generation going round in circles (a full pool, a degenerate LP, pruning
+    dropping the columns the next pricing adds back): `stuck` is True after every `STALL_ROUNDS`
+    solves in a row that do not lift the LP above its best value so far; the pool then grows."""
 
     def __init__(self) -> None:
         self.value, self.flat = -math.inf, 0
@@ -600,3 +595,104 @@ def meeting_bound(
     y = {key: max(0.0, c.dual_value()) for key, (c, _) in rows.items()}
     total = sum(y[key] * b for key, (_, b) in rows.items())
     return total + sum(max(0.0, c - sum(a * y[k] for k, a in keys)) for c, keys in cols)
+
+
+# ─── the line-up bound of a slate problem: hearing + meetings ─────────────────────────────────────
+@dataclass(frozen=True, slots=True)
+class LineupBound:
+    """An upper bound on total fit valid for every slate of the event (confirmed items, seat caps
+    and the tiers relaxed, but for an optional must-meet floor): line-up column generation for
+    hearing + the meetings' LP bound."""
+
+    value: int
+    hearing: float
+    meetings: float
+    rounds: int
+    converged: bool
+    seconds: float
+
+    def describe(self) -> str:
+        state = "converged" if self.converged else f"{self.rounds} rounds"
+        return (f"line-up bound: {self.value} (hearing {self.hearing:.0f} + meetings"
+                f" {self.meetings:.0f}; {state}, {self.seconds:.1f} s)")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BoundInputs:
+    """What the line-up bound needs, as plain data (it may run in another process): the hearing
+    instance and its first columns, and the meetings' options, weights, tables and must-meets."""
+
+    hearing: HearingInstance
+    start: list[tuple[int, tuple[int, ...]]]
+    options: dict[tuple[int, int], list[int]]
+    weight: dict[tuple[int, int], float]
+    tables: int
+    required: tuple[frozenset[tuple[int, int]], int]
+
+
+def bound_inputs(ctx: Context, slates: Sequence[Assignment], musts: int = 0) -> BoundInputs:
+    """What `bound_of` needs for `ctx`, column generation starting from the rooms of `slates`.
+    Total fit is hear_weight · heard fit + meeting_weight · met fit: the hearing part is bounded
+    with pair weights fit · hear_weight (no-thanks pairs 0), the meetings with fit ·
+    meeting_weight over every pair that may meet (not only the model's candidates). `musts` > 0:
+    bound only slates that meet at least that many must-meets (`must_floor`); the tiers are
+    otherwise relaxed."""
+    p, slots = ctx.problem, ctx.table.slots
+    weights = ctx.fit.astype(np.float64) * ctx.params.hear_weight
+    for i, e in ctx.banned:
+        weights[i, e] = 0.0
+    inst = HearingInstance(weights, ctx.ent_sessions, ctx.inv_sessions, len(p.sessions),
+                           len(p.rooms), p.slots_per_room)  # fmt: skip
+    start = sorted({(slots[q].session, tuple(sorted(pitching_in(ctx, a, slots[q].session,
+                                                                slots[q].room))))
+                    for a in slates for q in a.pitch.values()})  # fmt: skip
+    options, weight = meeting_options(ctx)
+    outside = sum(1 for pair in ctx.must if pair not in options)  # met, but earn nothing
+    required = (frozenset(ctx.must), musts - outside)
+    return BoundInputs(inst, start, options, weight, p.meeting_tables, required)
+
+
+def whole_points_bound(bound: float) -> int:
+    """A bound on total fit, which is a whole number of points, rounded down to one.
+
+    Float sums (the LPs) and CP-SAT's scaled objective can land a hair below the whole number
+    they stand for (937.9999999999999 for an optimum of 938): 10⁻⁶ relative slack covers that.
+    """
+    return math.floor(bound + 1e-6 * max(1.0, abs(bound)))
+
+
+def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> LineupBound | None:
+    """The line-up bound, stopping at `deadline` (time.monotonic()), rounded down to whole points;
+    None if not even one round finished (a module-level function: a child process can run it)."""
+    clock = time.monotonic()
+    hearing = hearing_bound(inputs.hearing, deadline, inputs.start, max_rounds=max_rounds)
+    if hearing is None:
+        return None
+    meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables, inputs.required)
+    if not math.isfinite(meetings):  # cannot happen for a slate that exists; stay safe
+        meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables)
+    value = whole_points_bound(hearing.bound + meetings)
+    return LineupBound(value, hearing.bound, meetings, hearing.rounds, hearing.converged,
+                       time.monotonic() - clock)  # fmt: skip
+
+
+def meeting_options(
+    ctx: Context,
+) -> tuple[dict[tuple[int, int], list[int]], dict[tuple[int, int], float]]:
+    """Every pair that may meet (not no-thanks, positive fit) with the rounds it may meet in:
+    both attend the round's session, and some session the enterprise attends ends before it."""
+    blocks, rounds = ctx.table.blocks, ctx.table.rounds
+    options: dict[tuple[int, int], list[int]] = {}
+    weight: dict[tuple[int, int], float] = {}
+    n_i, n_e = ctx.fit.shape
+    for i in range(n_i):
+        for e in range(n_e):
+            if (i, e) in ctx.banned or ctx.fit[i, e] <= 0:
+                continue
+            ok = [t for t, rnd in enumerate(rounds)
+                  if rnd.session in ctx.inv_sessions[i] and rnd.session in ctx.ent_sessions[e]
+                  and any(blocks[s][1] <= rnd.start for s in ctx.ent_sessions[e])]  # fmt: skip
+            if ok:
+                options[i, e] = ok
+                weight[i, e] = float(ctx.fit[i, e] * ctx.params.meeting_weight)
+    return options, weight

@@ -1,4 +1,4 @@
-"""路演排程 — session-swap local search around the exact line-ups (`_polish`).
+"""路演排程 — session-swap local search around the exact line-ups (`resplit_sessions`).
 
 Moves an enterprise to another session it attends (into a free pitch slot) or swaps two
 enterprises of different sessions, repairs the 1:1 meetings the move made too early, re-splits
@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.slate import (
-    _Assignment,
-    _Context,
-    _fill_seats,
-    _fit_of,
-    _Greedy,
-    _polish,
-    _tiers_of,
+from matching.slate.core import (
+    Assignment,
+    Context,
+    Greedy,
+    fill_seats,
+    fit_of,
+    resplit_sessions,
+    tiers_of,
 )
 
 
@@ -38,20 +38,20 @@ class _Swap:
 
 
 def swap_sessions(
-    ctx: _Context,
-    a: _Assignment,
+    ctx: Context,
+    a: Assignment,
     sessions: set[int],
     floor: int,
     deadline: float,
     max_trials: int = 400,
     pinned: frozenset[int] = frozenset(),
     shallow: bool = False,
-) -> _Assignment:
+) -> Assignment:
     """Improve `a` by moving or swapping enterprises between `sessions` (free sessions: nothing
     confirmed or previous in them), never enterprises in `pinned` (e.g. with confirmed meetings).
 
     The score is (hearing fit, total fit): meetings are rebooked for the final line-ups
-    afterwards (`_rebook`). First pass: each ranked candidate is tried as is (the pitch takes the
+    afterwards (`rebook`). First pass: each ranked candidate is tried as is (the pitch takes the
     other's slot); an improvement is kept and both sessions are then re-split exactly. When none
     is left, a second pass (not if `shallow`) re-splits both sessions *before* judging each
     candidate (slower, finds more). Stops after `max_trials` trials, at `deadline`
@@ -71,9 +71,9 @@ def swap_sessions(
             trials += 1
             trial = _try(ctx, best, swap, floor, deep)
             value = (-1, -1) if trial is None else score(ctx, trial)
-            if trial is not None and value > fit and _tiers_of(ctx, trial) >= floor:
+            if trial is not None and value > fit and tiers_of(ctx, trial) >= floor:
                 s1 = ctx.table.slots[best.pitch[swap.out]].session
-                best = trial if deep else _polish(ctx, trial, {s1, swap.s2}, floor)
+                best = trial if deep else resplit_sessions(ctx, trial, {s1, swap.s2}, floor)
                 fit, improved = score(ctx, best), True
                 failed.clear()
                 break
@@ -86,10 +86,10 @@ def swap_sessions(
     return best
 
 
-def _score(ctx: _Context, a: _Assignment) -> tuple[int, int]:
+def _score(ctx: Context, a: Assignment) -> tuple[int, int]:
     """(hearing fit, total fit). Searching on total fit was tried: about as good from the same
     start (±0.3 %), as the meetings are rebooked for the final line-ups anyway."""
-    total = _fit_of(ctx, a)
+    total = fit_of(ctx, a)
     met = sum(ctx.fit_rows[i][e] for i, e in a.meet) * ctx.params.meeting_weight
     return total - met, total
 
@@ -100,15 +100,15 @@ MAX_KICK = 20  # ... up to this many (a search stuck for ~120 restarts kicks twi
 
 
 def iterated_search(
-    ctx: _Context,
-    a: _Assignment,
+    ctx: Context,
+    a: Assignment,
     sessions: set[int],
     floor: int,
     deadline: float,
     restarts: int,
     pinned: frozenset[int] = frozenset(),
     max_trials: int = 400,
-) -> _Assignment:
+) -> Assignment:
     """Iterated local search: from the best slate so far, `_kick` random moves or swaps (each kept
     only if the phase-1 value holds), then `swap_sessions` (first pass only: quicker, and more
     restarts win more than the re-split pass); the outcome replaces the best slate
@@ -123,10 +123,10 @@ def iterated_search(
         for _ in range(_kick(stale)):
             swap = _random_swap(ctx, trial, sessions, pinned, rng)
             moved = None if swap is None else _try(ctx, trial, swap, floor, False)
-            if moved is not None and _tiers_of(ctx, moved) >= floor:
+            if moved is not None and tiers_of(ctx, moved) >= floor:
                 trial = moved
         trial = swap_sessions(ctx, trial, sessions, floor, deadline, max_trials, pinned, True)
-        if _score(ctx, trial) > top and _tiers_of(ctx, trial) >= floor:
+        if _score(ctx, trial) > top and tiers_of(ctx, trial) >= floor:
             best, top, stale = trial, _score(ctx, trial), 0
         else:
             stale += 1
@@ -140,8 +140,8 @@ def _kick(stale: int) -> int:
 
 
 def _random_swap(
-    ctx: _Context,
-    a: _Assignment,
+    ctx: Context,
+    a: Assignment,
     sessions: set[int],
     pinned: frozenset[int],
     rng: random.Random,
@@ -162,15 +162,13 @@ def _random_swap(
     return _Swap(0.0, e, rng.choice(back), s2) if back else None
 
 
-def _try(
-    ctx: _Context, a: _Assignment, swap: _Swap, floor: int, resplit: bool
-) -> _Assignment | None:
+def _try(ctx: Context, a: Assignment, swap: _Swap, floor: int, resplit: bool) -> Assignment | None:
     """The slate after the move: pitches exchanged slot for slot (or into a free slot), both
     sessions' seats redrawn, meetings that now come too early rebooked and, if `resplit`, both
     sessions re-split exactly. None if there is no free slot."""
     slots = ctx.table.slots
     s1 = slots[a.pitch[swap.out]].session
-    trial = _Assignment(dict(a.pitch), dict(a.seat), dict(a.meet), dict(a.tables))
+    trial = Assignment(dict(a.pitch), dict(a.seat), dict(a.meet), dict(a.tables))
     if swap.back is None:
         free = _free_slot(ctx, a, swap.s2)
         if free is None:
@@ -184,25 +182,23 @@ def _try(
             if e in moved and ctx.table.rounds[t].start < slots[trial.pitch[e]].end]  # fmt: skip
     for pair in lost:
         del trial.meet[pair]
-    _fill_seats(ctx, trial)
-    greedy = _Greedy(ctx, trial)
+    fill_seats(ctx, trial)
+    greedy = Greedy(ctx, trial)
     must = set(ctx.must)
     for pair in sorted(lost, key=lambda p: (p not in must, -ctx.fit[p], p)):
-        greedy._book(*pair)
+        greedy.book(*pair)
     if not resplit:
         return trial
-    return _polish(ctx, trial, {s1, swap.s2}, min(floor, _tiers_of(ctx, trial)))
+    return resplit_sessions(ctx, trial, {s1, swap.s2}, min(floor, tiers_of(ctx, trial)))
 
 
-def _free_slot(ctx: _Context, a: _Assignment, s: int) -> int | None:
+def _free_slot(ctx: Context, a: Assignment, s: int) -> int | None:
     used = set(a.pitch.values())
     return next((q for q, x in enumerate(ctx.table.slots) if x.session == s and q not in used),
                 None)  # fmt: skip
 
 
-def _ranked(
-    ctx: _Context, a: _Assignment, sessions: set[int], pinned: frozenset[int]
-) -> list[_Swap]:
+def _ranked(ctx: Context, a: Assignment, sessions: set[int], pinned: frozenset[int]) -> list[_Swap]:
     """Every move and swap between `sessions`, with a positive estimated hearing gain, best
     first. The estimate keeps each room's line-up but for the exchanged pitch, and lets every
     investor of both sessions take its best room (no-thanks and seat caps ignored). Scored a
@@ -263,7 +259,7 @@ class _Rooms:
     line-up (investors who do not attend: 0), each investor's best room value, and the best
     value among the other rooms."""
 
-    def __init__(self, ctx: _Context, a: _Assignment, s: int, w: np.ndarray) -> None:
+    def __init__(self, ctx: Context, a: Assignment, s: int, w: np.ndarray) -> None:
         n_i, n_r = len(ctx.problem.investors), len(ctx.problem.rooms)
         self.attend = np.array([s in ctx.inv_sessions[i] for i in range(n_i)], dtype=np.float64)
         self.value = np.zeros((n_i, n_r))

@@ -7,8 +7,11 @@ never receives an id whose row does not exist yet, and a failed request publishe
 What is left open: a crash between the commit and the publish loses the message. The digest
 sweeper (`digests.sweep`) requeues deliveries left pending for that reason (docs/workers.md).
 
-The publisher is a collaborator: a caller may put its own in `session.info[PUBLISHER_KEY]`
-(a test collects jobs in a list; the `digests run` command delivers in-process instead).
+Tasks are named, never imported: services do not import `workers` (the layers contract), so the
+default publisher finds the workers' Celery app by its dotted name (`WORKER_APP`, Celery's own
+`symbol_by_name`, as `celery -A` does) when a job is published. The publisher is a collaborator:
+a caller may put its own in `session.info[PUBLISHER_KEY]` (a test collects jobs in a list; the
+`digests run` command delivers in-process instead).
 """
 
 import logging
@@ -16,14 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kombu.utils.imports import symbol_by_name
 from sqlalchemy import event
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 logger = logging.getLogger(__name__)
-PUBLISHER_KEY = "workers.publisher"
-_QUEUE_KEY = "workers.queued_jobs"
-_HOOKED_KEY = "workers.enqueue_hooked"
+PUBLISHER_KEY = "jobs.publisher"
+QUEUE_KEY = "jobs.queued"
+HOOKED_KEY = "jobs.hooked"
+WORKER_APP = "workers.tasks:app"  # the Celery app with every task registered
 
 
 @dataclass(frozen=True)
@@ -39,36 +44,33 @@ Publisher = Callable[[Job], None]
 
 
 def celery_publisher(job: Job) -> None:
-    """Publish through the Celery app (runs in-process when `task_always_eager` is on)."""
-    from workers import tasks  # noqa: F401  (registers the task names)
-    from workers.celery_app import app
-
-    app.tasks[job.name].apply_async(args=job.args, kwargs=job.kwargs)
+    """Publish by name through the workers' Celery app (in-process when `task_always_eager`)."""
+    symbol_by_name(WORKER_APP).tasks[job.name].apply_async(args=job.args, kwargs=job.kwargs)
 
 
 def enqueue(session: Session, name: str, *args: Any, **kwargs: Any) -> None:
     """Queue task `name` to be published when `session` commits; dropped if it rolls back."""
     _hook(session)
-    session.info.setdefault(_QUEUE_KEY, []).append(Job(name, args, kwargs))
+    session.info.setdefault(QUEUE_KEY, []).append(Job(name, args, kwargs))
 
 
 def queued_jobs(session: Session) -> list[Job]:
     """The jobs waiting for this session's commit (for tests and diagnostics)."""
-    return list(session.info.get(_QUEUE_KEY, []))
+    return list(session.info.get(QUEUE_KEY, []))
 
 
 def _hook(session: Session) -> None:
-    if session.info.get(_HOOKED_KEY):
+    if session.info.get(HOOKED_KEY):
         return
     event.listen(session, "after_commit", _publish_queued)
     event.listen(session, "after_soft_rollback", _drop_queued)
-    session.info[_HOOKED_KEY] = True
+    session.info[HOOKED_KEY] = True
 
 
 def _publish_queued(session: Session) -> None:
     if session.in_nested_transaction():  # a SAVEPOINT released: the work is not durable yet
         return
-    jobs = session.info.pop(_QUEUE_KEY, [])
+    jobs = session.info.pop(QUEUE_KEY, [])
     publish: Publisher = session.info.get(PUBLISHER_KEY, celery_publisher)
     for job in jobs:
         try:
@@ -82,4 +84,4 @@ def _drop_queued(session: Session, previous: SessionTransaction) -> None:
     # work that goes on to commit keeps what was queued before *and* inside it (coarse, and
     # harmless here: every task re-checks its row).
     if previous.parent is None:
-        session.info.pop(_QUEUE_KEY, None)
+        session.info.pop(QUEUE_KEY, None)

@@ -1,6 +1,6 @@
 """路演排程 — simulated annealing over pitch rooms, for hearing fit.
 
-The session-swap search (matching/slate_search.py) judges every move by re-splitting sessions
+The session-swap search (matching/slate/search.py) judges every move by re-splitting sessions
 exactly, so it gets through a few hundred moves a second and stops in whichever basin it
 started in. Here the state is only where each enterprise pitches (session, room); every
 investor of a session sits in its best room, so the hearing fit of a state is
@@ -27,17 +27,17 @@ from datetime import datetime
 
 import numpy as np
 
-from matching.slate import (
-    FIT_SCALE,
-    _Assignment,
-    _Context,
-    _fill_seats,
-    _fit_of,
-    _Greedy,
-    _polish,
-    _slots_for,
-    _tiers_of,
+from matching.slate.core import (
+    Assignment,
+    Context,
+    Greedy,
+    fill_seats,
+    higher_fit,
+    resplit_sessions,
+    slots_for,
+    tiers_of,
 )
+from matching.slate.problem import FIT_SCALE
 
 HOT, COLD = 2.0, 0.02  # start and end temperature, in fit points of one investor-pitch (× 100)
 REHEAT = 0.5  # start temperature of a second annealing from the best slate so far
@@ -65,8 +65,8 @@ class _Rooms:
 
     def __init__(
         self,
-        ctx: _Context,
-        a: _Assignment,
+        ctx: Context,
+        a: Assignment,
         where: tuple[set[int], frozenset[int]],
         strict: bool,
     ) -> None:
@@ -199,7 +199,7 @@ class _Rooms:
         self.pos[e] = dst
 
 
-def _weights(ctx: _Context, sessions: set[int]) -> dict[int, np.ndarray]:
+def _weights(ctx: Context, sessions: set[int]) -> dict[int, np.ndarray]:
     """Per session, (enterprises × investors): hearing fit points, 0 for investors who do not
     attend the session, `UNWELCOME` for no-thanks pairs."""
     n_i = len(ctx.problem.investors)
@@ -216,8 +216,8 @@ def _weights(ctx: _Context, sessions: set[int]) -> dict[int, np.ndarray]:
 class _MustRule:
     """Where an enterprise may pitch so that its must-meets stay within reach."""
 
-    def __init__(self, ctx: _Context, sessions: set[int], held: _Assignment | None) -> None:
-        self.ctx, self.sessions, self.held = ctx, sessions, held or _Assignment()
+    def __init__(self, ctx: Context, sessions: set[int], held: Assignment | None) -> None:
+        self.ctx, self.sessions, self.held = ctx, sessions, held or Assignment()
         self.block_end: dict[int, datetime] = {}
         for q in ctx.table.slots:
             self.block_end[q.session] = max(self.block_end.get(q.session, q.end), q.end)
@@ -264,14 +264,14 @@ class Cooling:
 
 
 def anneal(
-    ctx: _Context,
-    a: _Assignment,
+    ctx: Context,
+    a: Assignment,
     sessions: set[int],
     floor: int,
-    fixed: _Assignment,
+    fixed: Assignment,
     pinned: frozenset[int],
     cooling: Cooling,
-) -> _Assignment:
+) -> Assignment:
     """Anneal the rooms of `sessions` (nothing confirmed or previous in them) from `a`;
     enterprises in `pinned` stay. Returns the best state as a slate — seats redrawn, meetings
     booked again greedily around `fixed`'s, sessions re-split exactly — if its phase-1 value is
@@ -289,17 +289,13 @@ def anneal(
         return a
     best = _cool(free, rng, cooling)
     trial = _slate(ctx, a, best, fixed, (sessions, floor))
-    if _tiers_of(ctx, trial) >= floor:
-        return _better(ctx, trial, a)
+    if tiers_of(ctx, trial) >= floor:
+        return higher_fit(ctx, trial, a)
     held = _Rooms(ctx, a, (sessions, pinned), strict=True)  # a's must-meets stay where they are
     if not held.movable or not held.adopt(best):
         return a
     trial = _slate(ctx, a, _cool(held, rng, repair), fixed, (sessions, floor))
-    return _better(ctx, trial, a) if _tiers_of(ctx, trial) >= floor else a
-
-
-def _better(ctx: _Context, trial: _Assignment, a: _Assignment) -> _Assignment:
-    return trial if _fit_of(ctx, trial) > _fit_of(ctx, a) else a
+    return higher_fit(ctx, trial, a) if tiers_of(ctx, trial) >= floor else a
 
 
 def _cool(rooms: _Rooms, rng: random.Random, cooling: Cooling) -> dict[int, tuple[int, int]]:
@@ -327,29 +323,29 @@ def _cool(rooms: _Rooms, rng: random.Random, cooling: Cooling) -> dict[int, tupl
 
 
 def _slate(
-    ctx: _Context,
-    a: _Assignment,
+    ctx: Context,
+    a: Assignment,
     pos: dict[int, tuple[int, int]],
-    fixed: _Assignment,
+    fixed: Assignment,
     where: tuple[set[int], int],
-) -> _Assignment:
-    """`a` with the pitches of `pos` (`_slots_for`: its old slot where still free in its room,
+) -> Assignment:
+    """`a` with the pitches of `pos` (`slots_for`: its old slot where still free in its room,
     else the room's lowest free one), seats of `sessions` redrawn, meetings booked again around
     the confirmed ones and `a`'s must-meets that still follow their pitch, then `sessions`
     re-split exactly (each split kept if it holds `floor`)."""
     sessions, floor = where
     pitch = {e: q for e, q in a.pitch.items() if e not in pos}
-    pitch.update(_slots_for(ctx, pos, a.pitch))
+    pitch.update(slots_for(ctx, pos, a.pitch))
     seat = {key: r for key, r in a.seat.items() if key[1] not in sessions}
-    trial = _Assignment(
+    trial = Assignment(
         pitch, seat, {**_musts_kept(ctx, a, pitch), **fixed.meet}, dict(fixed.tables)
     )
-    _fill_seats(ctx, trial)
-    _Greedy(ctx, trial)._meetings()
-    return _polish(ctx, trial, sessions, min(floor, _tiers_of(ctx, trial)))
+    fill_seats(ctx, trial)
+    Greedy(ctx, trial).book_meetings()
+    return resplit_sessions(ctx, trial, sessions, min(floor, tiers_of(ctx, trial)))
 
 
-def _musts_kept(ctx: _Context, a: _Assignment, pitch: dict[int, int]) -> dict[tuple[int, int], int]:
+def _musts_kept(ctx: Context, a: Assignment, pitch: dict[int, int]) -> dict[tuple[int, int], int]:
     """`a`'s must-meet meetings that still come after their enterprise's (new) pitch (all of
     them, as `_MustRule` allows no other pitch): kept as they are."""
     slots, rounds = ctx.table.slots, ctx.table.rounds

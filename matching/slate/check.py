@@ -8,32 +8,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from matching.slate import Meeting, Pitch, Seat, SlateProblem, SlateResult
+from matching.slate.problem import (
+    FIT_SCALE,
+    Meeting,
+    Pitch,
+    Seat,
+    SlateMetrics,
+    SlateProblem,
+    SlateResult,
+)
 
 Interval = tuple[datetime, datetime]
 
 
-@dataclass(frozen=True)
-class SlateMetrics:
-    """What a slate achieves: placements, must-meets, relevant contacts per enterprise, fit points."""
-
-    placed: int
-    must_meets_met: frozenset[tuple[int, int]]
-    contacts: dict[int, int]
-    fairness: int
-    total_fit: int
-
-
 def _fit_points(problem: SlateProblem) -> np.ndarray:
-    return np.rint(np.clip(problem.fit, 0.0, 1.0) * 100).astype(np.int64)
+    return np.rint(np.clip(problem.fit, 0.0, 1.0) * FIT_SCALE).astype(np.int64)
 
 
 def _heard(
@@ -63,7 +57,7 @@ def slate_metrics(
     ent = {x.id: k for k, x in enumerate(problem.enterprises)}
     heard = _heard(pitches, seats) - problem.no_thanks
     met = {(m.investor_id, m.enterprise_id) for m in meetings}
-    threshold = round(problem.relevance * 100)
+    threshold = round(problem.relevance * FIT_SCALE)
     contacts = dict.fromkeys(ent, 0)
     for i, e in heard | met:
         relevant = (i, e) in problem.must_meet or fit[inv[i], ent[e]] >= threshold
@@ -133,14 +127,11 @@ def _no_double_booking(result: SlateResult) -> list[str]:
     person: dict[object, list[Interval]] = defaultdict(list)
     room: dict[object, list[Interval]] = defaultdict(list)
     table: dict[object, list[Interval]] = defaultdict(list)
+    for who, span in _spans(result):
+        person[who].append(span)
     for p in result.pitches:
-        person["企业", p.enterprise_id].append((p.start, p.end))
         room[p.room].append((p.start, p.end))
-    for s in result.attendance:
-        person["机构", s.investor_id].append((s.start, s.end))
     for m in result.meetings:
-        person["企业", m.enterprise_id].append((m.start, m.end))
-        person["机构", m.investor_id].append((m.start, m.end))
         table[m.table].append((m.start, m.end))
     return _clashes("人员", person) + _clashes("路演厅", room) + _clashes("会谈桌", table)
 
