@@ -31,7 +31,7 @@ from services.evaluation import (
     write_report,
 )
 from services.evaluation.charts import BAR_COLOR, cjk_font
-from tests import evaluation_factories as ef
+from tests import factories as ef
 from tests.services.evaluation import scenario
 from tests.services.evaluation.scenario import EXPECTED_2025
 
