@@ -36,9 +36,9 @@ from matching.policy import (
     quote_loan,
     rank_reach,
 )
-from models import Enterprise, FinancingDemand, Institution, LoanProduct
+from models import Enterprise, Institution, LoanProduct
 from models.crud import add, get_or_404, validated
-from models.errors import DomainError, NotFoundError
+from models.errors import DomainError
 from models.policy import (
     BenefitType,
     OutreachChannel,
@@ -450,29 +450,6 @@ def match_counts(session: Session, as_of: date | None = None) -> dict[int, int]:
     facts = EnterpriseFacts.build(enterprise_records(session))
     verdicts = evaluate_catalogue(load_policies(session), facts, day)
     return {v.policy.id: int(v.qualified.sum()) for v in verdicts}
-
-
-def get_policy(session: Session, policy_id: int) -> Policy:
-    """One policy, or ``NotFoundError``."""
-    policy = session.get(Policy, policy_id)
-    if policy is None:
-        raise NotFoundError(f"政策 {policy_id} 不存在")
-    return policy
-
-
-def subsidies_for_recommendation(
-    session: Session,
-    demand_id: int,
-    loan_product_ids: Iterable[int],
-    as_of: date | None = None,
-) -> dict[int, LoanSubsidy]:
-    """:func:`subsidy_for` for each recommended loan product of a demand (its amount and term)."""
-    demand = get_or_404(session, FinancingDemand, demand_id)
-    term = demand.term_months or 12
-    return {
-        pid: subsidy_for(session, demand.enterprise_id, pid, demand.amount_max_wan, term, as_of)
-        for pid in loan_product_ids
-    }
 
 
 def showcase_enterprise(session: Session, as_of: date | None = None) -> int | None:
