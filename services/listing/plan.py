@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
@@ -128,13 +127,7 @@ class CultivationPlan(_Strict):
         return next((i for i in self.coaching_plan.get(tier, ()) if i.key == key), None)
 
 
+@lru_cache(maxsize=4)
 def load_plan(path: Path | str | None = None) -> CultivationPlan:
-    """Read and validate a tiers/plan file (the packaged one by default)."""
-    if path is None:
-        return _packaged()
-    return CultivationPlan.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-@lru_cache(maxsize=1)
-def _packaged() -> CultivationPlan:
-    return CultivationPlan.model_validate(json.loads(PLAN_PATH.read_text(encoding="utf-8")))
+    """Read and validate a tiers/plan file (the packaged one by default); cached."""
+    return CultivationPlan.model_validate_json(Path(path or PLAN_PATH).read_text(encoding="utf-8"))
