@@ -26,7 +26,7 @@ from matching.candidates import build_candidate_set
 from matching.profiles import CandidateSet, DemandProfile
 from matching.rank import ExposurePolicy, RulesRanker, rank_batch, rank_one
 from matching.rules import RuleConfig
-from matching.synthetic import synthetic_candidates, synthetic_demands
+from tests.matching.synthetic import synthetic_candidates, synthetic_demands
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 CFG = RuleConfig(today=date(2025, 6, 1))

@@ -4,14 +4,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cli.ingest import render_summary
 from demo.generator.messy import write_messy_demands
 from ingestion.uscc import is_valid_uscc
-from models import Deal, Enterprise, FinancingDemand, Institution
-from models.reference import DealStatus, DealType, FinancingType, InstitutionKind
+from models.reference import DealType, FinancingType, InstitutionKind
+from services.evaluation import repository as repo
 from services.imports.service import import_file
 
 TourSection = Callable[[Session], None]
@@ -32,40 +31,31 @@ def show_counts(session: Session, counts: dict[str, int]) -> None:
 def show_enterprises(session: Session) -> None:
     """Enterprise count and the share whose USCC passes the GB 32100-2015 check."""
     _heading("科技型企业")
-    codes = session.exec(select(Enterprise.uscc)).all()
+    codes = repo.enterprise_codes(session)
     valid = sum(1 for c in codes if c and is_valid_uscc(c))
     typer.echo(f"  企业 {len(codes):,} 家；统一社会信用代码校验通过 {valid:,} / {len(codes):,}")
-    for e in session.exec(select(Enterprise).order_by(col(Enterprise.id)).limit(3)):
+    for e in repo.first_enterprises(session, 3):
         typer.echo(f"  · {e.legal_name}  {e.uscc}  行业 {e.industry_code}  {e.region_code}")
 
 
 def show_institutions(session: Session) -> None:
     """Institutions by kind."""
     _heading("入驻机构")
-    rows = session.exec(select(Institution.kind, func.count()).group_by(Institution.kind)).all()
+    rows = repo.institutions_by_kind(session)
     typer.echo("  " + "；".join(f"{InstitutionKind.from_label(k).label} {n} 家" for k, n in rows))
 
 
 def show_demands(session: Session) -> None:
     """Demands by financing type."""
     _heading("融资需求库")
-    rows = session.exec(
-        select(FinancingDemand.financing_type, func.count()).group_by(
-            FinancingDemand.financing_type
-        )
-    ).all()
+    rows = repo.demands_by_type(session)
     typer.echo("  " + "；".join(f"{FinancingType.from_label(t).label} {n} 项" for t, n in rows))
 
 
 def show_deals(session: Session) -> None:
     """Closed deals by type with their total amount."""
     _heading("已成交（全部已确认记录，含非撮合）")
-    rows = session.exec(
-        select(Deal.deal_type, func.count(), func.sum(Deal.amount_wan))
-        .where(Deal.status == DealStatus.confirmed)
-        .group_by(Deal.deal_type)
-    ).all()
-    for deal_type, n, total in rows:
+    for deal_type, n, total in repo.confirmed_deals_by_type(session):
         typer.echo(f"  {DealType.from_label(deal_type).label}：{n} 笔，合计 {total:,.1f} 万元")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -78,6 +79,7 @@ def pair_features(
     return np.column_stack([f, rules, mid[rows], ftype, kind])
 
 
+@dataclass(eq=False, repr=False)
 class LearnedReranker(ClassifierMixin, BaseEstimator):
     """Calibrated, monotone gradient boosting on recorded outcomes, with a cold-start fallback.
 
@@ -101,29 +103,16 @@ class LearnedReranker(ClassifierMixin, BaseEstimator):
         fit take twenty.
     """
 
-    def __init__(
-        self,
-        min_outcomes: int = 200,
-        min_per_class: int = 20,
-        max_iter: int = 150,
-        learning_rate: float = 0.08,
-        max_leaf_nodes: int = 15,
-        l2_regularization: float = 1.0,
-        monotonic_cst: Sequence[int] | None = None,
-        cv: int = 3,
-        random_state: int = 0,
-        n_threads: int | None = 1,
-    ) -> None:
-        self.min_outcomes = min_outcomes
-        self.min_per_class = min_per_class
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.max_leaf_nodes = max_leaf_nodes
-        self.l2_regularization = l2_regularization
-        self.monotonic_cst = monotonic_cst
-        self.cv = cv
-        self.random_state = random_state
-        self.n_threads = n_threads
+    min_outcomes: int = 200
+    min_per_class: int = 20
+    max_iter: int = 150
+    learning_rate: float = 0.08
+    max_leaf_nodes: int = 15
+    l2_regularization: float = 1.0
+    monotonic_cst: Sequence[int] | None = None
+    cv: int = 3
+    random_state: int = 0
+    n_threads: int | None = 1
 
     def fit(self, X: FloatArray, y: IntArray) -> LearnedReranker:
         """Train on pair features ``X`` of shape ``(m, f)`` and outcomes ``y`` (1 won) ``(m,)``.
@@ -192,6 +181,7 @@ class LearnedReranker(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
 
+@dataclass(eq=False)
 class LearnedRanker:
     """Rules shortlist, re-ranked by a :class:`LearnedReranker`'s win probability.
 
@@ -202,15 +192,9 @@ class LearnedRanker:
     shortlist : int; candidates per demand the re-ranker sees
     """
 
-    def __init__(
-        self,
-        reranker: LearnedReranker,
-        weights: Mapping[str, float] | None = None,
-        shortlist: int = 100,
-    ) -> None:
-        self.reranker = reranker
-        self.weights = weights
-        self.shortlist = shortlist
+    reranker: LearnedReranker
+    weights: Mapping[str, float] | None = None
+    shortlist: int = 100
 
     @property
     def model_version(self) -> str:

@@ -65,13 +65,14 @@ NUMERIC: Mapping[str, tuple[str, str]] = {
     "rd_ratio": ("rd_ratio", "%"),
     "patents": ("patents", "项"),
 }
-_LIST_PARAM: Mapping[str, str] = {
-    "qualification": "any_of",
-    "region": "prefixes",
-    "industry": "codes",
-    "strategic_industry": "codes",
-    "stage": "any_of",
-    "listing_milestone": "any_of",
+#: List condition type → (its parameter, the vocabulary table of its codes, the verb shown).
+_LISTS: Mapping[str, tuple[str, str, str]] = {
+    "qualification": ("any_of", "qualifications", "具备"),
+    "region": ("prefixes", "regions", "注册在"),
+    "industry": ("codes", "industries", "属于"),
+    "strategic_industry": ("codes", "strategic", "属于"),
+    "stage": ("any_of", "stages", "处于"),
+    "listing_milestone": ("any_of", "milestones", "已完成"),
 }
 #: Formula kind → what it computes.
 FORMULA_KINDS: Mapping[str, str] = {
@@ -145,8 +146,8 @@ def parse_condition(raw: Mapping[str, Any]) -> Condition:
         known = "、".join(CONDITION_TYPES)
         raise ValueError(f"未知的条件类型“{kind}”，可选：{known}")
     params = {k: v for k, v in raw.items() if k != "type"}
-    if kind in _LIST_PARAM:
-        key = _LIST_PARAM[kind]
+    if kind in _LISTS:
+        key = _LISTS[kind][0]
         values = params.get(key)
         if not isinstance(values, list | tuple) or not values:
             raise ValueError(f"条件“{CONDITION_TYPES[kind]}”需要非空列表参数 {key}")
@@ -506,15 +507,8 @@ def requirement_text(cond: Condition, vocab: PolicyVocabulary) -> str:
             f"（不少于{_num(float(p['min_amount_wan']))}万元）" if p.get("min_amount_wan") else ""
         )
         return f"近{p['within_months']}个月内获得入驻银行贷款{floor}"
-    table, verb = {
-        "qualification": ("qualifications", "具备"),
-        "region": ("regions", "注册在"),
-        "industry": ("industries", "属于"),
-        "strategic_industry": ("strategic", "属于"),
-        "stage": ("stages", "处于"),
-        "listing_milestone": ("milestones", "已完成"),
-    }[cond.type]
-    return verb + vocab.labels(table, p[_LIST_PARAM[cond.type]], "或")
+    key, table, verb = _LISTS[cond.type]
+    return verb + vocab.labels(table, p[key], "或")
 
 
 def _record_value(cond: Condition, record: EnterpriseRecord, vocab: PolicyVocabulary) -> str:
@@ -527,8 +521,7 @@ def _record_value(cond: Condition, record: EnterpriseRecord, vocab: PolicyVocabu
     }[cond.type]
     if not code:
         return f"{cond.label}未登记"
-    table = {"region": "regions", "industry": "industries",
-             "strategic_industry": "strategic", "stage": "stages"}[cond.type]  # fmt: skip
+    table = _LISTS[cond.type][1]
     shown = vocab.label(table, code.split(".")[0] if table == "strategic" else code)
     return f"为{shown}（{code}）" if shown != code else f"为{code}"
 

@@ -8,23 +8,18 @@ center unchanged.
 
 import random
 
-from sqlmodel import col, select
-
 from demo.generator.context import GenContext
 from models.cultivation import FinancialYear
 from models.enterprise import Enterprise
-from models.listing import ListingRecord
+from services.listing import repository
 
 YEARS = 3
 
 
 def generate_financials(ctx: GenContext) -> int:
     """Insert fiscal years for every enterprise with a cultivation record; return how many rows."""
-    records = list(ctx.session.exec(select(ListingRecord).order_by(col(ListingRecord.id))))
-    ids = [r.enterprise_id for r in records]
-    enterprises = {
-        e.id: e for e in ctx.session.exec(select(Enterprise).where(col(Enterprise.id).in_(ids)))
-    }
+    ids = [r.enterprise_id for r in repository.records(ctx.session)]
+    enterprises = repository.enterprises_by_id(ctx.session, ids)
     rng = random.Random(f"financials:{ctx.today.isoformat()}:{ids[:5]}")
     rows = [row for eid in ids for row in _years(rng, enterprises[eid], ctx.today.year - 1)]
     ctx.insert(rows)

@@ -9,11 +9,11 @@ import random
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from ingestion.safe_cells import append_row
 from ingestion.uscc import make_uscc
-from models import Enterprise
+from services.evaluation.repository import first_enterprises
 
 HEADER_TOP = ["序号", "企业基本信息", None, None, "融资需求", None, None, None, "备注"]
 HEADER = ["序号", "企业名称", "统一社会信用代码", "所属行业", "融资方式", "拟融资金额（万元）",
@@ -24,9 +24,8 @@ TYPES = ["信用贷款", "股权融资", "投贷联动", "知识产权质押贷�
 
 
 def _known_rows(session: Session, rng: random.Random, count: int) -> list[list[object]]:
-    ents = session.exec(select(Enterprise).order_by(col(Enterprise.id)).limit(count)).all()
     rows: list[list[object]] = []
-    for ent in ents:
+    for ent in first_enterprises(session, count):
         name = ent.legal_name.replace("(", "（").replace(")", "）")
         if rng.random() < 0.5:
             name = name.replace("有限公司", "有限责任公司") if "股份" not in name else name

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,26 +48,17 @@ def top_k_dense(
     return ids, np.where(ids >= 0, top, -np.inf)
 
 
+@dataclass(eq=False)
 class ImplicitALS:
     """Implicit-feedback ALS (Hu, Koren & Volinsky 2008) via the ``implicit`` package."""
 
-    def __init__(
-        self,
-        factors: int = 128,
-        regularization: float = 0.05,
-        alpha: float = 10.0,
-        iterations: int = 15,
-        company_weight: float = 1.0,
-        cell_weight: float = 1.0,
-        random_state: int = 0,
-    ) -> None:
-        self.factors = factors
-        self.regularization = regularization
-        self.alpha = alpha
-        self.iterations = iterations
-        self.company_weight = company_weight
-        self.cell_weight = cell_weight
-        self.random_state = random_state
+    factors: int = 128
+    regularization: float = 0.05
+    alpha: float = 10.0
+    iterations: int = 15
+    company_weight: float = 1.0
+    cell_weight: float = 1.0
+    random_state: int = 0
 
     def fit(self, history: History) -> ImplicitALS:
         """Factorise the company × investor matrix of ``history``."""

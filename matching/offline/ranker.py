@@ -13,6 +13,7 @@ from the whole history and scores each query's candidates.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import lightgbm as lgb
 import numpy as np
@@ -75,6 +76,7 @@ def top_k_per_query(
     return ids, scores
 
 
+@dataclass(eq=False)
 class InvestorRanker:
     """Rank investors for funding rounds (scikit-learn style estimator).
 
@@ -105,41 +107,22 @@ class InvestorRanker:
         Seed for LightGBM's feature and row sampling; training is deterministic.
     """
 
-    def __init__(
-        self,
-        half_life_days: float = 730.0,
-        short_half_life_days: float = 180.0,
-        window_days: float = 182.0,
-        n_windows: int = 4,
-        n_candidates: int = 100,
-        n_local_candidates: int = 50,
-        max_iter: int = 300,
-        learning_rate: float = 0.05,
-        max_leaf_nodes: int = 15,
-        min_leaf_samples: int = 50,
-        l2_regularization: float = 1.0,
-        feature_fraction: float = 0.9,
-        bagging_fraction: float = 0.8,
-        truncation_level: int = 20,
-        n_threads: int = 1,
-        random_state: int = 0,
-    ) -> None:
-        self.half_life_days = half_life_days
-        self.short_half_life_days = short_half_life_days
-        self.window_days = window_days
-        self.n_windows = n_windows
-        self.n_candidates = n_candidates
-        self.n_local_candidates = n_local_candidates
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.max_leaf_nodes = max_leaf_nodes
-        self.min_leaf_samples = min_leaf_samples
-        self.l2_regularization = l2_regularization
-        self.feature_fraction = feature_fraction
-        self.bagging_fraction = bagging_fraction
-        self.truncation_level = truncation_level
-        self.n_threads = n_threads
-        self.random_state = random_state
+    half_life_days: float = 730.0
+    short_half_life_days: float = 180.0
+    window_days: float = 182.0
+    n_windows: int = 4
+    n_candidates: int = 100
+    n_local_candidates: int = 50
+    max_iter: int = 300
+    learning_rate: float = 0.05
+    max_leaf_nodes: int = 15
+    min_leaf_samples: int = 50
+    l2_regularization: float = 1.0
+    feature_fraction: float = 0.9
+    bagging_fraction: float = 0.8
+    truncation_level: int = 20
+    n_threads: int = 1
+    random_state: int = 0
 
     def _index(self, history: History, ref_day: float) -> HistoryIndex:
         return HistoryIndex(

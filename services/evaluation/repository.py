@@ -200,3 +200,35 @@ def survey_ratings_between(
         .order_by(col(Complaint.id))
     )
     return session.exec(query).all()
+
+
+# --- the demo tour's overview of the center
+
+
+def enterprise_codes(session: Session) -> Sequence[str | None]:
+    """Every enterprise's USCC."""
+    return session.exec(select(Enterprise.uscc)).all()
+
+
+def first_enterprises(session: Session, limit: int) -> Sequence[Enterprise]:
+    """The first ``limit`` enterprises by id."""
+    return session.exec(select(Enterprise).order_by(col(Enterprise.id)).limit(limit)).all()
+
+
+def institutions_by_kind(session: Session) -> list[tuple[str, int]]:
+    """(institution kind, count) pairs."""
+    query = select(Institution.kind, func.count()).group_by(Institution.kind)
+    return [(str(k), n) for k, n in session.exec(query).all()]
+
+
+def demands_by_type(session: Session) -> list[tuple[str, int]]:
+    """(financing type, count) pairs."""
+    kind = FinancingDemand.financing_type
+    return [(str(t), n) for t, n in session.exec(select(kind, func.count()).group_by(kind)).all()]
+
+
+def confirmed_deals_by_type(session: Session) -> list[tuple[str, int, float]]:
+    """(deal type, count, total amount in 万元) of the confirmed deals."""
+    query = select(Deal.deal_type, func.count(), func.sum(Deal.amount_wan))
+    query = query.where(Deal.status == DealStatus.confirmed).group_by(Deal.deal_type)
+    return [(str(t), n, total) for t, n, total in session.exec(query).all()]

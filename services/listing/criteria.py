@@ -7,18 +7,16 @@ source (rule and article) and the dates it is in force, so a rule change is a ch
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-import models
 from models.reference import Board
 
-CRITERIA_PATH = Path(models.__file__).parent / "data" / "listing_criteria.json"
+CRITERIA_PATH = Path(__file__).resolve().parents[2] / "models" / "data" / "listing_criteria.json"
 
 Metric = Literal[
     "revenue",
@@ -35,18 +33,7 @@ Metric = Literal[
     "operating_years",
     "manual",
 ]
-YEARLY_METRICS: frozenset[str] = frozenset(
-    {
-        "revenue",
-        "net_profit",
-        "rd_expense",
-        "operating_cash_flow",
-        "net_assets",
-        "share_capital",
-        "weighted_roe",
-        "equity_financing",
-    }
-)
+YEARLY_METRICS: frozenset[str] = frozenset(get_args(Metric)[:8])  # revenue … equity_financing
 Aggregate = Literal[
     "value", "latest", "each", "sum", "average", "share", "per", "growth", "cagr", "increasing"
 ]
@@ -159,13 +146,7 @@ class CriteriaBook(_Strict):
         return self
 
 
+@lru_cache(maxsize=4)
 def load_criteria(path: Path | str | None = None) -> CriteriaBook:
-    """Read and validate a criteria file (the packaged one by default)."""
-    if path is None:
-        return _packaged()
-    return CriteriaBook.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-@lru_cache(maxsize=1)
-def _packaged() -> CriteriaBook:
-    return CriteriaBook.model_validate(json.loads(CRITERIA_PATH.read_text(encoding="utf-8")))
+    """Read and validate a criteria file (the packaged one by default); cached."""
+    return CriteriaBook.model_validate_json(Path(path or CRITERIA_PATH).read_text(encoding="utf-8"))

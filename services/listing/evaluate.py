@@ -137,7 +137,7 @@ def _change(c: Criterion, f: EnterpriseFacts, lower: bool) -> Outcome:
 def aggregate(c: Criterion, f: EnterpriseFacts, lower: bool) -> Outcome:
     """The figure ``c`` compares (or what is missing to compute it)."""
     if c.agg == "value":
-        v = f.scalar(c.metric)
+        v = f.value(c.metric)
         return Observed(v) if v is not None else [""]
     if c.agg in ("growth", "cagr", "increasing"):
         return _change(c, f, lower)

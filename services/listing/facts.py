@@ -75,7 +75,7 @@ class EnterpriseFacts:
             return None if value is None else Observed(float(value))
         return _net_profit(figures, lower_of)
 
-    def scalar(self, metric: str) -> float | None:
+    def value(self, metric: str) -> float | None:
         """A figure that is not per year (market value, months on NEEQ …); bools as 1/0."""
         if metric == "market_value":
             return self.market_value

@@ -103,7 +103,7 @@ class StalledAlert:
 _Stall = tuple[str, date, int, int, str | None]
 
 
-def _tier_since(record: ListingRecord, changes: Sequence[ListingTierChange]) -> date:
+def tier_since(record: ListingRecord, changes: Sequence[ListingTierChange]) -> date:
     current = [c.entered_on for c in changes if c.tier is record.tier]
     return current[-1] if current else record.coaching_started_on
 
@@ -116,7 +116,7 @@ def _tier_stall(
     days: int | None,
 ) -> _Stall | None:
     limit = days or plan.tiers[record.tier].stall_days
-    since = _tier_since(record, changes)
+    since = tier_since(record, changes)
     if limit is None or (today - since).days <= limit:
         return None
     return record.tier.value, since, (today - since).days, limit, None
@@ -179,21 +179,12 @@ def find_stalled(
     records = repo.records(session)
     ids = [r.id for r in records if r.id is not None]
     changes, reached = repo.tier_changes(session, ids), repo.milestones(session, ids)
-    names = repo.enterprises_by_id(session, [r.enterprise_id for r in records])
+    names = repo.display_names(session, records)
     out: list[StalledAlert] = []
     for r in records:
         assert r.id is not None
-        e = names.get(r.enterprise_id)
-        name = (e.short_name or e.legal_name) if e else str(r.enterprise_id)
-        out += stalled_for(
-            r,
-            changes.get(r.id, []),
-            reached.get(r.id, []),
-            name=name,
-            today=today,
-            plan=spec,
-            days=days,
-        )
+        out += stalled_for(r, changes.get(r.id, []), reached.get(r.id, []),
+                           name=names[r.enterprise_id], today=today, plan=spec, days=days)  # fmt: skip
     return sorted(out, key=lambda a: (-a.days, a.record_id, a.kind))
 
 

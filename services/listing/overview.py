@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from models.reference import Board, ListingTier
 from services.listing import repository as repo
+from services.listing.milestones import tier_since
 from services.listing.plan import Clock, china_today
 
 
@@ -47,26 +48,13 @@ def cultivation_overview(session: Session, *, clock: Clock = china_today) -> Cul
     records = repo.records(session)
     ids = [r.id for r in records if r.id is not None]
     changes = repo.tier_changes(session, ids)
-    names = repo.enterprises_by_id(session, [r.enterprise_id for r in records])
-    rows = []
-    for r in records:
-        assert r.id is not None
-        current = [c.entered_on for c in changes.get(r.id, []) if c.tier is r.tier]
-        since = current[-1] if current else r.coaching_started_on
-        e = names.get(r.enterprise_id)
-        name = (e.short_name or e.legal_name) if e else str(r.enterprise_id)
-        rows.append(
-            RecordRow(
-                r.id,
-                r.enterprise_id,
-                name,
-                r.tier,
-                r.target_board,
-                r.listed_board,
-                r.listed_on,
-                (today - since).days,
-            )
-        )
+    names = repo.display_names(session, records)
+    rows = [
+        RecordRow(r.id or 0, r.enterprise_id, names[r.enterprise_id], r.tier, r.target_board,
+                  r.listed_board, r.listed_on,
+                  (today - tier_since(r, changes.get(r.id or 0, []))).days)
+        for r in records
+    ]  # fmt: skip
     counts = Counter((row.tier, row.listed_board or row.target_board) for row in rows)
     listed = Counter(row.listed_board for row in rows if row.listed_board is not None)
     return CultivationOverview(today, dict(counts), dict(listed), rows)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
@@ -12,11 +11,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-import models
 from models.reference import Board, ListingMilestoneKind, ListingTier
 from services.listing.criteria import Criterion
 
-PLAN_PATH = Path(models.__file__).parent / "data" / "listing_tiers.json"
+PLAN_PATH = Path(__file__).resolve().parents[2] / "models" / "data" / "listing_tiers.json"
 TIER_ORDER: tuple[ListingTier, ...] = tuple(ListingTier)
 EXCHANGE_BOARDS: frozenset[Board] = frozenset({Board.main, Board.star, Board.chinext, Board.bse})
 
@@ -129,13 +127,7 @@ class CultivationPlan(_Strict):
         return next((i for i in self.coaching_plan.get(tier, ()) if i.key == key), None)
 
 
+@lru_cache(maxsize=4)
 def load_plan(path: Path | str | None = None) -> CultivationPlan:
-    """Read and validate a tiers/plan file (the packaged one by default)."""
-    if path is None:
-        return _packaged()
-    return CultivationPlan.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-@lru_cache(maxsize=1)
-def _packaged() -> CultivationPlan:
-    return CultivationPlan.model_validate(json.loads(PLAN_PATH.read_text(encoding="utf-8")))
+    """Read and validate a tiers/plan file (the packaged one by default); cached."""
+    return CultivationPlan.model_validate_json(Path(path or PLAN_PATH).read_text(encoding="utf-8"))

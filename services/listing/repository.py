@@ -139,3 +139,17 @@ def attendance(session: Session, event_id: int, person_key: str) -> Attendance |
         Attendance.event_id == event_id, Attendance.person_key == person_key
     )
     return session.exec(query).first()
+
+
+# --- display names
+
+
+def display_names(session: Session, records: Sequence[ListingRecord]) -> dict[int, str]:
+    """Enterprise id → short name (else legal name; the id when the enterprise is gone)."""
+    found = enterprises_by_id(session, [r.enterprise_id for r in records])
+    return {
+        r.enterprise_id: (e.short_name or e.legal_name)
+        if (e := found.get(r.enterprise_id))
+        else str(r.enterprise_id)
+        for r in records
+    }

@@ -7,14 +7,13 @@ never commit; the caller's ``session_scope`` does.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from matching.policy import (
     MET,
@@ -37,17 +36,9 @@ from matching.policy import (
     quote_loan,
     rank_reach,
 )
-from models import (
-    Deal,
-    Enterprise,
-    FinancingDemand,
-    Institution,
-    ListingMilestone,
-    ListingRecord,
-    LoanProduct,
-)
+from models import Enterprise, Institution, LoanProduct
 from models.crud import add, get_or_404, validated
-from models.errors import DomainError, NotFoundError
+from models.errors import DomainError
 from models.policy import (
     BenefitType,
     OutreachChannel,
@@ -62,16 +53,13 @@ from models.reference import (
     REGIONS,
     STRATEGIC_EMERGING_INDUSTRIES,
     Collateral,
-    DealStatus,
-    DealType,
-    DemandStatus,
-    FinancingType,
     InstitutionKind,
     ListingMilestoneKind,
     Qualification,
     Stage,
 )
 from services.audit.repository import append_audit
+from services.policy import repository as repo
 
 REFERENCE_RATE_PCT = 3.5  # 参考年利率: quotes a loan benefit when no product rate is known
 
@@ -114,56 +102,7 @@ def policy_spec(row: Policy) -> PolicySpec:
 
 def load_policies(session: Session, ids: Iterable[int] | None = None) -> list[PolicySpec]:
     """Every policy (or those with ``ids``), in id order."""
-    query = select(Policy).order_by(col(Policy.id))
-    if ids is not None:
-        query = query.where(col(Policy.id).in_(list(ids)))
-    return [policy_spec(row) for row in session.exec(query).all()]
-
-
-def _loans(session: Session, ids: set[int] | None) -> dict[int, list[LoanRecord]]:
-    query = select(Deal, Institution).join(Institution, col(Deal.institution_id) == Institution.id)
-    query = query.where(Deal.deal_type == DealType.loan, Deal.status == DealStatus.confirmed)
-    if ids is not None:
-        query = query.where(col(Deal.enterprise_id).in_(ids))
-    loans: dict[int, list[LoanRecord]] = defaultdict(list)
-    for deal, inst in session.exec(query).all():
-        resident = inst.kind == InstitutionKind.bank and inst.is_resident_on(deal.closed_on)
-        name = inst.short_name or inst.name
-        loans[deal.enterprise_id].append(
-            LoanRecord(deal.closed_on, deal.amount_wan, name, resident)
-        )
-    return loans
-
-
-def _milestones(session: Session, ids: set[int] | None) -> dict[int, dict[str, date]]:
-    query = select(  # type: ignore[call-overload]
-        ListingRecord.enterprise_id, ListingMilestone.kind, ListingMilestone.occurred_on
-    )
-    query = query.join(
-        ListingMilestone, col(ListingMilestone.listing_record_id) == ListingRecord.id
-    )
-    records = select(ListingRecord)
-    if ids is not None:
-        query = query.where(col(ListingRecord.enterprise_id).in_(ids))
-        records = records.where(col(ListingRecord.enterprise_id).in_(ids))
-    found: dict[int, dict[str, date]] = {}
-    for rec in session.exec(records).all():
-        found[rec.enterprise_id] = {"listed": rec.listed_on} if rec.listed_on else {}
-    for ent_id, kind, day in session.exec(query).all():
-        found[ent_id].setdefault(str(kind), day)
-    return found
-
-
-def _loan_needs(session: Session, ids: set[int] | None) -> dict[int, tuple[float, int | None]]:
-    kinds = [FinancingType.loan, FinancingType.mixed]
-    query = select(FinancingDemand).where(col(FinancingDemand.financing_type).in_(kinds))
-    query = query.where(FinancingDemand.status == DemandStatus.open)
-    if ids is not None:
-        query = query.where(col(FinancingDemand.enterprise_id).in_(ids))
-    needs: dict[int, tuple[float, int | None]] = {}
-    for d in session.exec(query.order_by(col(FinancingDemand.id))).all():
-        needs[d.enterprise_id] = (d.amount_max_wan, d.term_months)
-    return needs
+    return [policy_spec(row) for row in repo.policies(session, ids)]
 
 
 def enterprise_records(
@@ -171,12 +110,9 @@ def enterprise_records(
 ) -> list[EnterpriseRecord]:
     """Enterprises with their loans, listing milestones and open loan demand, in id order."""
     ids = set(enterprise_ids) if enterprise_ids is not None else None
-    query = select(Enterprise).order_by(col(Enterprise.id))
-    if ids is not None:
-        query = query.where(col(Enterprise.id).in_(ids))
-    loans, milestones = _loans(session, ids), _milestones(session, ids)
-    needs = _loan_needs(session, ids)
-    return [_record(e, loans, milestones, needs) for e in session.exec(query).all()]
+    loans, milestones = repo.loans(session, ids), repo.milestones(session, ids)
+    needs = repo.loan_needs(session, ids)
+    return [_record(e, loans, milestones, needs) for e in repo.enterprises(session, ids)]
 
 
 def _record(
@@ -346,7 +282,7 @@ def reach(
         qualified=int((missing == 0).sum()), one_short=int((missing == 1).sum()),
     )  # fmt: skip
     shown = order[:limit] if limit is not None else order
-    informed = _last_informed(session, policy_id)
+    informed = repo.last_informed(session, policy_id)
     vocab = vocabulary()
     for j in shown:
         result.items.append(_reach_item(verdicts, facts, int(j), day, vocab, benefits, informed))
@@ -373,16 +309,6 @@ def _reach_item(
     return ReachItem(record.id, record.name, int(verdicts.missing[j]), lacking,
                      None if np.isnan(gain) else round(gain, 2),
                      when.isoformat() if when else None)  # fmt: skip
-
-
-def _last_informed(session: Session, policy_id: int) -> dict[int, datetime]:
-    query = select(PolicyOutreach.enterprise_id, PolicyOutreach.informed_at)
-    rows = session.exec(query.where(PolicyOutreach.policy_id == policy_id)).all()
-    latest: dict[int, datetime] = {}
-    for ent_id, at in rows:
-        if ent_id not in latest or at > latest[ent_id]:
-            latest[ent_id] = at
-    return latest
 
 
 # --- outreach -------------------------------------------------------------------------------
@@ -413,16 +339,6 @@ def record_outreach(
                  entity_id=row.id, detail={"policy_id": policy_id, "enterprise_id": enterprise_id,
                                            "channel": str(row.channel), "outcome": str(row.outcome)})  # fmt: skip
     return row
-
-
-def informed_enterprises(session: Session, start: date, end: date) -> set[int]:
-    """Enterprises told about any policy between ``start`` and ``end`` (UTC days, inclusive)."""
-    low = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    high = datetime(end.year, end.month, end.day, 23, 59, 59, tzinfo=UTC)
-    query = select(PolicyOutreach.enterprise_id).where(
-        col(PolicyOutreach.informed_at) >= low, col(PolicyOutreach.informed_at) <= high
-    )
-    return set(session.exec(query).all())
 
 
 # --- policy-linked financing ----------------------------------------------------------------
@@ -534,29 +450,6 @@ def match_counts(session: Session, as_of: date | None = None) -> dict[int, int]:
     facts = EnterpriseFacts.build(enterprise_records(session))
     verdicts = evaluate_catalogue(load_policies(session), facts, day)
     return {v.policy.id: int(v.qualified.sum()) for v in verdicts}
-
-
-def get_policy(session: Session, policy_id: int) -> Policy:
-    """One policy, or ``NotFoundError``."""
-    policy = session.get(Policy, policy_id)
-    if policy is None:
-        raise NotFoundError(f"政策 {policy_id} 不存在")
-    return policy
-
-
-def subsidies_for_recommendation(
-    session: Session,
-    demand_id: int,
-    loan_product_ids: Iterable[int],
-    as_of: date | None = None,
-) -> dict[int, LoanSubsidy]:
-    """:func:`subsidy_for` for each recommended loan product of a demand (its amount and term)."""
-    demand = get_or_404(session, FinancingDemand, demand_id)
-    term = demand.term_months or 12
-    return {
-        pid: subsidy_for(session, demand.enterprise_id, pid, demand.amount_max_wan, term, as_of)
-        for pid in loan_product_ids
-    }
 
 
 def showcase_enterprise(session: Session, as_of: date | None = None) -> int | None:

@@ -11,9 +11,9 @@ from sklearn.metrics import roc_auc_score
 from matching.candidates import build_candidate_set
 from matching.learned import FEATURE_NAMES, MONOTONIC, LearnedRanker, LearnedReranker
 from matching.rank import RULES_VERSION, RulesRanker, rank_batch
-from matching.synthetic import synthetic_candidates, synthetic_demands
 from tests.matching.helpers import CFG
 from tests.matching.outcomes import synthetic_outcomes
+from tests.matching.synthetic import synthetic_candidates, synthetic_demands
 
 RULES_COL = FEATURE_NAMES.index("rules_score")
 

@@ -13,10 +13,10 @@ from matching.learned import MONOTONIC, LearnedRanker, LearnedReranker
 from matching.profiles import CandidateSet, DemandProfile, encode_demands
 from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, occurrence, rank_batch, top_k
 from matching.rules import eligible
-from matching.synthetic import synthetic_candidates, synthetic_demands
 from tests.matching.contract import RankerCase, RankerContract
 from tests.matching.helpers import CFG
 from tests.matching.outcomes import synthetic_outcomes
+from tests.matching.synthetic import synthetic_candidates, synthetic_demands
 
 
 @lru_cache

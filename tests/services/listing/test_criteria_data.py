@@ -11,7 +11,7 @@ from models.reference import Board
 from services.listing import BoardStatus, Verdict, assess, load_criteria
 from services.listing.criteria import CRITERIA_PATH
 from services.listing.evaluate import evaluate_board
-from tests.listing.helpers import facts, patch
+from tests.services.listing.helpers import facts, patch
 
 STAR_1B = facts({2025: {"revenue": 11000, "net_profit": 100}}, market_value=120000)
 

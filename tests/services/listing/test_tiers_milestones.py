@@ -15,7 +15,7 @@ from services.listing import (
     tier_history,
 )
 from tests import factories
-from tests.listing.rows import cultivated, strong_financials
+from tests.services.listing.rows import cultivated, strong_financials
 
 TODAY = date(2026, 6, 30)
 

@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from models import Enterprise, Institution
 from models.reference import Board, DealType, EventKind, FinancingType, InstitutionKind
-from tests import evaluation_factories as ef
 from tests import factories as f
 
 
@@ -159,7 +158,7 @@ def _listing(session: Session, sc: Scenario) -> None:
     def rec(
         key: str, ent: str, coached: date, board: Board | None = None, on: date | None = None
     ) -> None:
-        sc.ids[key] = int(ef.listing(session, sc.ents[ent], coached, board, on).id or 0)
+        sc.ids[key] = int(f.listing(session, sc.ents[ent], coached, board, on).id or 0)
 
     rec("L1", "E11", date(2023, 3, 1), Board.star, date(2025, 6, 18))  # 科创板 after coaching
     rec("L2", "E12", date(2024, 1, 1), Board.chinext, date(2025, 9, 1))  # 创业板
@@ -176,19 +175,19 @@ def _listing(session: Session, sc: Scenario) -> None:
 
 
 def _events(session: Session, sc: Scenario) -> None:
-    r1 = ef.event(session, EventKind.roadshow, utc(2025, 3, 15))
-    ef.attend(session, r1, "张三", "李四", "王五")
-    ef.event(session, EventKind.roadshow, utc(2025, 12, 31, 16))  # 2026-01-01 in Beijing: no
-    r3 = ef.event(
+    r1 = f.event(session, EventKind.roadshow, utc(2025, 3, 15))
+    f.attend(session, r1, "张三", "李四", "王五")
+    f.event(session, EventKind.roadshow, utc(2025, 12, 31, 16))  # 2026-01-01 in Beijing: no
+    r3 = f.event(
         session, EventKind.roadshow, datetime(2024, 12, 31, 16, 30, tzinfo=UTC)
     )  # 01-01 BJ
-    ef.attend(session, r3, "张三", "赵六")
-    r4 = ef.event(session, EventKind.roadshow, utc(2024, 12, 31))
-    ef.attend(session, r4, "钱七")
-    t1 = ef.event(session, EventKind.training, utc(2025, 4, 10))
-    ef.attend(session, t1, "p1", "p2", "p3")
-    t2 = ef.event(session, EventKind.training, utc(2025, 5, 10))
-    ef.attend(session, t2, "p1", "p2")  # the same two people again: 2 more 人次
-    t3 = ef.event(session, EventKind.training, utc(2026, 1, 10))
-    ef.attend(session, t3, "p1")
+    f.attend(session, r3, "张三", "赵六")
+    r4 = f.event(session, EventKind.roadshow, utc(2024, 12, 31))
+    f.attend(session, r4, "钱七")
+    t1 = f.event(session, EventKind.training, utc(2025, 4, 10))
+    f.attend(session, t1, "p1", "p2", "p3")
+    t2 = f.event(session, EventKind.training, utc(2025, 5, 10))
+    f.attend(session, t2, "p1", "p2")  # the same two people again: 2 more 人次
+    t3 = f.event(session, EventKind.training, utc(2026, 1, 10))
+    f.attend(session, t3, "p1")
     sc.ids.update(r1=int(r1.id or 0), r3=int(r3.id or 0), t1=int(t1.id or 0), t2=int(t2.id or 0))

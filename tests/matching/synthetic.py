@@ -1,4 +1,4 @@
-"""Synthetic demands and candidates for tests, benchmarks and documentation (seeded, pure numpy).
+"""Synthetic demands and candidates for the matching tests and benchmarks (seeded, pure numpy).
 
 Not a model of a real center (``demo.generator`` builds that); just plausible, varied inputs of
 any size, so the rankers can be exercised at 10,000 candidates × 100,000 demands.

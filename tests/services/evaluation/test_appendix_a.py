@@ -23,8 +23,8 @@ from services.evaluation import (
     last_full_year,
     write_drill_csv,
 )
-from tests.evaluation import scenario
-from tests.evaluation.scenario import EXPECTED_2025, EXPECTED_BSE_2025
+from tests.services.evaluation import scenario
+from tests.services.evaluation.scenario import EXPECTED_2025, EXPECTED_BSE_2025
 
 YEAR = Period.year(2025)
 

@@ -31,9 +31,9 @@ from services.evaluation import (
     write_report,
 )
 from services.evaluation.charts import BAR_COLOR, cjk_font
-from tests import evaluation_factories as ef
-from tests.evaluation import scenario
-from tests.evaluation.scenario import EXPECTED_2025
+from tests import factories as ef
+from tests.services.evaluation import scenario
+from tests.services.evaluation.scenario import EXPECTED_2025
 
 YEAR = Period.year(2025)
 CLI = "import typer; from cli.evaluation import register; app = typer.Typer(); register(app); app()"

@@ -11,7 +11,7 @@ from demo.generator import generate_center
 from models.db import make_engine, session_scope
 from models.migrate import upgrade_to_head
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 NOTEBOOK = REPO / "notebooks" / "evaluation.ipynb"
 
 

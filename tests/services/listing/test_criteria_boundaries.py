@@ -12,7 +12,7 @@ import pytest
 from models.reference import Board
 from services.listing import EnterpriseFacts, Verdict, load_criteria
 from services.listing.evaluate import evaluate_set
-from tests.listing.helpers import AS_OF, facts, patch
+from tests.services.listing.helpers import AS_OF, facts, patch
 
 Patch = Callable[[EnterpriseFacts], EnterpriseFacts]
 

@@ -18,7 +18,7 @@ from services.evaluation import (
     score_item,
     survey_satisfaction,
 )
-from tests import evaluation_factories as ef
+from tests import factories as ef
 
 YEAR = Period.year(2025)
 # 整体运行管理 mean 80; 服务能力建设 (60 + 2×90 + 60) / 4 = 75; 整体服务成效 mean 80.

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from cli.listing import register, render_overview, render_readiness, show_readiness
 from models.reference import ListingTier
 from services.listing import cultivation_overview, evaluate_readiness
-from tests.listing.rows import cultivated, strong_financials
+from tests.services.listing.rows import cultivated, strong_financials
 
 
 def test_readiness_text_shows_recommendation_citation_and_gaps(session: Session) -> None:

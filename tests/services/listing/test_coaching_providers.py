@@ -17,7 +17,7 @@ from services.listing import (
     schedule_session,
 )
 from tests import factories
-from tests.listing.rows import cultivated, strong_financials
+from tests.services.listing.rows import cultivated, strong_financials
 
 TODAY = date(2026, 6, 30)
 

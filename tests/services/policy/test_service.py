@@ -13,9 +13,9 @@ from models.audit import AuditLog
 from models.errors import DomainError, NotFoundError
 from models.policy import Policy, PolicyOutreach
 from models.reference import Board, DealType, InstitutionKind, ListingMilestoneKind, ListingTier
+from services.policy.repository import informed_enterprises
 from services.policy.service import (
     create_policy,
-    informed_enterprises,
     load_policies,
     match_enterprise,
     reach,

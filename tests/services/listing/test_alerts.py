@@ -8,7 +8,7 @@ from sqlmodel import Session
 from models.reference import ListingMilestoneKind, ListingTier
 from services.listing import find_stalled, move_tier, record_milestone, sync_alerts
 from services.listing import repository as repo
-from tests.listing.rows import cultivated
+from tests.services.listing.rows import cultivated
 
 ENTERED = date(2025, 1, 1)
 
