@@ -18,15 +18,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sqlalchemy import Integer, Text, and_, case, cast, func, true
-from sqlalchemy import select as core_select
-from sqlalchemy.dialects import postgresql
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from matching.candidates import build_candidate_set
 from matching.explain import Explained, explain_ranking, near_misses
@@ -56,7 +52,6 @@ from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, rank_batch,
 from matching.rules import RuleConfig, eligible
 from matching.text import TextEncoder
 from models import (
-    DataVersion,
     Deal,
     Enterprise,
     FinancingDemand,
@@ -64,7 +59,6 @@ from models import (
     InvestmentMandate,
     LoanProduct,
     Match,
-    MatchTransition,
 )
 from models.errors import NotFoundError
 from models.reference import (
@@ -73,7 +67,6 @@ from models.reference import (
     REGIONS,
     STRATEGIC_EMERGING_INDUSTRIES,
     Collateral,
-    DealStatus,
     DemandStatus,
     FinancingType,
     InstitutionKind,
@@ -82,6 +75,7 @@ from models.reference import (
     Stage,
     canonical_industry_code,
 )
+from services.recommendations import repository as repo
 
 MODEL_FILE, MODEL_META = "reranker.pkl", "reranker.json"
 NO_RESPONSE_DAYS = 60
@@ -191,35 +185,33 @@ def _load_world(session: Session) -> _World:
 
 
 def _read_world(session: Session) -> _World:
-    matches = list(session.exec(select(Match).order_by(col(Match.id))).all())
-    demands = {d.id: d for d in session.exec(select(FinancingDemand)).all() if d.id is not None}
-    enterprises = {e.id: e for e in session.exec(select(Enterprise)).all() if e.id is not None}
+    matches = repo.all_rows(session, Match)
+    demands = {d.id: d for d in repo.all_rows(session, FinancingDemand) if d.id is not None}
+    enterprises = {e.id: e for e in repo.all_rows(session, Enterprise) if e.id is not None}
     products: dict[int, list[LoanProduct]] = defaultdict(list)
-    for p in session.exec(select(LoanProduct).order_by(col(LoanProduct.id))).all():
+    for p in repo.all_rows(session, LoanProduct):
         products[p.institution_id].append(p)
     mandates: dict[int, list[InvestmentMandate]] = defaultdict(list)
-    for m in session.exec(select(InvestmentMandate).order_by(col(InvestmentMandate.id))).all():
+    for m in repo.all_rows(session, InvestmentMandate):
         mandates[m.institution_id].append(m)
     return _World(
         enterprises=enterprises,
         demands=demands,
         matches=matches,
-        deals=_deal_history(session, enterprises, demands, matches),
-        pipeline=_pipeline_history(session, demands, matches),
-        institutions=list(session.exec(select(Institution).order_by(col(Institution.id))).all()),
+        deals=_deal_history(repo.confirmed_deals(session), enterprises, demands, matches),
+        pipeline=_pipeline_history(repo.stage_moves(session), demands, matches),
+        institutions=repo.all_rows(session, Institution),
         products=products,
         mandates=mandates,
     )
 
 
 def _deal_history(
-    session: Session,
+    deals: Sequence[Deal],
     enterprises: dict[int, Enterprise],
     demands: dict[int, FinancingDemand],
     matches: Sequence[Match],
 ) -> DealHistory:
-    confirmed = select(Deal).where(Deal.status == DealStatus.confirmed)
-    deals = list(session.exec(confirmed.order_by(col(Deal.id))).all())
     demand_of = {m.id: demands.get(m.demand_id) for m in matches}
     stages, industries, regions = [], [], []
     for d in deals:
@@ -241,11 +233,12 @@ def _deal_history(
 
 
 def _pipeline_history(
-    session: Session, demands: dict[int, FinancingDemand], matches: Sequence[Match]
+    moves: Iterable[tuple[int, str, datetime]],
+    demands: dict[int, FinancingDemand],
+    matches: Sequence[Match],
 ) -> PipelineHistory:
     progressed: dict[int, int] = {}
-    moves = select(MatchTransition.match_id, MatchTransition.to_stage, MatchTransition.at)
-    for match_id, to_stage, at in session.exec(moves.order_by(col(MatchTransition.at))).all():
+    for match_id, to_stage, at in moves:
         if _REACHED.get(PipelineStage(to_stage), 0) >= 2 and match_id not in progressed:
             progressed[match_id] = _day(at)
     reached = [
@@ -365,112 +358,6 @@ def _aware(at: datetime) -> datetime:
 # --- the world cache --------------------------------------------------------------------------
 
 
-_VERSIONED = (Enterprise, FinancingDemand, Match, MatchTransition, Deal, Institution, LoanProduct,
-              InvestmentMandate)  # fmt: skip
-
-
-def _version_parts() -> list[Any]:
-    """Cheap aggregates that change when the rows the matcher reads change, one scan per table.
-
-    Row counts and largest ids catch inserts and deletes, the largest ``updated_at`` (else
-    ``created_at``) edits that stamp it (imports, dedupe) and reused ids, ``sum(match.version)``
-    every pipeline move, and sums over the products' and mandates' amounts, capacity and active
-    flags most edits of them.
-    Edits none of these see are covered by the cache's time to live and
-    :func:`invalidate_cache`.
-    """
-    extra: dict[Any, list[Any]] = {
-        Match: [func.sum(Match.version)],
-        LoanProduct: [
-            func.sum(LoanProduct.min_amount_wan + LoanProduct.max_amount_wan),
-            func.sum(cast(col(LoanProduct.active), Integer)),
-        ],
-        InvestmentMandate: [
-            func.sum(InvestmentMandate.min_ticket_wan + InvestmentMandate.max_ticket_wan),
-            func.sum(InvestmentMandate.remaining_capacity_wan),
-            func.sum(cast(col(InvestmentMandate.active), Integer)),
-        ],
-    }
-    parts: list[Any] = []
-    for table in _VERSIONED:
-        aggregates: list[Any] = [func.count(), func.max(col(table.id))]
-        stamp = getattr(table, "updated_at", None) or getattr(table, "created_at", None)
-        if stamp is not None:
-            aggregates.append(func.max(stamp))
-        aggregates += extra.get(table, [])
-        parts.append(core_select(*aggregates).select_from(table))
-    return parts
-
-
-def _version_columns() -> tuple[list[Any], Any]:
-    """Every aggregate column, and the cross join of the single-row subqueries they come from
-    (one subquery, one scan, per table)."""
-    subs = [part.subquery() for part in _version_parts()]
-    joined: Any = subs[0]
-    for sub in subs[1:]:
-        joined = joined.join(sub, true())
-    return [c for sub in subs for c in sub.c], joined
-
-
-@lru_cache(maxsize=1)
-def _version_query() -> Any:
-    """All the aggregates in one statement."""
-    columns, joined = _version_columns()
-    return core_select(*columns).select_from(joined)
-
-
-@lru_cache(maxsize=1)
-def _pg_version_query() -> Any:
-    """PostgreSQL: the data version as text. In a transaction that has written nothing, the
-    change counter (`models.data_version`), which the triggers of migration 0005 move at every
-    commit that changed a counted table; else, or if the counter's row is missing, the
-    aggregates (a transaction sees its own changes, which are counted only when it commits).
-
-    Both are uncorrelated scalar subqueries (InitPlans), which PostgreSQL runs only when the
-    CASE needs them; both read the statement's one snapshot.
-    """
-    columns, joined = _version_columns()
-    aggregates = core_select(postgresql.array([cast(c, Text) for c in columns]))
-    counter = core_select(postgresql.array([cast(col(DataVersion.n), Text)])).where(
-        col(DataVersion.id) == 1
-    )
-    counted = counter.scalar_subquery()
-    clean = func.pg_current_xact_id_if_assigned().is_(None)
-    version = case(
-        (and_(clean, counted.is_not(None)), counted),
-        else_=aggregates.select_from(joined).scalar_subquery(),
-    )
-    return core_select(version.label("version"))
-
-
-def _pg_data_version(conn: Any) -> tuple[object, ...]:
-    """The version: one indexed row while the transaction has written nothing.
-
-    The counter moves with every commit that changed a table the world is read from, and only
-    then: commits of other tables (the audit log, import bookkeeping) leave it, so the caches
-    stay valid under the API's audited reads, which commit many times a second. (The version
-    used to be the aggregates, memoised only while no transaction of the cluster had ended.)
-    """
-    return tuple(conn.execute(_pg_version_query()).scalar_one())
-
-
-def data_version(session: Session) -> tuple[object, ...]:
-    """The data version the caches key on: aggregates of every table read, in one round trip.
-
-    The statement is built once; SQLAlchemy caches its compiled form. It runs as a Core statement
-    on the session's connection (and transaction): no ORM machinery per call, but pending changes
-    are flushed first, as an ORM query would (autoflush), so the version sees them. On
-    PostgreSQL it is the change counter of `models.data_version` (one row) outside a transaction
-    that has written.
-    """
-    if session.autoflush:
-        session.flush()
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        return _pg_data_version(conn)
-    return tuple(conn.execute(_version_query()).one())
-
-
 @dataclass
 class _Entry:
     """One loaded world and what was derived from it: candidates per day, ranked lists."""
@@ -518,7 +405,7 @@ class WorldCache:
     def entry(self, session: Session) -> _Entry:
         """The world as ``session`` sees it, loaded only when the data version changed."""
         bind = session.get_bind()
-        key = (id(bind), str(bind.engine.url), data_version(session))
+        key = (id(bind), str(bind.engine.url), repo.data_version(session))
         found = self._fresh(key)
         if found is not None:
             return found
@@ -590,11 +477,6 @@ _CACHE = WorldCache()
 def on_world_loaded(callback: Callable[[], None] | None) -> None:
     """Call ``callback`` after every load of a world (the server settles its heap there)."""
     _CACHE.on_load = callback
-
-
-def invalidate_cache() -> None:
-    """Drop every cached world: call after writes that :func:`data_version` does not see."""
-    _CACHE.clear()
 
 
 # --- model files ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from models.errors import NotFoundError
 from models.migrate import MIGRATIONS_DIR
 from models.reference import FinancingType, InstitutionKind, PipelineStage, Stage
 from services.audit.repository import append_audit
-from services.recommendations import service
+from services.recommendations import repository, service
 from tests import factories as f
 
 TODAY = date(2025, 6, 1)
@@ -139,13 +139,13 @@ def test_the_world_is_loaded_once_per_data_version(
 def test_an_edited_product_changes_the_data_version(
     session: Session, center: dict[str, int]
 ) -> None:
-    before = service.data_version(session)
+    before = repository.data_version(session)
     product = session.get(service.LoanProduct, center["fits"])
     assert product is not None
     product.active = False
     session.add(product)
     session.flush()
-    assert service.data_version(session) != before
+    assert repository.data_version(session) != before
     rec = service.recommend_for_demand(session, center["demand"], today=TODAY)
     assert center["fits"] not in [i.product_id for i in rec.items]
 
@@ -229,36 +229,36 @@ def test_the_postgres_change_counter_sees_every_commit_to_a_counted_table(
     other table does not (an audited read must not throw the caches away), a write in the asking
     transaction itself gives its own version, and a TRUNCATE counts."""
     with Session(postgres_engine) as reader:
-        first = service.data_version(reader)
+        first = repository.data_version(reader)
         reader.rollback()
         with Session(postgres_engine) as writer:
             append_audit(writer, actor="t", action="read", entity="enterprise", entity_id=1)
             writer.commit()
-        assert service.data_version(reader) == first  # the audit log is not counted
+        assert repository.data_version(reader) == first  # the audit log is not counted
         reader.rollback()
         with Session(postgres_engine) as writer:
             f.enterprise(writer)
             writer.commit()
-        second = service.data_version(reader)
+        second = repository.data_version(reader)
         assert second != first
         reader.rollback()
         f.enterprise(reader)  # written, not committed: seen by this transaction only
-        mine = service.data_version(reader)
+        mine = repository.data_version(reader)
         assert mine not in (first, second)
         reader.rollback()
-        assert service.data_version(reader) == second
+        assert repository.data_version(reader) == second
         reader.rollback()  # else the TRUNCATE waits for this transaction's share lock
         with Session(postgres_engine) as cleanup:
             cleanup.execute(text("TRUNCATE enterprise, audit_log RESTART IDENTITY CASCADE"))
             cleanup.commit()
-        assert service.data_version(reader) != second
+        assert repository.data_version(reader) != second
 
 
 @pytest.mark.postgres
 def test_every_table_the_world_is_read_from_is_counted(postgres_engine: Engine) -> None:
     """The counter's triggers cover exactly the tables the aggregates version (a table added to
     one list and not the other would let a cache serve a stale world)."""
-    versioned = {model.__tablename__ for model in service._VERSIONED}
+    versioned = {model.__tablename__ for model in repository.VERSIONED}
     assert versioned == set(COUNTED_TABLES) == set(MIGRATION.TABLES)
     with Session(postgres_engine) as session:
         rows = session.execute(text(
