@@ -68,7 +68,6 @@ from models.reference import (
     STRATEGIC_EMERGING_INDUSTRIES,
     Collateral,
     DemandStatus,
-    FinancingType,
     InstitutionKind,
     PipelineStage,
     Qualification,
@@ -104,30 +103,23 @@ def vocabulary() -> Vocabulary:
 
 @dataclass
 class Recommendation:
-    """A ranked list for one demand, with reasons and why-nots.
-
-    :func:`recommend_for_demand` hands the same object to every caller while the data version is
-    unchanged: treat it, and the dict of :meth:`to_dict`, as read-only.
-    """
+    """A ranked list for one demand, with reasons and why-nots."""
 
     demand_id: int
     enterprise_name: str
     model_version: str
     items: list[Explained]
     near_misses: list[Explained]
-    _dict: dict[str, object] | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dict (built once)."""
-        if self._dict is None:
-            self._dict = {
-                "demand_id": self.demand_id,
-                "enterprise_name": self.enterprise_name,
-                "model_version": self.model_version,
-                "items": [i.to_dict() for i in self.items],
-                "near_misses": [i.to_dict() for i in self.near_misses],
-            }
-        return self._dict
+        """A JSON-ready dict."""
+        return {
+            "demand_id": self.demand_id,
+            "enterprise_name": self.enterprise_name,
+            "model_version": self.model_version,
+            "items": [i.to_dict() for i in self.items],
+            "near_misses": [i.to_dict() for i in self.near_misses],
+        }
 
 
 @dataclass
@@ -360,13 +352,12 @@ def _aware(at: datetime) -> datetime:
 
 @dataclass
 class _Entry:
-    """One loaded world and what was derived from it: candidates per day, ranked lists."""
+    """One loaded world and what was derived from it: the text encoder, candidates per day."""
 
     world: _World
     loaded_at: float
     encoder: TextEncoder | None = None
     days: OrderedDict[date, tuple[CandidateSet, IntArray]] = field(default_factory=OrderedDict)
-    results: OrderedDict[tuple[object, ...], Recommendation] = field(default_factory=OrderedDict)
 
 
 class WorldCache:
@@ -376,7 +367,6 @@ class WorldCache:
     ----------
     maxsize : int; worlds kept (one per database and version)
     days : int; candidate sets kept per world (one per ``today``)
-    results : int; ranked lists kept per world (one per demand, day, k, model and policy)
     ttl_seconds : float; a world older than this is reloaded even if the version is unchanged
     clock : callable returning seconds (injected in tests)
     """
@@ -387,10 +377,8 @@ class WorldCache:
         days: int = 4,
         ttl_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
-        results: int = 4096,
     ) -> None:
         self.maxsize, self.days, self.ttl_seconds, self.clock = maxsize, days, ttl_seconds, clock
-        self.results = results
         self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
         self._lock = threading.Lock()  # guards the dicts; held only briefly
         self._build = threading.Lock()  # one load at a time: concurrent misses wait, then hit
@@ -450,21 +438,6 @@ class WorldCache:
                         entry.days.popitem(last=False)
             return entry.days[today]
 
-    def result(self, entry: _Entry, key: tuple[object, ...]) -> Recommendation | None:
-        """A ranked list computed earlier from this world, if it is still kept."""
-        with self._lock:
-            found = entry.results.get(key)
-            if found is not None:
-                entry.results.move_to_end(key)
-            return found
-
-    def keep(self, entry: _Entry, key: tuple[object, ...], rec: Recommendation) -> None:
-        """Keep a ranked list computed from this world (it is a function of world and key)."""
-        with self._lock:
-            entry.results[key] = rec
-            while len(entry.results) > self.results:
-                entry.results.popitem(last=False)
-
 
 def _fit_encoder(world: _World, as_of: date) -> TextEncoder:
     """The text encoder of the world's candidates (their texts do not depend on the day)."""
@@ -491,14 +464,9 @@ def load_ranker(model_dir: Path | None) -> ScoringModel:
 
     A loaded model is kept while its file is unchanged (path, modification time, size).
     """
-    return _keyed_ranker(model_dir)[0]
-
-
-def _keyed_ranker(model_dir: Path | None) -> tuple[ScoringModel, tuple[object, ...]]:
-    """The ranker of :func:`load_ranker` and the identity of its file (what results key on)."""
     path = model_dir / MODEL_FILE if model_dir is not None else None
     if path is None or not path.exists():
-        return RulesRanker(), ("rules",)
+        return RulesRanker()
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     with _RANKERS_LOCK:
@@ -507,7 +475,7 @@ def _keyed_ranker(model_dir: Path | None) -> tuple[ScoringModel, tuple[object, .
                 reranker: LearnedReranker = pickle.load(fh)  # our own file (train_reranker)
             _RANKERS.clear()  # one model at a time: an old version is never served again
             _RANKERS[key] = LearnedRanker(reranker)
-        return _RANKERS[key], key
+        return _RANKERS[key]
 
 
 def _save(model_dir: Path, reranker: LearnedReranker, report: TrainReport) -> str:
@@ -536,9 +504,7 @@ def recommend_for_demand(
     Candidates already in this demand's pipeline are left out. ``today`` decides residency and
     the history window (default: the current UTC date). The loaded world and the candidate set
     come from the cache while the data version is unchanged, so a call costs one version query
-    plus the ranking of one demand; the ranked list itself is kept with the world (a function of
-    the world, the day, the model file and the arguments), so asking again costs the version
-    query only. The result is shared: read-only.
+    plus the ranking of one demand.
     """
     today = today or datetime.now(UTC).date()
     entry = _CACHE.entry(session)
@@ -546,44 +512,20 @@ def recommend_for_demand(
     demand = world.demands.get(demand_id)
     if demand is None:
         raise NotFoundError(f"融资需求 {demand_id} 不存在")
-    model, model_key = _keyed_ranker(model_dir)
+    model = load_ranker(model_dir)
     policy = exposure or ExposurePolicy(per_list=2, max_load=50)
-    key = (demand_id, k, today, model_key, policy, near_miss_limit)
-    found = _CACHE.result(entry, key)
-    if found is not None:
-        return found
     cands, load = _CACHE.candidates(entry, today)
     profile = _profile(world, demand, today)
     exclude = _taken(world, cands, demand_id)
     cfg, vocab = RuleConfig(today=today), vocabulary()
     ids, scores = rank_one(model, profile, cands, cfg, k, policy, exclude, load)
-    rec = Recommendation(
+    return Recommendation(
         demand_id=demand_id,
         enterprise_name=profile.enterprise_name,
         model_version=model.model_version,
         items=explain_ranking(profile, cands, ids, scores, vocab),
         near_misses=near_misses(profile, cands, cfg, vocab, limit=near_miss_limit),
     )
-    _CACHE.keep(entry, key, rec)
-    return rec
-
-
-def rank_demands_for_institution(
-    session: Session,
-    institution_id: int,
-    demand_ids: Sequence[int],
-    today: date | None = None,
-    model_dir: Path | None = None,
-) -> tuple[IntArray, FloatArray]:
-    """Order demands for one institution's digest, best first; demands it cannot serve drop out.
-
-    Returns
-    -------
-    ids : ndarray of int64, shape ``(m,)``; demand ids, ``m <= len(demand_ids)``
-    scores : ndarray of float64, shape ``(m,)``; the best score over the institution's candidates
-    """
-    ranked = rank_demands_for_institutions(session, [institution_id], demand_ids, today, model_dir)
-    return ranked[institution_id]
 
 
 def rank_demands_for_institutions(
@@ -593,14 +535,15 @@ def rank_demands_for_institutions(
     today: date | None = None,
     model_dir: Path | None = None,
 ) -> dict[int, tuple[IntArray, FloatArray]]:
-    """:func:`rank_demands_for_institution` for many institutions at once (a digest run).
+    """Order demands for each institution's digest, best first; demands it cannot serve drop out.
 
     The demands are encoded and scored against all candidates once; each institution then
     takes the best of its own candidates' columns.
 
     Returns
     -------
-    dict of institution id → (demand ids, scores), as :func:`rank_demands_for_institution`
+    dict of institution id → (ids, scores): ndarrays of shape ``(m,)``, ``m <= len(demand_ids)``,
+    the demand ids (int64) and the best score over the institution's candidates (float64)
     """
     today = today or datetime.now(UTC).date()
     entry = _CACHE.entry(session)
@@ -689,50 +632,6 @@ def _at(ids: IntArray, column: IntArray) -> IntArray:
 def _taken(world: _World, cands: CandidateSet, demand_id: int) -> IntArray:
     taken = [_candidate_of(cands, m) for m in world.by_demand.get(demand_id, [])]
     return np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
-
-
-def score_pairs(
-    session: Session,
-    enterprise_ids: Sequence[int],
-    institution_ids: Sequence[int],
-    today: date | None = None,
-) -> FloatArray:
-    """Fit of each enterprise with each institution, for roadshow slates (rules score).
-
-    Each enterprise is represented by its latest open demand, or without one by a 投贷联动 demand
-    of unknown amount. A pair no candidate of the institution may serve scores 0.
-
-    Returns
-    -------
-    ndarray of float64, shape ``(len(enterprise_ids), len(institution_ids))``
-    """
-    today = today or datetime.now(UTC).date()
-    entry = _CACHE.entry(session)
-    cands, _ = _CACHE.candidates(entry, today)
-    profiles = [_enterprise_profile(entry.world, e, today) for e in enterprise_ids]
-    scores = RulesRanker().score(encode_demands(profiles, cands), cands, RuleConfig(today=today))
-    out = np.zeros((len(enterprise_ids), len(institution_ids)))
-    for j, inst in enumerate(institution_ids):
-        cols = np.flatnonzero(cands.institution_id == inst)
-        if len(cols):
-            out[:, j] = np.maximum(scores[:, cols].max(axis=1), 0.0)
-    return out
-
-
-def _enterprise_profile(world: _World, enterprise_id: int, today: date) -> DemandProfile:
-    if enterprise_id not in world.enterprises:
-        raise NotFoundError(f"企业 {enterprise_id} 不存在")
-    open_demands = [
-        d for d in world.demands.values()
-        if d.enterprise_id == enterprise_id and d.status == DemandStatus.open
-    ]  # fmt: skip
-    if open_demands:
-        return _profile(world, max(open_demands, key=lambda d: d.id or 0), today)
-    stand_in = FinancingDemand(
-        id=0, enterprise_id=enterprise_id, financing_type=FinancingType.mixed,
-        amount_min_wan=float("nan"), amount_max_wan=float("nan"),
-    )  # fmt: skip
-    return _profile(world, stand_in, today)
 
 
 # --- training ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The service on real rows (SQLite and PostgreSQL): recommend, digest order, pairs, training."""
+"""The service on real rows (SQLite and PostgreSQL): recommend, digest order, training."""
 
 import importlib.util
 from concurrent.futures import ThreadPoolExecutor
@@ -92,22 +92,12 @@ def test_unknown_demand_is_not_found(session: Session, center: dict[str, int]) -
 def test_digest_order_for_an_institution(session: Session, center: dict[str, int]) -> None:
     ent = f.enterprise(session)
     big = f.demand(session, ent, amount_min_wan=5000.0, amount_max_wan=8000.0)
-    ids, scores = service.rank_demands_for_institution(
-        session, center["bank"], [big.id or 0, center["demand"]], today=TODAY
+    ranked = service.rank_demands_for_institutions(
+        session, [center["bank"]], [big.id or 0, center["demand"]], today=TODAY
     )
+    ids, scores = ranked[center["bank"]]
     assert ids.tolist() == [center["demand"]]  # the 5,000 万元 demand exceeds every product
     assert np.isfinite(scores).all()
-
-
-def test_score_pairs_for_roadshows(session: Session, center: dict[str, int]) -> None:
-    lonely = f.enterprise(session)
-    m = service.score_pairs(
-        session, [center["enterprise"], lonely.id or 0], [center["bank"], center["vc"], center["gone"]],
-        today=TODAY,
-    )  # fmt: skip
-    assert m.shape == (2, 3)
-    assert m[0, 0] > 0 and m[0, 2] == 0  # the expired agreement never scores
-    assert m[1, 1] > 0  # without a demand the enterprise still gets a (mixed) profile
 
 
 def test_train_falls_back_with_few_outcomes(
@@ -193,7 +183,9 @@ def test_batch_digest_order_equals_one_institution_at_a_time(
     insts = [center["bank"], center["vc"], center["gone"]]
     many = service.rank_demands_for_institutions(session, insts, demands, today=TODAY)
     for inst in insts:
-        ids, scores = service.rank_demands_for_institution(session, inst, demands, today=TODAY)
+        ids, scores = service.rank_demands_for_institutions(session, [inst], demands, today=TODAY)[
+            inst
+        ]
         assert ids.tolist() == many[inst][0].tolist()
         assert np.allclose(scores, many[inst][1])
     assert many[center["gone"]][0].size == 0
