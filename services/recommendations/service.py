@@ -380,8 +380,8 @@ class WorldCache:
     ) -> None:
         self.maxsize, self.days, self.ttl_seconds, self.clock = maxsize, days, ttl_seconds, clock
         self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
-        self._lock = threading.Lock()  # guards the dicts; held only briefly
-        self._build = threading.Lock()  # one load at a time: concurrent misses wait, then hit
+        # One load or derivation at a time: concurrent misses wait, then hit.
+        self._lock = threading.Lock()
         self.loads = 0
         self.on_load: Callable[[], None] | None = None  # called after each load (the server's GC)
 
@@ -394,48 +394,31 @@ class WorldCache:
         """The world as ``session`` sees it, loaded only when the data version changed."""
         bind = session.get_bind()
         key = (id(bind), str(bind.engine.url), repo.data_version(session))
-        found = self._fresh(key)
-        if found is not None:
-            return found
-        with self._build:
-            found = self._fresh(key)
-            if found is None:
-                found = _Entry(_load_world(session), self.clock())
+        return self._get(key, lambda: _load_world(session))
+
+    def _get(self, key: tuple[object, ...], load: Callable[[], _World]) -> _Entry:
+        with self._lock:
+            found = self._entries.pop(key, None)
+            if found is None or self.clock() - found.loaded_at > self.ttl_seconds:
+                found = _Entry(load(), self.clock())
                 self.loads += 1
-                self._store(key, found)
                 if self.on_load is not None:
                     self.on_load()
-        return found
-
-    def _fresh(self, key: tuple[object, ...]) -> _Entry | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None or self.clock() - found.loaded_at > self.ttl_seconds:
-                return None
-            self._entries.move_to_end(key)
-            return found
-
-    def _store(self, key: tuple[object, ...], entry: _Entry) -> None:
-        with self._lock:
-            self._entries[key] = entry
+            self._entries[key] = found  # the most recently used last
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
+            return found
 
     def candidates(self, entry: _Entry, today: date) -> tuple[CandidateSet, IntArray]:
         """The candidate set as of ``today`` and each candidate's open-recommendation load."""
         with self._lock:
-            found = entry.days.get(today)
-        if found is not None:
-            return found
-        with self._build:
             if today not in entry.days:
                 if entry.encoder is None:
                     entry.encoder = _fit_encoder(entry.world, today)
                 cands = _candidates(entry.world, today, entry.encoder)
-                with self._lock:
-                    entry.days[today] = (cands, _load(entry.world, cands, today))
-                    while len(entry.days) > self.days:
-                        entry.days.popitem(last=False)
+                entry.days[today] = (cands, _load(entry.world, cands, today))
+                while len(entry.days) > self.days:
+                    entry.days.popitem(last=False)
             return entry.days[today]
 
 

@@ -144,11 +144,12 @@ def test_the_cache_is_bounded_and_expires() -> None:
     now = [0.0]
     cache = service.WorldCache(maxsize=2, ttl_seconds=10.0, clock=lambda: now[0])
     world = service._World({}, {}, [], DealHistory.empty(), PipelineHistory.empty(), [], {}, {})
-    for key in range(3):
-        cache._store((key,), service._Entry(world, now[0]))
-    assert cache._fresh((0,)) is None and cache._fresh((2,)) is not None  # LRU evicted key 0
+    entries = [cache._get((key,), lambda: world) for key in range(3)]
+    assert cache.loads == 3 and cache._get((2,), lambda: world) is entries[2]  # kept
+    assert cache._get((0,), lambda: world) is not entries[0]  # LRU evicted key 0
+    assert cache.loads == 4
     now[0] = 11.0
-    assert cache._fresh((2,)) is None  # past its time to live
+    assert cache._get((2,), lambda: world) is not entries[2]  # past its time to live
 
 
 def test_concurrent_recommendations_share_one_load(tmp_path: Path) -> None:
