@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from sqlalchemy import bindparam, text, update
 from sqlalchemy import select as core_select
+from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
 from models import ApiKey, User
@@ -43,31 +43,18 @@ def live_keys_issued_by(session: Session, user_id: int | None) -> list[ApiKey]:
     return list(session.exec(query).all())
 
 
-# Every authenticated request runs one of these: plain Core statements over the columns a
-# Principal needs, built once (no ORM entity loading, no per-call statement construction).
-_USERS, _KEYS = User.__table__, ApiKey.__table__  # type: ignore[attr-defined]
-_USER_BY_NAME = core_select(
-    _USERS.c.username,
-    _USERS.c.role,
-    _USERS.c.institution_id,
-    _USERS.c.id,
-    _USERS.c.active,
-    _USERS.c.token_version,
-    _USERS.c.locked_at,
-).where(_USERS.c.username == bindparam("username"))
-_KEY_BY_HASH = core_select(_KEYS.c.prefix, _KEYS.c.institution_id, _KEYS.c.revoked_at).where(
-    _KEYS.c.key_hash == bindparam("key_hash")
-)
-
-
 def principal_row(session: Session, username: str) -> Any:
     """The columns of a token's subject a principal needs, or None."""
-    return session.connection().execute(_USER_BY_NAME, {"username": username}).first()
+    columns = (User.username, User.role, User.institution_id, User.id, User.active,
+               User.token_version, User.locked_at)  # fmt: skip
+    query = core_select(*map(col, columns)).where(col(User.username) == username)
+    return session.execute(query).first()
 
 
 def key_row(session: Session, key_hash: str) -> Any:
     """Prefix, institution and revocation time of the key with this hash, or None."""
-    return session.connection().execute(_KEY_BY_HASH, {"key_hash": key_hash}).first()
+    query = select(ApiKey.prefix, ApiKey.institution_id, ApiKey.revoked_at)
+    return session.exec(query.where(ApiKey.key_hash == key_hash)).first()
 
 
 # --- the login throttle (services/accounts/login_guard.py)

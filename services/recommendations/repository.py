@@ -5,9 +5,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Text, and_, case, cast, func, true
+from sqlalchemy import Integer, cast, func, true
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, SQLModel, col, select
 
 from models import (
@@ -93,30 +92,13 @@ def _version_query() -> Any:
     return core_select(*columns).select_from(joined)
 
 
-@lru_cache(maxsize=1)
-def _pg_version_query() -> Any:
-    """PostgreSQL: the data version as text. In a transaction that has written nothing, the
-    change counter (`models.data_version`), which the triggers of migration 0005 move at every
-    commit that changed a counted table; else, or if the counter's row is missing, the
-    aggregates (a transaction sees its own changes, which are counted only when it commits).
-
-    Both are uncorrelated scalar subqueries (InitPlans), which PostgreSQL runs only when the
-    CASE needs them; both read the statement's one snapshot. The counter moves only with
-    commits of the tables the world is read from: commits of other tables (the audit log,
-    import bookkeeping) leave the caches valid.
-    """
-    columns, joined = _version_columns()
-    aggregates = core_select(postgresql.array([cast(c, Text) for c in columns]))
-    counter = core_select(postgresql.array([cast(col(DataVersion.n), Text)])).where(
-        col(DataVersion.id) == 1
-    )
-    counted = counter.scalar_subquery()
-    clean = func.pg_current_xact_id_if_assigned().is_(None)
-    version = case(
-        (and_(clean, counted.is_not(None)), counted),
-        else_=aggregates.select_from(joined).scalar_subquery(),
-    )
-    return core_select(version.label("version"))
+# PostgreSQL: the change counter (`models.data_version`), which the triggers of migration 0005
+# move at every commit that changed a counted table (and only then: commits of the audit log or
+# import bookkeeping leave it), and whether this transaction has written anything itself.
+_PG_COUNTER = core_select(
+    func.pg_current_xact_id_if_assigned().is_(None),
+    core_select(col(DataVersion.n)).where(col(DataVersion.id) == 1).scalar_subquery(),
+)
 
 
 def data_version(session: Session) -> tuple[object, ...]:
@@ -126,11 +108,13 @@ def data_version(session: Session) -> tuple[object, ...]:
     on the session's connection (and transaction): no ORM machinery per call, but pending changes
     are flushed first, as an ORM query would (autoflush), so the version sees them. On
     PostgreSQL it is the change counter of `models.data_version` (one row) outside a transaction
-    that has written.
+    that has written (a transaction sees its own changes, which are counted only when it commits).
     """
     if session.autoflush:
         session.flush()
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        return tuple(conn.execute(_pg_version_query()).scalar_one())
+        clean, counted = conn.execute(_PG_COUNTER).one()
+        if clean and counted is not None:
+            return ("counter", counted)
     return tuple(conn.execute(_version_query()).one())
