@@ -108,9 +108,7 @@ class DeliveryOutcome:
     message: str = ""
 
 
-# --------------------------------------------------------------------------------------------
-# Periods
-# --------------------------------------------------------------------------------------------
+# --- Periods
 
 
 def period_key(frequency: str, now: datetime) -> str:
@@ -148,9 +146,7 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-# --------------------------------------------------------------------------------------------
-# Fit and ranking (the swap point for the matching core)
-# --------------------------------------------------------------------------------------------
+# --- Fit and ranking (the swap point for the matching core)
 
 
 def _type_fit(sub: Subscription, demand: FinancingDemand) -> float | None:
@@ -260,9 +256,7 @@ def rank_digests(
     return ranked
 
 
-# --------------------------------------------------------------------------------------------
-# Building a period
-# --------------------------------------------------------------------------------------------
+# --- Building a period
 
 Candidates = Sequence[tuple[FinancingDemand, Enterprise]]
 
@@ -337,9 +331,7 @@ def run_current_period(session: Session, frequency: str, now: datetime) -> Perio
     return run_digest_period(session, period_key(frequency, now), now)
 
 
-# --------------------------------------------------------------------------------------------
-# Teasers
-# --------------------------------------------------------------------------------------------
+# --- Teasers
 
 
 def make_teaser(demand: FinancingDemand, ent: Enterprise) -> Teaser:
@@ -377,9 +369,7 @@ def build_digest(
     return Digest(delivery.id, sub.id, sub.name, delivery.period, now, teasers)
 
 
-# --------------------------------------------------------------------------------------------
-# Delivering
-# --------------------------------------------------------------------------------------------
+# --- Delivering
 
 
 def _address(sub: Subscription) -> str:
@@ -483,9 +473,7 @@ def deliver(
     return _record_success(session, delivery, digest)
 
 
-# --------------------------------------------------------------------------------------------
-# Dead letters and the sweeper
-# --------------------------------------------------------------------------------------------
+# --- Dead letters and the sweeper
 
 
 def dead_letters(session: Session, limit: int = 500) -> Sequence[DigestDelivery]:

@@ -113,13 +113,7 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
-        return {
-            "demand_id": self.demand_id,
-            "enterprise_name": self.enterprise_name,
-            "model_version": self.model_version,
-            "items": [i.to_dict() for i in self.items],
-            "near_misses": [i.to_dict() for i in self.near_misses],
-        }
+        return asdict(self)
 
 
 @dataclass
