@@ -1,6 +1,7 @@
 """The recommendation service's SQL: the rows its world is built from, and the data version its
 caches key on (one round trip)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -38,10 +39,10 @@ def confirmed_deals(session: Session) -> list[Deal]:
     return list(session.exec(query).all())
 
 
-def stage_moves(session: Session) -> list[tuple[int, str, datetime]]:
+def stage_moves(session: Session) -> Sequence[tuple[int, str, datetime]]:
     """(match id, stage moved to, when) of every pipeline move, oldest first."""
     moves = select(MatchTransition.match_id, MatchTransition.to_stage, MatchTransition.at)
-    return [tuple(m) for m in session.exec(moves.order_by(col(MatchTransition.at))).all()]  # type: ignore[misc]
+    return session.exec(moves.order_by(col(MatchTransition.at))).all()
 
 
 def _version_parts() -> list[Any]:
