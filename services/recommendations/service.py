@@ -167,29 +167,25 @@ def _load_world(session: Session) -> _World:
     lazily reloads or leaks into the caller's session.
     """
     with Session(bind=session.connection()) as private:
-        return _read_world(private)
-
-
-def _read_world(session: Session) -> _World:
-    matches = repo.all_rows(session, Match)
-    demands = {d.id: d for d in repo.all_rows(session, FinancingDemand) if d.id is not None}
-    enterprises = {e.id: e for e in repo.all_rows(session, Enterprise) if e.id is not None}
-    products: dict[int, list[LoanProduct]] = defaultdict(list)
-    for p in repo.all_rows(session, LoanProduct):
-        products[p.institution_id].append(p)
-    mandates: dict[int, list[InvestmentMandate]] = defaultdict(list)
-    for m in repo.all_rows(session, InvestmentMandate):
-        mandates[m.institution_id].append(m)
-    return _World(
-        enterprises=enterprises,
-        demands=demands,
-        matches=matches,
-        deals=_deal_history(repo.confirmed_deals(session), enterprises, demands, matches),
-        pipeline=_pipeline_history(repo.stage_moves(session), demands, matches),
-        institutions=repo.all_rows(session, Institution),
-        products=products,
-        mandates=mandates,
-    )
+        matches = repo.all_rows(private, Match)
+        demands = {d.id: d for d in repo.all_rows(private, FinancingDemand) if d.id is not None}
+        enterprises = {e.id: e for e in repo.all_rows(private, Enterprise) if e.id is not None}
+        products: dict[int, list[LoanProduct]] = defaultdict(list)
+        for p in repo.all_rows(private, LoanProduct):
+            products[p.institution_id].append(p)
+        mandates: dict[int, list[InvestmentMandate]] = defaultdict(list)
+        for m in repo.all_rows(private, InvestmentMandate):
+            mandates[m.institution_id].append(m)
+        return _World(
+            enterprises=enterprises,
+            demands=demands,
+            matches=matches,
+            deals=_deal_history(repo.confirmed_deals(private), enterprises, demands, matches),
+            pipeline=_pipeline_history(repo.stage_moves(private), demands, matches),
+            institutions=repo.all_rows(private, Institution),
+            products=products,
+            mandates=mandates,
+        )
 
 
 def _deal_history(
@@ -626,10 +622,6 @@ def _outcome(m: Match, today: date) -> int | None:
     return 0 if m.stage == PipelineStage.introduced and stale else None
 
 
-def _month_start(at: datetime) -> date:
-    return date(at.year, at.month, 1)
-
-
 def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, IntArray]:
     """Features of every match with a known outcome, as the ranker saw them at the time.
 
@@ -648,7 +640,7 @@ def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, 
     for m in world.matches:
         label, at = _outcome(m, today), m.recommended_at or m.created_at
         if label is not None and at is not None:
-            groups[_month_start(at)].append((m, label))
+            groups[date(at.year, at.month, 1)].append((m, label))
     xs, ys, days = [], [], []
     encoder = _fit_encoder(world, today) if groups else None  # texts do not change by month
     for as_of, items in sorted(groups.items()):
