@@ -100,12 +100,8 @@ def chosen_by(session: Session, institution_id: int | None, at: datetime) -> set
     force at `at`. Only these may see the institution a confidential demand's teaser."""
     if institution_id is None:
         return set()
-    moment = _aware(at)
-    return {
-        c.enterprise_id
-        for c in repo.consents_to(session, institution_id)
-        if any(c.covers(s, moment) for s in c.scopes)
-    }
+    moment, consents = _aware(at), repo.consents_to(session, institution_id)
+    return {c.enterprise_id for c in consents if any(c.covers(s, moment) for s in c.scopes)}
 
 
 def teaser_filter(chosen: set[int]) -> ColumnElement[bool]:

@@ -19,7 +19,7 @@ def sessions_of(session: Session, event_id: int) -> list[EventSession]:
     return list(session.exec(query.order_by(col(EventSession.starts_at))).all())
 
 
-def scheduled_participants(session: Session, event_id: int, role: str) -> list[EventParticipant]:
+def participants(session: Session, event_id: int, role: str) -> list[EventParticipant]:
     """Applied or accepted participants of one role, in id order."""
     query = (
         select(EventParticipant)

@@ -79,12 +79,8 @@ def load_event(
     unconfirmed slate to stay close to)."""
     event = _roadshow(session, event_id)
     sessions = repo.sessions_of(session, event_id)
-    presenters = [
-        p for p in repo.scheduled_participants(session, event_id, "presenter") if p.enterprise_id
-    ]
-    investors = [
-        p for p in repo.scheduled_participants(session, event_id, "investor") if p.institution_id
-    ]
+    presenters = [p for p in repo.participants(session, event_id, "presenter") if p.enterprise_id]
+    investors = [p for p in repo.participants(session, event_id, "investor") if p.institution_id]
     ent_ids = [p.enterprise_id for p in presenters if p.enterprise_id is not None]
     inv_ids = [p.institution_id for p in investors if p.institution_id is not None]
     matrix = (fit or _interest_fit(investors))(session, ent_ids, inv_ids)
