@@ -250,11 +250,8 @@ def unlock_user(session: Session, username: str, actor: str) -> User:
 def end_sessions(session: Session, username: str, actor: str) -> None:
     """Sign a user out everywhere (console logout): every token and session stops working."""
     user = find_user(session, username)
-    if user is None:
-        return
-    _end_sessions(session, user)
-    append_audit(session, actor=actor, action="logout", entity="user", entity_id=user.id,
-                 detail={"username": user.username})  # fmt: skip
+    if user is not None:
+        _changed(session, user, actor, "logout")
 
 
 def principal_for_user(session: Session, username: str, version: int = 0) -> Principal | None:
