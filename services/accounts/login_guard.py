@@ -23,12 +23,11 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import text, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from models import User
-from models.base import utcnow
 from models.settings import Settings
+from services.accounts import repository as repo
 from services.accounts.service import (
     Principal,
     find_user,
@@ -38,27 +37,6 @@ from services.accounts.service import (
 )
 from services.audit.repository import append_audit
 
-_RESERVE = text(
-    "INSERT INTO login_throttle (key, failures, window_start) VALUES (:key, 1, :now) "
-    "ON CONFLICT (key) DO UPDATE SET "
-    "failures = CASE WHEN login_throttle.window_start <= :cutoff THEN 1 "
-    "ELSE login_throttle.failures + 1 END, "
-    "window_start = CASE WHEN login_throttle.window_start <= :cutoff THEN :now "
-    "ELSE login_throttle.window_start END "
-    "RETURNING failures"
-)
-_EXPIRE = text("DELETE FROM login_throttle WHERE window_start <= :cutoff")
-# On PostgreSQL the sweep skips rows another transaction holds, so it never waits, and so never
-# takes part in a deadlock with the reservations (which lock an account's, then a source's row).
-_EXPIRE_SKIP_LOCKED = text(
-    "DELETE FROM login_throttle WHERE key IN (SELECT key FROM login_throttle "
-    "WHERE window_start <= :cutoff FOR UPDATE SKIP LOCKED)"
-)
-_CLEAR = text("DELETE FROM login_throttle WHERE key = :key")
-_GIVE_BACK = text(
-    "UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END "
-    "WHERE key = :key"
-)
 AUDIT_NAME_CHARS = 60
 
 
@@ -132,8 +110,7 @@ def reserve(
     source_key = "s:" + source
     counts = []
     for key, limit in ((account_key, limits.per_account), (source_key, limits.per_source)):
-        count = session.execute(_RESERVE, {"key": key, "now": moment, "cutoff": cutoff}).scalar()
-        counts.append((int(count or 0), limit))
+        counts.append((repo.reserve_attempt(session, key, moment, cutoff), limit))
     allowed = all(count <= limit for count, limit in counts)
     first = not allowed and any(count == limit + 1 for count, limit in counts)
     fresh = any(count == 1 for count, _ in counts)
@@ -144,8 +121,7 @@ def sweep(session: Session, limits: LoginLimits, now: float | None = None) -> No
     """Delete the keys whose window has passed (in a transaction of its own, after a reservation
     that started a window: the table holds only the keys of the current windows)."""
     cutoff = (time.time() if now is None else now) - limits.window_seconds
-    postgres = session.get_bind().dialect.name == "postgresql"
-    session.execute(_EXPIRE_SKIP_LOCKED if postgres else _EXPIRE, {"cutoff": cutoff})
+    repo.expire_attempts(session, cutoff)
 
 
 def _audit(session: Session, action: str, user: User | None, name: str, detail: dict[str, str]
@@ -158,17 +134,8 @@ def _audit(session: Session, action: str, user: User | None, name: str, detail: 
 
 def _count_failure(session: Session, user: User, limits: LoginLimits) -> bool:
     """One more consecutive failure of `user`; True when this one locked the account."""
-    failures = session.execute(
-        update(User).where(col(User.id) == user.id)
-        .values(failed_logins=col(User.failed_logins) + 1).returning(col(User.failed_logins))
-    ).scalar_one()  # fmt: skip
-    if failures < limits.lockout_after:
-        return False
-    locked = session.execute(
-        update(User).where(col(User.id) == user.id, col(User.locked_at).is_(None))
-        .values(locked_at=utcnow())
-    )  # fmt: skip
-    return bool(getattr(locked, "rowcount", 0))
+    failures = repo.count_failed_login(session, user.id)
+    return failures >= limits.lockout_after and repo.lock_user(session, user.id)
 
 
 def check(
@@ -193,8 +160,7 @@ def check(
         if user.locked_at is not None:
             _audit(session, "login_refused_locked", user, name, detail)
             return LoginResult(LoginVerdict.locked)
-        session.execute(_CLEAR, {"key": reservation.account_key})
-        session.execute(_GIVE_BACK, {"key": reservation.source_key})
+        repo.release_attempts(session, reservation.account_key, reservation.source_key)
         user.failed_logins = 0
         session.add(user)
         session.flush()  # the account's row before the audit chain's lock, as everywhere

@@ -17,20 +17,20 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, update
-from sqlalchemy import select as core_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models import ApiKey, Institution, User
 from models.base import utcnow
 from models.errors import ConflictError, DomainError, NotFoundError
 from models.reference import UserRole
+from services.accounts import repository as repo
 from services.audit.repository import append_audit
 
 _hasher = PasswordHasher()  # argon2-cffi defaults: Argon2id, RFC 9106 low-memory profile
@@ -150,7 +150,7 @@ def create_user(
 
 def find_user(session: Session, username: str) -> User | None:
     """The account of `username` (normalised first), or None."""
-    return session.exec(select(User).where(User.username == normalize_username(username))).first()
+    return repo.user_named(session, normalize_username(username))
 
 
 def get_user(session: Session, username: str) -> User:
@@ -163,7 +163,7 @@ def get_user(session: Session, username: str) -> User:
 
 def list_users(session: Session) -> list[User]:
     """Every account, by username."""
-    return list(session.exec(select(User).order_by(col(User.username))))
+    return repo.users(session)
 
 
 def verify_password(user: User | None, password: str) -> bool:
@@ -185,9 +185,25 @@ def principal_of(user: User) -> Principal:
 
 def _end_sessions(session: Session, user: User) -> None:
     """Revoke every token and console session of `user` (atomically: concurrent bumps add up)."""
-    session.execute(update(User).where(col(User.id) == user.id)
-                    .values(token_version=col(User.token_version) + 1))  # fmt: skip
+    repo.bump_token_version(session, user.id)
     session.refresh(user)
+
+
+def _changed(
+    session: Session, user: User, actor: str, action: str, *, end: bool = True,
+    revoke: bool = False, detail: Mapping[str, object] = {},
+) -> User:  # fmt: skip
+    """Store a change to an account, end its sessions and revoke the keys it issued if asked,
+    and audit it (the revocations name `action` as their reason)."""
+    session.add(user)
+    session.flush()
+    if end:
+        _end_sessions(session, user)
+    if revoke:
+        _revoke_keys_of(session, user, actor, action)
+    append_audit(session, actor=actor, action=action, entity="user", entity_id=user.id,
+                 detail={"username": user.username, **detail})  # fmt: skip
+    return user
 
 
 def set_password(session: Session, username: str, password: str, actor: str) -> User:
@@ -195,13 +211,7 @@ def set_password(session: Session, username: str, password: str, actor: str) -> 
     user = get_user(session, username)
     check_password(password, user.username)
     user.password_hash = hash_password(password)
-    session.add(user)
-    session.flush()
-    _end_sessions(session, user)
-    _revoke_keys_of(session, user, actor, "set_password")
-    append_audit(session, actor=actor, action="set_password", entity="user", entity_id=user.id,
-                 detail={"username": user.username})  # fmt: skip
-    return user
+    return _changed(session, user, actor, "set_password", revoke=True)
 
 
 def set_role(
@@ -216,75 +226,38 @@ def set_role(
             raise DomainError("机构用户必须绑定一个存在的入驻机构", field="institution_id")
     else:
         institution_id = None
-    before, before_institution = user.role, user.institution_id
+    before = (user.role, user.institution_id)
     user.role, user.institution_id = role, institution_id
-    session.add(user)
-    session.flush()
-    _end_sessions(session, user)
-    if (before, before_institution) != (role, institution_id):
-        _revoke_keys_of(session, user, actor, "set_role")
-    append_audit(session, actor=actor, action="set_role", entity="user", entity_id=user.id,
-                 detail={"username": user.username, "from": before.value, "to": role.value,
-                         "institution_id": institution_id})  # fmt: skip
-    return user
+    detail = {"from": before[0].value, "to": role.value, "institution_id": institution_id}
+    revoke = before != (role, institution_id)
+    return _changed(session, user, actor, "set_role", revoke=revoke, detail=detail)
 
 
 def set_active(session: Session, username: str, active: bool, actor: str) -> User:
     """Disable (or re-enable) an account; disabling ends the user's sessions."""
     user = get_user(session, username)
     user.active = active
-    session.add(user)
-    session.flush()
-    _end_sessions(session, user)
-    if not active:
-        _revoke_keys_of(session, user, actor, "disable")
-    append_audit(session, actor=actor, action="disable" if not active else "enable",
-                 entity="user", entity_id=user.id, detail={"username": user.username})  # fmt: skip
-    return user
+    return _changed(session, user, actor, "enable" if active else "disable", revoke=not active)
 
 
 def unlock_user(session: Session, username: str, actor: str) -> User:
     """Lift a lock-out and forget the failed logins."""
     user = get_user(session, username)
     user.locked_at, user.failed_logins = None, 0
-    session.add(user)
-    session.flush()
-    append_audit(session, actor=actor, action="unlock", entity="user", entity_id=user.id,
-                 detail={"username": user.username})  # fmt: skip
-    return user
+    return _changed(session, user, actor, "unlock", end=False)
 
 
 def end_sessions(session: Session, username: str, actor: str) -> None:
     """Sign a user out everywhere (console logout): every token and session stops working."""
     user = find_user(session, username)
-    if user is None:
-        return
-    _end_sessions(session, user)
-    append_audit(session, actor=actor, action="logout", entity="user", entity_id=user.id,
-                 detail={"username": user.username})  # fmt: skip
-
-
-# Every authenticated request runs one of these: plain Core statements over the columns a
-# Principal needs, built once (no ORM entity loading, no per-call statement construction).
-_USERS, _KEYS = User.__table__, ApiKey.__table__  # type: ignore[attr-defined]
-_USER_BY_NAME = core_select(
-    _USERS.c.username,
-    _USERS.c.role,
-    _USERS.c.institution_id,
-    _USERS.c.id,
-    _USERS.c.active,
-    _USERS.c.token_version,
-    _USERS.c.locked_at,
-).where(_USERS.c.username == bindparam("username"))
-_KEY_BY_HASH = core_select(_KEYS.c.prefix, _KEYS.c.institution_id, _KEYS.c.revoked_at).where(
-    _KEYS.c.key_hash == bindparam("key_hash")
-)
+    if user is not None:
+        _changed(session, user, actor, "logout")
 
 
 def principal_for_user(session: Session, username: str, version: int = 0) -> Principal | None:
     """Re-load a token's subject; None when the account is gone, disabled or locked, or the
     token was issued under an older `token_version` (password, role or status changed, logout)."""
-    row = session.connection().execute(_USER_BY_NAME, {"username": username}).first()
+    row = repo.principal_row(session, username)
     if row is None or not row.active or row.locked_at is not None:
         return None
     if row.token_version != version:
@@ -324,13 +297,10 @@ class ApiKeyListing:
 
 def list_api_keys(session: Session, institution_id: int) -> list[ApiKeyListing]:
     """The keys of an institution, newest first, with the username of whoever issued each."""
-    rows = session.exec(
-        select(ApiKey, User.username)
-        .join(User, col(User.id) == col(ApiKey.created_by), isouter=True)
-        .where(ApiKey.institution_id == institution_id)
-        .order_by(col(ApiKey.id).desc())
-    ).all()
-    return [ApiKeyListing(key, creator) for key, creator in rows]
+    return [
+        ApiKeyListing(key, creator)
+        for key, creator in repo.keys_with_creator(session, institution_id)
+    ]
 
 
 def revoke_api_key(
@@ -349,10 +319,7 @@ def revoke_api_key(
 
 def _revoke_keys_of(session: Session, user: User, actor: str, reason: str) -> None:
     """Revoke every live key `user` issued; one audit row per key, naming the account change."""
-    keys = session.exec(
-        select(ApiKey).where(ApiKey.created_by == user.id, col(ApiKey.revoked_at).is_(None))
-    ).all()
-    for key in keys:
+    for key in repo.live_keys_issued_by(session, user.id):
         key.revoked_at = utcnow()
         session.add(key)
         append_audit(session, actor=actor, action="revoke", entity="api_key", entity_id=key.id,
@@ -362,7 +329,7 @@ def _revoke_keys_of(session: Session, user: User, actor: str, reason: str) -> No
 
 def principal_for_api_key(session: Session, plain: str) -> Principal | None:
     """The institution client behind a key, or None when unknown or revoked."""
-    key = session.connection().execute(_KEY_BY_HASH, {"key_hash": _digest(plain)}).first()
+    key = repo.key_row(session, _digest(plain))
     if key is None or key.revoked_at is not None:
         return None
     return Principal(f"api-key:{key.prefix}", UserRole.institution, key.institution_id)

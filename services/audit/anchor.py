@@ -18,13 +18,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models.audit import AuditLog
 from models.base import utcnow
 from models.errors import DomainError
 from models.settings import Settings
+from services.audit import repository as repo
 
 
 @dataclass(frozen=True)
@@ -55,12 +54,10 @@ def _sign(anchor: Anchor, key: bytes) -> str:
 
 def current_anchor(session: Session, now: datetime | None = None) -> Anchor:
     """The chain's present length and head."""
-    rows = session.exec(select(func.count()).select_from(AuditLog)).one()
-    last = session.exec(
-        select(AuditLog.id, AuditLog.row_hash).order_by(col(AuditLog.id).desc()).limit(1)
-    ).first()
+    rows = repo.chain_length(session)
+    last = repo.chain_link(session)
     at = (now or utcnow()).isoformat(timespec="seconds")
-    return Anchor(at, int(rows), last[0] if last else None, last[1] if last else "")
+    return Anchor(at, rows, last[0] if last else None, last[1] if last else "")
 
 
 def write_anchor(session: Session, settings: Settings, now: datetime | None = None) -> Anchor:
@@ -116,15 +113,12 @@ def latest_anchor(settings: Settings) -> AnchorCheck:
 
 def check_against(session: Session, anchor: Anchor) -> str | None:
     """The first way the log disagrees with `anchor` (Chinese), or None."""
-    rows = session.exec(select(func.count()).select_from(AuditLog)).one()
+    rows = repo.chain_length(session)
     if rows < anchor.rows:
         return f"审计日志现有 {rows} 条，少于锚点（{anchor.at}）记录的 {anchor.rows} 条：尾部记录被删除"
     if anchor.rows == 0:
         return None
-    row = session.exec(
-        select(AuditLog.id, AuditLog.row_hash).order_by(col(AuditLog.id)).offset(anchor.rows - 1)
-    ).first()
-    if row is None or row[0] != anchor.last_id or row[1] != anchor.head:
+    if repo.chain_link(session, anchor.rows) != (anchor.last_id, anchor.head):
         return (f"第 {anchor.rows} 条记录的哈希与锚点（{anchor.at}）不一致："
                 "链被重算或记录被删除")  # fmt: skip
     return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from models.audit import AuditLog
@@ -80,6 +80,25 @@ def append_audit(
     session.add(row)
     session.flush()
     return row
+
+
+# --- anchors (services/audit/anchor.py)
+
+
+def chain_length(session: Session) -> int:
+    """How many rows the audit log has."""
+    return int(session.exec(select(func.count()).select_from(AuditLog)).one())
+
+
+def chain_link(session: Session, position: int | None = None) -> tuple[int, str] | None:
+    """Id and hash of the row at 1-based `position` in id order (default: the last row)."""
+    query = select(AuditLog.id, AuditLog.row_hash)
+    if position is None:
+        query = query.order_by(col(AuditLog.id).desc()).limit(1)
+    else:
+        query = query.order_by(col(AuditLog.id)).offset(position - 1).limit(1)
+    row = session.exec(query).first()
+    return (int(row[0] or 0), row[1]) if row is not None else None
 
 
 @dataclass(frozen=True)

@@ -44,14 +44,7 @@ def normalize_email(value: str, name: str = "email") -> str:
     return str(checked.ascii_email or checked.normalized)
 
 
-def email_domain(address: str) -> str:
-    """The part after the @, lower case."""
-    return address.rsplit("@", 1)[-1].lower()
-
-
-# --------------------------------------------------------------------------------------------
-# Webhook targets
-# --------------------------------------------------------------------------------------------
+# --- Webhook targets
 
 
 def parse_webhook_url(value: str, name: str = "webhook_url") -> httpx.URL:

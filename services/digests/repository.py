@@ -45,6 +45,18 @@ def active_subscriptions(session: Session, frequency: str) -> Sequence[Subscript
     return session.exec(query).all()
 
 
+def unconfirmed_since(session: Session, institution_id: int, since: datetime) -> int:
+    """How many subscriptions of the institution created after `since` await an address check."""
+    query = (
+        select(func.count())
+        .select_from(Subscription)
+        .where(Subscription.institution_id == institution_id)
+        .where(col(Subscription.email_confirmed).is_(False))
+        .where(col(Subscription.created_at) > since)
+    )
+    return int(session.exec(query).one())
+
+
 def subscriptions_with_delivery(session: Session, period: str) -> set[int]:
     """Ids of subscriptions that already have a delivery (any status) for `period`."""
     query = select(DigestDelivery.subscription_id).where(DigestDelivery.period == period)

@@ -43,10 +43,9 @@ from services.digests.delivery import (
 )
 from services.disclosure.service import teaser
 from services.jobs import enqueue
-from services.recommendations.service import rank_demands_for_institution
+from services.recommendations.service import rank_demands_for_institutions
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-FREQUENCIES = ("daily", "weekly", "monthly")
 DELIVER_TASK = "digests.deliver"
 Clock = Callable[[], datetime]
 
@@ -109,9 +108,7 @@ class DeliveryOutcome:
     message: str = ""
 
 
-# --------------------------------------------------------------------------------------------
-# Periods
-# --------------------------------------------------------------------------------------------
+# --- Periods
 
 
 def period_key(frequency: str, now: datetime) -> str:
@@ -149,9 +146,7 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-# --------------------------------------------------------------------------------------------
-# Fit and ranking (the swap point for the matching core)
-# --------------------------------------------------------------------------------------------
+# --- Fit and ranking (the swap point for the matching core)
 
 
 def _type_fit(sub: Subscription, demand: FinancingDemand) -> float | None:
@@ -232,11 +227,12 @@ def criteria_order(fitting: Fitting) -> list[int]:
 
 
 def _core_positions(session: Session, wanted: dict[int, set[int]]) -> dict[int, dict[int, int]]:
-    positions = {}
-    for institution_id, ids in wanted.items():
-        ranked, _scores = rank_demands_for_institution(session, institution_id, sorted(ids))
-        positions[institution_id] = {int(d): i for i, d in enumerate(ranked)}
-    return positions
+    """Each institution's place for each demand in the core's order (the demands of all
+    institutions scored at once: an institution's order among its own is the same)."""
+    ranked = rank_demands_for_institutions(
+        session, list(wanted), sorted(set().union(*wanted.values()))
+    )
+    return {i: {int(d): n for n, d in enumerate(ids)} for i, (ids, _) in ranked.items()}
 
 
 def rank_digests(
@@ -244,16 +240,15 @@ def rank_digests(
 ) -> list[list[int]]:
     """Each subscription's demand ids best first (one list per input pair, same order).
 
-    With `use_core`, `services.recommendations.service.rank_demands_for_institution` orders them, called once
-    per institution per run (each call loads the whole pipeline history); demands the core
-    says the institution cannot serve follow, in criteria order: the subscriber asked for them
-    by its own criteria. Without it, criteria fit alone orders them.
+    With `use_core`, the matching core orders them (`rank_demands_for_institutions`, once per
+    run); demands the core says the institution cannot serve follow, in criteria order: the
+    subscriber asked for them by its own criteria. Without it, criteria fit alone orders them.
     """
     orders = [criteria_order(f) for _, f in fitting]
     wanted: dict[int, set[int]] = {}
     for (sub, _), order in zip(fitting, orders, strict=True):
         wanted.setdefault(sub.institution_id, set()).update(order)
-    core = _core_positions(session, wanted) if use_core else {}
+    core = _core_positions(session, wanted) if use_core and wanted else {}
     ranked = []
     for (sub, _), order in zip(fitting, orders, strict=True):
         pos = core.get(sub.institution_id, {})
@@ -261,9 +256,7 @@ def rank_digests(
     return ranked
 
 
-# --------------------------------------------------------------------------------------------
-# Building a period
-# --------------------------------------------------------------------------------------------
+# --- Building a period
 
 Candidates = Sequence[tuple[FinancingDemand, Enterprise]]
 
@@ -338,9 +331,7 @@ def run_current_period(session: Session, frequency: str, now: datetime) -> Perio
     return run_digest_period(session, period_key(frequency, now), now)
 
 
-# --------------------------------------------------------------------------------------------
-# Teasers
-# --------------------------------------------------------------------------------------------
+# --- Teasers
 
 
 def make_teaser(demand: FinancingDemand, ent: Enterprise) -> Teaser:
@@ -378,9 +369,7 @@ def build_digest(
     return Digest(delivery.id, sub.id, sub.name, delivery.period, now, teasers)
 
 
-# --------------------------------------------------------------------------------------------
-# Delivering
-# --------------------------------------------------------------------------------------------
+# --- Delivering
 
 
 def _address(sub: Subscription) -> str:
@@ -484,9 +473,7 @@ def deliver(
     return _record_success(session, delivery, digest)
 
 
-# --------------------------------------------------------------------------------------------
-# Dead letters and the sweeper
-# --------------------------------------------------------------------------------------------
+# --- Dead letters and the sweeper
 
 
 def dead_letters(session: Session, limit: int = 500) -> Sequence[DigestDelivery]:

@@ -17,13 +17,14 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from models import Institution, Subscription
 from models.crud import create
 from models.errors import ConflictError, DomainError, NotFoundError
 from models.reference import Channel
 from services.audit.repository import append_audit
+from services.digests import repository as repo
 from services.digests.checks import WebhookPolicy, normalize_email
 
 TOKEN_BYTES = 24  # 192 bits: guessing is hopeless, so no attempt counter is needed
@@ -92,14 +93,7 @@ def _trusted_address(session: Session, institution_id: int, email: str | None) -
 def _within_daily_limit(session: Session, institution_id: int, now: datetime, limit: int) -> None:
     """At most `limit` unconfirmed addresses per institution in 24 h: the confirmation mails
     must not become a way to flood a stranger's mailbox."""
-    query = (
-        select(func.count())
-        .select_from(Subscription)
-        .where(Subscription.institution_id == institution_id)
-        .where(col(Subscription.email_confirmed).is_(False))
-        .where(col(Subscription.created_at) > now - timedelta(hours=24))
-    )
-    if session.exec(query).one() >= limit:
+    if repo.unconfirmed_since(session, institution_id, now - timedelta(hours=24)) >= limit:
         raise ConflictError(
             f"本机构 24 小时内待确认的订阅邮箱已达上限（{limit} 个），请先确认已有邮箱或稍后再试",
             field="email",

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from models import Consent, Enterprise, FinancingDemand, Institution
 from models.base import utcnow
@@ -27,6 +27,7 @@ from models.reference import (
     strategic_industry_name,
 )
 from services.audit.repository import append_audit
+from services.disclosure import repository as repo
 
 _BAND_EDGES = (0.0, 100.0, 500.0, 1000.0, 3000.0, 5000.0, 10000.0)
 
@@ -90,11 +91,7 @@ def active_consent(
     session: Session, enterprise_id: int, institution_id: int, scope: ConsentScope, at: datetime
 ) -> Consent | None:
     """The consent that lets `institution_id` see `scope` of the enterprise at `at`, if any."""
-    rows = session.exec(
-        select(Consent)
-        .where(Consent.enterprise_id == enterprise_id, Consent.institution_id == institution_id)
-        .order_by(col(Consent.granted_at).desc())
-    )
+    rows = repo.consents_between(session, enterprise_id, institution_id)
     return next((c for c in rows if c.covers(scope.value, _aware(at))), None)
 
 
@@ -103,9 +100,8 @@ def chosen_by(session: Session, institution_id: int | None, at: datetime) -> set
     force at `at`. Only these may see the institution a confidential demand's teaser."""
     if institution_id is None:
         return set()
-    rows = session.exec(select(Consent).where(Consent.institution_id == institution_id))
-    moment = _aware(at)
-    return {c.enterprise_id for c in rows if any(c.covers(s, moment) for s in c.scopes)}
+    moment, consents = _aware(at), repo.consents_to(session, institution_id)
+    return {c.enterprise_id for c in consents if any(c.covers(s, moment) for s in c.scopes)}
 
 
 def teaser_filter(chosen: set[int]) -> ColumnElement[bool]:
@@ -143,8 +139,7 @@ def disclosed_names(
     }  # fmt: skip
     if not shown:
         return {}
-    query = select(Enterprise.id, Enterprise.legal_name).where(col(Enterprise.id).in_(shown))
-    names = {int(i or 0): name for i, name in session.exec(query).all()}
+    names = repo.legal_names(session, shown)
     for enterprise_id in sorted(names):
         log_disclosure(session, actor=actor, institution_id=institution_id,
                        enterprise_id=enterprise_id, scope=ConsentScope.details)  # fmt: skip

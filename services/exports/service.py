@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel
 
 from ingestion.safe_cells import append_row, csv_row
 from models import (
@@ -26,6 +26,7 @@ from models import (
     Match,
 )
 from models.errors import DomainError
+from services.exports import repository as repo
 
 EXPORTABLE: dict[str, type[SQLModel]] = {
     "enterprises": Enterprise,
@@ -65,10 +66,7 @@ def iter_rows(
 ) -> Iterator[list[Any]]:
     """Rows of `model_cls` in id order as plain cells, streamed in chunks."""
     columns = export_columns(model_cls)
-    query = select(model_cls).order_by(col(model_cls.id))  # type: ignore[attr-defined]
-    for name, value in (filters or {}).items():
-        query = query.where(getattr(model_cls, name) == value)
-    for obj in session.exec(query.execution_options(yield_per=2000)):
+    for obj in repo.rows_in_id_order(session, model_cls, filters):
         yield [_cell(getattr(obj, c)) for c in columns]
 
 

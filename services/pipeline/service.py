@@ -2,8 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models import (
     Deal,
@@ -28,6 +27,7 @@ from models.reference import (
 from services.accounts.service import Principal
 from services.audit.repository import append_audit
 from services.disclosure.service import may_see_teaser
+from services.pipeline import repository as repo
 
 ENTERED_AT_INTRODUCTION = frozenset(PipelineStage) - {PipelineStage.recommended}
 # An institution may only decline (or withdraw from) its match: every other move is the
@@ -52,12 +52,8 @@ def introduce(
     get_or_404(session, FinancingDemand, demand_id)
     get_or_404(session, Institution, institution_id)
     _check_offer(session, institution_id, loan_product_id, mandate_id)
-    match = session.exec(
-        select(Match).where(
-            Match.demand_id == demand_id, Match.institution_id == institution_id,
-            Match.loan_product_id == loan_product_id, Match.mandate_id == mandate_id,
-        )
-    ).first()  # fmt: skip
+    match = repo.match_of(session, demand_id, institution_id,
+                          loan_product_id=loan_product_id, mandate_id=mandate_id)  # fmt: skip
     if match is None:
         match = Match(demand_id=demand_id, institution_id=institution_id,
                       loan_product_id=loan_product_id, mandate_id=mandate_id,
@@ -101,12 +97,7 @@ def move_match(
         raise DomainError(f"不能从“{from_stage.label}”转到“{to_stage.label}”", field="to_stage")
     moment = at or utcnow()
     values = _stage_values(match, to_stage, moment)
-    result = session.execute(
-        update(Match)
-        .where(col(Match.id) == match_id, col(Match.version) == expected_version)
-        .values(stage=to_stage, version=expected_version + 1, **values)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not repo.move_if_version(session, match_id, expected_version, stage=to_stage, **values):
         raise ConflictError("该撮合记录已被他人更新，请刷新后重试", field="expected_version")
     session.add(MatchTransition(match_id=match_id, from_stage=from_stage, to_stage=to_stage,
                                 at=moment, actor=actor, note=note))  # fmt: skip
@@ -217,8 +208,7 @@ def reject_deal(session: Session, deal_id: int, *, actor: str, reason: str | Non
 
 def claimed_deals(session: Session, limit: int = 100) -> list[Deal]:
     """Claimed deals awaiting a matchmaker, oldest first."""
-    query = select(Deal).where(Deal.status == DealStatus.claimed).order_by(col(Deal.id))
-    return list(session.exec(query.limit(limit)))
+    return repo.claimed_deals(session, limit)
 
 
 def _claimed(session: Session, deal_id: int) -> Deal:
@@ -254,10 +244,7 @@ def _check_amount(amount_wan: float) -> None:
 
 def _check_single(session: Session, match_id: int) -> None:
     """One match, one deal (rejected claims aside) unless a matchmaker splits it."""
-    query = select(Deal.id).where(
-        Deal.match_id == match_id, col(Deal.status).in_([DealStatus.claimed, DealStatus.confirmed])
-    )
-    existing = session.exec(query).first()
+    existing = repo.live_deal_of(session, match_id)
     if existing is not None:
         raise ConflictError(
             f"撮合记录 {match_id} 已登记成交 #{existing}；一笔撮合只记一笔成交，"
@@ -317,10 +304,7 @@ def request_introduction(
     demand = session.get(FinancingDemand, demand_id)
     if demand is None or not may_see_teaser(session, demand, principal.institution_id, utcnow()):
         raise NotFoundError(f"融资需求 {demand_id} 不存在", field="demand_id")
-    query = select(Match).where(
-        Match.demand_id == demand_id, Match.institution_id == principal.institution_id
-    )
-    match = session.exec(query).first()
+    match = repo.match_of(session, demand_id, principal.institution_id)
     if match is None:
         match = Match(demand_id=demand_id, institution_id=principal.institution_id,
                       recommended_at=utcnow())  # fmt: skip

@@ -1,11 +1,5 @@
-"""Nightly jobs: re-rank open demands in batch, retrain the re-ranker when enough outcomes arrived.
-
-Both delegate to the matching core's DB adapter, `services.recommendations.service`:
-- re-rank calls `services.recommendations.service.rerank_open_demands(session, today=...)` when the core offers
-  it. It does not yet, so the job is a documented no-op that reports "匹配核心尚未提供…";
-- retrain calls `services.recommendations.service.outcome_pairs` and `train_reranker` (both present), and only when
-  at least `retrain_min_new_outcomes` outcomes arrived since the model on disk was trained.
-"""
+"""Nightly jobs: re-rank open demands in batch, retrain the re-ranker when enough outcomes arrived
+(at least `retrain_min_new_outcomes` since the model on disk was trained)."""
 
 import json
 from dataclasses import dataclass, field
@@ -16,10 +10,6 @@ from typing import Any
 from sqlmodel import Session
 
 from services.recommendations import service as matching_service
-
-META_FILE = (
-    "reranker.json"  # written by services.recommendations.service.train_reranker beside the model
-)
 
 
 @dataclass(frozen=True)
@@ -45,7 +35,7 @@ def rerank_open_demands(session: Session, now: datetime) -> NightlyReport:
 
 
 def _trained_outcomes(model_dir: Path) -> int:
-    meta = model_dir / META_FILE
+    meta = model_dir / matching_service.MODEL_META
     if not meta.exists():
         return 0
     return int(json.loads(meta.read_text(encoding="utf-8")).get("n_outcomes", 0))

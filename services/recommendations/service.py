@@ -18,15 +18,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sqlalchemy import Integer, Text, and_, case, cast, func, true
-from sqlalchemy import select as core_select
-from sqlalchemy.dialects import postgresql
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from matching.candidates import build_candidate_set
 from matching.explain import Explained, explain_ranking, near_misses
@@ -56,7 +52,6 @@ from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, rank_batch,
 from matching.rules import RuleConfig, eligible
 from matching.text import TextEncoder
 from models import (
-    DataVersion,
     Deal,
     Enterprise,
     FinancingDemand,
@@ -64,7 +59,6 @@ from models import (
     InvestmentMandate,
     LoanProduct,
     Match,
-    MatchTransition,
 )
 from models.errors import NotFoundError
 from models.reference import (
@@ -73,15 +67,14 @@ from models.reference import (
     REGIONS,
     STRATEGIC_EMERGING_INDUSTRIES,
     Collateral,
-    DealStatus,
     DemandStatus,
-    FinancingType,
     InstitutionKind,
     PipelineStage,
     Qualification,
     Stage,
     canonical_industry_code,
 )
+from services.recommendations import repository as repo
 
 MODEL_FILE, MODEL_META = "reranker.pkl", "reranker.json"
 NO_RESPONSE_DAYS = 60
@@ -110,30 +103,17 @@ def vocabulary() -> Vocabulary:
 
 @dataclass
 class Recommendation:
-    """A ranked list for one demand, with reasons and why-nots.
-
-    :func:`recommend_for_demand` hands the same object to every caller while the data version is
-    unchanged: treat it, and the dict of :meth:`to_dict`, as read-only.
-    """
+    """A ranked list for one demand, with reasons and why-nots."""
 
     demand_id: int
     enterprise_name: str
     model_version: str
     items: list[Explained]
     near_misses: list[Explained]
-    _dict: dict[str, object] | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dict (built once)."""
-        if self._dict is None:
-            self._dict = {
-                "demand_id": self.demand_id,
-                "enterprise_name": self.enterprise_name,
-                "model_version": self.model_version,
-                "items": [i.to_dict() for i in self.items],
-                "near_misses": [i.to_dict() for i in self.near_misses],
-            }
-        return self._dict
+        """A JSON-ready dict."""
+        return asdict(self)
 
 
 @dataclass
@@ -187,39 +167,33 @@ def _load_world(session: Session) -> _World:
     lazily reloads or leaks into the caller's session.
     """
     with Session(bind=session.connection()) as private:
-        return _read_world(private)
-
-
-def _read_world(session: Session) -> _World:
-    matches = list(session.exec(select(Match).order_by(col(Match.id))).all())
-    demands = {d.id: d for d in session.exec(select(FinancingDemand)).all() if d.id is not None}
-    enterprises = {e.id: e for e in session.exec(select(Enterprise)).all() if e.id is not None}
-    products: dict[int, list[LoanProduct]] = defaultdict(list)
-    for p in session.exec(select(LoanProduct).order_by(col(LoanProduct.id))).all():
-        products[p.institution_id].append(p)
-    mandates: dict[int, list[InvestmentMandate]] = defaultdict(list)
-    for m in session.exec(select(InvestmentMandate).order_by(col(InvestmentMandate.id))).all():
-        mandates[m.institution_id].append(m)
-    return _World(
-        enterprises=enterprises,
-        demands=demands,
-        matches=matches,
-        deals=_deal_history(session, enterprises, demands, matches),
-        pipeline=_pipeline_history(session, demands, matches),
-        institutions=list(session.exec(select(Institution).order_by(col(Institution.id))).all()),
-        products=products,
-        mandates=mandates,
-    )
+        matches = repo.all_rows(private, Match)
+        demands = {d.id: d for d in repo.all_rows(private, FinancingDemand) if d.id is not None}
+        enterprises = {e.id: e for e in repo.all_rows(private, Enterprise) if e.id is not None}
+        products: dict[int, list[LoanProduct]] = defaultdict(list)
+        for p in repo.all_rows(private, LoanProduct):
+            products[p.institution_id].append(p)
+        mandates: dict[int, list[InvestmentMandate]] = defaultdict(list)
+        for m in repo.all_rows(private, InvestmentMandate):
+            mandates[m.institution_id].append(m)
+        return _World(
+            enterprises=enterprises,
+            demands=demands,
+            matches=matches,
+            deals=_deal_history(repo.confirmed_deals(private), enterprises, demands, matches),
+            pipeline=_pipeline_history(repo.stage_moves(private), demands, matches),
+            institutions=repo.all_rows(private, Institution),
+            products=products,
+            mandates=mandates,
+        )
 
 
 def _deal_history(
-    session: Session,
+    deals: Sequence[Deal],
     enterprises: dict[int, Enterprise],
     demands: dict[int, FinancingDemand],
     matches: Sequence[Match],
 ) -> DealHistory:
-    confirmed = select(Deal).where(Deal.status == DealStatus.confirmed)
-    deals = list(session.exec(confirmed.order_by(col(Deal.id))).all())
     demand_of = {m.id: demands.get(m.demand_id) for m in matches}
     stages, industries, regions = [], [], []
     for d in deals:
@@ -241,11 +215,12 @@ def _deal_history(
 
 
 def _pipeline_history(
-    session: Session, demands: dict[int, FinancingDemand], matches: Sequence[Match]
+    moves: Iterable[tuple[int, str, datetime]],
+    demands: dict[int, FinancingDemand],
+    matches: Sequence[Match],
 ) -> PipelineHistory:
     progressed: dict[int, int] = {}
-    moves = select(MatchTransition.match_id, MatchTransition.to_stage, MatchTransition.at)
-    for match_id, to_stage, at in session.exec(moves.order_by(col(MatchTransition.at))).all():
+    for match_id, to_stage, at in moves:
         if _REACHED.get(PipelineStage(to_stage), 0) >= 2 and match_id not in progressed:
             progressed[match_id] = _day(at)
     reached = [
@@ -365,121 +340,14 @@ def _aware(at: datetime) -> datetime:
 # --- the world cache --------------------------------------------------------------------------
 
 
-_VERSIONED = (Enterprise, FinancingDemand, Match, MatchTransition, Deal, Institution, LoanProduct,
-              InvestmentMandate)  # fmt: skip
-
-
-def _version_parts() -> list[Any]:
-    """Cheap aggregates that change when the rows the matcher reads change, one scan per table.
-
-    Row counts and largest ids catch inserts and deletes, the largest ``updated_at`` (else
-    ``created_at``) edits that stamp it (imports, dedupe) and reused ids, ``sum(match.version)``
-    every pipeline move, and sums over the products' and mandates' amounts, capacity and active
-    flags most edits of them.
-    Edits none of these see are covered by the cache's time to live and
-    :func:`invalidate_cache`.
-    """
-    extra: dict[Any, list[Any]] = {
-        Match: [func.sum(Match.version)],
-        LoanProduct: [
-            func.sum(LoanProduct.min_amount_wan + LoanProduct.max_amount_wan),
-            func.sum(cast(col(LoanProduct.active), Integer)),
-        ],
-        InvestmentMandate: [
-            func.sum(InvestmentMandate.min_ticket_wan + InvestmentMandate.max_ticket_wan),
-            func.sum(InvestmentMandate.remaining_capacity_wan),
-            func.sum(cast(col(InvestmentMandate.active), Integer)),
-        ],
-    }
-    parts: list[Any] = []
-    for table in _VERSIONED:
-        aggregates: list[Any] = [func.count(), func.max(col(table.id))]
-        stamp = getattr(table, "updated_at", None) or getattr(table, "created_at", None)
-        if stamp is not None:
-            aggregates.append(func.max(stamp))
-        aggregates += extra.get(table, [])
-        parts.append(core_select(*aggregates).select_from(table))
-    return parts
-
-
-def _version_columns() -> tuple[list[Any], Any]:
-    """Every aggregate column, and the cross join of the single-row subqueries they come from
-    (one subquery, one scan, per table)."""
-    subs = [part.subquery() for part in _version_parts()]
-    joined: Any = subs[0]
-    for sub in subs[1:]:
-        joined = joined.join(sub, true())
-    return [c for sub in subs for c in sub.c], joined
-
-
-@lru_cache(maxsize=1)
-def _version_query() -> Any:
-    """All the aggregates in one statement."""
-    columns, joined = _version_columns()
-    return core_select(*columns).select_from(joined)
-
-
-@lru_cache(maxsize=1)
-def _pg_version_query() -> Any:
-    """PostgreSQL: the data version as text. In a transaction that has written nothing, the
-    change counter (`models.data_version`), which the triggers of migration 0005 move at every
-    commit that changed a counted table; else, or if the counter's row is missing, the
-    aggregates (a transaction sees its own changes, which are counted only when it commits).
-
-    Both are uncorrelated scalar subqueries (InitPlans), which PostgreSQL runs only when the
-    CASE needs them; both read the statement's one snapshot.
-    """
-    columns, joined = _version_columns()
-    aggregates = core_select(postgresql.array([cast(c, Text) for c in columns]))
-    counter = core_select(postgresql.array([cast(col(DataVersion.n), Text)])).where(
-        col(DataVersion.id) == 1
-    )
-    counted = counter.scalar_subquery()
-    clean = func.pg_current_xact_id_if_assigned().is_(None)
-    version = case(
-        (and_(clean, counted.is_not(None)), counted),
-        else_=aggregates.select_from(joined).scalar_subquery(),
-    )
-    return core_select(version.label("version"))
-
-
-def _pg_data_version(conn: Any) -> tuple[object, ...]:
-    """The version: one indexed row while the transaction has written nothing.
-
-    The counter moves with every commit that changed a table the world is read from, and only
-    then: commits of other tables (the audit log, import bookkeeping) leave it, so the caches
-    stay valid under the API's audited reads, which commit many times a second. (The version
-    used to be the aggregates, memoised only while no transaction of the cluster had ended.)
-    """
-    return tuple(conn.execute(_pg_version_query()).scalar_one())
-
-
-def data_version(session: Session) -> tuple[object, ...]:
-    """The data version the caches key on: aggregates of every table read, in one round trip.
-
-    The statement is built once; SQLAlchemy caches its compiled form. It runs as a Core statement
-    on the session's connection (and transaction): no ORM machinery per call, but pending changes
-    are flushed first, as an ORM query would (autoflush), so the version sees them. On
-    PostgreSQL it is the change counter of `models.data_version` (one row) outside a transaction
-    that has written.
-    """
-    if session.autoflush:
-        session.flush()
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        return _pg_data_version(conn)
-    return tuple(conn.execute(_version_query()).one())
-
-
 @dataclass
 class _Entry:
-    """One loaded world and what was derived from it: candidates per day, ranked lists."""
+    """One loaded world and what was derived from it: the text encoder, candidates per day."""
 
     world: _World
     loaded_at: float
     encoder: TextEncoder | None = None
     days: OrderedDict[date, tuple[CandidateSet, IntArray]] = field(default_factory=OrderedDict)
-    results: OrderedDict[tuple[object, ...], Recommendation] = field(default_factory=OrderedDict)
 
 
 class WorldCache:
@@ -489,7 +357,6 @@ class WorldCache:
     ----------
     maxsize : int; worlds kept (one per database and version)
     days : int; candidate sets kept per world (one per ``today``)
-    results : int; ranked lists kept per world (one per demand, day, k, model and policy)
     ttl_seconds : float; a world older than this is reloaded even if the version is unchanged
     clock : callable returning seconds (injected in tests)
     """
@@ -500,13 +367,11 @@ class WorldCache:
         days: int = 4,
         ttl_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
-        results: int = 4096,
     ) -> None:
         self.maxsize, self.days, self.ttl_seconds, self.clock = maxsize, days, ttl_seconds, clock
-        self.results = results
         self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
-        self._lock = threading.Lock()  # guards the dicts; held only briefly
-        self._build = threading.Lock()  # one load at a time: concurrent misses wait, then hit
+        # One load or derivation at a time: concurrent misses wait, then hit.
+        self._lock = threading.Lock()
         self.loads = 0
         self.on_load: Callable[[], None] | None = None  # called after each load (the server's GC)
 
@@ -518,65 +383,33 @@ class WorldCache:
     def entry(self, session: Session) -> _Entry:
         """The world as ``session`` sees it, loaded only when the data version changed."""
         bind = session.get_bind()
-        key = (id(bind), str(bind.engine.url), data_version(session))
-        found = self._fresh(key)
-        if found is not None:
-            return found
-        with self._build:
-            found = self._fresh(key)
-            if found is None:
-                found = _Entry(_load_world(session), self.clock())
+        key = (id(bind), str(bind.engine.url), repo.data_version(session))
+        return self._get(key, lambda: _load_world(session))
+
+    def _get(self, key: tuple[object, ...], load: Callable[[], _World]) -> _Entry:
+        with self._lock:
+            found = self._entries.pop(key, None)
+            if found is None or self.clock() - found.loaded_at > self.ttl_seconds:
+                found = _Entry(load(), self.clock())
                 self.loads += 1
-                self._store(key, found)
                 if self.on_load is not None:
                     self.on_load()
-        return found
-
-    def _fresh(self, key: tuple[object, ...]) -> _Entry | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None or self.clock() - found.loaded_at > self.ttl_seconds:
-                return None
-            self._entries.move_to_end(key)
-            return found
-
-    def _store(self, key: tuple[object, ...], entry: _Entry) -> None:
-        with self._lock:
-            self._entries[key] = entry
+            self._entries[key] = found  # the most recently used last
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
+            return found
 
     def candidates(self, entry: _Entry, today: date) -> tuple[CandidateSet, IntArray]:
         """The candidate set as of ``today`` and each candidate's open-recommendation load."""
         with self._lock:
-            found = entry.days.get(today)
-        if found is not None:
-            return found
-        with self._build:
             if today not in entry.days:
                 if entry.encoder is None:
                     entry.encoder = _fit_encoder(entry.world, today)
                 cands = _candidates(entry.world, today, entry.encoder)
-                with self._lock:
-                    entry.days[today] = (cands, _load(entry.world, cands, today))
-                    while len(entry.days) > self.days:
-                        entry.days.popitem(last=False)
+                entry.days[today] = (cands, _load(entry.world, cands, today))
+                while len(entry.days) > self.days:
+                    entry.days.popitem(last=False)
             return entry.days[today]
-
-    def result(self, entry: _Entry, key: tuple[object, ...]) -> Recommendation | None:
-        """A ranked list computed earlier from this world, if it is still kept."""
-        with self._lock:
-            found = entry.results.get(key)
-            if found is not None:
-                entry.results.move_to_end(key)
-            return found
-
-    def keep(self, entry: _Entry, key: tuple[object, ...], rec: Recommendation) -> None:
-        """Keep a ranked list computed from this world (it is a function of world and key)."""
-        with self._lock:
-            entry.results[key] = rec
-            while len(entry.results) > self.results:
-                entry.results.popitem(last=False)
 
 
 def _fit_encoder(world: _World, as_of: date) -> TextEncoder:
@@ -592,11 +425,6 @@ def on_world_loaded(callback: Callable[[], None] | None) -> None:
     _CACHE.on_load = callback
 
 
-def invalidate_cache() -> None:
-    """Drop every cached world: call after writes that :func:`data_version` does not see."""
-    _CACHE.clear()
-
-
 # --- model files ------------------------------------------------------------------------------
 
 
@@ -609,14 +437,9 @@ def load_ranker(model_dir: Path | None) -> ScoringModel:
 
     A loaded model is kept while its file is unchanged (path, modification time, size).
     """
-    return _keyed_ranker(model_dir)[0]
-
-
-def _keyed_ranker(model_dir: Path | None) -> tuple[ScoringModel, tuple[object, ...]]:
-    """The ranker of :func:`load_ranker` and the identity of its file (what results key on)."""
     path = model_dir / MODEL_FILE if model_dir is not None else None
     if path is None or not path.exists():
-        return RulesRanker(), ("rules",)
+        return RulesRanker()
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     with _RANKERS_LOCK:
@@ -625,7 +448,7 @@ def _keyed_ranker(model_dir: Path | None) -> tuple[ScoringModel, tuple[object, .
                 reranker: LearnedReranker = pickle.load(fh)  # our own file (train_reranker)
             _RANKERS.clear()  # one model at a time: an old version is never served again
             _RANKERS[key] = LearnedRanker(reranker)
-        return _RANKERS[key], key
+        return _RANKERS[key]
 
 
 def _save(model_dir: Path, reranker: LearnedReranker, report: TrainReport) -> str:
@@ -654,9 +477,7 @@ def recommend_for_demand(
     Candidates already in this demand's pipeline are left out. ``today`` decides residency and
     the history window (default: the current UTC date). The loaded world and the candidate set
     come from the cache while the data version is unchanged, so a call costs one version query
-    plus the ranking of one demand; the ranked list itself is kept with the world (a function of
-    the world, the day, the model file and the arguments), so asking again costs the version
-    query only. The result is shared: read-only.
+    plus the ranking of one demand.
     """
     today = today or datetime.now(UTC).date()
     entry = _CACHE.entry(session)
@@ -664,44 +485,20 @@ def recommend_for_demand(
     demand = world.demands.get(demand_id)
     if demand is None:
         raise NotFoundError(f"融资需求 {demand_id} 不存在")
-    model, model_key = _keyed_ranker(model_dir)
+    model = load_ranker(model_dir)
     policy = exposure or ExposurePolicy(per_list=2, max_load=50)
-    key = (demand_id, k, today, model_key, policy, near_miss_limit)
-    found = _CACHE.result(entry, key)
-    if found is not None:
-        return found
     cands, load = _CACHE.candidates(entry, today)
     profile = _profile(world, demand, today)
     exclude = _taken(world, cands, demand_id)
     cfg, vocab = RuleConfig(today=today), vocabulary()
     ids, scores = rank_one(model, profile, cands, cfg, k, policy, exclude, load)
-    rec = Recommendation(
+    return Recommendation(
         demand_id=demand_id,
         enterprise_name=profile.enterprise_name,
         model_version=model.model_version,
         items=explain_ranking(profile, cands, ids, scores, vocab),
         near_misses=near_misses(profile, cands, cfg, vocab, limit=near_miss_limit),
     )
-    _CACHE.keep(entry, key, rec)
-    return rec
-
-
-def rank_demands_for_institution(
-    session: Session,
-    institution_id: int,
-    demand_ids: Sequence[int],
-    today: date | None = None,
-    model_dir: Path | None = None,
-) -> tuple[IntArray, FloatArray]:
-    """Order demands for one institution's digest, best first; demands it cannot serve drop out.
-
-    Returns
-    -------
-    ids : ndarray of int64, shape ``(m,)``; demand ids, ``m <= len(demand_ids)``
-    scores : ndarray of float64, shape ``(m,)``; the best score over the institution's candidates
-    """
-    ranked = rank_demands_for_institutions(session, [institution_id], demand_ids, today, model_dir)
-    return ranked[institution_id]
 
 
 def rank_demands_for_institutions(
@@ -711,14 +508,15 @@ def rank_demands_for_institutions(
     today: date | None = None,
     model_dir: Path | None = None,
 ) -> dict[int, tuple[IntArray, FloatArray]]:
-    """:func:`rank_demands_for_institution` for many institutions at once (a digest run).
+    """Order demands for each institution's digest, best first; demands it cannot serve drop out.
 
     The demands are encoded and scored against all candidates once; each institution then
     takes the best of its own candidates' columns.
 
     Returns
     -------
-    dict of institution id → (demand ids, scores), as :func:`rank_demands_for_institution`
+    dict of institution id → (ids, scores): ndarrays of shape ``(m,)``, ``m <= len(demand_ids)``,
+    the demand ids (int64) and the best score over the institution's candidates (float64)
     """
     today = today or datetime.now(UTC).date()
     entry = _CACHE.entry(session)
@@ -809,50 +607,6 @@ def _taken(world: _World, cands: CandidateSet, demand_id: int) -> IntArray:
     return np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
 
 
-def score_pairs(
-    session: Session,
-    enterprise_ids: Sequence[int],
-    institution_ids: Sequence[int],
-    today: date | None = None,
-) -> FloatArray:
-    """Fit of each enterprise with each institution, for roadshow slates (rules score).
-
-    Each enterprise is represented by its latest open demand, or without one by a 投贷联动 demand
-    of unknown amount. A pair no candidate of the institution may serve scores 0.
-
-    Returns
-    -------
-    ndarray of float64, shape ``(len(enterprise_ids), len(institution_ids))``
-    """
-    today = today or datetime.now(UTC).date()
-    entry = _CACHE.entry(session)
-    cands, _ = _CACHE.candidates(entry, today)
-    profiles = [_enterprise_profile(entry.world, e, today) for e in enterprise_ids]
-    scores = RulesRanker().score(encode_demands(profiles, cands), cands, RuleConfig(today=today))
-    out = np.zeros((len(enterprise_ids), len(institution_ids)))
-    for j, inst in enumerate(institution_ids):
-        cols = np.flatnonzero(cands.institution_id == inst)
-        if len(cols):
-            out[:, j] = np.maximum(scores[:, cols].max(axis=1), 0.0)
-    return out
-
-
-def _enterprise_profile(world: _World, enterprise_id: int, today: date) -> DemandProfile:
-    if enterprise_id not in world.enterprises:
-        raise NotFoundError(f"企业 {enterprise_id} 不存在")
-    open_demands = [
-        d for d in world.demands.values()
-        if d.enterprise_id == enterprise_id and d.status == DemandStatus.open
-    ]  # fmt: skip
-    if open_demands:
-        return _profile(world, max(open_demands, key=lambda d: d.id or 0), today)
-    stand_in = FinancingDemand(
-        id=0, enterprise_id=enterprise_id, financing_type=FinancingType.mixed,
-        amount_min_wan=float("nan"), amount_max_wan=float("nan"),
-    )  # fmt: skip
-    return _profile(world, stand_in, today)
-
-
 # --- training ---------------------------------------------------------------------------------
 
 
@@ -866,10 +620,6 @@ def _outcome(m: Match, today: date) -> int | None:
         m.introduced_at is not None and _day(m.introduced_at) < today.toordinal() - NO_RESPONSE_DAYS
     )
     return 0 if m.stage == PipelineStage.introduced and stale else None
-
-
-def _month_start(at: datetime) -> date:
-    return date(at.year, at.month, 1)
 
 
 def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, IntArray]:
@@ -890,7 +640,7 @@ def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, 
     for m in world.matches:
         label, at = _outcome(m, today), m.recommended_at or m.created_at
         if label is not None and at is not None:
-            groups[_month_start(at)].append((m, label))
+            groups[date(at.year, at.month, 1)].append((m, label))
     xs, ys, days = [], [], []
     encoder = _fit_encoder(world, today) if groups else None  # texts do not change by month
     for as_of, items in sorted(groups.items()):

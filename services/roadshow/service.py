@@ -20,7 +20,7 @@ from icalendar import Calendar
 from icalendar import Event as IcsEvent
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from ingestion.safe_cells import append_row
 from matching.slate import (
@@ -41,10 +41,9 @@ from models.enterprise import Enterprise
 from models.errors import DomainError, NotFoundError
 from models.event import Event, EventParticipant, EventSession
 from models.event import SlateItem as SlateRow
-from models.institution import Institution, InvestmentMandate
 from models.reference import EventKind
+from services.roadshow import repository as repo
 
-SCHEDULED_STATUSES = ("applied", "accepted")  # presenters/investors the slate considers
 FitFn = Callable[[Session, Sequence[int], Sequence[int]], np.ndarray]
 """(session, enterprise_ids, institution_ids) → fit in [0, 1], shape (enterprises, institutions)."""
 
@@ -72,21 +71,6 @@ def _roadshow(session: Session, event_id: int) -> Event:
     return event
 
 
-def _participants(session: Session, event_id: int, role: str) -> list[EventParticipant]:
-    query = (
-        select(EventParticipant)
-        .where(EventParticipant.event_id == event_id, EventParticipant.role == role)
-        .where(col(EventParticipant.status).in_(SCHEDULED_STATUSES))
-        .order_by(col(EventParticipant.id))
-    )
-    return list(session.exec(query).all())
-
-
-def _slate_rows(session: Session, event_id: int) -> list[SlateRow]:
-    query = select(SlateRow).where(SlateRow.event_id == event_id).order_by(col(SlateRow.id))
-    return list(session.exec(query).all())
-
-
 def load_event(
     session: Session, event_id: int, fit: FitFn | None = None, keep_previous: bool = False
 ) -> LoadedEvent:
@@ -94,14 +78,13 @@ def load_event(
     their availability and wishes, the pair fit, confirmed items (and, on a re-solve, the
     unconfirmed slate to stay close to)."""
     event = _roadshow(session, event_id)
-    query = select(EventSession).where(EventSession.event_id == event_id)
-    sessions = list(session.exec(query.order_by(col(EventSession.starts_at))).all())
-    presenters = [p for p in _participants(session, event_id, "presenter") if p.enterprise_id]
-    investors = [p for p in _participants(session, event_id, "investor") if p.institution_id]
+    sessions = repo.sessions_of(session, event_id)
+    presenters = [p for p in repo.participants(session, event_id, "presenter") if p.enterprise_id]
+    investors = [p for p in repo.participants(session, event_id, "investor") if p.institution_id]
     ent_ids = [p.enterprise_id for p in presenters if p.enterprise_id is not None]
     inv_ids = [p.institution_id for p in investors if p.institution_id is not None]
     matrix = (fit or _interest_fit(investors))(session, ent_ids, inv_ids)
-    rows = _slate_rows(session, event_id)
+    rows = repo.slate_rows(session, event_id)
     problem = SlateProblem(
         sessions=tuple(SlateSession(s.id or 0, _utc(s.starts_at), _utc(s.ends_at)) for s in sessions),
         rooms=tuple(event.rooms),
@@ -149,13 +132,8 @@ def _interest_fit(investors: list[EventParticipant]) -> FitFn:
     interests = {p.institution_id: list(p.interests) for p in investors}
 
     def fit(session: Session, ent_ids: Sequence[int], inv_ids: Sequence[int]) -> np.ndarray:
-        ents = {
-            e.id: e for e in session.exec(select(Enterprise).where(col(Enterprise.id).in_(ent_ids)))
-        }
-        query = select(InvestmentMandate).where(col(InvestmentMandate.institution_id).in_(inv_ids))
-        stages: dict[int, set[str]] = {}
-        for m in session.exec(query):
-            stages.setdefault(m.institution_id, set()).update(m.stages)
+        ents = repo.enterprises(session, ent_ids)
+        stages = repo.mandate_stages(session, inv_ids)
         matrix = interest_fit(
             [ents[e].industry_code for e in ent_ids],
             [_stage(ents[e]) for e in ent_ids],
@@ -190,10 +168,8 @@ def draw_roadshow_slate(
 
 
 def _persist(session: Session, event_id: int, result: SlateResult) -> None:
-    session.exec(delete(SlateRow).where(
-        col(SlateRow.event_id) == event_id, col(SlateRow.confirmed).is_(False)
-    ))  # fmt: skip
-    kept = {_key(r) for r in _slate_rows(session, event_id)}
+    repo.delete_unconfirmed(session, event_id)
+    kept = {_key(r) for r in repo.slate_rows(session, event_id)}
     for row in _rows(event_id, result):
         if _key(row) not in kept:
             session.add(row)
@@ -229,22 +205,12 @@ def cancel_participant(
 ) -> SlateResult:
     """Cancel a presenter or investor, drop its slate items, and re-solve keeping confirmed
     items and moving as few of the others as possible."""
-    query = select(EventParticipant).where(EventParticipant.event_id == event_id)
-    if enterprise_id is not None:
-        query = query.where(EventParticipant.enterprise_id == enterprise_id)
-    else:
-        query = query.where(EventParticipant.institution_id == institution_id)
-    row = session.exec(query).first()
+    row = repo.participant(session, event_id, enterprise_id, institution_id)
     if row is None or (enterprise_id is None and institution_id is None):
         raise NotFoundError("该参与方未报名此路演活动")
     row.status = "cancelled"
     session.add(row)
-    party = (
-        col(SlateRow.enterprise_id) == enterprise_id
-        if enterprise_id is not None
-        else col(SlateRow.institution_id) == institution_id
-    )
-    session.exec(delete(SlateRow).where(col(SlateRow.event_id) == event_id, party))
+    repo.delete_items_of(session, event_id, enterprise_id, institution_id)
     session.flush()
     return draw_roadshow_slate(session, event_id, params, fit, keep_previous=True)
 
@@ -285,11 +251,10 @@ class _Names:
 def _names(session: Session, rows: list[SlateRow]) -> _Names:
     ent_ids = {r.enterprise_id for r in rows if r.enterprise_id}
     inst_ids = {r.institution_id for r in rows if r.institution_id}
-    ents = session.exec(select(Enterprise).where(col(Enterprise.id).in_(ent_ids)))
-    insts = session.exec(select(Institution).where(col(Institution.id).in_(inst_ids)))
+    ents = repo.enterprises(session, ent_ids).items()
     return _Names(
-        {e.id or 0: e.short_name or e.legal_name for e in ents},
-        {i.id or 0: i.name for i in insts},
+        {i: e.short_name or e.legal_name for i, e in ents},
+        repo.institution_names(session, inst_ids),
     )
 
 
@@ -298,7 +263,7 @@ def export_slate(
 ) -> list[Path]:
     """Write `路演排程-<id>.xlsx` and one `.ics` per enterprise and institution into `out_dir`."""
     event = _roadshow(session, event_id)
-    rows = _slate_rows(session, event_id)
+    rows = repo.slate_rows(session, event_id)
     if not rows:
         raise DomainError("该路演活动尚未排程，请先运行排程")
     names = _names(session, rows)

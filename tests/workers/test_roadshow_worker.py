@@ -11,9 +11,9 @@ from matching.slate import SolverParams
 from models.db import session_scope
 from models.event import SlateItem
 from models.settings import Settings
+from tests.services.roadshow.test_service import make_roadshow
 from tests.workers.processes import fleet, service_env, wait_for
 from tests.workers.test_fault_tolerance import pg_engine, redis_url  # noqa: F401 (fixture)
-from tests.workers.test_roadshow_service import make_roadshow
 from workers.celery_app import create_celery_app
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]

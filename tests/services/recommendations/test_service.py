@@ -1,4 +1,4 @@
-"""The service on real rows (SQLite and PostgreSQL): recommend, digest order, pairs, training."""
+"""The service on real rows (SQLite and PostgreSQL): recommend, digest order, training."""
 
 import importlib.util
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +20,7 @@ from models.errors import NotFoundError
 from models.migrate import MIGRATIONS_DIR
 from models.reference import FinancingType, InstitutionKind, PipelineStage, Stage
 from services.audit.repository import append_audit
-from services.recommendations import service
+from services.recommendations import repository, service
 from tests import factories as f
 
 TODAY = date(2025, 6, 1)
@@ -92,22 +92,12 @@ def test_unknown_demand_is_not_found(session: Session, center: dict[str, int]) -
 def test_digest_order_for_an_institution(session: Session, center: dict[str, int]) -> None:
     ent = f.enterprise(session)
     big = f.demand(session, ent, amount_min_wan=5000.0, amount_max_wan=8000.0)
-    ids, scores = service.rank_demands_for_institution(
-        session, center["bank"], [big.id or 0, center["demand"]], today=TODAY
+    ranked = service.rank_demands_for_institutions(
+        session, [center["bank"]], [big.id or 0, center["demand"]], today=TODAY
     )
+    ids, scores = ranked[center["bank"]]
     assert ids.tolist() == [center["demand"]]  # the 5,000 万元 demand exceeds every product
     assert np.isfinite(scores).all()
-
-
-def test_score_pairs_for_roadshows(session: Session, center: dict[str, int]) -> None:
-    lonely = f.enterprise(session)
-    m = service.score_pairs(
-        session, [center["enterprise"], lonely.id or 0], [center["bank"], center["vc"], center["gone"]],
-        today=TODAY,
-    )  # fmt: skip
-    assert m.shape == (2, 3)
-    assert m[0, 0] > 0 and m[0, 2] == 0  # the expired agreement never scores
-    assert m[1, 1] > 0  # without a demand the enterprise still gets a (mixed) profile
 
 
 def test_train_falls_back_with_few_outcomes(
@@ -139,13 +129,13 @@ def test_the_world_is_loaded_once_per_data_version(
 def test_an_edited_product_changes_the_data_version(
     session: Session, center: dict[str, int]
 ) -> None:
-    before = service.data_version(session)
+    before = repository.data_version(session)
     product = session.get(service.LoanProduct, center["fits"])
     assert product is not None
     product.active = False
     session.add(product)
     session.flush()
-    assert service.data_version(session) != before
+    assert repository.data_version(session) != before
     rec = service.recommend_for_demand(session, center["demand"], today=TODAY)
     assert center["fits"] not in [i.product_id for i in rec.items]
 
@@ -154,11 +144,12 @@ def test_the_cache_is_bounded_and_expires() -> None:
     now = [0.0]
     cache = service.WorldCache(maxsize=2, ttl_seconds=10.0, clock=lambda: now[0])
     world = service._World({}, {}, [], DealHistory.empty(), PipelineHistory.empty(), [], {}, {})
-    for key in range(3):
-        cache._store((key,), service._Entry(world, now[0]))
-    assert cache._fresh((0,)) is None and cache._fresh((2,)) is not None  # LRU evicted key 0
+    entries = [cache._get((key,), lambda: world) for key in range(3)]
+    assert cache.loads == 3 and cache._get((2,), lambda: world) is entries[2]  # kept
+    assert cache._get((0,), lambda: world) is not entries[0]  # LRU evicted key 0
+    assert cache.loads == 4
     now[0] = 11.0
-    assert cache._fresh((2,)) is None  # past its time to live
+    assert cache._get((2,), lambda: world) is not entries[2]  # past its time to live
 
 
 def test_concurrent_recommendations_share_one_load(tmp_path: Path) -> None:
@@ -193,7 +184,9 @@ def test_batch_digest_order_equals_one_institution_at_a_time(
     insts = [center["bank"], center["vc"], center["gone"]]
     many = service.rank_demands_for_institutions(session, insts, demands, today=TODAY)
     for inst in insts:
-        ids, scores = service.rank_demands_for_institution(session, inst, demands, today=TODAY)
+        ids, scores = service.rank_demands_for_institutions(session, [inst], demands, today=TODAY)[
+            inst
+        ]
         assert ids.tolist() == many[inst][0].tolist()
         assert np.allclose(scores, many[inst][1])
     assert many[center["gone"]][0].size == 0
@@ -229,36 +222,36 @@ def test_the_postgres_change_counter_sees_every_commit_to_a_counted_table(
     other table does not (an audited read must not throw the caches away), a write in the asking
     transaction itself gives its own version, and a TRUNCATE counts."""
     with Session(postgres_engine) as reader:
-        first = service.data_version(reader)
+        first = repository.data_version(reader)
         reader.rollback()
         with Session(postgres_engine) as writer:
             append_audit(writer, actor="t", action="read", entity="enterprise", entity_id=1)
             writer.commit()
-        assert service.data_version(reader) == first  # the audit log is not counted
+        assert repository.data_version(reader) == first  # the audit log is not counted
         reader.rollback()
         with Session(postgres_engine) as writer:
             f.enterprise(writer)
             writer.commit()
-        second = service.data_version(reader)
+        second = repository.data_version(reader)
         assert second != first
         reader.rollback()
         f.enterprise(reader)  # written, not committed: seen by this transaction only
-        mine = service.data_version(reader)
+        mine = repository.data_version(reader)
         assert mine not in (first, second)
         reader.rollback()
-        assert service.data_version(reader) == second
+        assert repository.data_version(reader) == second
         reader.rollback()  # else the TRUNCATE waits for this transaction's share lock
         with Session(postgres_engine) as cleanup:
             cleanup.execute(text("TRUNCATE enterprise, audit_log RESTART IDENTITY CASCADE"))
             cleanup.commit()
-        assert service.data_version(reader) != second
+        assert repository.data_version(reader) != second
 
 
 @pytest.mark.postgres
 def test_every_table_the_world_is_read_from_is_counted(postgres_engine: Engine) -> None:
     """The counter's triggers cover exactly the tables the aggregates version (a table added to
     one list and not the other would let a cache serve a stale world)."""
-    versioned = {model.__tablename__ for model in service._VERSIONED}
+    versioned = {model.__tablename__ for model in repository.VERSIONED}
     assert versioned == set(COUNTED_TABLES) == set(MIGRATION.TABLES)
     with Session(postgres_engine) as session:
         rows = session.execute(text(

@@ -1,0 +1,90 @@
+"""The roadshow service's SQL: an event's sessions, participants and slate rows, and the names
+and mandates its slate needs."""
+
+from collections.abc import Collection
+
+from sqlmodel import Session, col, delete, select
+
+from models.enterprise import Enterprise
+from models.event import EventParticipant, EventSession
+from models.event import SlateItem as SlateRow
+from models.institution import Institution, InvestmentMandate
+
+SCHEDULED_STATUSES = ("applied", "accepted")  # presenters/investors the slate considers
+
+
+def sessions_of(session: Session, event_id: int) -> list[EventSession]:
+    """The event's sessions, earliest first."""
+    query = select(EventSession).where(EventSession.event_id == event_id)
+    return list(session.exec(query.order_by(col(EventSession.starts_at))).all())
+
+
+def participants(session: Session, event_id: int, role: str) -> list[EventParticipant]:
+    """Applied or accepted participants of one role, in id order."""
+    query = (
+        select(EventParticipant)
+        .where(EventParticipant.event_id == event_id, EventParticipant.role == role)
+        .where(col(EventParticipant.status).in_(SCHEDULED_STATUSES))
+        .order_by(col(EventParticipant.id))
+    )
+    return list(session.exec(query).all())
+
+
+def participant(
+    session: Session, event_id: int, enterprise_id: int | None, institution_id: int | None
+) -> EventParticipant | None:
+    """The event's participant row of an enterprise (else of an institution), if any."""
+    query = select(EventParticipant).where(EventParticipant.event_id == event_id)
+    if enterprise_id is not None:
+        query = query.where(EventParticipant.enterprise_id == enterprise_id)
+    else:
+        query = query.where(EventParticipant.institution_id == institution_id)
+    return session.exec(query).first()
+
+
+def slate_rows(session: Session, event_id: int) -> list[SlateRow]:
+    """The event's slate items, in id order."""
+    query = select(SlateRow).where(SlateRow.event_id == event_id).order_by(col(SlateRow.id))
+    return list(session.exec(query).all())
+
+
+def delete_unconfirmed(session: Session, event_id: int) -> None:
+    """Delete the event's unconfirmed slate items (confirmed ones stay)."""
+    session.exec(delete(SlateRow).where(
+        col(SlateRow.event_id) == event_id, col(SlateRow.confirmed).is_(False)
+    ))  # fmt: skip
+
+
+def delete_items_of(
+    session: Session, event_id: int, enterprise_id: int | None, institution_id: int | None
+) -> None:
+    """Delete the event's slate items of an enterprise (else of an institution)."""
+    party = (
+        col(SlateRow.enterprise_id) == enterprise_id
+        if enterprise_id is not None
+        else col(SlateRow.institution_id) == institution_id
+    )
+    session.exec(delete(SlateRow).where(col(SlateRow.event_id) == event_id, party))
+
+
+def enterprises(session: Session, ids: Collection[int]) -> dict[int, Enterprise]:
+    """Enterprises by id."""
+    query = select(Enterprise).where(col(Enterprise.id).in_(ids))
+    return {e.id or 0: e for e in session.exec(query)}
+
+
+def institution_names(session: Session, ids: Collection[int]) -> dict[int, str]:
+    """Institutions' names by id."""
+    query = select(Institution.id, Institution.name).where(col(Institution.id).in_(ids))
+    return {i or 0: name for i, name in session.exec(query)}
+
+
+def mandate_stages(session: Session, institution_ids: Collection[int]) -> dict[int, set[str]]:
+    """The stages the institutions' mandates cover, by institution."""
+    query = select(InvestmentMandate).where(
+        col(InvestmentMandate.institution_id).in_(institution_ids)
+    )
+    stages: dict[int, set[str]] = {}
+    for m in session.exec(query):
+        stages.setdefault(m.institution_id, set()).update(m.stages)
+    return stages
