@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from matching.explain import Explained
 from models.db import session_scope
 from models.demand import FinancingDemand
 from models.errors import DomainError
+from models.paging import rows_of
 from models.reference import DemandStatus, FinancingType
 from services.recommendations.service import Recommendation, recommend_for_demand, train_reranker
 
@@ -94,15 +95,10 @@ def show_recommendation(session: Session, today: date) -> None:
     typer.echo("")
     typer.echo("== 撮合推荐（按阶段、行业、额度等排序，附理由） ==")
     for financing_type in (FinancingType.loan, FinancingType.equity):
-        query = (
-            select(FinancingDemand.id)
-            .where(FinancingDemand.status == DemandStatus.open)
-            .where(FinancingDemand.financing_type == financing_type)
-            .order_by(col(FinancingDemand.id))
-            .limit(20)
-        )
-        for demand_id in session.exec(query).all():
-            rec = recommend_for_demand(session, int(demand_id or 0), k=5, today=today)
+        open_demands = rows_of(session, FinancingDemand, "id", 20, status=DemandStatus.open,
+                               financing_type=financing_type)  # fmt: skip
+        for demand in open_demands:
+            rec = recommend_for_demand(session, demand.id or 0, k=5, today=today)
             if len(rec.items) >= 3:  # show a demand the center can act on
                 _print_table(rec)
                 break

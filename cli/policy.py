@@ -6,15 +6,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from demo.generator.center import DEFAULT_TODAY
 from ingestion.policy_kind import import_policies
-from models import FinancingDemand, LoanProduct
 from models.db import session_scope
 from models.errors import DomainError
 from models.policy import OutreachChannel, OutreachOutcome
-from models.reference import DemandStatus, FinancingType
 from services.policy.service import (
     EnterprisePolicies,
     LoanSubsidy,
@@ -24,6 +22,7 @@ from services.policy.service import (
     reach,
     record_outreach,
     showcase_enterprise,
+    showcase_loan,
     subsidy_for,
 )
 
@@ -217,30 +216,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(policy_app, name="policy")
 
 
-def _loan_demand(session: Session, enterprise_id: int) -> FinancingDemand | None:
-    query = select(FinancingDemand).where(
-        FinancingDemand.enterprise_id == enterprise_id,
-        col(FinancingDemand.financing_type).in_([FinancingType.loan, FinancingType.mixed]),
-        FinancingDemand.status == DemandStatus.open,
-    )
-    return session.exec(query.order_by(col(FinancingDemand.id))).first()
-
-
-def _showcase_loan(session: Session, enterprise_id: int, today: date) -> str | None:
-    demand = _loan_demand(session, enterprise_id)
-    if demand is None:
-        return None
-    product = session.exec(
-        select(LoanProduct).where(LoanProduct.max_amount_wan >= demand.amount_max_wan)
-        .order_by(col(LoanProduct.rate_max_pct).desc(), col(LoanProduct.id))
-    ).first()  # fmt: skip
-    if product is None or product.id is None:
-        return None
-    term = min(demand.term_months or 12, product.max_term_months)
-    quote = subsidy_for(session, enterprise_id, product.id, demand.amount_max_wan, term, today)
-    return render_subsidy(quote)
-
-
 def show_policy_match(session: Session) -> None:
     """Tour section: one demo enterprise's policy match, and a subsidised loan for it."""
     typer.echo("")
@@ -251,7 +226,7 @@ def show_policy_match(session: Session) -> None:
         return
     result = match_enterprise(session, enterprise_id, DEFAULT_TODAY)
     typer.echo("  " + render_match(result, verbose=False, limit=8).replace("\n", "\n  "))
-    loan = _showcase_loan(session, enterprise_id, DEFAULT_TODAY)
-    if loan:
+    quote = showcase_loan(session, enterprise_id, DEFAULT_TODAY)
+    if quote:
         typer.echo("  贴息测算（该企业的贷款需求 × 一款入驻银行产品）：")
-        typer.echo("  " + loan.replace("\n", "\n  "))
+        typer.echo("  " + render_subsidy(quote).replace("\n", "\n  "))

@@ -4,7 +4,6 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import col, select
 
 from api.deps import PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
 from api.routing import OffloadedRoute
@@ -13,7 +12,7 @@ from api.strict import StrictJSON
 from models import Attendance, Event
 from models.crud import create, get_or_404
 from models.event import EventBase
-from models.paging import paginate
+from models.paging import page_of
 from models.reference import EventKind
 from services.audit.repository import append_audit
 
@@ -52,10 +51,7 @@ def list_events(
     session: SessionDep, _: StaffOrEvaluator, page: PageDep, kind: EventKind | None = None
 ) -> ListOf[EventOut]:
     """Events, newest first."""
-    query = select(Event).order_by(col(Event.starts_at).desc())
-    if kind is not None:
-        query = query.where(Event.kind == kind)
-    rows, count = paginate(session, query, page.offset, page.limit)
+    rows, count = page_of(session, Event, page.offset, page.limit, "-starts_at", kind=kind)
     return ListOf(data=[EventOut.model_validate(r) for r in rows], count=count)
 
 

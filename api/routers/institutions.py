@@ -1,7 +1,6 @@
 """Institutions with their loan products and mandates; an institution sees only its own."""
 
 from fastapi import APIRouter, HTTPException
-from sqlmodel import col, select
 
 from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep
 from api.routing import OffloadedRoute, read_only
@@ -16,7 +15,7 @@ from api.schemas import (
 )
 from models import Institution, InvestmentMandate, LoanProduct
 from models.crud import create, get_or_404
-from models.paging import paginate
+from models.paging import page_of, rows_of
 from models.reference import UserRole
 from services.accounts.service import Principal
 from services.audit.repository import append_audit
@@ -43,10 +42,8 @@ def list_institutions(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[InstitutionPublic]:
     """Resident institutions (an institution user sees its own)."""
-    query = select(Institution).order_by(col(Institution.id))
-    if principal.role == UserRole.institution:
-        query = query.where(Institution.id == principal.institution_id)
-    rows, count = paginate(session, query, page.offset, page.limit)
+    own = principal.institution_id if principal.role == UserRole.institution else None
+    rows, count = page_of(session, Institution, page.offset, page.limit, "id", id=own)
     return ListOf(
         data=[InstitutionPublic.model_validate(r, from_attributes=True) for r in rows], count=count
     )
@@ -84,9 +81,7 @@ def list_products(
     """An institution's loan products."""
     own_institution(principal, institution_id)
     get_or_404(session, Institution, institution_id)
-    rows = session.exec(
-        select(LoanProduct).where(LoanProduct.institution_id == institution_id)
-    ).all()
+    rows = rows_of(session, LoanProduct, "id", institution_id=institution_id)
     data = [LoanProductPublic.model_validate(r, from_attributes=True) for r in rows]
     return ListOf(data=data, count=len(data))
 
@@ -117,9 +112,7 @@ def list_mandates(
     """An institution's investment mandates."""
     own_institution(principal, institution_id)
     get_or_404(session, Institution, institution_id)
-    rows = session.exec(
-        select(InvestmentMandate).where(InvestmentMandate.institution_id == institution_id)
-    ).all()
+    rows = rows_of(session, InvestmentMandate, "id", institution_id=institution_id)
     data = [MandatePublic.model_validate(r, from_attributes=True) for r in rows]
     return ListOf(data=data, count=len(data))
 

@@ -1,13 +1,8 @@
 """The pipeline over HTTP: introductions, stage moves (optimistic concurrency) and deals."""
 
-from typing import Any
-
 from fastapi import APIRouter
-from sqlalchemy import select as core_select
-from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrInstitution
-from api.reads import columns_of, validated
 from api.routing import OffloadedRoute, read_only
 from api.schemas import (
     DealConfirmIn,
@@ -21,14 +16,12 @@ from api.schemas import (
 )
 from models import Deal, Match
 from models.errors import ForbiddenError, NotFoundError
-from models.paging import page_rows, paginate
+from models.paging import page_of
 from models.reference import UserRole
 from services.accounts.service import Principal
 from services.pipeline import service as pipeline
 
 router = APIRouter(route_class=OffloadedRoute, tags=["matches"])
-_MATCH: Any = Match.__table__  # type: ignore[attr-defined]
-MATCHES = core_select(*columns_of(Match, MatchPublic)).order_by(_MATCH.c.id.desc())
 
 
 def _scope(principal_role: UserRole, institution_id: int | None) -> int | None:
@@ -41,11 +34,9 @@ def list_matches(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[MatchPublic]:
     """Matches (an institution sees only its own)."""
-    query = MATCHES
-    if principal.role == UserRole.institution:
-        query = query.where(_MATCH.c.institution_id == principal.institution_id)
-    rows, count = page_rows(session, query, page.offset, page.limit)
-    return ListOf(data=validated(MatchPublic, rows), count=count)
+    scope = _scope(principal.role, principal.institution_id)
+    rows, count = page_of(session, Match, page.offset, page.limit, institution_id=scope)
+    return ListOf(data=[MatchPublic.model_validate(r) for r in rows], count=count)
 
 
 @router.get("/matches/{match_id}", response_model=MatchPublic)
@@ -93,10 +84,8 @@ def list_deals(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[DealPublic]:
     """Deals, claims included (an institution sees only its own)."""
-    query = select(Deal).order_by(col(Deal.id).desc())
-    if principal.role == UserRole.institution:
-        query = query.where(Deal.institution_id == principal.institution_id)
-    rows, count = paginate(session, query, page.offset, page.limit)
+    scope = _scope(principal.role, principal.institution_id)
+    rows, count = page_of(session, Deal, page.offset, page.limit, institution_id=scope)
     return ListOf(data=[deal_public(r, principal) for r in rows], count=count)
 
 

@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 
 from api.deps import PathId, SessionDep
-from api.views import enterprise_view
-from api.web import queries
+from api.routers.enterprises import enterprise_out
 from api.web.auth import InstitutionSide, Posted, StaffUser, own_institution
 from api.web.render import ConsoleRoute, back_url, redirect, render
-from models import Enterprise, FinancingDemand
+from models import Enterprise, FinancingDemand, Institution
 from models.crud import get_or_404
-from models.paging import demand_query, enterprise_query, paginate
+from models.paging import demand_page, enterprise_page, rows_of
 from models.reference import (
     ConsentScope,
     DemandStatus,
@@ -23,7 +22,10 @@ from models.reference import (
     region_name,
 )
 from services.disclosure import service as disclosure
+from services.disclosure.repository import latest_consents
 from services.evaluation.indicators import BEIJING
+from services.evaluation.repository import enterprise_names
+from services.pipeline import repository as pipeline_repo
 from services.pipeline import service as pipeline
 from services.recommendations.service import recommend_for_demand
 
@@ -43,8 +45,7 @@ def enterprises(request: Request, session: SessionDep, _: StaffUser, q: Search =
                 industry: Annotated[str | None, Query(max_length=5)] = None,
                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
     """Search enterprises by name or USCC, region and industry prefix."""
-    rows, total = paginate(session, enterprise_query(q, region, industry),
-                           (page - 1) * PAGE_SIZE, PAGE_SIZE)  # fmt: skip
+    rows, total = enterprise_page(session, (page - 1) * PAGE_SIZE, PAGE_SIZE, q, region, industry)
     return render(request, "enterprises.html", title="企业检索", rows=rows, q=q or "",
                   region=region or "", industry=industry or "", paging=_pager(page, total),
                   industry_name=industry_name, region_name=region_name)  # fmt: skip
@@ -54,10 +55,10 @@ def enterprises(request: Request, session: SessionDep, _: StaffUser, q: Search =
 def enterprise(request: Request, enterprise_id: PathId, session: SessionDep,
                user: StaffUser) -> Response:  # fmt: skip
     """One enterprise (the read of its contacts is audited), its demands, and consent recording."""
-    view = enterprise_view(session, user.principal, enterprise_id)
+    view = enterprise_out(disclosure.enterprise_view(session, user.principal, enterprise_id))
     return render(request, "enterprise.html", title=view.legal_name, ent=view,
-                  demands=queries.enterprise_demands(session, enterprise_id),
-                  institutions=queries.institutions(session), scopes=list(ConsentScope),
+                  demands=rows_of(session, FinancingDemand, enterprise_id=enterprise_id),
+                  institutions=rows_of(session, Institution, "name"), scopes=list(ConsentScope),
                   industry_name=industry_name, region_name=region_name)  # fmt: skip
 
 
@@ -67,9 +68,9 @@ def demands(request: Request, session: SessionDep, _: StaffUser,
             enterprise_id: Annotated[int | None, Query(ge=1)] = None,
             page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
     """Demands filtered by status, financing type and enterprise."""
-    rows, total = paginate(session, demand_query(status, financing_type, enterprise_id),
-                           (page - 1) * PAGE_SIZE, PAGE_SIZE)  # fmt: skip
-    names = queries.enterprise_names(session, {d.enterprise_id for d in rows})
+    rows, total = demand_page(session, (page - 1) * PAGE_SIZE, PAGE_SIZE, status,
+                              financing_type, enterprise_id)  # fmt: skip
+    names = enterprise_names(session, {d.enterprise_id for d in rows})
     return render(request, "demands.html", title="融资需求", rows=rows, names=names,
                   status=status, financing_type=financing_type, enterprise_id=enterprise_id,
                   statuses=list(DemandStatus), types=list(FinancingType),
@@ -83,7 +84,7 @@ def demand(request: Request, demand_id: PathId, session: SessionDep, _: StaffUse
     ent = get_or_404(session, Enterprise, item.enterprise_id)
     ranking = recommend_for_demand(session, demand_id, k=RANKED)
     return render(request, "demand.html", title=f"融资需求 #{demand_id}", demand=item, ent=ent,
-                  ranking=ranking, matches=queries.demand_matches(session, demand_id),
+                  ranking=ranking, matches=pipeline_repo.demand_matches(session, demand_id),
                   stages=PipelineStage, today=today())  # fmt: skip
 
 
@@ -161,7 +162,7 @@ def _own_match(session: SessionDep, user: InstitutionSide, match_id: int) -> Non
 @router.get("/pipeline")
 def pipeline_board(request: Request, session: SessionDep, _: StaffUser) -> Response:
     """The pipeline board: one column per stage."""
-    return render(request, "pipeline.html", title="撮合看板", board=queries.pipeline_board(session),
+    return render(request, "pipeline.html", title="撮合看板", board=pipeline_repo.pipeline_board(session),
                   stages=PipelineStage)  # fmt: skip
 
 
@@ -169,8 +170,8 @@ def pipeline_board(request: Request, session: SessionDep, _: StaffUser) -> Respo
 def consents(request: Request, session: SessionDep, _: StaffUser,
              enterprise_id: Annotated[int | None, Query(ge=1)] = None) -> Response:  # fmt: skip
     """Recorded consents, and the form to record one."""
-    return render(request, "consents.html", title="企业授权记录", rows=queries.consents(session),
-                  institutions=queries.institutions(session), scopes=list(ConsentScope),
+    return render(request, "consents.html", title="企业授权记录", rows=latest_consents(session),
+                  institutions=rows_of(session, Institution, "name"), scopes=list(ConsentScope),
                   enterprise_id=enterprise_id)  # fmt: skip
 
 

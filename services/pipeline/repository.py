@@ -1,10 +1,5 @@
-"""Read queries the console needs and the services do not offer (lists, boards, names).
+"""Queries of the pipeline: matches, their transitions and the deals they produced."""
 
-Only reads: every write goes through a service (`models.services`, `ingestion`, `workers`,
-`services.evaluation`).
-"""
-
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,28 +8,20 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import (
-    Consent,
     Deal,
-    DigestDelivery,
     DuplicateCandidate,
     Enterprise,
-    EvaluationPeriod,
-    Event,
-    EventParticipant,
-    EventSession,
     FinancingDemand,
-    ImportBatch,
     Institution,
     InvestmentMandate,
     LoanProduct,
     Match,
     MatchTransition,
-    SlateItem,
-    Subscription,
 )
-from models.reference import DealStatus, DemandStatus, EventKind, PipelineStage
-from services.disclosure.service import teaser_filter
+from models.reference import DealStatus, DemandStatus, PipelineStage
 from services.evaluation.repository import enterprise_names, institution_names
+
+# --- console and API reads
 
 REQUEST_NOTE = "机构申请引荐"
 BOARD_LIMIT = 30
@@ -60,13 +47,10 @@ def _offer_names(session: Session, matches: Sequence[Match]) -> dict[tuple[str, 
     products = {m.loan_product_id for m in matches if m.loan_product_id}
     mandates = {m.mandate_id for m in matches if m.mandate_id}
     names: dict[tuple[str, int], str] = {}
-    if products:
-        for p in session.exec(select(LoanProduct).where(col(LoanProduct.id).in_(products))):
-            names[("loan", p.id or 0)] = p.name
-    if mandates:
-        query = select(InvestmentMandate).where(col(InvestmentMandate.id).in_(mandates))
-        for m in session.exec(query):
-            names[("equity", m.id or 0)] = m.name
+    for p in session.exec(select(LoanProduct).where(col(LoanProduct.id).in_(products))):
+        names[("loan", p.id or 0)] = p.name
+    for m in session.exec(select(InvestmentMandate).where(col(InvestmentMandate.id).in_(mandates))):
+        names[("equity", m.id or 0)] = m.name
     return names
 
 
@@ -96,8 +80,6 @@ def match_rows(
 
 def deal_amounts(session: Session, match_ids: Sequence[int]) -> dict[int, float]:
     """Total confirmed deal amount (万元) per match."""
-    if not match_ids:
-        return {}
     query = (
         select(Deal.match_id, func.sum(Deal.amount_wan))
         .where(col(Deal.match_id).in_(list(match_ids)))
@@ -141,106 +123,6 @@ def dashboard_counts(session: Session) -> dict[str, int]:
             DuplicateCandidate.status == "pending")),
         "deals": count(select(Deal.id).where(Deal.status == DealStatus.confirmed)),
     }  # fmt: skip
-
-
-def recent_batches(session: Session, limit: int = 15) -> list[ImportBatch]:
-    """The latest import batches."""
-    query = select(ImportBatch).order_by(col(ImportBatch.id).desc()).limit(limit)
-    return list(session.exec(query))
-
-
-def institutions(session: Session) -> list[Institution]:
-    """Every institution, by name."""
-    return list(session.exec(select(Institution).order_by(col(Institution.name))))
-
-
-def enterprise_demands(session: Session, enterprise_id: int) -> list[FinancingDemand]:
-    """An enterprise's demands, newest first."""
-    query = select(FinancingDemand).where(FinancingDemand.enterprise_id == enterprise_id)
-    return list(session.exec(query.order_by(col(FinancingDemand.id).desc())))
-
-
-def consents(session: Session, limit: int = 50) -> list[tuple[Consent, str, str]]:
-    """The latest consents with enterprise and institution names."""
-    rows = list(session.exec(select(Consent).order_by(col(Consent.id).desc()).limit(limit)))
-    ents = enterprise_names(session, {c.enterprise_id for c in rows})
-    insts = institution_names(session, {c.institution_id for c in rows})
-    return [(c, ents.get(c.enterprise_id, "?"), insts.get(c.institution_id, "?")) for c in rows]
-
-
-def roadshows(session: Session, limit: int = 30) -> list[tuple[Event, int, int]]:
-    """Roadshows, latest first, with their presenter and investor counts."""
-    events = list(session.exec(select(Event).where(Event.kind == EventKind.roadshow)
-                               .order_by(col(Event.starts_at).desc()).limit(limit)))  # fmt: skip
-    counts: dict[tuple[int, str], int] = defaultdict(int)
-    query = (
-        select(EventParticipant.event_id, EventParticipant.role, func.count())
-        .where(col(EventParticipant.event_id).in_([e.id for e in events]))
-        .group_by(col(EventParticipant.event_id), col(EventParticipant.role))
-    )
-    for event_id, role, n in session.exec(query).all():
-        counts[(event_id, role)] = int(n)
-    return [(e, counts[(e.id or 0, "presenter")], counts[(e.id or 0, "investor")]) for e in events]
-
-
-@dataclass(frozen=True)
-class SlateView:
-    """A drawn slate laid out for the page: pitches by time × room, seats, 1:1 meetings."""
-
-    rooms: list[str]
-    times: list[Any]
-    grid: dict[tuple[Any, str], str]
-    meetings: list[tuple[SlateItem, str, str]]
-    seats: int
-    sessions: list[EventSession]
-    participants: dict[str, int]
-
-
-def slate_view(session: Session, event: Event) -> SlateView:
-    """The event's slate items as a room × time grid with names."""
-    rows = list(session.exec(select(SlateItem).where(SlateItem.event_id == event.id)
-                             .order_by(col(SlateItem.starts_at), col(SlateItem.id))))  # fmt: skip
-    ents = enterprise_names(session, {r.enterprise_id for r in rows if r.enterprise_id})
-    insts = institution_names(session, {r.institution_id for r in rows if r.institution_id})
-    pitches = [r for r in rows if r.item_type == "pitch"]
-    grid = {(r.starts_at, r.room or ""): ents.get(r.enterprise_id or 0, "?") for r in pitches}
-    meetings = [(r, insts.get(r.institution_id or 0, "?"), ents.get(r.enterprise_id or 0, "?"))
-                for r in rows if r.item_type == "meeting"]  # fmt: skip
-    sessions = list(session.exec(select(EventSession).where(EventSession.event_id == event.id)
-                                 .order_by(col(EventSession.starts_at))))  # fmt: skip
-    return SlateView(list(event.rooms), sorted({r.starts_at for r in pitches}), grid, meetings,
-                     sum(1 for r in rows if r.item_type == "attendance"), sessions,
-                     participant_counts(session, event.id or 0))  # fmt: skip
-
-
-def participant_counts(session: Session, event_id: int) -> dict[str, int]:
-    """Presenters and investors registered for an event (cancelled ones left out)."""
-    query = (
-        select(EventParticipant.role, func.count())
-        .where(EventParticipant.event_id == event_id, EventParticipant.status != "cancelled")
-        .group_by(col(EventParticipant.role))
-    )
-    return {role: int(n) for role, n in session.exec(query).all()}
-
-
-def subscriptions_of(session: Session, institution_id: int) -> list[Subscription]:
-    """An institution's subscriptions."""
-    query = select(Subscription).where(Subscription.institution_id == institution_id)
-    return list(session.exec(query.order_by(col(Subscription.id))))
-
-
-def digest_history(
-    session: Session, institution_id: int, limit: int = 30
-) -> list[tuple[DigestDelivery, str]]:
-    """The institution's latest digest deliveries with the subscription's name."""
-    query = (
-        select(DigestDelivery, Subscription.name)
-        .join(Subscription, col(Subscription.id) == col(DigestDelivery.subscription_id))
-        .where(Subscription.institution_id == institution_id)
-        .order_by(col(DigestDelivery.id).desc())
-        .limit(limit)
-    )
-    return [(d, name) for d, name in session.exec(query).all()]
 
 
 def introduction_requests(session: Session, institution_id: int) -> list[Match]:
@@ -309,30 +191,3 @@ def deal_claims(session: Session, limit: int = 50) -> list[ClaimRow]:
     return [ClaimRow(d, ents.get(d.enterprise_id, "?"), insts.get(d.institution_id, "?"),
                      dem.id if dem else None, dem.amount_min_wan if dem else None,
                      dem.amount_max_wan if dem else None) for d, dem in rows]  # fmt: skip
-
-
-def deals_of(session: Session, institution_id: int, limit: int = 30) -> list[Deal]:
-    """The institution's deals (claims included), latest first."""
-    query = select(Deal).where(Deal.institution_id == institution_id)
-    return list(session.exec(query.order_by(col(Deal.closed_on).desc()).limit(limit)))
-
-
-def evaluation_periods(session: Session) -> list[EvaluationPeriod]:
-    """Evaluation periods, latest first."""
-    query = select(EvaluationPeriod).order_by(col(EvaluationPeriod.starts_on).desc())
-    return list(session.exec(query))
-
-
-def open_teasers(
-    session: Session, offset: int, limit: int, chosen: set[int]
-) -> tuple[list[Any], int]:
-    """Open demands with their enterprise (for teasers), newest first, and the total: the
-    confidential ones only of the enterprises in `chosen` (see `teaser_filter`)."""
-    query = (
-        select(FinancingDemand, Enterprise)
-        .join(Enterprise, col(Enterprise.id) == col(FinancingDemand.enterprise_id))
-        .where(teaser_filter(chosen))
-        .order_by(col(FinancingDemand.id).desc())
-    )
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    return list(session.exec(query.offset(offset).limit(limit)).all()), int(total)
