@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from models import ListingRecord
 from models.db import session_scope
-from models.errors import DomainError
 from models.reference import Board, ListingTier
 from services.listing import (
     BoardResult,
@@ -28,11 +27,6 @@ listing_app = typer.Typer(
     no_args_is_help=True,
 )
 _MARK = {"met": "✓", "unmet": "✗", "unknown": "？"}
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"错误：{exc.message}", err=True)
-    return typer.Exit(2)
 
 
 def _width(text: str) -> int:
@@ -76,11 +70,8 @@ def readiness(
     ] = False,
 ) -> None:
     """评估企业对各板块上市/挂牌财务标准的满足情况，并推荐目标板块。"""
-    try:
-        with session_scope() as session:
-            result = evaluate_readiness(session, enterprise_id)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = evaluate_readiness(session, enterprise_id)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -138,11 +129,8 @@ def providers(
     limit: Annotated[int, typer.Option("--limit", min=1, max=20, help="每类机构列出几家")] = 3,
 ) -> None:
     """为培育企业匹配券商（辅导/保荐）、律师事务所与会计师事务所。"""
-    try:
-        with session_scope() as session:
-            ranked = rank_providers(session, enterprise_id, limit=limit)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        ranked = rank_providers(session, enterprise_id, limit=limit)
     for kind, matches in ranked.items():
         typer.echo(f"【{kind.label}】" + ("" if matches else "暂无入驻机构"))
         for m in matches:

@@ -11,7 +11,6 @@ from sqlmodel import Session
 from matching.explain import Explained
 from models.db import session_scope
 from models.demand import FinancingDemand
-from models.errors import DomainError
 from models.paging import rows_of
 from models.reference import DemandStatus, FinancingType
 from services.recommendations.service import Recommendation, recommend_for_demand, train_reranker
@@ -55,12 +54,8 @@ def recommend(
     today: Today = None,
 ) -> None:
     """为一项融资需求推荐机构及其产品/投资偏好，附评分理由。"""
-    try:
-        with session_scope() as session:
-            rec = recommend_for_demand(session, demand_id, k, _day(today), model_dir)
-    except DomainError as exc:
-        typer.echo(f"错误：{exc.message}", err=True)
-        raise typer.Exit(2) from exc
+    with session_scope() as session:
+        rec = recommend_for_demand(session, demand_id, k, _day(today), model_dir)
     if as_json:
         typer.echo(json.dumps(rec.to_dict(), ensure_ascii=False, indent=2))
     else:

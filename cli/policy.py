@@ -11,7 +11,6 @@ from sqlmodel import Session
 from demo.generator.center import DEFAULT_TODAY
 from ingestion.policy_kind import import_policies
 from models.db import session_scope
-from models.errors import DomainError
 from models.policy import OutreachChannel, OutreachOutcome
 from services.policy.service import (
     EnterprisePolicies,
@@ -34,11 +33,6 @@ Today = Annotated[str | None, typer.Option("--today", help="测算日期 YYYY-MM
 
 def _day(text: str | None) -> date | None:
     return datetime.strptime(text, "%Y-%m-%d").date() if text else None
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"错误：{exc.message}", err=True)
-    return typer.Exit(2)
 
 
 def _dump(data: dict[str, Any]) -> None:
@@ -115,12 +109,9 @@ def match(
     today: Today = None,
 ) -> None:
     """政策匹配：企业可享哪些政策、每项条件是否满足、预计可得多少。"""
-    try:
-        with session_scope() as session:
-            result = match_enterprise(session, enterprise_id, _day(today),
-                                      include_inactive=include_inactive)  # fmt: skip
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = match_enterprise(session, enterprise_id, _day(today),
+                                  include_inactive=include_inactive)  # fmt: skip
     _dump(result.to_dict()) if as_json else typer.echo(render_match(result))
 
 
@@ -131,11 +122,8 @@ def reach_command(
     today: Today = None,
 ) -> None:
     """精准宣贯：符合某项政策的企业，以及只差一个条件的企业（按优先级排序）。"""
-    try:
-        with session_scope() as session:
-            result = reach(session, policy_id, _day(today), limit=limit)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = reach(session, policy_id, _day(today), limit=limit)
     _dump(result.to_dict()) if as_json else typer.echo(render_reach(result))
 
 
@@ -163,9 +151,8 @@ def inform(
                 OutreachChannel(row.channel).label,
                 OutreachOutcome(row.outcome).label,
             )
-    except (DomainError, ValueError) as exc:
-        message = exc.message if isinstance(exc, DomainError) else str(exc)
-        typer.echo(f"错误：{message}", err=True)
+    except ValueError as exc:  # a DomainError is the root group's (`cli.MatchmakerGroup`)
+        typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(
         f"已记录：政策 #{policy_id} → 企业 #{enterprise_id}，{by}，{channel_label}，{outcome_label}"
@@ -181,11 +168,8 @@ def subsidy(
     today: Today = None,
 ) -> None:
     """贴息测算：某贷款产品可享的贴息/担保费补贴/风险补偿，及补贴后的综合成本。"""
-    try:
-        with session_scope() as session:
-            result = subsidy_for(session, enterprise_id, product_id, amount, term, _day(today))
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = subsidy_for(session, enterprise_id, product_id, amount, term, _day(today))
     _dump(result.to_dict()) if as_json else typer.echo(render_subsidy(result))
 
 
@@ -195,11 +179,8 @@ def import_command(
     user: Annotated[str, typer.Option("--user", help="操作人")] = "cli",
 ) -> None:
     """导入政策目录表。"""
-    try:
-        with session_scope() as session:
-            s = import_policies(session, path, sheet, user)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        s = import_policies(session, path, sheet, user)
     typer.echo(f"读取 {s.rows_read} 行：新增 {s.inserted}，更新 {s.updated}，未变 {s.unchanged}，"
                f"合并 {s.merged}，隔离 {s.quarantined}")  # fmt: skip
     for reason in s.quarantine_samples:
