@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff
+from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, confined_to
 from api.routing import OffloadedRoute
 from api.schemas import ConsentIn, ConsentPublic, IntroductionRequestIn, ListOf, MatchPublic
 from models import Consent
@@ -28,7 +28,7 @@ def list_consents(
     """Consents (an institution sees those granted to it)."""
     if principal.role == UserRole.evaluator:
         return ListOf(data=[], count=0)
-    own = principal.institution_id if principal.role == UserRole.institution else None
+    own = confined_to(principal)
     rows, count = page_of(session, Consent, page.offset, page.limit, institution_id=own)
     return ListOf(data=[ConsentPublic.model_validate(r) for r in rows], count=count)
 

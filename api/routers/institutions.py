@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep
+from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep, confined_to
 from api.routing import OffloadedRoute, read_only
 from api.schemas import (
     InstitutionIn,
@@ -42,7 +42,7 @@ def list_institutions(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[InstitutionPublic]:
     """Resident institutions (an institution user sees its own)."""
-    own = principal.institution_id if principal.role == UserRole.institution else None
+    own = confined_to(principal)
     rows, count = page_of(session, Institution, page.offset, page.limit, "id", id=own)
     return ListOf(
         data=[InstitutionPublic.model_validate(r, from_attributes=True) for r in rows], count=count

@@ -10,6 +10,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     StaffOrInstitution,
+    confined_to,
 )
 from api.routing import OffloadedRoute
 from api.schemas import ListOf
@@ -108,7 +109,7 @@ def list_subscriptions(
     session: SessionDep, principal: StaffOrInstitution, page: PageDep
 ) -> ListOf[SubscriptionOut]:
     """Subscriptions (an institution sees its own)."""
-    own = principal.institution_id if principal.role == UserRole.institution else None
+    own = confined_to(principal)
     rows, count = page_of(session, Subscription, page.offset, page.limit, "id", institution_id=own)
     return ListOf(
         data=[SubscriptionOut.model_validate(r, from_attributes=True) for r in rows], count=count

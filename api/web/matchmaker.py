@@ -8,13 +8,14 @@ from fastapi import APIRouter, Form, Query, Request, Response
 
 from api.deps import PathId, SessionDep
 from api.routers.enterprises import enterprise_out
-from api.web.auth import InstitutionSide, Posted, StaffUser, own_institution
+from api.web.auth import InstitutionSide, Posted, StaffUser
 from api.web.render import ConsoleRoute, back_url, redirect, render
 from models import Enterprise, FinancingDemand, Institution
 from models.crud import get_or_404
 from models.paging import demand_page, enterprise_page, rows_of
 from models.reference import (
     ConsentScope,
+    DealStatus,
     DemandStatus,
     FinancingType,
     PipelineStage,
@@ -109,10 +110,7 @@ def move(request: Request, match_id: PathId, session: SessionDep, user: Institut
          expected_version: Annotated[int, Form(ge=1)]) -> Response:  # fmt: skip
     """Move a match (409 page-message when someone else moved it first); an institution may
     only decline its own."""
-    _own_match(session, user, match_id)
-    pipeline.check_move(user.principal, to_stage)
-    match = pipeline.move_match(session, match_id, to_stage, expected_version,
-                                actor=user.principal.username)  # fmt: skip
+    match = pipeline.move_as(session, user.principal, match_id, to_stage, expected_version)
     return redirect(back_url(request), f"撮合记录 #{match_id} 已转到“{match.stage.label}”")
 
 
@@ -123,16 +121,11 @@ def record_deal(request: Request, match_id: PathId, session: SessionDep, user: I
                 confirm_out_of_range: Annotated[bool, Form()] = False) -> Response:  # fmt: skip
     """Staff record the deal the match produced (closes it as won); an institution files a
     claim a matchmaker confirms before it counts."""
-    _own_match(session, user, match_id)
-    actor = user.principal.username
-    if not user.is_staff:
-        claim = pipeline.claim_deal(session, match_id=match_id, amount_wan=amount_wan,
-                                    closed_on=closed_on, actor=actor)  # fmt: skip
+    deal = pipeline.deal_as(session, user.principal, match_id=match_id, amount_wan=amount_wan,
+                            closed_on=closed_on, confirm_out_of_range=confirm_out_of_range)  # fmt: skip
+    if deal.status == DealStatus.claimed:
         return redirect(back_url(request),
-                        f"已申报成交 #{claim.id}：{amount_wan:g} 万元，待撮合专员确认")  # fmt: skip
-    deal = pipeline.record_deal(session, match_id=match_id, amount_wan=amount_wan,
-                                closed_on=closed_on, actor=actor,
-                                confirm_out_of_range=confirm_out_of_range)  # fmt: skip
+                        f"已申报成交 #{deal.id}：{amount_wan:g} 万元，待撮合专员确认")  # fmt: skip
     return redirect(back_url(request), f"已记录成交 #{deal.id}：{amount_wan:g} 万元")
 
 
@@ -151,12 +144,6 @@ def reject_deal(deal_id: PathId, session: SessionDep, user: StaffUser, _: Posted
     """Reject an institution's claimed deal: it never counts."""
     pipeline.reject_deal(session, deal_id, actor=user.principal.username, reason=reason or None)
     return redirect("/console/#claims", f"已驳回成交申报 #{deal_id}")
-
-
-def _own_match(session: SessionDep, user: InstitutionSide, match_id: int) -> None:
-    scope = user.principal.institution_id if not user.is_staff else None
-    match = pipeline.match_for_institution(session, match_id, scope)
-    own_institution(user, match.institution_id)
 
 
 @router.get("/pipeline")
