@@ -9,10 +9,10 @@ from api.routers.enterprises import enterprise_out
 from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
 from models import Enterprise, FinancingDemand
-from models.crud import create, get_or_404
+from models.crud import get_or_404
 from models.paging import demand_page
 from models.reference import DemandStatus, FinancingType
-from services.audit.repository import append_audit
+from services.audit.repository import create_audited
 from services.disclosure.service import demand_view, visible_teasers
 
 router = APIRouter(route_class=OffloadedRoute, tags=["demands"])
@@ -47,9 +47,9 @@ def get_demand(demand_id: PathId, session: SessionDep, _: StaffOrEvaluator) -> D
 def create_demand(body: DemandIn, session: SessionDep, principal: Staff) -> DemandPublic:
     """Register a demand by hand."""
     get_or_404(session, Enterprise, body.enterprise_id)
-    demand = create(session, FinancingDemand, body)
-    append_audit(session, actor=principal.username, action="create", entity="demand",
-                 entity_id=demand.id)  # fmt: skip
+    demand = create_audited(
+        session, FinancingDemand, body, actor=principal.username, entity="demand"
+    )
     return DemandPublic.model_validate(demand, from_attributes=True)
 
 

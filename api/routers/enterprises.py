@@ -9,9 +9,8 @@ from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import ContactPublic, EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
 from ingestion.normalize import normalize_company_name
 from models import Enterprise
-from models.crud import create
 from models.paging import enterprise_page
-from services.audit.repository import append_audit
+from services.audit.repository import create_audited
 from services.disclosure.service import EnterpriseView, enterprise_view
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/enterprises", tags=["enterprises"])
@@ -57,7 +56,5 @@ def create_enterprise(
 ) -> EnterprisePublic:
     """Register an enterprise by hand (imports are the usual way)."""
     data = body.model_dump() | {"normalized_name": normalize_company_name(body.legal_name)}
-    ent = create(session, Enterprise, data)
-    append_audit(session, actor=principal.username, action="create", entity="enterprise",
-                 entity_id=ent.id)  # fmt: skip
+    ent = create_audited(session, Enterprise, data, actor=principal.username, entity="enterprise")
     return EnterprisePublic.model_validate(ent, from_attributes=True)

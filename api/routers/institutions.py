@@ -14,11 +14,11 @@ from api.schemas import (
     MandatePublic,
 )
 from models import Institution, InvestmentMandate, LoanProduct
-from models.crud import create, get_or_404
+from models.crud import get_or_404
 from models.paging import page_of, rows_of
 from models.reference import UserRole
 from services.accounts.service import Principal
-from services.audit.repository import append_audit
+from services.audit.repository import create_audited
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/institutions", tags=["institutions"])
 
@@ -66,10 +66,8 @@ def create_institution(
     body: InstitutionIn, session: SessionDep, principal: Admin
 ) -> InstitutionPublic:
     """Register a resident institution."""
-    inst = create(session, Institution, body)
-    append_audit(
-        session, actor=principal.username, action="create", entity="institution", entity_id=inst.id
-    )
+    inst = create_audited(session, Institution, body, actor=principal.username,
+                          entity="institution")  # fmt: skip
     return InstitutionPublic.model_validate(inst, from_attributes=True)
 
 
@@ -93,14 +91,9 @@ def create_product(
     """Add a loan product."""
     may_edit(principal, institution_id)
     get_or_404(session, Institution, institution_id)
-    product = create(session, LoanProduct, body.model_dump() | {"institution_id": institution_id})
-    append_audit(
-        session,
-        actor=principal.username,
-        action="create",
-        entity="loan_product",
-        entity_id=product.id,
-    )
+    data = body.model_dump() | {"institution_id": institution_id}
+    product = create_audited(session, LoanProduct, data, actor=principal.username,
+                             entity="loan_product")  # fmt: skip
     return LoanProductPublic.model_validate(product, from_attributes=True)
 
 
@@ -119,18 +112,12 @@ def list_mandates(
 
 @router.post("/{institution_id}/mandates", response_model=MandatePublic, status_code=201)
 def create_mandate(
-    institution_id: PathId,
-    body: MandateIn,
-    session: SessionDep,
-    principal: CurrentPrincipal,
+    institution_id: PathId, body: MandateIn, session: SessionDep, principal: CurrentPrincipal
 ) -> MandatePublic:
     """Add an investment mandate."""
     may_edit(principal, institution_id)
     get_or_404(session, Institution, institution_id)
-    mandate = create(
-        session, InvestmentMandate, body.model_dump() | {"institution_id": institution_id}
-    )
-    append_audit(
-        session, actor=principal.username, action="create", entity="mandate", entity_id=mandate.id
-    )
+    data = body.model_dump() | {"institution_id": institution_id}
+    mandate = create_audited(session, InvestmentMandate, data, actor=principal.username,
+                             entity="mandate")  # fmt: skip
     return MandatePublic.model_validate(mandate, from_attributes=True)
