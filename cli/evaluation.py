@@ -1,7 +1,6 @@
 """Evaluation commands: the 表A.1/表B.1 report, 表B.1 scoring, and the complaint channel (7.2)."""
 
 import json
-import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +8,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
+from cli.listing import pad
 from models.db import session_scope
 from models.errors import DomainError
 from models.reference import APPENDIX_B_BY_CODE, ComplaintKind, ComplaintStatus
@@ -266,12 +266,6 @@ def complaints_done(
 # --- the demo tour -----------------------------------------------------------------------------
 
 
-def _pad(text: str, width: int) -> str:
-    """Left-justify to a terminal width in which CJK characters take two columns."""
-    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return text + " " * max(width - shown, 0)
-
-
 def echo_appendix_a(result: AppendixA) -> None:
     """Print 表A.1 (the 17 二级指标 and the 北交所 row) as aligned text."""
     typer.echo(f"  表A.1 科技金融服务中心评价定量指标（{result.period.label}）")
@@ -281,7 +275,7 @@ def echo_appendix_a(result: AppendixA) -> None:
         group = fig.indicator.group
         value = f"{fig.value:,.2f}" if isinstance(fig.value, float) else f"{fig.value:,}"
         extra = "（补充）" if fig.indicator.supplementary else ""
-        typer.echo(f"  {_pad(shown, 22)}{_pad(fig.indicator.name + extra, 50)}{value:>12}")
+        typer.echo(f"  {pad(shown, 22)}{pad(fig.indicator.name + extra, 50)}{value:>12}")
 
 
 def show_appendix_a(session: Session, today: date | None = None) -> None:

@@ -1,13 +1,13 @@
 """Policy commands (政策计算器): `match` an enterprise, `reach` a policy's enterprises, `inform`."""
 
 import json
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from sqlmodel import Session
 
+from cli.match import AsJson, parse_day
 from demo.generator.center import DEFAULT_TODAY
 from ingestion.policy_kind import import_policies
 from models.db import session_scope
@@ -27,12 +27,7 @@ from services.policy.service import (
 
 policy_app = typer.Typer(help="政策计算器：政策匹配、精准宣贯与贴息测算。", no_args_is_help=True)
 
-AsJson = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 Today = Annotated[str | None, typer.Option("--today", help="测算日期 YYYY-MM-DD（默认今天）")]
-
-
-def _day(text: str | None) -> date | None:
-    return datetime.strptime(text, "%Y-%m-%d").date() if text else None
 
 
 def _dump(data: dict[str, Any]) -> None:
@@ -110,7 +105,7 @@ def match(
 ) -> None:
     """政策匹配：企业可享哪些政策、每项条件是否满足、预计可得多少。"""
     with session_scope() as session:
-        result = match_enterprise(session, enterprise_id, _day(today),
+        result = match_enterprise(session, enterprise_id, parse_day(today),
                                   include_inactive=include_inactive)  # fmt: skip
     _dump(result.to_dict()) if as_json else typer.echo(render_match(result))
 
@@ -123,7 +118,7 @@ def reach_command(
 ) -> None:
     """精准宣贯：符合某项政策的企业，以及只差一个条件的企业（按优先级排序）。"""
     with session_scope() as session:
-        result = reach(session, policy_id, _day(today), limit=limit)
+        result = reach(session, policy_id, parse_day(today), limit=limit)
     _dump(result.to_dict()) if as_json else typer.echo(render_reach(result))
 
 
@@ -169,7 +164,7 @@ def subsidy(
 ) -> None:
     """贴息测算：某贷款产品可享的贴息/担保费补贴/风险补偿，及补贴后的综合成本。"""
     with session_scope() as session:
-        result = subsidy_for(session, enterprise_id, product_id, amount, term, _day(today))
+        result = subsidy_for(session, enterprise_id, product_id, amount, term, parse_day(today))
     _dump(result.to_dict()) if as_json else typer.echo(render_subsidy(result))
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from cli.match import AsJson
 from matching.slate import SlateResult, SolverParams
 from models.db import session_scope
 from services.roadshow.service import (
@@ -20,7 +21,6 @@ roadshow_app = typer.Typer(
 )
 
 TimeLimit = Annotated[float, typer.Option("--time-limit", help="求解时限（秒）", min=0.5)]
-AsJson = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 
 
 def _show(result: SlateResult, as_json: bool) -> None:
