@@ -166,3 +166,8 @@ async def get_page(
 PageDep = Annotated[Page, Depends(get_page)]
 # Path ids fit the database's 32-bit integer keys; anything else is a 422, not a crash.
 PathId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+def confined_to(principal: Principal) -> int | None:
+    """The institution an institution user sees only its own of (None for every other role)."""
+    return principal.institution_id if principal.role == UserRole.institution else None

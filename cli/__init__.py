@@ -20,6 +20,7 @@ from cli import (
     roadshow,
 )
 from models.db import make_engine
+from models.errors import DomainError
 from models.migrate import schema_problem
 from models.settings import get_settings
 
@@ -56,8 +57,9 @@ def _chinese_help_option(command: Any) -> None:
 
 
 class MatchmakerGroup(TyperGroup):
-    """The root group: a command run on a database without the schema (or with an older one)
-    ends with one Chinese line and exit code 2, never a traceback; `--help` is Chinese too."""
+    """The root group: a command a service refuses (a `DomainError`: nothing is written), or one
+    run on a database without the schema (or with an older one), ends with one Chinese line and
+    exit code 2, never a traceback; `--help` is Chinese too."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,6 +68,9 @@ class MatchmakerGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except DomainError as exc:
+            typer.echo(f"错误：{exc.message}", err=True)
+            raise typer.Exit(2) from None
         except DBAPIError:  # OperationalError, ProgrammingError …
             line = schema_error()
             if line is None:

@@ -1,12 +1,10 @@
 """Accounts and the audit chain: `matchmaker users …`, `matchmaker audit verify | anchor`."""
 
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from models.db import session_scope
-from models.errors import DomainError
 from models.reference import UserRole
 from models.settings import get_settings
 from services.accounts import service as accounts
@@ -29,16 +27,6 @@ InstitutionIdOption = Annotated[
 EXIT_UNANCHORED = 3
 
 
-def _run(action: Callable[[], str]) -> None:
-    """Run one unit of work; print its message, or the domain error (exit 2, nothing written)."""
-    try:
-        message = action()
-    except DomainError as exc:
-        typer.echo(f"错误：{exc.message}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(message)
-
-
 @users_app.command("create")
 def users_create(
     username: UsernameOption,
@@ -47,13 +35,9 @@ def users_create(
     institution_id: InstitutionIdOption = None,
 ) -> None:
     """创建用户：admin 管理员、matchmaker 撮合专员、institution 机构（绑定一家机构）、evaluator 评价人员。"""
-
-    def create() -> str:
-        with session_scope() as session:
-            user = accounts.create_user(session, username, password, role, institution_id)
-            return f"已创建用户 {user.username}（{role.label}），id={user.id}"
-
-    _run(create)
+    with session_scope() as session:
+        user = accounts.create_user(session, username, password, role, institution_id)
+        typer.echo(f"已创建用户 {user.username}（{role.label}），id={user.id}")
 
 
 @users_app.command("list")
@@ -69,24 +53,17 @@ def users_list() -> None:
 @users_app.command("disable")
 def users_disable(username: UsernameOption) -> None:
     """停用账号，其令牌与会话立即失效。"""
-
-    def disable() -> str:
-        with session_scope() as session:
-            user = accounts.set_active(session, username, False, CLI_ACTOR)
-            return f"已停用用户 {user.username}，其登录令牌与会话均已失效"
-
-    _run(disable)
+    with session_scope() as session:
+        user = accounts.set_active(session, username, False, CLI_ACTOR)
+        typer.echo(f"已停用用户 {user.username}，其登录令牌与会话均已失效")
 
 
 @users_app.command("enable")
 def users_enable(username: UsernameOption) -> None:
     """重新启用已停用的账号。"""
-
-    def enable() -> str:
-        with session_scope() as session:
-            return f"已启用用户 {accounts.set_active(session, username, True, CLI_ACTOR).username}"
-
-    _run(enable)
+    with session_scope() as session:
+        user = accounts.set_active(session, username, True, CLI_ACTOR)
+        typer.echo(f"已启用用户 {user.username}")
 
 
 @users_app.command("set-password")
@@ -98,13 +75,9 @@ def users_set_password(
     ],
 ) -> None:
     """设置新密码（按密码策略检查），该用户的令牌与会话失效。"""
-
-    def change() -> str:
-        with session_scope() as session:
-            user = accounts.set_password(session, username, password, CLI_ACTOR)
-            return f"已为用户 {user.username} 设置新密码，其原有令牌与会话均已失效"
-
-    _run(change)
+    with session_scope() as session:
+        user = accounts.set_password(session, username, password, CLI_ACTOR)
+        typer.echo(f"已为用户 {user.username} 设置新密码，其原有令牌与会话均已失效")
 
 
 @users_app.command("set-role")
@@ -114,24 +87,16 @@ def users_set_role(
     institution_id: InstitutionIdOption = None,
 ) -> None:
     """变更用户角色，该用户的令牌与会话失效。"""
-
-    def change() -> str:
-        with session_scope() as session:
-            user = accounts.set_role(session, username, role, CLI_ACTOR, institution_id)
-            return f"用户 {user.username} 的角色已改为{role.label}，其原有令牌与会话均已失效"
-
-    _run(change)
+    with session_scope() as session:
+        user = accounts.set_role(session, username, role, CLI_ACTOR, institution_id)
+        typer.echo(f"用户 {user.username} 的角色已改为{role.label}，其原有令牌与会话均已失效")
 
 
 @users_app.command("unlock")
 def users_unlock(username: UsernameOption) -> None:
     """解锁因多次登录失败而锁定的账号。"""
-
-    def unlock() -> str:
-        with session_scope() as session:
-            return f"已解锁用户 {accounts.unlock_user(session, username, CLI_ACTOR).username}"
-
-    _run(unlock)
+    with session_scope() as session:
+        typer.echo(f"已解锁用户 {accounts.unlock_user(session, username, CLI_ACTOR).username}")
 
 
 @audit_app.command("verify")
@@ -145,11 +110,7 @@ def audit_verify() -> None:
                 f"审计链断裂：第 {report.first_broken_id} 条（id），{report.reason}", err=True
             )
             raise typer.Exit(1)
-        try:
-            found = audit_anchor.latest_anchor(settings)
-        except DomainError as exc:
-            typer.echo(f"错误：{exc.message}", err=True)
-            raise typer.Exit(2) from exc
+        found = audit_anchor.latest_anchor(settings)
         problem = found.problem or (
             audit_anchor.check_against(session, found.anchor) if found.anchor else None
         )
@@ -172,13 +133,9 @@ def audit_verify() -> None:
 def audit_anchor_write() -> None:
     """对哈希链的长度与链头签名，追加写入 AUDIT_ANCHOR_PATH。"""
     settings = get_settings()
-
-    def write() -> str:
-        with session_scope() as session:
-            anchor = audit_anchor.write_anchor(session, settings)
-        return f"已写入审计锚点：共 {anchor.rows} 条 → {settings.audit_anchor_path}"
-
-    _run(write)
+    with session_scope() as session:
+        anchor = audit_anchor.write_anchor(session, settings)
+    typer.echo(f"已写入审计锚点：共 {anchor.rows} 条 → {settings.audit_anchor_path}")
 
 
 def register(app: typer.Typer) -> None:

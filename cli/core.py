@@ -164,12 +164,8 @@ def export(
 ) -> None:
     """导出一张表（含编号，列名即字段名）。"""
     filters = {"batch_id": batch} if batch is not None else None
-    try:
-        with session_scope() as session:
-            count = export_table(session, kind, out, fmt, filters)
-    except DomainError as exc:
-        typer.echo(f"错误：{exc.message}", err=True)
-        raise typer.Exit(2) from exc
+    with session_scope() as session:
+        count = export_table(session, kind, out, fmt, filters)
     typer.echo(f"已导出 {count} 行 → {out}")
 
 

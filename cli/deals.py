@@ -5,16 +5,10 @@ from typing import Annotated
 import typer
 
 from models.db import session_scope
-from models.errors import DomainError
 from services.pipeline import service as pipeline
 
 deals_app = typer.Typer(help="成交申报（机构申报的成交经确认后才计入统计）", no_args_is_help=True)
 User = Annotated[str, typer.Option(help="记录在审计日志中的操作人")]
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"错误：{exc.message}", err=True)
-    return typer.Exit(2)
 
 
 @deals_app.command("list")
@@ -38,13 +32,10 @@ def confirm(
     user: User = "cli",
 ) -> None:
     """确认成交申报：自此计入统计，对应撮合记录标记为成交。"""
-    try:
-        with session_scope() as session:
-            deal = pipeline.confirm_deal(session, deal_id, actor=user,
-                                         confirm_out_of_range=out_of_range)  # fmt: skip
-            amount = deal.amount_wan
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        deal = pipeline.confirm_deal(session, deal_id, actor=user,
+                                     confirm_out_of_range=out_of_range)  # fmt: skip
+        amount = deal.amount_wan
     typer.echo(f"已确认成交 #{deal_id}：{amount:g} 万元")
 
 
@@ -55,11 +46,8 @@ def reject(
     user: User = "cli",
 ) -> None:
     """驳回成交申报：不计入统计。"""
-    try:
-        with session_scope() as session:
-            pipeline.reject_deal(session, deal_id, actor=user, reason=reason)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        pipeline.reject_deal(session, deal_id, actor=user, reason=reason)
     typer.echo(f"已驳回成交申报 #{deal_id}")
 
 

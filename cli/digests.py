@@ -10,7 +10,6 @@ import typer
 
 from models.base import utcnow
 from models.db import session_scope
-from models.errors import DomainError
 from models.settings import get_settings
 from services.digests import service as digests
 from services.digests.delivery import mailer_from_settings, webhook_sender_from_settings
@@ -57,13 +56,9 @@ def run(
 ) -> None:
     """生成某一周期的项目推送，并在本进程内发送。"""
     jobs: list[Job] = []
-    try:
-        with session_scope() as session:
-            session.info[PUBLISHER_KEY] = jobs.append
-            report = digests.run_digest_period(session, period, utcnow())
-    except DomainError as exc:
-        typer.echo(f"错误：{exc.message}", err=True)
-        raise typer.Exit(2) from exc
+    with session_scope() as session:
+        session.info[PUBLISHER_KEY] = jobs.append
+        report = digests.run_digest_period(session, period, utcnow())
     typer.echo(
         f"周期 {report.period}（{FREQUENCY_LABELS.get(report.frequency, report.frequency)}）：订阅 {report.subscriptions} 个，"
         f"新建推送 {report.created} 条，已存在 {report.already_existing} 条，"
@@ -88,13 +83,9 @@ def dead() -> None:
 def replay(delivery_id: Annotated[int, typer.Argument(help="推送记录编号")]) -> None:
     """为已放弃的推送重置重试次数并立即发送。"""
     jobs: list[Job] = []
-    try:
-        with session_scope() as session:
-            session.info[PUBLISHER_KEY] = jobs.append
-            digests.replay(session, delivery_id, actor="cli")
-    except DomainError as exc:
-        typer.echo(f"错误：{exc.message}", err=True)
-        raise typer.Exit(2) from exc
+    with session_scope() as session:
+        session.info[PUBLISHER_KEY] = jobs.append
+        digests.replay(session, delivery_id, actor="cli")
     counts = _deliver_in_process([int(job.args[0]) for job in jobs])
     typer.echo(f"已重新发送推送 {delivery_id}：{_summary(counts)}")
 

@@ -1,7 +1,6 @@
 """Evaluation commands: the 表A.1/表B.1 report, 表B.1 scoring, and the complaint channel (7.2)."""
 
 import json
-import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +8,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
+from cli.listing import pad
 from models.db import session_scope
 from models.errors import DomainError
 from models.reference import APPENDIX_B_BY_CODE, ComplaintKind, ComplaintStatus
@@ -44,11 +44,6 @@ def _day(text: str, option: str) -> date:
         raise typer.BadParameter(f"日期应为 YYYY-MM-DD，实际为“{text}”", param_hint=option) from exc
 
 
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"错误：{exc.message}", err=True)
-    return typer.Exit(2)
-
-
 def report(
     date_from: Annotated[str, typer.Option("--from", help="期间开始日 YYYY-MM-DD（含）")],
     date_to: Annotated[str, typer.Option("--to", help="期间结束日 YYYY-MM-DD（含）")],
@@ -69,11 +64,8 @@ def report(
     if out is None and not as_json:
         raise typer.BadParameter("请指定 --out 输出文件，或使用 --json", param_hint="--out")
     scheme = ScoringScheme.from_file(scheme_file) if scheme_file else DEFAULT_SCHEME
-    try:
-        with session_scope() as session:
-            _report(session, period, fmt, out, as_json, period_name, scheme)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        _report(session, period, fmt, out, as_json, period_name, scheme)
 
 
 def _period(date_from: str, date_to: str) -> Period:
@@ -139,28 +131,23 @@ def score(
     date_to: Annotated[str | None, typer.Option("--to", help="新建期间的结束日 YYYY-MM-DD")] = None,
 ) -> None:
     """Score one 二级指标 of 表B.1 for an evaluation period, with evidence and attachments."""
-    try:
-        with session_scope() as session:
-            ep = repo.period_by_name(session, period_name)
-            if ep is None:
-                if not (date_from and date_to):
-                    raise DomainError(
-                        f"评价期间“{period_name}”不存在；新建请同时给出 --from 与 --to"
-                    )
-                p = _period(date_from, date_to)
-                ep = create_period(session, period_name, p.start, p.end, evaluator=by)
-            score_item(
-                session,
-                int(ep.id or 0),
-                item,
-                value,
-                by,
-                evidence=evidence,
-                attachments=attach or [],
-                weight=weight,
-            )
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        ep = repo.period_by_name(session, period_name)
+        if ep is None:
+            if not (date_from and date_to):
+                raise DomainError(f"评价期间“{period_name}”不存在；新建请同时给出 --from 与 --to")
+            p = _period(date_from, date_to)
+            ep = create_period(session, period_name, p.start, p.end, evaluator=by)
+        score_item(
+            session,
+            int(ep.id or 0),
+            item,
+            value,
+            by,
+            evidence=evidence,
+            attachments=attach or [],
+            weight=weight,
+        )
     typer.echo(f"已评分：{period_name}｜{APPENDIX_B_BY_CODE[item].name} = {value:g}")
 
 
@@ -195,20 +182,17 @@ def complaints_add(
     satisfaction: Annotated[int | None, typer.Option(help="满意度 1–5")] = None,
 ) -> None:
     """Receive a complaint, suggestion or survey answer."""
-    try:
-        with session_scope() as session:
-            row = complaints.submit(
-                session,
-                _kind(kind),
-                content,
-                submitter=submitter,
-                enterprise_id=enterprise,
-                institution_id=institution,
-                satisfaction=satisfaction,
-            )
-            typer.echo(f"已受理 #{row.id}（{row.kind.label}）")
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        row = complaints.submit(
+            session,
+            _kind(kind),
+            content,
+            submitter=submitter,
+            enterprise_id=enterprise,
+            institution_id=institution,
+            satisfaction=satisfaction,
+        )
+        typer.echo(f"已受理 #{row.id}（{row.kind.label}）")
 
 
 @complaints_app.command("list", help="列出事项及其改进措施（新的在前）")
@@ -245,12 +229,9 @@ def complaints_move(
     root_cause: Annotated[str | None, typer.Option(help="原因分析")] = None,
 ) -> None:
     """Move a case to handling or resolved (resolving a complaint needs its root cause)."""
-    try:
-        with session_scope() as session:
-            row = complaints.move(session, complaint_id, _status(to), actor, root_cause=root_cause)
-            typer.echo(f"#{row.id} → {row.status.label}")
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        row = complaints.move(session, complaint_id, _status(to), actor, root_cause=root_cause)
+        typer.echo(f"#{row.id} → {row.status.label}")
 
 
 @complaints_app.command("measure", help="为事项添加改进措施（责任人、完成期限）")
@@ -262,14 +243,11 @@ def complaints_measure(
     actor: Annotated[str, typer.Option(help="经办人")] = "cli",
 ) -> None:
     """Add an improvement measure with its owner and due date."""
-    try:
-        with session_scope() as session:
-            m = complaints.add_measure(
-                session, complaint_id, description, owner, _day(due, "--due"), actor
-            )
-            typer.echo(f"已添加改进措施 #{m.id}（{m.owner}，期限 {m.due_on}）")
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        m = complaints.add_measure(
+            session, complaint_id, description, owner, _day(due, "--due"), actor
+        )
+        typer.echo(f"已添加改进措施 #{m.id}（{m.owner}，期限 {m.due_on}）")
 
 
 @complaints_app.command("done", help="将改进措施标记为已完成")
@@ -280,21 +258,12 @@ def complaints_done(
 ) -> None:
     """Mark an improvement measure done."""
     day = _day(on, "--on") if on else date.today()
-    try:
-        with session_scope() as session:
-            m = complaints.complete_measure(session, measure_id, day, actor)
-            typer.echo(f"改进措施 #{m.id} 已完成（{m.done_on}）")
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        m = complaints.complete_measure(session, measure_id, day, actor)
+        typer.echo(f"改进措施 #{m.id} 已完成（{m.done_on}）")
 
 
 # --- the demo tour -----------------------------------------------------------------------------
-
-
-def _pad(text: str, width: int) -> str:
-    """Left-justify to a terminal width in which CJK characters take two columns."""
-    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return text + " " * max(width - shown, 0)
 
 
 def echo_appendix_a(result: AppendixA) -> None:
@@ -306,7 +275,7 @@ def echo_appendix_a(result: AppendixA) -> None:
         group = fig.indicator.group
         value = f"{fig.value:,.2f}" if isinstance(fig.value, float) else f"{fig.value:,}"
         extra = "（补充）" if fig.indicator.supplementary else ""
-        typer.echo(f"  {_pad(shown, 22)}{_pad(fig.indicator.name + extra, 50)}{value:>12}")
+        typer.echo(f"  {pad(shown, 22)}{pad(fig.indicator.name + extra, 50)}{value:>12}")
 
 
 def show_appendix_a(session: Session, today: date | None = None) -> None:

@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from models import ListingRecord
 from models.db import session_scope
-from models.errors import DomainError
 from models.reference import Board, ListingTier
 from services.listing import (
     BoardResult,
@@ -30,23 +29,18 @@ listing_app = typer.Typer(
 _MARK = {"met": "✓", "unmet": "✗", "unknown": "？"}
 
 
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"错误：{exc.message}", err=True)
-    return typer.Exit(2)
-
-
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _pad(text: str, width: int) -> str:
+def pad(text: str, width: int) -> str:
     """Left-justify counting East Asian wide characters as two columns."""
     return text + " " * max(0, width - _width(text))
 
 
 def _board_lines(b: BoardResult, verbose: bool) -> list[str]:
     best = b.best
-    head = f"{_pad(b.label, 20)}{_pad(b.status.label, 24)}{best.name if best else '—'}"
+    head = f"{pad(b.label, 20)}{pad(b.status.label, 24)}{best.name if best else '—'}"
     if best is None or not verbose:
         return [head]
     lines = [head, f"    依据：{best.citation}"]
@@ -62,7 +56,7 @@ def render_readiness(r: Readiness, *, verbose: bool = True) -> str:
         f"{r.name}（企业 {r.enterprise_id}）· 评估日 {r.as_of.isoformat()} · 标准版本 {r.criteria_version}",
         f"财务年度：{years}",
         f"推荐目标板块：{rec.board.label if rec.board else '暂无'} —— {rec.reason}",
-        f"{_pad('板块', 20)}{_pad('结论', 24)}最接近的标准",
+        f"{pad('板块', 20)}{pad('结论', 24)}最接近的标准",
     ]
     for b in r.boards:
         lines += _board_lines(b, verbose)
@@ -76,11 +70,8 @@ def readiness(
     ] = False,
 ) -> None:
     """评估企业对各板块上市/挂牌财务标准的满足情况，并推荐目标板块。"""
-    try:
-        with session_scope() as session:
-            result = evaluate_readiness(session, enterprise_id)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = evaluate_readiness(session, enterprise_id)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -93,16 +84,16 @@ def render_overview(o: CultivationOverview) -> str:
     widths = [max(8, _width(b.label) + 2) for b in boards]
     lines = [
         f"挂牌上市培育库（{o.as_of.isoformat()}）：共 {len(o.rows)} 家",
-        _pad("层级", 10)
-        + "".join(_pad(b.label, w) for b, w in zip(boards, widths, strict=True))
+        pad("层级", 10)
+        + "".join(pad(b.label, w) for b, w in zip(boards, widths, strict=True))
         + "合计",
     ]
     for tier in ListingTier:
         cells = "".join(
-            _pad(str(o.by_tier_board.get((tier, b), 0)), w)
+            pad(str(o.by_tier_board.get((tier, b), 0)), w)
             for b, w in zip(boards, widths, strict=True)
         )
-        lines.append(_pad(tier.label, 10) + cells + str(o.tier_total(tier)))
+        lines.append(pad(tier.label, 10) + cells + str(o.tier_total(tier)))
     listed = "、".join(
         f"{b.label} {o.listed_by_board[b]} 家" for b in boards if b in o.listed_by_board
     )
@@ -138,11 +129,8 @@ def providers(
     limit: Annotated[int, typer.Option("--limit", min=1, max=20, help="每类机构列出几家")] = 3,
 ) -> None:
     """为培育企业匹配券商（辅导/保荐）、律师事务所与会计师事务所。"""
-    try:
-        with session_scope() as session:
-            ranked = rank_providers(session, enterprise_id, limit=limit)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        ranked = rank_providers(session, enterprise_id, limit=limit)
     for kind, matches in ranked.items():
         typer.echo(f"【{kind.label}】" + ("" if matches else "暂无入驻机构"))
         for m in matches:

@@ -6,21 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from matching.explain import Explained
 from models.db import session_scope
 from models.demand import FinancingDemand
-from models.errors import DomainError
+from models.paging import rows_of
 from models.reference import DemandStatus, FinancingType
 from services.recommendations.service import Recommendation, recommend_for_demand, train_reranker
 
 ModelDir = Annotated[Path, typer.Option("--model-dir", help="重排序模型所在目录")]
 Today = Annotated[str | None, typer.Option("--today", help="排序基准日 YYYY-MM-DD（默认今天）")]
+AsJson = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 DEFAULT_MODEL_DIR = Path("var/models")
 
 
-def _day(text: str | None) -> date | None:
+def parse_day(text: str | None) -> date | None:
+    """A YYYY-MM-DD option's day (None: today, as the services default)."""
     return datetime.strptime(text, "%Y-%m-%d").date() if text else None
 
 
@@ -49,17 +51,13 @@ def _print_table(rec: Recommendation) -> None:
 def recommend(
     demand_id: Annotated[int, typer.Argument(help="融资需求编号")],
     k: Annotated[int, typer.Option("--k", min=1, help="推荐数量")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: AsJson = False,
     model_dir: ModelDir = DEFAULT_MODEL_DIR,
     today: Today = None,
 ) -> None:
     """为一项融资需求推荐机构及其产品/投资偏好，附评分理由。"""
-    try:
-        with session_scope() as session:
-            rec = recommend_for_demand(session, demand_id, k, _day(today), model_dir)
-    except DomainError as exc:
-        typer.echo(f"错误：{exc.message}", err=True)
-        raise typer.Exit(2) from exc
+    with session_scope() as session:
+        rec = recommend_for_demand(session, demand_id, k, parse_day(today), model_dir)
     if as_json:
         typer.echo(json.dumps(rec.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -73,7 +71,7 @@ def train(
 ) -> None:
     """用已记录的撮合结果训练重排序模型（结果过少时沿用规则排序）。"""
     with session_scope() as session:
-        report = train_reranker(session, model_dir, _day(today), min_outcomes)
+        report = train_reranker(session, model_dir, parse_day(today), min_outcomes)
     typer.echo(f"结果样本 {report.n_outcomes} 条，其中成交 {report.n_won} 条")
     if report.fallback_reason:
         typer.echo(f"未训练：{report.fallback_reason}")
@@ -94,15 +92,10 @@ def show_recommendation(session: Session, today: date) -> None:
     typer.echo("")
     typer.echo("== 撮合推荐（按阶段、行业、额度等排序，附理由） ==")
     for financing_type in (FinancingType.loan, FinancingType.equity):
-        query = (
-            select(FinancingDemand.id)
-            .where(FinancingDemand.status == DemandStatus.open)
-            .where(FinancingDemand.financing_type == financing_type)
-            .order_by(col(FinancingDemand.id))
-            .limit(20)
-        )
-        for demand_id in session.exec(query).all():
-            rec = recommend_for_demand(session, int(demand_id or 0), k=5, today=today)
+        open_demands = rows_of(session, FinancingDemand, "id", 20, status=DemandStatus.open,
+                               financing_type=financing_type)  # fmt: skip
+        for demand in open_demands:
+            rec = recommend_for_demand(session, demand.id or 0, k=5, today=today)
             if len(rec.items) >= 3:  # show a demand the center can act on
                 _print_table(rec)
                 break

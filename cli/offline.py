@@ -1,8 +1,7 @@
 """``rank-offline`` and ``eval-offline`` commands (offline investor-ranking evaluation)."""
 
-from __future__ import annotations
-
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -25,29 +24,23 @@ def _refuse(exc: ValueError) -> typer.Exit:
     return typer.Exit(2)
 
 
+History = Annotated[Path, typer.Option("--history", exists=True, dir_okay=False,
+                                        help="历史 CSV（每轮融资、每个投资方一行）")]  # fmt: skip
+RandomState = Annotated[int, typer.Option("--random-state", help="随机种子")]
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``rank-offline`` and ``eval-offline`` commands to ``app``."""
 
     @app.command("rank-offline")
     def rank_offline_cmd(
-        history: Path = typer.Option(
-            ...,
-            "--history",
-            exists=True,
-            dir_okay=False,
-            help="历史 CSV（每轮融资、每个投资方一行）",
-        ),
-        queries: Path = typer.Option(
-            ...,
-            "--queries",
-            exists=True,
-            dir_okay=False,
-            help="查询 CSV（融资轮次各列 + query_id）",
-        ),
-        k: int = typer.Option(10, "--k", min=1, help="每个查询列出的投资方数"),
-        out: Path = typer.Option(..., "--out", dir_okay=False, help="输出排序 CSV"),
-        random_state: int = typer.Option(0, "--random-state", help="随机种子"),
-    ) -> None:
+        history: History,
+        queries: Annotated[Path, typer.Option("--queries", exists=True, dir_okay=False,
+                                              help="查询 CSV（融资轮次各列 + query_id）")],
+        out: Annotated[Path, typer.Option("--out", dir_okay=False, help="输出排序 CSV")],
+        k: Annotated[int, typer.Option("--k", min=1, help="每个查询列出的投资方数")] = 10,
+        random_state: RandomState = 0,
+    ) -> None:  # fmt: skip
         """仅根据历史数据，为每个查询轮次排序投资方。"""
         try:
             rows = rank_offline(history, queries, k, random_state)
@@ -58,24 +51,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("eval-offline")
     def eval_offline_cmd(
-        history: Path = typer.Option(
-            ...,
-            "--history",
-            exists=True,
-            dir_okay=False,
-            help="历史 CSV（每轮融资、每个投资方一行）",
-        ),
-        split_date: str = typer.Option(
-            ..., "--split-date", help="切分日 YYYY-MM-DD：之前训练，之后评估"
-        ),
-        k: int = typer.Option(10, "--k", min=1, help="每轮列出的投资方数"),
-        end_date: str | None = typer.Option(None, "--end-date", help="评估截止日（不含）"),
-        as_json: bool = typer.Option(False, "--json", help="输出 JSON 而非表格"),
-        with_implicit: bool = typer.Option(
-            False, "--with-implicit", help="同时评估隐式反馈 ALS（需安装 implicit）"
-        ),
-        random_state: int = typer.Option(0, "--random-state", help="随机种子"),
-    ) -> None:
+        history: History,
+        split_date: Annotated[str, typer.Option("--split-date",
+                                                help="切分日 YYYY-MM-DD：之前训练，之后评估")],
+        k: Annotated[int, typer.Option("--k", min=1, help="每轮列出的投资方数")] = 10,
+        end_date: Annotated[str | None, typer.Option("--end-date", help="评估截止日（不含）")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 而非表格")] = False,
+        with_implicit: Annotated[bool, typer.Option(
+            "--with-implicit", help="同时评估隐式反馈 ALS（需安装 implicit）")] = False,
+        random_state: RandomState = 0,
+    ) -> None:  # fmt: skip
         """在 --split-date 之前训练，在之后的轮次上与基线方法对比评估。"""
         try:
             results = eval_offline(history, split_date, k, end_date, with_implicit, random_state)

@@ -1,20 +1,17 @@
 """Policy commands (政策计算器): `match` an enterprise, `reach` a policy's enterprises, `inform`."""
 
 import json
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from cli.match import AsJson, parse_day
 from demo.generator.center import DEFAULT_TODAY
 from ingestion.policy_kind import import_policies
-from models import FinancingDemand, LoanProduct
 from models.db import session_scope
-from models.errors import DomainError
 from models.policy import OutreachChannel, OutreachOutcome
-from models.reference import DemandStatus, FinancingType
 from services.policy.service import (
     EnterprisePolicies,
     LoanSubsidy,
@@ -24,22 +21,13 @@ from services.policy.service import (
     reach,
     record_outreach,
     showcase_enterprise,
+    showcase_loan,
     subsidy_for,
 )
 
 policy_app = typer.Typer(help="政策计算器：政策匹配、精准宣贯与贴息测算。", no_args_is_help=True)
 
-AsJson = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 Today = Annotated[str | None, typer.Option("--today", help="测算日期 YYYY-MM-DD（默认今天）")]
-
-
-def _day(text: str | None) -> date | None:
-    return datetime.strptime(text, "%Y-%m-%d").date() if text else None
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"错误：{exc.message}", err=True)
-    return typer.Exit(2)
 
 
 def _dump(data: dict[str, Any]) -> None:
@@ -116,12 +104,9 @@ def match(
     today: Today = None,
 ) -> None:
     """政策匹配：企业可享哪些政策、每项条件是否满足、预计可得多少。"""
-    try:
-        with session_scope() as session:
-            result = match_enterprise(session, enterprise_id, _day(today),
-                                      include_inactive=include_inactive)  # fmt: skip
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = match_enterprise(session, enterprise_id, parse_day(today),
+                                  include_inactive=include_inactive)  # fmt: skip
     _dump(result.to_dict()) if as_json else typer.echo(render_match(result))
 
 
@@ -132,11 +117,8 @@ def reach_command(
     today: Today = None,
 ) -> None:
     """精准宣贯：符合某项政策的企业，以及只差一个条件的企业（按优先级排序）。"""
-    try:
-        with session_scope() as session:
-            result = reach(session, policy_id, _day(today), limit=limit)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = reach(session, policy_id, parse_day(today), limit=limit)
     _dump(result.to_dict()) if as_json else typer.echo(render_reach(result))
 
 
@@ -164,9 +146,8 @@ def inform(
                 OutreachChannel(row.channel).label,
                 OutreachOutcome(row.outcome).label,
             )
-    except (DomainError, ValueError) as exc:
-        message = exc.message if isinstance(exc, DomainError) else str(exc)
-        typer.echo(f"错误：{message}", err=True)
+    except ValueError as exc:  # a DomainError is the root group's (`cli.MatchmakerGroup`)
+        typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(
         f"已记录：政策 #{policy_id} → 企业 #{enterprise_id}，{by}，{channel_label}，{outcome_label}"
@@ -182,11 +163,8 @@ def subsidy(
     today: Today = None,
 ) -> None:
     """贴息测算：某贷款产品可享的贴息/担保费补贴/风险补偿，及补贴后的综合成本。"""
-    try:
-        with session_scope() as session:
-            result = subsidy_for(session, enterprise_id, product_id, amount, term, _day(today))
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = subsidy_for(session, enterprise_id, product_id, amount, term, parse_day(today))
     _dump(result.to_dict()) if as_json else typer.echo(render_subsidy(result))
 
 
@@ -196,11 +174,8 @@ def import_command(
     user: Annotated[str, typer.Option("--user", help="操作人")] = "cli",
 ) -> None:
     """导入政策目录表。"""
-    try:
-        with session_scope() as session:
-            s = import_policies(session, path, sheet, user)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        s = import_policies(session, path, sheet, user)
     typer.echo(f"读取 {s.rows_read} 行：新增 {s.inserted}，更新 {s.updated}，未变 {s.unchanged}，"
                f"合并 {s.merged}，隔离 {s.quarantined}")  # fmt: skip
     for reason in s.quarantine_samples:
@@ -217,30 +192,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(policy_app, name="policy")
 
 
-def _loan_demand(session: Session, enterprise_id: int) -> FinancingDemand | None:
-    query = select(FinancingDemand).where(
-        FinancingDemand.enterprise_id == enterprise_id,
-        col(FinancingDemand.financing_type).in_([FinancingType.loan, FinancingType.mixed]),
-        FinancingDemand.status == DemandStatus.open,
-    )
-    return session.exec(query.order_by(col(FinancingDemand.id))).first()
-
-
-def _showcase_loan(session: Session, enterprise_id: int, today: date) -> str | None:
-    demand = _loan_demand(session, enterprise_id)
-    if demand is None:
-        return None
-    product = session.exec(
-        select(LoanProduct).where(LoanProduct.max_amount_wan >= demand.amount_max_wan)
-        .order_by(col(LoanProduct.rate_max_pct).desc(), col(LoanProduct.id))
-    ).first()  # fmt: skip
-    if product is None or product.id is None:
-        return None
-    term = min(demand.term_months or 12, product.max_term_months)
-    quote = subsidy_for(session, enterprise_id, product.id, demand.amount_max_wan, term, today)
-    return render_subsidy(quote)
-
-
 def show_policy_match(session: Session) -> None:
     """Tour section: one demo enterprise's policy match, and a subsidised loan for it."""
     typer.echo("")
@@ -251,7 +202,7 @@ def show_policy_match(session: Session) -> None:
         return
     result = match_enterprise(session, enterprise_id, DEFAULT_TODAY)
     typer.echo("  " + render_match(result, verbose=False, limit=8).replace("\n", "\n  "))
-    loan = _showcase_loan(session, enterprise_id, DEFAULT_TODAY)
-    if loan:
+    quote = showcase_loan(session, enterprise_id, DEFAULT_TODAY)
+    if quote:
         typer.echo("  贴息测算（该企业的贷款需求 × 一款入驻银行产品）：")
-        typer.echo("  " + loan.replace("\n", "\n  "))
+        typer.echo("  " + render_subsidy(quote).replace("\n", "\n  "))

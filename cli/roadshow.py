@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
+from cli.match import AsJson
 from matching.slate import SlateResult, SolverParams
 from models.db import session_scope
-from models.errors import DomainError
 from services.roadshow.service import (
     cancel_participant,
     draw_roadshow_slate,
@@ -21,12 +21,6 @@ roadshow_app = typer.Typer(
 )
 
 TimeLimit = Annotated[float, typer.Option("--time-limit", help="求解时限（秒）", min=0.5)]
-AsJson = Annotated[bool, typer.Option("--json", help="输出 JSON")]
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"错误：{exc.message}", err=True)
-    return typer.Exit(2)
 
 
 def _show(result: SlateResult, as_json: bool) -> None:
@@ -57,11 +51,8 @@ def schedule(
     time_limit: TimeLimit = 20.0,
 ) -> None:
     """排程：为路演活动生成路演时段、座位与一对一会谈（保留已确认项）。"""
-    try:
-        with session_scope() as session:
-            result = draw_roadshow_slate(session, event_id, SolverParams(time_limit))
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = draw_roadshow_slate(session, event_id, SolverParams(time_limit))
     _show(result, as_json)
 
 
@@ -70,11 +61,8 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="输出目录")],
 ) -> None:
     """导出：排程表 .xlsx 与每位参与方的 .ics 日历。"""
-    try:
-        with session_scope() as session:
-            paths = export_slate(session, event_id, out)
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        paths = export_slate(session, event_id, out)
     typer.echo(f"已导出 {len(paths)} 个文件到 {out}")
 
 
@@ -88,13 +76,10 @@ def cancel(
     """取消参与并重新排程：保留已确认项，尽量少调整其他安排。"""
     if (enterprise is None) == (institution is None):
         raise typer.BadParameter("请指定 --enterprise 或 --institution 之一")
-    try:
-        with session_scope() as session:
-            result = cancel_participant(
-                session, event_id, enterprise, institution, SolverParams(time_limit)
-            )
-    except DomainError as exc:
-        raise _fail(exc) from exc
+    with session_scope() as session:
+        result = cancel_participant(
+            session, event_id, enterprise, institution, SolverParams(time_limit)
+        )
     _show(result, as_json)
 
 

@@ -1,12 +1,9 @@
 """Paginated list queries shared by the API and the console."""
 
-from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, func
-from sqlalchemy import select as core_select
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel, col, or_, select
 
 from models import Enterprise, FinancingDemand
@@ -47,9 +44,36 @@ def paginate(session: Session, query: Any, offset: int, limit: int) -> tuple[lis
     return [r[0] for r in rows], count
 
 
-def enterprise_query(q: str | None, region: str | None, industry: str | None) -> Select[Any]:
-    """Enterprises by name/USCC fragment, region prefix and industry prefix: each matched
-    literally (`autoescape`: a `%` or `_` typed in the search is no wildcard)."""
+def _filtered(model: type[T], order: str, equal: dict[str, Any]) -> Any:
+    column = col(getattr(model, order.lstrip("-")))
+    query = select(model).order_by(column.desc() if order.startswith("-") else column)
+    for name, value in equal.items():
+        if value is not None:
+            query = query.where(getattr(model, name) == value)
+    return query
+
+
+def page_of(
+    session: Session, model: type[T], offset: int, limit: int, order: str = "-id", **equal: Any
+) -> tuple[list[T], int]:
+    """One page of `model`'s rows and their total count: ordered by the column `order` (a
+    leading `-`: descending), only those whose columns equal `equal`'s values (None: any)."""
+    return paginate(session, _filtered(model, order, equal), offset, limit)
+
+
+def rows_of(
+    session: Session, model: type[T], order: str = "-id", limit: int | None = None, **equal: Any
+) -> list[T]:
+    """`model`'s rows (at most `limit`), ordered and filtered as by `page_of`."""
+    return list(session.exec(_filtered(model, order, equal).limit(limit)))
+
+
+def enterprise_page(
+    session: Session, offset: int, limit: int,
+    q: str | None, region: str | None, industry: str | None,
+) -> tuple[list[Enterprise], int]:  # fmt: skip
+    """Enterprises by name/USCC fragment, region prefix and industry prefix (each matched
+    literally, `autoescape`: a `%` or `_` typed in the search is no wildcard), and the count."""
     query = select(Enterprise).order_by(col(Enterprise.id))
     if q:
         name = col(Enterprise.legal_name).contains(q, autoescape=True)
@@ -58,24 +82,13 @@ def enterprise_query(q: str | None, region: str | None, industry: str | None) ->
         query = query.where(col(Enterprise.region_code).startswith(region, autoescape=True))
     if industry:
         query = query.where(col(Enterprise.industry_code).startswith(industry, autoescape=True))
-    return query
+    return paginate(session, query, offset, limit)
 
 
-def demand_query(
-    status: str | None,
-    financing_type: str | None,
-    enterprise_id: int | None,
-    columns: Sequence[Any] = (),
-) -> Select[Any]:
-    """Demands filtered by status, type and enterprise, newest first: the entities, or only
-    `columns` (of the table, so the rows are plain Core rows)."""
-    table: Any = FinancingDemand.__table__  # type: ignore[attr-defined]
-    query = core_select(*columns) if columns else select(FinancingDemand)
-    query = query.order_by(table.c.id.desc())
-    if status:
-        query = query.where(table.c.status == status)
-    if financing_type:
-        query = query.where(table.c.financing_type == financing_type)
-    if enterprise_id:
-        query = query.where(table.c.enterprise_id == enterprise_id)
-    return query
+def demand_page(
+    session: Session, offset: int, limit: int,
+    status: str | None, financing_type: str | None, enterprise_id: int | None,
+) -> tuple[list[FinancingDemand], int]:  # fmt: skip
+    """Demands filtered by status, type and enterprise, newest first, and their count."""
+    return page_of(session, FinancingDemand, offset, limit, status=status,
+                   financing_type=financing_type, enterprise_id=enterprise_id)  # fmt: skip

@@ -1,13 +1,12 @@
 """The audit log, for administrators."""
 
 from fastapi import APIRouter
-from sqlmodel import col, select
 
 from api.deps import Admin, PageDep, SessionDep
 from api.routing import OffloadedRoute
 from api.schemas import AuditPublic, AuditVerifyOut, ListOf
 from models import AuditLog
-from models.paging import paginate
+from models.paging import page_of
 from services.audit.repository import verify_chain
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/audit", tags=["audit"])
@@ -16,9 +15,7 @@ router = APIRouter(route_class=OffloadedRoute, prefix="/audit", tags=["audit"])
 @router.get("", response_model=ListOf[AuditPublic])
 def list_audit(session: SessionDep, _: Admin, page: PageDep) -> ListOf[AuditPublic]:
     """Audit rows, newest first."""
-    rows, count = paginate(
-        session, select(AuditLog).order_by(col(AuditLog.id).desc()), page.offset, page.limit
-    )
+    rows, count = page_of(session, AuditLog, page.offset, page.limit)
     return ListOf(data=[AuditPublic.model_validate(r) for r in rows], count=count)
 
 

@@ -1,13 +1,12 @@
 """Consent (recorded by staff for the enterprise) and institutions' introduction requests."""
 
 from fastapi import APIRouter
-from sqlmodel import col, select
 
-from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff
+from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, confined_to
 from api.routing import OffloadedRoute
 from api.schemas import ConsentIn, ConsentPublic, IntroductionRequestIn, ListOf, MatchPublic
 from models import Consent
-from models.paging import paginate
+from models.paging import page_of
 from models.reference import UserRole
 from services.disclosure import service as disclosure
 from services.pipeline import service as pipeline
@@ -27,12 +26,10 @@ def list_consents(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[ConsentPublic]:
     """Consents (an institution sees those granted to it)."""
-    query = select(Consent).order_by(col(Consent.id).desc())
-    if principal.role == UserRole.institution:
-        query = query.where(Consent.institution_id == principal.institution_id)
-    elif principal.role == UserRole.evaluator:
-        query = query.where(col(Consent.id) < 0)
-    rows, count = paginate(session, query, page.offset, page.limit)
+    if principal.role == UserRole.evaluator:
+        return ListOf(data=[], count=0)
+    own = confined_to(principal)
+    rows, count = page_of(session, Consent, page.offset, page.limit, institution_id=own)
     return ListOf(data=[ConsentPublic.model_validate(r) for r in rows], count=count)
 
 

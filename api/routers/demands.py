@@ -1,52 +1,21 @@
 """Financing demands: full records for staff and evaluators; teasers for institutions."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
-from api.deps import STAFF, CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.reads import columns_of, row_or_404, validated
+from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
+from api.routers.enterprises import enterprise_out
 from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
-from api.views import demand_for_institution
 from models import Enterprise, FinancingDemand
-from models.base import utcnow
-from models.crud import create, get_or_404
-from models.paging import demand_query, page_rows
+from models.crud import get_or_404
+from models.paging import demand_page
 from models.reference import DemandStatus, FinancingType
-from services.accounts.service import Principal
-from services.audit.repository import append_audit
-from services.disclosure.service import chosen_by, teaser, teaser_filter
+from services.audit.repository import create_audited
+from services.disclosure.service import demand_view, visible_teasers
 
 router = APIRouter(route_class=OffloadedRoute, tags=["demands"])
-
-
-_DEMAND: Any = FinancingDemand.__table__  # type: ignore[attr-defined]
-_ENTERPRISE: Any = Enterprise.__table__  # type: ignore[attr-defined]
-DEMAND_COLUMNS = columns_of(FinancingDemand, DemandPublic)
-_IS_OPEN = _DEMAND.c.status == DemandStatus.open
-# Open demands with what `teaser` reads of each and of its enterprise, and no more: the names do
-# not overlap, so one row serves as both.
-OPEN_TEASERS = (
-    select(_DEMAND.c.id, _DEMAND.c.financing_type, _DEMAND.c.round_stage,
-           _DEMAND.c.amount_min_wan, _DEMAND.c.amount_max_wan, _ENTERPRISE.c.stage,
-           _ENTERPRISE.c.industry_code, _ENTERPRISE.c.sei_category, _ENTERPRISE.c.region_code)
-    .join_from(_DEMAND, _ENTERPRISE, _ENTERPRISE.c.id == _DEMAND.c.enterprise_id)
-    .where(_IS_OPEN)
-    .order_by(_DEMAND.c.id.desc())
-)  # fmt: skip
-# Every demand has its enterprise (a required foreign key): count without the join.
-OPEN_COUNT = select(func.count()).select_from(_DEMAND).where(_IS_OPEN)
-
-
-def _visible_to(session: SessionDep, principal: Principal) -> tuple[Any, Any]:
-    """The teaser list and its count for the caller: staff see every open demand; anyone else
-    (institutions, evaluators) confidential ones only of enterprises that chose it."""
-    if principal.role in STAFF:
-        return OPEN_TEASERS, OPEN_COUNT
-    where = teaser_filter(chosen_by(session, principal.institution_id, utcnow()))
-    return OPEN_TEASERS.where(where), select(func.count()).select_from(_DEMAND).where(where)
 
 
 @router.get("/demands", response_model=ListOf[DemandPublic])
@@ -60,26 +29,27 @@ def list_demands(
     enterprise_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> ListOf[DemandPublic]:
     """Demands, newest first."""
-    query = demand_query(status, financing_type, enterprise_id, DEMAND_COLUMNS)
-    rows, count = page_rows(session, query, page.offset, page.limit)
-    return ListOf(data=validated(DemandPublic, rows), count=count)
+    rows, count = demand_page(session, page.offset, page.limit, status, financing_type,
+                              enterprise_id)  # fmt: skip
+    return ListOf(data=[DemandPublic.model_validate(r, from_attributes=True) for r in rows],
+                  count=count)  # fmt: skip
 
 
 @router.get("/demands/{demand_id}", response_model=DemandPublic)
 @read_only
 def get_demand(demand_id: PathId, session: SessionDep, _: StaffOrEvaluator) -> DemandPublic:
     """One demand."""
-    return DemandPublic.model_validate(row_or_404(session, FinancingDemand, demand_id),
-                                       from_attributes=True)  # fmt: skip
+    demand = get_or_404(session, FinancingDemand, demand_id)
+    return DemandPublic.model_validate(demand, from_attributes=True)
 
 
 @router.post("/demands", response_model=DemandPublic, status_code=201)
 def create_demand(body: DemandIn, session: SessionDep, principal: Staff) -> DemandPublic:
     """Register a demand by hand."""
     get_or_404(session, Enterprise, body.enterprise_id)
-    demand = create(session, FinancingDemand, body)
-    append_audit(session, actor=principal.username, action="create", entity="demand",
-                 entity_id=demand.id)  # fmt: skip
+    demand = create_audited(
+        session, FinancingDemand, body, actor=principal.username, entity="demand"
+    )
     return DemandPublic.model_validate(demand, from_attributes=True)
 
 
@@ -90,9 +60,8 @@ def list_teasers(
 ) -> ListOf[DemandTeaser]:
     """Open demands as anonymised teasers (confidential ones only to institutions the enterprise
     chose)."""
-    query, count_query = _visible_to(session, principal)
-    rows, count = page_rows(session, query, page.offset, page.limit, count_query)
-    data = [DemandTeaser.model_validate(teaser(r, r), from_attributes=True) for r in rows]
+    rows, count = visible_teasers(session, principal, page.offset, page.limit)
+    data = [DemandTeaser.model_validate(t, from_attributes=True) for t in rows]
     return ListOf(data=data, count=count)
 
 
@@ -102,4 +71,11 @@ def get_teaser(
     demand_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> DemandForInstitution:
     """A demand as the caller may see it: details only with the enterprise's consent."""
-    return demand_for_institution(session, principal, demand_id)
+    view = demand_view(session, principal, demand_id)
+    out = DemandForInstitution(
+        teaser=DemandTeaser.model_validate(view.teaser, from_attributes=True)
+    )
+    if view.details is not None:
+        out.demand = DemandPublic.model_validate(view.demand, from_attributes=True)
+        out.enterprise = enterprise_out(view.details)
+    return out

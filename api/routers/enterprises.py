@@ -6,15 +6,23 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
 from api.routing import OffloadedRoute, on_loop, read_only
-from api.schemas import EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
-from api.views import enterprise_view
+from api.schemas import ContactPublic, EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
 from ingestion.normalize import normalize_company_name
 from models import Enterprise
-from models.crud import create
-from models.paging import enterprise_query, paginate
-from services.audit.repository import append_audit
+from models.paging import enterprise_page
+from services.audit.repository import create_audited
+from services.disclosure.service import EnterpriseView, enterprise_view
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/enterprises", tags=["enterprises"])
+
+
+def enterprise_out(view: EnterpriseView) -> EnterpriseDetail | EnterprisePublic:
+    """The enterprise with its contact persons, or without personal data."""
+    if view.contacts is None:
+        return EnterprisePublic.model_validate(view.enterprise, from_attributes=True)
+    contacts = [ContactPublic.model_validate(c, from_attributes=True) for c in view.contacts]
+    detail = EnterpriseDetail.model_validate(view.enterprise, from_attributes=True)
+    return detail.model_copy(update={"contacts": contacts})
 
 
 @router.get("", response_model=ListOf[EnterprisePublic])
@@ -28,7 +36,7 @@ def list_enterprises(
     industry: Annotated[str | None, Query(max_length=5)] = None,
 ) -> ListOf[EnterprisePublic]:
     """Search enterprises by name or USCC, region and industry prefix."""
-    rows, count = paginate(session, enterprise_query(q, region, industry), page.offset, page.limit)
+    rows, count = enterprise_page(session, page.offset, page.limit, q, region, industry)
     return ListOf(data=[EnterprisePublic.model_validate(r, from_attributes=True) for r in rows],
                   count=count)  # fmt: skip
 
@@ -39,7 +47,7 @@ def get_enterprise(
     enterprise_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> EnterpriseDetail | EnterprisePublic:
     """One enterprise, as much of it as the caller may see."""
-    return enterprise_view(session, principal, enterprise_id)
+    return enterprise_out(enterprise_view(session, principal, enterprise_id))
 
 
 @router.post("", response_model=EnterprisePublic, status_code=201)
@@ -48,7 +56,5 @@ def create_enterprise(
 ) -> EnterprisePublic:
     """Register an enterprise by hand (imports are the usual way)."""
     data = body.model_dump() | {"normalized_name": normalize_company_name(body.legal_name)}
-    ent = create(session, Enterprise, data)
-    append_audit(session, actor=principal.username, action="create", entity="enterprise",
-                 entity_id=ent.id)  # fmt: skip
+    ent = create_audited(session, Enterprise, data, actor=principal.username, entity="enterprise")
     return EnterprisePublic.model_validate(ent, from_attributes=True)

@@ -4,18 +4,17 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import col, select
 
 from api.deps import PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
 from api.routing import OffloadedRoute
 from api.schemas import ListOf
 from api.strict import StrictJSON
 from models import Attendance, Event
-from models.crud import create, get_or_404
+from models.crud import get_or_404
 from models.event import EventBase
-from models.paging import paginate
+from models.paging import page_of
 from models.reference import EventKind
-from services.audit.repository import append_audit
+from services.audit.repository import create_audited
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/events", tags=["events"])
 
@@ -52,20 +51,15 @@ def list_events(
     session: SessionDep, _: StaffOrEvaluator, page: PageDep, kind: EventKind | None = None
 ) -> ListOf[EventOut]:
     """Events, newest first."""
-    query = select(Event).order_by(col(Event.starts_at).desc())
-    if kind is not None:
-        query = query.where(Event.kind == kind)
-    rows, count = paginate(session, query, page.offset, page.limit)
+    rows, count = page_of(session, Event, page.offset, page.limit, "-starts_at", kind=kind)
     return ListOf(data=[EventOut.model_validate(r) for r in rows], count=count)
 
 
 @router.post("", response_model=EventOut, status_code=201)
 def create_event(body: EventIn, session: SessionDep, principal: Staff) -> EventOut:
     """Create a roadshow or training."""
-    event = create(session, Event, body.model_dump())
-    append_audit(
-        session, actor=principal.username, action="create", entity="event", entity_id=event.id
-    )
+    event = create_audited(session, Event, body.model_dump(), actor=principal.username,
+                           entity="event")  # fmt: skip
     return EventOut.model_validate(event)
 
 
@@ -75,8 +69,6 @@ def check_in(
 ) -> dict[str, int]:
     """Record one attendance (人次 counts these)."""
     get_or_404(session, Event, event_id)
-    row = create(session, Attendance, body.model_dump() | {"event_id": event_id})
-    append_audit(
-        session, actor=principal.username, action="create", entity="attendance", entity_id=row.id
-    )
+    row = create_audited(session, Attendance, body.model_dump() | {"event_id": event_id},
+                         actor=principal.username, entity="attendance")  # fmt: skip
     return {"id": row.id or 0}

@@ -1,9 +1,8 @@
 """Institutions with their loan products and mandates; an institution sees only its own."""
 
 from fastapi import APIRouter, HTTPException
-from sqlmodel import col, select
 
-from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep
+from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep, confined_to
 from api.routing import OffloadedRoute, read_only
 from api.schemas import (
     InstitutionIn,
@@ -15,11 +14,11 @@ from api.schemas import (
     MandatePublic,
 )
 from models import Institution, InvestmentMandate, LoanProduct
-from models.crud import create, get_or_404
-from models.paging import paginate
+from models.crud import get_or_404
+from models.paging import page_of, rows_of
 from models.reference import UserRole
 from services.accounts.service import Principal
-from services.audit.repository import append_audit
+from services.audit.repository import create_audited
 
 router = APIRouter(route_class=OffloadedRoute, prefix="/institutions", tags=["institutions"])
 
@@ -43,10 +42,8 @@ def list_institutions(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[InstitutionPublic]:
     """Resident institutions (an institution user sees its own)."""
-    query = select(Institution).order_by(col(Institution.id))
-    if principal.role == UserRole.institution:
-        query = query.where(Institution.id == principal.institution_id)
-    rows, count = paginate(session, query, page.offset, page.limit)
+    own = confined_to(principal)
+    rows, count = page_of(session, Institution, page.offset, page.limit, "id", id=own)
     return ListOf(
         data=[InstitutionPublic.model_validate(r, from_attributes=True) for r in rows], count=count
     )
@@ -69,10 +66,8 @@ def create_institution(
     body: InstitutionIn, session: SessionDep, principal: Admin
 ) -> InstitutionPublic:
     """Register a resident institution."""
-    inst = create(session, Institution, body)
-    append_audit(
-        session, actor=principal.username, action="create", entity="institution", entity_id=inst.id
-    )
+    inst = create_audited(session, Institution, body, actor=principal.username,
+                          entity="institution")  # fmt: skip
     return InstitutionPublic.model_validate(inst, from_attributes=True)
 
 
@@ -84,9 +79,7 @@ def list_products(
     """An institution's loan products."""
     own_institution(principal, institution_id)
     get_or_404(session, Institution, institution_id)
-    rows = session.exec(
-        select(LoanProduct).where(LoanProduct.institution_id == institution_id)
-    ).all()
+    rows = rows_of(session, LoanProduct, "id", institution_id=institution_id)
     data = [LoanProductPublic.model_validate(r, from_attributes=True) for r in rows]
     return ListOf(data=data, count=len(data))
 
@@ -98,14 +91,9 @@ def create_product(
     """Add a loan product."""
     may_edit(principal, institution_id)
     get_or_404(session, Institution, institution_id)
-    product = create(session, LoanProduct, body.model_dump() | {"institution_id": institution_id})
-    append_audit(
-        session,
-        actor=principal.username,
-        action="create",
-        entity="loan_product",
-        entity_id=product.id,
-    )
+    data = body.model_dump() | {"institution_id": institution_id}
+    product = create_audited(session, LoanProduct, data, actor=principal.username,
+                             entity="loan_product")  # fmt: skip
     return LoanProductPublic.model_validate(product, from_attributes=True)
 
 
@@ -117,27 +105,19 @@ def list_mandates(
     """An institution's investment mandates."""
     own_institution(principal, institution_id)
     get_or_404(session, Institution, institution_id)
-    rows = session.exec(
-        select(InvestmentMandate).where(InvestmentMandate.institution_id == institution_id)
-    ).all()
+    rows = rows_of(session, InvestmentMandate, "id", institution_id=institution_id)
     data = [MandatePublic.model_validate(r, from_attributes=True) for r in rows]
     return ListOf(data=data, count=len(data))
 
 
 @router.post("/{institution_id}/mandates", response_model=MandatePublic, status_code=201)
 def create_mandate(
-    institution_id: PathId,
-    body: MandateIn,
-    session: SessionDep,
-    principal: CurrentPrincipal,
+    institution_id: PathId, body: MandateIn, session: SessionDep, principal: CurrentPrincipal
 ) -> MandatePublic:
     """Add an investment mandate."""
     may_edit(principal, institution_id)
     get_or_404(session, Institution, institution_id)
-    mandate = create(
-        session, InvestmentMandate, body.model_dump() | {"institution_id": institution_id}
-    )
-    append_audit(
-        session, actor=principal.username, action="create", entity="mandate", entity_id=mandate.id
-    )
+    data = body.model_dump() | {"institution_id": institution_id}
+    mandate = create_audited(session, InvestmentMandate, data, actor=principal.username,
+                             entity="mandate")  # fmt: skip
     return MandatePublic.model_validate(mandate, from_attributes=True)

@@ -1,13 +1,16 @@
 """The pipeline over HTTP: introductions, stage moves (optimistic concurrency) and deals."""
 
-from typing import Any
-
 from fastapi import APIRouter
-from sqlalchemy import select as core_select
-from sqlmodel import col, select
 
-from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrInstitution
-from api.reads import columns_of, validated
+from api.deps import (
+    CurrentPrincipal,
+    PageDep,
+    PathId,
+    SessionDep,
+    Staff,
+    StaffOrInstitution,
+    confined_to,
+)
 from api.routing import OffloadedRoute, read_only
 from api.schemas import (
     DealConfirmIn,
@@ -20,19 +23,13 @@ from api.schemas import (
     TransitionIn,
 )
 from models import Deal, Match
-from models.errors import ForbiddenError, NotFoundError
-from models.paging import page_rows, paginate
+from models.errors import NotFoundError
+from models.paging import page_of
 from models.reference import UserRole
 from services.accounts.service import Principal
 from services.pipeline import service as pipeline
 
 router = APIRouter(route_class=OffloadedRoute, tags=["matches"])
-_MATCH: Any = Match.__table__  # type: ignore[attr-defined]
-MATCHES = core_select(*columns_of(Match, MatchPublic)).order_by(_MATCH.c.id.desc())
-
-
-def _scope(principal_role: UserRole, institution_id: int | None) -> int | None:
-    return institution_id if principal_role == UserRole.institution else None
 
 
 @router.get("/matches", response_model=ListOf[MatchPublic])
@@ -41,19 +38,16 @@ def list_matches(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[MatchPublic]:
     """Matches (an institution sees only its own)."""
-    query = MATCHES
-    if principal.role == UserRole.institution:
-        query = query.where(_MATCH.c.institution_id == principal.institution_id)
-    rows, count = page_rows(session, query, page.offset, page.limit)
-    return ListOf(data=validated(MatchPublic, rows), count=count)
+    own = confined_to(principal)
+    rows, count = page_of(session, Match, page.offset, page.limit, institution_id=own)
+    return ListOf(data=[MatchPublic.model_validate(r) for r in rows], count=count)
 
 
 @router.get("/matches/{match_id}", response_model=MatchPublic)
 @read_only
 def get_match(match_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> MatchPublic:
     """One match."""
-    scope = _scope(principal.role, principal.institution_id)
-    return MatchPublic.model_validate(pipeline.match_for_institution(session, match_id, scope))
+    return MatchPublic.model_validate(pipeline.own_match(session, principal, match_id))
 
 
 @router.post("/matches", response_model=MatchPublic, status_code=201)
@@ -69,12 +63,8 @@ def move(
 ) -> MatchPublic:
     """Move a match (staff; an institution may only decline its own); 409 when
     `expected_version` is stale."""
-    pipeline.match_for_institution(
-        session, match_id, _scope(principal.role, principal.institution_id)
-    )
-    pipeline.check_move(principal, body.to_stage)
-    match = pipeline.move_match(session, match_id, body.to_stage, body.expected_version,
-                                actor=principal.username, note=body.note)  # fmt: skip
+    match = pipeline.move_as(session, principal, match_id, body.to_stage, body.expected_version,
+                             body.note)  # fmt: skip
     return MatchPublic.model_validate(match)
 
 
@@ -93,10 +83,8 @@ def list_deals(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[DealPublic]:
     """Deals, claims included (an institution sees only its own)."""
-    query = select(Deal).order_by(col(Deal.id).desc())
-    if principal.role == UserRole.institution:
-        query = query.where(Deal.institution_id == principal.institution_id)
-    rows, count = paginate(session, query, page.offset, page.limit)
+    own = confined_to(principal)
+    rows, count = page_of(session, Deal, page.offset, page.limit, institution_id=own)
     return ListOf(data=[deal_public(r, principal) for r in rows], count=count)
 
 
@@ -104,16 +92,7 @@ def list_deals(
 def record_deal(body: DealIn, session: SessionDep, principal: StaffOrInstitution) -> DealPublic:
     """Record the loan or investment a match produced: staff record a confirmed deal, an
     institution files a claim a matchmaker must confirm before it counts."""
-    scope = _scope(principal.role, principal.institution_id)
-    pipeline.match_for_institution(session, body.match_id, scope)
-    fields = body.model_dump(exclude={"split", "confirm_out_of_range"})
-    if principal.role != UserRole.institution:
-        deal = pipeline.record_deal(session, actor=principal.username, split=body.split,
-                                    confirm_out_of_range=body.confirm_out_of_range, **fields)  # fmt: skip
-    elif body.split or body.confirm_out_of_range:
-        raise ForbiddenError("拆分成交或确认超额金额仅限撮合专员", field="split")
-    else:
-        deal = pipeline.claim_deal(session, actor=principal.username, **fields)
+    deal = pipeline.deal_as(session, principal, **body.model_dump())
     return deal_public(deal, principal)
 
 

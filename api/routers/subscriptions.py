@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import col, select
 
 from api.deps import (
     CurrentPrincipal,
@@ -11,6 +10,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     StaffOrInstitution,
+    confined_to,
 )
 from api.routing import OffloadedRoute
 from api.schemas import ListOf
@@ -18,11 +18,10 @@ from api.strict import StrictJSON
 from models import DigestDelivery, Subscription
 from models.base import utcnow
 from models.errors import DomainError
-from models.paging import paginate
+from models.paging import page_of
 from models.reference import Channel, DeliveryStatus, UserRole
 from models.subscription import SubscriptionBase
 from services.accounts.service import Principal
-from services.audit.repository import append_audit
 from services.digests import subscriptions as service
 from services.digests.checks import WebhookPolicy, normalize_email, parse_webhook_url
 from services.digests.confirmations import CONFIRM_TASK
@@ -110,10 +109,8 @@ def list_subscriptions(
     session: SessionDep, principal: StaffOrInstitution, page: PageDep
 ) -> ListOf[SubscriptionOut]:
     """Subscriptions (an institution sees its own)."""
-    query = select(Subscription).order_by(col(Subscription.id))
-    if principal.role == UserRole.institution:
-        query = query.where(Subscription.institution_id == principal.institution_id)
-    rows, count = paginate(session, query, page.offset, page.limit)
+    own = confined_to(principal)
+    rows, count = page_of(session, Subscription, page.offset, page.limit, "id", institution_id=own)
     return ListOf(
         data=[SubscriptionOut.model_validate(r, from_attributes=True) for r in rows], count=count
     )
@@ -160,11 +157,9 @@ def unsubscribe(
     subscription_id: PathId, session: SessionDep, principal: StaffOrInstitution
 ) -> SubscriptionOut:
     """Stop a subscription (kept for the delivery history)."""
-    sub = _owned(session, principal, subscription_id)
-    sub.active = False
-    session.add(sub)
-    append_audit(session, actor=principal.username, action="deactivate", entity="subscription",
-                 entity_id=subscription_id)  # fmt: skip
+    sub = service.deactivate(
+        session, _owned(session, principal, subscription_id), principal.username
+    )
     return SubscriptionOut.model_validate(sub, from_attributes=True)
 
 
@@ -174,8 +169,6 @@ def deliveries(
 ) -> ListOf[DeliveryOut]:
     """The digests delivered for one subscription, newest first."""
     _owned(session, principal, subscription_id)
-    query = select(DigestDelivery).where(DigestDelivery.subscription_id == subscription_id)
-    rows, count = paginate(
-        session, query.order_by(col(DigestDelivery.id).desc()), page.offset, page.limit
-    )
+    rows, count = page_of(session, DigestDelivery, page.offset, page.limit,
+                          subscription_id=subscription_id)  # fmt: skip
     return ListOf(data=[DeliveryOut.model_validate(r) for r in rows], count=count)

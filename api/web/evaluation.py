@@ -14,11 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PathId, SessionDep
 from api.routing import unit_of_work
-from api.web import queries
 from api.web.auth import EvaluationUser, Posted
 from api.web.render import ConsoleRoute, redirect, render
 from models import EvaluationPeriod
 from models.crud import get_or_404
+from models.paging import rows_of
 from models.reference import APPENDIX_B, ComplaintKind, ComplaintStatus
 from services.complaints import service as complaints
 from services.evaluation import (
@@ -115,7 +115,7 @@ def _remove(folder: Path) -> None:
 def table_b(request: Request, session: SessionDep, _: EvaluationUser,
             period_id: Annotated[int | None, Query(ge=1)] = None) -> Response:  # fmt: skip
     """表B.1 of an evaluation period: the scoring form, with 满意度 from the surveys."""
-    periods = queries.evaluation_periods(session)
+    periods = rows_of(session, EvaluationPeriod, "-starts_on")
     chosen = (
         get_or_404(session, EvaluationPeriod, period_id) if period_id else next(iter(periods), None)
     )

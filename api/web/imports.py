@@ -11,7 +11,6 @@ from starlette.background import BackgroundTask
 
 from api.deps import PathId, SessionDep, SettingsDep
 from api.uploads import checked_name, upload_folder
-from api.web import queries
 from api.web.auth import Posted, StaffUser
 from api.web.render import ConsoleRoute, redirect, render
 from cli.ingest import render_summary
@@ -20,6 +19,7 @@ from ingestion.quarantine import export_quarantine
 from models import ImportBatch
 from models.crud import get_or_404
 from models.errors import DomainError
+from models.paging import rows_of
 from models.reference import ImportKind
 from services.imports.service import import_file
 
@@ -31,7 +31,7 @@ SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
 def imports(request: Request, session: SessionDep, _: StaffUser) -> Response:
     """Upload form, recent batches and the duplicate review queue."""
     return render(request, "imports.html", title="数据导入", kinds=list(ImportKind),
-                  batches=queries.recent_batches(session),
+                  batches=rows_of(session, ImportBatch, limit=15),
                   duplicates=pending_candidates(session, limit=50))  # fmt: skip
 
 

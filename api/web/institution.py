@@ -8,15 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 
 from api.deps import PathId, SessionDep
-from api.web import queries
 from api.web.auth import InstitutionSide, Posted, own_institution
 from api.web.matchmaker import today
 from api.web.render import ConsoleRoute, redirect, render
-from models import Institution
+from models import Deal, Institution, Subscription
 from models.base import utcnow
 from models.crud import get_or_404
+from models.paging import rows_of
 from models.reference import UserRole
+from services.digests.repository import digest_history
+from services.disclosure.repository import open_teasers
 from services.disclosure.service import chosen_by, disclosed_names, teaser
+from services.pipeline import repository as pipeline_repo
 from services.pipeline import service as pipeline
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -38,12 +41,13 @@ def institution(request: Request, institution_id: PathId, session: SessionDep,
                                institution_id=institution_id, enterprise_ids=ids)  # fmt: skip
 
     return render(request, "institution.html", title=inst.name, inst=inst,
-                  subscriptions=queries.subscriptions_of(session, institution_id),
-                  digests=queries.digest_history(session, institution_id),
-                  requests=queries.introduction_requests(session, institution_id),
-                  to_confirm=queries.deals_to_confirm(
+                  subscriptions=rows_of(session, Subscription, "id", institution_id=institution_id),
+                  digests=digest_history(session, institution_id),
+                  requests=pipeline_repo.introduction_requests(session, institution_id),
+                  to_confirm=pipeline_repo.deals_to_confirm(
                       session, institution_id, None if user.is_staff else names),
-                  deals=queries.deals_of(session, institution_id), today=today())  # fmt: skip
+                  deals=rows_of(session, Deal, "-closed_on", 30, institution_id=institution_id),
+                  today=today())  # fmt: skip
 
 
 @router.get("/institutions/{institution_id}/teasers")
@@ -55,7 +59,7 @@ def teasers(request: Request, institution_id: PathId, session: SessionDep,
     own_institution(user, institution_id)
     inst = get_or_404(session, Institution, institution_id)
     chosen = chosen_by(session, institution_id, utcnow())
-    rows, total = queries.open_teasers(session, (page - 1) * PAGE_SIZE, PAGE_SIZE, chosen)
+    rows, total = open_teasers(session, (page - 1) * PAGE_SIZE, PAGE_SIZE, chosen)
     return render(request, "teasers.html", title=f"需求速览 · {inst.short_name or inst.name}",
                   inst=inst, teasers=[asdict(teaser(d, e)) for d, e in rows],
                   paging={"page": page, "pages": max(1, -(-total // PAGE_SIZE)), "total": total},

@@ -7,11 +7,12 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import SessionDep, SettingsDep
 from api.security import attempt_login
-from api.web import auth, queries
+from api.web import auth
 from api.web.auth import Posted, Viewer
 from api.web.render import ConsoleRoute, redirect, render
 from services.accounts.login_guard import LoginVerdict, source_of
 from services.accounts.service import end_sessions
+from services.pipeline.repository import dashboard_counts, deal_claims
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -74,5 +75,5 @@ def home(request: Request, user: Viewer, session: SessionDep) -> Response:
     """Staff land on the workbench; other roles on their own home page."""
     if not user.is_staff:
         return RedirectResponse(auth.home_of(user.principal), status_code=303)
-    return render(request, "home.html", title="工作台", counts=queries.dashboard_counts(session),
-                  claims=queries.deal_claims(session))  # fmt: skip
+    return render(request, "home.html", title="工作台", counts=dashboard_counts(session),
+                  claims=deal_claims(session))  # fmt: skip

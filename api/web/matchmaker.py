@@ -7,15 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 
 from api.deps import PathId, SessionDep
-from api.views import enterprise_view
-from api.web import queries
-from api.web.auth import InstitutionSide, Posted, StaffUser, own_institution
+from api.routers.enterprises import enterprise_out
+from api.web.auth import InstitutionSide, Posted, StaffUser
 from api.web.render import ConsoleRoute, back_url, redirect, render
-from models import Enterprise, FinancingDemand
+from models import Enterprise, FinancingDemand, Institution
 from models.crud import get_or_404
-from models.paging import demand_query, enterprise_query, paginate
+from models.paging import demand_page, enterprise_page, rows_of
 from models.reference import (
     ConsentScope,
+    DealStatus,
     DemandStatus,
     FinancingType,
     PipelineStage,
@@ -23,7 +23,10 @@ from models.reference import (
     region_name,
 )
 from services.disclosure import service as disclosure
+from services.disclosure.repository import latest_consents
 from services.evaluation.indicators import BEIJING
+from services.evaluation.repository import enterprise_names
+from services.pipeline import repository as pipeline_repo
 from services.pipeline import service as pipeline
 from services.recommendations.service import recommend_for_demand
 
@@ -43,8 +46,7 @@ def enterprises(request: Request, session: SessionDep, _: StaffUser, q: Search =
                 industry: Annotated[str | None, Query(max_length=5)] = None,
                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
     """Search enterprises by name or USCC, region and industry prefix."""
-    rows, total = paginate(session, enterprise_query(q, region, industry),
-                           (page - 1) * PAGE_SIZE, PAGE_SIZE)  # fmt: skip
+    rows, total = enterprise_page(session, (page - 1) * PAGE_SIZE, PAGE_SIZE, q, region, industry)
     return render(request, "enterprises.html", title="企业检索", rows=rows, q=q or "",
                   region=region or "", industry=industry or "", paging=_pager(page, total),
                   industry_name=industry_name, region_name=region_name)  # fmt: skip
@@ -54,10 +56,10 @@ def enterprises(request: Request, session: SessionDep, _: StaffUser, q: Search =
 def enterprise(request: Request, enterprise_id: PathId, session: SessionDep,
                user: StaffUser) -> Response:  # fmt: skip
     """One enterprise (the read of its contacts is audited), its demands, and consent recording."""
-    view = enterprise_view(session, user.principal, enterprise_id)
+    view = enterprise_out(disclosure.enterprise_view(session, user.principal, enterprise_id))
     return render(request, "enterprise.html", title=view.legal_name, ent=view,
-                  demands=queries.enterprise_demands(session, enterprise_id),
-                  institutions=queries.institutions(session), scopes=list(ConsentScope),
+                  demands=rows_of(session, FinancingDemand, enterprise_id=enterprise_id),
+                  institutions=rows_of(session, Institution, "name"), scopes=list(ConsentScope),
                   industry_name=industry_name, region_name=region_name)  # fmt: skip
 
 
@@ -67,9 +69,9 @@ def demands(request: Request, session: SessionDep, _: StaffUser,
             enterprise_id: Annotated[int | None, Query(ge=1)] = None,
             page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
     """Demands filtered by status, financing type and enterprise."""
-    rows, total = paginate(session, demand_query(status, financing_type, enterprise_id),
-                           (page - 1) * PAGE_SIZE, PAGE_SIZE)  # fmt: skip
-    names = queries.enterprise_names(session, {d.enterprise_id for d in rows})
+    rows, total = demand_page(session, (page - 1) * PAGE_SIZE, PAGE_SIZE, status,
+                              financing_type, enterprise_id)  # fmt: skip
+    names = enterprise_names(session, {d.enterprise_id for d in rows})
     return render(request, "demands.html", title="融资需求", rows=rows, names=names,
                   status=status, financing_type=financing_type, enterprise_id=enterprise_id,
                   statuses=list(DemandStatus), types=list(FinancingType),
@@ -83,7 +85,7 @@ def demand(request: Request, demand_id: PathId, session: SessionDep, _: StaffUse
     ent = get_or_404(session, Enterprise, item.enterprise_id)
     ranking = recommend_for_demand(session, demand_id, k=RANKED)
     return render(request, "demand.html", title=f"融资需求 #{demand_id}", demand=item, ent=ent,
-                  ranking=ranking, matches=queries.demand_matches(session, demand_id),
+                  ranking=ranking, matches=pipeline_repo.demand_matches(session, demand_id),
                   stages=PipelineStage, today=today())  # fmt: skip
 
 
@@ -108,10 +110,7 @@ def move(request: Request, match_id: PathId, session: SessionDep, user: Institut
          expected_version: Annotated[int, Form(ge=1)]) -> Response:  # fmt: skip
     """Move a match (409 page-message when someone else moved it first); an institution may
     only decline its own."""
-    _own_match(session, user, match_id)
-    pipeline.check_move(user.principal, to_stage)
-    match = pipeline.move_match(session, match_id, to_stage, expected_version,
-                                actor=user.principal.username)  # fmt: skip
+    match = pipeline.move_as(session, user.principal, match_id, to_stage, expected_version)
     return redirect(back_url(request), f"撮合记录 #{match_id} 已转到“{match.stage.label}”")
 
 
@@ -122,16 +121,11 @@ def record_deal(request: Request, match_id: PathId, session: SessionDep, user: I
                 confirm_out_of_range: Annotated[bool, Form()] = False) -> Response:  # fmt: skip
     """Staff record the deal the match produced (closes it as won); an institution files a
     claim a matchmaker confirms before it counts."""
-    _own_match(session, user, match_id)
-    actor = user.principal.username
-    if not user.is_staff:
-        claim = pipeline.claim_deal(session, match_id=match_id, amount_wan=amount_wan,
-                                    closed_on=closed_on, actor=actor)  # fmt: skip
+    deal = pipeline.deal_as(session, user.principal, match_id=match_id, amount_wan=amount_wan,
+                            closed_on=closed_on, confirm_out_of_range=confirm_out_of_range)  # fmt: skip
+    if deal.status == DealStatus.claimed:
         return redirect(back_url(request),
-                        f"已申报成交 #{claim.id}：{amount_wan:g} 万元，待撮合专员确认")  # fmt: skip
-    deal = pipeline.record_deal(session, match_id=match_id, amount_wan=amount_wan,
-                                closed_on=closed_on, actor=actor,
-                                confirm_out_of_range=confirm_out_of_range)  # fmt: skip
+                        f"已申报成交 #{deal.id}：{amount_wan:g} 万元，待撮合专员确认")  # fmt: skip
     return redirect(back_url(request), f"已记录成交 #{deal.id}：{amount_wan:g} 万元")
 
 
@@ -152,16 +146,10 @@ def reject_deal(deal_id: PathId, session: SessionDep, user: StaffUser, _: Posted
     return redirect("/console/#claims", f"已驳回成交申报 #{deal_id}")
 
 
-def _own_match(session: SessionDep, user: InstitutionSide, match_id: int) -> None:
-    scope = user.principal.institution_id if not user.is_staff else None
-    match = pipeline.match_for_institution(session, match_id, scope)
-    own_institution(user, match.institution_id)
-
-
 @router.get("/pipeline")
 def pipeline_board(request: Request, session: SessionDep, _: StaffUser) -> Response:
     """The pipeline board: one column per stage."""
-    return render(request, "pipeline.html", title="撮合看板", board=queries.pipeline_board(session),
+    return render(request, "pipeline.html", title="撮合看板", board=pipeline_repo.pipeline_board(session),
                   stages=PipelineStage)  # fmt: skip
 
 
@@ -169,8 +157,8 @@ def pipeline_board(request: Request, session: SessionDep, _: StaffUser) -> Respo
 def consents(request: Request, session: SessionDep, _: StaffUser,
              enterprise_id: Annotated[int | None, Query(ge=1)] = None) -> Response:  # fmt: skip
     """Recorded consents, and the form to record one."""
-    return render(request, "consents.html", title="企业授权记录", rows=queries.consents(session),
-                  institutions=queries.institutions(session), scopes=list(ConsentScope),
+    return render(request, "consents.html", title="企业授权记录", rows=latest_consents(session),
+                  institutions=rows_of(session, Institution, "name"), scopes=list(ConsentScope),
                   enterprise_id=enterprise_id)  # fmt: skip
 
 

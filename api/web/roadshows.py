@@ -3,27 +3,61 @@
 import io
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 
 from api.deps import PathId, SessionDep
-from api.web import queries
 from api.web.auth import Posted, StaffUser
-from api.web.events import RoadshowForm, create_roadshow
 from api.web.render import ConsoleRoute, redirect, render
 from matching.slate import SolverParams
-from models import Event
+from models import Event, EventSession, SlateItem
 from models.crud import get_or_404
 from models.errors import NotFoundError
 from models.reference import EventKind
-from services.roadshow.service import draw_roadshow_slate, export_slate
+from services.evaluation.repository import enterprise_names, institution_names
+from services.roadshow import repository as roadshow_repo
+from services.roadshow.service import (
+    RoadshowForm,
+    create_roadshow,
+    draw_roadshow_slate,
+    export_slate,
+)
 
 router = APIRouter(route_class=ConsoleRoute)
 STATUS_LABELS = {"optimal": "最优解", "feasible": "可行解", "infeasible": "无可行解",
                  "unknown": "时限内未找到解", "model_invalid": "模型无效"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SlateView:
+    """A drawn slate laid out for the page: pitches by time × room, seats, 1:1 meetings."""
+
+    rooms: list[str]
+    times: list[Any]
+    grid: dict[tuple[Any, str], str]
+    meetings: list[tuple[SlateItem, str, str]]
+    seats: int
+    sessions: list[EventSession]
+    participants: dict[str, int]
+
+
+def slate_view(session: SessionDep, event: Event) -> SlateView:
+    """The event's slate items as a room × time grid with names."""
+    rows = roadshow_repo.slate_items(session, event.id or 0)
+    ents = enterprise_names(session, {r.enterprise_id for r in rows if r.enterprise_id})
+    insts = institution_names(session, {r.institution_id for r in rows if r.institution_id})
+    pitches = [r for r in rows if r.item_type == "pitch"]
+    grid = {(r.starts_at, r.room or ""): ents.get(r.enterprise_id or 0, "?") for r in pitches}
+    meetings = [(r, insts.get(r.institution_id or 0, "?"), ents.get(r.enterprise_id or 0, "?"))
+                for r in rows if r.item_type == "meeting"]  # fmt: skip
+    return SlateView(list(event.rooms), sorted({r.starts_at for r in pitches}), grid, meetings,
+                     sum(1 for r in rows if r.item_type == "attendance"),
+                     roadshow_repo.event_sessions(session, event.id or 0),
+                     roadshow_repo.participant_counts(session, event.id or 0))  # fmt: skip
 
 
 def _roadshow(session: SessionDep, event_id: int) -> Event:
@@ -37,7 +71,7 @@ def _roadshow(session: SessionDep, event_id: int) -> Event:
 def roadshows(request: Request, session: SessionDep, _: StaffUser) -> Response:
     """Roadshows and the form to create one."""
     return render(request, "roadshows.html", title="投融资路演",
-                  events=queries.roadshows(session))  # fmt: skip
+                  events=roadshow_repo.roadshows(session))  # fmt: skip
 
 
 @router.post("/roadshows")
@@ -64,7 +98,7 @@ def roadshow(request: Request, event_id: PathId, session: SessionDep, _: StaffUs
     """The event and its slate as a grid of rooms by time, with the 1:1 meetings."""
     event = _roadshow(session, event_id)
     return render(request, "roadshow.html", title=event.title, event=event,
-                  slate=queries.slate_view(session, event))  # fmt: skip
+                  slate=slate_view(session, event))  # fmt: skip
 
 
 @router.post("/roadshows/{event_id}/schedule")

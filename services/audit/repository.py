@@ -4,13 +4,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models.audit import AuditLog
 from models.base import utcnow
+from models.crud import create
 from models.db import NO_WAIT, WouldWait
 
 GENESIS = "0" * 64
@@ -122,3 +123,22 @@ def verify_chain(session: Session) -> ChainReport:
             return ChainReport(count, row.id, "内容哈希不一致（记录被篡改）")
         prev = row.row_hash
     return ChainReport(count, None, None)
+
+
+# --- console and API writes
+
+T = TypeVar("T", bound=SQLModel)
+
+
+def create_audited(
+    session: Session,
+    model_cls: type[T],
+    data: dict[str, Any] | SQLModel,
+    *,
+    actor: str,
+    entity: str,
+) -> T:
+    """Validate and insert a row (`models.crud.create`), and log its creation."""
+    row = create(session, model_cls, data)
+    append_audit(session, actor=actor, action="create", entity=entity, entity_id=row.id)  # type: ignore[attr-defined]
+    return row

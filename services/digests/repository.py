@@ -214,3 +214,20 @@ def status_counts(session: Session, period: str | None = None) -> dict[str, int]
     if period is not None:
         query = query.where(DigestDelivery.period == period)
     return {str(status): n for status, n in session.exec(query).all()}
+
+
+# --- console and API reads
+
+
+def digest_history(
+    session: Session, institution_id: int, limit: int = 30
+) -> list[tuple[DigestDelivery, str]]:
+    """The institution's latest digest deliveries with the subscription's name."""
+    query = (
+        select(DigestDelivery, Subscription.name)
+        .join(Subscription, col(Subscription.id) == col(DigestDelivery.subscription_id))
+        .where(Subscription.institution_id == institution_id)
+        .order_by(col(DigestDelivery.id).desc())
+        .limit(limit)
+    )
+    return [(d, name) for d, name in session.exec(query).all()]

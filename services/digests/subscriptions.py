@@ -163,3 +163,12 @@ def confirm_email(
                  entity_id=sub.id)  # fmt: skip
     session.flush()
     return sub
+
+
+def deactivate(session: Session, sub: Subscription, actor: str) -> Subscription:
+    """Stop a subscription (kept for the delivery history; audited)."""
+    sub.active = False
+    session.add(sub)
+    append_audit(session, actor=actor, action="deactivate", entity="subscription",
+                 entity_id=sub.id)  # fmt: skip
+    return sub

@@ -2,9 +2,13 @@
 
 from collections.abc import Collection
 
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
-from models import Consent, Enterprise
+from models import Consent, ContactPerson, Enterprise, FinancingDemand
+from models.paging import page_rows
+from models.reference import Confidentiality, DemandStatus
+from services.evaluation.repository import enterprise_names, institution_names
 
 
 def consents_between(session: Session, enterprise_id: int, institution_id: int) -> list[Consent]:
@@ -28,3 +32,47 @@ def legal_names(session: Session, enterprise_ids: Collection[int]) -> dict[int, 
         col(Enterprise.id).in_(enterprise_ids)
     )
     return {int(i or 0): name for i, name in session.exec(query).all()}
+
+
+# --- console and API reads
+
+
+def teaser_filter(chosen: set[int] | None) -> ColumnElement[bool]:
+    """The demands an institution may see as teasers (the digests' rule): open ones, and of
+    those the confidential ones only of the enterprises in `chosen` (None: every one, as staff)."""
+    is_open = col(FinancingDemand.status) == DemandStatus.open
+    if chosen is None:
+        return is_open
+    public = col(FinancingDemand.confidentiality) != Confidentiality.confidential
+    return and_(is_open, or_(public, col(FinancingDemand.enterprise_id).in_(chosen)))
+
+
+def open_teasers(
+    session: Session, offset: int, limit: int, chosen: set[int] | None
+) -> tuple[list[tuple[FinancingDemand, Enterprise]], int]:
+    """Open demands with their enterprise (for teasers), newest first, and the total (see
+    `teaser_filter`). Every demand has its enterprise (a required key): counted without the join."""
+    where = teaser_filter(chosen)
+    query = (
+        select(FinancingDemand, Enterprise)
+        .join(Enterprise, col(Enterprise.id) == col(FinancingDemand.enterprise_id))
+        .where(where)
+        .order_by(col(FinancingDemand.id).desc())
+    )
+    count = select(func.count()).select_from(FinancingDemand).where(where)
+    rows, total = page_rows(session, query, offset, limit, count)
+    return [(d, e) for d, e, _ in rows], total
+
+
+def latest_consents(session: Session, limit: int = 50) -> list[tuple[Consent, str, str]]:
+    """The latest consents with enterprise and institution names."""
+    rows = list(session.exec(select(Consent).order_by(col(Consent.id).desc()).limit(limit)))
+    ents = enterprise_names(session, {c.enterprise_id for c in rows})
+    insts = institution_names(session, {c.institution_id for c in rows})
+    return [(c, ents.get(c.enterprise_id, "?"), insts.get(c.institution_id, "?")) for c in rows]
+
+
+def contacts_of(session: Session, enterprise_id: int) -> list[ContactPerson]:
+    """An enterprise's contact persons, in id order."""
+    query = select(ContactPerson).where(ContactPerson.enterprise_id == enterprise_id)
+    return list(session.exec(query.order_by(col(ContactPerson.id))))

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, or_
-from sqlmodel import Session, col
+from sqlalchemy import Row
+from sqlmodel import Session
 
-from models import Consent, Enterprise, FinancingDemand, Institution
+from models import Consent, ContactPerson, Enterprise, FinancingDemand, Institution
 from models.base import utcnow
 from models.errors import DomainError, NotFoundError
 from models.reference import (
@@ -21,13 +21,16 @@ from models.reference import (
     DemandStatus,
     FinancingType,
     Stage,
+    UserRole,
     industry_name,
     region_city,
     region_province,
     strategic_industry_name,
 )
+from services.accounts.service import Principal
 from services.audit.repository import append_audit
 from services.disclosure import repository as repo
+from services.disclosure.repository import contacts_of, open_teasers
 
 _BAND_EDGES = (0.0, 100.0, 500.0, 1000.0, 3000.0, 5000.0, 10000.0)
 
@@ -104,22 +107,10 @@ def chosen_by(session: Session, institution_id: int | None, at: datetime) -> set
     return {c.enterprise_id for c in consents if any(c.covers(s, moment) for s in c.scopes)}
 
 
-def teaser_filter(chosen: set[int]) -> ColumnElement[bool]:
-    """The demands an institution may see as teasers (the digests' rule): open ones, and of
-    those the confidential ones only of the enterprises in `chosen`."""
-    return and_(
-        col(FinancingDemand.status) == DemandStatus.open,
-        or_(
-            col(FinancingDemand.confidentiality) != Confidentiality.confidential,
-            col(FinancingDemand.enterprise_id).in_(chosen),
-        ),
-    )
-
-
 def may_see_teaser(
     session: Session, demand: FinancingDemand, institution_id: int | None, at: datetime
 ) -> bool:
-    """True when the institution may see `demand` as a teaser (see `teaser_filter`)."""
+    """True when the institution may see `demand` as a teaser (see `repository.teaser_filter`)."""
     if demand.status != DemandStatus.open:
         return False
     if demand.confidentiality != Confidentiality.confidential:
@@ -197,3 +188,99 @@ def log_disclosure(
     append_audit(session, actor=actor, action="disclose", entity="enterprise",
                  entity_id=enterprise_id,
                  detail={"institution_id": institution_id, "scope": scope.value})  # fmt: skip
+
+
+# --- what of an enterprise or a demand each caller may see (was api/views.py)
+
+STAFF_ROLES = frozenset({UserRole.admin, UserRole.matchmaker})
+
+
+@dataclass(frozen=True)
+class EnterpriseView:
+    """An enterprise as a caller may see it: `contacts` None means without personal data."""
+
+    enterprise: Enterprise
+    contacts: list[ContactPerson] | None
+
+
+@dataclass(frozen=True)
+class DemandView:
+    """A demand as a caller may see it: its teaser; `details` (the demand and its enterprise)
+    only where the enterprise's consent covers them."""
+
+    demand: FinancingDemand
+    teaser: Teaser
+    details: EnterpriseView | None
+
+
+def _consented(
+    session: Session, principal: Principal, enterprise_id: int, scope: ConsentScope
+) -> bool:
+    institution_id = principal.institution_id
+    return institution_id is not None and (
+        active_consent(session, enterprise_id, institution_id, scope, utcnow()) is not None
+    )
+
+
+def enterprise_view(session: Session, principal: Principal, enterprise_id: int) -> EnterpriseView:
+    """Staff: everything (the read of contacts is logged); evaluators: no personal data;
+    institutions: only with consent (404 otherwise), and each disclosure is logged."""
+    ent = session.get(Enterprise, enterprise_id)
+    if ent is None:
+        raise NotFoundError(f"企业 {enterprise_id} 不存在")
+    if principal.role == UserRole.evaluator:
+        return EnterpriseView(ent, None)
+    actor, inst = principal.username, principal.institution_id or 0
+    if principal.role in STAFF_ROLES:
+        view = EnterpriseView(ent, contacts_of(session, enterprise_id))
+        # Logged last: the chain is locked from the append to the commit, so keep that short.
+        append_audit(session, actor=actor, action="read", entity="enterprise",
+                     entity_id=enterprise_id, detail={"fields": ["contacts"]})  # fmt: skip
+        return view
+    if not _consented(session, principal, enterprise_id, ConsentScope.details):
+        raise NotFoundError(f"企业 {enterprise_id} 不存在")
+    scopes = [ConsentScope.details]
+    if _consented(session, principal, enterprise_id, ConsentScope.contacts):
+        view = EnterpriseView(ent, contacts_of(session, enterprise_id))
+        scopes.append(ConsentScope.contacts)
+    else:
+        view = EnterpriseView(ent, None)
+    for scope in scopes:  # logged last (details, then contacts), as above
+        log_disclosure(session, actor=actor, institution_id=inst, enterprise_id=enterprise_id,
+                       scope=scope)  # fmt: skip
+    return view
+
+
+def demand_view(session: Session, principal: Principal, demand_id: int) -> DemandView:
+    """The teaser of a demand; its details and enterprise only where consent covers them.
+
+    Only an open demand has a teaser (for staff too: they read `/demands`), and a confidential
+    one only for staff and the institutions its enterprise chose: 404 for everyone else."""
+    demand = session.get(FinancingDemand, demand_id)
+    ent = session.get(Enterprise, demand.enterprise_id) if demand else None
+    visible = demand is not None and (
+        may_see_teaser(session, demand, principal.institution_id, utcnow())
+        or (principal.role in STAFF_ROLES and demand.status == DemandStatus.open)
+    )
+    if demand is None or ent is None or not visible:
+        raise NotFoundError(f"融资需求 {demand_id} 不存在")
+    shown = principal.role in STAFF_ROLES or _consented(
+        session, principal, ent.id or 0, ConsentScope.details
+    )
+    details = enterprise_view(session, principal, ent.id or 0) if shown else None
+    return DemandView(demand, teaser(demand, ent), details)
+
+
+def visible_teasers(
+    session: Session, principal: Principal, offset: int, limit: int
+) -> tuple[list[Teaser], int]:
+    """One page of the open demands' teasers the caller may see, and their count: staff every
+    open demand; anyone else (institutions, evaluators) confidential ones only of the
+    enterprises that chose it."""
+    chosen = (
+        None
+        if principal.role in STAFF_ROLES
+        else chosen_by(session, principal.institution_id, utcnow())
+    )
+    rows, count = open_teasers(session, offset, limit, chosen)
+    return [teaser(d, e) for d, e in rows], count

@@ -316,3 +316,52 @@ def request_introduction(
     append_audit(session, actor=principal.username, action="request_introduction",
                  entity="demand", entity_id=demand_id)  # fmt: skip
     return match
+
+
+# --- what a principal may do with a match (staff any; an institution only its own)
+
+
+def own_match(session: Session, principal: Principal, match_id: int) -> Match:
+    """The match, if the principal may act on it: staff any, an institution its own (404)."""
+    mine = principal.institution_id if principal.role == UserRole.institution else None
+    return match_for_institution(session, match_id, mine)
+
+
+def move_as(
+    session: Session,
+    principal: Principal,
+    match_id: int,
+    to_stage: PipelineStage,
+    expected_version: int,
+    note: str | None = None,
+) -> Match:
+    """Move a match (staff; an institution may only decline its own)."""
+    own_match(session, principal, match_id)
+    check_move(principal, to_stage)
+    return move_match(session, match_id, to_stage, expected_version, actor=principal.username,
+                      note=note)  # fmt: skip
+
+
+def deal_as(
+    session: Session,
+    principal: Principal,
+    *,
+    match_id: int,
+    amount_wan: float,
+    closed_on: date,
+    note: str | None = None,
+    split: bool = False,
+    confirm_out_of_range: bool = False,
+) -> Deal:
+    """Staff record a confirmed deal (`record_deal`); an institution files a claim a
+    matchmaker must confirm (`claim_deal`), never split nor out of range."""
+    own_match(session, principal, match_id)
+    actor = principal.username
+    if principal.role != UserRole.institution:
+        return record_deal(session, match_id=match_id, amount_wan=amount_wan, closed_on=closed_on,
+                           actor=actor, note=note, split=split,
+                           confirm_out_of_range=confirm_out_of_range)  # fmt: skip
+    if split or confirm_out_of_range:
+        raise ForbiddenError("拆分成交或确认超额金额仅限撮合专员", field="split")
+    return claim_deal(session, match_id=match_id, amount_wan=amount_wan, closed_on=closed_on,
+                      actor=actor, note=note)  # fmt: skip

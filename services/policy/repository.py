@@ -9,7 +9,15 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session, col, select
 
 from matching.policy import LoanRecord
-from models import Deal, Enterprise, FinancingDemand, Institution, ListingMilestone, ListingRecord
+from models import (
+    Deal,
+    Enterprise,
+    FinancingDemand,
+    Institution,
+    ListingMilestone,
+    ListingRecord,
+    LoanProduct,
+)
 from models.policy import Policy, PolicyOutreach
 from models.reference import DealStatus, DealType, DemandStatus, FinancingType, InstitutionKind
 
@@ -94,3 +102,23 @@ def informed_enterprises(session: Session, start: date, end: date) -> set[int]:
         col(PolicyOutreach.informed_at) >= low, col(PolicyOutreach.informed_at) <= high
     )
     return set(session.exec(query).all())
+
+
+# --- console and API reads
+
+
+def open_loan_demand(session: Session, enterprise_id: int) -> FinancingDemand | None:
+    """The enterprise's first open loan (or mixed) demand."""
+    query = select(FinancingDemand).where(
+        FinancingDemand.enterprise_id == enterprise_id,
+        col(FinancingDemand.financing_type).in_([FinancingType.loan, FinancingType.mixed]),
+        FinancingDemand.status == DemandStatus.open,
+    )
+    return session.exec(query.order_by(col(FinancingDemand.id))).first()
+
+
+def dearest_product_for(session: Session, amount_wan: float) -> LoanProduct | None:
+    """The loan product with the highest rate cap that lends `amount_wan` (the first by id)."""
+    query = select(LoanProduct).where(LoanProduct.max_amount_wan >= amount_wan)
+    query = query.order_by(col(LoanProduct.rate_max_pct).desc(), col(LoanProduct.id))
+    return session.exec(query).first()

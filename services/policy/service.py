@@ -59,6 +59,7 @@ from models.reference import (
     Stage,
 )
 from services.audit.repository import append_audit
+from services.policy import repository
 from services.policy import repository as repo
 
 REFERENCE_RATE_PCT = 3.5  # 参考年利率: quotes a loan benefit when no product rate is known
@@ -463,3 +464,16 @@ def showcase_enterprise(session: Session, as_of: date | None = None) -> int | No
     score = sum((v.qualified.astype(np.int64) for v in verdicts), np.zeros(facts.n, np.int64))
     score = score + facts.n * ~np.isnan(facts.columns["loan_need_wan"])
     return int(facts.ids[int(np.argmax(score))])
+
+
+def showcase_loan(
+    session: Session, enterprise_id: int, as_of: date | None = None
+) -> LoanSubsidy | None:
+    """The subsidies of a loan worth showing the enterprise: its first open loan demand's upper
+    amount from the product with the highest rate cap that lends it (None without either)."""
+    demand = repository.open_loan_demand(session, enterprise_id)
+    product = repository.dearest_product_for(session, demand.amount_max_wan) if demand else None
+    if demand is None or product is None or product.id is None:
+        return None
+    term = min(demand.term_months or 12, product.max_term_months)
+    return subsidy_for(session, enterprise_id, product.id, demand.amount_max_wan, term, as_of)

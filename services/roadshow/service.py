@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,7 +42,9 @@ from models.errors import DomainError, NotFoundError
 from models.event import Event, EventParticipant, EventSession
 from models.event import SlateItem as SlateRow
 from models.reference import EventKind
+from services.audit.repository import append_audit
 from services.roadshow import repository as repo
+from services.roadshow import repository as roadshow_repo
 
 FitFn = Callable[[Session, Sequence[int], Sequence[int]], np.ndarray]
 """(session, enterprise_ids, institution_ids) → fit in [0, 1], shape (enterprises, institutions)."""
@@ -372,3 +374,66 @@ def _summary(row: SlateRow, names: _Names, kind: str) -> str:
         return f"听取路演（{row.room}）"
     other = names.inst(row.institution_id) if kind == "enterprise" else names.ent(row.enterprise_id)
     return f"一对一会谈：{other}（第{row.table_no}桌）"
+
+
+# ─── creating a roadshow from the console form ────────────────────────────────────────────────
+HALF_DAYS = ((time(9, 0), time(12, 0), "上午"), (time(14, 0), time(17, 30), "下午"))
+
+
+@dataclass(frozen=True)
+class RoadshowForm:
+    """What the matchmaker fills in."""
+
+    title: str
+    day: date
+    days: int
+    rooms: list[str]
+    slots_per_room: int
+    meeting_tables: int
+    min_contacts: int
+    presenters: int
+    investors: int
+    venue: str | None = None
+
+
+def create_roadshow(session: Session, form: RoadshowForm, actor: str) -> Event:
+    """Create the roadshow with morning and afternoon sessions on each day and invite, as the
+    demo's generator does, the enterprises with open equity or mixed demands (latest first) and
+    the resident equity investors (their mandates' sectors as interests)."""
+    if not form.rooms:
+        raise DomainError("请至少填写一个路演厅", field="rooms")
+    local = ZoneInfo("Asia/Shanghai")
+    last = form.day + timedelta(days=form.days - 1)
+    event = Event(kind=EventKind.roadshow, title=form.title, venue=form.venue,
+                  starts_at=datetime.combine(form.day, HALF_DAYS[0][0], local),
+                  ends_at=datetime.combine(last, HALF_DAYS[1][1], local), rooms=form.rooms,
+                  slots_per_room=form.slots_per_room, meeting_tables=form.meeting_tables,
+                  min_contacts_per_enterprise=form.min_contacts)  # fmt: skip
+    session.add(event)
+    session.flush()
+    event_id = event.id or 0
+    days = [form.day + timedelta(days=n) for n in range(form.days)]
+    sessions = [EventSession(event_id=event_id, name=f"{d.month}月{d.day}日{name}",
+                             starts_at=datetime.combine(d, start, local),
+                             ends_at=datetime.combine(d, end, local))
+                for d in days for start, end, name in HALF_DAYS]  # fmt: skip
+    session.add_all(sessions)
+    session.flush()
+    slots = [s.id or 0 for s in sessions]
+    ents = roadshow_repo.equity_seekers(session)[: form.presenters]
+    investors = [i for i in roadshow_repo.equity_investors(session)
+                 if i.is_resident_on(form.day)][: form.investors]  # fmt: skip
+    sectors: dict[int, list[str]] = {}
+    for mandate in roadshow_repo.mandates_of(session, [i.id or 0 for i in investors]):
+        mine = sectors.setdefault(mandate.institution_id, [])
+        mine.extend(s for s in mandate.sectors if s not in mine)
+    session.add_all([EventParticipant(event_id=event_id, enterprise_id=e, role="presenter",
+                                      status="accepted", available_session_ids=slots)
+                     for e in ents])  # fmt: skip
+    session.add_all([EventParticipant(event_id=event_id, institution_id=i.id, role="investor",
+                                      status="accepted", available_session_ids=slots,
+                                      interests=sectors.get(i.id or 0, []))
+                     for i in investors])  # fmt: skip
+    session.flush()
+    append_audit(session, actor=actor, action="create", entity="event", entity_id=event.id)
+    return event

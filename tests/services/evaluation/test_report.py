@@ -36,7 +36,7 @@ from tests.services.evaluation import scenario
 from tests.services.evaluation.scenario import EXPECTED_2025
 
 YEAR = Period.year(2025)
-CLI = "import typer; from cli.evaluation import register; app = typer.Typer(); register(app); app()"
+CLI = "from cli import app; app()"
 
 
 def _require(found: bool, what: str) -> None:
