@@ -1,12 +1,13 @@
 """Paginated list queries shared by the API and the console."""
 
+from collections.abc import Collection
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, func
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, col, or_, select
 
-from models import Enterprise, FinancingDemand
+from models import Enterprise, FinancingDemand, Institution
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -92,3 +93,22 @@ def demand_page(
     """Demands filtered by status, type and enterprise, newest first, and their count."""
     return page_of(session, FinancingDemand, offset, limit, status=status,
                    financing_type=financing_type, enterprise_id=enterprise_id)  # fmt: skip
+
+
+# --- names by id, shared by every area's lists
+
+
+def enterprise_names(session: Session, ids: Collection[int]) -> dict[int, str]:
+    """Legal name by enterprise id for `ids`."""
+    if not ids:
+        return {}
+    query = select(Enterprise.id, Enterprise.legal_name).where(col(Enterprise.id).in_(list(ids)))
+    return {int(i): name for i, name in session.exec(query).all() if i is not None}
+
+
+def institution_names(session: Session, ids: Collection[int]) -> dict[int, str]:
+    """Name by institution id for `ids`."""
+    if not ids:
+        return {}
+    query = select(Institution.id, Institution.name).where(col(Institution.id).in_(list(ids)))
+    return {int(i): name for i, name in session.exec(query).all() if i is not None}

@@ -12,7 +12,7 @@ from api.web.auth import InstitutionSide, Posted, StaffUser
 from api.web.render import ConsoleRoute, back_url, redirect, render
 from models import Enterprise, FinancingDemand, Institution
 from models.crud import get_or_404
-from models.paging import demand_page, enterprise_page, rows_of
+from models.paging import demand_page, enterprise_names, enterprise_page, rows_of
 from models.reference import (
     ConsentScope,
     DealStatus,
@@ -25,7 +25,6 @@ from models.reference import (
 from services.disclosure import service as disclosure
 from services.disclosure.repository import latest_consents
 from services.evaluation.indicators import BEIJING
-from services.evaluation.repository import enterprise_names
 from services.pipeline import repository as pipeline_repo
 from services.pipeline import service as pipeline
 from services.recommendations.service import recommend_for_demand

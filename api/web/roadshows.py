@@ -17,8 +17,8 @@ from matching.slate import SolverParams
 from models import Event, EventSession, SlateItem
 from models.crud import get_or_404
 from models.errors import NotFoundError
+from models.paging import enterprise_names, institution_names
 from models.reference import EventKind
-from services.evaluation.repository import enterprise_names, institution_names
 from services.roadshow import repository as roadshow_repo
 from services.roadshow.service import (
     RoadshowForm,

@@ -6,9 +6,8 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from models import Consent, ContactPerson, Enterprise, FinancingDemand
-from models.paging import page_rows
+from models.paging import enterprise_names, institution_names, page_rows
 from models.reference import Confidentiality, DemandStatus
-from services.evaluation.repository import enterprise_names, institution_names
 
 
 def consents_between(session: Session, enterprise_id: int, institution_id: int) -> list[Consent]:

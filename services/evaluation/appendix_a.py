@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from models import Deal, ListingRecord, Match
 from models.errors import DomainError
+from models.paging import enterprise_names, institution_names
 from models.reference import Board, DealType, EventKind, InstitutionKind
 from services.evaluation import repository as repo
 from services.evaluation.indicators import (
@@ -153,8 +154,8 @@ def brokered_deals(
 
 
 def _deal_records(session: Session, deals: Sequence[tuple[Deal, Match]]) -> list[DrillRecord]:
-    names = repo.enterprise_names(session, {d.enterprise_id for d, _ in deals})
-    insts = repo.institution_names(session, {d.institution_id for d, _ in deals})
+    names = enterprise_names(session, {d.enterprise_id for d, _ in deals})
+    insts = institution_names(session, {d.institution_id for d, _ in deals})
     return [
         DrillRecord(
             "deal",
@@ -193,7 +194,7 @@ def _served_enterprises(
 
 
 def _enterprise_records(session: Session, reasons: dict[int, list[str]]) -> list[DrillRecord]:
-    names = repo.enterprise_names(session, reasons.keys())
+    names = enterprise_names(session, reasons.keys())
     return [
         DrillRecord("enterprise", eid, names.get(eid, str(eid)), {"依据": "、".join(reasons[eid])})
         for eid in sorted(reasons)
@@ -208,7 +209,7 @@ def _listing_figures(session: Session, period: Period) -> list[Figure]:
         r for r in repo.listings_between(session, period.start, period.end) if _coached_listing(r)
     ]
     unlisted = repo.coached_unlisted_at(session, period.end)
-    names = repo.enterprise_names(session, {r.enterprise_id for r in [*listed, *unlisted]})
+    names = enterprise_names(session, {r.enterprise_id for r in [*listed, *unlisted]})
     figures = []
     for key, boards in BOARD_ROWS.items():
         rows = [r for r in listed if r.listed_board in boards]

@@ -130,22 +130,6 @@ def events_between(
     return [(event, int(n)) for event, n in session.exec(query).all()]
 
 
-def enterprise_names(session: Session, ids: Collection[int]) -> dict[int, str]:
-    """Legal name by enterprise id for `ids`."""
-    if not ids:
-        return {}
-    query = select(Enterprise.id, Enterprise.legal_name).where(col(Enterprise.id).in_(list(ids)))
-    return {int(i): name for i, name in session.exec(query).all() if i is not None}
-
-
-def institution_names(session: Session, ids: Collection[int]) -> dict[int, str]:
-    """Name by institution id for `ids`."""
-    if not ids:
-        return {}
-    query = select(Institution.id, Institution.name).where(col(Institution.id).in_(list(ids)))
-    return {int(i): name for i, name in session.exec(query).all() if i is not None}
-
-
 def latest_deal_day(session: Session) -> date | None:
     """The latest close date of any confirmed deal (None when there is none)."""
     query = select(func.max(Deal.closed_on)).where(Deal.status == DealStatus.confirmed)

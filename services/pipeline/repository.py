@@ -18,8 +18,8 @@ from models import (
     Match,
     MatchTransition,
 )
+from models.paging import enterprise_names, institution_names
 from models.reference import DealStatus, DemandStatus, PipelineStage
-from services.evaluation.repository import enterprise_names, institution_names
 
 
 def match_of(

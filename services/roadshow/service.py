@@ -44,7 +44,6 @@ from models.event import SlateItem as SlateRow
 from models.reference import EventKind
 from services.audit.repository import append_audit
 from services.roadshow import repository as repo
-from services.roadshow import repository as roadshow_repo
 
 FitFn = Callable[[Session, Sequence[int], Sequence[int]], np.ndarray]
 """(session, enterprise_ids, institution_ids) → fit in [0, 1], shape (enterprises, institutions)."""
@@ -420,11 +419,11 @@ def create_roadshow(session: Session, form: RoadshowForm, actor: str) -> Event:
     session.add_all(sessions)
     session.flush()
     slots = [s.id or 0 for s in sessions]
-    ents = roadshow_repo.equity_seekers(session)[: form.presenters]
-    investors = [i for i in roadshow_repo.equity_investors(session)
+    ents = repo.equity_seekers(session)[: form.presenters]
+    investors = [i for i in repo.equity_investors(session)
                  if i.is_resident_on(form.day)][: form.investors]  # fmt: skip
     sectors: dict[int, list[str]] = {}
-    for mandate in roadshow_repo.mandates_of(session, [i.id or 0 for i in investors]):
+    for mandate in repo.mandates_of(session, [i.id or 0 for i in investors]):
         mine = sectors.setdefault(mandate.institution_id, [])
         mine.extend(s for s in mandate.sectors if s not in mine)
     session.add_all([EventParticipant(event_id=event_id, enterprise_id=e, role="presenter",
