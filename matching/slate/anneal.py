@@ -37,7 +37,7 @@ from matching.slate.core import (
     slots_for,
     tiers_of,
 )
-from matching.slate.problem import FIT_SCALE
+from matching.slate.problem import FIT_SCALE, HEAR_WEIGHT
 
 HOT, COLD = 2.0, 0.02  # start and end temperature, in fit points of one investor-pitch (× 100)
 REHEAT = 0.5  # start temperature of a second annealing from the best slate so far
@@ -203,7 +203,7 @@ def _weights(ctx: Context, sessions: set[int]) -> dict[int, np.ndarray]:
     """Per session, (enterprises × investors): hearing fit points, 0 for investors who do not
     attend the session, `UNWELCOME` for no-thanks pairs."""
     n_i = len(ctx.problem.investors)
-    w = ctx.fit.astype(np.float64) * ctx.params.hear_weight
+    w = ctx.fit.astype(np.float64) * HEAR_WEIGHT
     for i, e in ctx.banned:
         w[i, e] = UNWELCOME
     out = {}
@@ -301,7 +301,7 @@ def anneal(
 def _cool(rooms: _Rooms, rng: random.Random, cooling: Cooling) -> dict[int, tuple[int, int]]:
     """Metropolis moves on a geometric schedule from `cooling.hot` to `COLD`; the best state
     seen."""
-    scale = FIT_SCALE * rooms.ctx.params.hear_weight
+    scale = FIT_SCALE * HEAR_WEIGHT
     start, moves = time.monotonic(), cooling.moves
     span = max(cooling.deadline - start, 1e-9)
     best_value, best = rooms.value, dict(rooms.pos)

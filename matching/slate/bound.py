@@ -37,6 +37,7 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 from matching.slate.core import Assignment, Context, pitching_in
+from matching.slate.problem import HEAR_WEIGHT, MEETING_WEIGHT
 
 TOL = 1e-9
 CHUNK = 100_000  # partial line-ups expanded at once (memory: CHUNK × investors floats)
@@ -50,7 +51,6 @@ class Priced:
 
     best: float
     lineups: list[tuple[int, ...]]
-    nodes: int
 
 
 def price_lineups(
@@ -82,13 +82,13 @@ def price_lineups(
     keep = keep[np.argsort(-margin[keep], kind="stable")]
     n = len(keep)
     if n == 0 or cap <= 0:
-        return Priced(0.0, [], 0)
+        return Priced(0.0, [])
     w = np.ascontiguousarray(weights[:, keep].T)  # (n, investors)
     a, u = alpha[keep], margin[keep]
     # α_e split over investors in proportion to their weight: W_i(Q) − α(Q) ≤ Σ_i of the
     # reduced weights w_ie · margin_e / total_e, and max(0, x) − z ≤ max(0, x − z) for z ≥ 0.
     tops, utop = _suffix_tops(w * (u / np.maximum(w.sum(axis=1), TOL))[:, None], u, cap)
-    best, found, nodes = 0.0, [], 0
+    best, found = 0.0, []
     index_type = np.int16 if n < 2**15 else np.int64  # narrow rows: less to copy per node
     charge = None if cuts is None else _Charges(cuts[0][keep], cuts[1])
     first = np.arange(n, dtype=index_type).reshape(-1, 1)
@@ -97,7 +97,6 @@ def price_lineups(
         items, sums, cost, held = level.pop()
         size = items.shape[1]
         value = _hinge_sums(sums, pi) - cost
-        nodes += len(value)
         best = max(best, float(value.max(initial=0.0)))
         good = np.flatnonzero(value > wanted + TOL)
         if len(good):
@@ -123,7 +122,7 @@ def price_lineups(
             else:
                 level.append((grown, total, paid, None))
     found.sort(key=lambda x: -x[0])
-    return Priced(best, _distinct([lineup for _, lineup in found], top), nodes)
+    return Priced(best, _distinct([lineup for _, lineup in found], top))
 
 
 def _hinge_sums(x: np.ndarray, pi: np.ndarray, owned: bool = False) -> np.ndarray:
@@ -228,13 +227,11 @@ class HearingInstance:
 
 @dataclass(frozen=True, slots=True)
 class HearingBound:
-    """The best (lowest) valid bound seen, the last master LP value, rounds, columns, and
-    whether column generation converged (then the bound equals the LP value)."""
+    """The best (lowest) valid bound seen, the last master LP value, and whether column
+    generation converged (then the bound equals the LP value)."""
 
     bound: float
     lp_value: float
-    rounds: int
-    columns: int
     converged: bool
 
 
@@ -288,7 +285,6 @@ class _Master:
         self.columns: list[_Column] = []
         self.known: set[tuple[int, tuple[int, ...]]] = set()
         self.used = np.zeros(0)  # λ of the last solve
-        self.added = 0
         self.cuts: list[Cut] = []
 
     def add(self, s: int, lineup: tuple[int, ...]) -> bool:
@@ -300,7 +296,6 @@ class _Master:
         seats = np.array([self.seat_row[s, i] for i in invs], dtype=np.int64)
         self.known.add((s, lineup))
         self.columns.append(_Column(s, lineup, seats, worth[invs].astype(np.float64)))
-        self.added += 1
         return True
 
     def prune(self, duals: _Duals, pool: int) -> None:
@@ -437,7 +432,7 @@ def hearing_bound(
                 return best
             value, lineups = priced
             if best is None or value < best.bound:
-                best = HearingBound(value, duals.value, rounds, master.added, False)
+                best = HearingBound(value, duals.value, False)
                 center = point
             for s, lineup in lineups:  # only columns that would improve the LP
                 if _reduced(inst, invs[s], lineup, duals, s, master.cuts) > TOL:
@@ -446,7 +441,7 @@ def hearing_bound(
                 break
         if fresh == 0 and not (cuts and master.separate()):  # no improving column or cut
             assert best is not None
-            return replace(best, lp_value=duals.value, rounds=rounds, converged=True)
+            return replace(best, lp_value=duals.value, converged=True)
     return best
 
 
@@ -607,14 +602,7 @@ class LineupBound:
     value: int
     hearing: float
     meetings: float
-    rounds: int
     converged: bool
-    seconds: float
-
-    def describe(self) -> str:
-        state = "converged" if self.converged else f"{self.rounds} rounds"
-        return (f"line-up bound: {self.value} (hearing {self.hearing:.0f} + meetings"
-                f" {self.meetings:.0f}; {state}, {self.seconds:.1f} s)")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -638,7 +626,7 @@ def bound_inputs(ctx: Context, slates: Sequence[Assignment], musts: int = 0) -> 
     bound only slates that meet at least that many must-meets (`must_floor`); the tiers are
     otherwise relaxed."""
     p, slots = ctx.problem, ctx.table.slots
-    weights = ctx.fit.astype(np.float64) * ctx.params.hear_weight
+    weights = ctx.fit.astype(np.float64) * HEAR_WEIGHT
     for i, e in ctx.banned:
         weights[i, e] = 0.0
     inst = HearingInstance(weights, ctx.ent_sessions, ctx.inv_sessions, len(p.sessions),
@@ -664,7 +652,6 @@ def whole_points_bound(bound: float) -> int:
 def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> LineupBound | None:
     """The line-up bound, stopping at `deadline` (time.monotonic()), rounded down to whole points;
     None if not even one round finished (a module-level function: a child process can run it)."""
-    clock = time.monotonic()
     hearing = hearing_bound(inputs.hearing, deadline, inputs.start, max_rounds=max_rounds)
     if hearing is None:
         return None
@@ -672,8 +659,7 @@ def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> L
     if not math.isfinite(meetings):  # cannot happen for a slate that exists; stay safe
         meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables)
     value = whole_points_bound(hearing.bound + meetings)
-    return LineupBound(value, hearing.bound, meetings, hearing.rounds, hearing.converged,
-                       time.monotonic() - clock)  # fmt: skip
+    return LineupBound(value, hearing.bound, meetings, hearing.converged)
 
 
 def meeting_options(
@@ -694,5 +680,5 @@ def meeting_options(
                   and any(blocks[s][1] <= rnd.start for s in ctx.ent_sessions[e])]  # fmt: skip
             if ok:
                 options[i, e] = ok
-                weight[i, e] = float(ctx.fit[i, e] * ctx.params.meeting_weight)
+                weight[i, e] = float(ctx.fit[i, e] * MEETING_WEIGHT)
     return options, weight

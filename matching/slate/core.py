@@ -14,6 +14,8 @@ import numpy as np
 
 from matching.slate.problem import (
     FIT_SCALE,
+    HEAR_WEIGHT,
+    MEETING_WEIGHT,
     Pitch,
     Seat,
     SlateItem,
@@ -89,6 +91,9 @@ def _overlaps(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> boo
 
 
 # ─── precomputed context shared by the model and the greedy ────────────────────────────────────
+MEETING_CANDIDATES = 12  # investors per enterprise the model may book a 1:1 meeting for
+
+
 @dataclass
 class Context:
     problem: SlateProblem
@@ -133,7 +138,7 @@ def build_context(problem: SlateProblem, params: SolverParams) -> Context:
         relevant=relevant,
         credit=[(i, e) for i in range(n_i) for e in range(n_e)
                 if (i, e) not in banned and (fit[i, e] > 0 or i in relevant[e])],
-        candidates=_candidates(relevant, fit, must, params.meeting_candidates),
+        candidates=_candidates(relevant, fit, must, MEETING_CANDIDATES),
         must=must, banned=banned,
         slot_at={(q.session, q.room, q.slot): k for k, q in enumerate(table.slots)},
         round_at={(r.session, r.start): k for k, r in enumerate(table.rounds)},
@@ -439,30 +444,6 @@ def free_sessions(ctx: Context, *pinned: Assignment) -> set[int]:
     return out
 
 
-def canonical(ctx: Context, a: Assignment, sessions: set[int]) -> Assignment:
-    """`a` with the rooms of `sessions` renumbered by their lowest enterprise index (empty rooms
-    last), as the symmetry-breaking constraints want; meetings are untouched."""
-    if not sessions:
-        return a
-    slots, n_rooms = ctx.table.slots, len(ctx.problem.rooms)
-    rename: dict[int, dict[int, int]] = {}
-    for s in sessions:
-        first = {r: min((e for e, q in a.pitch.items()
-                         if (slots[q].session, slots[q].room) == (s, r)), default=10**9)
-                 for r in range(n_rooms)}  # fmt: skip
-        order = sorted(range(n_rooms), key=lambda r: (first[r], r))
-        rename[s] = {old: new for new, old in enumerate(order)}
-    out = Assignment(dict(a.pitch), dict(a.seat), dict(a.meet), dict(a.tables))
-    for e, q in a.pitch.items():
-        x = slots[q]
-        if x.session in rename:
-            out.pitch[e] = ctx.slot_at[x.session, rename[x.session][x.room], x.slot]
-    for (i, s), r in a.seat.items():
-        if s in rename:
-            out.seat[i, s] = rename[s][r]
-    return out
-
-
 def tiers_of(ctx: Context, a: Assignment) -> int:
     """The phase-1 objective (placed ≫ must-meets ≫ fairness) of an assignment."""
     k, n_e = ctx.problem.min_contacts, len(ctx.problem.enterprises)
@@ -540,7 +521,7 @@ def best_lineups(
         return None
     parts, items, table = split
     fit = np.zeros((len(ents) + 1, len(invs)), dtype=np.int64)  # (ents + a zero row, invs)
-    fit[:-1] = ctx.fit[np.ix_(invs, ents)].T * ctx.params.hear_weight
+    fit[:-1] = ctx.fit[np.ix_(invs, ents)].T * HEAR_WEIGHT
     value = np.take(fit, items[0], axis=0)  # (groups, invs): each group's fit, item by item
     for slot in items[1:]:
         value += np.take(fit, slot, axis=0)
@@ -607,7 +588,7 @@ def fit_of(ctx: Context, a: Assignment) -> int:
                 for i in seated.get((slots[q].session, slots[q].room), ())
                 if (i, e) not in ctx.banned)  # fmt: skip
     met = sum(rows[i][e] for i, e in a.meet)
-    return heard * ctx.params.hear_weight + met * ctx.params.meeting_weight
+    return heard * HEAR_WEIGHT + met * MEETING_WEIGHT
 
 
 def greedy_from(ctx: Context, fixed: Assignment, previous: Assignment) -> Assignment:

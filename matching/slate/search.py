@@ -25,6 +25,7 @@ from matching.slate.core import (
     resplit_sessions,
     tiers_of,
 )
+from matching.slate.problem import HEAR_WEIGHT, MEETING_WEIGHT
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ def _score(ctx: Context, a: Assignment) -> tuple[int, int]:
     """(hearing fit, total fit). Searching on total fit was tried: about as good from the same
     start (±0.3 %), as the meetings are rebooked for the final line-ups anyway."""
     total = fit_of(ctx, a)
-    met = sum(ctx.fit_rows[i][e] for i, e in a.meet) * ctx.params.meeting_weight
+    met = sum(ctx.fit_rows[i][e] for i, e in a.meet) * MEETING_WEIGHT
     return total - met, total
 
 
@@ -203,7 +204,7 @@ def _ranked(ctx: Context, a: Assignment, sessions: set[int], pinned: frozenset[i
     first. The estimate keeps each room's line-up but for the exchanged pitch, and lets every
     investor of both sessions take its best room (no-thanks and seat caps ignored). Scored a
     session pair at a time, every enterprise (and swap partner) at once."""
-    slots, w = ctx.table.slots, (ctx.fit * ctx.params.hear_weight).astype(np.float64)
+    slots, w = ctx.table.slots, (ctx.fit * HEAR_WEIGHT).astype(np.float64)
     where = {e: (slots[q].session, slots[q].room) for e, q in a.pitch.items()}
     movable: dict[int, list[int]] = {s: [] for s in sessions}
     for e in sorted(where):
