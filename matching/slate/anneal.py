@@ -1,19 +1,10 @@
 """路演排程 — simulated annealing over pitch rooms, for hearing fit.
 
-The session-swap search (matching/slate/search.py) judges every move by re-splitting sessions
-exactly, so it gets through a few hundred moves a second and stops in whichever basin it
-started in. Here the state is only where each enterprise pitches (session, room); every
-investor of a session sits in its best room, so the hearing fit of a state is
-`Σ_s Σ_i max(0, max_r V[s, r, i])`, `V[s, r, i]` the fit of investor *i* summed over room *r*'s
-line-up (no-thanks pitches count −∞: the investor would not sit there). A move (an enterprise
-to another room of a session it attends, or two enterprises trading places) changes at most two
-rooms, so its effect is a few operations on vectors of investors: ~100,000 moves a second,
-accepted by the Metropolis rule on a geometric cooling schedule.
-
-Moves never put an enterprise where a must-meet of it could no longer take place (no meeting
-round of a session both attend after its pitch). Meetings are then booked again greedily for
-the new line-ups, sessions re-split exactly, and the slate is kept only if the phase-1 value
-(placement ≫ must-meets ≫ fairness) holds its floor and total fit rises.
+The state is where each enterprise pitches (session, room); every investor sits in its best
+room, so hearing fit is `Σ_s Σ_i max(0, max_r V[s, r, i])`, `V[s, r, i]` investor *i*'s fit
+summed over room *r*'s line-up (no-thanks pitches −∞). A move changes at most two rooms and is
+scored on vectors of investors. Moves keep every must-meet reachable; the slate is kept only if
+the phase-1 value holds its floor and total fit rises.
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
-"""路演排程 — the line-up bound in a child process, so that it has a core of its own.
-
-`solve_slate` runs the line-up bound (`matching.slate.bound.bound_of`) beside its searches. In a thread
-it would compete with the search for the GIL (the bound got through about a third of its rounds
-beside a busy search, measured), so it runs in a child Python process instead: its inputs go in
-pickled on stdin, the bound comes back pickled on stdout. A plain subprocess rather than
-`multiprocessing`, whose "spawn" re-imports the caller's main module and which a daemonic
-process (a Celery prefork worker) may not use. Nothing else crosses: no DB, HTTP or settings.
-"""
+"""路演排程 — the line-up bound in a child process (a core of its own, no GIL shared with the
+search): pickled inputs on stdin, the bound on stdout. A plain subprocess, not `multiprocessing`,
+which a daemonic Celery prefork worker may not use."""
 
 from __future__ import annotations
 

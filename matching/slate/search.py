@@ -1,12 +1,6 @@
-"""路演排程 — session-swap local search around the exact line-ups (`resplit_sessions`).
-
-Moves an enterprise to another session it attends (into a free pitch slot) or swaps two
-enterprises of different sessions, repairs the 1:1 meetings the move made too early, re-splits
-both sessions exactly and keeps the result only if the score (hearing fit, then total fit) rises
-and the phase-1 value (placement ≫ must-meets ≫ fairness) stays at least at its floor.
-Candidates are ranked by a cheap estimate (the pitch takes the other's room, every investor then
-picks its best room), best first. `iterated_search` restarts it from random kicks.
-"""
+"""路演排程 — session-swap local search around the exact line-ups (`resplit_sessions`): moves or
+swaps of enterprises between sessions, ranked by a cheap estimate, kept if (hearing fit, total
+fit) rises and the phase-1 value holds; `iterated_search` restarts it from random kicks."""
 
 from __future__ import annotations
 
@@ -88,16 +82,15 @@ def swap_sessions(
 
 
 def _score(ctx: Context, a: Assignment) -> tuple[int, int]:
-    """(hearing fit, total fit). Searching on total fit was tried: about as good from the same
-    start (±0.3 %), as the meetings are rebooked for the final line-ups anyway."""
+    """(hearing fit, total fit)."""
     total = fit_of(ctx, a)
     met = sum(ctx.fit_rows[i][e] for i, e in a.meet) * MEETING_WEIGHT
     return total - met, total
 
 
-KICK = 8  # random moves per restart of the iterated search (3, 5, 8, 12 tried: 8 best)
+KICK = 8  # random moves per restart of the iterated search
 STALE_STEP = 10  # restarts without a gain before a kick grows by one move ...
-MAX_KICK = 20  # ... up to this many (a search stuck for ~120 restarts kicks twice as hard)
+MAX_KICK = 20  # ... up to this many
 
 
 def iterated_search(
@@ -111,10 +104,9 @@ def iterated_search(
     max_trials: int = 400,
 ) -> Assignment:
     """Iterated local search: from the best slate so far, `_kick` random moves or swaps (each kept
-    only if the phase-1 value holds), then `swap_sessions` (first pass only: quicker, and more
-    restarts win more than the re-split pass); the outcome replaces the best slate
-    if it scores higher (hearing fit, then total fit). At most `restarts` restarts, until
-    `deadline`; random choices follow `ctx.params.random_seed`."""
+    only if the phase-1 value holds), then `swap_sessions` (first pass only); the outcome
+    replaces the best slate if it scores higher. At most `restarts` restarts, until `deadline`;
+    random choices follow `ctx.params.random_seed`."""
     rng = random.Random(ctx.params.random_seed)
     best, top, stale = a, _score(ctx, a), 0
     for _ in range(restarts):

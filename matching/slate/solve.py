@@ -1,13 +1,5 @@
-"""路演排程 — draw a roadshow slate: pitches, investor seating and 1:1 follow-up meetings.
-
-Pure core: plain dataclasses and a fit matrix in, a plain `SlateResult` out; no DB, HTTP or
-environment. `solve_slate` uses OR-Tools CP-SAT in lexicographic phases (placement, must-meets
-and fairness first; then, on a re-solve, fewest moves; then total fit), improves the slate with
-annealing over pitch rooms (matching/slate/anneal.py), exact room line-ups and a session-swap
-search (matching/slate/search.py), and reports status, objective, proven bound (the smaller of
-CP-SAT's and the line-up bound of matching/slate/bound.py) and gap. `greedy_slate` is the
-baseline it is compared with, and the hint CP-SAT starts from. The model is written up in
-docs/roadshow.md.
+"""路演排程 — `solve_slate` (CP-SAT phases, annealing, session-swap search, line-up bound) and
+`greedy_slate`, the baseline and CP-SAT's first hint. The model is written up in docs/roadshow.md.
 """
 
 from __future__ import annotations
@@ -171,9 +163,7 @@ def _start_bound(
     deadline: float,
 ) -> Future[LineupBound | None]:
     """The line-up bound beside the searches and phase 3, its first columns the line-ups of
-    `best`. Long runs compute it in a child process, on the second core
-    (matching/slate/process.py); short ones, where starting Python (~0.6 s) would cost more
-    than it gives, on the thread itself."""
+    `best`: in a child process for long runs, on the thread itself for short ones."""
     params = ctx.params
     inputs = bound_inputs(ctx, [best], must_floor(ctx, floor))
     stop = _bound_deadline(params, deadline)
@@ -197,8 +187,7 @@ def _search_stop(params: SolverParams, deadline: float) -> float:
 
 
 def _fit_share(params: SolverParams, search: bool) -> float:
-    """Phase 3's share of the time left: 5 % with the session-swap search (started from the
-    searched slate it rarely improves it, and it takes both cores from the line-up bound)."""
+    """Phase 3's share of the time left: 5 % after the session-swap search, else all of it."""
     return 0.05 if search else 1.0
 
 
@@ -248,13 +237,10 @@ BOUND_SHARE = 0.7  # of the limit, at most, for the line-up bound
 SEARCH_SHARE = 0.25  # of the limit, at most, for the first annealing and session-swap search
 RESTARTS = 100_000  # random restarts of the iterated search at most (its time runs out first)
 DETERMINISTIC_RESTARTS = 3  # deterministic runs stop by count, not by the clock
-MEETINGS_SHARE = 0.08  # of the time left after phase 3 (≥ 6 % of the limit), kept for the
-# meetings phase: CP-SAT proves it optimal in 1–2 s on the benchmark's events, and what it does
-# not use is lost
+MEETINGS_SHARE = 0.08  # of the time left after phase 3 (≥ 6 % of the limit): the meetings phase
 SEARCH_TRIALS = 3_000  # trials at most in one session-swap search (most are quick rejections)
 ANNEAL_SHARE = 0.8  # of the first search's time, to annealing (matching/slate/anneal.py)
-ANNEAL_MOVES = 20_000  # moves per pitch at most in one annealing (60 pitches: ~12 s of moves;
-# small events stop early instead of cooling for the whole share)
+ANNEAL_MOVES = 20_000  # moves per pitch at most in one annealing
 DETERMINISTIC_MOVES = 1_000  # per pitch: deterministic runs anneal by count, not by the clock
 
 
