@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from ortools.linear_solver import pywraplp
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
@@ -439,42 +438,29 @@ def meeting_bound(
     per enterprise, a pair meets once; with `required` = (pairs, k), at least k of those pairs
     meet (Σ x ≥ k: bounds the slates that meet at least k must-meets among `options`). The LP's
     duals y ≥ 0 give the valid bound Σ b·y + Σ_x max(0, c_x − (A^T y)_x) for variables in
-    [0, 1] (any A, b), so GLOP's accuracy does not matter; inf if the LP is infeasible."""
-    lp = pywraplp.Solver.CreateSolver("GLOP")
-    rows: dict[tuple[str, int, int], tuple[pywraplp.Constraint, float]] = {}
-    cols: list[tuple[float, list[tuple[tuple[str, int, int], float]]]] = []
-
-    def rhs(key: tuple[str, int, int]) -> float:
-        if key[0] == "t":
-            return float(tables)
-        if key[0] == "m":
-            return -float(required[1])
-        return 1.0
-
-    def column(cost: float, keys: list[tuple[tuple[str, int, int], float]]) -> None:
-        x = lp.NumVar(0, 1, "")
-        for key, coef in keys:
-            if key not in rows:
-                b = rhs(key)
-                rows[key] = (lp.Add(lp.Sum([]) <= b), b)
-            rows[key][0].SetCoefficient(x, coef)
-        lp.Objective().SetCoefficient(x, cost)
-        cols.append((cost, keys))
-
+    [0, 1] (any A, b), so HiGHS's accuracy does not matter; inf if the LP is infeasible."""
+    row: dict[tuple[str, int, int], int] = {}
+    rows, cols, vals, cost = [], [], [], []
     for (i, e), rounds in options.items():
         for t in rounds:
             keys = [(("t", t, 0), 1.0), (("i", i, t), 1.0), (("e", e, t), 1.0), (("p", i, e), 1.0)]
             if required[1] > 0 and (i, e) in required[0]:
                 keys.append((("m", 0, 0), -1.0))
-            column(weight[i, e], keys)
-    if not cols:
+            rows += [row.setdefault(key, len(row)) for key, _ in keys]
+            cols += [len(cost)] * len(keys)
+            vals += [coef for _, coef in keys]
+            cost.append(weight[i, e])
+    if not cost:
         return 0.0 if required[1] <= 0 else math.inf
-    lp.Objective().SetMaximization()
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:  # (infeasible: no slate meets `required`)
+    b = np.array(
+        [tables if k[0] == "t" else -required[1] if k[0] == "m" else 1 for k in row], float
+    )
+    a, c = csr_matrix((vals, (rows, cols)), shape=(len(row), len(cost))), np.array(cost)
+    res = linprog(-c, A_ub=a, b_ub=b, bounds=(0, 1), method="highs")
+    if res.status != 0:  # (infeasible: no slate meets `required`)
         return math.inf
-    y = {key: max(0.0, c.dual_value()) for key, (c, _) in rows.items()}
-    total = sum(y[key] * b for key, (_, b) in rows.items())
-    return total + sum(max(0.0, c - sum(a * y[k] for k, a in keys)) for c, keys in cols)
+    y = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
+    return float(b @ y + np.maximum(c - a.T @ y, 0.0).sum())
 
 
 # ─── the line-up bound of a slate problem: hearing + meetings ─────────────────────────────────────
