@@ -440,7 +440,10 @@ def meeting_bound(
     duals y ≥ 0 give the valid bound Σ b·y + Σ_x max(0, c_x − (A^T y)_x) for variables in
     [0, 1] (any A, b), so HiGHS's accuracy does not matter; inf if the LP is infeasible."""
     row: dict[tuple[str, int, int], int] = {}
-    rows, cols, vals, cost = [], [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    cost: list[float] = []
     for (i, e), rounds in options.items():
         for t in rounds:
             keys = [(("t", t, 0), 1.0), (("i", i, t), 1.0), (("e", e, t), 1.0), (("p", i, e), 1.0)]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
@@ -77,7 +77,7 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
         ok = runner.phase("moves", model.moves(previous), False, 0.35, start)
     lineups: LineupBound | None = None
     if ok:
-        pinned = _Pinned(fixed, previous, free, safe=fresh and not lost)
+        pinned = (fixed, previous, free, fresh and not lost)
         lineups = _fit_phases(ctx, runner, model, start, pinned, deadline)
     elif runner.phases[0].status == cp_model.UNKNOWN and not lost:
         fallback = _greedy_fallback(ctx, runner, start, fixed, previous, time.monotonic() - clock)
@@ -87,58 +87,50 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
     return _with_lineup_bound(result, lineups)
 
 
-@dataclass(frozen=True)
-class _Pinned:
-    """What a run must respect beyond the model: confirmed and previous items, the sessions free
-    of them, and whether it is `safe` — a fresh draw whose confirmed items all fit the model, so
-    that every slate built around the phases is one the model can express (CP-SAT's bound then
-    holds for the best of them)."""
-
-    fixed: Assignment
-    previous: Assignment
-    free: set[int]
-    safe: bool
-
-
 def _fit_phases(
     ctx: Context,
     runner: Runner,
     model: SlateModel,
     start: Assignment,
-    pinned: _Pinned,
+    pinned: tuple[Assignment, Assignment, set[int], bool],
     deadline: float,
 ) -> LineupBound | None:
-    """Everything after phases 1–2 (see docs/roadshow.md, "Order of a fresh draw"): polish,
+    """Everything after phases 1–2 (docs/roadshow.md, "Order of a fresh draw"): exact line-ups,
     annealing and session-swap search, line-up bound, phase 3, reheated annealing and iterated
-    search, meetings phase. Leaves the best slate in `runner.best`; returns the line-up bound
-    (None if not reached)."""
-    params, fixed, previous = ctx.params, pinned.fixed, pinned.previous
-    fresh = not (previous.pitch or previous.seat or previous.meet)
+    search, meetings phase. `pinned`: the confirmed and previous items, the sessions free of them
+    and whether the run is `safe` — a fresh draw whose confirmed items all fit the model, so that
+    every slate built around the phases is one the model can express (the searches run only
+    then). Leaves the best slate in `runner.best`; returns the line-up bound (None if not
+    reached)."""
+    (fixed, previous, free, safe), params = pinned, ctx.params
     floor = round(runner.phases[0].value)
-    polish, search = pinned.free, pinned.safe
     assert runner.best is not None
-    runner.best = resplit_sessions(ctx, runner.best, polish, floor)
-    greedy = resplit_sessions(ctx, start, polish, min(floor, tiers_of(ctx, start)))
+    runner.best = resplit_sessions(ctx, runner.best, free, floor)
+    greedy = resplit_sessions(ctx, start, free, min(floor, tiers_of(ctx, start)))
     alt = _if_as_good(ctx, runner, greedy, previous)
-    if pinned.safe and alt is not None:
+    if safe and alt is not None:
         runner.best = alt
     with ThreadPoolExecutor(1, thread_name_prefix="lineup-bound") as pool:
-        pending = _start_bound(ctx, pool, runner.best, floor, deadline)
-        if search:  # most of the fit is won here; phase 3 then starts from it
-            runner.best = _improve(ctx, runner.best, polish, fixed, floor, deadline)
-        hint = runner.best if pinned.safe else alt or runner.best
-        runner.phase("total fit", model.total_fit(), True, _fit_share(params, search), hint)
-        if pinned.safe:
+        # beside the searches and phase 3: a child process for long runs, else this thread
+        run = bound_of if params.time_limit_s < params.bound_process_min_s else bound_beside
+        stop = min(time.monotonic() + BOUND_SHARE * params.time_limit_s,
+                   _search_stop(params, deadline))  # fmt: skip
+        pending = pool.submit(run, bound_inputs(ctx, [runner.best], must_floor(ctx, floor)), stop)
+        if safe:  # most of the fit is won here; phase 3 then starts from it
+            runner.best = _improve(ctx, runner.best, free, fixed, floor, deadline)
+        hint = runner.best if safe else alt or runner.best
+        runner.phase("total fit", model.total_fit(), True, 0.05 if safe else 1.0, hint)
+        if safe:
             runner.best = higher_fit(ctx, runner.best, hint)
-        runner.best = resplit_sessions(ctx, runner.best, polish, floor)
-        if search:
+        runner.best = resplit_sessions(ctx, runner.best, free, floor)
+        if safe:
             stop = _search_stop(params, deadline)  # most to the iterated search, some to meetings
             restarts = DETERMINISTIC_RESTARTS if params.deterministic else RESTARTS
-            runner.best = _improve(ctx, runner.best, polish, fixed, floor, stop, restarts)
+            runner.best = _improve(ctx, runner.best, free, fixed, floor, stop, restarts)
         lineups = pending.result()  # it stops by `stop` at latest
-        if search:
+        if safe:
             runner.best = _best_meetings(runner, model, deadline)
-        elif fresh:
+        elif not (previous.pitch or previous.seat or previous.meet):
             runner.best = rebook(ctx, runner.best, fixed, floor)
     return lineups
 
@@ -155,40 +147,11 @@ def must_floor(ctx: Context, floor: int) -> int:
     return (floor - w_place * n_e) // w_must
 
 
-def _start_bound(
-    ctx: Context,
-    pool: ThreadPoolExecutor,
-    best: Assignment,
-    floor: int,
-    deadline: float,
-) -> Future[LineupBound | None]:
-    """The line-up bound beside the searches and phase 3, its first columns the line-ups of
-    `best`: in a child process for long runs, on the thread itself for short ones."""
-    params = ctx.params
-    inputs = bound_inputs(ctx, [best], must_floor(ctx, floor))
-    stop = _bound_deadline(params, deadline)
-    if params.time_limit_s < params.bound_process_min_s:
-        return pool.submit(bound_of, inputs, stop)
-    return pool.submit(bound_beside, inputs, stop)
-
-
-def _bound_deadline(params: SolverParams, deadline: float) -> float:
-    """When the line-up bound must stop: `BOUND_SHARE` of the limit, and no later than the
-    iterated search could stop (`_search_stop`), so that the meetings phase has both cores."""
-    return min(time.monotonic() + BOUND_SHARE * params.time_limit_s,
-               _search_stop(params, deadline))  # fmt: skip
-
-
 def _search_stop(params: SolverParams, deadline: float) -> float:
     """When the iterated search stops: `MEETINGS_SHARE` of the time left (at least 6 % of the
     limit) is kept for the meetings phase."""
     left = max(deadline - time.monotonic(), 0.0)
     return deadline - max(MEETINGS_SHARE * left, 0.06 * params.time_limit_s)
-
-
-def _fit_share(params: SolverParams, search: bool) -> float:
-    """Phase 3's share of the time left: 5 % after the session-swap search, else all of it."""
-    return 0.05 if search else 1.0
 
 
 def _improve(
