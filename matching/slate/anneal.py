@@ -32,7 +32,6 @@ from matching.slate.problem import FIT_SCALE, HEAR_WEIGHT
 
 HOT, COLD = 2.0, 0.02  # start and end temperature, in fit points of one investor-pitch (× 100)
 REHEAT = 0.5  # start temperature of a second annealing from the best slate so far
-REPAIR_SHARE = 0.25  # of an annealing's time and moves, again for a repair (see `anneal`)
 CHECK_EVERY = 256  # moves between looks at the clock (and updates of the temperature)
 UNWELCOME = -1e9  # a no-thanks pitch in a room: that investor never sits there
 
@@ -59,10 +58,8 @@ class _Rooms:
         ctx: Context,
         a: Assignment,
         where: tuple[set[int], frozenset[int]],
-        strict: bool,
     ) -> None:
-        """The rooms of `a` in the free sessions of `where`, its pinned enterprises staying. A
-        `strict` state keeps every must-meet meeting `a` holds where it is (`_MustRule`)."""
+        """The rooms of `a` in the free sessions of `where`, its pinned enterprises staying."""
         (sessions, pinned), slots = where, ctx.table.slots
         self.ctx, self.n_r = ctx, len(ctx.problem.rooms)
         self.weights = _weights(ctx, sessions)
@@ -70,7 +67,7 @@ class _Rooms:
         pos = {e: (slots[q].session, slots[q].room) for e, q in sorted(a.pitch.items())
                if slots[q].session in sessions}  # fmt: skip
         movable = sorted(e for e in pos if e not in pinned)
-        rule = _MustRule(ctx, sessions, a if strict else None)
+        rule = _MustRule(ctx, sessions)
         self.allowed = {e: rule.sessions_for(e) | {pos[e][0]} for e in movable}
         self.movable = [e for e in movable if len(self.allowed[e]) * self.n_r > 1]
         self.targets = {
@@ -95,31 +92,6 @@ class _Rooms:
         self.total: dict[int, float] = {}
         for s in self.sessions:
             self._refresh(s)
-
-    def adopt(self, target: dict[int, tuple[int, int]]) -> bool:
-        """Take `target`'s places (a state of the same rooms); who may not pitch in its target
-        session goes to a free place of a session it may, or trades places with someone there
-        who may take its target place (its own old place first). False, and nothing changed,
-        if someone finds neither."""
-        want = {e: target.get(e, at) for e, at in self.pos.items()}
-        load = Counter(want.values())
-        for e in sorted(self.allowed):
-            here = want[e]
-            if here[0] in self.allowed[e]:
-                continue
-            free = [p for p in self.targets.get(e, ()) if load[p] < self.cap[p]]
-            if free:
-                want[e] = min(free, key=lambda p: (p != self.pos[e], p))
-                load[here], load[want[e]] = load[here] - 1, load[want[e]] + 1
-                continue
-            partners = [g for g in sorted(self.allowed) if want[g][0] in self.allowed[e]
-                        and here[0] in self.allowed[g]]  # fmt: skip
-            if not partners:
-                return False
-            g = min(partners, key=lambda g: (want[g] != self.pos[e], want[g][0] != self.pos[e][0]))
-            want[e], want[g] = want[g], here
-        self._load(want)
-        return True
 
     @property
     def value(self) -> float:
@@ -207,8 +179,8 @@ def _weights(ctx: Context, sessions: set[int]) -> dict[int, np.ndarray]:
 class _MustRule:
     """Where an enterprise may pitch so that its must-meets stay within reach."""
 
-    def __init__(self, ctx: Context, sessions: set[int], held: Assignment | None) -> None:
-        self.ctx, self.sessions, self.held = ctx, sessions, held or Assignment()
+    def __init__(self, ctx: Context, sessions: set[int]) -> None:
+        self.ctx, self.sessions = ctx, sessions
         self.block_end: dict[int, datetime] = {}
         for q in ctx.table.slots:
             self.block_end[q.session] = max(self.block_end.get(q.session, q.end), q.end)
@@ -216,19 +188,13 @@ class _MustRule:
     def sessions_for(self, e: int) -> set[int]:
         """The sessions of `sessions` that `e` attends and whose pitch block ends before some
         round of a session both attend, for each must-meet of `e` that some such session leaves
-        a round (one that none does is out of reach wherever `e` pitches); with `held`, before
-        the very round of each must-meet meeting `held` has (so those stay as they are:
-        rebooking them can fail, a morning has only three rounds)."""
-        ctx, a, end = self.ctx, self.held, self.block_end
-        rounds, places = ctx.table.rounds, ctx.ent_sessions[e] & self.sessions
-        kept = [rounds[a.meet[i, f]].start for i, f in ctx.must if f == e and (i, f) in a.meet]
-        open_ = []
-        for i, f in ctx.must:
-            both = ctx.inv_sessions[i] & ctx.ent_sessions[e]
-            if f == e and (i, f) not in a.meet and any(self._after(s, both) for s in places):
+        a round (one that none does is out of reach wherever `e` pitches)."""
+        places, open_ = self.ctx.ent_sessions[e] & self.sessions, []
+        for i, f in self.ctx.must:
+            both = self.ctx.inv_sessions[i] & self.ctx.ent_sessions[e]
+            if f == e and any(self._after(s, both) for s in places):
                 open_.append(both)
-        return {s for s in places if all(start >= end[s] for start in kept)
-                and all(self._after(s, both) for both in open_)}  # fmt: skip
+        return {s for s in places if all(self._after(s, both) for both in open_)}
 
     def _after(self, s: int, both: set[int]) -> bool:
         """A meeting round of a session in `both` after session `s`'s pitch block."""
@@ -247,12 +213,6 @@ class Cooling:
     moves: int
     hot: float = HOT
 
-    def repair(self, share: float) -> Cooling:
-        """A repair after this annealing (see `anneal`): `share` of its time (from now) and
-        moves again, past its deadline, started no hotter than `REHEAT`."""
-        span = self.deadline - time.monotonic()
-        return Cooling(self.deadline + share * span, int(share * self.moves), min(self.hot, REHEAT))
-
 
 def anneal(
     ctx: Context,
@@ -266,26 +226,13 @@ def anneal(
     """Anneal the rooms of `sessions` (nothing confirmed or previous in them) from `a`;
     enterprises in `pinned` stay. Returns the best state as a slate — seats redrawn, meetings
     booked again greedily around `fixed`'s, sessions re-split exactly — if its phase-1 value is
-    at least `floor` and its total fit beats `a`'s; else `a`.
-
-    If that slate falls below `floor` (rebooking lost a must-meet: a morning has three rounds),
-    a repair follows, for `REPAIR_SHARE` of the time and moves again: the best state with every
-    must-meet meeting of `a` kept where it is (`_Rooms.adopt`), annealed a little further under
-    that rule. Random choices follow `ctx.params.random_seed` (and the starting temperature, so
-    a reheat walks elsewhere)."""
+    at least `floor` and its total fit beats `a`'s; else `a`. Random choices follow
+    `ctx.params.random_seed` (and the starting temperature, so a reheat walks elsewhere)."""
     rng = random.Random(hash((ctx.params.random_seed, cooling.hot)))
-    repair = cooling.repair(REPAIR_SHARE)
-    free = _Rooms(ctx, a, (sessions, pinned), strict=False)
-    if not free.movable:
+    rooms = _Rooms(ctx, a, (sessions, pinned))
+    if not rooms.movable:
         return a
-    best = _cool(free, rng, cooling)
-    trial = _slate(ctx, a, best, fixed, (sessions, floor))
-    if tiers_of(ctx, trial) >= floor:
-        return higher_fit(ctx, trial, a)
-    held = _Rooms(ctx, a, (sessions, pinned), strict=True)  # a's must-meets stay where they are
-    if not held.movable or not held.adopt(best):
-        return a
-    trial = _slate(ctx, a, _cool(held, rng, repair), fixed, (sessions, floor))
+    trial = _slate(ctx, a, _cool(rooms, rng, cooling), fixed, (sessions, floor))
     return higher_fit(ctx, trial, a) if tiers_of(ctx, trial) >= floor else a
 
 
