@@ -40,20 +40,17 @@ def swap_sessions(
     deadline: float,
     max_trials: int = 400,
     pinned: frozenset[int] = frozenset(),
-    shallow: bool = False,
 ) -> Assignment:
     """Improve `a` by moving or swapping enterprises between `sessions` (free sessions: nothing
     confirmed or previous in them), never enterprises in `pinned` (e.g. with confirmed meetings).
 
     The score is (hearing fit, total fit): meetings are rebooked for the final line-ups
-    afterwards (`rebook`). First pass: each ranked candidate is tried as is (the pitch takes the
-    other's slot); an improvement is kept and both sessions are then re-split exactly. When none
-    is left, a second pass (not if `shallow`) re-splits both sessions *before* judging each
-    candidate (slower, finds more). Stops after `max_trials` trials, at `deadline`
-    (time.monotonic()) or when no pass improves. Never lowers the score, nor the phase-1 value
-    below `floor`."""
+    afterwards (`rebook`). Each ranked candidate is tried as is (the pitch takes the other's
+    slot); an improvement is kept and both sessions are then re-split exactly. Stops after
+    `max_trials` trials, at `deadline` (time.monotonic()) or when no candidate improves. Never
+    lowers the score, nor the phase-1 value below `floor`."""
     score = _score
-    best, fit, trials, deep = a, score(ctx, a), 0, False
+    best, fit, trials = a, score(ctx, a), 0
     failed: set[tuple[int, int | None, int]] = set()  # tried since the last improvement
     while trials < max_trials and time.monotonic() < deadline:
         improved = False
@@ -64,20 +61,17 @@ def swap_sessions(
             if trials >= max_trials or time.monotonic() >= deadline:
                 break
             trials += 1
-            trial = _try(ctx, best, swap, floor, deep)
+            trial = _try(ctx, best, swap)
             value = (-1, -1) if trial is None else score(ctx, trial)
             if trial is not None and value > fit and tiers_of(ctx, trial) >= floor:
                 s1 = ctx.table.slots[best.pitch[swap.out]].session
-                best = trial if deep else resplit_sessions(ctx, trial, {s1, swap.s2}, floor)
+                best = resplit_sessions(ctx, trial, {s1, swap.s2}, floor)
                 fit, improved = score(ctx, best), True
                 failed.clear()
                 break
             failed.add(key)
         if not improved:
-            if deep or shallow:
-                break
-            deep = True
-            failed.clear()
+            break
     return best
 
 
@@ -104,7 +98,7 @@ def iterated_search(
     max_trials: int = 400,
 ) -> Assignment:
     """Iterated local search: from the best slate so far, `_kick` random moves or swaps (each kept
-    only if the phase-1 value holds), then `swap_sessions` (first pass only); the outcome
+    only if the phase-1 value holds), then `swap_sessions`; the outcome
     replaces the best slate if it scores higher. At most `restarts` restarts, until `deadline`;
     random choices follow `ctx.params.random_seed`."""
     rng = random.Random(ctx.params.random_seed)
@@ -115,10 +109,10 @@ def iterated_search(
         trial = best
         for _ in range(_kick(stale)):
             swap = _random_swap(ctx, trial, sessions, pinned, rng)
-            moved = None if swap is None else _try(ctx, trial, swap, floor, False)
+            moved = None if swap is None else _try(ctx, trial, swap)
             if moved is not None and tiers_of(ctx, moved) >= floor:
                 trial = moved
-        trial = swap_sessions(ctx, trial, sessions, floor, deadline, max_trials, pinned, True)
+        trial = swap_sessions(ctx, trial, sessions, floor, deadline, max_trials, pinned)
         if _score(ctx, trial) > top and tiers_of(ctx, trial) >= floor:
             best, top, stale = trial, _score(ctx, trial), 0
         else:
@@ -155,10 +149,10 @@ def _random_swap(
     return _Swap(0.0, e, rng.choice(back), s2) if back else None
 
 
-def _try(ctx: Context, a: Assignment, swap: _Swap, floor: int, resplit: bool) -> Assignment | None:
+def _try(ctx: Context, a: Assignment, swap: _Swap) -> Assignment | None:
     """The slate after the move: pitches exchanged slot for slot (or into a free slot), both
-    sessions' seats redrawn, meetings that now come too early rebooked and, if `resplit`, both
-    sessions re-split exactly. None if there is no free slot."""
+    sessions' seats redrawn, meetings that now come too early rebooked. None if there is no
+    free slot."""
     slots = ctx.table.slots
     s1 = slots[a.pitch[swap.out]].session
     trial = Assignment(dict(a.pitch), dict(a.seat), dict(a.meet), dict(a.tables))
@@ -180,9 +174,7 @@ def _try(ctx: Context, a: Assignment, swap: _Swap, floor: int, resplit: bool) ->
     must = set(ctx.must)
     for pair in sorted(lost, key=lambda p: (p not in must, -ctx.fit[p], p)):
         greedy.book(*pair)
-    if not resplit:
-        return trial
-    return resplit_sessions(ctx, trial, {s1, swap.s2}, min(floor, tiers_of(ctx, trial)))
+    return trial
 
 
 def _free_slot(ctx: Context, a: Assignment, s: int) -> int | None:
