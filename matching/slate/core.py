@@ -395,15 +395,11 @@ def pitching_in(ctx: Context, a: Assignment, s: int, r: int) -> list[int]:
 
 
 def may_sit(ctx: Context, a: Assignment, i: int, s: int, r: int, load: int) -> bool:
-    return _room_open(ctx, i, pitching_in(ctx, a, s, r), load)
-
-
-def _room_open(ctx: Context, i: int, lineup: list[int], load: int) -> bool:
-    """Investor i may take a seat in a room with `load` seated, where `lineup` pitches."""
+    """Investor i may take a seat in room r of session s with `load` seated already."""
     seats = ctx.problem.room_seats
     if seats is not None and load >= seats:
         return False
-    return not any((i, e) in ctx.banned for e in lineup)
+    return not any((i, e) in ctx.banned for e in pitching_in(ctx, a, s, r))
 
 
 def unwelcome(ctx: Context, a: Assignment, e: int, q: int) -> bool:
