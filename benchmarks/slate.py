@@ -31,8 +31,6 @@ from matching.slate import (
     SlateResult,
     SlateSession,
     SolverParams,
-    bound,
-    core,
     greedy_slate,
     interest_fit,
     solve_slate,
@@ -105,28 +103,18 @@ def _wishes(
     return must, banned
 
 
-# ─── the line-up bound run longer, outside the timed call ──────────────────────────────────────
-def offline_bound(problem: SlateProblem, seconds: float, musts: int = 0) -> float | None:
-    """The line-up bound (matching/slate/bound.py) given `seconds` instead of a share of the run,
-    for the slates that meet at least `musts` must-meets (see `_floor`)."""
-    ctx = core.build_context(problem, SolverParams())
-    found = bound.bound_of(bound.bound_inputs(ctx, [], musts), time.monotonic() + seconds)
-    return None if found is None else float(found.value)
-
-
 @dataclass
 class Row:
-    """One seed's outcome for both methods (and, if asked, the longer line-up bound)."""
+    """One seed's outcome for both methods."""
 
     seed: int
     cp: SlateResult
     greedy: SlateResult
-    dw_bound: float | None = None
 
 
-def run(seeds: list[int], time_limit: float, workers: int, dw_seconds: float = 0.0) -> list[Row]:
+def run(seeds: list[int], time_limit: float, workers: int) -> list[Row]:
     """Solve each seed's event with `solve_slate` and with the greedy; both must pass the
-    checker. With `dw_seconds`, also the line-up bound given that long (outside the timed run)."""
+    checker."""
     rows = []
     for seed in seeds:
         problem = make_event(seed)
@@ -136,22 +124,8 @@ def run(seeds: list[int], time_limit: float, workers: int, dw_seconds: float = 0
             problems = check_slate(problem, res)
             assert not problems, (name, seed, problems[:5])
         rows.append(Row(seed, cp, greedy))
-        if dw_seconds > 0:
-            longer = offline_bound(problem, dw_seconds, _floor(problem, cp))
-            known = [b for b in (longer, cp.bound) if b is not None]
-            rows[-1].dw_bound = min(known) if known else None
         print(_line(rows[-1]), flush=True)
     return rows
-
-
-def _floor(problem: SlateProblem, cp: SlateResult) -> int:
-    """The must-meet floor of the run (as `slate._must_floor`): when phase 1 was proven optimal
-    and placed everyone, the slate's tiers are the optimum's, so every slate at least as good on
-    the tiers meets as many must-meets as it does; else 0 (tiers relaxed)."""
-    proven = bool(cp.phases) and " OPTIMAL " in cp.phases[0]
-    if not proven or cp.metrics is None or cp.metrics.placed < len(problem.enterprises):
-        return 0
-    return len(cp.metrics.must_meets_met)
 
 
 def _line(row: Row) -> str:
@@ -193,20 +167,12 @@ def report(rows: list[Row], time_limit: float, workers: int, load: str = "") -> 
         f"Machine: {_machine()} (shared with other jobs{load}). Run {time.strftime('%Y-%m-%d')}.",
         "",
         "| seed | fit | bound | gap | CP-SAT bound | gap to it | line-up bound | time s |"
-        " greedy fit | vs greedy | offline bound | gap to it | placed / must / fairness |"
+        " greedy fit | vs greedy | placed / must / fairness |"
         " greedy placed / must / fairness |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [_table_row(r) for r in rows]
     lines += ["", _medians(rows)]
-    offline = [_gap(r.dw_bound, r.cp.objective) for r in rows if r.dw_bound]
-    if offline:
-        lines += [
-            f"Offline bound (`--dw-seconds`, outside the 30 s run): median gap to it"
-            f" {_median([g for g in offline if g is not None]):.1f} %. The same line-up bound run"
-            " longer (with the run's must-meet floor when its phase 1 was proven optimal), min with"
-            " the run's bound.",
-        ]
     lines.append(
         "`bound` is the smaller of CP-SAT's phase-3 bound (proven given the phase-1 tiers; — when"
         " phase 3, which gets 5 % of the time left, found no solution in it) and the line-up"
@@ -247,7 +213,7 @@ def _table_row(r: Row) -> str:
     return (f"| {r.seed} | {cp.objective:.0f} | {num(cp.bound)} | {pct(_gap(cp.bound, cp.objective))}"
             f" | {num(cp.cp_bound)} | {pct(_gap(cp.cp_bound, cp.objective))} |"
             f" {num(cp.lineup_bound)} | {cp.wall_time_s:.1f} | {gr.objective:.0f} | {lift} |"
-            f" {num(r.dw_bound)} | {pct(_gap(r.dw_bound, cp.objective))} | {tiers(cp.metrics)} |"
+            f" {tiers(cp.metrics)} |"
             f" {tiers(gr.metrics)} |")  # fmt: skip
 
 
@@ -273,11 +239,9 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write", action="store_true")
-    parser.add_argument("--dw-seconds", type=float, default=0.0,
-                        help="also run the line-up bound this long per seed, outside the timed run")  # fmt: skip
     args = parser.parse_args()
     before = os.getloadavg()[0]
-    rows = run(list(range(1, args.seeds + 1)), args.time_limit, args.workers, args.dw_seconds)
+    rows = run(list(range(1, args.seeds + 1)), args.time_limit, args.workers)
     load = f"; 1-min load average {before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     text = report(rows, args.time_limit, args.workers, load)
     print(text)

@@ -1,19 +1,10 @@
 """路演排程 — simulated annealing over pitch rooms, for hearing fit.
 
-The session-swap search (matching/slate/search.py) judges every move by re-splitting sessions
-exactly, so it gets through a few hundred moves a second and stops in whichever basin it
-started in. Here the state is only where each enterprise pitches (session, room); every
-investor of a session sits in its best room, so the hearing fit of a state is
-`Σ_s Σ_i max(0, max_r V[s, r, i])`, `V[s, r, i]` the fit of investor *i* summed over room *r*'s
-line-up (no-thanks pitches count −∞: the investor would not sit there). A move (an enterprise
-to another room of a session it attends, or two enterprises trading places) changes at most two
-rooms, so its effect is a few operations on vectors of investors: ~100,000 moves a second,
-accepted by the Metropolis rule on a geometric cooling schedule.
-
-Moves never put an enterprise where a must-meet of it could no longer take place (no meeting
-round of a session both attend after its pitch). Meetings are then booked again greedily for
-the new line-ups, sessions re-split exactly, and the slate is kept only if the phase-1 value
-(placement ≫ must-meets ≫ fairness) holds its floor and total fit rises.
+The state is where each enterprise pitches (session, room); every investor sits in its best
+room, so hearing fit is `Σ_s Σ_i max(0, max_r V[s, r, i])`, `V[s, r, i]` investor *i*'s fit
+summed over room *r*'s line-up (no-thanks pitches −∞). A move changes at most two rooms and is
+scored on vectors of investors. Moves keep every must-meet reachable; the slate is kept only if
+the phase-1 value holds its floor and total fit rises.
 """
 
 from __future__ import annotations
@@ -37,11 +28,10 @@ from matching.slate.core import (
     slots_for,
     tiers_of,
 )
-from matching.slate.problem import FIT_SCALE
+from matching.slate.problem import FIT_SCALE, HEAR_WEIGHT
 
 HOT, COLD = 2.0, 0.02  # start and end temperature, in fit points of one investor-pitch (× 100)
 REHEAT = 0.5  # start temperature of a second annealing from the best slate so far
-REPAIR_SHARE = 0.25  # of an annealing's time and moves, again for a repair (see `anneal`)
 CHECK_EVERY = 256  # moves between looks at the clock (and updates of the temperature)
 UNWELCOME = -1e9  # a no-thanks pitch in a room: that investor never sits there
 
@@ -68,10 +58,8 @@ class _Rooms:
         ctx: Context,
         a: Assignment,
         where: tuple[set[int], frozenset[int]],
-        strict: bool,
     ) -> None:
-        """The rooms of `a` in the free sessions of `where`, its pinned enterprises staying. A
-        `strict` state keeps every must-meet meeting `a` holds where it is (`_MustRule`)."""
+        """The rooms of `a` in the free sessions of `where`, its pinned enterprises staying."""
         (sessions, pinned), slots = where, ctx.table.slots
         self.ctx, self.n_r = ctx, len(ctx.problem.rooms)
         self.weights = _weights(ctx, sessions)
@@ -79,7 +67,7 @@ class _Rooms:
         pos = {e: (slots[q].session, slots[q].room) for e, q in sorted(a.pitch.items())
                if slots[q].session in sessions}  # fmt: skip
         movable = sorted(e for e in pos if e not in pinned)
-        rule = _MustRule(ctx, sessions, a if strict else None)
+        rule = _MustRule(ctx, sessions)
         self.allowed = {e: rule.sessions_for(e) | {pos[e][0]} for e in movable}
         self.movable = [e for e in movable if len(self.allowed[e]) * self.n_r > 1]
         self.targets = {
@@ -104,31 +92,6 @@ class _Rooms:
         self.total: dict[int, float] = {}
         for s in self.sessions:
             self._refresh(s)
-
-    def adopt(self, target: dict[int, tuple[int, int]]) -> bool:
-        """Take `target`'s places (a state of the same rooms); who may not pitch in its target
-        session goes to a free place of a session it may, or trades places with someone there
-        who may take its target place (its own old place first). False, and nothing changed,
-        if someone finds neither."""
-        want = {e: target.get(e, at) for e, at in self.pos.items()}
-        load = Counter(want.values())
-        for e in sorted(self.allowed):
-            here = want[e]
-            if here[0] in self.allowed[e]:
-                continue
-            free = [p for p in self.targets.get(e, ()) if load[p] < self.cap[p]]
-            if free:
-                want[e] = min(free, key=lambda p: (p != self.pos[e], p))
-                load[here], load[want[e]] = load[here] - 1, load[want[e]] + 1
-                continue
-            partners = [g for g in sorted(self.allowed) if want[g][0] in self.allowed[e]
-                        and here[0] in self.allowed[g]]  # fmt: skip
-            if not partners:
-                return False
-            g = min(partners, key=lambda g: (want[g] != self.pos[e], want[g][0] != self.pos[e][0]))
-            want[e], want[g] = want[g], here
-        self._load(want)
-        return True
 
     @property
     def value(self) -> float:
@@ -203,7 +166,7 @@ def _weights(ctx: Context, sessions: set[int]) -> dict[int, np.ndarray]:
     """Per session, (enterprises × investors): hearing fit points, 0 for investors who do not
     attend the session, `UNWELCOME` for no-thanks pairs."""
     n_i = len(ctx.problem.investors)
-    w = ctx.fit.astype(np.float64) * ctx.params.hear_weight
+    w = ctx.fit.astype(np.float64) * HEAR_WEIGHT
     for i, e in ctx.banned:
         w[i, e] = UNWELCOME
     out = {}
@@ -216,8 +179,8 @@ def _weights(ctx: Context, sessions: set[int]) -> dict[int, np.ndarray]:
 class _MustRule:
     """Where an enterprise may pitch so that its must-meets stay within reach."""
 
-    def __init__(self, ctx: Context, sessions: set[int], held: Assignment | None) -> None:
-        self.ctx, self.sessions, self.held = ctx, sessions, held or Assignment()
+    def __init__(self, ctx: Context, sessions: set[int]) -> None:
+        self.ctx, self.sessions = ctx, sessions
         self.block_end: dict[int, datetime] = {}
         for q in ctx.table.slots:
             self.block_end[q.session] = max(self.block_end.get(q.session, q.end), q.end)
@@ -225,19 +188,13 @@ class _MustRule:
     def sessions_for(self, e: int) -> set[int]:
         """The sessions of `sessions` that `e` attends and whose pitch block ends before some
         round of a session both attend, for each must-meet of `e` that some such session leaves
-        a round (one that none does is out of reach wherever `e` pitches); with `held`, before
-        the very round of each must-meet meeting `held` has (so those stay as they are:
-        rebooking them can fail, a morning has only three rounds)."""
-        ctx, a, end = self.ctx, self.held, self.block_end
-        rounds, places = ctx.table.rounds, ctx.ent_sessions[e] & self.sessions
-        kept = [rounds[a.meet[i, f]].start for i, f in ctx.must if f == e and (i, f) in a.meet]
-        open_ = []
-        for i, f in ctx.must:
-            both = ctx.inv_sessions[i] & ctx.ent_sessions[e]
-            if f == e and (i, f) not in a.meet and any(self._after(s, both) for s in places):
+        a round (one that none does is out of reach wherever `e` pitches)."""
+        places, open_ = self.ctx.ent_sessions[e] & self.sessions, []
+        for i, f in self.ctx.must:
+            both = self.ctx.inv_sessions[i] & self.ctx.ent_sessions[e]
+            if f == e and any(self._after(s, both) for s in places):
                 open_.append(both)
-        return {s for s in places if all(start >= end[s] for start in kept)
-                and all(self._after(s, both) for both in open_)}  # fmt: skip
+        return {s for s in places if all(self._after(s, both) for both in open_)}
 
     def _after(self, s: int, both: set[int]) -> bool:
         """A meeting round of a session in `both` after session `s`'s pitch block."""
@@ -256,12 +213,6 @@ class Cooling:
     moves: int
     hot: float = HOT
 
-    def repair(self, share: float) -> Cooling:
-        """A repair after this annealing (see `anneal`): `share` of its time (from now) and
-        moves again, past its deadline, started no hotter than `REHEAT`."""
-        span = self.deadline - time.monotonic()
-        return Cooling(self.deadline + share * span, int(share * self.moves), min(self.hot, REHEAT))
-
 
 def anneal(
     ctx: Context,
@@ -275,33 +226,20 @@ def anneal(
     """Anneal the rooms of `sessions` (nothing confirmed or previous in them) from `a`;
     enterprises in `pinned` stay. Returns the best state as a slate — seats redrawn, meetings
     booked again greedily around `fixed`'s, sessions re-split exactly — if its phase-1 value is
-    at least `floor` and its total fit beats `a`'s; else `a`.
-
-    If that slate falls below `floor` (rebooking lost a must-meet: a morning has three rounds),
-    a repair follows, for `REPAIR_SHARE` of the time and moves again: the best state with every
-    must-meet meeting of `a` kept where it is (`_Rooms.adopt`), annealed a little further under
-    that rule. Random choices follow `ctx.params.random_seed` (and the starting temperature, so
-    a reheat walks elsewhere)."""
+    at least `floor` and its total fit beats `a`'s; else `a`. Random choices follow
+    `ctx.params.random_seed` (and the starting temperature, so a reheat walks elsewhere)."""
     rng = random.Random(hash((ctx.params.random_seed, cooling.hot)))
-    repair = cooling.repair(REPAIR_SHARE)
-    free = _Rooms(ctx, a, (sessions, pinned), strict=False)
-    if not free.movable:
+    rooms = _Rooms(ctx, a, (sessions, pinned))
+    if not rooms.movable:
         return a
-    best = _cool(free, rng, cooling)
-    trial = _slate(ctx, a, best, fixed, (sessions, floor))
-    if tiers_of(ctx, trial) >= floor:
-        return higher_fit(ctx, trial, a)
-    held = _Rooms(ctx, a, (sessions, pinned), strict=True)  # a's must-meets stay where they are
-    if not held.movable or not held.adopt(best):
-        return a
-    trial = _slate(ctx, a, _cool(held, rng, repair), fixed, (sessions, floor))
+    trial = _slate(ctx, a, _cool(rooms, rng, cooling), fixed, (sessions, floor))
     return higher_fit(ctx, trial, a) if tiers_of(ctx, trial) >= floor else a
 
 
 def _cool(rooms: _Rooms, rng: random.Random, cooling: Cooling) -> dict[int, tuple[int, int]]:
     """Metropolis moves on a geometric schedule from `cooling.hot` to `COLD`; the best state
     seen."""
-    scale = FIT_SCALE * rooms.ctx.params.hear_weight
+    scale = FIT_SCALE * HEAR_WEIGHT
     start, moves = time.monotonic(), cooling.moves
     span = max(cooling.deadline - start, 1e-9)
     best_value, best = rooms.value, dict(rooms.pos)

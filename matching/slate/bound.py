@@ -29,14 +29,13 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import combinations
 
 import numpy as np
-from ortools.linear_solver import pywraplp
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 from matching.slate.core import Assignment, Context, pitching_in
+from matching.slate.problem import HEAR_WEIGHT, MEETING_WEIGHT
 
 TOL = 1e-9
 CHUNK = 100_000  # partial line-ups expanded at once (memory: CHUNK × investors floats)
@@ -50,7 +49,6 @@ class Priced:
 
     best: float
     lineups: list[tuple[int, ...]]
-    nodes: int
 
 
 def price_lineups(
@@ -60,7 +58,6 @@ def price_lineups(
     cap: int,
     top: int = 30,
     wanted: float = 0.0,
-    cuts: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Priced:
     """max(0, max over line-ups L, |L| ≤ cap, of Σ_i max(0, W_i(L) − π_i) − Σ_{e∈L} α_e), exactly.
 
@@ -72,32 +69,26 @@ def price_lineups(
     j = items still allowed (each item's α spread over investors in proportion to their weight).
     Only line-ups worth more than `wanted` (e.g. the session's dual in the master LP) are
     returned; `best` is the maximum all the same.
-
-    `cuts` = (members, σ): a line-up holding at least two enterprises of cut t (a column of the
-    0/1 `members`, enterprises × cuts) also pays σ_t ≥ 0 (subset-row cuts, `_Master`). Each
-    added item can only add such a charge, so the bounds above stay valid.
     """
     margin = weights.sum(axis=0) - alpha
     keep = np.flatnonzero(margin > TOL)
     keep = keep[np.argsort(-margin[keep], kind="stable")]
     n = len(keep)
     if n == 0 or cap <= 0:
-        return Priced(0.0, [], 0)
+        return Priced(0.0, [])
     w = np.ascontiguousarray(weights[:, keep].T)  # (n, investors)
     a, u = alpha[keep], margin[keep]
     # α_e split over investors in proportion to their weight: W_i(Q) − α(Q) ≤ Σ_i of the
     # reduced weights w_ie · margin_e / total_e, and max(0, x) − z ≤ max(0, x − z) for z ≥ 0.
     tops, utop = _suffix_tops(w * (u / np.maximum(w.sum(axis=1), TOL))[:, None], u, cap)
-    best, found, nodes = 0.0, [], 0
+    best, found = 0.0, []
     index_type = np.int16 if n < 2**15 else np.int64  # narrow rows: less to copy per node
-    charge = None if cuts is None else _Charges(cuts[0][keep], cuts[1])
     first = np.arange(n, dtype=index_type).reshape(-1, 1)
-    level = [(first, w.copy(), a.copy(), None if charge is None else charge.start())]
+    level = [(first, w.copy(), a.copy())]
     while level:
-        items, sums, cost, held = level.pop()
+        items, sums, cost = level.pop()
         size = items.shape[1]
         value = _hinge_sums(sums, pi) - cost
-        nodes += len(value)
         best = max(best, float(value.max(initial=0.0)))
         good = np.flatnonzero(value > wanted + TOL)
         if len(good):
@@ -114,16 +105,9 @@ def price_lineups(
         alive = np.flatnonzero((ub > best + TOL) & (nxt < n))
         for chunk in _chunks(n - nxt[alive], CHUNK):
             rows = alive[chunk]
-            grown, total, paid, parent, child = _children(
-                items[rows], sums[rows], cost[rows], w, a, n
-            )
-            if charge is not None and held is not None:
-                paid, kept = charge.add(held[rows], parent, child, paid)
-                level.append((grown, total, paid, kept))
-            else:
-                level.append((grown, total, paid, None))
+            level.append(_children(items[rows], sums[rows], cost[rows], w, a, n))
     found.sort(key=lambda x: -x[0])
-    return Priced(best, _distinct([lineup for _, lineup in found], top), nodes)
+    return Priced(best, _distinct([lineup for _, lineup in found], top))
 
 
 def _hinge_sums(x: np.ndarray, pi: np.ndarray, owned: bool = False) -> np.ndarray:
@@ -167,9 +151,8 @@ def _chunks(counts: np.ndarray, size: int) -> list[slice]:
 
 def _children(
     items: np.ndarray, sums: np.ndarray, cost: np.ndarray, w: np.ndarray, a: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every extension of each partial line-up by one later item (and, per child, its parent
-    row and the item added)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every extension of each partial line-up by one later item."""
     last = items[:, -1]
     counts = n - 1 - last
     parent = np.repeat(np.arange(len(items)), counts)
@@ -180,27 +163,7 @@ def _children(
     grown[:, -1] = child
     total = np.take(sums, parent, axis=0)
     total += np.take(w, child, axis=0)
-    return grown, total, cost[parent] + a[child], parent, child
-
-
-class _Charges:
-    """The subset-row charges of partial line-ups: per node, how many members of each cut it
-    holds (0, 1, ≥ 2); adding an item that is a cut's second member charges that cut's σ."""
-
-    def __init__(self, members: np.ndarray, sigma: np.ndarray) -> None:
-        self.members, self.sigma = members.astype(np.int8), sigma.astype(np.float64)
-
-    def start(self) -> np.ndarray:
-        return self.members.copy()  # the one-item line-ups, one per (kept) item
-
-    def add(
-        self, held: np.ndarray, parent: np.ndarray, child: np.ndarray, cost: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        before = np.take(held, parent, axis=0)
-        hits = self.members[child]
-        second = (before == 1) & (hits == 1)
-        cost = cost + np.einsum("ij,j->i", second.astype(np.float64), self.sigma)
-        return cost, np.minimum(before + hits, 2).astype(np.int8)
+    return grown, total, cost[parent] + a[child]
 
 
 def _distinct(lineups: list[tuple[int, ...]], top: int) -> list[tuple[int, ...]]:
@@ -228,13 +191,11 @@ class HearingInstance:
 
 @dataclass(frozen=True, slots=True)
 class HearingBound:
-    """The best (lowest) valid bound seen, the last master LP value, rounds, columns, and
-    whether column generation converged (then the bound equals the LP value)."""
+    """The best (lowest) valid bound seen, the last master LP value, and whether column
+    generation converged (then the bound equals the LP value)."""
 
     bound: float
     lp_value: float
-    rounds: int
-    columns: int
     converged: bool
 
 
@@ -244,16 +205,6 @@ class _Duals:
     alpha: np.ndarray
     pi: dict[tuple[int, int], float]
     beta: list[float]
-    sigma: np.ndarray  # per subset-row cut of the master, in its order
-
-
-Cut = tuple[int, int, int]  # three enterprises: at most one line-up holds two or more of them
-
-
-def _charged(lineup: Sequence[int], cuts: Sequence[Cut]) -> np.ndarray:
-    """0/1 per cut: the line-up holds at least two of its enterprises."""
-    members = set(lineup)
-    return np.array([sum(e in members for e in cut) >= 2 for cut in cuts], dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,21 +215,13 @@ class _Column:
     worth: np.ndarray  # what each of them hears there
 
 
-SEPARATE = 30  # subset-row cuts added at most per separation
-VIOLATION = 1e-3  # a cut counts as violated past this
-
-
 class _Master:
     """The restricted master LP: λ_L ≥ 0 per line-up column, μ_{L,i} ≤ λ_L per investor who
     gains from it; per session Σ λ ≤ rooms, per enterprise Σ λ ≤ 1, per (session, investor)
     Σ μ ≤ 1; maximise Σ W_i(L) μ_{L,i}. (λ, μ ≤ 1 follow from the rows; no variable upper
     bounds, so every dual is a row dual and, once converged, the Lagrangian bound equals the LP
     value.) Solved from scratch each round by HiGHS (scipy); beyond `POOL` columns, unused
-    columns of the lowest reduced value are dropped (they may be priced in again).
-
-    Subset-row cuts (Jepsen et al. 2008) tighten it: for three enterprises, the line-ups that
-    hold two or more of them sum to ≤ 1 (two such line-ups would share an enterprise). Valid for
-    every slate, they cut off fractional line-up mixes; `separate` adds the most violated."""
+    columns of the lowest reduced value are dropped (they may be priced in again)."""
 
     def __init__(self, inst: HearingInstance) -> None:
         self.inst = inst
@@ -288,8 +231,6 @@ class _Master:
         self.columns: list[_Column] = []
         self.known: set[tuple[int, tuple[int, ...]]] = set()
         self.used = np.zeros(0)  # λ of the last solve
-        self.added = 0
-        self.cuts: list[Cut] = []
 
     def add(self, s: int, lineup: tuple[int, ...]) -> bool:
         """Add line-up `lineup` (enterprise positions, sorted) of session `s`; False if known."""
@@ -300,7 +241,6 @@ class _Master:
         seats = np.array([self.seat_row[s, i] for i in invs], dtype=np.int64)
         self.known.add((s, lineup))
         self.columns.append(_Column(s, lineup, seats, worth[invs].astype(np.float64)))
-        self.added += 1
         return True
 
     def prune(self, duals: _Duals, pool: int) -> None:
@@ -312,7 +252,6 @@ class _Master:
             pi[k] = duals.pi[key]
         value = np.array([np.maximum(c.worth - pi[c.seats], 0.0).sum()
                           - duals.alpha[list(c.lineup)].sum() - duals.beta[c.session]
-                          - _charged(c.lineup, self.cuts) @ duals.sigma
                           for c in self.columns])  # fmt: skip
         used = np.zeros(len(self.columns))
         used[: len(self.used)] = self.used
@@ -320,7 +259,7 @@ class _Master:
         kept = sorted(order[:pool].tolist())
         self.columns = [self.columns[k] for k in kept]
         self.known = {(c.session, c.lineup) for c in self.columns}
-        self.used = used[kept]  # (`separate` reads the solution off the kept columns)
+        self.used = used[kept]
 
     def solve(self, seconds: float) -> _Duals | None:
         """LP value, α per enterprise and π per (session, investor), clipped at 0 (any
@@ -330,7 +269,7 @@ class _Master:
         n_m = sum(len(c.seats) for c in self.columns)
         if n_m == 0:  # nothing to hear: zero multipliers are valid (and optimal)
             pi0 = dict.fromkeys(self.seat_row, 0.0)
-            return _Duals(0.0, np.zeros(n_e), pi0, [0.0] * n_s, np.zeros(len(self.cuts)))
+            return _Duals(0.0, np.zeros(n_e), pi0, [0.0] * n_s)
         rows, cols = [], []
         for k, c in enumerate(self.columns):
             rows += [c.session, *(n_s + e for e in c.lineup)]
@@ -343,18 +282,9 @@ class _Master:
         all_rows = np.concatenate([rows, base + seat_of, base + n_seat + mu, base + n_seat + mu])
         all_cols = np.concatenate([cols, n_c + mu, n_c + mu, lam_of])
         all_vals = np.concatenate([np.ones(len(rows)), np.ones(n_m), np.ones(n_m), -np.ones(n_m)])
-        n_cut = len(self.cuts)
-        charged = [(t, k) for k, c in enumerate(self.columns)
-                   for t in np.flatnonzero(_charged(c.lineup, self.cuts)).tolist()]  # fmt: skip
-        cut_rows = np.array([base + n_seat + n_m + t for t, _ in charged], dtype=np.int64)
-        cut_cols = np.array([k for _, k in charged], dtype=np.int64)
-        all_rows = np.concatenate([all_rows, cut_rows])
-        all_cols = np.concatenate([all_cols, cut_cols])
-        all_vals = np.concatenate([all_vals, np.ones(len(charged))])
-        shape = (base + n_seat + n_m + n_cut, n_c + n_m)
-        a_ub = csr_matrix((all_vals, (all_rows, all_cols)), shape=shape)
+        a_ub = csr_matrix((all_vals, (all_rows, all_cols)), shape=(base + n_seat + n_m, n_c + n_m))
         b_ub = np.concatenate([np.full(n_s, float(self.inst.rooms)), np.ones(n_e + n_seat),
-                               np.zeros(n_m), np.ones(n_cut)])  # fmt: skip
+                               np.zeros(n_m)])  # fmt: skip
         cost = np.concatenate([np.zeros(n_c), -worth])
         res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs",
                       options={"time_limit": max(seconds, 0.01)})  # fmt: skip
@@ -363,29 +293,7 @@ class _Master:
         self.used = np.asarray(res.x[:n_c])
         dual = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
         pi = {key: float(dual[base + k]) for key, k in self.seat_row.items()}
-        sigma = dual[base + n_seat + n_m :]
-        return _Duals(-float(res.fun), dual[n_s:base], pi, dual[:n_s].tolist(), sigma)
-
-    def separate(self, limit: int = SEPARATE) -> int:
-        """Add up to `limit` subset-row cuts the last LP solution violates, most violated first;
-        how many were added. Only triples whose pair weights sum past 1 can be violated."""
-        sets = [(set(c.lineup), x) for c, x in zip(self.columns, self.used, strict=False)
-                if x > TOL]  # fmt: skip
-        pair: dict[tuple[int, int], float] = {}
-        for members, x in sets:
-            for duo in combinations(sorted(members), 2):
-                pair[duo] = pair.get(duo, 0.0) + x
-        ents = sorted({e for members, _ in sets for e in members})
-        known, found = set(self.cuts), []
-        for t in combinations(ents, 3):
-            if t in known or pair.get(t[:2], 0) + pair.get(t[::2], 0) + pair.get(t[1:], 0) <= 1:
-                continue
-            load = sum(x for members, x in sets if len(members.intersection(t)) >= 2)
-            if load > 1 + VIOLATION:
-                found.append((load, t))
-        found.sort(key=lambda f: -f[0])
-        self.cuts += [t for _, t in found[:limit]]
-        return min(len(found), limit)
+        return _Duals(-float(res.fun), dual[n_s:base], pi, dual[:n_s].tolist())
 
 
 POOL = 150  # columns kept in the master LP (a small LP re-solves fast; more rounds fit)
@@ -397,16 +305,13 @@ def hearing_bound(
     start: Sequence[tuple[int, tuple[int, ...]]] = (),
     top: int = 10,
     max_rounds: int = 1_000,
-    cuts: bool = True,
 ) -> HearingBound | None:
     """Column generation until no line-up has positive reduced value (converged), `deadline`
     (time.monotonic()) passes or `max_rounds` rounds are done; the best bound found (None if no
     round finished). Pricing is stabilised (Wentges): line-ups are first priced at a mix of the
     best multipliers so far and the LP duals, then, if that finds no column that improves the
     LP, at the LP duals; every pricing is exact, so each gives a valid bound.
-    `start`: (session, enterprises) line-ups to begin with, e.g. those of a known slate.
-    `cuts`: once no column improves the LP, add the subset-row cuts it violates
-    (`_Master.separate`) and go on; converged when there are none either (docs/roadshow.md)."""
+    `start`: (session, enterprises) line-ups to begin with, e.g. those of a known slate."""
     master = _Master(inst)
     n_i, n_e = inst.weights.shape
     ents = [[e for e in range(n_e) if s in inst.ent_sessions[e]] for s in range(inst.sessions)]
@@ -432,21 +337,21 @@ def hearing_bound(
         fresh = 0
         for weight in (SMOOTHING, 0.0) if center is not None else (0.0,):
             point = duals if weight == 0.0 or center is None else _mix(center, duals, weight)
-            priced = _price_all(inst, ents, invs, point, top, deadline, master.cuts)
+            priced = _price_all(inst, ents, invs, point, top, deadline)
             if priced is None:
                 return best
             value, lineups = priced
             if best is None or value < best.bound:
-                best = HearingBound(value, duals.value, rounds, master.added, False)
+                best = HearingBound(value, duals.value, False)
                 center = point
             for s, lineup in lineups:  # only columns that would improve the LP
-                if _reduced(inst, invs[s], lineup, duals, s, master.cuts) > TOL:
+                if _reduced(inst, invs[s], lineup, duals, s) > TOL:
                     fresh += master.add(s, lineup)
             if fresh:
                 break
-        if fresh == 0 and not (cuts and master.separate()):  # no improving column or cut
+        if fresh == 0:  # no column improves the LP
             assert best is not None
-            return replace(best, lp_value=duals.value, rounds=rounds, converged=True)
+            return replace(best, lp_value=duals.value, converged=True)
     return best
 
 
@@ -474,15 +379,12 @@ SMOOTHING = 0.5  # Wentges: price at 0.5 · best multipliers + 0.5 · LP duals
 
 
 def _mix(center: _Duals, duals: _Duals, weight: float) -> _Duals:
-    """weight · center + (1 − weight) · duals; cuts added since `center` count 0 in it."""
-    sigma = np.zeros(len(duals.sigma))
-    sigma[: len(center.sigma)] = center.sigma
+    """weight · center + (1 − weight) · duals."""
     return _Duals(
         duals.value,
         weight * center.alpha + (1 - weight) * duals.alpha,
         {k: weight * center.pi[k] + (1 - weight) * v for k, v in duals.pi.items()},
         [weight * c + (1 - weight) * d for c, d in zip(center.beta, duals.beta, strict=True)],
-        weight * sigma + (1 - weight) * duals.sigma,
     )
 
 
@@ -493,39 +395,20 @@ def _price_all(
     point: _Duals,
     top: int,
     deadline: float,
-    cuts: Sequence[Cut] = (),
 ) -> tuple[float, list[tuple[int, tuple[int, ...]]]] | None:
-    """The Lagrangian bound at `point` (Σα + Σπ + Σσ + rooms · Σ_s best g_s) and the line-ups
-    found; None if `deadline` passed first."""
-    total = float(point.alpha.sum() + sum(point.pi.values()) + point.sigma.sum())
+    """The Lagrangian bound at `point` (Σα + Σπ + rooms · Σ_s best g_s) and the line-ups found;
+    None if `deadline` passed first."""
+    total = float(point.alpha.sum() + sum(point.pi.values()))
     found: list[tuple[int, tuple[int, ...]]] = []
     for s in range(inst.sessions):
         if time.monotonic() >= deadline:
             return None
         pi = np.array([point.pi[s, i] for i in invs[s]])
         priced = price_lineups(inst.weights[np.ix_(invs[s], ents[s])], pi, point.alpha[ents[s]],
-                               inst.cap, top, cuts=_session_cuts(ents[s], cuts, point.sigma))  # fmt: skip
+                               inst.cap, top)  # fmt: skip
         total += inst.rooms * priced.best
         found += [(s, tuple(sorted(ents[s][j] for j in x))) for x in priced.lineups]
     return total, found
-
-
-def _session_cuts(
-    ents: list[int], cuts: Sequence[Cut], sigma: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The cuts that can charge a line-up of these enterprises (σ > 0, two members among
-    them), as (members: enterprises × cuts, σ) for `price_lineups`; None if there are none."""
-    where = {e: j for j, e in enumerate(ents)}
-    live = [t for t, cut in enumerate(cuts)
-            if sigma[t] > TOL and sum(e in where for e in cut) >= 2]  # fmt: skip
-    if not live:
-        return None
-    members = np.zeros((len(ents), len(live)))
-    for k, t in enumerate(live):
-        for e in cuts[t]:
-            if e in where:
-                members[where[e], k] = 1.0
-    return members, sigma[live]
 
 
 def _reduced(
@@ -534,16 +417,12 @@ def _reduced(
     lineup: tuple[int, ...],
     duals: _Duals,
     s: int,
-    cuts: Sequence[Cut] = (),
 ) -> float:
-    """The column's reduced value at the LP duals: Σ_i max(0, W_i(L) − π_i) − α(L) − β_s − the
-    σ of the cuts it is charged."""
+    """The column's reduced value at the LP duals: Σ_i max(0, W_i(L) − π_i) − α(L) − β_s."""
     worth = inst.weights[np.ix_(invs, list(lineup))].sum(axis=1)
     pi = np.array([duals.pi[s, i] for i in invs])
-    charge = float(_charged(lineup, cuts) @ duals.sigma) if cuts else 0.0
-    return (
-        float(np.maximum(worth - pi, 0.0).sum() - duals.alpha[list(lineup)].sum() - duals.beta[s])
-        - charge
+    return float(
+        np.maximum(worth - pi, 0.0).sum() - duals.alpha[list(lineup)].sum() - duals.beta[s]
     )
 
 
@@ -559,42 +438,32 @@ def meeting_bound(
     per enterprise, a pair meets once; with `required` = (pairs, k), at least k of those pairs
     meet (Σ x ≥ k: bounds the slates that meet at least k must-meets among `options`). The LP's
     duals y ≥ 0 give the valid bound Σ b·y + Σ_x max(0, c_x − (A^T y)_x) for variables in
-    [0, 1] (any A, b), so GLOP's accuracy does not matter; inf if the LP is infeasible."""
-    lp = pywraplp.Solver.CreateSolver("GLOP")
-    rows: dict[tuple[str, int, int], tuple[pywraplp.Constraint, float]] = {}
-    cols: list[tuple[float, list[tuple[tuple[str, int, int], float]]]] = []
-
-    def rhs(key: tuple[str, int, int]) -> float:
-        if key[0] == "t":
-            return float(tables)
-        if key[0] == "m":
-            return -float(required[1])
-        return 1.0
-
-    def column(cost: float, keys: list[tuple[tuple[str, int, int], float]]) -> None:
-        x = lp.NumVar(0, 1, "")
-        for key, coef in keys:
-            if key not in rows:
-                b = rhs(key)
-                rows[key] = (lp.Add(lp.Sum([]) <= b), b)
-            rows[key][0].SetCoefficient(x, coef)
-        lp.Objective().SetCoefficient(x, cost)
-        cols.append((cost, keys))
-
+    [0, 1] (any A, b), so HiGHS's accuracy does not matter; inf if the LP is infeasible."""
+    row: dict[tuple[str, int, int], int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    cost: list[float] = []
     for (i, e), rounds in options.items():
         for t in rounds:
             keys = [(("t", t, 0), 1.0), (("i", i, t), 1.0), (("e", e, t), 1.0), (("p", i, e), 1.0)]
             if required[1] > 0 and (i, e) in required[0]:
                 keys.append((("m", 0, 0), -1.0))
-            column(weight[i, e], keys)
-    if not cols:
+            rows += [row.setdefault(key, len(row)) for key, _ in keys]
+            cols += [len(cost)] * len(keys)
+            vals += [coef for _, coef in keys]
+            cost.append(weight[i, e])
+    if not cost:
         return 0.0 if required[1] <= 0 else math.inf
-    lp.Objective().SetMaximization()
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:  # (infeasible: no slate meets `required`)
+    b = np.array(
+        [tables if k[0] == "t" else -required[1] if k[0] == "m" else 1 for k in row], float
+    )
+    a, c = csr_matrix((vals, (rows, cols)), shape=(len(row), len(cost))), np.array(cost)
+    res = linprog(-c, A_ub=a, b_ub=b, bounds=(0, 1), method="highs")
+    if res.status != 0:  # (infeasible: no slate meets `required`)
         return math.inf
-    y = {key: max(0.0, c.dual_value()) for key, (c, _) in rows.items()}
-    total = sum(y[key] * b for key, (_, b) in rows.items())
-    return total + sum(max(0.0, c - sum(a * y[k] for k, a in keys)) for c, keys in cols)
+    y = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
+    return float(b @ y + np.maximum(c - a.T @ y, 0.0).sum())
 
 
 # ─── the line-up bound of a slate problem: hearing + meetings ─────────────────────────────────────
@@ -607,14 +476,7 @@ class LineupBound:
     value: int
     hearing: float
     meetings: float
-    rounds: int
     converged: bool
-    seconds: float
-
-    def describe(self) -> str:
-        state = "converged" if self.converged else f"{self.rounds} rounds"
-        return (f"line-up bound: {self.value} (hearing {self.hearing:.0f} + meetings"
-                f" {self.meetings:.0f}; {state}, {self.seconds:.1f} s)")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -638,7 +500,7 @@ def bound_inputs(ctx: Context, slates: Sequence[Assignment], musts: int = 0) -> 
     bound only slates that meet at least that many must-meets (`must_floor`); the tiers are
     otherwise relaxed."""
     p, slots = ctx.problem, ctx.table.slots
-    weights = ctx.fit.astype(np.float64) * ctx.params.hear_weight
+    weights = ctx.fit.astype(np.float64) * HEAR_WEIGHT
     for i, e in ctx.banned:
         weights[i, e] = 0.0
     inst = HearingInstance(weights, ctx.ent_sessions, ctx.inv_sessions, len(p.sessions),
@@ -664,7 +526,6 @@ def whole_points_bound(bound: float) -> int:
 def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> LineupBound | None:
     """The line-up bound, stopping at `deadline` (time.monotonic()), rounded down to whole points;
     None if not even one round finished (a module-level function: a child process can run it)."""
-    clock = time.monotonic()
     hearing = hearing_bound(inputs.hearing, deadline, inputs.start, max_rounds=max_rounds)
     if hearing is None:
         return None
@@ -672,8 +533,7 @@ def bound_of(inputs: BoundInputs, deadline: float, max_rounds: int = 1_000) -> L
     if not math.isfinite(meetings):  # cannot happen for a slate that exists; stay safe
         meetings = meeting_bound(inputs.options, inputs.weight, inputs.tables)
     value = whole_points_bound(hearing.bound + meetings)
-    return LineupBound(value, hearing.bound, meetings, hearing.rounds, hearing.converged,
-                       time.monotonic() - clock)  # fmt: skip
+    return LineupBound(value, hearing.bound, meetings, hearing.converged)
 
 
 def meeting_options(
@@ -694,5 +554,5 @@ def meeting_options(
                   and any(blocks[s][1] <= rnd.start for s in ctx.ent_sessions[e])]  # fmt: skip
             if ok:
                 options[i, e] = ok
-                weight[i, e] = float(ctx.fit[i, e] * ctx.params.meeting_weight)
+                weight[i, e] = float(ctx.fit[i, e] * MEETING_WEIGHT)
     return options, weight

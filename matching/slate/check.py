@@ -15,6 +15,8 @@ import numpy as np
 
 from matching.slate.problem import (
     FIT_SCALE,
+    HEAR_WEIGHT,
+    MEETING_WEIGHT,
     Meeting,
     Pitch,
     Seat,
@@ -48,8 +50,6 @@ def slate_metrics(
     pitches: Sequence[Pitch],
     seats: Sequence[Seat],
     meetings: Sequence[Meeting],
-    hear_weight: int = 1,
-    meeting_weight: int = 2,
 ) -> SlateMetrics:
     """Score a slate: contacts count relevant investors heard in the room or met 1:1."""
     fit = _fit_points(problem)
@@ -63,8 +63,8 @@ def slate_metrics(
         relevant = (i, e) in problem.must_meet or fit[inv[i], ent[e]] >= threshold
         if relevant and (i, e) not in problem.no_thanks:
             contacts[e] += 1
-    total = sum(int(fit[inv[i], ent[e]]) * hear_weight for i, e in heard)
-    total += sum(int(fit[inv[i], ent[e]]) * meeting_weight for i, e in met)
+    total = sum(int(fit[inv[i], ent[e]]) * HEAR_WEIGHT for i, e in heard)
+    total += sum(int(fit[inv[i], ent[e]]) * MEETING_WEIGHT for i, e in met)
     return SlateMetrics(
         placed=len({p.enterprise_id for p in pitches}),
         must_meets_met=frozenset(problem.must_meet & met),

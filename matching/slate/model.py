@@ -7,10 +7,8 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from matching.slate.core import Assignment, Context, canonical, slots_for
-from matching.slate.problem import (
-    SolverParams,
-)
+from matching.slate.core import Assignment, Context, slots_for
+from matching.slate.problem import HEAR_WEIGHT, MEETING_WEIGHT, SolverParams
 
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
@@ -34,7 +32,6 @@ class SlateModel:
         self.hear: dict[tuple[int, int, int, int], Var] = {}
         self.contact: dict[tuple[int, int], Var] = {}
         self.fair: dict[int, Var] = {}
-        self.symmetric: set[int] = set()  # sessions whose rooms are ordered (see below)
         self._groups()
         self._seats()
         self._hearing()
@@ -152,9 +149,9 @@ class SlateModel:
 
     def total_fit(self) -> cp_model.LinearExprT:
         """Σ fit points × (hear_weight · heard in the room + meeting_weight · met 1:1)."""
-        fit, hw, mw = self.ctx.fit, self.ctx.params.hear_weight, self.ctx.params.meeting_weight
-        terms = [int(fit[i, e]) * hw * z for (i, e, _, _), z in self.hear.items()]
-        terms += [int(fit[i, e]) * mw * v for (i, e, _), v in self.meet.items()]
+        fit = self.ctx.fit
+        terms = [int(fit[i, e]) * HEAR_WEIGHT * z for (i, e, _, _), z in self.hear.items()]
+        terms += [int(fit[i, e]) * MEETING_WEIGHT * v for (i, e, _), v in self.meet.items()]
         return sum(terms)
 
     def moves(self, prev: Assignment) -> cp_model.LinearExprT:
@@ -180,36 +177,15 @@ class SlateModel:
         out += [((i, e, t), self.meet.get((i, e, t))) for (i, e), t in a.meet.items()]
         return out
 
-    def break_room_symmetry(self, sessions: set[int]) -> None:
-        """Rooms of a session are interchangeable when nothing pins one (no confirmed or previous
-        item there): order them by their lowest enterprise index. If *e* pitches in room r ≥ 1,
-        some enterprise f < e pitches in room r − 1 (empty rooms come last)."""
-        ctx, m = self.ctx, self.m
-        self.symmetric = set(sessions)
-        n_rooms = len(ctx.problem.rooms)
-        for s in sorted(sessions):
-            here = sorted(
-                e for e in range(len(ctx.problem.enterprises)) if s in ctx.ent_sessions[e]
-            )
-            for k, e in enumerate(here):
-                for r in range(1, n_rooms):
-                    earlier = [self.group[f, s, r - 1] for f in here[:k]]
-                    if not earlier:
-                        m.add(self.group[e, s, r] == 0)
-                    else:
-                        m.add(self.group[e, s, r] <= sum(earlier))
-
     def hold_rooms(self, a: Assignment) -> None:
         """Fix every pitch's session and room, and every seat, to those of `a` (the model's last
         use: only the 1:1 meetings are left to choose)."""
-        a = canonical(self.ctx, a, self.symmetric)
         on = {id(v) for _, v in self._vars_of(a) if v is not None}
         for v in [*self.group.values(), *self.seat.values()]:
             self.m.add(v == int(id(v) in on))
 
     def hint(self, a: Assignment) -> None:
         """Start the search from `a`: a complete hint, auxiliaries included."""
-        a = canonical(self.ctx, a, self.symmetric)
         self.m.clear_hints()
         on = {id(v) for _, v in self._vars_of(a) if v is not None}
         for v in [*self.group.values(), *self.seat.values(), *self.meet.values()]:
@@ -288,7 +264,6 @@ class Runner:
         solver.parameters.random_seed = p.random_seed
         solver.parameters.num_workers = p.num_workers
         solver.parameters.cp_model_probing_level = 0  # probing costs seconds here and finds little
-        solver.parameters.linearization_level = p.linearization_level
         if p.deterministic:
             solver.parameters.max_deterministic_time = budget
             solver.parameters.interleave_search = p.num_workers > 1
@@ -296,15 +271,3 @@ class Runner:
         else:
             solver.parameters.max_time_in_seconds = budget
         return solver
-
-
-_STATUS_NAMES: dict[cp_model.CpSolverStatus, str] = {
-    cp_model.OPTIMAL: "OPTIMAL",
-    cp_model.FEASIBLE: "FEASIBLE",
-    cp_model.INFEASIBLE: "INFEASIBLE",
-    cp_model.MODEL_INVALID: "MODEL_INVALID",
-}
-
-
-def status_name(status: cp_model.CpSolverStatus) -> str:
-    return _STATUS_NAMES.get(status, "UNKNOWN")

@@ -9,6 +9,7 @@ from datetime import datetime
 import numpy as np
 
 FIT_SCALE = 100  # the objective counts fit in points: fit 0.73 → 73
+HEAR_WEIGHT, MEETING_WEIGHT = 1, 2  # total fit: fit heard in the room + 2 × fit met 1:1
 
 
 # ─── inputs ────────────────────────────────────────────────────────────────────────────────────
@@ -106,27 +107,14 @@ class SlateProblem:
 @dataclass(frozen=True, slots=True)
 class SolverParams:
     """How to solve: wall-clock limit, seed and workers (deterministic: limit in CP-SAT time units).
-
-    `lineup_bound`: compute the line-up bound in the run, beside the searches, for at most
-    `bound_share` of the limit; in a child process (a core of its own) when the limit is at
-    least `bound_process_min_s`, else on a thread;
-    `search_share`: the first session-swap search's share of the limit (0: no search).
-    """
+    The line-up bound runs in a child process when the limit is at least `bound_process_min_s`,
+    else on a thread."""
 
     time_limit_s: float = 10.0
     random_seed: int = 0
     num_workers: int = 2
     deterministic: bool = False
-    hear_weight: int = 1
-    meeting_weight: int = 2
-    meeting_candidates: int = 12
-    break_symmetry: bool = True
-    polish: bool = True
-    linearization_level: int = 1
-    lineup_bound: bool = True
-    bound_share: float = 0.7
     bound_process_min_s: float = 10.0
-    search_share: float = 0.25
 
 
 # ─── outputs ───────────────────────────────────────────────────────────────────────────────────
@@ -176,7 +164,6 @@ class SlateResult:
     moved: int = 0
     metrics: SlateMetrics | None = None
     wall_time_s: float = 0.0
-    phases: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cp_bound: float | None = None  # CP-SAT's own phase-3 bound (given the tiers)
     lineup_bound: float | None = None  # the line-up bound (phase-1 tiers held); `bound`: the min

@@ -1,12 +1,6 @@
-"""路演排程 — session-swap local search around the exact line-ups (`resplit_sessions`).
-
-Moves an enterprise to another session it attends (into a free pitch slot) or swaps two
-enterprises of different sessions, repairs the 1:1 meetings the move made too early, re-splits
-both sessions exactly and keeps the result only if the score (hearing fit, then total fit) rises
-and the phase-1 value (placement ≫ must-meets ≫ fairness) stays at least at its floor.
-Candidates are ranked by a cheap estimate (the pitch takes the other's room, every investor then
-picks its best room), best first. `iterated_search` restarts it from random kicks.
-"""
+"""路演排程 — session-swap local search around the exact line-ups (`resplit_sessions`): moves or
+swaps of enterprises between sessions, ranked by a cheap estimate, kept if (hearing fit, total
+fit) rises and the phase-1 value holds; `iterated_search` restarts it from random kicks."""
 
 from __future__ import annotations
 
@@ -25,6 +19,7 @@ from matching.slate.core import (
     resplit_sessions,
     tiers_of,
 )
+from matching.slate.problem import HEAR_WEIGHT, MEETING_WEIGHT
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +40,17 @@ def swap_sessions(
     deadline: float,
     max_trials: int = 400,
     pinned: frozenset[int] = frozenset(),
-    shallow: bool = False,
 ) -> Assignment:
     """Improve `a` by moving or swapping enterprises between `sessions` (free sessions: nothing
     confirmed or previous in them), never enterprises in `pinned` (e.g. with confirmed meetings).
 
     The score is (hearing fit, total fit): meetings are rebooked for the final line-ups
-    afterwards (`rebook`). First pass: each ranked candidate is tried as is (the pitch takes the
-    other's slot); an improvement is kept and both sessions are then re-split exactly. When none
-    is left, a second pass (not if `shallow`) re-splits both sessions *before* judging each
-    candidate (slower, finds more). Stops after `max_trials` trials, at `deadline`
-    (time.monotonic()) or when no pass improves. Never lowers the score, nor the phase-1 value
-    below `floor`."""
+    afterwards (`rebook`). Each ranked candidate is tried as is (the pitch takes the other's
+    slot); an improvement is kept and both sessions are then re-split exactly. Stops after
+    `max_trials` trials, at `deadline` (time.monotonic()) or when no candidate improves. Never
+    lowers the score, nor the phase-1 value below `floor`."""
     score = _score
-    best, fit, trials, deep = a, score(ctx, a), 0, False
+    best, fit, trials = a, score(ctx, a), 0
     failed: set[tuple[int, int | None, int]] = set()  # tried since the last improvement
     while trials < max_trials and time.monotonic() < deadline:
         improved = False
@@ -69,34 +61,30 @@ def swap_sessions(
             if trials >= max_trials or time.monotonic() >= deadline:
                 break
             trials += 1
-            trial = _try(ctx, best, swap, floor, deep)
+            trial = _try(ctx, best, swap)
             value = (-1, -1) if trial is None else score(ctx, trial)
             if trial is not None and value > fit and tiers_of(ctx, trial) >= floor:
                 s1 = ctx.table.slots[best.pitch[swap.out]].session
-                best = trial if deep else resplit_sessions(ctx, trial, {s1, swap.s2}, floor)
+                best = resplit_sessions(ctx, trial, {s1, swap.s2}, floor)
                 fit, improved = score(ctx, best), True
                 failed.clear()
                 break
             failed.add(key)
         if not improved:
-            if deep or shallow:
-                break
-            deep = True
-            failed.clear()
+            break
     return best
 
 
 def _score(ctx: Context, a: Assignment) -> tuple[int, int]:
-    """(hearing fit, total fit). Searching on total fit was tried: about as good from the same
-    start (±0.3 %), as the meetings are rebooked for the final line-ups anyway."""
+    """(hearing fit, total fit)."""
     total = fit_of(ctx, a)
-    met = sum(ctx.fit_rows[i][e] for i, e in a.meet) * ctx.params.meeting_weight
+    met = sum(ctx.fit_rows[i][e] for i, e in a.meet) * MEETING_WEIGHT
     return total - met, total
 
 
-KICK = 8  # random moves per restart of the iterated search (3, 5, 8, 12 tried: 8 best)
+KICK = 8  # random moves per restart of the iterated search
 STALE_STEP = 10  # restarts without a gain before a kick grows by one move ...
-MAX_KICK = 20  # ... up to this many (a search stuck for ~120 restarts kicks twice as hard)
+MAX_KICK = 20  # ... up to this many
 
 
 def iterated_search(
@@ -110,10 +98,9 @@ def iterated_search(
     max_trials: int = 400,
 ) -> Assignment:
     """Iterated local search: from the best slate so far, `_kick` random moves or swaps (each kept
-    only if the phase-1 value holds), then `swap_sessions` (first pass only: quicker, and more
-    restarts win more than the re-split pass); the outcome replaces the best slate
-    if it scores higher (hearing fit, then total fit). At most `restarts` restarts, until
-    `deadline`; random choices follow `ctx.params.random_seed`."""
+    only if the phase-1 value holds), then `swap_sessions`; the outcome
+    replaces the best slate if it scores higher. At most `restarts` restarts, until `deadline`;
+    random choices follow `ctx.params.random_seed`."""
     rng = random.Random(ctx.params.random_seed)
     best, top, stale = a, _score(ctx, a), 0
     for _ in range(restarts):
@@ -122,10 +109,10 @@ def iterated_search(
         trial = best
         for _ in range(_kick(stale)):
             swap = _random_swap(ctx, trial, sessions, pinned, rng)
-            moved = None if swap is None else _try(ctx, trial, swap, floor, False)
+            moved = None if swap is None else _try(ctx, trial, swap)
             if moved is not None and tiers_of(ctx, moved) >= floor:
                 trial = moved
-        trial = swap_sessions(ctx, trial, sessions, floor, deadline, max_trials, pinned, True)
+        trial = swap_sessions(ctx, trial, sessions, floor, deadline, max_trials, pinned)
         if _score(ctx, trial) > top and tiers_of(ctx, trial) >= floor:
             best, top, stale = trial, _score(ctx, trial), 0
         else:
@@ -162,10 +149,10 @@ def _random_swap(
     return _Swap(0.0, e, rng.choice(back), s2) if back else None
 
 
-def _try(ctx: Context, a: Assignment, swap: _Swap, floor: int, resplit: bool) -> Assignment | None:
+def _try(ctx: Context, a: Assignment, swap: _Swap) -> Assignment | None:
     """The slate after the move: pitches exchanged slot for slot (or into a free slot), both
-    sessions' seats redrawn, meetings that now come too early rebooked and, if `resplit`, both
-    sessions re-split exactly. None if there is no free slot."""
+    sessions' seats redrawn, meetings that now come too early rebooked. None if there is no
+    free slot."""
     slots = ctx.table.slots
     s1 = slots[a.pitch[swap.out]].session
     trial = Assignment(dict(a.pitch), dict(a.seat), dict(a.meet), dict(a.tables))
@@ -187,9 +174,7 @@ def _try(ctx: Context, a: Assignment, swap: _Swap, floor: int, resplit: bool) ->
     must = set(ctx.must)
     for pair in sorted(lost, key=lambda p: (p not in must, -ctx.fit[p], p)):
         greedy.book(*pair)
-    if not resplit:
-        return trial
-    return resplit_sessions(ctx, trial, {s1, swap.s2}, min(floor, tiers_of(ctx, trial)))
+    return trial
 
 
 def _free_slot(ctx: Context, a: Assignment, s: int) -> int | None:
@@ -203,7 +188,7 @@ def _ranked(ctx: Context, a: Assignment, sessions: set[int], pinned: frozenset[i
     first. The estimate keeps each room's line-up but for the exchanged pitch, and lets every
     investor of both sessions take its best room (no-thanks and seat caps ignored). Scored a
     session pair at a time, every enterprise (and swap partner) at once."""
-    slots, w = ctx.table.slots, (ctx.fit * ctx.params.hear_weight).astype(np.float64)
+    slots, w = ctx.table.slots, (ctx.fit * HEAR_WEIGHT).astype(np.float64)
     where = {e: (slots[q].session, slots[q].room) for e, q in a.pitch.items()}
     movable: dict[int, list[int]] = {s: [] for s in sessions}
     for e in sorted(where):

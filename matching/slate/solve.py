@@ -1,21 +1,13 @@
-"""路演排程 — draw a roadshow slate: pitches, investor seating and 1:1 follow-up meetings.
-
-Pure core: plain dataclasses and a fit matrix in, a plain `SlateResult` out; no DB, HTTP or
-environment. `solve_slate` uses OR-Tools CP-SAT in lexicographic phases (placement, must-meets
-and fairness first; then, on a re-solve, fewest moves; then total fit), improves the slate with
-annealing over pitch rooms (matching/slate/anneal.py), exact room line-ups and a session-swap
-search (matching/slate/search.py), and reports status, objective, proven bound (the smaller of
-CP-SAT's and the line-up bound of matching/slate/bound.py) and gap. `greedy_slate` is the
-baseline it is compared with, and the hint CP-SAT starts from. The model is written up in
-docs/roadshow.md.
+"""路演排程 — `solve_slate` (CP-SAT phases, annealing, session-swap search, line-up bound) and
+`greedy_slate`, the baseline and CP-SAT's first hint. The model is written up in docs/roadshow.md.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
@@ -42,7 +34,7 @@ from matching.slate.core import (
     resplit_sessions,
     tiers_of,
 )
-from matching.slate.model import SOLVED, Runner, SlateModel, status_name
+from matching.slate.model import SOLVED, Runner, SlateModel
 from matching.slate.problem import (
     Meeting,
     Pitch,
@@ -64,8 +56,8 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
     Phases, each held at its value before the next: (1) placed enterprises ≫ must-meets kept ≫
     fairness Σ min(relevant contacts, min_contacts); (2) on a re-solve, fewest moved previous
     items; (3) total fit. `objective` is the slate's total fit; `bound` is the smaller of CP-SAT's
-    phase-3 bound and the line-up bound (`SolverParams.lineup_bound`, valid for every slate whose
-    tiers reach phase 1's value: see `bound_inputs`). Confirmed items are hard constraints.
+    phase-3 bound and the line-up bound (valid for every slate whose tiers reach phase 1's value:
+    see `bound_inputs`). Confirmed items are hard constraints.
     """
     params = params or SolverParams()
     clock = time.monotonic()
@@ -75,8 +67,6 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
     model = SlateModel(ctx)
     lost += model.fix(fixed)
     free = free_sessions(ctx, fixed, previous)
-    if params.break_symmetry:
-        model.break_room_symmetry(free)
     start = greedy_from(ctx, fixed, previous)  # keeps what it can of the previous slate
     reserve = min(1.5, 0.05 * params.time_limit_s)  # for reading out, checking, overruns
     deadline = clock + params.time_limit_s - reserve
@@ -87,7 +77,7 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
         ok = runner.phase("moves", model.moves(previous), False, 0.35, start)
     lineups: LineupBound | None = None
     if ok:
-        pinned = _Pinned(fixed, previous, free, safe=fresh and not lost)
+        pinned = (fixed, previous, free, fresh and not lost)
         lineups = _fit_phases(ctx, runner, model, start, pinned, deadline)
     elif runner.phases[0].status == cp_model.UNKNOWN and not lost:
         fallback = _greedy_fallback(ctx, runner, start, fixed, previous, time.monotonic() - clock)
@@ -97,59 +87,50 @@ def solve_slate(problem: SlateProblem, params: SolverParams | None = None) -> Sl
     return _with_lineup_bound(result, lineups)
 
 
-@dataclass(frozen=True)
-class _Pinned:
-    """What a run must respect beyond the model: confirmed and previous items, the sessions free
-    of them, and whether it is `safe` — a fresh draw whose confirmed items all fit the model, so
-    that every slate built around the phases is one the model can express (CP-SAT's bound then
-    holds for the best of them)."""
-
-    fixed: Assignment
-    previous: Assignment
-    free: set[int]
-    safe: bool
-
-
 def _fit_phases(
     ctx: Context,
     runner: Runner,
     model: SlateModel,
     start: Assignment,
-    pinned: _Pinned,
+    pinned: tuple[Assignment, Assignment, set[int], bool],
     deadline: float,
 ) -> LineupBound | None:
-    """Everything after phases 1–2 (see docs/roadshow.md, "Order of a fresh draw"): polish,
+    """Everything after phases 1–2 (docs/roadshow.md, "Order of a fresh draw"): exact line-ups,
     annealing and session-swap search, line-up bound, phase 3, reheated annealing and iterated
-    search, meetings phase. Leaves the best slate in `runner.best`; returns the line-up bound
-    (None if off or not reached)."""
-    params, fixed, previous = ctx.params, pinned.fixed, pinned.previous
-    fresh = not (previous.pitch or previous.seat or previous.meet)
+    search, meetings phase. `pinned`: the confirmed and previous items, the sessions free of them
+    and whether the run is `safe` — a fresh draw whose confirmed items all fit the model, so that
+    every slate built around the phases is one the model can express (the searches run only
+    then). Leaves the best slate in `runner.best`; returns the line-up bound (None if not
+    reached)."""
+    (fixed, previous, free, safe), params = pinned, ctx.params
     floor = round(runner.phases[0].value)
-    polish = pinned.free if params.polish else set()
-    search = params.polish and pinned.safe and params.search_share > 0
     assert runner.best is not None
-    runner.best = resplit_sessions(ctx, runner.best, polish, floor)
-    greedy = resplit_sessions(ctx, start, polish, min(floor, tiers_of(ctx, start)))
+    runner.best = resplit_sessions(ctx, runner.best, free, floor)
+    greedy = resplit_sessions(ctx, start, free, min(floor, tiers_of(ctx, start)))
     alt = _if_as_good(ctx, runner, greedy, previous)
-    if pinned.safe and alt is not None:
+    if safe and alt is not None:
         runner.best = alt
     with ThreadPoolExecutor(1, thread_name_prefix="lineup-bound") as pool:
-        pending = _start_bound(ctx, pool, runner.best, floor, deadline)
-        if search:  # most of the fit is won here; phase 3 then starts from it
-            runner.best = _improve(ctx, runner.best, polish, fixed, floor, deadline)
-        hint = runner.best if pinned.safe else alt or runner.best
-        runner.phase("total fit", model.total_fit(), True, _fit_share(params, search), hint)
-        if pinned.safe:
+        # beside the searches and phase 3: a child process for long runs, else this thread
+        run = bound_of if params.time_limit_s < params.bound_process_min_s else bound_beside
+        stop = min(time.monotonic() + BOUND_SHARE * params.time_limit_s,
+                   _search_stop(params, deadline))  # fmt: skip
+        pending = pool.submit(run, bound_inputs(ctx, [runner.best], must_floor(ctx, floor)), stop)
+        if safe:  # most of the fit is won here; phase 3 then starts from it
+            runner.best = _improve(ctx, runner.best, free, fixed, floor, deadline)
+        hint = runner.best if safe else alt or runner.best
+        runner.phase("total fit", model.total_fit(), True, 0.05 if safe else 1.0, hint)
+        if safe:
             runner.best = higher_fit(ctx, runner.best, hint)
-        runner.best = resplit_sessions(ctx, runner.best, polish, floor)
-        if search:
+        runner.best = resplit_sessions(ctx, runner.best, free, floor)
+        if safe:
             stop = _search_stop(params, deadline)  # most to the iterated search, some to meetings
             restarts = DETERMINISTIC_RESTARTS if params.deterministic else RESTARTS
-            runner.best = _improve(ctx, runner.best, polish, fixed, floor, stop, restarts)
-        lineups = None if pending is None else pending.result()  # it stops by `stop` at latest
-        if search:
+            runner.best = _improve(ctx, runner.best, free, fixed, floor, stop, restarts)
+        lineups = pending.result()  # it stops by `stop` at latest
+        if safe:
             runner.best = _best_meetings(runner, model, deadline)
-        elif params.polish and fresh:
+        elif not (previous.pitch or previous.seat or previous.meet):
             runner.best = rebook(ctx, runner.best, fixed, floor)
     return lineups
 
@@ -166,45 +147,11 @@ def must_floor(ctx: Context, floor: int) -> int:
     return (floor - w_place * n_e) // w_must
 
 
-def _start_bound(
-    ctx: Context,
-    pool: ThreadPoolExecutor,
-    best: Assignment,
-    floor: int,
-    deadline: float,
-) -> Future[LineupBound | None] | None:
-    """The line-up bound beside the searches and phase 3, its first columns the line-ups of
-    `best`; None if it is off. Long runs compute it in a child process, on the second core
-    (matching/slate/process.py); short ones, where starting Python (~0.6 s) would cost more
-    than it gives, on the thread itself."""
-    params = ctx.params
-    if not params.lineup_bound:
-        return None
-    inputs = bound_inputs(ctx, [best], must_floor(ctx, floor))
-    stop = _bound_deadline(params, deadline)
-    if params.time_limit_s < params.bound_process_min_s:
-        return pool.submit(bound_of, inputs, stop)
-    return pool.submit(bound_beside, inputs, stop)
-
-
-def _bound_deadline(params: SolverParams, deadline: float) -> float:
-    """When the line-up bound must stop: `bound_share` of the limit, and no later than the
-    iterated search could stop (`_search_stop`), so that the meetings phase has both cores."""
-    return min(time.monotonic() + params.bound_share * params.time_limit_s,
-               _search_stop(params, deadline))  # fmt: skip
-
-
 def _search_stop(params: SolverParams, deadline: float) -> float:
     """When the iterated search stops: `MEETINGS_SHARE` of the time left (at least 6 % of the
     limit) is kept for the meetings phase."""
     left = max(deadline - time.monotonic(), 0.0)
     return deadline - max(MEETINGS_SHARE * left, 0.06 * params.time_limit_s)
-
-
-def _fit_share(params: SolverParams, search: bool) -> float:
-    """Phase 3's share of the time left: 5 % with the session-swap search (started from the
-    searched slate it rarely improves it, and it takes both cores from the line-up bound)."""
-    return 0.05 if search else 1.0
 
 
 def _improve(
@@ -217,7 +164,7 @@ def _improve(
     restarts: int = 0,
 ) -> Assignment:
     """Annealing over pitch rooms (`ANNEAL_SHARE` of the time), then either the session-swap
-    search (all this for at most `search_share` of the time limit) or, with `restarts`, a
+    search (all this for at most `SEARCH_SHARE` of the time limit) or, with `restarts`, a
     reheated annealing from `a` and the iterated search until `deadline`; then the meetings
     rebooked for the new line-ups; `a` itself if that does not raise total fit."""
     if not a.pitch:  # nothing to move (e.g. an event without rooms)
@@ -226,7 +173,7 @@ def _improve(
     pinned = frozenset(e for _, e in fixed.meet)  # confirmed meetings stay where they are
     stop = math.inf if params.deterministic else deadline  # deterministic: counts only
     if not (restarts or params.deterministic):
-        stop = min(stop, now + params.search_share * params.time_limit_s)
+        stop = min(stop, now + SEARCH_SHARE * params.time_limit_s)
     per_pitch = DETERMINISTIC_MOVES if params.deterministic else ANNEAL_MOVES
     cooling = Cooling(now + ANNEAL_SHARE * (stop - now), per_pitch * len(a.pitch),
                       REHEAT if restarts else HOT)  # fmt: skip
@@ -249,15 +196,14 @@ def _best_meetings(runner: Runner, model: SlateModel, deadline: float) -> Assign
     return higher_fit(model.ctx, runner.best, best)
 
 
+BOUND_SHARE = 0.7  # of the limit, at most, for the line-up bound
+SEARCH_SHARE = 0.25  # of the limit, at most, for the first annealing and session-swap search
 RESTARTS = 100_000  # random restarts of the iterated search at most (its time runs out first)
 DETERMINISTIC_RESTARTS = 3  # deterministic runs stop by count, not by the clock
-MEETINGS_SHARE = 0.08  # of the time left after phase 3 (≥ 6 % of the limit), kept for the
-# meetings phase: CP-SAT proves it optimal in 1–2 s on the benchmark's events, and what it does
-# not use is lost
+MEETINGS_SHARE = 0.08  # of the time left after phase 3 (≥ 6 % of the limit): the meetings phase
 SEARCH_TRIALS = 3_000  # trials at most in one session-swap search (most are quick rejections)
 ANNEAL_SHARE = 0.8  # of the first search's time, to annealing (matching/slate/anneal.py)
-ANNEAL_MOVES = 20_000  # moves per pitch at most in one annealing (60 pitches: ~12 s of moves;
-# small events stop early instead of cooling for the whole share)
+ANNEAL_MOVES = 20_000  # moves per pitch at most in one annealing
 DETERMINISTIC_MOVES = 1_000  # per pitch: deterministic runs anneal by count, not by the clock
 
 
@@ -268,8 +214,7 @@ def _with_lineup_bound(result: SlateResult, lineups: LineupBound | None) -> Slat
         return result
     bound = lineups.value if result.bound is None else min(result.bound, lineups.value)
     gap = max(0.0, bound - result.objective) / max(abs(bound), 1.0)
-    return replace(result, bound=float(bound), gap=gap, lineup_bound=float(lineups.value),
-                    phases=[*result.phases, lineups.describe()])  # fmt: skip
+    return replace(result, bound=float(bound), gap=gap, lineup_bound=float(lineups.value))
 
 
 def _greedy_fallback(
@@ -286,9 +231,8 @@ def _greedy_fallback(
     result = to_result(ctx, start, fixed, previous, "feasible")
     if check_slate(ctx.problem, result):
         return None
-    names = [f"{p.name}: {status_name(p.status)}" for p in runner.phases]
     note = "CP-SAT 在时限内未找到解，返回贪心排程（未证明界）"
-    return replace(result, notes=[note], phases=[*names, "greedy fallback"], wall_time_s=elapsed)
+    return replace(result, notes=[note], wall_time_s=elapsed)
 
 
 def _if_as_good(
@@ -315,10 +259,9 @@ def _finish_cp(
     elapsed: float,
 ) -> SlateResult:
     notes = [f"已确认项无法保留：{x}" for x in lost]
-    names = [f"{p.name}: {status_name(p.status)} {p.value:g} ≤ {p.bound:g}" for p in runner.phases]
     if runner.best is None:
         status = "infeasible" if runner.phases[0].status == cp_model.INFEASIBLE else "unknown"
-        return _empty(ctx, status, [*notes, "求解失败：已确认的安排相互冲突或时限过短"], names)
+        return _empty(ctx, status, [*notes, "求解失败：已确认的安排相互冲突或时限过短"])
     fit = next((p for p in runner.phases if p.name == "total fit"), None)
     fit_done = fit is not None and fit.status in SOLVED
     main = [p for p in runner.phases if p.name != "meetings"]  # its bound holds rooms fixed
@@ -326,8 +269,7 @@ def _finish_cp(
     bound = float(whole_points_bound(fit.bound)) if fit is not None and fit_done else None
     result = to_result(ctx, runner.best, fixed, previous, "optimal" if all_optimal else "feasible")
     gap = None if bound is None else max(0.0, bound - result.objective) / max(abs(bound), 1.0)
-    return replace(result, bound=bound, gap=gap, notes=notes, phases=names, wall_time_s=elapsed,
-                    cp_bound=bound)  # fmt: skip
+    return replace(result, bound=bound, gap=gap, notes=notes, wall_time_s=elapsed, cp_bound=bound)
 
 
 def greedy_slate(problem: SlateProblem) -> SlateResult:
@@ -341,7 +283,7 @@ def greedy_slate(problem: SlateProblem) -> SlateResult:
     a = greedy_from(ctx, fixed, previous)
     result = to_result(ctx, a, fixed, previous, "feasible")
     notes = [f"已确认项无法保留：{x}" for x in lost]
-    return replace(result, notes=notes, phases=["greedy"], wall_time_s=time.monotonic() - clock)
+    return replace(result, notes=notes, wall_time_s=time.monotonic() - clock)
 
 
 # ─── from an assignment to a result ────────────────────────────────────────────────────────────
@@ -352,8 +294,7 @@ def to_result(
     tables = _number_tables(ctx, a, {**previous.tables, **fixed.tables})
     pitches, seats, meetings = _items(ctx, a, tables)
     p = ctx.problem
-    metrics = slate_metrics(p, pitches, seats, meetings, ctx.params.hear_weight,
-                            ctx.params.meeting_weight)  # fmt: skip
+    metrics = slate_metrics(p, pitches, seats, meetings)
     ent_ids = [e.id for e in p.enterprises]
     return SlateResult(
         status=status,
@@ -445,10 +386,10 @@ def _shortfall_reason(ctx: Context, a: Assignment, e: int, got: int) -> str:
     return f"路演厅与会谈桌位有限，仅安排 {got} 家相关投资机构接触（要求 {k} 家）"
 
 
-def _empty(ctx: Context, status: str, notes: list[str], phases: list[str]) -> SlateResult:
+def _empty(ctx: Context, status: str, notes: list[str]) -> SlateResult:
     reason = "求解失败，未能生成排程" if status == "unknown" else "已确认的安排相互冲突，无法排程"
     return SlateResult(
         status=status, objective=0.0, bound=None, gap=None, pitches=[], attendance=[],
         meetings=[], unplaced=[Unplaced(e.id, reason) for e in ctx.problem.enterprises],
-        notes=notes, phases=phases,
+        notes=notes,
     )  # fmt: skip

@@ -48,7 +48,7 @@ def test_every_move_changes_hearing_fit_by_its_delta_and_respects_rooms(seed: in
     problem = _problem(seed)
     ctx = core.build_context(problem, FAST)
     start = core.greedy_from(ctx, Assignment(), Assignment())
-    rooms, rng = _Rooms(ctx, start, ({0, 1, 2}, frozenset()), strict=False), random.Random(seed)
+    rooms, rng = _Rooms(ctx, start, ({0, 1, 2}, frozenset())), random.Random(seed)
     assert rooms.value == _heard(ctx, rooms.pos)
     applied = trades = 0
     while applied < 150:
@@ -91,7 +91,7 @@ def test_annealing_reaches_the_optimum_of_a_small_event(seed: int) -> None:
     ctx = core.build_context(problem, FAST)
     start = core.greedy_from(ctx, Assignment(), Assignment())
     optimum = _best_by_brute_force(ctx, list(range(6)))
-    rooms = _Rooms(ctx, start, ({0, 1}, frozenset()), strict=False)
+    rooms = _Rooms(ctx, start, ({0, 1}, frozenset()))
     assert _heard(ctx, _cool(rooms, random.Random(seed), Cooling(math.inf, 20_000))) == optimum
     found = anneal(ctx, start, {0, 1}, 0, Assignment(), frozenset(), Cooling(math.inf, 20_000))
     assert core.fit_of(ctx, found) == max(optimum, core.fit_of(ctx, start))
@@ -163,41 +163,16 @@ def _short_event() -> tuple[core.Context, Assignment]:
     return ctx, start
 
 
-def test_a_strict_state_adopts_what_it_may_and_moves_or_trades_the_rest() -> None:
-    ctx, start = _short_event()
-    rooms = _Rooms(ctx, start, ({0, 1}, frozenset()), strict=True)
-    assert rooms.allowed[0] == {0} and rooms.allowed[4] == {0, 1}  # 100's meeting stays put
-    target = {0: (1, 0), 1: (0, 0), 2: (0, 0), 3: (0, 1), 4: (0, 0), 5: (1, 0)}
-    assert rooms.adopt(target)  # 100 may not pitch in the second session: a free place instead
-    assert rooms.pos == {0: (0, 1), 1: (0, 0), 2: (0, 0), 3: (0, 1), 4: (0, 0), 5: (1, 0)}
-    assert rooms.value == _heard(ctx, rooms.pos)
-    one_room = replace(ctx.problem, rooms=("A厅",))  # 6 places for 6 pitches: none free
-    ctx = core.build_context(one_room, FAST)
-    full = Assignment(pitch={e: ctx.slot_at[e // 3, 0, e % 3] for e in range(6)})
-    core.Greedy(ctx, full).run()
-    rooms = _Rooms(ctx, full, ({0, 1}, frozenset()), strict=True)
-    assert rooms.allowed[0] == {0} and rooms.allowed[4] == {0, 1}
-    swapped = {0: (1, 0), 1: (0, 0), 2: (0, 0), 3: (1, 0), 4: (0, 0), 5: (1, 0)}
-    assert rooms.adopt(swapped)  # 100 trades back with 104, the only one who may take its place
-    assert rooms.pos == {0: (0, 0), 1: (0, 0), 2: (0, 0), 3: (1, 0), 4: (1, 0), 5: (1, 0)}
-    assert rooms.value == _heard(ctx, rooms.pos)
-
-
-def test_when_rebooking_would_lose_a_must_meet_a_repair_keeps_it_and_what_else_was_won() -> None:
+def test_when_rebooking_would_lose_a_must_meet_the_annealed_slate_is_not_taken() -> None:
     ctx, start = _short_event()
     floor = core.tiers_of(ctx, start)
-    free = _cool(_Rooms(ctx, start, ({0, 1}, frozenset()), strict=False), random.Random(0),
+    free = _cool(_Rooms(ctx, start, ({0, 1}, frozenset())), random.Random(0),
                  Cooling(math.inf, 20_000))  # fmt: skip
     assert free[0][0] == free[1][0] == 1  # both go, and one round cannot hold both must-meets:
     lost = _slate(ctx, start, free, Assignment(), ({0, 1}, floor))
     assert core.tiers_of(ctx, lost) < floor
     found = anneal(ctx, start, {0, 1}, floor, Assignment(), frozenset(), Cooling(math.inf, 20_000))
-    session_of = lambda a, e: ctx.table.slots[a.pitch[e]].session  # noqa: E731
-    assert session_of(found, 0) == session_of(found, 1) == 0  # their meetings stay ...
-    assert session_of(found, 4) == 1  # ... and the pitch without a must-meet still goes
-    assert all((0, e) in found.meet for e in range(4))
-    assert core.tiers_of(ctx, found) >= floor
-    assert core.fit_of(ctx, found) > core.fit_of(ctx, start)
+    assert found is start
 
 
 def test_a_must_meet_out_of_reach_anywhere_does_not_hold_its_enterprise_in_place() -> None:
@@ -211,7 +186,7 @@ def test_a_must_meet_out_of_reach_anywhere_does_not_hold_its_enterprise_in_place
         ctx = core.build_context(problem, FAST)
         start = core.greedy_from(ctx, Assignment(), Assignment())
         assert ctx.table.slots[start.pitch[1]].session == 0
-        return _Rooms(ctx, start, ({0, 1, 2}, frozenset()), strict=False).allowed[1]
+        return _Rooms(ctx, start, ({0, 1, 2}, frozenset())).allowed[1]
 
     assert allowed(frozenset({10})) == {0}  # 500's only rounds follow the first session
     assert allowed(frozenset({12})) == {0, 1}  # 500 shares no session with 101
