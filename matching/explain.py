@@ -120,20 +120,7 @@ def explain_ranking(
     vocab: Vocabulary,
     weights: Mapping[str, float] | None = None,
 ) -> list[Explained]:
-    """Reasons for a ranked list of one demand.
-
-    Parameters
-    ----------
-    demand : DemandProfile
-    cands : CandidateSet of ``n`` candidates
-    ids, scores : ndarrays of shape ``(k,)`` from a ranker; -1 ids are skipped
-    vocab : Vocabulary for the Chinese labels
-    weights : scorer weights (default :data:`~matching.scorers.DEFAULT_WEIGHTS`)
-
-    Returns
-    -------
-    list of Explained, length at most ``k``
-    """
+    """Reasons for a ranked list of one demand."""
     w = weights or DEFAULT_WEIGHTS
     f = fits(encode_demands([demand], cands), cands)[:, 0, :]
     out = []
@@ -153,12 +140,7 @@ def near_misses(
     max_failures: int = 1,
     weights: Mapping[str, float] | None = None,
 ) -> list[Explained]:
-    """The best-fitting candidates that break at most ``max_failures`` hard rules, with why not.
-
-    Returns
-    -------
-    list of Explained, length at most ``limit``; ``rank`` is 0 and ``failures`` is set
-    """
+    """The best-fitting candidates that break at most ``max_failures`` hard rules, with why not."""
     w = weights or DEFAULT_WEIGHTS
     batch = encode_demands([demand], cands)
     broken = violations(batch, cands, cfg)[:, 0, :]

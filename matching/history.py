@@ -140,20 +140,7 @@ def _ticket_stats(
 def infer_profiles(
     deals: DealHistory, institution_ids: IntArray, as_of: date, half_life_days: float = 365.0
 ) -> InstitutionProfiles:
-    """Infer each institution's stage, sector, ticket and region profile from its deals.
-
-    Parameters
-    ----------
-    deals : DealHistory with ``m`` deals
-    institution_ids : ndarray of int, shape ``(I,)``
-    as_of : date; only deals closed before it count
-    half_life_days : float; a deal this old weighs half as much as one closed yesterday
-
-    Returns
-    -------
-    InstitutionProfiles
-        One row per institution id, in the given order.
-    """
+    """Infer each institution's stage, sector, ticket and region profile from its deals."""
     ids = np.asarray(institution_ids, dtype=np.int64)
     lookup = {int(i): r for r, i in enumerate(ids)}
     rows = np.array([lookup.get(int(i), -1) for i in deals.institution_id], dtype=np.int64)

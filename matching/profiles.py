@@ -351,18 +351,7 @@ def _optional(values: Sequence[float | None]) -> FloatArray:
 
 
 def encode_demands(profiles: Sequence[DemandProfile], cands: CandidateSet) -> DemandBatch:
-    """Turn demand profiles into arrays indexed against ``cands``.
-
-    Parameters
-    ----------
-    profiles : sequence of DemandProfile, length ``B``
-    cands : CandidateSet with ``n`` candidates
-
-    Returns
-    -------
-    DemandBatch
-        Per-demand arrays of shape ``(B,)`` or ``(B, m)``; ``relationship`` holds triplets.
-    """
+    """Turn demand profiles into arrays indexed against ``cands``."""
     sections = [sector_keys(p.industry_code) or ("", "") for p in profiles]
     offered = _membership(cands.collateral, [sorted(p.collateral_offered) for p in profiles])
     return DemandBatch(

@@ -62,13 +62,7 @@ class ScoringModel(Protocol):
 
 
 class RulesRanker:
-    """Hard rules filter, the weighted sum of soft fits scores (the cold-start ranker).
-
-    Parameters
-    ----------
-    weights : mapping of scorer code to weight, optional
-        Defaults to :data:`matching.scorers.DEFAULT_WEIGHTS`.
-    """
+    """Hard rules filter, the weighted sum of soft fits scores (the cold-start ranker)."""
 
     def __init__(self, weights: Mapping[str, float] | None = None) -> None:
         self.weights = weights
@@ -190,17 +184,7 @@ def top_k(
 ) -> tuple[IntArray, Float32Array]:
     """Top ``k`` columns per row, best first, at most ``per_group`` per group.
 
-    Parameters
-    ----------
-    scores : ndarray of float32, shape ``(B, n)``; ``-inf`` is never selected
-    k : int
-    groups : ndarray of int, shape ``(n,)``, optional; the group (institution) of each column
-    per_group : int, optional
-
-    Returns
-    -------
-    ids : ndarray of int64, shape ``(B, min(k, n))``; -1 pads rows with fewer eligible columns
-    scores : ndarray of float32, same shape; ``-inf`` at the pads
+    Returns ``(ids, scores)`` of shape ``(B, min(k, n))``; -1 / ``-inf`` pad rows that run short.
     """
     n = scores.shape[1]
     k_eff = min(k, n)
@@ -277,27 +261,9 @@ def rank_batch(
     chunk_size: int | None = None,
     n_jobs: int = 1,
 ) -> tuple[IntArray, Float32Array]:
-    """Rank candidates for each demand, best first.
+    """Rank candidates for each demand, best first: ``(ids, scores)`` of shape ``(B, min(k, n))``.
 
-    Parameters
-    ----------
-    model : ScoringModel (e.g. :class:`RulesRanker` or a learned ranker)
-    demands : sequence of DemandProfile, length ``B``
-    cands : CandidateSet of ``n`` candidates
-    cfg : RuleConfig
-    k : int
-    exposure : ExposurePolicy, optional (default: at most 2 per institution per list)
-    exclude : sequence of int arrays, length ``B``, optional; candidate indices never to return
-    load : ndarray of int, shape ``(n,)``, optional; open recommendations of each candidate's
-        institution, for ``max_load``
-    chunk_size : int, optional; demands scored at once (default keeps ~1M pairs in memory)
-    n_jobs : int; chunks scored in parallel threads (the share cap is applied afterwards, over
-        the whole batch, so the result does not depend on ``n_jobs``)
-
-    Returns
-    -------
-    ids : ndarray of int64, shape ``(B, min(k, n))``; candidate indices, -1 where none is left
-    scores : ndarray of float32, same shape; non-increasing along each row
+    -1 ids mark rows that ran short; ``n_jobs`` threads never change the result.
     """
     exposure = exposure or ExposurePolicy()
     n, total = len(cands), len(demands)

@@ -287,12 +287,7 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
 
 
 def fits(batch: DemandBatch, cands: CandidateSet) -> Float32Array:
-    """Every scorer's fit for every pair.
-
-    Returns
-    -------
-    ndarray of float32, shape ``(len(SCORERS), B, n)``
-    """
+    """Every scorer's fit for every pair."""
     shape = (len(batch), len(cands))
     return np.stack([np.broadcast_to(s.fit(batch, cands), shape) for s in SCORERS])
 
@@ -300,12 +295,7 @@ def fits(batch: DemandBatch, cands: CandidateSet) -> Float32Array:
 def weighted_score(
     batch: DemandBatch, cands: CandidateSet, weights: Mapping[str, float] = DEFAULT_WEIGHTS
 ) -> Float32Array:
-    """The rules score: the weighted sum of fits.
-
-    Returns
-    -------
-    ndarray of float32, shape ``(B, n)``
-    """
+    """The rules score: the weighted sum of fits."""
     shape = (len(batch), len(cands))
     total = np.zeros(shape, dtype=np.float32)
     scratch = np.empty(shape, dtype=np.float32)  # one buffer for the gathered fits

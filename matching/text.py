@@ -42,17 +42,7 @@ def _string_key(gram: str) -> int:
 
 
 class TextEncoder:
-    """Encode texts so that the dot product of two encodings approximates their TF-IDF cosine.
-
-    Parameters
-    ----------
-    dim : int
-        Largest number of dimensions kept.
-    ngram_range : tuple of int
-        Character n-gram lengths.
-    random_state : int
-        Seed of the randomized SVD used for large corpora.
-    """
+    """Encode texts so that the dot product of two encodings approximates their TF-IDF cosine."""
 
     def __init__(
         self, dim: int = 128, ngram_range: tuple[int, int] = (2, 3), random_state: int = 0
@@ -62,17 +52,7 @@ class TextEncoder:
         self.random_state = random_state
 
     def fit(self, texts: Sequence[str]) -> TextEncoder:
-        """Learn the vocabulary, IDF weights and projection from the candidates' texts.
-
-        Parameters
-        ----------
-        texts : sequence of str, length ``n``
-
-        Returns
-        -------
-        TextEncoder
-            ``self``.
-        """
+        """Learn the vocabulary, IDF weights and projection from the candidates' texts."""
         if not 1 <= self.ngram_range[0] <= self.ngram_range[1] <= 3:
             raise ValueError("n-grams of 1 to 3 characters only (one 63-bit key per n-gram)")
         self.vectorizer_: TfidfVectorizer | None = TfidfVectorizer(
@@ -113,17 +93,7 @@ class TextEncoder:
         return np.ascontiguousarray(svd.components_, dtype=np.float32)
 
     def transform(self, texts: Sequence[str]) -> Float32Array:
-        """Encode texts.
-
-        Parameters
-        ----------
-        texts : sequence of str, length ``m``
-
-        Returns
-        -------
-        ndarray of float32, shape ``(m, d)``
-            Encodings; ``d`` is at most ``dim``.
-        """
+        """Encode texts."""
         out = np.zeros((len(texts), self.components_.shape[0]), dtype=np.float32)
         if self.vectorizer_ is None or not len(texts):
             return out
@@ -140,10 +110,6 @@ class TextEncoder:
         Vectorised over the whole batch: every text's code points go into one array, each
         2- and 3-gram becomes one integer key, and keys are looked up in the sorted
         vocabulary. The vectorizer's own ``transform`` would loop over texts in Python.
-
-        Returns
-        -------
-        scipy.sparse.csr_matrix of float32, shape ``(m, vocabulary size)``
         """
         rows, cols, w = self._triplets(texts)
         return sp.csr_matrix((w, (rows, cols)), shape=(len(texts), len(self.idf_)))

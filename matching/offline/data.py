@@ -59,16 +59,6 @@ def normalize_investor_name(name: str) -> str:
     only when at least two distinctive tokens remain, so "First Round Capital" and
     "First Round" merge while "Cardinal Partners" and "Cardinal Venture Capital" (distinct
     firms) stay apart.
-
-    Parameters
-    ----------
-    name : str
-        Raw investor name.
-
-    Returns
-    -------
-    str
-        Normalised key (never empty for a non-blank input).
     """
     s = name.casefold().replace("&", " and ")
     s = re.sub(r"\([^)]*\)", " ", s)
@@ -103,17 +93,7 @@ def parse_amount(value: str) -> float:
 
 @dataclass(frozen=True)
 class RoundTable:
-    """Column-oriented table of funding rounds (one entry per round).
-
-    Attributes
-    ----------
-    company, category, state, region, city, round_type : ndarray of str
-        Company permalink and descriptive attributes.
-    day : ndarray of float
-        ``funded_at`` as days since 1970-01-01.
-    amount : ndarray of float
-        ``raised_amount_usd`` (``nan`` when unknown).
-    """
+    """Column-oriented table of funding rounds (one entry per round)."""
 
     company: npt.NDArray[np.str_]
     category: npt.NDArray[np.str_]
@@ -153,20 +133,7 @@ class RoundTable:
 
 @dataclass(frozen=True)
 class History:
-    """Investment history: rounds plus (round, investor) incidence pairs.
-
-    Attributes
-    ----------
-    rounds : RoundTable
-        Unique funding rounds, sorted by date.
-    inv_round, inv_investor : ndarray of int
-        Parallel arrays: investment ``j`` is investor ``inv_investor[j]`` in round
-        ``inv_round[j]`` (deduplicated).
-    investor_keys : ndarray of str
-        Normalised key per investor index.
-    investor_names : ndarray of str
-        Display name per investor index (most frequent raw spelling).
-    """
+    """Investment history: rounds plus (round, investor) incidence pairs."""
 
     rounds: RoundTable
     inv_round: npt.NDArray[np.int64]

@@ -204,21 +204,7 @@ def _lookup(mat: sp.csr_matrix) -> PairLookup:
 
 
 class HistoryIndex:
-    """Time-decayed statistics of a history as seen at ``ref_day``.
-
-    Parameters
-    ----------
-    history : History
-        Training history (only rounds strictly before ``ref_day`` should be included).
-    enc : Encoders
-        Vocabularies shared by history and queries.
-    ref_day : float
-        Reference day (days since 1970-01-01) ages are measured from.
-    half_life_days, short_half_life_days : float
-        Half-lives of the long and short exponential activity decays.
-    alpha : float
-        Additive smoothing (in decayed investments) of investor profile shares.
-    """
+    """Time-decayed statistics of a history as seen at ``ref_day``."""
 
     def __init__(
         self,
@@ -346,19 +332,7 @@ def _without_diagonal(mat: sp.spmatrix) -> sp.csr_matrix:
 
 @dataclass(frozen=True)
 class QueryContext:
-    """Coded queries plus their company links in a :class:`HistoryIndex`.
-
-    Attributes
-    ----------
-    q : CodedRounds
-        Integer-coded query rounds.
-    prior : scipy.sparse.csr_matrix
-        ``(n_queries, n_investors)`` number of earlier rounds of the query's company
-        each investor joined.
-    coinvest : scipy.sparse.csr_matrix
-        ``(n_queries, n_investors)`` decayed co-investment weight between each investor
-        and the company's prior investors.
-    """
+    """Coded queries plus their company links in a :class:`HistoryIndex`."""
 
     q: CodedRounds
     prior: sp.csr_matrix
@@ -419,11 +393,6 @@ def generate_candidates(
     decayed activity in the query's category × round type, region × round type, round
     type, and overall, and the top ``n_local`` in the query's category × state and city
     (investors of similar, nearby companies).
-
-    Returns
-    -------
-    tuple of ndarray
-        ``(query_index, investor_index)`` pairs, grouped by query, investors ascending.
     """
     q, n_rt = ctx.q, len(ROUND_ORDER)
     cat_rt = q.category * n_rt + q.round_type

@@ -32,23 +32,7 @@ def _discounts(k: int) -> npt.NDArray[np.float64]:
 
 
 def query_metrics(ranked: Sequence[int], relevant: set[int], k: int) -> tuple[float, float, float]:
-    """Recall@k, NDCG@k and Hit@k of a single ranked list.
-
-    Parameters
-    ----------
-    ranked : sequence of int
-        Ranked item ids (best first); only the first ``k`` are used. Duplicates after the
-        first occurrence earn no credit.
-    relevant : set of int
-        Relevant item ids; must be non-empty.
-    k : int
-        Cut-off.
-
-    Returns
-    -------
-    tuple of float
-        ``(recall, ndcg, hit)``.
-    """
+    """Recall@k, NDCG@k and Hit@k of a single ranked list."""
     if not relevant:
         raise ValueError("relevant set must be non-empty")
     disc = _discounts(k)
@@ -87,22 +71,7 @@ def evaluate_rankings(
     relevant: Sequence[set[int]],
     k: int,
 ) -> RankingMetrics:
-    """Average :func:`query_metrics` over queries, skipping empty relevant sets.
-
-    Parameters
-    ----------
-    ranked : array-like of shape (n_queries, >= k)
-        Ranked item ids per query.
-    relevant : sequence of set of int
-        Relevant ids per query (same length as ``ranked``).
-    k : int
-        Cut-off.
-
-    Returns
-    -------
-    RankingMetrics
-        Averages; all zero with ``n_queries == 0`` when no query has relevant items.
-    """
+    """Average :func:`query_metrics` over queries, skipping empty relevant sets."""
     if len(ranked) != len(relevant):
         raise ValueError("ranked and relevant must have the same length")
     rows = [query_metrics(list(r), rel, k) for r, rel in zip(ranked, relevant, strict=True) if rel]

@@ -48,11 +48,6 @@ def top_k_per_query(
     in order, skipping ones already ranked or excluded) get scores strictly below the
     query's lowest. Pairs whose investor is in ``exclude[q]`` are dropped; a row runs short
     (padded with ``-1`` / ``-inf``) only when fewer than ``k`` investors remain.
-
-    Returns
-    -------
-    tuple of ndarray
-        ``ids`` and ``scores`` of shape ``(n_queries, k)``.
     """
     banned = [set(np.asarray(e).tolist()) for e in exclude] if exclude is not None else None
     if banned is not None:
@@ -78,34 +73,7 @@ def top_k_per_query(
 
 @dataclass(eq=False)
 class InvestorRanker:
-    """Rank investors for funding rounds (scikit-learn style estimator).
-
-    Parameters
-    ----------
-    half_life_days, short_half_life_days : float
-        Half-lives of the exponential decay of investor activity.
-    window_days : float
-        Length of each replayed training window.
-    n_windows : int
-        Number of training windows (taken backwards from the end of the history).
-    n_candidates : int
-        Investors taken from each candidate source per query.
-    n_local_candidates : int
-        Investors taken from each of the local sources (the query's category × state, and
-        its city) per query.
-    max_iter, learning_rate, max_leaf_nodes, min_leaf_samples, l2_regularization : int, float, int, int, float
-        LightGBM boosting rounds, shrinkage, leaves per tree, minimum rows per leaf and L2
-        penalty on leaf values.
-    feature_fraction, bagging_fraction : float
-        Share of features per tree and of rows per boosting round (row bagging every round).
-    truncation_level : int
-        LambdaMART pair truncation: only pairs involving the top ``truncation_level``
-        candidates of the current ranking contribute gradients.
-    n_threads : int
-        Threads for LightGBM (one by default: the models are small and the host is shared).
-    random_state : int
-        Seed for LightGBM's feature and row sampling; training is deterministic.
-    """
+    """Rank investors for funding rounds (scikit-learn style estimator)."""
 
     half_life_days: float = 730.0
     short_half_life_days: float = 180.0

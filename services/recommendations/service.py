@@ -351,15 +351,7 @@ class _Entry:
 
 
 class WorldCache:
-    """Loaded worlds keyed by (database, data version): LRU-bounded, thread-safe, with a TTL.
-
-    Parameters
-    ----------
-    maxsize : int; worlds kept (one per database and version)
-    days : int; candidate sets kept per world (one per ``today``)
-    ttl_seconds : float; a world older than this is reloaded even if the version is unchanged
-    clock : callable returning seconds (injected in tests)
-    """
+    """Loaded worlds keyed by (database, data version): LRU-bounded, thread-safe, with a TTL."""
 
     def __init__(
         self,
@@ -512,11 +504,6 @@ def rank_demands_for_institutions(
 
     The demands are encoded and scored against all candidates once; each institution then
     takes the best of its own candidates' columns.
-
-    Returns
-    -------
-    dict of institution id → (ids, scores): ndarrays of shape ``(m,)``, ``m <= len(demand_ids)``,
-    the demand ids (int64) and the best score over the institution's candidates (float64)
     """
     today = today or datetime.now(UTC).date()
     entry = _CACHE.entry(session)
@@ -628,12 +615,6 @@ def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, 
     Features are rebuilt as of the first day of the month the match was recommended in, from
     history strictly before that day; only pairs passing the hard rules then are kept, since the
     re-ranker only ever orders eligible candidates.
-
-    Returns
-    -------
-    X : ndarray of float64, shape ``(m, len(FEATURE_NAMES))``
-    y : ndarray of int64, shape ``(m,)``; 1 won
-    day : ndarray of int64, shape ``(m,)``; ordinal of the as-of day
     """
     world = _load_world(session)
     groups: dict[date, list[tuple[Match, int]]] = defaultdict(list)
