@@ -1,9 +1,4 @@
-"""Build the column arrays of a :class:`~matching.profiles.CandidateSet` from candidate rows.
-
-Where a mandate lists no stage or sector, or its ticket range is vague, or the institution states
-no region, the institution's profile inferred from its deal history (:mod:`matching.history`)
-fills in, weighted by how much history there is.
-"""
+"""Build a :class:`~matching.profiles.CandidateSet`; history profiles fill in vague stated terms."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""Reasons, in Chinese and machine-readable: why a candidate ranks where it does, and why not.
-
-For each recommended candidate: every scorer's fit and weighted contribution, the top ones as
-sentences. For near-misses — candidates with a good soft score that break one hard rule (other
-than being the wrong financing type or not resident, which make them irrelevant) — the rule
-they break, e.g. ``不满足：需高新技术企业资质``.
-"""
+"""Reasons in Chinese: each scorer's contribution to a rank, and the hard rule a near-miss breaks."""
 
 from __future__ import annotations
 

@@ -1,12 +1,6 @@
 """What an institution's track record says: inferred profiles, recent activity, responsiveness.
 
-A center bootstraps VCs whose stated mandate says little ("关注硬科技") from the deals they did:
-the stage, sector, ticket and region distributions of their recent deals, recency-weighted with
-a half-life, stand in where the mandate is missing or vague. The pipeline tells how active an
-institution has been lately and how often an introduction led to a meeting.
-
-Every function takes ``as_of`` and only looks at events strictly before it, so training can
-rebuild the features as they were when a match was made.
+Every function only looks at events strictly before ``as_of`` (docs/matching.md).
 """
 
 from __future__ import annotations

@@ -1,14 +1,6 @@
-"""The learned re-ranker: recorded outcomes teach which fits really lead to a deal.
+"""The learned re-ranker: calibrated, monotone gradient boosting on recorded outcomes.
 
-Training pairs are matches whose outcome is known — closed won (1) against closed lost or no
-response (0) — with the features the rules ranker saw when the match was made. A gradient-boosted
-classifier, constrained to be non-decreasing in every fit so that a better fit never lowers a
-score, is wrapped in cross-validated sigmoid calibration, so its scores read as probabilities.
-With fewer outcomes than ``min_outcomes`` (or too few of either class) it does not train and
-reports why; :class:`LearnedRanker` then serves the rules ranking unchanged.
-
-At ranking time the rules ranker draws a shortlist per demand (``shortlist`` best eligible
-candidates) and the re-ranker orders it; candidates outside the shortlist are not returned.
+Below ``min_outcomes`` it does not train and the rules ranking is served (docs/matching.md).
 """
 
 from __future__ import annotations

@@ -1,10 +1,4 @@
-"""Plain inputs of the matching core: demand profiles, candidate rows, and their array forms.
-
-The service module turns database rows into :class:`DemandProfile` and :class:`CandidateRow`
-objects; :func:`build_candidate_set` turns the rows into column arrays once, and
-:func:`encode_demands` turns a batch of demands into arrays indexed against that set. Every
-rule and scorer then works on whole ``(n_demands, n_candidates)`` arrays.
-"""
+"""Plain inputs of the matching core: demand profiles, candidate rows, and their array forms."""
 
 from __future__ import annotations
 

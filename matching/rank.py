@@ -1,14 +1,6 @@
 """Top-k ranking with exposure control, batch-first: every ranker returns ``(ids, scores)`` arrays.
 
-A ranker only has to produce a score matrix (``-inf`` where a candidate is not eligible);
-:func:`rank_batch` turns it into ranked lists in memory-bounded chunks and applies the exposure
-policy, so the same few institutions do not receive every demand:
-
-* ``per_list``: at most this many products/mandates of one institution in one list;
-* ``max_share``: within one batch (a digest run, a batch re-rank) an institution appears in at
-  most ``ceil(max_share * B)`` lists — demands with the strongest best match choose first;
-* ``max_load`` and ``overload_penalty``: for a single demand, an institution already holding
-  ``max_load`` open recommendations has its scores multiplied by the penalty.
+The exposure policy (per_list, max_share, max_load) is described in docs/matching.md.
 """
 
 from __future__ import annotations

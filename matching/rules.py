@@ -1,9 +1,6 @@
-"""Hard rules: a candidate that breaks one is not recommended, and the reason says why.
+"""Hard rules on whole ``(B, n)`` batches, each with a Chinese reason for one pair.
 
-Each rule checks a whole batch at once and returns a boolean "violated" array broadcastable to
-``(B, n)``; its ``reason`` states the same test for one pair in Chinese, for explanations and
-for the why-nots of near-misses. A missing enterprise fact that a product requires (founding date,
-revenue) breaks the rule: the matcher cannot vouch for it.
+A missing enterprise fact that a product requires breaks the rule: the matcher cannot vouch for it.
 """
 
 from __future__ import annotations

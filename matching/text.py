@@ -1,10 +1,6 @@
-"""Text similarity between an enterprise's business scope and an institution's focus.
+"""Text similarity of business scope and institution focus: character 2–3-gram TF-IDF, projected.
 
-TF-IDF on character 2–3-grams needs no Chinese word segmenter. The candidates' TF-IDF vectors
-are projected on their own leading singular vectors, so a demand × candidate similarity is one
-dense dot product (and a whole batch one matrix product). While the candidates span no more
-than ``dim`` dimensions the projection keeps every cosine exact; beyond that it is the usual
-latent-semantic approximation.
+The projection keeps cosines exact while the candidates span at most ``dim`` dimensions.
 """
 
 from __future__ import annotations

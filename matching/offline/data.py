@@ -1,15 +1,4 @@
-"""Loading and normalising Crunchbase-style investment histories.
-
-A *history* CSV has one row per (funding round, investor) with the columns of
-:data:`HISTORY_COLUMNS`. A *query* CSV has the same columns without
-``investor_name`` plus ``query_id`` (one row per funding round to rank investors for).
-
-A funding round is identified by ``(company_permalink, funded_at, raised_amount_usd)``.
-Investor names are normalised with :func:`normalize_investor_name` so that spelling
-variants ("Gemini Israel ventures" / "Gemini Israel Ventures", "First Round" /
-"First Round Capital") map to one investor key; the display name of an investor is the
-most frequent raw spelling of its key in the history.
-"""
+"""Loading Crunchbase-style investment histories and normalising investor names (docs/offline_eval.md)."""
 
 from __future__ import annotations
 

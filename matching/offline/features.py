@@ -1,11 +1,4 @@
-"""Pairwise (query round, candidate investor) features computed from a history.
-
-:class:`HistoryIndex` summarises a history as seen at a reference day ``ref_day``
-(time-decayed investor profiles, company → investor links, the co-investment graph).
-:func:`generate_candidates` proposes a few hundred investors per query and
-:func:`pair_features` turns (query, investor) pairs into a dense feature matrix.
-Everything here only ever reads the history given to :class:`HistoryIndex`.
-"""
+"""Pairwise (query round, candidate investor) features from a history as seen at a reference day."""
 
 from __future__ import annotations
 

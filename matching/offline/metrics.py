@@ -1,21 +1,6 @@
-"""Per-query ranking metrics for investor recommendation.
+"""Per-query Recall@k, Hit@k and NDCG@k (macro averages, overall and new-relationship).
 
-For one query round ``q`` let ``R_q`` be the *relevant* set — the (normalised) investors
-that actually took part in the round — and ``L_q`` the top-``k`` ranked list.
-``hits_q = |L_q ∩ R_q|``.
-
-* ``Recall@k  = hits_q / |R_q|``
-* ``Hit@k     = 1 if hits_q > 0 else 0``
-* ``NDCG@k    = DCG_q / IDCG_q`` with binary gains, ``DCG_q = sum_{r: L_q[r] in R_q}
-  1 / log2(r + 1)`` over ranks ``r = 1..k`` and ``IDCG_q = sum_{r=1}^{min(k, |R_q|)}
-  1 / log2(r + 1)``.
-
-Every metric is averaged over queries (macro average). Queries with an empty relevant
-set are skipped (they carry no signal). *New-relationship* metrics use the same formulas
-with ``R_q`` restricted to investors that had no investment in the query's company in
-the training history; queries whose restricted set is empty are skipped. The ranked
-list itself is not filtered, so recommending a prior investor simply earns no credit
-there.
+docs/offline_eval.md defines each metric and which queries are skipped.
 """
 
 from __future__ import annotations

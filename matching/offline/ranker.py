@@ -1,13 +1,6 @@
-"""Learned investor ranker: candidate generation + LambdaMART (LightGBM ``lambdarank``).
+"""Learned investor ranker: candidate generation + LambdaMART, trained by replaying time windows.
 
-Training (``fit``) replays time: for each of ``n_windows`` consecutive windows of
-``window_days`` at the end of the history, statistics are computed from the history
-strictly before the window start, candidates are generated for every round inside the
-window, and a LightGBM ``lambdarank`` booster learns to order each round's candidates so
-that the investors who joined it come first (one query group per round, binary relevance,
-NDCG truncated at ``truncation_level``). This mirrors deployment, where queries lie after
-the end of the history and their own investors are unknown. ``rank`` computes statistics
-from the whole history and scores each query's candidates.
+docs/offline_eval.md describes the training windows and the features.
 """
 
 from __future__ import annotations
