@@ -276,12 +276,7 @@ class DemandBatch:
 def by_demand_key(
     key: Callable[[DemandBatch], npt.NDArray[Any]],
 ) -> Callable[[BatchFunction], BatchFunction]:
-    """Evaluate a batch function once per distinct ``key(batch)`` row and gather the result.
-
-    Rules and scorers that depend on a demand only through a few categorical fields (region,
-    industry, qualifications …) compute a ``(U, n)`` table for the ``U`` distinct keys and
-    return ``table[inverse]`` of shape ``(B, n)``: one gather instead of several passes.
-    """
+    """Evaluate a batch function once per distinct ``key(batch)`` row and gather the result."""
 
     def decorate(fn: BatchFunction) -> BatchFunction:
         @wraps(fn)

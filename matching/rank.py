@@ -91,11 +91,7 @@ def _sorted(idx: IntArray, vals: Float32Array, m: int) -> tuple[IntArray, Float3
 
 
 def _top_m_exact(scores: Float32Array, m: int) -> tuple[IntArray, Float32Array]:
-    """Exactly the ``m`` best per row; ties go to the lower index.
-
-    Selecting on the (score, index) keys, which are all distinct, keeps introselect fast even
-    when most of a row is ``-inf`` or tied.
-    """
+    """Exactly the ``m`` best per row; ties go to the lower index."""
     n = scores.shape[1]
     keys = _order_keys(np.arange(n, dtype=np.int64)[None, :], scores)
     if m < n:
@@ -112,11 +108,7 @@ def _threshold(scores: Float32Array, m: int) -> Float32Array:
 
 
 def _top_m(scores: Float32Array, m: int) -> tuple[IntArray, Float32Array]:
-    """The ``m`` best columns of each row, sorted by score then index; ``(B, m)`` each.
-
-    For long rows a sampled threshold first keeps a few ``m`` entries per row (one pass);
-    rows where it keeps too few or too many fall back to a full partial sort.
-    """
+    """The ``m`` best columns of each row, sorted by score then index; ``(B, m)`` each."""
     rows, n = scores.shape
     if m >= n or n < 4096 or 16 * m > n:
         return _top_m_exact(scores, m)

@@ -101,12 +101,7 @@ class TextEncoder:
         return np.asarray(tfidf @ self.components_t_, dtype=np.float32).reshape(out.shape)
 
     def tfidf(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Sparse l2-normalised TF-IDF rows, as the fitted vectorizer computes them.
-
-        Vectorised over the whole batch: every text's code points go into one array, each
-        2- and 3-gram becomes one integer key, and keys are looked up in the sorted
-        vocabulary. The vectorizer's own ``transform`` would loop over texts in Python.
-        """
+        """Sparse l2-normalised TF-IDF rows, as the fitted vectorizer computes them."""
         rows, cols, w = self._triplets(texts)
         return sp.csr_matrix((w, (rows, cols)), shape=(len(texts), len(self.idf_)))
 

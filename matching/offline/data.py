@@ -40,15 +40,7 @@ _GENERIC_SUFFIXES = frozenset(
 
 
 def normalize_investor_name(name: str) -> str:
-    """Map a raw investor name to a normalisation key.
-
-    Steps: casefold; ``&`` and "and" are dropped; parenthesised parts, punctuation, a leading
-    "the" and trailing legal suffixes (LLC, L.P., Inc., Corp., Ltd ...) are removed. Trailing
-    generic words ("Ventures", "Capital", "Partners", "Management", "Fund" ...) are removed
-    only when at least two distinctive tokens remain, so "First Round Capital" and
-    "First Round" merge while "Cardinal Partners" and "Cardinal Venture Capital" (distinct
-    firms) stay apart.
-    """
+    """Map a raw investor name to a normalisation key (rules and examples: docs/offline_eval.md)."""
     s = name.casefold().replace("&", " and ")
     s = re.sub(r"\([^)]*\)", " ", s)
     s = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", s)  # l.p. -> lp., h.i.g. -> hig.

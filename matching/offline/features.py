@@ -135,11 +135,7 @@ def _company_day_key(company: IntArray, day: FloatArray) -> FloatArray:
 def _follow_stats(
     r_company: IntArray, r_day: FloatArray, inv_round: IntArray, inv: IntArray, n_inv: int
 ) -> tuple[FloatArray, FloatArray]:
-    """Per investor: follow-on opportunities and follow-ons taken (unweighted counts).
-
-    An opportunity is a later round of a company the investor already backed; it is taken
-    when the investor joins that round.
-    """
+    """Per investor: follow-on opportunities and follow-ons taken (unweighted counts)."""
     day = r_day[inv_round]
     uniq, pidx = np.unique(r_company[inv_round] * n_inv + inv, return_inverse=True)
     first = np.full(uniq.size, np.inf)
@@ -379,14 +375,7 @@ def _top_in_column(mat: sp.csc_matrix, col: int, n: int) -> IntArray:
 def generate_candidates(
     index: HistoryIndex, ctx: QueryContext, n_per_source: int = 100, n_local: int = 50
 ) -> tuple[IntArray, IntArray]:
-    """Candidate (query, investor) pairs: union of several cheap retrieval sources.
-
-    Sources: all prior investors of the query's company, the top co-investors, normalised
-    co-investors and sequel investors of those, the top ``n_per_source`` investors by
-    decayed activity in the query's category × round type, region × round type, round
-    type, and overall, and the top ``n_local`` in the query's category × state and city
-    (investors of similar, nearby companies).
-    """
+    """Candidate (query, investor) pairs: union of several cheap retrieval sources."""
     q, n_rt = ctx.q, len(ROUND_ORDER)
     cat_rt = q.category * n_rt + q.round_type
     region_rt = q.region * n_rt + q.round_type

@@ -26,11 +26,7 @@ IntArray = npt.NDArray[np.int64]
 def top_k_dense(
     scores: FloatArray, k: int, exclude: Sequence[IntArray] | None = None
 ) -> tuple[IntArray, FloatArray]:
-    """Top-``k`` columns per row of a dense score matrix (ties: lower column first).
-
-    Excluded columns are removed; rows run short only when fewer than ``k`` columns remain
-    (then padded with ``-1`` / ``-inf``).
-    """
+    """Top-``k`` columns per row of a dense score matrix (ties: lower column first)."""
     scores = np.array(scores, dtype=float)
     for row, ex in enumerate(exclude or []):
         scores[row, np.asarray(ex, dtype=np.int64)] = -np.inf

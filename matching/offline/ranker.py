@@ -93,11 +93,7 @@ class InvestorRanker:
     def _window_pairs(
         self, history: History, start: float
     ) -> tuple[npt.NDArray[np.float32], IntArray, IntArray]:
-        """Training pairs of ``[start, start + window_days)``: features, labels, group sizes.
-
-        Rows are grouped by query round (ascending); rounds none of whose investors is
-        among the candidates carry no ranking signal and are left out.
-        """
+        """Training pairs of ``[start, start + window_days)``: features, labels, group sizes."""
         empty = (np.zeros((0, len(FEATURE_NAMES)), np.float32), np.zeros(0, np.int64),
                  np.zeros(0, np.int64))  # fmt: skip
         past, rest = history.split(start)
