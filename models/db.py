@@ -1,11 +1,10 @@
 """Engine construction and the session boundary: services never commit, `session_scope` does."""
 
 import select
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -20,15 +19,6 @@ def normalize_database_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
-
-
-# pysqlite binds None through its adapter protocol: with no adapter registered for NoneType it
-# asks its protocol type for `__adapt__`, which raises and formats an AttributeError, and
-# clears it: ~2,000 instructions for every NULL parameter, ~10 a demand row on import. An
-# adapter that returns None (an empty dict's `get`: a C call) binds the same NULL. Importing
-# 20k demand rows: 12.84 -> 12.46 G instructions under cachegrind. (Process-wide, as pysqlite's
-# adapters are; None still binds as NULL everywhere.)
-sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))
 
 
 def _sqlite_connect_listener(lock_timeout: float) -> Callable[[Any, Any], None]:
