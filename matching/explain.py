@@ -131,16 +131,14 @@ def near_misses(
     cfg: RuleConfig,
     vocab: Vocabulary,
     limit: int = 3,
-    max_failures: int = 1,
-    weights: Mapping[str, float] | None = None,
 ) -> list[Explained]:
-    """The best-fitting candidates that break at most ``max_failures`` hard rules, with why not."""
-    w = weights or DEFAULT_WEIGHTS
+    """The best-fitting candidates that break exactly one relevant hard rule, with why not."""
+    w = DEFAULT_WEIGHTS
     batch = encode_demands([demand], cands)
     broken = violations(batch, cands, cfg)[:, 0, :]
     irrelevant = np.array([r.code in NOT_NEAR_MISS for r in RULES])
     count = broken.sum(axis=0)
-    candidates = (count >= 1) & (count <= max_failures) & ~broken[irrelevant].any(axis=0)
+    candidates = (count == 1) & ~broken[irrelevant].any(axis=0)
     f = fits(batch, cands)[:, 0, :]
     soft = np.array([w.get(s.code, 0.0) for s in SCORERS], dtype=np.float32) @ f
     picked = np.flatnonzero(candidates)

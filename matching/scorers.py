@@ -32,7 +32,6 @@ NEUTRAL = 0.5
 SECTION_FIT, SIBLING_FIT, SEI_FIT = 0.8, 0.4, 0.9
 TICKET_EDGE, TICKET_WIDTH = 0.8, 0.35
 DISTRICT_FIT, CITY_FIT, PROVINCE_FIT = 1.0, 0.85, 0.7
-UNRESTRICTED_REGION_FIT = 0.4
 
 Fit = Callable[[DemandBatch, CandidateSet], Float32Array]
 Describe = Callable[[DemandProfile, CandidateSet, int, float, Vocabulary], str]

@@ -394,7 +394,6 @@ PIPELINE_ORDER: tuple[PipelineStage, ...] = (
 CLOSED_STAGES: frozenset[PipelineStage] = frozenset(
     {PipelineStage.closed_won, PipelineStage.closed_lost}
 )
-OPEN_STAGES: tuple[PipelineStage, ...] = tuple(s for s in PIPELINE_ORDER if s not in CLOSED_STAGES)
 
 
 def _pipeline_transitions() -> dict[PipelineStage, frozenset[PipelineStage]]:

@@ -24,7 +24,6 @@ ROUND_COLUMNS: tuple[str, ...] = (
     "funding_round_type",
     "funded_at",
 )
-HISTORY_COLUMNS: tuple[str, ...] = ("investor_name", *ROUND_COLUMNS)
 
 _EPOCH = dt.date(1970, 1, 1)
 _LEGAL_SUFFIXES = frozenset(
