@@ -1,4 +1,4 @@
-"""Reasons in Chinese: each scorer's contribution to a rank, and the hard rule a near-miss breaks."""
+"""Reasons in Chinese: each scorer's share of a rank, and the hard rule a near-miss breaks."""
 
 from __future__ import annotations
 

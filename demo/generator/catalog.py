@@ -1,4 +1,4 @@
-"""What resident (fictional) institutions offer: loan-product templates, mandate styles, commitments."""
+"""What resident (fictional) institutions offer: loan products, mandate styles, commitments."""
 
 from dataclasses import dataclass
 

@@ -1,6 +1,6 @@
 """Which institutions (and which product or mandate) plausibly fit a demand, with a latent fit.
 
-The pipeline decides outcomes from that fit, so a ranker learning from outcomes has something to learn.
+The pipeline decides outcomes from that fit, so a ranker has something real to learn.
 """
 
 import math

@@ -1,4 +1,4 @@
-"""Offline investor ranking on historical funding rounds (Crunchbase-style CSVs); docs/offline_eval.md."""
+"""Offline investor ranking on historical funding rounds (Crunchbase CSVs); docs/offline_eval.md."""
 
 from matching.offline.baselines import CategoryRoundPopularity, GlobalPopularity
 from matching.offline.data import History, RoundTable, load_history, load_queries

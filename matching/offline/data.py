@@ -1,4 +1,4 @@
-"""Loading Crunchbase-style investment histories and normalising investor names (docs/offline_eval.md)."""
+"""Loading Crunchbase-style investment histories and normalising investor names."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""The only adapter between the database and the matching core.
+"""The only adapter between the database and the matching core; it never commits.
 
-Loads rows, turns them into the core's plain inputs (:mod:`matching.profiles`), calls the core and
-returns plain results. It never commits; the caller's ``session_scope`` does. A trained re-ranker
-lives as a file in a directory the caller passes in (``model_dir``); nothing here reads the
-environment.
+A trained re-ranker is a file in the ``model_dir`` the caller passes; nothing reads the environment.
 """
 
 from __future__ import annotations
