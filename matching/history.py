@@ -199,9 +199,7 @@ def responsiveness(
 ) -> FloatArray:
     """Share of introductions followed by a meeting within ``response_days``; shape ``(I,)``.
 
-    Introductions made in the ``window_days`` before ``as_of`` (and at least ``response_days``
-    before it, so each had its chance) count; the share is shrunk toward the center-wide rate
-    with ``prior_strength`` pseudo-introductions, so a single case does not decide.
+    Shrunk toward the center-wide rate with ``prior_strength`` pseudo-introductions.
     """
     end = as_of.toordinal() - response_days
     intro = pipeline.introduced_day

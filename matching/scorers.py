@@ -133,11 +133,7 @@ TICKET_GRID_TOP = 5.5  # 10^5.5 万元 ≈ 31.6 亿元; larger amounts share the
 def ticket_table(ticket_min: FloatArray, ticket_max: FloatArray, prior: FloatArray) -> Float32Array:
     """Ticket fit of every candidate for every log10 amount on a grid; ``(G + 1, n)``.
 
-    Row ``g`` is the fit of a demand whose log10 mid-amount is ``g * TICKET_GRID_STEP``; the
-    last row (amount unknown) is neutral. Inside the range the fit falls from 1 at its (log)
-    centre to 0.8 at its edges; outside it is the edge value times a Gaussian of the distance
-    in decades. Where a mandate's range is vague, the institution's historical ticket
-    distribution (``prior``: mu, sd, weight per candidate) is blended in.
+    The last row (amount unknown) is neutral; docs/matching.md gives the curve and the ``prior`` blend.
     """
     m = np.arange(0.0, TICKET_GRID_TOP + TICKET_GRID_STEP / 2, TICKET_GRID_STEP)[:, None]
     a = np.log10(np.maximum(ticket_min, 1.0))[None, :]

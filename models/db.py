@@ -85,13 +85,8 @@ def make_engine(
 ) -> Engine:
     """Build an engine for `url` (default: settings); SQLite gets foreign keys and WAL.
 
-    `serialized` (SQLite only) makes every transaction take the write lock at BEGIN: the
-    server uses it, so concurrent requests queue instead of failing at once with "database is
-    locked"; each waits at most `lock_timeout` s (default: the `db_lock_timeout` setting).
-    `options` go to `create_engine` (pool sizes, say). A PostgreSQL engine checks each pooled
-    connection at checkout without a round trip (`_closed_by_server`), recycles it after
-    `POOL_RECYCLE_S`, and gives up connecting after `CONNECT_TIMEOUT_S` (unless the URL says
-    otherwise): the API opens connections on its event loop too (`api.routing`).
+    `serialized` (SQLite only) takes the write lock at BEGIN, so concurrent requests queue, each
+    for at most `lock_timeout` s; PostgreSQL pooled connections are checked at checkout.
     """
     url = normalize_database_url(url or get_settings().database_url)
     parsed = make_url(url)
