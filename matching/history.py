@@ -39,7 +39,7 @@ class DealHistory:
 
 @dataclass(frozen=True)
 class PipelineHistory:
-    """Matches as columns of length ``m``: when introduced, progressed and closed (ordinal days).
+    """Matches as columns of length ``m``: when introduced and progressed (ordinal days), how far.
 
     ``progressed_day`` is the first move past ``introduced`` (meeting or later, or a win);
     ``NEVER_DAY`` marks what has not happened. ``reached`` is the furthest pipeline step
@@ -50,7 +50,6 @@ class PipelineHistory:
     enterprise_id: IntArray
     introduced_day: IntArray
     progressed_day: IntArray
-    closed_day: IntArray
     reached: IntArray
     won: BoolArray
 
@@ -58,7 +57,7 @@ class PipelineHistory:
     def empty(cls) -> PipelineHistory:
         """A pipeline without matches."""
         z = np.zeros(0, dtype=np.int64)
-        return cls(z, z, z, z, z, z, np.zeros(0, dtype=bool))
+        return cls(z, z, z, z, z, np.zeros(0, dtype=bool))
 
 
 @dataclass(frozen=True)

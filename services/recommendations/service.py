@@ -229,7 +229,6 @@ def _pipeline_history(
         enterprise_id=np.array([demands[m.demand_id].enterprise_id for m in matches], np.int64),
         introduced_day=np.array([_day(m.introduced_at) for m in matches], dtype=np.int64),
         progressed_day=np.array([progressed.get(m.id or 0, NEVER_DAY) for m in matches], np.int64),
-        closed_day=np.array([_day(m.closed_at) for m in matches], dtype=np.int64),
         reached=np.array(reached, dtype=np.int64),
         won=np.array([m.stage == PipelineStage.closed_won for m in matches], dtype=bool),
     )
