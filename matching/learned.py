@@ -80,7 +80,6 @@ class LearnedReranker(ClassifierMixin, BaseEstimator):
         y = (np.asarray(y) > 0).astype(np.int64)
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
-        self.n_outcomes_, self.n_won_ = len(y), int(y.sum())
         self.fallback_reason_: str | None = self._too_few(y)
         self.model_: CalibratedClassifierCV | None = None
         if self.fallback_reason_ is None:
