@@ -1,9 +1,4 @@
-"""Build the column arrays of a :class:`~matching.profiles.CandidateSet` from candidate rows.
-
-Where a mandate lists no stage or sector, or its ticket range is vague, or the institution states
-no region, the institution's profile inferred from its deal history (:mod:`matching.history`)
-fills in, weighted by how much history there is.
-"""
+"""Build a :class:`~matching.profiles.CandidateSet`; history profiles fill in vague stated terms."""
 
 from __future__ import annotations
 
@@ -165,26 +160,7 @@ def build_candidate_set(
     confidence_strength: float = 3.0,
     encoder: TextEncoder | None = None,
 ) -> CandidateSet:
-    """Turn candidate rows into the arrays the rules and scorers read.
-
-    Parameters
-    ----------
-    rows : sequence of CandidateRow, length ``n``
-    profiles : InstitutionProfiles, optional
-        Profiles inferred from deal history; without them stated terms alone count.
-    text_dim : int
-        Largest dimension of the text encodings.
-    confidence_strength : float
-        Deals (recency-weighted) at which a history profile counts half.
-    encoder : TextEncoder, optional
-        An encoder already fitted on these rows' texts (it does not depend on the day, so
-        rebuilding the set for another day can reuse it); fitted here when omitted.
-
-    Returns
-    -------
-    CandidateSet
-        Arrays of length ``n``; tables of shape ``(k, n)``.
-    """
+    """Turn candidate rows into the arrays the rules and scorers read."""
     prof = profiles if profiles is not None else empty_profiles()
     inst_ids = np.array([r.institution_id for r in rows], dtype=np.int64)
     prof_rows = prof.row_of(inst_ids)

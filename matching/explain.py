@@ -1,10 +1,4 @@
-"""Reasons, in Chinese and machine-readable: why a candidate ranks where it does, and why not.
-
-For each recommended candidate: every scorer's fit and weighted contribution, the top ones as
-sentences. For near-misses — candidates with a good soft score that break one hard rule (other
-than being the wrong financing type or not resident, which make them irrelevant) — the rule
-they break, e.g. ``不满足：需高新技术企业资质``.
-"""
+"""Reasons in Chinese: each scorer's share of a rank, and the hard rule a near-miss breaks."""
 
 from __future__ import annotations
 
@@ -120,20 +114,7 @@ def explain_ranking(
     vocab: Vocabulary,
     weights: Mapping[str, float] | None = None,
 ) -> list[Explained]:
-    """Reasons for a ranked list of one demand.
-
-    Parameters
-    ----------
-    demand : DemandProfile
-    cands : CandidateSet of ``n`` candidates
-    ids, scores : ndarrays of shape ``(k,)`` from a ranker; -1 ids are skipped
-    vocab : Vocabulary for the Chinese labels
-    weights : scorer weights (default :data:`~matching.scorers.DEFAULT_WEIGHTS`)
-
-    Returns
-    -------
-    list of Explained, length at most ``k``
-    """
+    """Reasons for a ranked list of one demand."""
     w = weights or DEFAULT_WEIGHTS
     f = fits(encode_demands([demand], cands), cands)[:, 0, :]
     out = []
@@ -150,21 +131,14 @@ def near_misses(
     cfg: RuleConfig,
     vocab: Vocabulary,
     limit: int = 3,
-    max_failures: int = 1,
-    weights: Mapping[str, float] | None = None,
 ) -> list[Explained]:
-    """The best-fitting candidates that break at most ``max_failures`` hard rules, with why not.
-
-    Returns
-    -------
-    list of Explained, length at most ``limit``; ``rank`` is 0 and ``failures`` is set
-    """
-    w = weights or DEFAULT_WEIGHTS
+    """The best-fitting candidates that break exactly one relevant hard rule, with why not."""
+    w = DEFAULT_WEIGHTS
     batch = encode_demands([demand], cands)
     broken = violations(batch, cands, cfg)[:, 0, :]
     irrelevant = np.array([r.code in NOT_NEAR_MISS for r in RULES])
     count = broken.sum(axis=0)
-    candidates = (count >= 1) & (count <= max_failures) & ~broken[irrelevant].any(axis=0)
+    candidates = (count == 1) & ~broken[irrelevant].any(axis=0)
     f = fits(batch, cands)[:, 0, :]
     soft = np.array([w.get(s.code, 0.0) for s in SCORERS], dtype=np.float32) @ f
     picked = np.flatnonzero(candidates)

@@ -1,12 +1,6 @@
 """What an institution's track record says: inferred profiles, recent activity, responsiveness.
 
-A center bootstraps VCs whose stated mandate says little ("关注硬科技") from the deals they did:
-the stage, sector, ticket and region distributions of their recent deals, recency-weighted with
-a half-life, stand in where the mandate is missing or vague. The pipeline tells how active an
-institution has been lately and how often an introduction led to a meeting.
-
-Every function takes ``as_of`` and only looks at events strictly before it, so training can
-rebuild the features as they were when a match was made.
+Every function only looks at events strictly before ``as_of`` (docs/matching.md).
 """
 
 from __future__ import annotations
@@ -45,7 +39,7 @@ class DealHistory:
 
 @dataclass(frozen=True)
 class PipelineHistory:
-    """Matches as columns of length ``m``: when introduced, progressed and closed (ordinal days).
+    """Matches as columns of length ``m``: when introduced and progressed (ordinal days), how far.
 
     ``progressed_day`` is the first move past ``introduced`` (meeting or later, or a win);
     ``NEVER_DAY`` marks what has not happened. ``reached`` is the furthest pipeline step
@@ -56,7 +50,6 @@ class PipelineHistory:
     enterprise_id: IntArray
     introduced_day: IntArray
     progressed_day: IntArray
-    closed_day: IntArray
     reached: IntArray
     won: BoolArray
 
@@ -64,7 +57,7 @@ class PipelineHistory:
     def empty(cls) -> PipelineHistory:
         """A pipeline without matches."""
         z = np.zeros(0, dtype=np.int64)
-        return cls(z, z, z, z, z, z, np.zeros(0, dtype=bool))
+        return cls(z, z, z, z, z, np.zeros(0, dtype=bool))
 
 
 @dataclass(frozen=True)
@@ -140,20 +133,7 @@ def _ticket_stats(
 def infer_profiles(
     deals: DealHistory, institution_ids: IntArray, as_of: date, half_life_days: float = 365.0
 ) -> InstitutionProfiles:
-    """Infer each institution's stage, sector, ticket and region profile from its deals.
-
-    Parameters
-    ----------
-    deals : DealHistory with ``m`` deals
-    institution_ids : ndarray of int, shape ``(I,)``
-    as_of : date; only deals closed before it count
-    half_life_days : float; a deal this old weighs half as much as one closed yesterday
-
-    Returns
-    -------
-    InstitutionProfiles
-        One row per institution id, in the given order.
-    """
+    """Infer each institution's stage, sector, ticket and region profile from its deals."""
     ids = np.asarray(institution_ids, dtype=np.int64)
     lookup = {int(i): r for r, i in enumerate(ids)}
     rows = np.array([lookup.get(int(i), -1) for i in deals.institution_id], dtype=np.int64)
@@ -218,9 +198,7 @@ def responsiveness(
 ) -> FloatArray:
     """Share of introductions followed by a meeting within ``response_days``; shape ``(I,)``.
 
-    Introductions made in the ``window_days`` before ``as_of`` (and at least ``response_days``
-    before it, so each had its chance) count; the share is shrunk toward the center-wide rate
-    with ``prior_strength`` pseudo-introductions, so a single case does not decide.
+    Shrunk toward the center-wide rate with ``prior_strength`` pseudo-introductions.
     """
     end = as_of.toordinal() - response_days
     intro = pipeline.introduced_day

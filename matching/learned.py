@@ -1,14 +1,6 @@
-"""The learned re-ranker: recorded outcomes teach which fits really lead to a deal.
+"""The learned re-ranker: calibrated, monotone gradient boosting on recorded outcomes.
 
-Training pairs are matches whose outcome is known — closed won (1) against closed lost or no
-response (0) — with the features the rules ranker saw when the match was made. A gradient-boosted
-classifier, constrained to be non-decreasing in every fit so that a better fit never lowers a
-score, is wrapped in cross-validated sigmoid calibration, so its scores read as probabilities.
-With fewer outcomes than ``min_outcomes`` (or too few of either class) it does not train and
-reports why; :class:`LearnedRanker` then serves the rules ranking unchanged.
-
-At ranking time the rules ranker draws a shortlist per demand (``shortlist`` best eligible
-candidates) and the re-ranker orders it; candidates outside the shortlist are not returned.
+Below ``min_outcomes`` it does not train and the rules ranking is served (docs/matching.md).
 """
 
 from __future__ import annotations
@@ -57,19 +49,7 @@ def pair_features(
     cols: IntArray,
     weights: Mapping[str, float] | None = None,
 ) -> FloatArray:
-    """Features of selected (demand, candidate) pairs.
-
-    Parameters
-    ----------
-    batch : DemandBatch of ``B`` demands
-    cands : CandidateSet of ``n`` candidates
-    rows, cols : ndarray of int, shape ``(m,)``; demand row and candidate index of each pair
-    weights : scorer weights for the ``rules_score`` feature
-
-    Returns
-    -------
-    ndarray of float64, shape ``(m, len(FEATURE_NAMES))``
-    """
+    """Features of selected (demand, candidate) pairs."""
     w = weights or DEFAULT_WEIGHTS
     f = fits(batch, cands)[:, rows, cols].T.astype(np.float64)
     rules = f @ np.array([w.get(c, 0.0) for c in SCORER_CODES])
@@ -81,27 +61,7 @@ def pair_features(
 
 @dataclass(eq=False, repr=False)
 class LearnedReranker(ClassifierMixin, BaseEstimator):
-    """Calibrated, monotone gradient boosting on recorded outcomes, with a cold-start fallback.
-
-    Parameters
-    ----------
-    min_outcomes : int
-        Fewer labelled pairs than this and the model does not train (``fallback_reason_``).
-    min_per_class : int
-        Fewest wins, and fewest losses, needed to train.
-    max_iter, learning_rate, max_leaf_nodes, l2_regularization :
-        Passed to :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
-    monotonic_cst : sequence of int, optional
-        Per-feature monotonic constraint (+1, 0, -1); default none.
-    cv : int
-        Folds of the calibration.
-    random_state : int
-        Seed for boosting and the calibration folds.
-    n_threads : int or None
-        OpenMP threads of the booster (None: all cores). One by default: the training sets
-        are small, and on a shared machine idle-spinning OpenMP threads made a one-second
-        fit take twenty.
-    """
+    """Calibrated, monotone gradient boosting on recorded outcomes, with a cold-start fallback."""
 
     min_outcomes: int = 200
     min_per_class: int = 20
@@ -115,18 +75,11 @@ class LearnedReranker(ClassifierMixin, BaseEstimator):
     n_threads: int | None = 1
 
     def fit(self, X: FloatArray, y: IntArray) -> LearnedReranker:
-        """Train on pair features ``X`` of shape ``(m, f)`` and outcomes ``y`` (1 won) ``(m,)``.
-
-        Returns
-        -------
-        LearnedReranker
-            ``self``; ``fallback_reason_`` is a Chinese sentence when it did not train.
-        """
+        """Train on pair features ``X`` of shape ``(m, f)`` and outcomes ``y`` (1 won) ``(m,)``."""
         X, y = check_X_y(X, y, dtype=np.float64, ensure_min_samples=1)
         y = (np.asarray(y) > 0).astype(np.int64)
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
-        self.n_outcomes_, self.n_won_ = len(y), int(y.sum())
         self.fallback_reason_: str | None = self._too_few(y)
         self.model_: CalibratedClassifierCV | None = None
         if self.fallback_reason_ is None:
@@ -183,14 +136,7 @@ class LearnedReranker(ClassifierMixin, BaseEstimator):
 
 @dataclass(eq=False)
 class LearnedRanker:
-    """Rules shortlist, re-ranked by a :class:`LearnedReranker`'s win probability.
-
-    Parameters
-    ----------
-    reranker : fitted LearnedReranker (if it fell back, the rules score is served)
-    weights : scorer weights of the rules shortlist
-    shortlist : int; candidates per demand the re-ranker sees
-    """
+    """Rules shortlist, re-ranked by a :class:`LearnedReranker`'s win probability."""
 
     reranker: LearnedReranker
     weights: Mapping[str, float] | None = None

@@ -1,21 +1,6 @@
 """The policy calculator core (政策计算器): conditions as data → met / unmet / unknown, and benefits.
 
-Pure: plain dataclasses and numpy arrays in, arrays and Chinese explanations out; no database,
-no environment. :mod:`services.policy.service` loads rows into :class:`EnterpriseRecord` and
-:class:`PolicySpec`, builds :class:`EnterpriseFacts` once, and calls the functions here.
-
-Three rules hold everywhere:
-
-* **Unknown is never a pass.** A condition on data the enterprise has not given (revenue blank,
-  no qualification recorded, not in the listing-cultivation database …) is ``UNKNOWN``, and a
-  policy qualifies only when every condition is ``MET``.
-* **Only policies in force match.** Outside ``[effective_on, expires_on]`` a policy qualifies
-  no one, whatever its conditions say.
-* **Every verdict has a reason** naming the condition, what it requires and the enterprise's
-  value, e.g. ``不满足｜营业收入：要求不超过20,000万元；企业为35,000万元``.
-
-Conditions are dicts with a ``type`` (see :data:`CONDITION_TYPES`) and typed parameters; the
-benefit formula is a dict with a ``kind`` (see :data:`FORMULA_KINDS`). docs/policy.md lists both.
+Unknown is never a pass, only policies in force match, every verdict has a reason: docs/policy.md.
 """
 
 from __future__ import annotations

@@ -1,10 +1,4 @@
-"""Plain inputs of the matching core: demand profiles, candidate rows, and their array forms.
-
-The service module turns database rows into :class:`DemandProfile` and :class:`CandidateRow`
-objects; :func:`build_candidate_set` turns the rows into column arrays once, and
-:func:`encode_demands` turns a batch of demands into arrays indexed against that set. Every
-rule and scorer then works on whole ``(n_demands, n_candidates)`` arrays.
-"""
+"""Plain inputs of the matching core: demand profiles, candidate rows, and their array forms."""
 
 from __future__ import annotations
 
@@ -282,12 +276,7 @@ class DemandBatch:
 def by_demand_key(
     key: Callable[[DemandBatch], npt.NDArray[Any]],
 ) -> Callable[[BatchFunction], BatchFunction]:
-    """Evaluate a batch function once per distinct ``key(batch)`` row and gather the result.
-
-    Rules and scorers that depend on a demand only through a few categorical fields (region,
-    industry, qualifications …) compute a ``(U, n)`` table for the ``U`` distinct keys and
-    return ``table[inverse]`` of shape ``(B, n)``: one gather instead of several passes.
-    """
+    """Evaluate a batch function once per distinct ``key(batch)`` row and gather the result."""
 
     def decorate(fn: BatchFunction) -> BatchFunction:
         @wraps(fn)
@@ -351,18 +340,7 @@ def _optional(values: Sequence[float | None]) -> FloatArray:
 
 
 def encode_demands(profiles: Sequence[DemandProfile], cands: CandidateSet) -> DemandBatch:
-    """Turn demand profiles into arrays indexed against ``cands``.
-
-    Parameters
-    ----------
-    profiles : sequence of DemandProfile, length ``B``
-    cands : CandidateSet with ``n`` candidates
-
-    Returns
-    -------
-    DemandBatch
-        Per-demand arrays of shape ``(B,)`` or ``(B, m)``; ``relationship`` holds triplets.
-    """
+    """Turn demand profiles into arrays indexed against ``cands``."""
     sections = [sector_keys(p.industry_code) or ("", "") for p in profiles]
     offered = _membership(cands.collateral, [sorted(p.collateral_offered) for p in profiles])
     return DemandBatch(

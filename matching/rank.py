@@ -1,14 +1,6 @@
 """Top-k ranking with exposure control, batch-first: every ranker returns ``(ids, scores)`` arrays.
 
-A ranker only has to produce a score matrix (``-inf`` where a candidate is not eligible);
-:func:`rank_batch` turns it into ranked lists in memory-bounded chunks and applies the exposure
-policy, so the same few institutions do not receive every demand:
-
-* ``per_list``: at most this many products/mandates of one institution in one list;
-* ``max_share``: within one batch (a digest run, a batch re-rank) an institution appears in at
-  most ``ceil(max_share * B)`` lists — demands with the strongest best match choose first;
-* ``max_load`` and ``overload_penalty``: for a single demand, an institution already holding
-  ``max_load`` open recommendations has its scores multiplied by the penalty.
+The exposure policy (per_list, max_share, max_load) is described in docs/matching.md.
 """
 
 from __future__ import annotations
@@ -62,13 +54,7 @@ class ScoringModel(Protocol):
 
 
 class RulesRanker:
-    """Hard rules filter, the weighted sum of soft fits scores (the cold-start ranker).
-
-    Parameters
-    ----------
-    weights : mapping of scorer code to weight, optional
-        Defaults to :data:`matching.scorers.DEFAULT_WEIGHTS`.
-    """
+    """Hard rules filter, the weighted sum of soft fits scores (the cold-start ranker)."""
 
     def __init__(self, weights: Mapping[str, float] | None = None) -> None:
         self.weights = weights
@@ -105,11 +91,7 @@ def _sorted(idx: IntArray, vals: Float32Array, m: int) -> tuple[IntArray, Float3
 
 
 def _top_m_exact(scores: Float32Array, m: int) -> tuple[IntArray, Float32Array]:
-    """Exactly the ``m`` best per row; ties go to the lower index.
-
-    Selecting on the (score, index) keys, which are all distinct, keeps introselect fast even
-    when most of a row is ``-inf`` or tied.
-    """
+    """Exactly the ``m`` best per row; ties go to the lower index."""
     n = scores.shape[1]
     keys = _order_keys(np.arange(n, dtype=np.int64)[None, :], scores)
     if m < n:
@@ -126,11 +108,7 @@ def _threshold(scores: Float32Array, m: int) -> Float32Array:
 
 
 def _top_m(scores: Float32Array, m: int) -> tuple[IntArray, Float32Array]:
-    """The ``m`` best columns of each row, sorted by score then index; ``(B, m)`` each.
-
-    For long rows a sampled threshold first keeps a few ``m`` entries per row (one pass);
-    rows where it keeps too few or too many fall back to a full partial sort.
-    """
+    """The ``m`` best columns of each row, sorted by score then index; ``(B, m)`` each."""
     rows, n = scores.shape
     if m >= n or n < 4096 or 16 * m > n:
         return _top_m_exact(scores, m)
@@ -190,17 +168,7 @@ def top_k(
 ) -> tuple[IntArray, Float32Array]:
     """Top ``k`` columns per row, best first, at most ``per_group`` per group.
 
-    Parameters
-    ----------
-    scores : ndarray of float32, shape ``(B, n)``; ``-inf`` is never selected
-    k : int
-    groups : ndarray of int, shape ``(n,)``, optional; the group (institution) of each column
-    per_group : int, optional
-
-    Returns
-    -------
-    ids : ndarray of int64, shape ``(B, min(k, n))``; -1 pads rows with fewer eligible columns
-    scores : ndarray of float32, same shape; ``-inf`` at the pads
+    Returns ``(ids, scores)`` of shape ``(B, min(k, n))``; -1 / ``-inf`` pad rows that run short.
     """
     n = scores.shape[1]
     k_eff = min(k, n)
@@ -277,27 +245,9 @@ def rank_batch(
     chunk_size: int | None = None,
     n_jobs: int = 1,
 ) -> tuple[IntArray, Float32Array]:
-    """Rank candidates for each demand, best first.
+    """Rank candidates for each demand, best first: ``(ids, scores)`` of shape ``(B, min(k, n))``.
 
-    Parameters
-    ----------
-    model : ScoringModel (e.g. :class:`RulesRanker` or a learned ranker)
-    demands : sequence of DemandProfile, length ``B``
-    cands : CandidateSet of ``n`` candidates
-    cfg : RuleConfig
-    k : int
-    exposure : ExposurePolicy, optional (default: at most 2 per institution per list)
-    exclude : sequence of int arrays, length ``B``, optional; candidate indices never to return
-    load : ndarray of int, shape ``(n,)``, optional; open recommendations of each candidate's
-        institution, for ``max_load``
-    chunk_size : int, optional; demands scored at once (default keeps ~1M pairs in memory)
-    n_jobs : int; chunks scored in parallel threads (the share cap is applied afterwards, over
-        the whole batch, so the result does not depend on ``n_jobs``)
-
-    Returns
-    -------
-    ids : ndarray of int64, shape ``(B, min(k, n))``; candidate indices, -1 where none is left
-    scores : ndarray of float32, same shape; non-increasing along each row
+    -1 ids mark rows that ran short; ``n_jobs`` threads never change the result.
     """
     exposure = exposure or ExposurePolicy()
     n, total = len(cands), len(demands)

@@ -1,9 +1,6 @@
-"""Hard rules: a candidate that breaks one is not recommended, and the reason says why.
+"""Hard rules on whole ``(B, n)`` batches, each with a Chinese reason for one pair.
 
-Each rule checks a whole batch at once and returns a boolean "violated" array broadcastable to
-``(B, n)``; its ``reason`` states the same test for one pair in Chinese, for explanations and
-for the why-nots of near-misses. A missing enterprise fact that a product requires (founding date,
-revenue) breaks the rule: the matcher cannot vouch for it.
+A missing enterprise fact that a product requires breaks the rule: the matcher cannot vouch for it.
 """
 
 from __future__ import annotations
@@ -280,18 +277,7 @@ def _fused_violated(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) ->
 
 
 def eligible(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:
-    """True where a candidate passes every hard rule.
-
-    Parameters
-    ----------
-    batch : DemandBatch of ``B`` demands
-    cands : CandidateSet of ``n`` candidates
-    cfg : RuleConfig
-
-    Returns
-    -------
-    ndarray of bool, shape ``(B, n)``
-    """
+    """True where a candidate passes every hard rule."""
     broken = _fused_violated(batch, cands, cfg)
     for rule in _CATEGORICAL:
         np.logical_or(broken, rule.violated(batch, cands, cfg), out=broken)
@@ -299,12 +285,6 @@ def eligible(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolAr
 
 
 def violations(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:
-    """Which rule each pair breaks.
-
-    Returns
-    -------
-    ndarray of bool, shape ``(len(RULES), B, n)``
-        ``out[r, i, j]`` is True when candidate ``j`` breaks rule ``RULES[r]`` for demand ``i``.
-    """
+    """Which rule each pair breaks."""
     shape = (len(batch), len(cands))
     return np.stack([np.broadcast_to(r.violated(batch, cands, cfg), shape) for r in RULES])

@@ -32,7 +32,6 @@ NEUTRAL = 0.5
 SECTION_FIT, SIBLING_FIT, SEI_FIT = 0.8, 0.4, 0.9
 TICKET_EDGE, TICKET_WIDTH = 0.8, 0.35
 DISTRICT_FIT, CITY_FIT, PROVINCE_FIT = 1.0, 0.85, 0.7
-UNRESTRICTED_REGION_FIT = 0.4
 
 Fit = Callable[[DemandBatch, CandidateSet], Float32Array]
 Describe = Callable[[DemandProfile, CandidateSet, int, float, Vocabulary], str]
@@ -134,11 +133,7 @@ TICKET_GRID_TOP = 5.5  # 10^5.5 万元 ≈ 31.6 亿元; larger amounts share the
 def ticket_table(ticket_min: FloatArray, ticket_max: FloatArray, prior: FloatArray) -> Float32Array:
     """Ticket fit of every candidate for every log10 amount on a grid; ``(G + 1, n)``.
 
-    Row ``g`` is the fit of a demand whose log10 mid-amount is ``g * TICKET_GRID_STEP``; the
-    last row (amount unknown) is neutral. Inside the range the fit falls from 1 at its (log)
-    centre to 0.8 at its edges; outside it is the edge value times a Gaussian of the distance
-    in decades. Where a mandate's range is vague, the institution's historical ticket
-    distribution (``prior``: mu, sd, weight per candidate) is blended in.
+    The last row (amount unknown) is neutral; docs/matching.md gives the curve and the ``prior`` blend.
     """
     m = np.arange(0.0, TICKET_GRID_TOP + TICKET_GRID_STEP / 2, TICKET_GRID_STEP)[:, None]
     a = np.log10(np.maximum(ticket_min, 1.0))[None, :]
@@ -287,12 +282,7 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
 
 
 def fits(batch: DemandBatch, cands: CandidateSet) -> Float32Array:
-    """Every scorer's fit for every pair.
-
-    Returns
-    -------
-    ndarray of float32, shape ``(len(SCORERS), B, n)``
-    """
+    """Every scorer's fit for every pair."""
     shape = (len(batch), len(cands))
     return np.stack([np.broadcast_to(s.fit(batch, cands), shape) for s in SCORERS])
 
@@ -300,12 +290,7 @@ def fits(batch: DemandBatch, cands: CandidateSet) -> Float32Array:
 def weighted_score(
     batch: DemandBatch, cands: CandidateSet, weights: Mapping[str, float] = DEFAULT_WEIGHTS
 ) -> Float32Array:
-    """The rules score: the weighted sum of fits.
-
-    Returns
-    -------
-    ndarray of float32, shape ``(B, n)``
-    """
+    """The rules score: the weighted sum of fits."""
     shape = (len(batch), len(cands))
     total = np.zeros(shape, dtype=np.float32)
     scratch = np.empty(shape, dtype=np.float32)  # one buffer for the gathered fits

@@ -1,10 +1,6 @@
-"""Text similarity between an enterprise's business scope and an institution's focus.
+"""Text similarity of business scope and institution focus: character 2–3-gram TF-IDF, projected.
 
-TF-IDF on character 2–3-grams needs no Chinese word segmenter. The candidates' TF-IDF vectors
-are projected on their own leading singular vectors, so a demand × candidate similarity is one
-dense dot product (and a whole batch one matrix product). While the candidates span no more
-than ``dim`` dimensions the projection keeps every cosine exact; beyond that it is the usual
-latent-semantic approximation.
+The projection keeps cosines exact while the candidates span at most ``dim`` dimensions.
 """
 
 from __future__ import annotations
@@ -42,17 +38,7 @@ def _string_key(gram: str) -> int:
 
 
 class TextEncoder:
-    """Encode texts so that the dot product of two encodings approximates their TF-IDF cosine.
-
-    Parameters
-    ----------
-    dim : int
-        Largest number of dimensions kept.
-    ngram_range : tuple of int
-        Character n-gram lengths.
-    random_state : int
-        Seed of the randomized SVD used for large corpora.
-    """
+    """Encode texts so that the dot product of two encodings approximates their TF-IDF cosine."""
 
     def __init__(
         self, dim: int = 128, ngram_range: tuple[int, int] = (2, 3), random_state: int = 0
@@ -62,17 +48,7 @@ class TextEncoder:
         self.random_state = random_state
 
     def fit(self, texts: Sequence[str]) -> TextEncoder:
-        """Learn the vocabulary, IDF weights and projection from the candidates' texts.
-
-        Parameters
-        ----------
-        texts : sequence of str, length ``n``
-
-        Returns
-        -------
-        TextEncoder
-            ``self``.
-        """
+        """Learn the vocabulary, IDF weights and projection from the candidates' texts."""
         if not 1 <= self.ngram_range[0] <= self.ngram_range[1] <= 3:
             raise ValueError("n-grams of 1 to 3 characters only (one 63-bit key per n-gram)")
         self.vectorizer_: TfidfVectorizer | None = TfidfVectorizer(
@@ -113,17 +89,7 @@ class TextEncoder:
         return np.ascontiguousarray(svd.components_, dtype=np.float32)
 
     def transform(self, texts: Sequence[str]) -> Float32Array:
-        """Encode texts.
-
-        Parameters
-        ----------
-        texts : sequence of str, length ``m``
-
-        Returns
-        -------
-        ndarray of float32, shape ``(m, d)``
-            Encodings; ``d`` is at most ``dim``.
-        """
+        """Encode texts."""
         out = np.zeros((len(texts), self.components_.shape[0]), dtype=np.float32)
         if self.vectorizer_ is None or not len(texts):
             return out
@@ -135,16 +101,7 @@ class TextEncoder:
         return np.asarray(tfidf @ self.components_t_, dtype=np.float32).reshape(out.shape)
 
     def tfidf(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Sparse l2-normalised TF-IDF rows, as the fitted vectorizer computes them.
-
-        Vectorised over the whole batch: every text's code points go into one array, each
-        2- and 3-gram becomes one integer key, and keys are looked up in the sorted
-        vocabulary. The vectorizer's own ``transform`` would loop over texts in Python.
-
-        Returns
-        -------
-        scipy.sparse.csr_matrix of float32, shape ``(m, vocabulary size)``
-        """
+        """Sparse l2-normalised TF-IDF rows, as the fitted vectorizer computes them."""
         rows, cols, w = self._triplets(texts)
         return sp.csr_matrix((w, (rows, cols)), shape=(len(texts), len(self.idf_)))
 

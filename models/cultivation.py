@@ -1,11 +1,6 @@
 """Listing cultivation beyond the record itself: multi-year financials, coaching sessions, alerts.
 
-The exchanges' financial standards look at two or three fiscal years (净利润 of the last three years,
-扣非 profit, R&D ratio over three years, operating cash flow …); `Enterprise` holds only the latest
-year, so the years live here, one row per enterprise and fiscal year. A `CoachingSession` ties a
-training event to an item of a tier's coaching plan (分阶段), so its attendance counts both as
-coaching progress and as 科技金融培训 in Appendix A. A `ListingAlert` is a stalled-enterprise alert
-kept until the enterprise moves on.
+The exchanges' standards read two or three fiscal years; `Enterprise` holds only the latest one.
 """
 
 from datetime import date, datetime

@@ -1,11 +1,7 @@
 """A counter of committed changes to the tables the matching world is loaded from.
 
-On PostgreSQL the triggers of migration 0005 add one to `n` in every transaction that inserted,
-updated, deleted or truncated rows of those tables, at its commit (a deferred trigger, so the
-row is locked only while the transaction commits). Reading `n` is then an exact, one-row data
-version for the caches of `services.recommendations.service`, however many unrelated transactions (audit rows,
-imports' bookkeeping) commit meanwhile. SQLite keeps the row at 0; there the version is computed
-from aggregates instead.
+On PostgreSQL the deferred triggers of migration 0005 add one to `n` per committing transaction
+that changed a counted table; SQLite keeps the row at 0 (the version comes from aggregates there).
 """
 
 from sqlalchemy import BigInteger

@@ -1,11 +1,10 @@
 """Engine construction and the session boundary: services never commit, `session_scope` does."""
 
 import select
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -20,15 +19,6 @@ def normalize_database_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
-
-
-# pysqlite binds None through its adapter protocol: with no adapter registered for NoneType it
-# asks its protocol type for `__adapt__`, which raises and formats an AttributeError, and
-# clears it: ~2,000 instructions for every NULL parameter, ~10 a demand row on import. An
-# adapter that returns None (an empty dict's `get`: a C call) binds the same NULL. Importing
-# 20k demand rows: 12.84 -> 12.46 G instructions under cachegrind. (Process-wide, as pysqlite's
-# adapters are; None still binds as NULL everywhere.)
-sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))
 
 
 def _sqlite_connect_listener(lock_timeout: float) -> Callable[[Any, Any], None]:
@@ -95,13 +85,8 @@ def make_engine(
 ) -> Engine:
     """Build an engine for `url` (default: settings); SQLite gets foreign keys and WAL.
 
-    `serialized` (SQLite only) makes every transaction take the write lock at BEGIN: the
-    server uses it, so concurrent requests queue instead of failing at once with "database is
-    locked"; each waits at most `lock_timeout` s (default: the `db_lock_timeout` setting).
-    `options` go to `create_engine` (pool sizes, say). A PostgreSQL engine checks each pooled
-    connection at checkout without a round trip (`_closed_by_server`), recycles it after
-    `POOL_RECYCLE_S`, and gives up connecting after `CONNECT_TIMEOUT_S` (unless the URL says
-    otherwise): the API opens connections on its event loop too (`api.routing`).
+    `serialized` (SQLite only) takes the write lock at BEGIN, so concurrent requests queue, each
+    for at most `lock_timeout` s; PostgreSQL pooled connections are checked at checkout.
     """
     url = normalize_database_url(url or get_settings().database_url)
     parsed = make_url(url)

@@ -1,16 +1,13 @@
-"""Schema management through Alembic: upgrade any database to head, detect model drift."""
+"""Schema management through Alembic: upgrade any database to head, tell when it is behind."""
 
 from pathlib import Path
-from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine, make_url
 
-import models
 from models.db import normalize_database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -30,13 +27,6 @@ def upgrade_to_head(engine: Engine) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
-
-
-def schema_drift(engine: Engine) -> list[Any]:
-    """Differences between the models and the migrated database (empty when in step)."""
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, models.metadata))
 
 
 def schema_problem(engine: Engine) -> str | None:

@@ -17,11 +17,7 @@ def page_rows(
 ) -> tuple[list[Row[*tuple[Any, ...]]], int]:
     """The rows of one page of `query` and the total count, in one statement (one snapshot).
 
-    The count (`total`, default: the rows of `query`) rides along as an uncorrelated scalar
-    subquery, which the database computes once: the same work as a separate count, without its
-    round trip. (`count(*) OVER ()` would cost more: it reads every matching row in full.) A page
-    past the end has no row to carry the count, so only then is it asked for separately. Each
-    row is `query`'s columns, then the count (named `total`).
+    Each row is `query`'s columns, then the count (`total`, default: the rows of `query`).
     """
     counter = (
         total

@@ -188,21 +188,6 @@ def _split_industry_code(code: str) -> tuple[str, str] | None:
     return letter, ""
 
 
-def industry_section(code: str) -> str | None:
-    """Return the 门类 letter of an industry code ('39', 'C39', 'C3911', 'C'), or None.
-
-    A code whose letter contradicts its digits ('A39') or whose 大类 does not exist is None.
-    """
-    parts = _split_industry_code(code)
-    return parts[0] if parts else None
-
-
-def industry_division(code: str) -> str | None:
-    """Return the two-digit 大类 of an industry code ('C3911' → '39'); None for a bare 门类."""
-    parts = _split_industry_code(code)
-    return parts[1][:2] if parts and parts[1] else None
-
-
 def canonical_industry_code(code: str) -> str | None:
     """Return the stored form of an industry code: letter plus digits ('3911' → 'C3911')."""
     parts = _split_industry_code(code)
@@ -396,15 +381,6 @@ class PipelineStage(LabelledEnum):
         """True for the two terminal stages."""
         return self in CLOSED_STAGES
 
-    @property
-    def allowed_transitions(self) -> frozenset[PipelineStage]:
-        """Stages this one may move to (see :data:`ALLOWED_TRANSITIONS`)."""
-        return ALLOWED_TRANSITIONS[self]
-
-    def can_move_to(self, target: PipelineStage) -> bool:
-        """True if a match may move from this stage to ``target``."""
-        return target in ALLOWED_TRANSITIONS[self]
-
 
 #: The path of a successful match, in order; ``closed_lost`` is a side exit from any open stage.
 PIPELINE_ORDER: tuple[PipelineStage, ...] = (
@@ -418,7 +394,6 @@ PIPELINE_ORDER: tuple[PipelineStage, ...] = (
 CLOSED_STAGES: frozenset[PipelineStage] = frozenset(
     {PipelineStage.closed_won, PipelineStage.closed_lost}
 )
-OPEN_STAGES: tuple[PipelineStage, ...] = tuple(s for s in PIPELINE_ORDER if s not in CLOSED_STAGES)
 
 
 def _pipeline_transitions() -> dict[PipelineStage, frozenset[PipelineStage]]:
@@ -437,7 +412,6 @@ def _pipeline_transitions() -> dict[PipelineStage, frozenset[PipelineStage]]:
 ALLOWED_TRANSITIONS: Mapping[PipelineStage, frozenset[PipelineStage]] = MappingProxyType(
     _pipeline_transitions()
 )
-allowed_transitions = ALLOWED_TRANSITIONS  # the name the design notes use
 
 
 class DemandStatus(LabelledEnum):
@@ -765,21 +739,6 @@ def region_city(code: str) -> str | None:
     if province in MUNICIPALITIES:
         return PROVINCES[province]
     return CITIES.get(code[:4] + "00")
-
-
-def region_full_name(code: str) -> str | None:
-    """Return province + city + district for a code held here ('440305' → '广东省深圳市南山区')."""
-    name = region_name(code)
-    if name is None:
-        return None
-    code = code.strip()
-    parts = [PROVINCES[code[:2] + "0000"]]
-    city = region_city(code)
-    if city is not None and city != parts[0]:
-        parts.append(city)
-    if name not in parts:
-        parts.append(name)
-    return "".join(parts)
 
 
 def _region_spellings() -> dict[str, frozenset[str]]:

@@ -54,11 +54,6 @@ def enqueue(session: Session, name: str, *args: Any, **kwargs: Any) -> None:
     session.info.setdefault(QUEUE_KEY, []).append(Job(name, args, kwargs))
 
 
-def queued_jobs(session: Session) -> list[Job]:
-    """The jobs waiting for this session's commit (for tests and diagnostics)."""
-    return list(session.info.get(QUEUE_KEY, []))
-
-
 def _hook(session: Session) -> None:
     if session.info.get(HOOKED_KEY):
         return

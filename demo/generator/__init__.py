@@ -1,8 +1,4 @@
-"""A deterministic generator of a realistic science-and-technology finance service center.
-
-Used by the demo, the benchmarks and the tests: `generate_center(session, seed=42)`.
-All names are fictional; identifiers (统一社会信用代码) are valid but random.
-"""
+"""A deterministic generator of a fictional science-and-technology finance service center."""
 
 from demo.generator.center import generate_center
 

@@ -1,7 +1,4 @@
-"""What resident institutions offer: loan-product templates, mandate styles, commitments.
-
-All institution names are fictional.
-"""
+"""What resident (fictional) institutions offer: loan products, mandate styles, commitments."""
 
 from dataclasses import dataclass
 

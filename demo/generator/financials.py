@@ -1,10 +1,4 @@
-"""Multi-year financials for the cultivated enterprises (the years the listing criteria read).
-
-Three fiscal years ending with the last completed one, grown backwards from the enterprise's
-latest-year figures, with the gaps real files have: a missing 扣非 profit here, a missing cash
-flow there. Draws come from their own RNG, so adding this step leaves the rest of the generated
-center unchanged.
-"""
+"""Three fiscal years per cultivated enterprise, with the gaps real files have (own RNG)."""
 
 import random
 

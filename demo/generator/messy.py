@@ -1,9 +1,4 @@
-"""A messy demand spreadsheet as a district science bureau sends one: the demo imports it.
-
-Title rows above a merged two-row header, units in the cells and in the header, Chinese dates,
-full-width characters, blank and subtotal rows, a row repeated, known enterprises under slightly
-different names, and a few rows a matchmaker must fix (a wrong USCC check character, no amount).
-"""
+"""A messy demand spreadsheet as a district science bureau sends one: the demo imports it."""
 
 import random
 from pathlib import Path

@@ -1,9 +1,6 @@
-"""Which institutions (and which product or mandate) plausibly fit a demand: the recommendations.
+"""Which institutions (and which product or mandate) plausibly fit a demand, with a latent fit.
 
-Each fitting offer also has a latent *fit* in [0, 1] — how central the demand's amount is in the
-ticket range, whether the product or mandate names the enterprise's sector and region, and how
-responsive the institution is — which the pipeline uses to decide outcomes, so that a ranker
-learning from outcomes has something real to learn.
+The pipeline decides outcomes from that fit, so a ranker has something real to learn.
 """
 
 import math

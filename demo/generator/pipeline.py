@@ -1,8 +1,6 @@
 """Two years of pipeline history: matches, their timestamped transitions, and the deals they made.
 
-A few deals are deliberately *not* brokered (撮合): reported without any match, reported on a match
-the center never introduced, or closed before the center's introduction. Appendix A must not count
-them, and they are here so that the counting rule is exercised.
+A few deals are deliberately not brokered (撮合), so Appendix A's counting rule is exercised.
 """
 
 from dataclasses import dataclass, field

@@ -1,9 +1,4 @@
-"""A demo policy catalogue: 26 clearly fictional policies at four levels, dated around `today`.
-
-Every issuer carries "（示例）" and every document number "示例" — none of these documents
-exists. The shapes (贴息, 风险补偿, 担保费补贴, 上市奖励 by milestone, 研发补助, 认定奖励, 人才)
-and the conditions follow what centers in 深圳 and 广东 typically publish.
-"""
+"""A demo policy catalogue: 26 fictional policies (issuers marked （示例）) at four levels."""
 
 import re
 from dataclasses import dataclass, field

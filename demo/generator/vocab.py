@@ -1,7 +1,4 @@
-"""Vocabulary of the generated center: industry profiles, business-scope phrases, stage profiles.
-
-Plain data (the phrase lists in vocab.json); the code lists (industries, regions, enums) come from :mod:`models.reference`.
-"""
+"""Vocabulary of the generated center: industry profiles, business-scope phrases (vocab.json)."""
 
 import json
 from dataclasses import dataclass

@@ -1,15 +1,4 @@
-"""Loading and normalising Crunchbase-style investment histories.
-
-A *history* CSV has one row per (funding round, investor) with the columns of
-:data:`HISTORY_COLUMNS`. A *query* CSV has the same columns without
-``investor_name`` plus ``query_id`` (one row per funding round to rank investors for).
-
-A funding round is identified by ``(company_permalink, funded_at, raised_amount_usd)``.
-Investor names are normalised with :func:`normalize_investor_name` so that spelling
-variants ("Gemini Israel ventures" / "Gemini Israel Ventures", "First Round" /
-"First Round Capital") map to one investor key; the display name of an investor is the
-most frequent raw spelling of its key in the history.
-"""
+"""Loading Crunchbase-style investment histories and normalising investor names."""
 
 from __future__ import annotations
 
@@ -35,7 +24,6 @@ ROUND_COLUMNS: tuple[str, ...] = (
     "funding_round_type",
     "funded_at",
 )
-HISTORY_COLUMNS: tuple[str, ...] = ("investor_name", *ROUND_COLUMNS)
 
 _EPOCH = dt.date(1970, 1, 1)
 _LEGAL_SUFFIXES = frozenset(
@@ -51,25 +39,7 @@ _GENERIC_SUFFIXES = frozenset(
 
 
 def normalize_investor_name(name: str) -> str:
-    """Map a raw investor name to a normalisation key.
-
-    Steps: casefold; ``&`` and "and" are dropped; parenthesised parts, punctuation, a leading
-    "the" and trailing legal suffixes (LLC, L.P., Inc., Corp., Ltd ...) are removed. Trailing
-    generic words ("Ventures", "Capital", "Partners", "Management", "Fund" ...) are removed
-    only when at least two distinctive tokens remain, so "First Round Capital" and
-    "First Round" merge while "Cardinal Partners" and "Cardinal Venture Capital" (distinct
-    firms) stay apart.
-
-    Parameters
-    ----------
-    name : str
-        Raw investor name.
-
-    Returns
-    -------
-    str
-        Normalised key (never empty for a non-blank input).
-    """
+    """Map a raw investor name to a normalisation key (rules and examples: docs/offline_eval.md)."""
     s = name.casefold().replace("&", " and ")
     s = re.sub(r"\([^)]*\)", " ", s)
     s = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", s)  # l.p. -> lp., h.i.g. -> hig.
@@ -103,17 +73,7 @@ def parse_amount(value: str) -> float:
 
 @dataclass(frozen=True)
 class RoundTable:
-    """Column-oriented table of funding rounds (one entry per round).
-
-    Attributes
-    ----------
-    company, category, state, region, city, round_type : ndarray of str
-        Company permalink and descriptive attributes.
-    day : ndarray of float
-        ``funded_at`` as days since 1970-01-01.
-    amount : ndarray of float
-        ``raised_amount_usd`` (``nan`` when unknown).
-    """
+    """Column-oriented table of funding rounds (one entry per round)."""
 
     company: npt.NDArray[np.str_]
     category: npt.NDArray[np.str_]
@@ -153,20 +113,7 @@ class RoundTable:
 
 @dataclass(frozen=True)
 class History:
-    """Investment history: rounds plus (round, investor) incidence pairs.
-
-    Attributes
-    ----------
-    rounds : RoundTable
-        Unique funding rounds, sorted by date.
-    inv_round, inv_investor : ndarray of int
-        Parallel arrays: investment ``j`` is investor ``inv_investor[j]`` in round
-        ``inv_round[j]`` (deduplicated).
-    investor_keys : ndarray of str
-        Normalised key per investor index.
-    investor_names : ndarray of str
-        Display name per investor index (most frequent raw spelling).
-    """
+    """Investment history: rounds plus (round, investor) incidence pairs."""
 
     rounds: RoundTable
     inv_round: npt.NDArray[np.int64]

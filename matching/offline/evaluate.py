@@ -43,11 +43,7 @@ class ModelResult:
 
 
 def relevance_sets(train: History, test: History) -> tuple[list[set[int]], list[set[int]]]:
-    """Relevant investors per test round: all of them, and those new to the company.
-
-    An investor is *new* to a round when it has no investment in the round's company
-    (same ``company_permalink``) anywhere in ``train``.
-    """
+    """Relevant investors per test round: all of them, and those new to the company."""
     prior = set(zip(train.rounds.company[train.inv_round].tolist(),
                     train.inv_investor.tolist(), strict=True))  # fmt: skip
     overall = test.investor_sets()
@@ -97,15 +93,7 @@ def evaluate_split(
     models: dict[str, Ranker] | None = None,
     end_day: float | None = None,
 ) -> list[ModelResult]:
-    """Fit every model on rounds before ``split_day`` and score rounds from it on.
-
-    Test rounds are those with ``split_day <= day < end_day`` (no upper bound when
-    ``end_day`` is None).
-
-    Metrics are defined in :mod:`matching.offline.metrics` (macro averages of Recall@k,
-    NDCG@k and Hit@k over test rounds; new-relationship variants skip rounds without a
-    new investor).
-    """
+    """Fit every model on rounds before ``split_day`` and score rounds from it on."""
     train, test = split_history(history, split_day, end_day)
     overall, new = relevance_sets(train, test)
     ranked = fit_rank(models or default_models(), train, test, k)

@@ -1,11 +1,4 @@
-"""Pairwise (query round, candidate investor) features computed from a history.
-
-:class:`HistoryIndex` summarises a history as seen at a reference day ``ref_day``
-(time-decayed investor profiles, company → investor links, the co-investment graph).
-:func:`generate_candidates` proposes a few hundred investors per query and
-:func:`pair_features` turns (query, investor) pairs into a dense feature matrix.
-Everything here only ever reads the history given to :class:`HistoryIndex`.
-"""
+"""Pairwise (query round, candidate investor) features from a history as seen at a reference day."""
 
 from __future__ import annotations
 
@@ -142,11 +135,7 @@ def _company_day_key(company: IntArray, day: FloatArray) -> FloatArray:
 def _follow_stats(
     r_company: IntArray, r_day: FloatArray, inv_round: IntArray, inv: IntArray, n_inv: int
 ) -> tuple[FloatArray, FloatArray]:
-    """Per investor: follow-on opportunities and follow-ons taken (unweighted counts).
-
-    An opportunity is a later round of a company the investor already backed; it is taken
-    when the investor joins that round.
-    """
+    """Per investor: follow-on opportunities and follow-ons taken (unweighted counts)."""
     day = r_day[inv_round]
     uniq, pidx = np.unique(r_company[inv_round] * n_inv + inv, return_inverse=True)
     first = np.full(uniq.size, np.inf)
@@ -204,21 +193,7 @@ def _lookup(mat: sp.csr_matrix) -> PairLookup:
 
 
 class HistoryIndex:
-    """Time-decayed statistics of a history as seen at ``ref_day``.
-
-    Parameters
-    ----------
-    history : History
-        Training history (only rounds strictly before ``ref_day`` should be included).
-    enc : Encoders
-        Vocabularies shared by history and queries.
-    ref_day : float
-        Reference day (days since 1970-01-01) ages are measured from.
-    half_life_days, short_half_life_days : float
-        Half-lives of the long and short exponential activity decays.
-    alpha : float
-        Additive smoothing (in decayed investments) of investor profile shares.
-    """
+    """Time-decayed statistics of a history as seen at ``ref_day``."""
 
     def __init__(
         self,
@@ -346,19 +321,7 @@ def _without_diagonal(mat: sp.spmatrix) -> sp.csr_matrix:
 
 @dataclass(frozen=True)
 class QueryContext:
-    """Coded queries plus their company links in a :class:`HistoryIndex`.
-
-    Attributes
-    ----------
-    q : CodedRounds
-        Integer-coded query rounds.
-    prior : scipy.sparse.csr_matrix
-        ``(n_queries, n_investors)`` number of earlier rounds of the query's company
-        each investor joined.
-    coinvest : scipy.sparse.csr_matrix
-        ``(n_queries, n_investors)`` decayed co-investment weight between each investor
-        and the company's prior investors.
-    """
+    """Coded queries plus their company links in a :class:`HistoryIndex`."""
 
     q: CodedRounds
     prior: sp.csr_matrix
@@ -412,19 +375,7 @@ def _top_in_column(mat: sp.csc_matrix, col: int, n: int) -> IntArray:
 def generate_candidates(
     index: HistoryIndex, ctx: QueryContext, n_per_source: int = 100, n_local: int = 50
 ) -> tuple[IntArray, IntArray]:
-    """Candidate (query, investor) pairs: union of several cheap retrieval sources.
-
-    Sources: all prior investors of the query's company, the top co-investors, normalised
-    co-investors and sequel investors of those, the top ``n_per_source`` investors by
-    decayed activity in the query's category × round type, region × round type, round
-    type, and overall, and the top ``n_local`` in the query's category × state and city
-    (investors of similar, nearby companies).
-
-    Returns
-    -------
-    tuple of ndarray
-        ``(query_index, investor_index)`` pairs, grouped by query, investors ascending.
-    """
+    """Candidate (query, investor) pairs: union of several cheap retrieval sources."""
     q, n_rt = ctx.q, len(ROUND_ORDER)
     cat_rt = q.category * n_rt + q.round_type
     region_rt = q.region * n_rt + q.round_type

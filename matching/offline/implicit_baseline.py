@@ -1,13 +1,7 @@
-"""Adapter for a well-known recommender: implicit-feedback ALS from the ``implicit`` package.
+"""Implicit-feedback ALS (optional ``implicit`` package) with a query round as a pseudo-user.
 
-Users are companies, items are investors (confidence = rounds joined). A query round is a
-*pseudo-user* whose interaction row is the company's prior investors (weight ``company_weight``
-each) plus the investors of the query's category × round type cell (counts scaled to sum to
-``cell_weight``), so first-seen companies still get a profile — the usual way of folding a
-cold-start user into a matrix-factorisation model. User factors are recomputed with
-``recalculate_user`` (one ALS half-step), scores are ``user · investor`` factors.
-
-``implicit`` is an optional (``dev``) dependency, imported only when the model is fitted.
+Companies are users, investors items; a round's row is its company's prior investors plus its
+category × round type cell, so first-seen companies still get a profile.
 """
 
 from __future__ import annotations
@@ -32,11 +26,7 @@ IntArray = npt.NDArray[np.int64]
 def top_k_dense(
     scores: FloatArray, k: int, exclude: Sequence[IntArray] | None = None
 ) -> tuple[IntArray, FloatArray]:
-    """Top-``k`` columns per row of a dense score matrix (ties: lower column first).
-
-    Excluded columns are removed; rows run short only when fewer than ``k`` columns remain
-    (then padded with ``-1`` / ``-inf``).
-    """
+    """Top-``k`` columns per row of a dense score matrix (ties: lower column first)."""
     scores = np.array(scores, dtype=float)
     for row, ex in enumerate(exclude or []):
         scores[row, np.asarray(ex, dtype=np.int64)] = -np.inf

@@ -1,21 +1,6 @@
-"""Per-query ranking metrics for investor recommendation.
+"""Per-query Recall@k, Hit@k and NDCG@k (macro averages, overall and new-relationship).
 
-For one query round ``q`` let ``R_q`` be the *relevant* set — the (normalised) investors
-that actually took part in the round — and ``L_q`` the top-``k`` ranked list.
-``hits_q = |L_q ∩ R_q|``.
-
-* ``Recall@k  = hits_q / |R_q|``
-* ``Hit@k     = 1 if hits_q > 0 else 0``
-* ``NDCG@k    = DCG_q / IDCG_q`` with binary gains, ``DCG_q = sum_{r: L_q[r] in R_q}
-  1 / log2(r + 1)`` over ranks ``r = 1..k`` and ``IDCG_q = sum_{r=1}^{min(k, |R_q|)}
-  1 / log2(r + 1)``.
-
-Every metric is averaged over queries (macro average). Queries with an empty relevant
-set are skipped (they carry no signal). *New-relationship* metrics use the same formulas
-with ``R_q`` restricted to investors that had no investment in the query's company in
-the training history; queries whose restricted set is empty are skipped. The ranked
-list itself is not filtered, so recommending a prior investor simply earns no credit
-there.
+docs/offline_eval.md defines each metric and which queries are skipped.
 """
 
 from __future__ import annotations
@@ -32,23 +17,7 @@ def _discounts(k: int) -> npt.NDArray[np.float64]:
 
 
 def query_metrics(ranked: Sequence[int], relevant: set[int], k: int) -> tuple[float, float, float]:
-    """Recall@k, NDCG@k and Hit@k of a single ranked list.
-
-    Parameters
-    ----------
-    ranked : sequence of int
-        Ranked item ids (best first); only the first ``k`` are used. Duplicates after the
-        first occurrence earn no credit.
-    relevant : set of int
-        Relevant item ids; must be non-empty.
-    k : int
-        Cut-off.
-
-    Returns
-    -------
-    tuple of float
-        ``(recall, ndcg, hit)``.
-    """
+    """Recall@k, NDCG@k and Hit@k of a single ranked list."""
     if not relevant:
         raise ValueError("relevant set must be non-empty")
     disc = _discounts(k)
@@ -87,22 +56,7 @@ def evaluate_rankings(
     relevant: Sequence[set[int]],
     k: int,
 ) -> RankingMetrics:
-    """Average :func:`query_metrics` over queries, skipping empty relevant sets.
-
-    Parameters
-    ----------
-    ranked : array-like of shape (n_queries, >= k)
-        Ranked item ids per query.
-    relevant : sequence of set of int
-        Relevant ids per query (same length as ``ranked``).
-    k : int
-        Cut-off.
-
-    Returns
-    -------
-    RankingMetrics
-        Averages; all zero with ``n_queries == 0`` when no query has relevant items.
-    """
+    """Average :func:`query_metrics` over queries, skipping empty relevant sets."""
     if len(ranked) != len(relevant):
         raise ValueError("ranked and relevant must have the same length")
     rows = [query_metrics(list(r), rel, k) for r, rel in zip(ranked, relevant, strict=True) if rel]

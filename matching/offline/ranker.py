@@ -1,13 +1,6 @@
-"""Learned investor ranker: candidate generation + LambdaMART (LightGBM ``lambdarank``).
+"""Learned investor ranker: candidate generation + LambdaMART, trained by replaying time windows.
 
-Training (``fit``) replays time: for each of ``n_windows`` consecutive windows of
-``window_days`` at the end of the history, statistics are computed from the history
-strictly before the window start, candidates are generated for every round inside the
-window, and a LightGBM ``lambdarank`` booster learns to order each round's candidates so
-that the investors who joined it come first (one query group per round, binary relevance,
-NDCG truncated at ``truncation_level``). This mirrors deployment, where queries lie after
-the end of the history and their own investors are unknown. ``rank`` computes statistics
-from the whole history and scores each query's candidates.
+docs/offline_eval.md describes the training windows and the features.
 """
 
 from __future__ import annotations
@@ -48,11 +41,6 @@ def top_k_per_query(
     in order, skipping ones already ranked or excluded) get scores strictly below the
     query's lowest. Pairs whose investor is in ``exclude[q]`` are dropped; a row runs short
     (padded with ``-1`` / ``-inf``) only when fewer than ``k`` investors remain.
-
-    Returns
-    -------
-    tuple of ndarray
-        ``ids`` and ``scores`` of shape ``(n_queries, k)``.
     """
     banned = [set(np.asarray(e).tolist()) for e in exclude] if exclude is not None else None
     if banned is not None:
@@ -78,34 +66,7 @@ def top_k_per_query(
 
 @dataclass(eq=False)
 class InvestorRanker:
-    """Rank investors for funding rounds (scikit-learn style estimator).
-
-    Parameters
-    ----------
-    half_life_days, short_half_life_days : float
-        Half-lives of the exponential decay of investor activity.
-    window_days : float
-        Length of each replayed training window.
-    n_windows : int
-        Number of training windows (taken backwards from the end of the history).
-    n_candidates : int
-        Investors taken from each candidate source per query.
-    n_local_candidates : int
-        Investors taken from each of the local sources (the query's category × state, and
-        its city) per query.
-    max_iter, learning_rate, max_leaf_nodes, min_leaf_samples, l2_regularization : int, float, int, int, float
-        LightGBM boosting rounds, shrinkage, leaves per tree, minimum rows per leaf and L2
-        penalty on leaf values.
-    feature_fraction, bagging_fraction : float
-        Share of features per tree and of rows per boosting round (row bagging every round).
-    truncation_level : int
-        LambdaMART pair truncation: only pairs involving the top ``truncation_level``
-        candidates of the current ranking contribute gradients.
-    n_threads : int
-        Threads for LightGBM (one by default: the models are small and the host is shared).
-    random_state : int
-        Seed for LightGBM's feature and row sampling; training is deterministic.
-    """
+    """Rank investors for funding rounds (scikit-learn style estimator)."""
 
     half_life_days: float = 730.0
     short_half_life_days: float = 180.0
@@ -132,11 +93,7 @@ class InvestorRanker:
     def _window_pairs(
         self, history: History, start: float
     ) -> tuple[npt.NDArray[np.float32], IntArray, IntArray]:
-        """Training pairs of ``[start, start + window_days)``: features, labels, group sizes.
-
-        Rows are grouped by query round (ascending); rounds none of whose investors is
-        among the candidates carry no ranking signal and are left out.
-        """
+        """Training pairs of ``[start, start + window_days)``: features, labels, group sizes."""
         empty = (np.zeros((0, len(FEATURE_NAMES)), np.float32), np.zeros(0, np.int64),
                  np.zeros(0, np.int64))  # fmt: skip
         past, rest = history.split(start)

@@ -5,7 +5,6 @@ channel, and the report. The API and the CLI call these functions; none of them 
 from services.evaluation.appendix_a import (
     appendix_a,
     appendix_a_by_quarter,
-    appendix_a_by_year,
     is_brokered,
     last_full_year,
     latest_full_year,

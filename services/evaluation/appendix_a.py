@@ -80,18 +80,6 @@ def appendix_a_by_quarter(session: Session, period: Period) -> list[AppendixA]:
     return [appendix_a(session, quarter) for quarter in period.quarters()]
 
 
-def appendix_a_by_year(session: Session, period: Period) -> list[AppendixA]:
-    """表A.1 for each calendar year the period touches (clipped to the period)."""
-    years = range(period.start.year, period.end.year + 1)
-    return [
-        appendix_a(
-            session,
-            Period(max(period.start, date(y, 1, 1)), min(period.end, date(y, 12, 31))),
-        )
-        for y in years
-    ]
-
-
 def last_full_year(today: date) -> int:
     """The latest calendar year that has ended by `today` (inclusive of 31 December)."""
     return today.year if (today.month, today.day) == (12, 31) else today.year - 1

@@ -2,7 +2,7 @@
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -84,30 +84,23 @@ def export_table(
     header, rows = export_columns(model_cls), iter_rows(session, model_cls, filters)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        return _write_csv(out, header, rows)
+        with out.open("w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh)
+            return _write(header, rows, lambda cells: writer.writerow(csv_row(cells)))
     if fmt == "xlsx":
-        return _write_xlsx(out, kind, header, rows)
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=kind[:31])
+        count = _write(header, rows, lambda cells: append_row(sheet, cells))
+        workbook.save(out)
+        return count
     raise DomainError(f"不支持的格式“{fmt}”，可选：csv、xlsx", field="format")
 
 
-def _write_csv(out: Path, header: list[str], rows: Iterator[list[Any]]) -> int:
-    count = 0
-    with out.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(csv_row(header))
-        for row in rows:
-            writer.writerow(csv_row(row))
-            count += 1
-    return count
-
-
-def _write_xlsx(out: Path, kind: str, header: list[str], rows: Iterator[list[Any]]) -> int:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=kind[:31])
-    append_row(sheet, header)
+def _write(header: list[str], rows: Iterator[list[Any]], write: Callable[[list[Any]], Any]) -> int:
+    """Write the header, then every row; return the number of rows."""
+    write(header)
     count = 0
     for row in rows:
-        append_row(sheet, row)
+        write(row)
         count += 1
-    workbook.save(out)
     return count

@@ -1,8 +1,6 @@
-"""Coaching by stage (分阶段): each tier's plan of sessions, held as training events.
+"""Coaching by stage (分阶段): a session is a training `Event` tied to a plan item.
 
-A coaching session is an `Event` of kind training (so its attendance feeds the Appendix A training
-counts) linked to one plan item by a `CoachingSession` row; an enterprise's progress is which items
-of its tiers it has attended.
+Its attendance thus also feeds the Appendix A training counts.
 """
 
 from __future__ import annotations

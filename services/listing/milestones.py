@@ -1,9 +1,6 @@
-"""Milestones (股改 → 辅导备案 → 申报受理 → 问询 → 上市委审议 → 注册 → 发行上市/挂牌) and stalled alerts.
+"""Milestones (股改 → … → 发行上市/挂牌) and stalled alerts.
 
-Recording the 发行上市/挂牌 milestone also sets the record's listed board and day and moves it to the
-listed tier: those are the fields the Appendix A 上市辅导 lines count. Stalled alerts compare the
-time spent in a tier, or since the last milestone, with the thresholds of the plan data; the clock
-is injected so a test can move time.
+Recording 发行上市/挂牌 also sets the record's listed board and day (what Appendix A counts).
 """
 
 from __future__ import annotations

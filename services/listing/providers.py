@@ -1,10 +1,6 @@
-"""Listing service providers for a cultivated enterprise: securities firms (辅导/保荐), law and
-accounting firms, ranked by target board, region, sector and business text.
+"""Listing service providers (securities, law, accounting firms) ranked for a cultivated enterprise.
 
-The region, sector, text and earlier-relationship fits are the matching core's own scorers
-(`matching.scorers`) applied to one "demand" built from the enterprise and one candidate row per
-provider; the board fit is added here, from the provider's sponsoring record on that board and the
-boards its stated focus names. Only resident (入驻) providers are ranked.
+Region, sector, text and relationship fits are `matching.scorers`'; the board fit is added here.
 """
 
 from __future__ import annotations

@@ -125,12 +125,10 @@ def coaching_session_of_event(session: Session, event_id: int) -> CoachingSessio
     return session.exec(query).first()
 
 
-def alerts(session: Session, *, open_only: bool = True) -> list[ListingAlert]:
-    """Stalled alerts, open ones only by default."""
-    query = select(ListingAlert).order_by(col(ListingAlert.id))
-    if open_only:
-        query = query.where(col(ListingAlert.resolved_on).is_(None))
-    return list(session.exec(query))
+def alerts(session: Session) -> list[ListingAlert]:
+    """Open stalled alerts."""
+    query = select(ListingAlert).where(col(ListingAlert.resolved_on).is_(None))
+    return list(session.exec(query.order_by(col(ListingAlert.id))))
 
 
 def attendance(session: Session, event_id: int, person_key: str) -> Attendance | None:

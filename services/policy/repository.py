@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -92,16 +92,6 @@ def last_informed(session: Session, policy_id: int) -> dict[int, datetime]:
         if ent_id not in latest or at > latest[ent_id]:
             latest[ent_id] = at
     return latest
-
-
-def informed_enterprises(session: Session, start: date, end: date) -> set[int]:
-    """Enterprises told about any policy between ``start`` and ``end`` (UTC days, inclusive)."""
-    low = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    high = datetime(end.year, end.month, end.day, 23, 59, 59, tzinfo=UTC)
-    query = select(PolicyOutreach.enterprise_id).where(
-        col(PolicyOutreach.informed_at) >= low, col(PolicyOutreach.informed_at) <= high
-    )
-    return set(session.exec(query).all())
 
 
 # --- console and API reads

@@ -1,8 +1,6 @@
 """The policy calculator's DB adapter: load, evaluate, reach, record outreach, subsidise loans.
 
-Loads rows, turns them into the plain inputs of :mod:`matching.policy`, calls the pure core and
-returns plain results (each with ``to_dict``) for the CLI, the API and the console. Services
-never commit; the caller's ``session_scope`` does.
+It calls the pure :mod:`matching.policy` and returns plain results; services never commit.
 """
 
 from __future__ import annotations

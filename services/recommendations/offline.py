@@ -17,14 +17,7 @@ RANKING_COLUMNS: tuple[str, ...] = ("query_id", "rank", "investor_name", "score"
 def rank_offline(
     history_path: str | Path, queries_path: str | Path, k: int = 10, random_state: int = 0
 ) -> list[tuple[str, int, str, float]]:
-    """Fit :class:`InvestorRanker` on the history file and rank investors for each query.
-
-    Returns
-    -------
-    list of tuple
-        ``(query_id, rank, investor_name, score)`` rows, ``k`` per query (ranks ``1..k``),
-        in query-file order; ``investor_name`` is the most frequent raw spelling.
-    """
+    """Fit :class:`InvestorRanker` on the history file and rank investors for each query."""
     history = load_history(history_path)
     query_ids, queries = load_queries(queries_path)
     ranker = InvestorRanker(random_state=random_state).fit(history)

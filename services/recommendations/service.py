@@ -1,9 +1,6 @@
-"""The only adapter between the database and the matching core.
+"""The only adapter between the database and the matching core; it never commits.
 
-Loads rows, turns them into the core's plain inputs (:mod:`matching.profiles`), calls the core and
-returns plain results. It never commits; the caller's ``session_scope`` does. A trained re-ranker
-lives as a file in a directory the caller passes in (``model_dir``); nothing here reads the
-environment.
+A trained re-ranker is a file in the ``model_dir`` the caller passes; nothing reads the environment.
 """
 
 from __future__ import annotations
@@ -232,7 +229,6 @@ def _pipeline_history(
         enterprise_id=np.array([demands[m.demand_id].enterprise_id for m in matches], np.int64),
         introduced_day=np.array([_day(m.introduced_at) for m in matches], dtype=np.int64),
         progressed_day=np.array([progressed.get(m.id or 0, NEVER_DAY) for m in matches], np.int64),
-        closed_day=np.array([_day(m.closed_at) for m in matches], dtype=np.int64),
         reached=np.array(reached, dtype=np.int64),
         won=np.array([m.stage == PipelineStage.closed_won for m in matches], dtype=bool),
     )
@@ -351,15 +347,7 @@ class _Entry:
 
 
 class WorldCache:
-    """Loaded worlds keyed by (database, data version): LRU-bounded, thread-safe, with a TTL.
-
-    Parameters
-    ----------
-    maxsize : int; worlds kept (one per database and version)
-    days : int; candidate sets kept per world (one per ``today``)
-    ttl_seconds : float; a world older than this is reloaded even if the version is unchanged
-    clock : callable returning seconds (injected in tests)
-    """
+    """Loaded worlds keyed by (database, data version): LRU-bounded, thread-safe, with a TTL."""
 
     def __init__(
         self,
@@ -512,11 +500,6 @@ def rank_demands_for_institutions(
 
     The demands are encoded and scored against all candidates once; each institution then
     takes the best of its own candidates' columns.
-
-    Returns
-    -------
-    dict of institution id → (ids, scores): ndarrays of shape ``(m,)``, ``m <= len(demand_ids)``,
-    the demand ids (int64) and the best score over the institution's candidates (float64)
     """
     today = today or datetime.now(UTC).date()
     entry = _CACHE.entry(session)
@@ -628,12 +611,6 @@ def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, 
     Features are rebuilt as of the first day of the month the match was recommended in, from
     history strictly before that day; only pairs passing the hard rules then are kept, since the
     re-ranker only ever orders eligible candidates.
-
-    Returns
-    -------
-    X : ndarray of float64, shape ``(m, len(FEATURE_NAMES))``
-    y : ndarray of int64, shape ``(m,)``; 1 won
-    day : ndarray of int64, shape ``(m,)``; ordinal of the as-of day
     """
     world = _load_world(session)
     groups: dict[date, list[tuple[Match, int]]] = defaultdict(list)

@@ -1,9 +1,7 @@
-"""路演排程 service: load an event, draw its slate with the pure solver, persist and export it.
+"""路演排程 service: build the solver's inputs from an event, persist its slate, export it.
 
-The DB adapter around `matching.slate`: it builds the plain inputs from an event's rows, calls
-`solve_slate`, replaces the event's unconfirmed `SlateItem` rows with the new slate (confirmed rows
-stay), re-solves after a cancellation keeping confirmed items and moving few others, and writes
-the slate as one `.xlsx` workbook and one `.ics` calendar per participant. It never commits.
+Re-solving keeps confirmed items; exports are one `.xlsx` and one `.ics` per participant.
+It never commits.
 """
 
 from __future__ import annotations

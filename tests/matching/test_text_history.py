@@ -62,7 +62,7 @@ def _pipeline() -> PipelineHistory:
     return PipelineHistory(
         institution_id=np.array([1, 1, 2, 2]), enterprise_id=np.array([10, 11, 10, 12]),
         introduced_day=np.array([d, d, d, d]), progressed_day=np.array([d + 5, d + 10, NEVER_DAY, NEVER_DAY]),
-        closed_day=np.full(4, NEVER_DAY), reached=np.array([2, 3, 1, 1]), won=np.zeros(4, bool),
+        reached=np.array([2, 3, 1, 1]), won=np.zeros(4, bool),
     )  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from services.digests.service import (
     run_digest_period,
 )
 from services.disclosure.service import amount_band
-from services.jobs import PUBLISHER_KEY, Job, queued_jobs
+from services.jobs import PUBLISHER_KEY, QUEUE_KEY, Job
 from tests import factories
 from tests.workers.helpers import T0, FakeClock, FakeMailer, FakeWebhooks, demand, subscription
 
@@ -111,7 +111,7 @@ def test_one_delivery_per_fitting_subscription_and_a_rerun_adds_none(session: Se
     rows = {s.id: _delivery(session, s.id) for s in (everything, software)}
     assert [r.demand_ids for r in rows.values()] == [[ids[1], ids[2], ids[0]]] * 2
     assert all(r.status == DeliveryStatus.pending and r.item_count == 3 for r in rows.values())
-    assert [j.args[0] for j in queued_jobs(session)] == report.delivery_ids
+    assert [j.args[0] for j in session.info[QUEUE_KEY]] == report.delivery_ids
     assert not session.exec(
         select(DigestDelivery).where(DigestDelivery.subscription_id == unmatched.id)
     ).all()
@@ -211,7 +211,7 @@ def test_transient_failures_back_off_then_die_and_a_replay_delivers(session: Ses
     assert [d.id for d in dead_letters(session)] == [delivery_id]
     replayed = replay(session, delivery_id, actor="admin")
     assert (replayed.status, replayed.attempts) == (DeliveryStatus.pending, 0)
-    assert queued_jobs(session)[-1] == Job("digests.deliver", (delivery_id,))
+    assert session.info[QUEUE_KEY][-1] == Job("digests.deliver", (delivery_id,))
     audit = session.exec(select(AuditLog).order_by(col(AuditLog.id).desc())).first()
     assert audit is not None and audit.action == "digest.replay"
     assert deliver(session, delivery_id, mailer, FakeWebhooks(), clock, POLICY).status == (
