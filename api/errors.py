@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import DomainError, InvalidDataError
@@ -130,6 +131,14 @@ async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
     return busy_problem(request.url.path)
 
 
+async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection stayed taken past `pool_timeout`: the worker is overloaded.
+    response = problem(503, f"服务繁忙（数据库连接已全部占用），本次请求未做任何更改，"
+                            f"请 {BUSY_RETRY_AFTER_S} 秒后重试", instance=request.url.path)  # fmt: skip
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    return response
+
+
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     # Last line of defence: services validate first, so this means a concurrent conflict.
     return problem(409, "数据冲突：违反唯一性或引用完整性约束", instance=request.url.path)
@@ -139,6 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Route every error through problem details."""
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -4,13 +4,12 @@ from fastapi import APIRouter
 from sqlmodel import col, select
 
 from api.deps import Admin, PageDep, SessionDep
-from api.routing import OffloadedRoute
 from api.schemas import AuditPublic, AuditVerifyOut, ListOf
 from models import AuditLog
 from models.paging import paginate
 from services.audit.repository import verify_chain
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get("", response_model=ListOf[AuditPublic])

@@ -4,7 +4,6 @@ from fastapi import APIRouter
 from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff
-from api.routing import OffloadedRoute
 from api.schemas import ConsentIn, ConsentPublic, IntroductionRequestIn, ListOf, MatchPublic
 from models import Consent
 from models.paging import paginate
@@ -12,7 +11,7 @@ from models.reference import UserRole
 from services.disclosure import service as disclosure
 from services.pipeline import service as pipeline
 
-router = APIRouter(route_class=OffloadedRoute, tags=["consents"])
+router = APIRouter(tags=["consents"])
 
 
 @router.post("/consents", response_model=ConsentPublic, status_code=201)

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 
 from api.deps import STAFF, CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
 from api.reads import columns_of, row_or_404, validated
-from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
 from api.views import demand_for_institution
 from models import Enterprise, FinancingDemand
@@ -19,7 +18,7 @@ from services.accounts.service import Principal
 from services.audit.repository import append_audit
 from services.disclosure.service import chosen_by, teaser, teaser_filter
 
-router = APIRouter(route_class=OffloadedRoute, tags=["demands"])
+router = APIRouter(tags=["demands"])
 
 
 _DEMAND: Any = FinancingDemand.__table__  # type: ignore[attr-defined]
@@ -50,7 +49,6 @@ def _visible_to(session: SessionDep, principal: Principal) -> tuple[Any, Any]:
 
 
 @router.get("/demands", response_model=ListOf[DemandPublic])
-@read_only
 def list_demands(
     session: SessionDep,
     _: StaffOrEvaluator,
@@ -66,7 +64,6 @@ def list_demands(
 
 
 @router.get("/demands/{demand_id}", response_model=DemandPublic)
-@read_only
 def get_demand(demand_id: PathId, session: SessionDep, _: StaffOrEvaluator) -> DemandPublic:
     """One demand."""
     return DemandPublic.model_validate(row_or_404(session, FinancingDemand, demand_id),
@@ -84,7 +81,6 @@ def create_demand(body: DemandIn, session: SessionDep, principal: Staff) -> Dema
 
 
 @router.get("/teasers", response_model=ListOf[DemandTeaser])
-@read_only
 def list_teasers(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[DemandTeaser]:
@@ -97,7 +93,6 @@ def list_teasers(
 
 
 @router.get("/teasers/{demand_id}", response_model=DemandForInstitution)
-@on_loop
 def get_teaser(
     demand_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> DemandForInstitution:

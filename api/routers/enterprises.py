@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
 from api.views import enterprise_view
 from ingestion.normalize import normalize_company_name
@@ -14,11 +13,10 @@ from models.crud import create
 from models.paging import enterprise_query, paginate
 from services.audit.repository import append_audit
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/enterprises", tags=["enterprises"])
+router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
 
 @router.get("", response_model=ListOf[EnterprisePublic])
-@read_only
 def list_enterprises(
     session: SessionDep,
     _: StaffOrEvaluator,
@@ -34,7 +32,6 @@ def list_enterprises(
 
 
 @router.get("/{enterprise_id}", response_model=EnterpriseDetail | EnterprisePublic)
-@on_loop
 def get_enterprise(
     enterprise_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> EnterpriseDetail | EnterprisePublic:

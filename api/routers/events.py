@@ -7,9 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from api.deps import PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.routing import OffloadedRoute
-from api.schemas import ListOf
-from api.strict import StrictJSON
+from api.schemas import ListOf, StrictIn
 from models import Attendance, Event
 from models.crud import create, get_or_404
 from models.event import EventBase
@@ -17,10 +15,10 @@ from models.paging import paginate
 from models.reference import EventKind
 from services.audit.repository import append_audit
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"])
 
 
-class EventIn(StrictJSON, EventBase):  # type: ignore[misc]  # both configs are dicts
+class EventIn(StrictIn, EventBase):  # type: ignore[misc]  # both configs are dicts
     """A new roadshow or training."""
 
 
@@ -38,7 +36,7 @@ class EventOut(BaseModel):
     topic: str | None
 
 
-class AttendanceIn(StrictJSON):
+class AttendanceIn(StrictIn):
     """One person checked in at an event."""
 
     person_key: str = Field(min_length=1, max_length=120)

@@ -4,7 +4,6 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import col, select
 
 from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep
-from api.routing import OffloadedRoute, read_only
 from api.schemas import (
     InstitutionIn,
     InstitutionPublic,
@@ -21,7 +20,7 @@ from models.reference import UserRole
 from services.accounts.service import Principal
 from services.audit.repository import append_audit
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/institutions", tags=["institutions"])
+router = APIRouter(prefix="/institutions", tags=["institutions"])
 
 
 def own_institution(principal: Principal, institution_id: int) -> None:
@@ -38,7 +37,6 @@ def may_edit(principal: Principal, institution_id: int) -> None:
 
 
 @router.get("", response_model=ListOf[InstitutionPublic])
-@read_only
 def list_institutions(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[InstitutionPublic]:
@@ -53,7 +51,6 @@ def list_institutions(
 
 
 @router.get("/{institution_id}", response_model=InstitutionPublic)
-@read_only
 def get_institution(
     institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> InstitutionPublic:
@@ -77,7 +74,6 @@ def create_institution(
 
 
 @router.get("/{institution_id}/products", response_model=ListOf[LoanProductPublic])
-@read_only
 def list_products(
     institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> ListOf[LoanProductPublic]:
@@ -110,7 +106,6 @@ def create_product(
 
 
 @router.get("/{institution_id}/mandates", response_model=ListOf[MandatePublic])
-@read_only
 def list_mandates(
     institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> ListOf[MandatePublic]:

@@ -8,7 +8,6 @@ from sqlmodel import col, select
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrInstitution
 from api.reads import columns_of, validated
-from api.routing import OffloadedRoute, read_only
 from api.schemas import (
     DealConfirmIn,
     DealIn,
@@ -26,7 +25,7 @@ from models.reference import UserRole
 from services.accounts.service import Principal
 from services.pipeline import service as pipeline
 
-router = APIRouter(route_class=OffloadedRoute, tags=["matches"])
+router = APIRouter(tags=["matches"])
 _MATCH: Any = Match.__table__  # type: ignore[attr-defined]
 MATCHES = core_select(*columns_of(Match, MatchPublic)).order_by(_MATCH.c.id.desc())
 
@@ -36,7 +35,6 @@ def _scope(principal_role: UserRole, institution_id: int | None) -> int | None:
 
 
 @router.get("/matches", response_model=ListOf[MatchPublic])
-@read_only
 def list_matches(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[MatchPublic]:
@@ -49,7 +47,6 @@ def list_matches(
 
 
 @router.get("/matches/{match_id}", response_model=MatchPublic)
-@read_only
 def get_match(match_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> MatchPublic:
     """One match."""
     scope = _scope(principal.role, principal.institution_id)
@@ -88,7 +85,6 @@ def deal_public(deal: Deal, principal: Principal) -> DealPublic:
 
 
 @router.get("/deals", response_model=ListOf[DealPublic])
-@read_only
 def list_deals(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[DealPublic]:
@@ -118,7 +114,6 @@ def record_deal(body: DealIn, session: SessionDep, principal: StaffOrInstitution
 
 
 @router.get("/deals/{deal_id}", response_model=DealPublic)
-@read_only
 def get_deal(deal_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> DealPublic:
     """One deal."""
     deal = session.get(Deal, deal_id)
