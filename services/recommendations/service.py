@@ -508,7 +508,6 @@ class WorldCache:
         self._lock = threading.Lock()  # guards the dicts; held only briefly
         self._build = threading.Lock()  # one load at a time: concurrent misses wait, then hit
         self.loads = 0
-        self.on_load: Callable[[], None] | None = None  # called after each load (the server's GC)
 
     def clear(self) -> None:
         """Forget every world (after writes the version does not see)."""
@@ -528,8 +527,6 @@ class WorldCache:
                 found = _Entry(_load_world(session), self.clock())
                 self.loads += 1
                 self._store(key, found)
-                if self.on_load is not None:
-                    self.on_load()
         return found
 
     def _fresh(self, key: tuple[object, ...]) -> _Entry | None:
@@ -585,11 +582,6 @@ def _fit_encoder(world: _World, as_of: date) -> TextEncoder:
 
 
 _CACHE = WorldCache()
-
-
-def on_world_loaded(callback: Callable[[], None] | None) -> None:
-    """Call ``callback`` after every load of a world (the server settles its heap there)."""
-    _CACHE.on_load = callback
 
 
 def invalidate_cache() -> None:
