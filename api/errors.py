@@ -117,10 +117,11 @@ def is_lock_timeout(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) in _LOCK_SQLSTATES
 
 
-def busy_problem(instance: str) -> JSONResponse:
-    """503 + Retry-After: the database is busy with another write; the request changed nothing."""
-    response = problem(503, f"数据库正忙（另一项写入尚未完成），本次请求未做任何更改，"
-                            f"请 {BUSY_RETRY_AFTER_S} 秒后重试", instance=instance)  # fmt: skip
+def busy_problem(instance: str, why: str = "数据库正忙（另一项写入尚未完成）") -> JSONResponse:
+    """503 + Retry-After: the database is busy with another write (or every pooled connection
+    is taken); the request changed nothing."""
+    response = problem(503, f"{why}，本次请求未做任何更改，请 {BUSY_RETRY_AFTER_S} 秒后重试",
+                       instance=instance)  # fmt: skip
     response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
     return response
 
@@ -133,10 +134,7 @@ async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
     # Every pooled connection stayed taken past `pool_timeout`: the worker is overloaded.
-    response = problem(503, f"服务繁忙（数据库连接已全部占用），本次请求未做任何更改，"
-                            f"请 {BUSY_RETRY_AFTER_S} 秒后重试", instance=request.url.path)  # fmt: skip
-    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
-    return response
+    return busy_problem(request.url.path, "服务繁忙（数据库连接已全部占用）")
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:

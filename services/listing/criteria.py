@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.reference import Board
 
-CRITERIA_PATH = Path(__file__).resolve().parents[1] / "data" / "listing_criteria.json"
+CRITERIA_PATH = Path(__file__).resolve().parents[2] / "models" / "data" / "listing_criteria.json"
 
 Metric = Literal[
     "revenue",

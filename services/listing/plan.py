@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.reference import Board, ListingMilestoneKind, ListingTier
 from services.listing.criteria import Criterion
 
-PLAN_PATH = Path(__file__).resolve().parents[1] / "data" / "listing_tiers.json"
+PLAN_PATH = Path(__file__).resolve().parents[2] / "models" / "data" / "listing_tiers.json"
 TIER_ORDER: tuple[ListingTier, ...] = tuple(ListingTier)
 EXCHANGE_BOARDS: frozenset[Board] = frozenset({Board.main, Board.star, Board.chinext, Board.bse})
 
