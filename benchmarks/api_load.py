@@ -217,6 +217,8 @@ def main() -> None:
             server.wait(timeout=60)
         if args.database_url is None and not args.keep:
             drop_database(url)
+        elif args.keep:
+            print(f"database kept: {make_url(url).render_as_string(hide_password=True)}")
 
 
 if __name__ == "__main__":
