@@ -1,8 +1,9 @@
 """Typed dependencies defined once: the session, settings, the caller and role guards."""
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlmodel import Session
@@ -24,16 +25,23 @@ async def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: committed when the endpoint has returned (before the
-    response is sent), rolled back if anything failed."""
-    with Session(request.app.state.engine) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    response is sent), rolled back if anything failed.
+
+    Opening a session does no I/O (the connection is taken by the first query, in the endpoint's
+    thread), so it needs no thread; the commit or rollback runs in a thread of its own, as FastAPI
+    ends a `def` dependency, so a request holding a connection never waits for the busy pool.
+    """
+    session, own_thread = Session(request.app.state.engine), CapacityLimiter(1)
+    try:
+        yield session
+        await to_thread.run_sync(session.commit, limiter=own_thread)
+    except BaseException:
+        await to_thread.run_sync(session.rollback, limiter=own_thread)
+        raise
+    finally:
+        session.close()  # after the commit or rollback: nothing left to send
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
