@@ -14,7 +14,15 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.config import JsonDict
 
 from models.base import MAX_LONG_TEXT, MAX_PURPOSE
@@ -52,6 +60,13 @@ def _given_as_text(annotation: Any) -> bool:
     return any(_given_as_text(a) for a in get_args(annotation))
 
 
+def _text_only(value: Any) -> Any:
+    """A number is no date (lax mode would read it as a timestamp) nor an enum's value."""
+    if isinstance(value, int | float):
+        raise ValueError("应为文本（日期为 ISO 8601 格式）")
+    return value
+
+
 def _document_text_rule(schema: Any) -> None:
     """Add `NO_CONTROL_PATTERN` to the free-text strings of a JSON schema (and its parts)."""
     if schema.get("type") == "string" and not {"format", "pattern", "enum", "const"} & set(schema):
@@ -78,10 +93,10 @@ class StrictIn(BaseModel):
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        """Dates, datetimes and enums take their text: lax, the rest strict."""
+        """Dates, datetimes and enums take their text (lax, but text only), the rest strict."""
         for field in cls.model_fields.values():
             if _given_as_text(field.annotation):
-                field.metadata.append(Strict(False))
+                field.metadata += [Strict(False), BeforeValidator(_text_only)]
         cls.model_rebuild(force=True)
 
     @field_validator("*")
