@@ -12,7 +12,7 @@ database's 32 bits, a date outside 1900–2199) break a business rule: 400 namin
 import re
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Any, Generic, TypeVar, get_args
+from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -53,11 +53,16 @@ def has_control_characters(value: Any) -> bool:
     )
 
 
-def _given_as_text(annotation: Any) -> bool:
-    """A date, datetime or enum (or an optional one): JSON carries it as text."""
+def _holds(annotation: Any, kind: Any) -> bool:
+    """Whether `annotation` is `kind` or an optional `kind` (bool is not an int here)."""
     if isinstance(annotation, type):
-        return issubclass(annotation, date | Enum)
-    return any(_given_as_text(a) for a in get_args(annotation))
+        return issubclass(annotation, kind) and not (annotation is bool and kind is int)
+    return get_origin(annotation) is not list and any(_holds(a, kind) for a in get_args(annotation))
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON Schema counts 3.0 as an integer: taken as 3 (not 3.5, nor "3")."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _text_only(value: Any) -> Any:
@@ -93,10 +98,13 @@ class StrictIn(BaseModel):
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        """Dates, datetimes and enums take their text (lax, but text only), the rest strict."""
+        """Dates, datetimes and enums take their text (lax, but text only); integers a whole
+        float; the rest strict."""
         for field in cls.model_fields.values():
-            if _given_as_text(field.annotation):
+            if _holds(field.annotation, date | Enum):
                 field.metadata += [Strict(False), BeforeValidator(_text_only)]
+            elif _holds(field.annotation, int):
+                field.metadata.append(BeforeValidator(_whole_number))
         cls.model_rebuild(force=True)
 
     @field_validator("*")
