@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.errors import DomainError, InvalidDataError
@@ -116,10 +117,11 @@ def is_lock_timeout(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) in _LOCK_SQLSTATES
 
 
-def busy_problem(instance: str) -> JSONResponse:
-    """503 + Retry-After: the database is busy with another write; the request changed nothing."""
-    response = problem(503, f"数据库正忙（另一项写入尚未完成），本次请求未做任何更改，"
-                            f"请 {BUSY_RETRY_AFTER_S} 秒后重试", instance=instance)  # fmt: skip
+def busy_problem(instance: str, why: str = "数据库正忙（另一项写入尚未完成）") -> JSONResponse:
+    """503 + Retry-After: the database is busy with another write (or every pooled connection
+    is taken); the request changed nothing."""
+    response = problem(503, f"{why}，本次请求未做任何更改，请 {BUSY_RETRY_AFTER_S} 秒后重试",
+                       instance=instance)  # fmt: skip
     response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
     return response
 
@@ -128,6 +130,11 @@ async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
     if not is_lock_timeout(exc):
         raise exc  # anything else stays a server error
     return busy_problem(request.url.path)
+
+
+async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection stayed taken past `pool_timeout`: the worker is overloaded.
+    return busy_problem(request.url.path, "服务繁忙（数据库连接已全部占用）")
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
@@ -139,6 +146,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Route every error through problem details."""
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

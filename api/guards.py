@@ -5,7 +5,7 @@ security headers of every response.
 `Transfer-Encoding`) is looked at before a byte of it is read:
 - on a route open without credentials (`PUBLIC_BODY_ROUTES`: the API's and the console's login)
   it may be at most `public_body_max_bytes`; it is read here, whole, before the request goes
-  further (so into a request slot of `api.admission`), and replayed to the route;
+  further, and replayed to the route;
 - on any other route the caller must first show a credential the app accepts: a bearer token
   or a console session with a valid signature and expiry (`api.security.token_subject`,
   `api.web.auth.session_subject`) whose account is still active and unlocked and whose token
@@ -13,7 +13,7 @@ security headers of every response.
   not read either), or an institution's API key that exists and is not revoked (the console's
   CSRF token travels in the form body, so the route checks it after the body, as before; the
   session cookie is SameSite=Lax, so other sites cannot post with it). Otherwise: 401, nothing
-  read. These look-ups run in the thread pool, at most 2 at a time, outside a request slot.
+  read. These look-ups run in the thread pool, at most 2 at a time.
   What the route then checks (the role) is unchanged;
 - every body is counted while it streams, chunked ones too: past `max_body_bytes` (or past the
   public bound) it is refused with 413 at once, and a declared `Content-Length` over the bound
@@ -22,7 +22,7 @@ security headers of every response.
   s: else 408.
 Every refusal closes the connection (the unread rest of the body is not waited for). So an
 anonymous client never gets a body onto the disk (a multipart upload is spooled to a temporary
-file past 1 MB) or into memory beyond the public bound, nor holds a request slot waiting for one.
+file past 1 MB) or into memory beyond the public bound.
 
 **Headers** (`SecurityHeaders`). Every response gets a Content-Security-Policy (same-origin
 scripts, styles and forms; no inline script, no framing), `X-Frame-Options: DENY`,
@@ -164,7 +164,7 @@ class BodyGuard:
 
     def __init__(self, app: ASGIApp, settings: Settings, engine: Engine) -> None:
         self.app, self.settings, self.engine = app, settings, engine
-        self._lookups = anyio.CapacityLimiter(2)  # database connections used outside a slot
+        self._lookups = anyio.CapacityLimiter(2)  # database connections used before the route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not carries_body(scope):
@@ -191,7 +191,7 @@ class BodyGuard:
             return
         body = _Body(receive, limit, self.settings)
         try:
-            # A small public body is read whole here, before the request takes a slot.
+            # A small public body is read whole here, before the route runs.
             inner = _replay(await body.read_all(), receive) if public else body.receive
             await self.app(scope, inner, _closing(send, body))
         except BodyRefused as exc:  # from `read_all`, or a route that let it through

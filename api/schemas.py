@@ -1,19 +1,126 @@
-"""Explicit output schemas: responses are built from these, never from table objects."""
+"""Request and response schemas: responses are built from these, never from table objects.
 
+Request bodies (`StrictIn`) use pydantic's strict mode: JSON types as declared (no "5" for 5, no
+true for 1), no unknown fields (no mass assignment; the schema says `additionalProperties: false`).
+JSON has no date or enum type, so those fields take their ISO text or value (lax). Text holds no
+C0 control character but tab, line feed and carriage return (a NUL byte is stored by SQLite and
+refused by PostgreSQL with a 500): 422 naming the field, and the OpenAPI schema carries the rule
+as a `pattern` on every free-text string. Well-typed but implausible values (an integer past the
+database's 32 bits, a date outside 1900–2199) break a business rule: 400 naming the field.
+"""
+
+import re
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from enum import Enum
+from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.config import JsonDict
 
-from api.strict import StrictJSON
 from models.base import MAX_LONG_TEXT, MAX_PURPOSE
 from models.demand import FinancingDemandBase
 from models.enterprise import ContactPersonBase, EnterpriseBase
+from models.errors import DomainError
 from models.institution import InstitutionBase, InvestmentMandateBase, LoanProductBase
 from models.reference import ConsentScope, DealStatus, DealType, PipelineStage
 
 T = TypeVar("T")
-MAX_ID = 2_147_483_647
+MAX_ID = 2_147_483_647  # the database's INTEGER columns
+YEARS = range(1900, 2200)  # dates outside this are typos, and overflow with time zones
+#: The C0 control characters text may not hold (all but tab, line feed and carriage return).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: The same rule as a JSON Schema `pattern` (ECMA-262), for the OpenAPI document.
+NO_CONTROL_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F]*$"
+CONTROL_MESSAGE = "不能包含控制字符（如 NUL 字节 \\x00），制表符、换行和回车除外"
+
+
+def has_control_characters(value: Any) -> bool:
+    """Whether `value` (text, or a list or mapping holding text) holds a forbidden control."""
+    if isinstance(value, str):
+        return CONTROL_CHARACTERS.search(value) is not None
+    if isinstance(value, dict):
+        return has_control_characters(list(value)) or has_control_characters(list(value.values()))
+    return isinstance(value, list | tuple | set | frozenset) and any(
+        map(has_control_characters, value)
+    )
+
+
+def _holds(annotation: Any, kind: Any) -> bool:
+    """Whether `annotation` is `kind` or an optional `kind` (bool is not an int here)."""
+    if isinstance(annotation, type):
+        return issubclass(annotation, kind) and not (annotation is bool and kind is int)
+    return get_origin(annotation) is not list and any(_holds(a, kind) for a in get_args(annotation))
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON Schema counts 3.0 as an integer: taken as 3 (not 3.5, nor "3")."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _text_only(value: Any) -> Any:
+    """A number is no date (lax mode would read it as a timestamp) nor an enum's value."""
+    if isinstance(value, int | float):
+        raise ValueError("应为文本（日期为 ISO 8601 格式）")
+    return value
+
+
+def _document_text_rule(schema: Any) -> None:
+    """Add `NO_CONTROL_PATTERN` to the free-text strings of a JSON schema (and its parts)."""
+    if schema.get("type") == "string" and not {"format", "pattern", "enum", "const"} & set(schema):
+        schema["pattern"] = NO_CONTROL_PATTERN
+    for part in (*schema.get("anyOf", []), schema.get("items"), schema.get("additionalProperties")):
+        if isinstance(part, dict):
+            _document_text_rule(part)
+
+
+def _document_properties(schema: JsonDict) -> None:
+    properties: Any = schema.get("properties", {})
+    for prop in properties.values():
+        _document_text_rule(prop)
+
+
+class StrictIn(BaseModel):
+    """A request body (see the module's docstring)."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra=_document_properties,
+    )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Dates, datetimes and enums take their text (lax, but text only); integers a whole
+        float; the rest strict."""
+        for field in cls.model_fields.values():
+            if _holds(field.annotation, date | Enum):
+                field.metadata += [Strict(False), BeforeValidator(_text_only)]
+            elif _holds(field.annotation, int):
+                field.metadata.append(BeforeValidator(_whole_number))
+        cls.model_rebuild(force=True)
+
+    @field_validator("*")
+    @classmethod
+    def _plausible(cls, value: Any, info: ValidationInfo) -> Any:
+        name = info.field_name or ""
+        if has_control_characters(value):
+            raise ValueError(CONTROL_MESSAGE)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+            raise DomainError(f"字段“{name}”的值 {value} 超出范围（±{MAX_ID}）", field=name)
+        if isinstance(value, date) and value.year not in YEARS:
+            message = f"字段“{name}”的日期 {value.isoformat()} 超出 1900–2199 年范围"
+            raise DomainError(message, field=name)
+        return value
+
+
 # Free text the tables store as TEXT: MAX_PURPOSE, MAX_LONG_TEXT (models.base; imports the same).
 # Lists of codes (regions, sectors, collateral, qualifications, stages): items and their length.
 MAX_CODES = 200
@@ -23,7 +130,7 @@ Codes = Annotated[
 ]
 
 
-class EnterpriseIn(StrictJSON, EnterpriseBase):  # type: ignore[misc]  # both configs are dicts
+class EnterpriseIn(StrictIn, EnterpriseBase):  # type: ignore[misc]  # both configs are dicts
     """A new enterprise."""
 
     business_scope: str | None = Field(
@@ -32,14 +139,14 @@ class EnterpriseIn(StrictJSON, EnterpriseBase):  # type: ignore[misc]  # both co
     qualifications: Codes = Field(default_factory=list)
 
 
-class DemandIn(StrictJSON, FinancingDemandBase):  # type: ignore[misc]  # both configs are dicts
+class DemandIn(StrictIn, FinancingDemandBase):  # type: ignore[misc]  # both configs are dicts
     """A new financing demand."""
 
     purpose: str | None = Field(default=None, max_length=MAX_PURPOSE, description="资金用途")
     collateral_offered: Codes = Field(default_factory=list)
 
 
-class InstitutionIn(StrictJSON, InstitutionBase):  # type: ignore[misc]  # both configs are dicts
+class InstitutionIn(StrictIn, InstitutionBase):  # type: ignore[misc]  # both configs are dicts
     """A new institution."""
 
     regions_served: Codes = Field(default_factory=list, description="服务区域（行政区划代码前缀）")
@@ -48,7 +155,7 @@ class InstitutionIn(StrictJSON, InstitutionBase):  # type: ignore[misc]  # both 
     )
 
 
-class LoanProductIn(StrictJSON, LoanProductBase):  # type: ignore[misc]  # both configs are dicts
+class LoanProductIn(StrictIn, LoanProductBase):  # type: ignore[misc]  # both configs are dicts
     """A new loan product."""
 
     collateral_accepted: Codes = Field(
@@ -59,7 +166,7 @@ class LoanProductIn(StrictJSON, LoanProductBase):  # type: ignore[misc]  # both 
     regions: Codes = Field(default_factory=list)
 
 
-class MandateIn(StrictJSON, InvestmentMandateBase):  # type: ignore[misc]  # both configs are dicts
+class MandateIn(StrictIn, InvestmentMandateBase):  # type: ignore[misc]  # both configs are dicts
     """A new investment mandate."""
 
     stages: Codes = Field(default_factory=list)
@@ -156,7 +263,7 @@ class MatchPublic(BaseModel):
     closed_at: datetime | None
 
 
-class IntroductionIn(StrictJSON):
+class IntroductionIn(StrictIn):
     """A matchmaker introduces a demand to an institution (optionally a product/mandate)."""
 
     demand_id: int = Field(ge=1, le=MAX_ID)
@@ -165,7 +272,7 @@ class IntroductionIn(StrictJSON):
     mandate_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
-class TransitionIn(StrictJSON):
+class TransitionIn(StrictIn):
     """Move a match; `expected_version` is the version the client last saw."""
 
     to_stage: PipelineStage
@@ -173,7 +280,7 @@ class TransitionIn(StrictJSON):
     note: str | None = Field(default=None, max_length=300)
 
 
-class DealIn(StrictJSON):
+class DealIn(StrictIn):
     """Record the deal a match produced (an institution's is a claim until a matchmaker confirms
     it). Staff only: `split` records a further deal on the match, `confirm_out_of_range` an
     amount above the demand's upper bound."""
@@ -186,14 +293,14 @@ class DealIn(StrictJSON):
     confirm_out_of_range: bool = False
 
 
-class DealConfirmIn(StrictJSON):
+class DealConfirmIn(StrictIn):
     """A matchmaker confirms a claimed deal; `confirm_out_of_range` for an amount above the
     demand's upper bound."""
 
     confirm_out_of_range: bool = False
 
 
-class DealRejectIn(StrictJSON):
+class DealRejectIn(StrictIn):
     """A matchmaker rejects a claimed deal, with the reason."""
 
     reason: str | None = Field(default=None, max_length=300)
@@ -217,12 +324,12 @@ class DealPublic(BaseModel):
     decided_at: datetime | None
 
 
-class ConsentIn(StrictJSON):
+class ConsentIn(StrictIn):
     """An enterprise's consent to disclose to one institution."""
 
     enterprise_id: int = Field(ge=1, le=MAX_ID)
     institution_id: int = Field(ge=1, le=MAX_ID)
-    scopes: list[ConsentScope] = Field(min_length=1)
+    scopes: list[Annotated[ConsentScope, Strict(False)]] = Field(min_length=1)
     expires_at: datetime | None = None
     evidence: str | None = Field(default=None, max_length=300)
 
@@ -242,7 +349,7 @@ class ConsentPublic(BaseModel):
     recorded_by: str
 
 
-class IntroductionRequestIn(StrictJSON):
+class IntroductionRequestIn(StrictIn):
     """An institution asks the center for an introduction to a demand's enterprise."""
 
     demand_id: int = Field(ge=1, le=MAX_ID)

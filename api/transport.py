@@ -2,10 +2,13 @@
 the time and size of a request's headers, on the time a client may leave a response untaken,
 and on the open connections per client address.
 
-uvicorn bounds an idle keep-alive connection (`timeout_keep_alive`) and, with h11, the size of
-the headers (`h11_max_incomplete_event_size`); with httptools (its default, and the one this
-project runs) it bounds neither, and no protocol bounds the time headers take to arrive (a
-client sending one byte every few seconds keeps its connection, and its descriptor, forever).
+uvicorn's options bound an idle keep-alive connection (`timeout_keep_alive`, which `serve`
+passes) and, with h11 only, the size of the headers (`h11_max_incomplete_event_size`); none
+bounds the time headers take to arrive (a client sending one byte every few seconds keeps its
+connection, and its descriptor, forever), the time a response may wait for its client, or the
+connections of one address (`limit_concurrency` counts everyone's, and answers 503 to all).
+A reverse proxy in front does the same (docs/deployment.md); this keeps a server reached
+directly (the default `matchmaker serve`) as safe.
 `GuardedHttpToolsProtocol` adds, per connection:
 
 - the request line and headers must arrive within `header_timeout` s (from the connection's
@@ -17,9 +20,8 @@ client sending one byte every few seconds keeps its connection, and its descript
 - a response must be taken by the client: once the unsent part of it passes uvicorn's high
   water mark (64 KiB) writing pauses, and unless the client drains it (to 16 KiB) within
   `send_timeout` s the connection is aborted. uvicorn then resumes the app's pending `send`
-  (the connection is lost), so the request ends and frees its slot (`api.admission`). Without
-  it, a client that pipelines requests and never reads the answers holds a slot for as long as
-  it keeps its socket open.
+  (the connection is lost), so the request ends. Without it, a client that pipelines requests
+  and never reads the answers holds a request for as long as it keeps its socket open.
 
 The request's body is bounded in time and size by the app (`api.guards.BodyGuard`). Run it with
 `uvicorn --http api.transport:GuardedHttpToolsProtocol` (what `matchmaker serve` passes).

@@ -11,7 +11,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from api.admission import IN_FLIGHT_ENV, MAX_IN_FLIGHT, in_flight_limit
 from api.security import secret_key_problem
 from cli.evaluation import show_appendix_a
 from cli.listing import show_readiness
@@ -88,34 +87,21 @@ def anchor_audit_chain(settings: Settings, when: str) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="监听端口")] = 8000,
-    workers: Annotated[int, typer.Option(help="工作进程数")] = 1,
-    max_in_flight: Annotated[
-        int, typer.Option(min=1, help="每个工作进程同时处理的请求数，其余排队")
-    ] = MAX_IN_FLIGHT,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn 工作进程数")] = 1,
 ) -> None:
-    """启动 API（/docs）与网页控制台（/）。"""
+    """启动 API（/docs）与网页控制台（/）：uvicorn 的 N 个工作进程。"""
     import uvicorn
 
-    from api.balanced import BalancedWorkers, can_balance, listening_socket
     from api.transport import GuardedHttpToolsProtocol
-
-    engine = make_engine(get_settings().database_url)
-    try:  # checked here too: a worker that fails it would only be replaced, again and again
-        in_flight_limit(max_in_flight, engine)
-    except ValueError as exc:
-        engine.dispose()
-        typer.echo(f"错误：--max-in-flight：{exc}", err=True)
-        raise typer.Exit(2) from exc
-    os.environ[IN_FLIGHT_ENV] = str(max_in_flight)  # read by every worker's create_app
 
     settings = get_settings()
     weak = secret_key_problem(settings.secret_key)
     if weak:  # a guessable key lets anyone forge an administrator's token
-        engine.dispose()
         typer.echo(
             f"错误：{weak}（可用 `make demo` 写入 .env，或设置环境变量 SECRET_KEY）", err=True
         )
         raise typer.Exit(2)
+    engine = make_engine(settings.database_url)
     try:
         problem = schema_problem(engine)  # no schema, or an older one: every request would fail
     finally:
@@ -129,23 +115,12 @@ def serve(
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
         typer.echo("警告：未设置 SECRET_KEY，已为本次运行生成临时密钥（重启后令牌失效）", err=True)
     # Workers import numpy, scikit-learn and OR-Tools: give them time to answer the health check.
-    # Connection limits (headers' time and size, connections per address): `api.transport`.
-    options: dict[str, Any] = {"factory": True, "host": host, "port": port, "workers": workers,
-                               "timeout_worker_healthcheck": 60, "http": GuardedHttpToolsProtocol,
-                               "timeout_keep_alive": settings.keep_alive_timeout,
+    # Header time and size, untaken responses, connections per address: `api.transport`.
+    options: dict[str, Any] = {"timeout_keep_alive": settings.keep_alive_timeout,
                                **proxy_options(settings)}  # fmt: skip
-    if workers < 2 or not can_balance():
-        uvicorn.run("api.main:create_server_app", **options)
-        return
-    # Each connection to the least busy worker, so keep-alive clients spread evenly over them
-    # (`api.balanced`).
-    config = uvicorn.Config("api.main:create_server_app", **options)
-    try:
-        listener = listening_socket(host, port)
-    except OSError as exc:
-        typer.echo(f"错误：无法监听 {host}:{port}（{exc.strerror}）", err=True)
-        raise typer.Exit(1) from exc
-    BalancedWorkers(config, listener, workers).run()
+    uvicorn.run("api.main:create_server_app", factory=True, host=host, port=port,
+                workers=workers, timeout_worker_healthcheck=60, http=GuardedHttpToolsProtocol,
+                **options)  # fmt: skip
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:

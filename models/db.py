@@ -100,68 +100,13 @@ def make_engine(
             engine, "begin", _on_sqlite_begin_immediate if serialized else _on_sqlite_begin
         )
         return engine
-    if "connect_timeout" not in parsed.query:  # a new connection may be made on the event loop
+    if "connect_timeout" not in parsed.query:
         options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S} | options.get(
             "connect_args", {}
         )
     engine = create_engine(url, echo=echo, **({"pool_recycle": POOL_RECYCLE_S} | options))
     event.listen(engine, "checkout", _on_postgres_checkout)
     return engine
-
-
-# `Session.info` key: set while a unit of work runs on the event loop (`api.routing`), where it
-# must not wait for a lock. A step that would wait raises `WouldWait` instead.
-NO_WAIT = "no_wait"
-
-
-class WouldWait(Exception):
-    """A unit of work marked `NO_WAIT` reached a lock another transaction holds."""
-
-
-class ReadOnlySession(Session):
-    """A session that refuses to flush changes: the unit of work of a read-only request.
-
-    It runs on `reader_engine`'s connections, each statement its own transaction, so a write
-    through it would not be atomic with anything else: it is refused, before any SQL is sent.
-    """
-
-    def flush(self, objects: Any = None) -> None:
-        """Refuse pending changes (an autoflush with nothing pending does nothing, as before)."""
-        if self.new or self.dirty or self.deleted:
-            raise RuntimeError("a read-only session cannot write")
-        super().flush(objects)
-
-
-def _refuse_writes(
-    _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
-) -> None:
-    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
-        raise RuntimeError(f"a read-only connection cannot write: {statement[:60]}")
-
-
-def reader_engine(engine: Engine) -> Engine | None:
-    """`engine` in autocommit mode for read-only units of work (PostgreSQL; None otherwise).
-
-    Under READ COMMITTED, PostgreSQL's default, each statement of a transaction reads its own
-    snapshot anyway, so a read-only unit of work sees exactly what it would inside
-    BEGIN … COMMIT; without them it saves two round trips. The connections are the same pool's
-    (the mode is set on checkout and reset on return, without I/O). Insert, update and delete
-    statements are refused on it. Use it only while `reads_per_statement(engine)` holds.
-    """
-    if engine.dialect.name != "postgresql":
-        return None
-    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
-    event.listen(reader, "before_cursor_execute", _refuse_writes)
-    return reader
-
-
-def reads_per_statement(engine: Engine) -> bool:
-    """True when `engine`'s transactions are known to be READ COMMITTED (after its first
-    connection: the server's default is read then), where autocommit reads see the same."""
-    dialect: Any = engine.dialect
-    level = (engine.get_execution_options().get("isolation_level") or dialect.isolation_level
-             or getattr(dialect, "default_isolation_level", None))  # fmt: skip
-    return level == "READ COMMITTED"
 
 
 _engine: Engine | None = None

@@ -111,11 +111,6 @@ class Settings(DotEnvSettings):
     send_timeout: float = Field(
         default=10.0, gt=0, description="Most seconds a client may leave a response untaken."
     )
-    max_in_flight_per_client: int = Field(
-        default=0,
-        ge=0,
-        description="Request slots one client address may hold per worker (0: half, at least 1).",
-    )
     db_lock_timeout: float = Field(
         default=10.0, gt=0, description="SQLite: most seconds a write waits for the lock, then 503."
     )

@@ -3,13 +3,12 @@
 from fastapi import APIRouter
 
 from api.deps import Admin, PageDep, SessionDep
-from api.routing import OffloadedRoute
 from api.schemas import AuditPublic, AuditVerifyOut, ListOf
 from models import AuditLog
 from models.paging import page_of
 from services.audit.repository import verify_chain
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get("", response_model=ListOf[AuditPublic])

@@ -8,7 +8,6 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import CurrentPrincipal, PathId, SessionDep, SettingsDep
 from api.errors import problem
-from api.routing import OffloadedRoute
 from api.schemas import ApiKeyListItem, ApiKeyOut, MeOut, TokenOut
 from api.security import attempt_login, create_token
 from models.reference import UserRole
@@ -20,7 +19,7 @@ from services.accounts.service import (
     revoke_api_key,
 )
 
-router = APIRouter(route_class=OffloadedRoute, tags=["auth"])
+router = APIRouter(tags=["auth"])
 
 # The answers to a refused login; "locked" only to whoever gave the right password.
 LOGIN_REFUSALS = {

@@ -6,16 +6,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentPrincipal, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.routing import OffloadedRoute
-from api.schemas import ListOf
-from api.strict import StrictJSON
+from api.schemas import ListOf, StrictIn
 from models.reference import ComplaintKind, ComplaintStatus, UserRole
 from services.complaints import service as complaints
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/complaints", tags=["complaints"])
+router = APIRouter(prefix="/complaints", tags=["complaints"])
 
 
-class ComplaintIn(StrictJSON):
+class ComplaintIn(StrictIn):
     """A complaint, suggestion or survey answer."""
 
     kind: ComplaintKind
@@ -37,14 +35,14 @@ class ComplaintOut(BaseModel):
     root_cause: str | None
 
 
-class MoveIn(StrictJSON):
+class MoveIn(StrictIn):
     """Move a complaint along received → handling → resolved."""
 
     to: ComplaintStatus
     root_cause: str | None = Field(default=None, max_length=2000)
 
 
-class MeasureIn(StrictJSON):
+class MeasureIn(StrictIn):
     """An improvement measure with owner and due date."""
 
     description: str = Field(min_length=1, max_length=500)

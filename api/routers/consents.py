@@ -3,7 +3,6 @@
 from fastapi import APIRouter
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, confined_to
-from api.routing import OffloadedRoute
 from api.schemas import ConsentIn, ConsentPublic, IntroductionRequestIn, ListOf, MatchPublic
 from models import Consent
 from models.paging import page_of
@@ -11,7 +10,7 @@ from models.reference import UserRole
 from services.disclosure import service as disclosure
 from services.pipeline import service as pipeline
 
-router = APIRouter(route_class=OffloadedRoute, tags=["consents"])
+router = APIRouter(tags=["consents"])
 
 
 @router.post("/consents", response_model=ConsentPublic, status_code=201)

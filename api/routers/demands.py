@@ -6,7 +6,6 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
 from api.routers.enterprises import enterprise_out
-from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import DemandForInstitution, DemandIn, DemandPublic, DemandTeaser, ListOf
 from models import Enterprise, FinancingDemand
 from models.crud import get_or_404
@@ -15,11 +14,10 @@ from models.reference import DemandStatus, FinancingType
 from services.audit.repository import create_audited
 from services.disclosure.service import demand_view, visible_teasers
 
-router = APIRouter(route_class=OffloadedRoute, tags=["demands"])
+router = APIRouter(tags=["demands"])
 
 
 @router.get("/demands", response_model=ListOf[DemandPublic])
-@read_only
 def list_demands(
     session: SessionDep,
     _: StaffOrEvaluator,
@@ -36,7 +34,6 @@ def list_demands(
 
 
 @router.get("/demands/{demand_id}", response_model=DemandPublic)
-@read_only
 def get_demand(demand_id: PathId, session: SessionDep, _: StaffOrEvaluator) -> DemandPublic:
     """One demand."""
     demand = get_or_404(session, FinancingDemand, demand_id)
@@ -54,7 +51,6 @@ def create_demand(body: DemandIn, session: SessionDep, principal: Staff) -> Dema
 
 
 @router.get("/teasers", response_model=ListOf[DemandTeaser])
-@read_only
 def list_teasers(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[DemandTeaser]:
@@ -66,7 +62,6 @@ def list_teasers(
 
 
 @router.get("/teasers/{demand_id}", response_model=DemandForInstitution)
-@on_loop
 def get_teaser(
     demand_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> DemandForInstitution:

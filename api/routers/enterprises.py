@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.routing import OffloadedRoute, on_loop, read_only
 from api.schemas import ContactPublic, EnterpriseDetail, EnterpriseIn, EnterprisePublic, ListOf
 from ingestion.normalize import normalize_company_name
 from models import Enterprise
@@ -13,7 +12,7 @@ from models.paging import enterprise_page
 from services.audit.repository import create_audited
 from services.disclosure.service import EnterpriseView, enterprise_view
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/enterprises", tags=["enterprises"])
+router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
 
 def enterprise_out(view: EnterpriseView) -> EnterpriseDetail | EnterprisePublic:
@@ -26,7 +25,6 @@ def enterprise_out(view: EnterpriseView) -> EnterpriseDetail | EnterprisePublic:
 
 
 @router.get("", response_model=ListOf[EnterprisePublic])
-@read_only
 def list_enterprises(
     session: SessionDep,
     _: StaffOrEvaluator,
@@ -42,7 +40,6 @@ def list_enterprises(
 
 
 @router.get("/{enterprise_id}", response_model=EnterpriseDetail | EnterprisePublic)
-@on_loop
 def get_enterprise(
     enterprise_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> EnterpriseDetail | EnterprisePublic:

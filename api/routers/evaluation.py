@@ -10,8 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import PathId, SessionDep, StaffOrEvaluator
-from api.routing import OffloadedRoute
-from api.strict import StrictJSON
+from api.schemas import StrictIn
 from models import EvaluationPeriod
 from models.crud import get_or_404
 from models.errors import DomainError, NotFoundError
@@ -20,7 +19,7 @@ from services.evaluation.appendix_b import appendix_b, create_period, score_item
 from services.evaluation.indicators import APPENDIX_A, Period
 from services.evaluation.report import build_report, write_report
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/evaluation", tags=["evaluation"])
+router = APIRouter(prefix="/evaluation", tags=["evaluation"])
 FromDay = Annotated[date, Query(alias="from", description="期间起始日（含）")]
 ToDay = Annotated[date, Query(alias="to", description="期间结束日（含）")]
 INDICATOR_KEYS = frozenset(i.key for i in APPENDIX_A)
@@ -50,7 +49,7 @@ class AppendixAOut(BaseModel):
     figures: list[FigureOut]
 
 
-class ScoreIn(StrictJSON):
+class ScoreIn(StrictIn):
     """An evaluator's score for one 二级指标 of 表B.1."""
 
     item_code: str = Field(min_length=1, max_length=40)
@@ -59,7 +58,7 @@ class ScoreIn(StrictJSON):
     attachments: list[str] = Field(default_factory=list, max_length=20)
 
 
-class PeriodIn(StrictJSON):
+class PeriodIn(StrictIn):
     """An evaluation period."""
 
     name: str = Field(min_length=1, max_length=100)

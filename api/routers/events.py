@@ -6,9 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PageDep, PathId, SessionDep, Staff, StaffOrEvaluator
-from api.routing import OffloadedRoute
-from api.schemas import ListOf
-from api.strict import StrictJSON
+from api.schemas import ListOf, StrictIn
 from models import Attendance, Event
 from models.crud import get_or_404
 from models.event import EventBase
@@ -16,10 +14,10 @@ from models.paging import page_of
 from models.reference import EventKind
 from services.audit.repository import create_audited
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"])
 
 
-class EventIn(StrictJSON, EventBase):  # type: ignore[misc]  # both configs are dicts
+class EventIn(StrictIn, EventBase):  # type: ignore[misc]  # both configs are dicts
     """A new roadshow or training."""
 
 
@@ -37,7 +35,7 @@ class EventOut(BaseModel):
     topic: str | None
 
 
-class AttendanceIn(StrictJSON):
+class AttendanceIn(StrictIn):
     """One person checked in at an event."""
 
     person_key: str = Field(min_length=1, max_length=120)

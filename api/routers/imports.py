@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import col, select
 
 from api.deps import PageDep, PathId, SessionDep, SettingsDep, Staff
-from api.routing import OffloadedRoute
 from api.schemas import ListOf
 from api.uploads import checked_name, upload_folder
 from ingestion.quarantine import export_quarantine
@@ -21,7 +20,7 @@ from models.paging import paginate
 from models.reference import ImportOutcome
 from services.imports.service import import_file
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/imports", tags=["imports"])
+router = APIRouter(prefix="/imports", tags=["imports"])
 ACCEPTED = (".xlsx", ".csv", ".tsv", ".txt")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

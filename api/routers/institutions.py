@@ -3,7 +3,6 @@
 from fastapi import APIRouter, HTTPException
 
 from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep, confined_to
-from api.routing import OffloadedRoute, read_only
 from api.schemas import (
     InstitutionIn,
     InstitutionPublic,
@@ -20,7 +19,7 @@ from models.reference import UserRole
 from services.accounts.service import Principal
 from services.audit.repository import create_audited
 
-router = APIRouter(route_class=OffloadedRoute, prefix="/institutions", tags=["institutions"])
+router = APIRouter(prefix="/institutions", tags=["institutions"])
 
 
 def own_institution(principal: Principal, institution_id: int) -> None:
@@ -37,7 +36,6 @@ def may_edit(principal: Principal, institution_id: int) -> None:
 
 
 @router.get("", response_model=ListOf[InstitutionPublic])
-@read_only
 def list_institutions(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[InstitutionPublic]:
@@ -50,7 +48,6 @@ def list_institutions(
 
 
 @router.get("/{institution_id}", response_model=InstitutionPublic)
-@read_only
 def get_institution(
     institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> InstitutionPublic:
@@ -72,7 +69,6 @@ def create_institution(
 
 
 @router.get("/{institution_id}/products", response_model=ListOf[LoanProductPublic])
-@read_only
 def list_products(
     institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> ListOf[LoanProductPublic]:
@@ -98,7 +94,6 @@ def create_product(
 
 
 @router.get("/{institution_id}/mandates", response_model=ListOf[MandatePublic])
-@read_only
 def list_mandates(
     institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
 ) -> ListOf[MandatePublic]:

@@ -11,7 +11,6 @@ from api.deps import (
     StaffOrInstitution,
     confined_to,
 )
-from api.routing import OffloadedRoute, read_only
 from api.schemas import (
     DealConfirmIn,
     DealIn,
@@ -29,11 +28,10 @@ from models.reference import UserRole
 from services.accounts.service import Principal
 from services.pipeline import service as pipeline
 
-router = APIRouter(route_class=OffloadedRoute, tags=["matches"])
+router = APIRouter(tags=["matches"])
 
 
 @router.get("/matches", response_model=ListOf[MatchPublic])
-@read_only
 def list_matches(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[MatchPublic]:
@@ -44,7 +42,6 @@ def list_matches(
 
 
 @router.get("/matches/{match_id}", response_model=MatchPublic)
-@read_only
 def get_match(match_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> MatchPublic:
     """One match."""
     return MatchPublic.model_validate(pipeline.own_match(session, principal, match_id))
@@ -78,7 +75,6 @@ def deal_public(deal: Deal, principal: Principal) -> DealPublic:
 
 
 @router.get("/deals", response_model=ListOf[DealPublic])
-@read_only
 def list_deals(
     session: SessionDep, principal: CurrentPrincipal, page: PageDep
 ) -> ListOf[DealPublic]:
@@ -97,7 +93,6 @@ def record_deal(body: DealIn, session: SessionDep, principal: StaffOrInstitution
 
 
 @router.get("/deals/{deal_id}", response_model=DealPublic)
-@read_only
 def get_deal(deal_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> DealPublic:
     """One deal."""
     deal = session.get(Deal, deal_id)

@@ -12,9 +12,7 @@ from api.deps import (
     StaffOrInstitution,
     confined_to,
 )
-from api.routing import OffloadedRoute
-from api.schemas import ListOf
-from api.strict import StrictJSON
+from api.schemas import ListOf, StrictIn
 from models import DigestDelivery, Subscription
 from models.base import utcnow
 from models.errors import DomainError
@@ -27,10 +25,10 @@ from services.digests.checks import WebhookPolicy, normalize_email, parse_webhoo
 from services.digests.confirmations import CONFIRM_TASK
 from services.jobs import enqueue
 
-router = APIRouter(route_class=OffloadedRoute, tags=["subscriptions"])
+router = APIRouter(tags=["subscriptions"])
 
 
-class SubscriptionIn(StrictJSON, SubscriptionBase):  # type: ignore[misc]  # both configs are dicts
+class SubscriptionIn(StrictIn, SubscriptionBase):  # type: ignore[misc]  # both configs are dicts
     """A new subscription (an institution user subscribes for its own institution).
 
     `email` is one plain address; an address other than the institution's registered one
@@ -74,7 +72,7 @@ class SubscriptionCreated(SubscriptionOut):
     )
 
 
-class EmailConfirmationIn(StrictJSON):
+class EmailConfirmationIn(StrictIn):
     """The confirmation code mailed to the subscription's address."""
 
     token: str = Field(min_length=1, max_length=200)

@@ -13,7 +13,6 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PathId, SessionDep
-from api.routing import unit_of_work
 from api.web.auth import EvaluationUser, Posted
 from api.web.render import ConsoleRoute, redirect, render
 from models import EvaluationPeriod
@@ -132,11 +131,8 @@ async def score(request: Request, period_id: PathId, session: SessionDep, user: 
     filled = {item.code: (str(form.get(f"score_{item.code}", "")).strip(),
                           str(form.get(f"evidence_{item.code}", "")).strip() or None)
               for item in APPENDIX_B}  # fmt: skip
-    # The writes and their commit in one thread hop: each appends to the audit chain under its
-    # lock, which must not be held while this request waits for the event loop (`api.routing`).
-    done = await run_in_threadpool(unit_of_work, _record_scores, (),
-                                   {"session": session, "period_id": period_id, "filled": filled,
-                                    "actor": user.principal.username})  # fmt: skip
+    done = await run_in_threadpool(_record_scores, session, period_id, filled,
+                                   user.principal.username)  # fmt: skip
     return redirect(
         f"/console/evaluation/appendix-b?period_id={period_id}", f"已保存 {done} 项评分"
     )

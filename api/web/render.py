@@ -15,9 +15,9 @@ from urllib.parse import quote, unquote, urlsplit
 from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from api.routing import OffloadedRoute
 from api.web.auth import LoginRequired
 from models.errors import DomainError
 from models.reference import (
@@ -154,10 +154,8 @@ async def _handle(request: Request, exc: Exception) -> Response:
     return error_page(request, exc.status_code, str(exc.detail))
 
 
-class ConsoleRoute(OffloadedRoute):
-    """A route whose errors are pages, not problem+json; a plain function endpoint runs with its
-    commit in one thread hop, as the API's do (`api.routing`), so no transaction of a console
-    request keeps the audit chain's lock while it waits for the event loop."""
+class ConsoleRoute(APIRoute):
+    """A route whose errors are pages, not problem+json."""
 
     def get_route_handler(self) -> Handler:
         """Wrap the handler so login, permission and domain errors render as pages."""

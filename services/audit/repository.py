@@ -12,7 +12,6 @@ from sqlmodel import Session, SQLModel, col, select
 from models.audit import AuditLog
 from models.base import utcnow
 from models.crud import create
-from models.db import NO_WAIT, WouldWait
 
 GENESIS = "0" * 64
 
@@ -36,20 +35,14 @@ def row_digest(row: AuditLog) -> str:
 
 # Built once: an audited read appends on every request.
 _LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(7426001)")
-_TRY_LOCK_CHAIN = text("SELECT pg_try_advisory_xact_lock(7426001)")
 _LAST_HASH = select(AuditLog.row_hash).order_by(col(AuditLog.id).desc()).limit(1)
 
 
 def _lock_chain(session: Session) -> None:
     """Take the chain's lock until the transaction ends (PostgreSQL; SQLite's BEGIN IMMEDIATE
-    already serialises writers); `WouldWait` if it is taken and the session may not wait."""
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    if not session.info.get(NO_WAIT):
+    already serialises writers)."""
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(_LOCK_CHAIN)
-    elif not session.execute(_TRY_LOCK_CHAIN).scalar():
-        raise WouldWait("审计链正被另一事务占用")
 
 
 def append_audit(

@@ -361,7 +361,6 @@ class WorldCache:
         # One load or derivation at a time: concurrent misses wait, then hit.
         self._lock = threading.Lock()
         self.loads = 0
-        self.on_load: Callable[[], None] | None = None  # called after each load (the server's GC)
 
     def clear(self) -> None:
         """Forget every world (after writes the version does not see)."""
@@ -380,8 +379,6 @@ class WorldCache:
             if found is None or self.clock() - found.loaded_at > self.ttl_seconds:
                 found = _Entry(load(), self.clock())
                 self.loads += 1
-                if self.on_load is not None:
-                    self.on_load()
             self._entries[key] = found  # the most recently used last
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
@@ -406,11 +403,6 @@ def _fit_encoder(world: _World, as_of: date) -> TextEncoder:
 
 
 _CACHE = WorldCache()
-
-
-def on_world_loaded(callback: Callable[[], None] | None) -> None:
-    """Call ``callback`` after every load of a world (the server settles its heap there)."""
-    _CACHE.on_load = callback
 
 
 # --- model files ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from api.strict import NO_CONTROL_PATTERN
+from api.schemas import NO_CONTROL_PATTERN
 from models import Complaint, Deal, Match
 from tests.api.conftest import World, login
 

@@ -1,23 +1,18 @@
-"""What the serving shortcuts must not change: a remembered token still expires, a disabled account
-is refused at once, a cached ranking follows the data, a bounded number of requests in flight
-cannot deadlock on the connection pool, audited reads keep the chain intact under concurrency."""
+"""Serving: a remembered token still expires, a disabled account is refused at once, a cached
+ranking follows the data, more requests than pooled connections queue, audited reads keep the
+chain intact under concurrency."""
 
 import asyncio
-import gc
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-import anyio.to_thread
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import api.main
 import api.security
-from api.admission import IN_FLIGHT_ENV
 from api.main import create_app
 from api.security import TOKEN_TTL, create_token
 from models import LoanProduct, User
@@ -25,7 +20,6 @@ from models.db import make_engine
 from models.reference import FinancingType, InstitutionKind
 from models.settings import Settings
 from services.audit.repository import verify_chain
-from services.recommendations import service
 from tests import factories
 from tests.api.conftest import SECRET, World, login
 
@@ -92,21 +86,18 @@ def test_a_cached_ranking_follows_a_changed_product(
     assert product_id not in products()
 
 
-def test_more_requests_than_connections_queue_instead_of_deadlocking(
-    world_engine: tuple[Engine, World], monkeypatch: pytest.MonkeyPatch
+def test_more_requests_than_pooled_connections_wait_for_one(
+    world_engine: tuple[Engine, World],
 ) -> None:
-    """Two pooled connections, two worker threads, twelve concurrent requests. Unbounded, the
-    requests holding the connections would wait for threads held by requests waiting for a
-    connection, until the pool timed out; admitted two at a time, all are answered."""
+    """Two pooled connections, twelve concurrent requests: they queue for the connections (in
+    the thread pool's 40 threads, up to `pool_timeout`) and all are answered."""
     engine, _ = world_engine
     small = make_engine(engine.url.render_as_string(hide_password=False), serialized=True,
                         pool_size=2, max_overflow=0, pool_timeout=5)  # fmt: skip
-    monkeypatch.setenv(IN_FLIGHT_ENV, "2")
     app = create_app(Settings(secret_key=SECRET, database_url="sqlite://"), engine=small)
     token = create_token("mm", Settings(secret_key=SECRET))
 
     async def run() -> list[int]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = 2  # this loop's pool
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             calls = [c.get("/demands?limit=5", headers=_bearer(token)) for _ in range(12)]
@@ -117,6 +108,26 @@ def test_more_requests_than_connections_queue_instead_of_deadlocking(
     finally:
         small.dispose()
     assert statuses == [200] * 12
+
+
+def test_a_request_that_waited_too_long_for_a_connection_gets_503(
+    world_engine: tuple[Engine, World],
+) -> None:
+    """Every pooled connection held past `pool_timeout`: 503 with Retry-After, not a 500."""
+    engine, _ = world_engine
+    small = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1,
+                        max_overflow=0, pool_timeout=0.3)  # fmt: skip
+    app = create_app(Settings(secret_key=SECRET, database_url="sqlite://"), engine=small)
+    headers = _bearer(create_token("mm", Settings(secret_key=SECRET)))
+    try:
+        with TestClient(app) as c, small.connect():  # the pool's only connection, held
+            response = c.get("/demands", headers=headers)
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "5" and "繁忙" in response.json()["detail"]
+        with TestClient(app) as c:
+            assert c.get("/demands", headers=headers).status_code == 200
+    finally:
+        small.dispose()
 
 
 def test_concurrent_audited_reads_from_two_workers_keep_the_chain(
@@ -152,25 +163,3 @@ def test_concurrent_audited_reads_from_two_workers_keep_the_chain(
         report = verify_chain(session)
     assert report.first_broken_id is None, report.reason
     assert report.rows_checked == before + 2 * 15 + 60
-
-
-def test_the_server_factory_tunes_the_process_and_freezes_the_heap_after_world_loads(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr(api.main, "create_app", lambda: object())
-    monkeypatch.setattr(api.main.gc, "collect", lambda: calls.append("collect") or 0)
-    monkeypatch.setattr(api.main.gc, "freeze", lambda: calls.append("freeze"))
-    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
-    try:
-        api.main.create_server_app()
-        assert calls == ["collect", "freeze"]
-        assert gc.get_threshold() == api.main.SERVER_GC_THRESHOLDS
-        assert sys.getswitchinterval() == pytest.approx(api.main.SERVER_SWITCH_INTERVAL)
-        assert service._CACHE.on_load is not None
-        service._CACHE.on_load()
-        assert calls == ["collect", "freeze"] * 2
-    finally:
-        gc.set_threshold(*thresholds)
-        sys.setswitchinterval(interval)
-        service.on_world_loaded(None)

@@ -1,8 +1,8 @@
 """`matchmaker serve` as a real process against clients on raw sockets: a chunked body without
 credentials is refused before it is read (the server's memory stays put), a chunked body over the
 bound is cut off while it streams, stalled bodies and headers are dropped in bounded time and
-never keep the others waiting, `/health` reports a saturated process, and one address cannot
-open connections without bound. The limits are set small through the environment."""
+never keep the others waiting, one address cannot open connections without bound, and a client
+that never reads its answers is dropped. The limits are set small through the environment."""
 
 import contextlib
 import json
@@ -226,15 +226,13 @@ def _timed_get(served: Served, path: str, headers: dict[str, str]) -> tuple[int,
     return reply.status_code, time.monotonic() - started
 
 
-def test_stalled_anonymous_bodies_hold_no_slot_and_are_dropped(served: Served) -> None:
+def test_stalled_anonymous_bodies_are_dropped_and_keep_no_one_waiting(served: Served) -> None:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     stalled = [_stall(served, "/auth/token", form) for _ in range(6)]
     time.sleep(0.3)
     bearer = {"Authorization": f"Bearer {served.token}"}
     status, took = _timed_get(served, "/auth/me", bearer)
-    assert status == 200 and took < 1.0  # the slots are free for others
-    health = httpx.get(f"{served.url}/health", timeout=5)
-    assert health.status_code == 200 and health.json()["in_flight"] == 0
+    assert status == 200 and took < 1.0  # others are served meanwhile
     started = time.monotonic()
     for sock, reader in stalled:
         reader.join(timeout=10)
@@ -244,24 +242,19 @@ def test_stalled_anonymous_bodies_hold_no_slot_and_are_dropped(served: Served) -
     assert time.monotonic() - started < 4
 
 
-def test_health_reports_saturation_and_stalled_bodies_free_their_slots(served: Served) -> None:
+def test_stalled_authenticated_bodies_are_dropped_and_keep_no_one_waiting(
+    served: Served,
+) -> None:
     bearer = {"Authorization": f"Bearer {served.token}", "Content-Type": "application/json"}
-    # The 4 slots: 2 from each of two addresses (one address holds at most half of them).
     stalled = [_stall(served, "/enterprises", bearer, source)
                for source in ("127.0.0.1", "127.0.0.1", OTHER, OTHER)]  # fmt: skip
     time.sleep(0.4)
-    health = httpx.get(f"{served.url}/health", timeout=5)
-    assert health.status_code == 503
-    assert health.headers["retry-after"] == "1"
-    body = health.json()
-    assert (body["in_flight"], body["limit"]) == (4, 4)
-    assert "服务繁忙" in body["detail"]
+    status, took = _timed_get(served, "/auth/me", {"Authorization": f"Bearer {served.token}"})
+    assert status == 200 and took < 1.0
     for sock, reader in stalled:
         reader.join(timeout=10)
         sock.close()
         assert reader.status() == 408
-    status, took = _timed_get(served, "/auth/me", {"Authorization": f"Bearer {served.token}"})
-    assert status == 200 and took < 1.0
     assert httpx.get(f"{served.url}/health", timeout=5).status_code == 200
 
 
@@ -300,22 +293,6 @@ def test_one_address_opens_a_bounded_number_of_connections(served: Served) -> No
     assert httpx.get(f"{served.url}/health", timeout=5).status_code == 200
 
 
-def test_one_address_holds_at_most_half_the_slots(served: Served) -> None:
-    bearer = {"Authorization": f"Bearer {served.token}", "Content-Type": "application/json"}
-    stalled = [_stall(served, "/enterprises", bearer, OTHER) for _ in range(4)]
-    time.sleep(0.4)
-    health = httpx.get(f"{served.url}/health", timeout=5)
-    assert health.status_code == 200
-    assert (health.json()["in_flight"], health.json()["waiting"]) == (2, 2)
-    status, took = _timed_get(served, "/auth/me", {"Authorization": f"Bearer {served.token}"})
-    assert status == 200 and took < 1.0  # another address finds a free slot
-    for sock, reader in stalled:  # the 2 waiting get their turn after the first 2
-        reader.join(timeout=10)
-        sock.close()
-        assert reader.status() == 408
-    assert httpx.get(f"{served.url}/health", timeout=5).json()["in_flight"] == 0
-
-
 def _never_reading(served: Served, path: str, count: int) -> socket.socket:
     """A connection from `OTHER` with a tiny receive buffer that sends `count` pipelined GETs of
     `path` and never reads an answer."""
@@ -340,35 +317,27 @@ def test_a_client_that_never_reads_its_responses_blocks_no_one_and_is_dropped(
 ) -> None:
     """The re-test's attack: 4 connections with a tiny receive buffer, 1,500 pipelined GETs each,
     never a byte read. The server answers them into its buffers until writing pauses; each
-    connection is then dropped SEND_TIMEOUT (2 s) later, freeing the slot its pending answer
-    held. Meanwhile another address is served at once (the attacker's address holds at most 2
-    of the 4 slots)."""
+    connection is then dropped SEND_TIMEOUT (2 s) later, ending the request its pending answer
+    held. Meanwhile another address is served at once."""
     started = time.monotonic()
     readers = [_never_reading(served, "/console/login", 1500) for _ in range(4)]
     bearer = {"Authorization": f"Bearer {served.token}"}
-    seen, stuck_since, longest_stuck, last_get = 0, None, 0.0, 0.0
+    seen, last_get = 0, 0.0
     try:
         while time.monotonic() - started < 60:
             now, open_now = time.monotonic(), _connections_from(served, OTHER)
             seen = max(seen, open_now)
             if seen and not open_now:
                 break
-            in_flight = httpx.get(f"{served.url}/health", timeout=5).json()["in_flight"]
-            if in_flight < 2:
-                stuck_since = None
-            else:
-                stuck_since = stuck_since or now
-                longest_stuck = max(longest_stuck, now - stuck_since)
             if now - last_get > 1:  # while the unread answers pile up
                 status, took = _timed_get(served, "/auth/me", bearer)
-                assert status == 200 and took < 1.5
+                assert status == 200 and took < 5  # served alongside the flood, not after it
                 last_get = time.monotonic()
             time.sleep(0.1)
         assert seen == 4
         assert _connections_from(served, OTHER) == 0  # all dropped
-        assert longest_stuck < 2 * 2 + 1  # no slot held much past SEND_TIMEOUT
-        health = httpx.get(f"{served.url}/health", timeout=5)
-        assert health.status_code == 200 and health.json()["in_flight"] == 0
+        assert time.monotonic() - started < 30  # each dropped about SEND_TIMEOUT after pausing
+        assert httpx.get(f"{served.url}/health", timeout=5).status_code == 200
     finally:
         for sock in readers:
             sock.close()
