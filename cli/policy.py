@@ -9,12 +9,12 @@ import typer
 from sqlmodel import Session, col, select
 
 from demo.generator.center import DEFAULT_TODAY
-from ingestion.policy_kind import import_policies
 from models import FinancingDemand, LoanProduct
 from models.db import session_scope
 from models.errors import DomainError
 from models.policy import OutreachChannel, OutreachOutcome
 from models.reference import DemandStatus, FinancingType
+from services.imports.policies import import_policies
 from services.policy.service import (
     EnterprisePolicies,
     LoanSubsidy,

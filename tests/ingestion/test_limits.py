@@ -282,15 +282,15 @@ def test_cells_of_a_sheet_are_counted_while_streaming(
         list(source.sheets[0].rows)
 
 
-def test_the_row_limit_holds_when_a_second_process_converts_the_rows(
+def test_the_row_limit_holds_after_chunks_were_loaded(
     engine: Engine, limits: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The converting child (`ingestion.parse_process`) reads the limits from the environment too;
-    when it stops at one, this process reaches the same refusal."""
+    """Rows past the limit are met only after ten chunks were written: the refusal still
+    leaves the database as it was."""
     limits.setenv("IMPORT_MAX_ROWS", "20000")
     rows = [HEADER, *[[f"深圳市第{i}科技有限公司", "", "芯片"] for i in range(24_000)]]
     path = write_csv(tmp_path / "many.csv", rows)
     before = table_counts(engine)
     with Session(engine) as session, pytest.raises(LimitExceeded, match="超过 20,000 行的上限"):
-        import_file(session, path, kind="enterprises", parse_process=True, chunk_size=2_000)
+        import_file(session, path, kind="enterprises", chunk_size=2_000)
     assert table_counts(engine) == before
