@@ -24,6 +24,11 @@ def clipped(value: Any) -> Any:
 
 def stored_raw(raw: dict[str, Any]) -> dict[str, Any]:
     """The cells of a row as `import_row.raw` keeps them: JSON-safe, long text clipped."""
+    try:  # all text and none too long (every CSV row, as a rule): kept as it is
+        if max(map(len, raw.values()), default=0) <= RAW_CELL_CHARS:
+            return raw
+    except TypeError:  # a cell that is not text
+        pass
     return {k: clipped(json_safe(v)) for k, v in raw.items()}
 
 

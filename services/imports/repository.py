@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import and_, bindparam, insert, or_, update
 from sqlmodel import Session, col, select
 
 from models import DuplicateCandidate, Enterprise, ImportBatch, ImportRow, Institution
@@ -102,19 +103,34 @@ def institution_names(session: Session) -> list[tuple[int, str, str]]:
 
 
 def enterprises_in_blocks(
-    session: Session, columns: Sequence[str], brands: list[str]
+    session: Session, columns: tuple[str, ...], brands: list[str]
 ) -> list[dict[str, Any]]:
-    """Enterprises whose stored normalised name starts with one of `brands`."""
-    table = Enterprise.__table__  # type: ignore[attr-defined]
-    column = table.c.normalized_name
+    """Enterprises whose stored normalised name starts with one of `brands`.
+
+    As index range scans, `BLOCKS` a query: `name >= brand AND name < brand + U+10FFFF` (LIKE
+    'brand%' cannot use SQLite's index); the same on PostgreSQL under a C collation.
+    """
+    query = _block_query(columns)
     rows: list[dict[str, Any]] = []
-    for part in _parts(brands, 200):
-        escaped = (b.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for b in part)
-        query = select(*(table.c[c] for c in columns)).where(
-            or_(*(column.like(e + "%", escape="\\") for e in escaped))
+    for part in _parts(brands, BLOCKS):
+        part += [part[-1]] * (BLOCKS - len(part))  # one statement, compiled once
+        params = {f"lo{i}": b for i, b in enumerate(part)}
+        params |= {f"hi{i}": b + "\U0010ffff" for i, b in enumerate(part)}
+        rows.extend(
+            dict(zip(columns, r, strict=True)) for r in session.connection().execute(query, params)
         )
-        rows.extend(_dicts(session, query, columns))
     return rows
+
+
+BLOCKS = 200
+
+
+@lru_cache(maxsize=16)
+def _block_query(columns: tuple[str, ...]) -> Any:
+    table = Enterprise.__table__  # type: ignore[attr-defined]
+    name = table.c.normalized_name
+    ranges = (and_(name >= bindparam(f"lo{i}"), name < bindparam(f"hi{i}")) for i in range(BLOCKS))
+    return select(*(table.c[c] for c in columns)).where(or_(*ranges))
 
 
 def any_alias(session: Session) -> bool:
