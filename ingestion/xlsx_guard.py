@@ -171,7 +171,7 @@ class _XmlScan:
     """Expat over one part's bytes: the text of each cell (`c`) and shared string (`si`), the
     cells and text of each row, and the cells of the part, each against its limit.
 
-    Text counts while inside the element, at any depth: openpyxl joins a cell's rich-text runs
+    Text counts while inside the element, at any depth: a reader joins a cell's rich-text runs
     into one value, so many short runs add up to one long cell.
     """
 
@@ -194,7 +194,7 @@ class _XmlScan:
         self.bytes = 0
         self.limit = part_limit(part, archive.limits)
         self.max_cells, self.max_row_chars = self.limits.max_cells, self.limits.max_row_chars
-        self.broken = False  # not XML expat can read: openpyxl will say so itself
+        self.broken = False  # not XML expat can read: the reader will say so itself
 
     def feed(self, data: bytes, final: bool = False) -> None:
         """Scan the next bytes of the part; raise `LimitExceeded` at the first limit passed."""

@@ -294,3 +294,22 @@ def test_the_row_limit_holds_after_chunks_were_loaded(
     with Session(engine) as session, pytest.raises(LimitExceeded, match="超过 20,000 行的上限"):
         import_file(session, path, kind="enterprises", chunk_size=2_000)
     assert table_counts(engine) == before
+
+
+def test_a_sheet_whose_range_is_too_large_is_refused_before_it_is_read(
+    limits: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """python-calamine holds a sheet as rows × columns from A1: one far cell makes 3 rows of
+    16,384 cells, refused by the scan though the table itself has 9 cells."""
+    limits.setenv("IMPORT_MAX_CELLS", "1000")
+    rows: list[list[Any]] = [HEADER, ["甲科技有限公司", "", ""], ["乙科技有限公司", "", ""]]
+    path = write_xlsx(tmp_path / "far.xlsx", {"企业": rows})
+    source = open_source(path)
+    source.close()
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    workbook["企业"]["XFD3"] = "远处"
+    workbook.save(path)
+    with pytest.raises(LimitExceeded, match="文件“far.xlsx”工作表“企业”超过 1,000 个单元格的上限"):
+        open_source(path)
