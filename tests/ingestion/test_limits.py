@@ -311,5 +311,7 @@ def test_a_sheet_whose_range_is_too_large_is_refused_before_it_is_read(
     workbook = load_workbook(path)
     workbook["企业"]["XFD3"] = "远处"
     workbook.save(path)
-    with pytest.raises(LimitExceeded, match="文件“far.xlsx”工作表“企业”超过 1,000 个单元格的上限"):
+    with pytest.raises(
+        LimitExceeded, match=r"文件“far\.xlsx”工作表“企业”超过 1,000 个单元格的上限"
+    ):
         open_source(path)
