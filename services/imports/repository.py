@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from models import DuplicateCandidate, Enterprise, ImportBatch, ImportRow, Institution
@@ -66,7 +66,18 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
 
 
 def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT many rows; their new ids, in the order of `rows`."""
+    """INSERT many rows; their new ids, in the order of `rows`.
+
+    On PostgreSQL the ids are drawn from the table's sequence first and the rows inserted with
+    them in one executemany: SQLAlchemy's multi-row `INSERT … RETURNING` pages are too long for
+    psycopg's cache of parsed statements, and parsing them cost ~80 µs a row.
+    """
+    if session.connection().dialect.name == "postgresql":
+        sequence = func.nextval(func.pg_get_serial_sequence(table.name, "id"))
+        query = select(sequence).select_from(func.generate_series(1, len(rows)))
+        ids = list(session.connection().execute(query).scalars())
+        insert_rows(session, table, [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
+        return ids
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return [r[0] for r in session.connection().execute(statement, rows)]
 
