@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, update
+from sqlalchemy import bindparam, func, insert, or_, union_all, update
 from sqlmodel import Session, col, select
 
 from models import DuplicateCandidate, Enterprise, ImportBatch, ImportRow, Institution
@@ -119,7 +119,8 @@ def enterprises_in_blocks(
     """Enterprises whose stored normalised name starts with one of `brands`.
 
     As index range scans, `BLOCKS` a query: `name >= brand AND name < brand + U+10FFFF` (LIKE
-    'brand%' cannot use SQLite's index); the same on PostgreSQL under a C collation.
+    'brand%' cannot use SQLite's index); the same on PostgreSQL under a C collation. A record
+    may come more than once.
     """
     query = _block_query(columns)
     rows: list[dict[str, Any]] = []
@@ -138,10 +139,14 @@ BLOCKS = 200
 
 @lru_cache(maxsize=16)
 def _block_query(columns: tuple[str, ...]) -> Any:
+    """One SELECT per range, joined by UNION ALL: each an index range scan (PostgreSQL scans
+    the whole table for 200 ranges joined by OR)."""
     table = Enterprise.__table__  # type: ignore[attr-defined]
-    name = table.c.normalized_name
-    ranges = (and_(name >= bindparam(f"lo{i}"), name < bindparam(f"hi{i}")) for i in range(BLOCKS))
-    return select(*(table.c[c] for c in columns)).where(or_(*ranges))
+    name, read = table.c.normalized_name, [table.c[c] for c in columns]
+    return union_all(*(
+        select(*read).where(name >= bindparam(f"lo{i}"), name < bindparam(f"hi{i}"))
+        for i in range(BLOCKS)
+    ))  # fmt: skip
 
 
 def any_alias(session: Session) -> bool:
