@@ -1,15 +1,15 @@
-"""Ingestion throughput and memory: generated demand rows as CSV and xlsx into SQLite, with dedupe.
+"""Ingestion throughput and memory: generated demand rows as CSV and xlsx, with dedupe.
 
-Each (format, size) runs `--repeats` times, each in its own subprocess against a fresh SQLite
-file, so peak RSS (`ru_maxrss`) belongs to that import alone; a flat peak across sizes shows the
+Each (format, size, database) runs `--repeats` times, each in its own subprocess against a fresh
+database (a SQLite file, or a new database on the PostgreSQL server of `TEST_POSTGRES_URL`), so
+peak RSS (`ru_maxrss`) belongs to that import alone; a flat peak across sizes shows the
 streaming. Wall and CPU time are both reported (the machine is shared: CPU time is what the
 import itself costs), next to a same-process reference — merely reading the file (csv-parsing
-it, or streaming the xlsx rows with openpyxl) — and the ratio of the two. `--parse-process`
-runs each file without and with the converting child process (`ingestion.parse_process`),
-alternating run by run; the child's CPU and peak RSS are reported apart.
+it, or the xlsx rows with python-calamine) — and the ratio of the two. The databases alternate
+run by run, so each sees the same host.
 
-    .venv/bin/python benchmarks/ingest.py            # 25k, 50k, 100k rows, CSV and xlsx
-    .venv/bin/python benchmarks/ingest.py --sizes 100000 --formats csv --repeats 5
+    .venv/bin/python benchmarks/ingest.py            # 25k, 50k, 100k rows, CSV and xlsx, SQLite
+    .venv/bin/python benchmarks/ingest.py --sizes 100000 --formats csv --databases sqlite,postgres
     .venv/bin/python benchmarks/ingest.py --root /path/to/older/checkout   # "before" figures
 """
 
@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,39 +100,34 @@ def read_reference(path: Path) -> tuple[float, float]:
             for _row in csv.reader(fh):
                 pass
     else:
-        from openpyxl import load_workbook
+        from python_calamine import CalamineWorkbook
 
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        for _cells in workbook.worksheets[0].iter_rows(values_only=True):
+        workbook = CalamineWorkbook.from_path(str(path))
+        for _cells in workbook.get_sheet_by_index(0).iter_rows():
             pass
         workbook.close()
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run_one(path: Path, parse_process: bool | None) -> dict[str, object]:
-    """Import `path` into a fresh SQLite database; time (wall and CPU), rows/s, peak RSS.
+def run_one(path: Path, database: str) -> dict[str, object]:
+    """Import `path` into a fresh database; time (wall and CPU), rows/s, peak RSS.
 
     The reference — reading the same file and nothing else — is timed in the same process
     right before and after the import (the faster of the two), so both see the same machine.
-    `parse_process` is passed to `import_file` (None: its default); the converting child's CPU
-    and peak RSS (`RUSAGE_CHILDREN`, the child is reaped by then) are reported apart.
     """
     from models.db import make_engine, session_scope
     from models.migrate import upgrade_to_head
     from services.imports.service import import_file
 
     before = read_reference(path)
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/bench.sqlite")
+    with tempfile.TemporaryDirectory() as tmp, _database(database, tmp) as url:
+        engine = make_engine(url)
         upgrade_to_head(engine)
         base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        kwargs = {} if parse_process is None else {"parse_process": parse_process}
-        child = _children_cpu()
         wall, cpu = time.perf_counter(), time.process_time()
         with session_scope(engine) as session:
-            summary = import_file(session, path, user="bench", **kwargs)
+            summary = import_file(session, path, user="bench")
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        child = _children_cpu() - child
         engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     after = read_reference(path)
@@ -143,22 +140,37 @@ def run_one(path: Path, parse_process: bool | None) -> dict[str, object]:
         "ratio": round(wall / ref_wall, 1), "cpu_ratio": round(cpu / ref_cpu, 1),
         "base_rss_mb": round(base_rss / 1024, 1), "peak_rss_mb": round(peak / 1024, 1),
         "rss_growth_mb": round((peak - base_rss) / 1024, 1),
-        "child_cpu_seconds": round(child, 2), "child_cpu_us_per_row": round(child / summary.rows_read * 1e6, 1),
-        "child_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "inserted": summary.inserted, "merged": summary.merged, "quarantined": summary.quarantined,
         "review": summary.review, "enterprises": summary.related,
     }  # fmt: skip
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+@contextmanager
+def _database(kind: str, tmp: str) -> Iterator[str]:
+    """The URL of a fresh SQLite file, or of a new database on `TEST_POSTGRES_URL`'s server."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp}/bench.sqlite"
+        return
+    from sqlalchemy import make_url, text
+
+    from models.db import make_engine
+
+    base, name = os.environ["TEST_POSTGRES_URL"], f"bench_ingest_{os.getpid()}"
+    admin = make_engine(base)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())  # fmt: skip
-    return f"nproc={os.cpu_count()}, CPU={cpu}, Python {platform.python_version()}, SQLite file, {platform.system()} {platform.release()}"
+    return f"nproc={os.cpu_count()}, CPU={cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def load_average() -> str:
@@ -168,13 +180,13 @@ def load_average() -> str:
 def median_runs(
     path: Path, repeats: int, root: Path, modes: list[str]
 ) -> dict[str, dict[str, object]]:
-    """Run the import `repeats` times per mode, each in a fresh subprocess, the modes
-    alternating run by run (so each sees the same host); per mode the run of median wall time."""
+    """Run the import `repeats` times per database, each in a fresh subprocess, the databases
+    alternating run by run (so each sees the same host); per database the run of median wall time."""
     runs: dict[str, list[dict[str, object]]] = {mode: [] for mode in modes}
     for _ in range(repeats):
         for mode in modes:
             out = subprocess.run(
-                [sys.executable, __file__, "--one", str(path), "--root", str(root), "--parse-process", mode],
+                [sys.executable, __file__, "--one", str(path), "--root", str(root), "--databases", mode],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             runs[mode].append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -190,8 +202,7 @@ def _median(runs: list[dict[str, object]]) -> dict[str, object]:
 
 
 def report(fmt: str, size: int, mode: str, r: dict[str, object]) -> None:
-    print(f"{fmt:4} {size:>7} rows  parse process {mode:4} child CPU {r.get('child_cpu_us_per_row', 0)} µs/row "
-          f"(peak RSS {r.get('child_peak_rss_mb', 0)} MB)  wall {r['seconds']:>6}s {r['rows_per_s']:>6} rows/s (runs {r['all_seconds']})  "
+    print(f"{fmt:4} {size:>7} rows  {mode:8}  wall {r['seconds']:>6}s {r['rows_per_s']:>6} rows/s (runs {r['all_seconds']})  "
           f"CPU {r['cpu_seconds']:>6}s {r['cpu_rows_per_s']:>6} rows/s ({r['cpu_us_per_row']} µs/row, "
           f"median of runs {r['cpu_seconds_median']}s)  "
           f"reference {r['ref_seconds']}s wall / {r['ref_cpu_seconds']}s CPU (ratio {r['ratio']} / {r['cpu_ratio']})  "
@@ -209,15 +220,13 @@ def main() -> None:
         "--root", default=str(ROOT), help="the source tree to import (before/after)"
     )
     parser.add_argument(
-        "--parse-process", default="off,on",
-        help="modes to run, alternating: off, on (a converting child process), auto (the default of import_file)",
-    )  # fmt: skip
+        "--databases", default="sqlite", help="sqlite, postgres (TEST_POSTGRES_URL), alternating"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         sys.path.insert(0, args.root)
-        mode = {"off": False, "on": True, "auto": None}[args.parse_process]
-        print(json.dumps(run_one(Path(args.one), mode), ensure_ascii=False))
+        print(json.dumps(run_one(Path(args.one), args.databases), ensure_ascii=False))
         return
     print(
         f"{machine()}; load average {load_average()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
@@ -227,9 +236,7 @@ def main() -> None:
             for size in (int(s) for s in args.sizes.split(",")):
                 path = Path(tmp) / f"demands_{size}.{fmt}"
                 write_file(path, size)
-                found = median_runs(
-                    path, args.repeats, Path(args.root), args.parse_process.split(",")
-                )
+                found = median_runs(path, args.repeats, Path(args.root), args.databases.split(","))
                 for mode, result in found.items():
                     report(fmt, size, mode, result)
                 path.unlink()

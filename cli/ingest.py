@@ -9,13 +9,12 @@ from typing import Annotated, Any
 
 import typer
 
-from ingestion.dedupe import merge_candidate, pending_candidates, reject_candidate
-from ingestion.load import ImportSummary
-from ingestion.quarantine import export_quarantine
 from models.db import session_scope
 from models.errors import DomainError
 from models.reference import ImportKind
-from services.imports.service import import_file
+from services.imports.duplicates import merge_candidate, pending_candidates, reject_candidate
+from services.imports.load import ImportSummary
+from services.imports.service import export_quarantine, import_file
 
 PROGRESS_THRESHOLD = 5000
 duplicates = typer.Typer(help="疑似重复企业的人工复核队列", no_args_is_help=True)

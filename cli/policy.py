@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from cli.match import AsJson, parse_day
 from demo.generator.center import DEFAULT_TODAY
-from ingestion.policy_kind import import_policies
 from models.db import session_scope
 from models.policy import OutreachChannel, OutreachOutcome
+from services.imports.policies import import_policies
 from services.policy.service import (
     EnterprisePolicies,
     LoanSubsidy,

@@ -211,8 +211,7 @@ def _leading_region(name: str) -> str:
 
 class _Memo(dict[Any, Any]):
     """A bounded memo of a one-argument function, called as `memo[key]`: a hit is one C dict
-    look-up, a miss computes (`__missing__`). Emptied when full, as the converters' memos are.
-    Results worked out in another process can be added (`learn_names`)."""
+    look-up, a miss computes (`__missing__`). Emptied when full, as the converters' memos are."""
 
     def __init__(self, compute: Callable[[Any], Any], limit: int) -> None:
         super().__init__()
@@ -224,12 +223,6 @@ class _Memo(dict[Any, Any]):
             self.clear()
         self[key] = value
         return value
-
-    def learn(self, keys: list[Any], values: list[Any]) -> None:
-        """Add results computed elsewhere (by the same function)."""
-        if len(self) + len(keys) > self.limit:
-            self.clear()
-        self.update(zip(keys, values, strict=True))
 
 
 def _region_of_name(name: str) -> str | None:
@@ -312,24 +305,6 @@ brand_of: Callable[[str], tuple[str, str]] = _BRANDS.__getitem__
 region_key: Callable[[str], str | None] = _REGION_KEYS.__getitem__
 #: `_region_of_name`, memoised.
 region_of_name: Callable[[str], str | None] = _REGIONS_OF_NAMES.__getitem__
-#: What de-duplication works out from names (`names_worked_out` → `learn_names`).
-NameKeys = tuple[list[str], list[str], list[tuple[str, str]], list[str | None], list[str | None]]
-
-
-def names_worked_out(names: list[str]) -> NameKeys:
-    """The de-duplication keys of these company names, for another process's `learn_names`."""
-    norms = list(map(normalize_company_name, names))
-    return (names, norms, list(map(brand_of, norms)), list(map(region_key, names)),
-            list(map(region_of_name, names)))  # fmt: skip
-
-
-def learn_names(keys: NameKeys) -> None:
-    """Add keys `names_worked_out` computed in another process to this process's memos."""
-    names, norms, brands, region_keys, regions = keys
-    _NORMALIZED.learn(names, norms)
-    _BRANDS.learn(norms, brands)
-    _REGION_KEYS.learn(names, region_keys)
-    _REGIONS_OF_NAMES.learn(names, regions)
 
 
 @lru_cache(maxsize=4096)

@@ -10,9 +10,7 @@ from 扶持金额 (a fixed amount) or 计算方式 in words (“按研发投入�
 Natural key: 发文机关 + 政策名称. Every row read ends inserted, updated, unchanged, merged (a
 second row of the batch on the same policy) or quarantined with its reason.
 
-Until the kind is registered with the shared ingestion tables (see the report / docs/policy.md),
-:func:`import_policies` reads a file on its own, reusing the readers and value parsers; once
-registered, :class:`PolicyLoader` is what ``services.imports.service`` drives.
+The import itself (reading, upserting, the audit) is ``services.imports.policies``.
 """
 
 from __future__ import annotations
@@ -21,16 +19,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlmodel import Session, select
 
 from ingestion.headers import Header, normalize_header
-from ingestion.load import ImportSummary, RowRejected
-from ingestion.readers import open_source
-from ingestion.validate import ParsedRow, Problem, bounded_text
+from ingestion.validate import ParsedRow, Problem, RowRejected, bounded_text
 from ingestion.values import (
     parse_amount,
     parse_collateral,
@@ -44,15 +38,12 @@ from ingestion.values import (
 )
 from matching.policy import parse_condition, parse_formula
 from models.base import MAX_LONG_TEXT
-from models.crud import validated
-from models.policy import BenefitType, Policy, PolicyLevel
+from models.policy import BenefitType, PolicyLevel
 from models.reference import (
-    ImportOutcome,
     ListingMilestoneKind,
     Stage,
     strategic_industry_code_from_name,
 )
-from services.audit.repository import append_audit
 
 Converted = tuple[Any, str | None]
 Converter = Callable[[Any, str | None], Converted]
@@ -368,15 +359,15 @@ def policy_values(row: ParsedRow) -> dict[str, Any]:
     try:
         formula = parse_formula(formula, amount) if formula or amount is not None else {}
     except ValueError as exc:
-        raise RowRejected(Problem(_column(row, "benefit_formula"), None, str(exc))) from exc
+        raise RowRejected(Problem(policy_column(row, "benefit_formula"), None, str(exc))) from exc
     if not formula:
         raise RowRejected(
-            Problem(_column(row, "benefit_formula"), None, "扶持金额与计算方式至少填写一项")
+            Problem(policy_column(row, "benefit_formula"), None, "扶持金额与计算方式至少填写一项")
         )
     expires = v.get("expires_on")
     if expires is not None and expires < v["effective_on"]:
         raise RowRejected(
-            Problem(_column(row, "expires_on"), expires.isoformat(), "失效日期早于生效日期")
+            Problem(policy_column(row, "expires_on"), expires.isoformat(), "失效日期早于生效日期")
         )
     return {
         "title": v["policy_title"], "issuer": v["issuer"], "level": v["policy_level"],
@@ -400,64 +391,8 @@ def _loan_scope(v: dict[str, Any]) -> dict[str, Any]:
     return scope
 
 
-def _column(row: ParsedRow, name: str) -> str:
+def policy_column(row: ParsedRow, name: str) -> str:
     return row.columns.get(name, POLICY_LABELS.get(name, name))
-
-
-class PolicyLoader:
-    """Upserts policies by (发文机关, 政策名称); the `Loader` protocol `services.imports.service` drives."""
-
-    def __init__(self, session: Session, _kind: Any = None, writer: Any = None) -> None:
-        self.session = session
-        self.writer = writer
-        self.related: dict[str, int] = {}
-        self.touched: set[int] = set()
-
-    def prefetch(self, _rows: Any) -> None:
-        """Nothing to prefetch: the catalogue is small."""
-
-    def handle(self, row: ParsedRow) -> tuple[ImportOutcome, int]:
-        """Insert, update or leave one policy; a second row on it in the batch is a merge."""
-        values = policy_values(row)
-        try:
-            fresh = validated(Policy, values)
-        except Exception as exc:  # InvalidDataError carries the Chinese reason
-            raise RowRejected(
-                Problem(_column(row, "policy_title"), values["title"], str(exc))
-            ) from exc
-        query = select(Policy).where(Policy.issuer == fresh.issuer, Policy.title == fresh.title)
-        existing = self.session.exec(query).first()
-        if existing is None:
-            self.session.add(fresh)
-            self.session.flush()
-            assert fresh.id is not None
-            self.touched.add(fresh.id)
-            return ImportOutcome.inserted, fresh.id
-        return self._update(existing, fresh), existing.id or 0
-
-    def _update(self, existing: Policy, fresh: Policy) -> ImportOutcome:
-        duplicate = existing.id in self.touched
-        changed = False
-        for name in Policy.model_fields:
-            if name in ("id", "created_at"):
-                continue
-            new, old = getattr(fresh, name), getattr(existing, name)
-            if duplicate and old not in (None, [], {}):
-                continue  # a second row of the batch only fills what the first left empty
-            if new not in (None, [], {}) and old != new:
-                setattr(existing, name, new)
-                changed = True
-        self.session.add(existing)
-        self.session.flush()
-        self.touched.add(existing.id or 0)
-        if duplicate:
-            return ImportOutcome.merged
-        return ImportOutcome.updated if changed else ImportOutcome.unchanged
-
-    def flush(self) -> None:
-        """Rows are written as they are decided; only the provenance rows wait."""
-        if self.writer is not None:
-            self.writer.flush({}, {})
 
 
 # --- the stand-alone import (before registration) -------------------------------------------
@@ -533,9 +468,11 @@ def parse_policy_row(number: int, sheet: str, cells: list[Any], header: PolicyHe
         if note:
             row.notes.append(f"列“{header.labels[index]}”：{note}")
     for name in POLICY_REQUIRED:
-        if name not in row.values and not any(p.column == _column(row, name) for p in row.problems):
+        if name not in row.values and not any(
+            p.column == policy_column(row, name) for p in row.problems
+        ):
             row.problems.append(
-                Problem(_column(row, name), None, f"必填项“{POLICY_LABELS[name]}”缺失")
+                Problem(policy_column(row, name), None, f"必填项“{POLICY_LABELS[name]}”缺失")
             )
     return row
 
@@ -544,54 +481,3 @@ def _json_safe(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def import_policies(
-    session: Session, path: Path, sheet: str | None = None, user: str = "system"
-) -> ImportSummary:
-    """Import a policy-catalogue spreadsheet (.xlsx/.csv) as one audited batch; never commits.
-
-    Returns the usual summary (``batch_id`` 0: the batch is recorded in the audit log until the
-    kind is registered with ``import_batch``). Raises ``DomainError`` for an unreadable file.
-    """
-    from services.imports.service import file_sha256
-
-    source = open_source(path, None, sheet, [s for syns in POLICY_SYNONYMS.values() for s in syns])
-    try:
-        summary = ImportSummary(
-            0, path.name, file_sha256(path), "policies", encoding=source.encoding
-        )
-        summary.notes.extend(source.notes)
-        loader = PolicyLoader(session)
-        for current in source.sheets:
-            _import_sheet(loader, summary, current.name, current.columns, current.rows)
-    finally:
-        source.close()
-    reasons = list(summary.quarantine_samples)
-    append_audit(session, actor=user, action="import", entity="policy", entity_id=None,
-                 detail={"file_name": path.name, "sha256": summary.sha256, "kind": "policies",
-                         "rows_read": summary.rows_read, "inserted": summary.inserted,
-                         "updated": summary.updated, "unchanged": summary.unchanged,
-                         "merged": summary.merged, "quarantined": summary.quarantined,
-                         "quarantine_reasons": reasons})  # fmt: skip
-    return summary
-
-
-def _import_sheet(
-    loader: PolicyLoader, summary: ImportSummary, name: str, columns: list[list[Header]], rows: Any
-) -> None:
-    header = map_policy_headers(columns)
-    summary.sheets.append(name or "(CSV)")
-    summary.unmapped_columns.extend(c for c in header.unmapped if c not in summary.unmapped_columns)
-    for number, cells in rows:
-        row = parse_policy_row(number, name, cells, header)
-        if not row.problems:
-            try:
-                outcome, _id = loader.handle(row)
-            except RowRejected as exc:
-                row.problems.append(exc.problem)
-            else:
-                summary.count(outcome)
-                continue
-        summary.count(ImportOutcome.quarantined)
-        summary.quarantine_samples.append(row.reason())

@@ -12,27 +12,12 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from sqlmodel import Session, col, select
 
 from ingestion.safe_cells import append_row
-from models import ImportBatch, ImportRow
-from models.errors import NotFoundError
-from models.reference import ImportOutcome
+from models import ImportRow
 
 REASON_COLUMN = "隔离原因"
 ROW_COLUMN = "原行号"
-
-
-def quarantined_rows(session: Session, batch_id: int) -> list[ImportRow]:
-    """The quarantined rows of a batch, in sheet and row order."""
-    if session.get(ImportBatch, batch_id) is None:
-        raise NotFoundError(f"导入批次 {batch_id} 不存在")
-    query = (
-        select(ImportRow)
-        .where(ImportRow.batch_id == batch_id, ImportRow.outcome == ImportOutcome.quarantined)
-        .order_by(col(ImportRow.sheet), col(ImportRow.row_number))
-    )
-    return list(session.exec(query))
 
 
 def _header(rows: list[ImportRow]) -> list[str]:
@@ -42,9 +27,8 @@ def _header(rows: list[ImportRow]) -> list[str]:
     return header
 
 
-def export_quarantine(session: Session, batch_id: int, out: Path) -> int:
-    """Write the batch's quarantined rows to `out` (.xlsx); return how many were written."""
-    rows = quarantined_rows(session, batch_id)
+def write_quarantine(rows: list[ImportRow], batch_id: int, out: Path) -> int:
+    """Write a batch's quarantined rows to `out` (.xlsx); return how many were written."""
     header = _header(rows)
     workbook = Workbook()
     sheet = workbook.active

@@ -1,7 +1,7 @@
 """Streaming readers for .xlsx and .csv/.tsv: encodings, title rows, two-row headers, noise rows.
 
-Nothing here holds a whole file in memory: `.xlsx` is read with openpyxl's read-only mode and
-CSV line by line. The header is looked for in the first `HEADER_SCAN` rows: the row (or pair of
+CSV is read line by line with the standard library; `.xlsx` with python-calamine, after
+`xlsx_guard.check_package` held every part of the package to the limits. The header is looked for in the first `HEADER_SCAN` rows: the row (or pair of
 rows, for a merged two-row header) whose cells match the most known column names, so title rows
 such as '2024年XX区科技型企业融资需求汇总表' above it are passed over.
 """
@@ -13,11 +13,12 @@ import csv
 import io
 import itertools
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from python_calamine import CalamineError, CalamineWorkbook
 
 from ingestion.headers import Header, detect_kind, header_candidates, header_score, normalize_header
 from ingestion.limits import (
@@ -31,7 +32,7 @@ from ingestion.limits import (
     where,
 )
 from ingestion.normalize import clean_cell
-from ingestion.xlsx_guard import GuardedZipFile
+from ingestion.xlsx_guard import check_package
 from models.errors import DomainError
 from models.reference import ImportKind
 
@@ -67,11 +68,10 @@ class Sheet:
 
 @dataclass(slots=True)
 class Source:
-    """An opened file: its tables, the encoding found (CSV) and a row-count estimate."""
+    """An opened file: its tables and the encoding found (CSV)."""
 
     sheets: list[Sheet]
     encoding: str | None = None
-    estimated_rows: int | None = None
     notes: list[str] = field(default_factory=list)
     _close: Any = None
 
@@ -219,7 +219,7 @@ def _data_rows(
     for number, cells in body:
         if number > last:
             raise bounds.refuse(number)
-        if type(cells) is list:  # a CSV row: a list of its own, of text
+        if type(cells) is list:  # a CSV row (xlsx rows are tuples): text only
             if cells and max(map(len, cells)) > MAX_CELL_CHARS:
                 raise bounds.long_field(number, cells)
             if len(cells) != width:
@@ -289,8 +289,7 @@ def _open_csv(path: Path, kind: ImportKind | None, extra: frozenset[str]) -> Sou
     except BaseException:
         handle.close()
         raise
-    estimate = sample.count(b"\n") * max(1, path.stat().st_size // max(1, len(sample)))
-    source = Source([found] if found else [], encoding.upper(), estimate, _close=handle.close)
+    source = Source([found] if found else [], encoding.upper(), _close=handle.close)
     if not found:
         source.notes.append("未在前30行中找到可识别的表头")
     return source
@@ -352,74 +351,42 @@ def _sniff_delimiter(sample: bytes, encoding: str) -> str:
 def _open_xlsx(
     path: Path, kind: ImportKind | None, sheet: str | None, extra: frozenset[str]
 ) -> Source:
-    workbook = _load_workbook(path)
-    names = workbook.sheetnames
-    if sheet is not None and sheet not in names:
-        workbook.close()
-        raise DomainError(f"工作表“{sheet}”不存在，可选：{'、'.join(names)}")
+    """The tables of a workbook, read by python-calamine once `check_package` let it through."""
+    check_package(path, path.name, import_limits())
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except CalamineError as exc:
+        raise DomainError(f"无法打开 Excel 文件 {path.name}：{exc}") from exc
     source = Source([], _close=workbook.close)
     try:
-        _find_tables(source, workbook, path, kind, sheet, extra)
-    except BaseException:
+        names = workbook.sheet_names
+        if sheet is not None and sheet not in names:
+            raise DomainError(f"工作表“{sheet}”不存在，可选：{'、'.join(names)}")
+        for name in [sheet] if sheet else names:
+            _add_table(source, workbook.get_sheet_by_name(name), path, kind, extra)
+    except BaseException as exc:
         source.close()
+        if isinstance(exc, CalamineError):
+            raise DomainError(f"无法读取 Excel 文件 {path.name}：{exc}") from exc
         raise
     return source
 
 
-def _find_tables(
-    source: Source,
-    workbook: Any,
-    path: Path,
-    kind: ImportKind | None,
-    sheet: str | None,
-    extra: frozenset[str],
+def _add_table(
+    source: Source, worksheet: Any, path: Path, kind: ImportKind | None, extra: frozenset[str]
 ) -> None:
-    """Each sheet's table (or a note that it has none) into `source`."""
-    estimate = 0
-    # Rows as wide as the widest header allowed, and one more to tell it was passed: a sheet's
-    # <dimension> may claim 16,384 columns, and openpyxl pads every row to the claim.
-    cap = import_limits().max_columns + 1
-    for name in [sheet] if sheet else workbook.sheetnames:
-        worksheet = workbook[name]
-        wide = min(worksheet.max_column, cap) if worksheet.max_column else None
-        place = where(path.name, name)
-        rows = _streamed(worksheet.iter_rows(max_col=wide, values_only=True), place)
-        found = _sheet_from_rows(place, name, rows, kind, extra)
-        if found is None:
-            source.notes.append(f"工作表“{name}”未找到可识别的表头，已跳过")
-            continue
-        source.sheets.append(found)
-        estimate += max(0, (worksheet.max_row or 0) - found.header_row)
-    source.estimated_rows = estimate
+    """The sheet's table (or a note that it has none) into `source`."""
+    found = _sheet_from_rows(
+        where(path.name, worksheet.name), worksheet.name, _cells(worksheet), kind, extra
+    )
+    if found is None:
+        source.notes.append(f"工作表“{worksheet.name}”未找到可识别的表头，已跳过")
+        return
+    source.sheets.append(found)
 
 
-def _streamed(rows: Iterator[Sequence[Any]], place: str) -> Iterator[Sequence[Any]]:
-    """openpyxl's rows; a part found damaged only while it streams is a `DomainError` too."""
-    try:
-        yield from rows
-    except DomainError:
-        raise
-    except Exception as exc:  # zipfile.BadZipFile (a CRC), ParseError, …
-        raise DomainError(f"{place}无法读取，文件可能已损坏：{exc}") from exc
-
-
-def _load_workbook(path: Path) -> Any:
-    """The workbook in read-only mode, its parts read through `xlsx_guard` (see there)."""
-    from openpyxl.reader.excel import ExcelReader
-
-    try:
-        archive = GuardedZipFile(path, path.name, import_limits())
-    except zipfile.BadZipFile as exc:
-        raise DomainError(f"无法打开 Excel 文件 {path.name}：{exc}") from exc
-    try:
-        reader = ExcelReader(path, read_only=True, data_only=True)
-        reader.archive.close()  # openpyxl's own, unguarded
-        reader.archive = archive
-        reader.read()
-    except DomainError:
-        archive.close()
-        raise
-    except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
-        archive.close()
-        raise DomainError(f"无法打开 Excel 文件 {path.name}：{exc}") from exc
-    return reader.wb
+def _cells(worksheet: Any) -> Iterator[tuple[Any, ...]]:
+    """Each row from A1 on, as a tuple; whole numbers as `int` (as Excel shows them)."""
+    pad = (None,) * (worksheet.start[1] if worksheet.start else 0)
+    for row in worksheet.iter_rows():
+        yield (*pad, *(int(c) if type(c) is float and c.is_integer() else c for c in row))

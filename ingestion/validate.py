@@ -7,7 +7,6 @@ and cross-field ranges are checked per kind after conversion.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +17,7 @@ from typing import Any
 
 from ingestion.headers import HeaderMap
 from ingestion.normalize import tidy_legal_name
-from ingestion.raw_json import encode_rows, json_safe
+from ingestion.raw_json import json_safe
 from ingestion.uscc import validate_uscc
 from ingestion.values import (
     Amount,
@@ -77,32 +76,23 @@ class ParsedRow:
 
     number: int
     sheet: str
-    cells: dict[str, Any] | None  # `raw`; None: decoded from `raw_json` when first asked for
+    raw: dict[str, Any]  # header label → the cell as read
     columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    raw_json: str | None = None  # `raw` as JSON text, when the parser made it for the chunk
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        """Header label → the cell as read (stored as JSON: dates as ISO text)."""
-        if self.cells is None:
-            self.cells = json.loads(self.raw_json or "{}")
-        return self.cells
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """Pickled as its constructor's arguments (`parse_process`): unpickling a slotted
-        dataclass field by field costs several times as much. A row with `raw_json` (the
-        parser makes it only for text cells, which JSON gives back exactly) and no problem
-        leaves its cells out: only a row rejected later needs them, and decodes them then."""
-        cells = None if self.raw_json is not None and not self.problems else self.cells
-        fields = (self.number, self.sheet, cells, self.columns, self.values)
-        return ParsedRow, (*fields, self.problems, self.notes, self.raw_json)
 
     def reason(self) -> str:
         """All problems, joined, as stored with a quarantined row."""
         return "；".join(p.describe(self.number, self.sheet) for p in self.problems)
+
+
+class RowRejected(Exception):
+    """A row that converts but cannot be loaded (its enterprise or institution is unknown …)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.rule)
+        self.problem = problem
 
 
 def bounded_text(limit: int) -> Converter:
@@ -460,10 +450,9 @@ class RowParser:
         today = date.today()
         checks = self.checks.for_today(today)
         suspects = self.checks.suspects(names, value_columns, today)
-        encoded = encode_rows(labels, [cells for _number, cells in chunk])
         rows: list[ParsedRow] = []
-        for position, ((number, cells), converted, raw_json) in enumerate(
-            zip(chunk, zip(*value_columns, strict=False), encoded, strict=False)
+        for position, ((number, cells), converted) in enumerate(
+            zip(chunk, zip(*value_columns, strict=False), strict=False)
         ):
             if None in converted:
                 present = map(is_not, converted, repeat(None))
@@ -472,7 +461,7 @@ class RowParser:
                 values = dict(zip(names, converted, strict=False))
             raw = dict(zip(labels, cells, strict=False))
             # Every field given: the dataclass's default factories cost more than the literals.
-            row = ParsedRow(number, sheet, raw, by_field, values, [], [], raw_json)
+            row = ParsedRow(number, sheet, raw, by_field, values, [], [])
             if position in flagged:
                 _add_notes_and_problems(row, flagged[position])
             if suspects is None or position in suspects:

@@ -1,7 +1,7 @@
 """Cell values to typed values: amounts in 万元, dates, enums from Chinese labels, industry codes.
 
 Every parser takes the cleaned cell text (see `normalize.clean_cell`) or the raw cell object
-that openpyxl returned, and either returns a value or raises `ValueError` whose message is the
+that the xlsx reader returned, and either returns a value or raises `ValueError` whose message is the
 Chinese rule the value broke. Parsers that accept a value but want the user to know something
 about it (a foreign currency, an undisclosed amount) return a note alongside.
 """
@@ -178,7 +178,7 @@ _DATE_PATTERNS = (
 
 def parse_date(value: object) -> date | None:
     """Parse '2024-03-01', '2024/3/1', '2024年3月1日', '2024年3月', '2024.03', '20240301',
-    Excel serial numbers (45352) and cells openpyxl already turned into dates.
+    Excel serial numbers (45352) and cells the xlsx reader already turned into dates.
 
     A month gives its first day and a bare year 1 January. Empty gives None.
     """

@@ -1,29 +1,23 @@
-"""An xlsx package held to `ingestion.limits` before and while openpyxl reads it.
+"""An xlsx package held to `ingestion.limits` before python-calamine reads it.
 
-An xlsx is a zip of XML parts; openpyxl reads the shared strings, styles and workbook parts whole
-and streams the worksheets, building each row's cells (and each cell's text) in memory. A 205 KB
-file can thus unpack to a 200 MB cell. Two guards stand in front of it:
+An xlsx is a zip of XML parts; a 205 KB file can unpack to a 200 MB cell, and calamine reads a
+sheet whole, as a rectangle of rows × columns. So before it opens the file:
 
-- **Before reading**, `check_archive` compares every part's declared size with its limit
-  (`max_sheet_bytes` for worksheets, `max_part_bytes` for the rest) and its compression ratio with
-  `max_compression_ratio`.
-- **While reading**, every part openpyxl opens comes through `GuardedZipFile.open` as a
-  `ScannedPart`: the bytes pass through expat (the C parser openpyxl's ElementTree uses too)
-  before openpyxl sees them, and the first cell, shared string or row over a limit stops the read.
-  So nothing past a limit is ever built, whatever the zip headers claim: the stream also counts
-  its own bytes (and `zipfile` never inflates a part past its declared size; a part whose header
-  understates it fails its CRC check).
-
-A later reader (python-calamine) can keep `check_archive` and the limits as they are.
+- `check_archive` compares every part's declared size with its limit (`max_sheet_bytes` for
+  worksheets, `max_part_bytes` for the rest) and its compression ratio with
+  `max_compression_ratio`;
+- `check_package` then inflates every part and holds its actual bytes, rows, cells and the text
+  of each cell and shared string to the limits, whatever the zip headers claim.
 """
 
 from __future__ import annotations
 
+import operator
+import re
 import zipfile
 from pathlib import Path
 from pyexpat import ExpatError, ParserCreate
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 from ingestion.limits import (
     MAX_CELL_CHARS,
@@ -37,6 +31,7 @@ from ingestion.limits import (
     too_many_cells,
     where,
 )
+from models.errors import DomainError
 
 WORKSHEETS = "xl/worksheets/"
 _BLOCK = 1 << 16
@@ -60,31 +55,13 @@ def check_archive(archive: zipfile.ZipFile, file_name: str, limits: ImportLimits
 
 
 class GuardedZipFile(zipfile.ZipFile):
-    """A zip whose parts are read through `ScannedPart`.
-
-    It owns its file handle: closing the zip closes the file even when a reader left a part's
-    stream open (openpyxl does, when a worksheet fails while it looks for the dimensions).
-    """
+    """The package being checked: its file name and limits, and its sheet titles for messages."""
 
     def __init__(self, path: Path, file_name: str, limits: ImportLimits) -> None:
-        self.handle = path.open("rb")
-        try:
-            super().__init__(self.handle)
-            check_archive(self, file_name, limits)
-        except BaseException:
-            self.close()
-            raise
+        super().__init__(path)
         self.file_name = file_name
         self.limits = limits
         self._titles: dict[str, str] | None = None
-        self.clean: set[str] = set()  # parts read to their end within the limits
-
-    def close(self) -> None:
-        """Close the zip and its file."""
-        try:
-            super().close()
-        finally:
-            self.handle.close()
 
     def sheet_title(self, part: str) -> str | None:
         """The title of the worksheet stored in `part`, if it is one (for messages)."""
@@ -92,20 +69,80 @@ class GuardedZipFile(zipfile.ZipFile):
             self._titles = _sheet_titles(self)
         return self._titles.get(part)
 
-    def open(
-        self,
-        name: str | zipfile.ZipInfo,
-        mode: str = "r",
-        pwd: bytes | None = None,
-        *,
-        force_zip64: bool = False,
-    ) -> IO[bytes]:
-        """The part, scanned as it is read (reading only; writing is never asked of it)."""
-        stream = super().open(name, mode, pwd, force_zip64=force_zip64)  # type: ignore[arg-type]
-        part = name.filename if isinstance(name, zipfile.ZipInfo) else name
-        if mode != "r" or part in self.clean:  # openpyxl reads a sheet twice without <dimension>
-            return stream
-        return ScannedPart(stream, _XmlScan(self, part))  # type: ignore[return-value]
+
+def check_package(path: Path, file_name: str, limits: ImportLimits) -> None:
+    """Refuse an xlsx whose parts pass a limit, before any reader unpacks it.
+
+    Every part is inflated block by block (never past its declared size: `zipfile` stops
+    there, and a part whose header understates it then fails its CRC) and its bytes counted.
+    A part in which no row or shared string spans more than `MAX_CELL_CHARS` bytes holds no
+    cell or row past the character limits (text takes at least a byte a character) nor a row
+    past `MAX_ROW_CELLS`, so counting its cells is enough (`_quick_scan`); any other part goes
+    through expat (`_XmlScan`), which names the first cell, shared string or row over a limit.
+    """
+    try:
+        with GuardedZipFile(path, file_name, limits) as archive:
+            check_archive(archive, file_name, limits)
+            for info in archive.infolist():
+                if not _quick_scan(archive, info.filename):
+                    scan = _XmlScan(archive, info.filename)
+                    with archive.open(info) as stream:
+                        while data := stream.read(_BLOCK):
+                            scan.feed(data)
+                        scan.feed(b"", final=True)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise DomainError(f"无法打开 Excel 文件 {file_name}：{exc}") from exc
+
+
+#: The end of a row or a shared string (`</row>`, `</x:si>`): text never holds a '<'.
+_ENDS = re.compile(rb"</(?:[\w.-]+:)?(?:row|si)>")
+_CELL_STARTS = (b"<c ", b"<c>")
+_QUICK_BLOCK = 1 << 20
+
+
+def _quick_scan(archive: GuardedZipFile, part: str) -> bool:
+    """Whether the part is within the limits by a scan in C alone (False: it needs expat).
+
+    Raises for a part larger than its limit, or (a worksheet) whose range of rows × columns
+    from A1 exceeds `max_cells`: python-calamine holds a sheet as that rectangle.
+    """
+    limit, limits = part_limit(part, archive.limits), archive.limits
+    seen, tail, cells, last_row, last_column, quick = 0, b"", 0, 0, 1, True
+    with archive.open(part) as stream:
+        while data := stream.read(_QUICK_BLOCK):
+            seen += len(data)
+            if seen > limit:
+                raise part_too_large(archive.file_name, part, seen, limit)
+            block = tail + data
+            ends = [m.end() for m in _ENDS.finditer(block)] or [0]
+            gaps = map(operator.sub, ends, [0, *ends[:-1]])
+            quick = quick and max(gaps) <= MAX_CELL_CHARS and b":c " not in block
+            cut = ends[-1] if len(block) - ends[-1] <= MAX_CELL_CHARS else len(block) - 64
+            quick = quick and cut == ends[-1]
+            done, tail = block[:cut], block[cut:]
+            cells += sum(map(done.count, _CELL_STARTS))
+            rows = _ROW_NUMBER.findall(done)
+            last_row = max(last_row, int(rows[-1])) if rows else last_row
+            last_column = max([last_column, *map(_column_number, _WIDE_REF.findall(done))])
+    if last_row * last_column > limits.max_cells:
+        name = archive.sheet_title(part)
+        place = (
+            where(archive.file_name, name) if name else f"{where(archive.file_name)}中的 {part} "
+        )
+        raise too_many_cells(place, limits.max_cells)
+    return quick and cells + tail.count(b"<c ") <= limits.max_cells
+
+
+_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
+#: A cell reference past column Z.
+_WIDE_REF = re.compile(rb'<c r="([A-Z]{2,3})\d')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -134,7 +171,7 @@ class _XmlScan:
     """Expat over one part's bytes: the text of each cell (`c`) and shared string (`si`), the
     cells and text of each row, and the cells of the part, each against its limit.
 
-    Text counts while inside the element, at any depth: openpyxl joins a cell's rich-text runs
+    Text counts while inside the element, at any depth: a reader joins a cell's rich-text runs
     into one value, so many short runs add up to one long cell.
     """
 
@@ -157,7 +194,7 @@ class _XmlScan:
         self.bytes = 0
         self.limit = part_limit(part, archive.limits)
         self.max_cells, self.max_row_chars = self.limits.max_cells, self.limits.max_row_chars
-        self.broken = False  # not XML expat can read: openpyxl will say so itself
+        self.broken = False  # not XML expat can read: the reader will say so itself
 
     def feed(self, data: bytes, final: bool = False) -> None:
         """Scan the next bytes of the part; raise `LimitExceeded` at the first limit passed."""
@@ -238,42 +275,3 @@ def _attribute(attrs: list[str], name: str) -> str | None:
         if attrs[i] == name:
             return attrs[i + 1]
     return None
-
-
-class ScannedPart:
-    """A part's stream that hands out only bytes already scanned within the limits."""
-
-    def __init__(self, stream: IO[bytes], scan: _XmlScan) -> None:
-        self.stream = stream
-        self.scan = scan
-
-    def read(self, size: int = -1) -> bytes:
-        """Up to `size` bytes (all that is left when negative), scanned first."""
-        if size is None or size < 0:
-            return b"".join(iter(lambda: self.read(_BLOCK), b""))
-        data = self.stream.read(size)
-        self.scan.feed(data, final=not data)
-        if not data:
-            self.scan.archive.clean.add(self.scan.part)
-        return data
-
-    def readable(self) -> bool:
-        """A part is read, never written."""
-        return True
-
-    def close(self) -> None:
-        """Close the underlying zip stream."""
-        self.stream.close()
-
-    @property
-    def closed(self) -> bool:
-        """Whether the stream was closed."""
-        return self.stream.closed
-
-    def __enter__(self) -> ScannedPart:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

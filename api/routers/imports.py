@@ -12,13 +12,12 @@ from sqlmodel import col, select
 from api.deps import PageDep, PathId, SessionDep, SettingsDep, Staff
 from api.schemas import ListOf
 from api.uploads import checked_name, upload_folder
-from ingestion.quarantine import export_quarantine
 from models import ImportBatch, ImportRow
 from models.crud import get_or_404
 from models.errors import DomainError
 from models.paging import paginate
 from models.reference import ImportOutcome
-from services.imports.service import import_file
+from services.imports.service import export_quarantine, import_file
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 ACCEPTED = (".xlsx", ".csv", ".tsv", ".txt")

@@ -1,4 +1,4 @@
-"""The one entry point callers use: `import_file` (the CLI today, the API later).
+"""Importing a file (`import_file`) and exporting a batch's quarantined rows.
 
 It never commits: the caller's unit of work (`models.db.session_scope`, or the request) does,
 so a file that fails halfway leaves the database exactly as it was before the batch.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,22 +19,16 @@ from typing import Any
 from sqlmodel import Session
 
 from ingestion.headers import HeaderMap, load_mapping, map_headers
-from ingestion.kinds import Loader
-from ingestion.load import (
-    CHUNK_SIZE,
-    BatchWriter,
-    ImportSummary,
-    RowRejected,
-    close_batch,
-    new_batch,
-)
-from ingestion.parse_process import SheetSpec, parsed_chunks, want_process
+from ingestion.quarantine import write_quarantine
 from ingestion.readers import Sheet, Source, open_source
-from ingestion.sqlite_checks import checks_ignored
-from ingestion.validate import FIELD_LABELS, REQUIRED
-from models.errors import DomainError
+from ingestion.validate import FIELD_LABELS, REQUIRED, RowParser, RowRejected
+from models import ImportBatch
+from models.errors import DomainError, NotFoundError
 from models.reference import ImportKind
 from services.audit.repository import append_audit
+from services.imports import repository
+from services.imports.kinds import Loader
+from services.imports.load import CHUNK_SIZE, BatchWriter, ImportSummary, close_batch, new_batch
 
 Progress = Callable[[int], None]
 #: First-generation threshold of the garbage collector while a file loads (default 700).
@@ -96,22 +91,17 @@ def import_file(
     *,
     chunk_size: int = CHUNK_SIZE,
     progress: Progress | None = None,
-    parse_process: bool | None = None,
 ) -> ImportSummary:
     """Import one spreadsheet as one batch; every row read gets exactly one outcome.
 
     `kind` is detected from the header when not given; `mapping` is a file of header → field
     overrides (JSON or `列名 = field` lines). `progress` is called with the rows done after each
-    chunk. `parse_process`: convert the rows in a second process beside the loading
-    (`ingestion.parse_process`; None: for sheets of `MIN_ROWS` rows or more). Raises
-    `DomainError` (Chinese message) for a file that cannot be imported at all.
+    chunk. Raises `DomainError` (Chinese message) for a file that cannot be imported at all.
     """
     overrides, mapped_kind = load_mapping(mapping) if mapping else ({}, None)
     wanted = as_kind(kind) or mapped_kind
     source = open_source(path, wanted, sheet, overrides)
-    if parse_process is None:
-        parse_process = want_process(source.estimated_rows)
-    request = _Request(path, wanted, sheet, overrides, user, chunk_size, progress, parse_process)
+    request = _Request(path, wanted, sheet, overrides, user, chunk_size, progress)
     try:
         with _fewer_collections():
             return _import_source(session, source, request)
@@ -130,11 +120,6 @@ class _Request:
     user: str
     chunk_size: int
     progress: Progress | None
-    parse_process: bool
-
-    def spec(self, current: Sheet) -> SheetSpec:
-        """How another process opens the same sheet."""
-        return SheetSpec(self.path, self.wanted, current.name or None, tuple(self.overrides))
 
 
 @contextmanager
@@ -171,15 +156,11 @@ def _import_source(session: Session, source: Source, request: _Request) -> Impor
                          for s in source.sheets if s not in sheets)  # fmt: skip
     writer = BatchWriter(session, batch, summary)
     loader = Loader(session, kind, writer)
-    # One window for the whole load: every write in it verifies its rows (sqlite_checks).
-    with checks_ignored(session.connection()):
-        for current, header in zip(sheets, headers, strict=True):
-            _describe_sheet(summary, current, header)
-            _load_sheet(loader, writer, current, header, request)
-            summary.skipped_blank += current.skipped.blank
-            summary.skipped_subtotal.extend(
-                _where(current.name, n) for n in current.skipped.subtotal
-            )
+    for current, header in zip(sheets, headers, strict=True):
+        _describe_sheet(summary, current, header)
+        _load_sheet(loader, writer, current, header, request)
+        summary.skipped_blank += current.skipped.blank
+        summary.skipped_subtotal.extend(_where(current.name, n) for n in current.skipped.subtotal)
     summary.related = dict(sorted(loader.related.items()))
     close_batch(session, batch, summary)
     append_audit(session, actor=user, action="import", entity="import_batch", entity_id=batch.id,
@@ -225,8 +206,9 @@ def _load_sheet(
     header: HeaderMap,
     request: _Request,
 ) -> None:
-    spec, size = request.spec(current), request.chunk_size
-    for parsed in parsed_chunks(spec, current, header, size, process=request.parse_process):
+    parser = RowParser(current.name, header)
+    while chunk := list(itertools.islice(current.rows, request.chunk_size)):
+        parsed = parser.parse_many(chunk)
         loader.prefetch(row for row in parsed if not row.problems)
         for row in parsed:
             if row.problems:
@@ -261,3 +243,10 @@ def _audit_detail(summary: ImportSummary) -> dict[str, Any]:
         "review",
     )
     return {k: getattr(summary, k) for k in keys}
+
+
+def export_quarantine(session: Session, batch_id: int, out: Path) -> int:
+    """Write the batch's quarantined rows to `out` (.xlsx); return how many were written."""
+    if session.get(ImportBatch, batch_id) is None:
+        raise NotFoundError(f"导入批次 {batch_id} 不存在")
+    return write_quarantine(repository.quarantined_rows(session, batch_id), batch_id, out)

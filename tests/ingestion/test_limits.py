@@ -282,15 +282,36 @@ def test_cells_of_a_sheet_are_counted_while_streaming(
         list(source.sheets[0].rows)
 
 
-def test_the_row_limit_holds_when_a_second_process_converts_the_rows(
+def test_the_row_limit_holds_after_chunks_were_loaded(
     engine: Engine, limits: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The converting child (`ingestion.parse_process`) reads the limits from the environment too;
-    when it stops at one, this process reaches the same refusal."""
+    """Rows past the limit are met only after ten chunks were written: the refusal still
+    leaves the database as it was."""
     limits.setenv("IMPORT_MAX_ROWS", "20000")
     rows = [HEADER, *[[f"深圳市第{i}科技有限公司", "", "芯片"] for i in range(24_000)]]
     path = write_csv(tmp_path / "many.csv", rows)
     before = table_counts(engine)
     with Session(engine) as session, pytest.raises(LimitExceeded, match="超过 20,000 行的上限"):
-        import_file(session, path, kind="enterprises", parse_process=True, chunk_size=2_000)
+        import_file(session, path, kind="enterprises", chunk_size=2_000)
     assert table_counts(engine) == before
+
+
+def test_a_sheet_whose_range_is_too_large_is_refused_before_it_is_read(
+    limits: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """python-calamine holds a sheet as rows × columns from A1: one far cell makes 3 rows of
+    16,384 cells, refused by the scan though the table itself has 9 cells."""
+    limits.setenv("IMPORT_MAX_CELLS", "1000")
+    rows: list[list[Any]] = [HEADER, ["甲科技有限公司", "", ""], ["乙科技有限公司", "", ""]]
+    path = write_xlsx(tmp_path / "far.xlsx", {"企业": rows})
+    source = open_source(path)
+    source.close()
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    workbook["企业"]["XFD3"] = "远处"
+    workbook.save(path)
+    with pytest.raises(
+        LimitExceeded, match=r"文件“far\.xlsx”工作表“企业”超过 1,000 个单元格的上限"
+    ):
+        open_source(path)

@@ -7,8 +7,9 @@ from typing import Any
 from openpyxl import Workbook
 from sqlmodel import Session, select
 
-from ingestion.policy_kind import import_policies, parse_bound, parse_formula_text
+from ingestion.policy_kind import parse_bound, parse_formula_text
 from models.policy import Policy
+from services.imports.policies import import_policies
 from services.policy.service import load_policies
 
 HEADER = ["政策名称", "发文机关", "政策层级", "文号", "生效日期", "有效期至", "扶持方式",

@@ -23,25 +23,16 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ingestion.dedupe import EnterpriseIndex
-from ingestion.load import (
-    EMPTY_VALUES,
-    BatchWriter,
-    IdSet,
-    KeyedStore,
-    RowRejected,
-    StringFilter,
-    TableStore,
-    upsert_keyed,
-)
-from ingestion.normalize import normalize_company_name, region_of_name
-from ingestion.validate import ParsedRow, Problem
+from ingestion.normalize import brand_of, normalize_company_name, region_of_name
+from ingestion.validate import ParsedRow, Problem, RowRejected
 from models import (
     Attendance,
     Deal,
     Enterprise,
+    EnterpriseAlias,
     Event,
     FinancingDemand,
     Institution,
@@ -59,6 +50,15 @@ from models.reference import (
     InstitutionKind,
     ListingTier,
 )
+from services.imports import repository
+from services.imports.load import (
+    EMPTY_VALUES,
+    BatchWriter,
+    KeyedStore,
+    TableStore,
+    upsert_keyed,
+)
+from services.imports.repository import select_in
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ENTERPRISE_COLUMNS = {
@@ -85,15 +85,63 @@ def _pick(values: dict[str, Any], columns: dict[str, str]) -> dict[str, Any]:
     return {columns[name]: value for name, value in values.items() if name in columns}
 
 
+_KEY_COLUMNS = ("id", "uscc", "legal_name", "normalized_name")
+
+
+def prepare_index(
+    session: Session,
+    index: EnterpriseIndex,
+    wanted: Iterable[tuple[str | None, str | None]],
+    columns: Sequence[str] = (),
+) -> dict[int, dict[str, Any]]:
+    """Let `index` hold only the saved enterprises these (USCC, legal name) pairs may resolve to.
+
+    Returns those records as rows of their identity keys plus `columns`, read by the same
+    queries (by USCC, by 字号 block, and the records aliases point at).
+    """
+    index.clear()
+    pairs = list(wanted)
+    table = Enterprise.__table__  # type: ignore[attr-defined]
+    usccs = sorted({uscc for uscc, _name in pairs if uscc})
+    saved_usccs = {
+        r["uscc"]: r["id"] for r in select_in(session, table, ("id", "uscc"), "uscc", usccs)
+    }
+    names = sorted({name for _uscc, name in pairs if name})
+    # A row whose USCC a record carries resolves to it (rule 1): its 字号 block is not read.
+    blocked = {name for uscc, name in pairs if name and not (uscc and uscc in saved_usccs)}
+    brands = sorted({brand_of(normalize_company_name(name))[0] for name in blocked})
+    if index.has_aliases is None:  # asked once: a batch does not merge records
+        index.has_aliases = repository.any_alias(session)
+    aliases: dict[str, int] = {}
+    if index.has_aliases:
+        alias_table = EnterpriseAlias.__table__  # type: ignore[attr-defined]
+        read_aliases = select_in(
+            session, alias_table, ("legal_name", "enterprise_id"), "legal_name", names
+        )
+        aliases = {r["legal_name"]: int(r["enterprise_id"]) for r in read_aliases}
+    read = (*_KEY_COLUMNS, *(c for c in columns if c not in _KEY_COLUMNS))
+    found = {r["id"]: r for r in repository.enterprises_in_blocks(session, read, brands)}
+    in_blocks = set(found)
+    others = sorted((set(saved_usccs.values()) | set(aliases.values())) - in_blocks)
+    found.update((r["id"], r) for r in select_in(session, table, read, "id", others))
+    # A record outside the blocks read is in no block a row of the chunk looks up (its
+    # 字号 would have put it in one): the 字号 of those found by USCC alone is not worked out.
+    for ent_id in sorted(found):
+        row = found[ent_id]
+        index.add(ent_id, row["uscc"], row["legal_name"], row["normalized_name"],
+                  block=ent_id in in_blocks)  # fmt: skip
+    index.add_aliases(aliases)
+    return found
+
+
 class InstitutionLookup:
     """Institutions by exact and normalised name (the table is small: read once per batch)."""
 
     def __init__(self, session: Session) -> None:
         self.by_name: dict[str, tuple[int, InstitutionKind]] = {}
         self.by_norm: dict[str, tuple[int, InstitutionKind]] = {}
-        query = select(Institution.id, Institution.name, Institution.kind)
-        for inst_id, name, kind in session.exec(query):
-            entry = (int(inst_id or 0), InstitutionKind(kind))
+        for inst_id, name, kind in repository.institution_names(session):
+            entry = (inst_id, InstitutionKind(kind))
             self.by_name[name] = entry
             self.by_norm.setdefault(normalize_company_name(name), entry)
 
@@ -129,9 +177,9 @@ class Loader:
             )
             self._child(self.enterprises, self.demands, "enterprise_id")
             # What this batch wrote, so the demands of the enterprises it created need no read:
-            self._created = IdSet()  # the enterprises it inserted
-            self._unnumbered = IdSet()  # … of those, the ones it gave a demand without 需求编号
-            self._refs = StringFilter()  # the 需求编号 of the demands it inserted
+            self._created: set[int] = set()  # the enterprises it inserted
+            self._unnumbered: set[int] = set()  # … of those, those given a demand without 需求编号
+            self._refs: set[str] = set()  # the 需求编号 of the demands it inserted
         if self.kind is ImportKind.listing:
             self.institutions = InstitutionLookup(self.session)
             self.listing = KeyedStore(
@@ -189,9 +237,9 @@ class Loader:
         name_field = "organisation" if self.kind is ImportKind.events else "legal_name"
         wanted = [(row.values.get("uscc"), row.values.get(name_field)) for row in rows]
         if self.enterprises is None:
-            self.index.prepare(self.session, wanted)
+            prepare_index(self.session, self.index, wanted)
             return
-        saved = self.index.prepare(self.session, wanted, _compared_columns(rows))
+        saved = prepare_index(self.session, self.index, wanted, _compared_columns(rows))
         self.enterprises.seed(saved.values())
         ids = sorted(saved)
         if self.kind is ImportKind.demands:
@@ -216,9 +264,9 @@ class Loader:
         batch. A row with a 需求编号 lands only on a demand with that number, one without only
         on an unnumbered demand (`_demand_keys`). So a created enterprise that got no
         unnumbered demand cannot be hit unless one of the chunk's numbers was inserted before
-        (the filter's "maybe": then every enterprise is read, as without it).
+        (then every enterprise is read).
         """
-        if self._refs.any_of(refs):
+        if not self._refs.isdisjoint(refs):
             return []
         created, unnumbered = self._created, self._unnumbered
         return [i for i in ids if i in created and i not in unnumbered]
@@ -232,7 +280,7 @@ class Loader:
             enterprise_map = mappings[self.stores.index(self.enterprises)]
         if self.kind is ImportKind.demands:  # the rows' enterprise ids are the database's now
             self._created.update(enterprise_map.values())
-            self._refs.add_all(row["source_ref"] for row in new_demands if row.get("source_ref"))
+            self._refs.update(row["source_ref"] for row in new_demands if row.get("source_ref"))
             self._unnumbered.update(
                 row["enterprise_id"] for row in new_demands if not row.get("source_ref")
             )

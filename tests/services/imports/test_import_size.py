@@ -118,7 +118,7 @@ def test_over_long_cells_quarantine_their_rows_and_store_clipped_cells(
     def load() -> None:
         nonlocal summary
         with Session(engine) as session:
-            summary = import_file(session, retest_file, kind="enterprises", parse_process=False)
+            summary = import_file(session, retest_file, kind="enterprises")
             session.commit()
 
     peak = peak_mib(load)

@@ -4,16 +4,12 @@ import random
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlmodel import Session
 
-from ingestion.headers import header_candidates, map_headers
-from ingestion.load import IdSet, ImportSummary, StringFilter, bulk_insert
-from ingestion.readers import _is_subtotal
 from ingestion.uscc import make_uscc
-from ingestion.validate import RowParser, parse_row
 from models import DuplicateCandidate, Enterprise, FinancingDemand, ImportRow
-from models.reference import ImportKind, ImportOutcome
+from services.imports.load import ImportSummary
 from services.imports.service import import_file
 from tests.ingestion.helpers import write_csv
 
@@ -117,80 +113,8 @@ def test_demands_of_records_created_earlier_in_the_batch_are_found(
     assert (again.inserted, again.updated, again.unchanged, again.merged) == (0, 0, 7, 2)
 
 
-def test_string_filter() -> None:
-    seen = StringFilter()
-    seen.add_all(f"XQ{i:07d}" for i in range(0, 100_000, 2))
-    assert all(seen.any_of([f"XQ{i:07d}"]) for i in range(0, 100_000, 2))
-    false = sum(seen.any_of([f"XQ{i:07d}"]) for i in range(1, 100_000, 2))
-    assert false < 10  # ~1 in 100,000 at 50,000 strings
-    assert not seen.any_of([]) and seen.any_of(["a", "XQ0000000"])
-
-
-def test_id_set() -> None:
-    ids = IdSet()
-    ids.update([1, 8, 9, 1_000_003, -4])
-    assert all(i in ids for i in (1, 8, 9, 1_000_003, -4))
-    assert not any(i in ids for i in (0, 2, 7, 10, 1_000_002, -3, 5_000_000))
-    ids.difference_update([8, -4, 77])
-    assert 8 not in ids and -4 not in ids and 9 in ids
-
-
-def test_bulk_insert_stores_what_sqlalchemy_stores(session: Session) -> None:
-    from models import ImportBatch
-
-    batch = ImportBatch(file_name="x.csv", sha256="0" * 64, kind=ImportKind.demands, user="t")
-    session.add(batch)
-    session.flush()
-    table: Any = ImportRow.__table__  # type: ignore[attr-defined]
-    row = {"batch_id": batch.id, "sheet": "", "outcome": ImportOutcome.merged, "entity_id": None,
-           "reason": "备注：外币", "raw": {"企业名称": "华芯", "金额": 1.5}}  # fmt: skip
-    session.connection().execute(insert(table), [row | {"row_number": 1}])
-    bulk_insert(session, table, [row | {"row_number": 2}, row | {"row_number": 3, "reason": None}])
-    stored = (
-        session.connection()
-        .execute(
-            select(table.c.row_number, table.c.outcome, table.c.reason, table.c.raw)
-            .where(table.c.batch_id == batch.id)
-            .order_by(table.c.row_number)
-        )
-        .all()
-    )
-    assert [tuple(r) for r in stored] == [
-        (1, ImportOutcome.merged, "备注：外币", row["raw"]),
-        (2, ImportOutcome.merged, "备注：外币", row["raw"]),
-        (3, ImportOutcome.merged, None, row["raw"]),
-    ]
-
-
-def test_row_parser_memo_gives_the_same_rows_as_parse_row() -> None:
-    columns = header_candidates(["企业名称", "拟融资金额（万元）", "融资方式", "担保方式"], None)
-    header = map_headers(columns, ImportKind.demands, {})
-    parser = RowParser("", header)
-    cells = ["深圳市华芯科技有限公司", "3亿", "信用贷款", "知识产权质押、信用"]
-    bad = ["深圳市华芯科技有限公司", "很多", "信用贷款", ""]
-    for number in (3, 4, 5):
-        for given in (cells, bad):
-            expected = parse_row(number, "", given, header)
-            got = parser.parse(number, given)
-            assert (got.values, got.problems, got.notes) == (
-                expected.values,
-                expected.problems,
-                expected.notes,
-            )
-    first, second = parser.parse(6, cells), parser.parse(7, cells)
-    assert first.values["collateral"] == second.values["collateral"]
-    assert first.values["collateral"] is not second.values["collateral"]
-
-
-def test_subtotal_rows_found_in_compatibility_forms_too() -> None:
-    assert _is_subtotal(["合计", None, "100"])
-    assert _is_subtotal(["\u2f29计", None])  # ⼩ (Kangxi radical) NFKC → 小
-    assert _is_subtotal(["\U0001f234计"])  # 🈴 NFKC → 合
-    assert not _is_subtotal(["1", "深圳市华芯科技有限公司", "500"])
-
-
 def test_a_merged_name_finds_the_kept_record_on_re_import(session: Session, tmp_path: Path) -> None:
-    from ingestion.dedupe import merge_candidate, pending_candidates
+    from services.imports.duplicates import merge_candidate, pending_candidates
 
     rows = [
         ["企业名称", "员工人数"],

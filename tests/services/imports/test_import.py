@@ -11,8 +11,6 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from ingestion.dedupe import merge_candidate, pending_candidates, reject_candidate
-from ingestion.quarantine import export_quarantine
 from ingestion.uscc import USCC_ALPHABET, make_uscc
 from models import (
     AuditLog,
@@ -32,7 +30,8 @@ from models.db import make_engine, session_scope
 from models.errors import DomainError
 from models.reference import Board, FinancingType, ImportOutcome, Stage
 from services.exports.service import export_table
-from services.imports.service import import_file
+from services.imports.duplicates import merge_candidate, pending_candidates, reject_candidate
+from services.imports.service import export_quarantine, import_file
 from tests.ingestion.helpers import write_csv, write_xlsx
 
 RNG = random.Random(7)

@@ -10,37 +10,25 @@ commits: the caller's unit of work does, so a failure anywhere leaves the databa
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
-from ingestion.bulk import bulk_insert, sqlite_insert
-from ingestion.raw_json import encode_raw, stored_raw
-from ingestion.reads import Narrowing, select_in
-from ingestion.sqlite_checks import checked_executemany, verify_rows
+from ingestion.raw_json import stored_raw
 from ingestion.validate import ParsedRow, Problem
 from models import DuplicateCandidate, ImportBatch, ImportRow
 from models.base import utcnow
 from models.reference import ImportKind, ImportOutcome
+from services.imports import repository
+from services.imports.repository import Narrowing, select_in
 
 CHUNK_SIZE = 2000
 #: What counts as no value: a row never sets one, a duplicate row fills only these.
 EMPTY_VALUES: tuple[Any, ...] = (None, [], "")
-
-
-class RowRejected(Exception):
-    """A row that converts but cannot be loaded (its enterprise or institution is unknown …)."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.rule)
-        self.problem = problem
 
 
 def _defaults_of(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
@@ -55,98 +43,6 @@ def _defaults_of(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Calla
         elif info.default is not PydanticUndefined:
             static[name] = info.default
     return static, factories
-
-
-class IdSet:
-    """A set of record ids held as a bitmap: one bit per id up to the largest seen.
-
-    The batch-wide 'already landed on' sets grow with every record a batch touches; as a
-    Python `set` that is ~60 bytes an id (+6 MB at 100,000 rows), as a bitmap 12.5 KB per
-    100,000 ids. Negative (pending) ids live in a small set until the chunk is written.
-    """
-
-    def __init__(self) -> None:
-        self.bits = bytearray()
-        self.temps: set[int] = set()
-
-    def add(self, row_id: int) -> None:
-        """Add one id."""
-        if row_id < 0:
-            self.temps.add(row_id)
-            return
-        byte = row_id >> 3
-        if byte >= len(self.bits):
-            self.bits.extend(bytes(byte + 1 - len(self.bits) + len(self.bits) // 2))
-        self.bits[byte] |= 1 << (row_id & 7)
-
-    def __contains__(self, row_id: object) -> bool:
-        if not isinstance(row_id, int):
-            return False
-        if row_id < 0:
-            return row_id in self.temps
-        byte = row_id >> 3
-        return byte < len(self.bits) and bool(self.bits[byte] >> (row_id & 7) & 1)
-
-    def update(self, ids: Iterable[int]) -> None:
-        """Add several ids (a chunk's new records: `add` inlined)."""
-        bits, temps = self.bits, self.temps
-        for row_id in ids:
-            if row_id < 0:
-                temps.add(row_id)
-                continue
-            byte = row_id >> 3
-            if byte >= len(bits):
-                bits.extend(bytes(byte + 1 - len(bits) + len(bits) // 2))
-            bits[byte] |= 1 << (row_id & 7)
-
-    def difference_update(self, ids: Iterable[int]) -> None:
-        """Remove several ids (absent ones are ignored)."""
-        bits, temps = self.bits, self.temps
-        for row_id in ids:
-            if row_id < 0:
-                temps.discard(row_id)
-            elif (row_id >> 3) < len(bits):
-                bits[row_id >> 3] &= ~(1 << (row_id & 7)) & 0xFF
-
-
-class StringFilter:
-    """A fixed-size Bloom filter of strings: "maybe seen" or "certainly not seen".
-
-    1 MiB (2**23 bits, three probes) whatever the number of strings: at 100,000 strings one
-    in ~25,000 look-ups is a false "maybe"; past a million most are (a "maybe" only costs the
-    caller the read it would have done without the filter).
-    """
-
-    BITS = 23
-    _MASK = (1 << BITS) - 1
-
-    def __init__(self) -> None:
-        self.bits = bytearray(1 << (self.BITS - 3))
-
-    def add_all(self, texts: Iterable[str]) -> None:
-        """Remember these strings (three bits each, by double hashing)."""
-        bits, mask, shift = self.bits, self._MASK, self.BITS
-        for text in texts:
-            h = hash(text) & 0xFFFFFFFFFFFFFFFF
-            a, step = h & mask, (h >> shift) | 1
-            b, c = (a + step) & mask, (a + 2 * step) & mask
-            bits[a >> 3] |= 1 << (a & 7)
-            bits[b >> 3] |= 1 << (b & 7)
-            bits[c >> 3] |= 1 << (c & 7)
-
-    def any_of(self, texts: Iterable[str]) -> bool:
-        """Whether any of these strings may have been added (False: certainly none was)."""
-        bits, mask, shift = self.bits, self._MASK, self.BITS
-        for text in texts:
-            h = hash(text) & 0xFFFFFFFFFFFFFFFF
-            a = h & mask
-            if not bits[a >> 3] >> (a & 7) & 1:
-                continue
-            step = (h >> shift) | 1
-            b, c = (a + step) & mask, (a + 2 * step) & mask
-            if bits[b >> 3] >> (b & 7) & 1 and bits[c >> 3] >> (c & 7) & 1:
-                return True
-        return False
 
 
 class TableStore:
@@ -169,14 +65,13 @@ class TableStore:
         self.cache: dict[int, dict[str, Any]] = {}
         self.pending: dict[int, dict[str, Any]] = {}
         self.dirty: dict[int, dict[str, Any]] = {}
-        self.touched = IdSet()
+        self.touched: set[int] = set()
         self.children: list[tuple[TableStore, str]] = []
         self._temp = itertools.count(-1, -1)
         self._stamp = "updated_at" in self.table.c
         # The columns rows are compared on (all by default): fewer means cheaper reads.
         names = [c for c in columns or () if c != "id"] or [c.key for c in self.table.c]
         self.columns = ("id", *(c for c in names if c != "id"))
-        self._select = select(*(self.table.c[c] for c in self.columns))
 
     def new_chunk(self) -> None:
         """Take the time once for the chunk: its new and changed rows are stamped with it."""
@@ -189,12 +84,6 @@ class TableStore:
         for name, make in self._factories.items():
             row[name] = make()
         return row
-
-    def fetch(self, where: ColumnElement[bool]) -> list[dict[str, Any]]:
-        """Load rows matching `where` into the cache and return them."""
-        result = self.session.execute(self._select.where(where))
-        keys = list(result.keys())
-        return self._cached([dict(zip(keys, r, strict=True)) for r in result])
 
     def fetch_in(self, column: str, values: list[Any]) -> list[dict[str, Any]]:
         """Load the rows whose `column` is one of `values` into the cache and return them."""
@@ -221,7 +110,7 @@ class TableStore:
     def get(self, row_id: int) -> dict[str, Any]:
         """The current values of a row (loaded on a cache miss)."""
         if row_id not in self.cache:
-            self.fetch(self.table.c.id == row_id)
+            self.fetch_in("id", [row_id])
         return self.cache[row_id]
 
     def insert(self, values: dict[str, Any]) -> int:
@@ -260,7 +149,7 @@ class TableStore:
                     parent = row.get(column)
                     if type(parent) is int and parent < 0:
                         row[column] = mapping[parent]
-        self._write_updates()
+        repository.update_rows(self.session, self.table, self.dirty)
         self.cache.clear()
         self.pending.clear()
         self.dirty.clear()
@@ -271,46 +160,11 @@ class TableStore:
         if not self.pending:
             return {}
         temps = list(self.pending)
-        rows = [self.pending[t] for t in temps]
-        if self.session.connection().dialect.name == "sqlite":
-            ids = self._insert_sqlite(rows)
-        else:
-            statement = insert(self.table).returning(self.table.c.id, sort_by_parameter_order=True)
-            ids = [r[0] for r in self.session.execute(statement, rows)]
+        ids = repository.insert_returning_ids(self.session, self.table, list(self.pending.values()))
         mapping = dict(zip(temps, ids, strict=True))
         self.touched.difference_update(temps)
         self.touched.update(ids)
         return mapping
-
-    def _insert_sqlite(self, rows: list[dict[str, Any]]) -> list[int]:
-        """One executemany; ids follow max(id) (SQLite's rowid rule, under our write lock).
-
-        The two id queries go to the driver as text (SQLAlchemy would compile them per chunk).
-        """
-        connection = self.session.connection()
-        quote = connection.dialect.identifier_preparer.quote
-        table, column = quote(self.table.name), quote(self.table.c.id.name)
-        top = connection.exec_driver_sql(f"SELECT max({column}) FROM {table}").scalar() or 0
-        bulk_insert(self.session, self.table, rows)
-        count, last = connection.exec_driver_sql(
-            f"SELECT count(*), max({column}) FROM {table} WHERE {column} > ?", (top,)
-        ).one()
-        if count != len(rows) or last != top + len(rows):
-            raise RuntimeError(f"unexpected ids after bulk insert into {self.table.name}")
-        return list(range(top + 1, top + 1 + len(rows)))
-
-    def _write_updates(self) -> None:
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for row_id, changes in self.dirty.items():
-            groups[tuple(sorted(changes))].append({"_id": row_id, **changes})
-        for columns, params in groups.items():
-            statement = (
-                update(self.table)
-                .where(self.table.c.id == bindparam("_id"))
-                .values({c: bindparam(c) for c in columns})
-            )
-            self.session.connection().execute(statement, params)
-        verify_rows(self.session.connection(), self.table, list(self.dirty))
 
 
 class KeyedStore(TableStore):
@@ -342,7 +196,8 @@ class KeyedStore(TableStore):
         """
         if self.parent_column is None:
             if not self._all_loaded:
-                self._register(self.fetch(self.table.c.id.is_not(None)))
+                rows = repository.select_all(self.session, self.table, self.columns)
+                self._register(self._cached(rows))
                 self._all_loaded = True
             return
         wanted = sorted({p for p in parent_ids if p > 0} - self._loaded)
@@ -456,7 +311,6 @@ _COUNTER = {outcome: str(outcome.value) for outcome in ImportOutcome}
 
 #: One `import_row` waiting for its flush: outcome, entity id, reason, and the row (its cells).
 Queued = tuple[ImportOutcome, int | None, str | None, ParsedRow]
-_IMPORT_ROW_KEYS = ("batch_id", "sheet", "row_number", "outcome", "entity_id", "reason", "raw")
 
 
 class BatchWriter:
@@ -511,30 +365,19 @@ class BatchWriter:
              "status": "pending"}
             for (a, b), s in pairs.items() if (a, b) not in known and a != b
         ]  # fmt: skip
-        bulk_insert(self.session, table, fresh)
+        repository.insert_rows(self.session, table, fresh)
         self.summary.review += len(fresh)
 
 
 def _insert_import_rows(
     session: Session, batch_id: int | None, rows: list[Queued], mapping: dict[int, int]
 ) -> None:
-    """One executemany of `import_row` (temporary entity ids → the database's, via `mapping`);
-    on SQLite with the cells encoded by `encode_raw`. Long text cells are clipped (`stored_raw`)."""
-    connection = session.connection()
-    table = ImportRow.__table__  # type: ignore[attr-defined]
-    if connection.dialect.name != "sqlite":
-        connection.execute(insert(table), [
-            {"batch_id": batch_id, "sheet": row.sheet, "row_number": row.number,
-             "outcome": outcome, "entity_id": mapping[e] if e is not None and e < 0 else e,
-             "reason": reason, "raw": stored_raw(row.raw)}
-            for outcome, e, reason, row in rows
-        ])  # fmt: skip
-        return
-    sql, _converters = sqlite_insert(connection, table, _IMPORT_ROW_KEYS)
-    checked_executemany(connection, table, sql, [
-        (batch_id, row.sheet, row.number, _COUNTER[outcome],
-         mapping[e] if e is not None and e < 0 else e, reason,
-         row.raw_json or encode_raw(row.raw))
+    """The `import_row`s (temporary entity ids → the database's, via `mapping`); long text
+    cells clipped (`stored_raw`)."""
+    repository.insert_rows(session, ImportRow.__table__, [  # type: ignore[attr-defined]
+        {"batch_id": batch_id, "sheet": row.sheet, "row_number": row.number, "outcome": outcome,
+         "entity_id": mapping[e] if e is not None and e < 0 else e, "reason": reason,
+         "raw": stored_raw(row.raw)}
         for outcome, e, reason, row in rows
     ])  # fmt: skip
 
@@ -543,12 +386,7 @@ def new_batch(
     session: Session, *, file_name: str, sha256: str, kind: ImportKind, sheet: str | None, user: str
 ) -> tuple[ImportBatch, int | None]:
     """Create the batch row (for its id) and find an earlier batch of the same file."""
-    previous: int | None = session.execute(
-        select(ImportBatch.id)  # type: ignore[call-overload]
-        .where(ImportBatch.sha256 == sha256, ImportBatch.status == "done")
-        .order_by(ImportBatch.id.desc())  # type: ignore[union-attr]
-        .limit(1)
-    ).scalar()
+    previous = repository.previous_batch(session, sha256)
     batch = ImportBatch(file_name=file_name[:255], sha256=sha256, kind=kind, sheet=sheet, user=user)
     session.add(batch)
     session.flush()
