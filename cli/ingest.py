@@ -14,7 +14,7 @@ from models.errors import DomainError
 from models.reference import ImportKind
 from services.imports.duplicates import merge_candidate, pending_candidates, reject_candidate
 from services.imports.load import ImportSummary
-from services.imports.service import export_quarantine, import_file
+from services.imports.service import export_quarantine, import_file, render_summary
 
 PROGRESS_THRESHOLD = 5000
 duplicates = typer.Typer(help="疑似重复企业的人工复核队列", no_args_is_help=True)
@@ -88,36 +88,6 @@ def _estimated_rows(file: Path) -> int:
         return file.stat().st_size // 40
     with file.open("rb") as fh:
         return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
-
-
-def render_summary(summary: ImportSummary) -> str:
-    """A readable Chinese summary of one import batch."""
-    kind = ImportKind(summary.kind).label
-    lines = [
-        f"导入批次 #{summary.batch_id}：{summary.file_name}（{kind}，{'、'.join(summary.sheets)}"
-        + (f"，编码 {summary.encoding}" if summary.encoding else "")
-        + "）",
-        f"读取 {summary.rows_read} 行：新增 {summary.inserted}，更新 {summary.updated}，未变 {summary.unchanged}，"
-        f"合并 {summary.merged}，隔离 {summary.quarantined}；疑似重复待复核 {summary.review}",
-    ]
-    if summary.related:
-        lines.append("关联记录：" + "，".join(f"{k} {v}" for k, v in summary.related.items()))
-    if summary.skipped_blank or summary.skipped_subtotal:
-        subtotal = "、".join(summary.skipped_subtotal) or "无"
-        lines.append(f"跳过空行 {summary.skipped_blank} 行；合计/小计行：{subtotal}")
-    if summary.unmapped_columns:
-        lines.append("未识别的列（未导入）：" + "、".join(summary.unmapped_columns))
-    if summary.fuzzy_headers:
-        lines.append(
-            "按近似匹配识别的列：" + "，".join(f"{k}→{v}" for k, v in summary.fuzzy_headers.items())
-        )
-    if summary.previous_batch_id:
-        lines.append(f"提示：同一文件（SHA-256 相同）已于批次 #{summary.previous_batch_id} 导入过")
-    lines.extend(f"提示：{note}" for note in summary.notes)
-    if summary.quarantine_samples:
-        lines.append("隔离原因示例：")
-        lines.extend(f"  - {reason}" for reason in summary.quarantine_samples)
-    return "\n".join(lines)
 
 
 @duplicates.command("list")

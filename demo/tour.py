@@ -6,12 +6,11 @@ from pathlib import Path
 import typer
 from sqlmodel import Session
 
-from cli.ingest import render_summary
 from demo.generator.messy import write_messy_demands
 from ingestion.uscc import is_valid_uscc
 from models.reference import DealType, FinancingType, InstitutionKind
 from services.evaluation import repository as repo
-from services.imports.service import import_file
+from services.imports.service import import_file, render_summary
 
 TourSection = Callable[[Session], None]
 

@@ -13,8 +13,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("models", "matching", "ingestion", "services", "api", "cli", "workers", "demo")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
@@ -50,11 +48,6 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="until the #22 branches are merged: ingestion → services (ingestion helper), "
-    "api/demo → cli.ingest.render_summary (api and cli helpers)",
-)
 def test_the_import_contracts_hold_on_the_tree() -> None:
     done = lint_imports(REPO)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -150,11 +143,6 @@ def may_hold_sql(path: Path) -> bool:
     return parts[0] == "models" or (parts[0] == "services" and path.name.startswith("repository"))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="until the #22 branches are merged: the SQL of api/, cli/, ingestion/ and services "
-    "moves into services/*/repository.py (other helpers)",
-)
 def test_only_repositories_and_models_build_or_run_sql() -> None:
     found = {
         f"{path.relative_to(REPO)}:{line}"

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import col, select
 
 from api.deps import PageDep, PathId, SessionDep, SettingsDep, Staff
 from api.schemas import ListOf
@@ -15,7 +14,7 @@ from api.uploads import checked_name, upload_folder
 from models import ImportBatch, ImportRow
 from models.crud import get_or_404
 from models.errors import DomainError
-from models.paging import paginate
+from models.paging import page_of
 from models.reference import ImportOutcome
 from services.imports.service import export_quarantine, import_file
 
@@ -76,8 +75,7 @@ def upload(
 def rows(batch_id: PathId, session: SessionDep, _: Staff, page: PageDep) -> ListOf[ImportRowOut]:
     """One line per row read: outcome, the record it touched, or the quarantine reason."""
     get_or_404(session, ImportBatch, batch_id)
-    query = select(ImportRow).where(ImportRow.batch_id == batch_id).order_by(col(ImportRow.id))
-    found, count = paginate(session, query, page.offset, page.limit)
+    found, count = page_of(session, ImportRow, page.offset, page.limit, "id", batch_id=batch_id)
     return ListOf(data=[ImportRowOut.model_validate(r) for r in found], count=count)
 
 

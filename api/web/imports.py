@@ -13,14 +13,13 @@ from api.deps import PathId, SessionDep, SettingsDep
 from api.uploads import checked_name, upload_folder
 from api.web.auth import Posted, StaffUser
 from api.web.render import ConsoleRoute, redirect, render
-from cli.ingest import render_summary
 from models import ImportBatch
 from models.crud import get_or_404
 from models.errors import DomainError
 from models.paging import rows_of
 from models.reference import ImportKind
 from services.imports.duplicates import merge_candidate, pending_candidates, reject_candidate
-from services.imports.service import export_quarantine, import_file
+from services.imports.service import export_quarantine, import_file, render_summary
 
 router = APIRouter(route_class=ConsoleRoute)
 SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
