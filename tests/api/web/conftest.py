@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 PASSWORD = "console-pass-2026"
 SECRET = "web-console-test-secret-0123456789abcdef"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # The README's screenshots are refreshed only on request (`UPDATE_SCREENSHOTS=1`); an ordinary
 # test run writes its PNGs under var/ so it never dirties the working tree.
 SCREENSHOTS = ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "var") / "screenshots"

@@ -11,7 +11,7 @@ from matching.slate import SolverParams, core, process, solve_slate
 from matching.slate import bound as slate_bound
 from matching.slate.bound import bound_inputs, bound_of
 from matching.slate.check import check_slate
-from tests.matching.test_slate import FAST, event
+from tests.matching.slate.test_solve import FAST, event
 
 
 def tiny_inputs(seed: int) -> slate_bound.BoundInputs:

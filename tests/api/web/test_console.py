@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from ingestion.uscc import make_uscc
-from tests.web.conftest import Center, screenshot, sign_in
+from tests.api.web.conftest import Center, screenshot, sign_in
 
 DEAL_WAN = 1234.5
 

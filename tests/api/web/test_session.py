@@ -16,7 +16,7 @@ from models.reference import UserRole
 from models.settings import Settings
 from services.accounts.service import create_user
 from tests import factories
-from tests.web.conftest import PASSWORD, SECRET
+from tests.api.web.conftest import PASSWORD, SECRET
 
 
 @dataclass

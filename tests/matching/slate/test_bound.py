@@ -15,7 +15,7 @@ from matching.slate import bound as slate_bound
 from matching.slate import model as slate_model
 from matching.slate.bound import HearingInstance, hearing_bound, meeting_bound, price_lineups
 from matching.slate.check import check_slate
-from tests.matching.test_slate import FAST, event
+from tests.matching.slate.test_solve import FAST, event
 
 
 def brute_force_price(weights: np.ndarray, pi: np.ndarray, alpha: np.ndarray, cap: int) -> float:

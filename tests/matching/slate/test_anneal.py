@@ -15,7 +15,7 @@ from matching.slate import SlateEnterprise, SlateInvestor, SlateSession, core, s
 from matching.slate.anneal import Cooling, _cool, _Rooms, _slate, anneal
 from matching.slate.check import check_slate
 from matching.slate.core import Assignment
-from tests.matching.test_slate import DAY, FAST, event
+from tests.matching.slate.test_solve import DAY, FAST, event
 
 
 def _heard(ctx: core.Context, where: dict[int, tuple[int, int]]) -> int:

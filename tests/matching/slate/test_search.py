@@ -10,7 +10,7 @@ from matching.slate import SlateEnterprise, SlateInvestor, core, search, solve
 from matching.slate.check import check_slate
 from matching.slate.core import Assignment
 from matching.slate.search import swap_sessions
-from tests.matching.test_slate import FAST, event
+from tests.matching.slate.test_solve import FAST, event
 
 
 @pytest.mark.parametrize("seed", range(6))
