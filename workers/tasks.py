@@ -151,4 +151,4 @@ def anchor_audit_chain() -> int:
 def schedule_roadshow(event_id: int) -> dict[str, Any]:
     """Draw the slate of one roadshow event (not acks_late: a solver run is costly twice)."""
     with session_scope() as session:
-        return roadshow.slate_payload(roadshow.draw_roadshow_slate(session, event_id))
+        return roadshow.schedule(session, event_id)

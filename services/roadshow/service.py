@@ -214,6 +214,11 @@ def cancel_participant(
     return draw_roadshow_slate(session, event_id, params, fit, keep_previous=True)
 
 
+def schedule(session: Session, event_id: int) -> dict[str, Any]:
+    """Draw the event's slate (the `roadshow.schedule` task) and return it as `slate_payload`."""
+    return slate_payload(draw_roadshow_slate(session, event_id))
+
+
 def slate_payload(result: SlateResult) -> dict[str, Any]:
     """The `schedule --json` document: exactly the documented keys, ISO times."""
     return {
