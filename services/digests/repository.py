@@ -208,14 +208,6 @@ def unfinished_before(session: Session, created_before: datetime, limit: int = 5
     return [i for i in session.exec(query).all() if i is not None]
 
 
-def status_counts(session: Session, period: str | None = None) -> dict[str, int]:
-    """Deliveries per status (optionally for one period)."""
-    query = select(DigestDelivery.status, func.count()).group_by(col(DigestDelivery.status))
-    if period is not None:
-        query = query.where(DigestDelivery.period == period)
-    return {str(status): n for status, n in session.exec(query).all()}
-
-
 # --- console and API reads
 
 
