@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, union_all, update
+from sqlalchemy import JSON, bindparam, func, or_, union_all, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -31,8 +31,9 @@ def _parts(items: list[Any], size: int = IN_SIZE) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def _dicts(session: Session, query: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
-    return [dict(zip(columns, r, strict=True)) for r in session.connection().execute(query)]
+def _dicts(session: Session, query: Any, columns: Sequence[str], params: Any = None) -> list[Any]:
+    rows = session.connection().execute(query, params).all()
+    return [dict(zip(columns, r, strict=True)) for r in rows]
 
 
 def select_all(session: Session, table: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
@@ -69,11 +70,14 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     connection = session.connection()
     dialect, keys = connection.dialect, {k for row in rows for k in row}
     columns = [c for c in table.c if c.key in keys]
-    plan = [(c.key, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
-    values = [
-        tuple([v if p is None or v is None else p(v) for k, p in plan for v in (row.get(k),)])
-        for row in rows
-    ]
+    converted = []  # column by column (bind processing memoised, but JSON's), zipped into rows
+    for column in columns:
+        cells = [row.get(column.key) for row in rows]
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None and not isinstance(column.type, JSON):  # (JSON: None is 'null')
+            process = lru_cache(maxsize=None, typed=True)(process)
+        converted.append(cells if process is None else list(map(process, cells)))
+    values = list(zip(*converted, strict=True))
     prep, cursor = dialect.identifier_preparer, connection.connection.cursor()
     into = f"{prep.format_table(table)} ({', '.join(prep.format_column(c) for c in columns)})"
     try:
@@ -82,11 +86,11 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
                 for row_values in values:
                     copy.write_row(row_values)
         else:
-            cursor.executemany(f"INSERT INTO {into} VALUES ({', '.join('?' * len(plan))})", values)
+            cursor.executemany(
+                f"INSERT INTO {into} VALUES ({', '.join('?' * len(columns))})", values
+            )
     except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (IntegrityError …)
         raise DBAPIError.instance(into, None, exc, dialect.loaded_dbapi.Error) from exc
-    finally:
-        cursor.close()
 
 
 def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
@@ -149,9 +153,7 @@ def enterprises_in_blocks(
         part += [part[-1]] * (BLOCKS - len(part))  # one statement, compiled once
         params = {f"lo{i}": b for i, b in enumerate(part)}
         params |= {f"hi{i}": b + "\U0010ffff" for i, b in enumerate(part)}
-        rows.extend(
-            dict(zip(columns, r, strict=True)) for r in session.connection().execute(query, params)
-        )
+        rows.extend(_dicts(session, query, columns, params))
     return rows
 
 
