@@ -6,6 +6,7 @@ as dicts keyed by column; `table` is a model's `__table__`.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -70,11 +71,13 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     connection = session.connection()
     dialect, keys = connection.dialect, {k for row in rows for k in row}
     columns = [c for c in table.c if c.key in keys]
-    converted = []  # column by column (bind processing memoised, but JSON's), zipped into rows
+    converted = []  # column by column (bind processing memoised), zipped into rows
     for column in columns:
         cells = [row.get(column.key) for row in rows]
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None and not isinstance(column.type, JSON):  # (JSON: None is 'null')
+        if isinstance(column.type, JSON):  # JSON text, None as 'null' (as SQLAlchemy writes it)
+            process = dialect._json_serializer or json.dumps
+        elif process is not None:
             process = lru_cache(maxsize=None, typed=True)(process)
         converted.append(cells if process is None else list(map(process, cells)))
     values = list(zip(*converted, strict=True))
