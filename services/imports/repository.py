@@ -10,6 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, func, or_, union_all, update
@@ -69,11 +70,11 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     if not rows:
         return
     connection = session.connection()
-    dialect, keys = connection.dialect, {k for row in rows for k in row}
+    dialect, keys = connection.dialect, set().union(*rows)
     columns = [c for c in table.c if c.key in keys]
     converted = []  # column by column (bind processing memoised), zipped into rows
     for column in columns:
-        cells = [row.get(column.key) for row in rows]
+        cells = list(map(dict.get, rows, repeat(column.key)))
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
         if isinstance(column.type, JSON):  # JSON text, None as 'null' (as SQLAlchemy writes it)
             process = dialect._json_serializer or json.dumps
