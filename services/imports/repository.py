@@ -64,9 +64,8 @@ def select_in(
 
 
 def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows (dicts by column key; a missing key is NULL), the values put in the
-    driver's form here: one COPY on PostgreSQL, one DBAPI executemany on SQLite. (SQLAlchemy's
-    per-row parameter handling and psycopg's pipelined executemany cost more than the writes.)"""
+    """INSERT many rows (dicts by column key; missing is NULL) in driver form: one COPY on
+    PostgreSQL, one DBAPI executemany on SQLite (SQLAlchemy's per-row handling cost more)."""
     if not rows:
         return
     connection = session.connection()
