@@ -432,8 +432,3 @@ def _parse_lines(text: str) -> dict[str, str]:
             raise DomainError(f"映射文件第{number}行应写作“原列名 = 字段名”：{line}")
         mapping[parts[0]] = parts[1]
     return mapping
-
-
-def known_fields(kind: ImportKind) -> list[str]:
-    """Field names a mapping file may use for `kind`."""
-    return list(SYNONYMS[kind])

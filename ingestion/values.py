@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from functools import lru_cache
 from typing import TypeVar
 
@@ -19,7 +18,6 @@ from rapidfuzz import fuzz, process
 
 from ingestion.normalize import clean_cell
 from models.reference import (
-    DIVISIONS,
     INDUSTRY_DIVISIONS,
     INDUSTRY_SECTIONS,
     Board,
@@ -435,14 +433,3 @@ def parse_region(value: object) -> str | None:
     if re.fullmatch(r"\d{6}", text):
         return text
     return region_code_from_name(text)
-
-
-def division_name(code: str) -> str | None:
-    """Name of the 大类 of a stored industry code, for notes."""
-    division = DIVISIONS.get(code[1:3]) if len(code) >= 3 else None
-    return division.name if division else None
-
-
-def enum_labels(enum_cls: type[StrEnum]) -> str:
-    """'、'-joined Chinese labels of an enum, for messages."""
-    return "、".join(getattr(m, "label", m.value) for m in enum_cls)

@@ -2,7 +2,7 @@
 
 Rows are converted and resolved a chunk at a time. Each chunk first looks up, in bulk, the
 existing records its rows may touch (one query per table), then decides every row in order
-(later rows see the records earlier rows created), then writes: bulk INSERT … RETURNING for
+(later rows see the records earlier rows created), then writes: bulk inserts (ids drawn first) for
 new records, grouped UPDATEs for changed ones, and one `import_row` per row read. Nothing here
 commits: the caller's unit of work does, so a failure anywhere leaves the database as it was.
 """
@@ -340,10 +340,15 @@ class BatchWriter:
         self.rows.append((ImportOutcome.quarantined, None, reason[:1000], row))
 
     def flush(self, mapping: dict[int, int], enterprise_mapping: dict[int, int]) -> None:
-        """Write queued rows (temporary ids replaced) and new review pairs."""
+        """Write the queued `import_row`s (temporary entity ids → the database's, via `mapping`;
+        long text cells clipped by `stored_raw`) and the new review pairs."""
         rows, self.rows = self.rows, []
-        if rows:
-            _insert_import_rows(self.session, self.batch.id, rows, mapping)
+        repository.insert_rows(self.session, ImportRow.__table__, [  # type: ignore[attr-defined]
+            {"batch_id": self.batch.id, "sheet": row.sheet, "row_number": row.number,
+             "outcome": outcome, "entity_id": mapping[e] if e is not None and e < 0 else e,
+             "reason": reason, "raw": stored_raw(row.raw)}
+            for outcome, e, reason, row in rows
+        ])  # fmt: skip
         self._flush_reviews(enterprise_mapping)
 
     def _flush_reviews(self, mapping: dict[int, int]) -> None:
@@ -367,19 +372,6 @@ class BatchWriter:
         ]  # fmt: skip
         repository.insert_rows(self.session, table, fresh)
         self.summary.review += len(fresh)
-
-
-def _insert_import_rows(
-    session: Session, batch_id: int | None, rows: list[Queued], mapping: dict[int, int]
-) -> None:
-    """The `import_row`s (temporary entity ids → the database's, via `mapping`); long text
-    cells clipped (`stored_raw`)."""
-    repository.insert_rows(session, ImportRow.__table__, [  # type: ignore[attr-defined]
-        {"batch_id": batch_id, "sheet": row.sheet, "row_number": row.number, "outcome": outcome,
-         "entity_id": mapping[e] if e is not None and e < 0 else e, "reason": reason,
-         "raw": stored_raw(row.raw)}
-        for outcome, e, reason, row in rows
-    ])  # fmt: skip
 
 
 def new_batch(

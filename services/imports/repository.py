@@ -6,12 +6,15 @@ as dicts keyed by column; `table` is a model's `__table__`.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, union_all, update
+from sqlalchemy import JSON, bindparam, func, or_, union_all, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from models import DuplicateCandidate, Enterprise, ImportBatch, ImportRow, Institution
@@ -30,8 +33,9 @@ def _parts(items: list[Any], size: int = IN_SIZE) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def _dicts(session: Session, query: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
-    return [dict(zip(columns, r, strict=True)) for r in session.connection().execute(query)]
+def _dicts(session: Session, query: Any, columns: Sequence[str], params: Any = None) -> list[Any]:
+    rows = session.connection().execute(query, params).all()
+    return [dict(zip(columns, r, strict=True)) for r in rows]
 
 
 def select_all(session: Session, table: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
@@ -60,26 +64,50 @@ def select_in(
 
 
 def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows (dicts by column key) in one executemany."""
-    if rows:
-        session.connection().execute(insert(table), rows)
+    """INSERT many rows (dicts by column key; missing is NULL) in driver form: one COPY on
+    PostgreSQL, one DBAPI executemany on SQLite (SQLAlchemy's per-row handling cost more)."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect, keys = connection.dialect, set().union(*rows)
+    columns = [c for c in table.c if c.key in keys]
+    converted = []  # column by column (bind processing memoised), zipped into rows
+    for column in columns:
+        cells = list(map(dict.get, rows, repeat(column.key)))
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if isinstance(column.type, JSON):  # JSON text, None as 'null' (as SQLAlchemy writes it)
+            process = dialect._json_serializer or json.dumps
+        elif process is not None:
+            process = lru_cache(maxsize=None, typed=True)(process)
+        converted.append(cells if process is None else list(map(process, cells)))
+    values = list(zip(*converted, strict=True))
+    prep, cursor = dialect.identifier_preparer, connection.connection.cursor()
+    into = f"{prep.format_table(table)} ({', '.join(prep.format_column(c) for c in columns)})"
+    try:
+        if dialect.name == "postgresql":
+            with cursor.copy(f"COPY {into} FROM STDIN") as copy:
+                for row_values in values:
+                    copy.write_row(row_values)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {into} VALUES ({', '.join('?' * len(columns))})", values
+            )
+    except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (IntegrityError …)
+        raise DBAPIError.instance(into, None, exc, dialect.loaded_dbapi.Error) from exc
 
 
 def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT many rows; their new ids, in the order of `rows`.
-
-    On PostgreSQL the ids are drawn from the table's sequence first and the rows inserted with
-    them in one executemany: SQLAlchemy's multi-row `INSERT … RETURNING` pages are too long for
-    psycopg's cache of parsed statements, and parsing them cost ~80 µs a row.
-    """
+    """INSERT many rows with new ids, returned in the order of `rows`: drawn from the table's
+    sequence on PostgreSQL; on SQLite those after the highest, the batch holding the write lock."""
     if session.connection().dialect.name == "postgresql":
         sequence = func.nextval(func.pg_get_serial_sequence(table.name, "id"))
         query = select(sequence).select_from(func.generate_series(1, len(rows)))
         ids = list(session.connection().execute(query).scalars())
-        insert_rows(session, table, [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
-        return ids
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [r[0] for r in session.connection().execute(statement, rows)]
+    else:
+        top = session.connection().execute(select(func.max(table.c.id))).scalar() or 0
+        ids = list(range(top + 1, top + 1 + len(rows)))
+    insert_rows(session, table, [row | {"id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
 
 
 def update_rows(session: Session, table: Any, changes: dict[int, dict[str, Any]]) -> None:
@@ -128,9 +156,7 @@ def enterprises_in_blocks(
         part += [part[-1]] * (BLOCKS - len(part))  # one statement, compiled once
         params = {f"lo{i}": b for i, b in enumerate(part)}
         params |= {f"hi{i}": b + "\U0010ffff" for i, b in enumerate(part)}
-        rows.extend(
-            dict(zip(columns, r, strict=True)) for r in session.connection().execute(query, params)
-        )
+        rows.extend(_dicts(session, query, columns, params))
     return rows
 
 
