@@ -409,7 +409,7 @@ def test_failure_halfway_leaves_the_database_as_before(file_engine: Engine, tmp_
 
 def test_registry_sample_imports_as_enterprises(session: Session) -> None:
     path = (
-        Path(__file__).resolve().parents[2].parent
+        Path(__file__).resolve().parents[3].parent
         / "shared"
         / "data"
         / "cn_registry"
