@@ -32,6 +32,8 @@ def test_a_body_of_the_wrong_json_type_or_with_unknown_fields_is_a_422(
     body = {"demand_id": world.demand, "institution_id": world.inst_b} | change
     problem = _problem(client.post("/matches", json=body, headers=login(client, "mm")), 422, field)
     assert problem["detail"].startswith("请求数据无效")
+    reason = problem["errors"][0]["reason"]
+    assert reason in ("应为整数", "不允许的字段"), reason  # Chinese, not pydantic's English
 
 
 def test_dates_and_enums_arrive_as_text(client: TestClient, world: World) -> None:
