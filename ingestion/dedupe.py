@@ -87,8 +87,7 @@ class EnterpriseIndex:
     An import keeps it per chunk (`prepare`): only the saved enterprises the chunk's rows can
     resolve to — by USCC, or by a normalised name in the row's 字号 block (which holds every
     exact legal name too) — plus the records the chunk creates. So memory does not grow with
-    the number of enterprises. `load` reads every enterprise instead. Ids of records pending
-    insert are negative until `rekey`.
+    the number of enterprises. `load` reads every enterprise instead.
     """
 
     def __init__(self) -> None:
@@ -145,19 +144,6 @@ class EnterpriseIndex:
         """Record a USCC learnt by merging a row into an enterprise that lacked one."""
         self.uscc[ent_id] = uscc
         self.by_uscc[uscc] = ent_id
-
-    def rekey(self, temp_id: int, real_id: int) -> None:
-        """Replace a pending record's temporary id by the id the database gave it."""
-        uscc, name, norm = self.uscc.pop(temp_id), self.name.pop(temp_id), self.norm.pop(temp_id)
-        if temp_id in self.region:
-            self.region[real_id] = self.region.pop(temp_id)
-        if uscc:
-            self.by_uscc[uscc] = real_id
-        if self.by_name.get(name) == temp_id:
-            self.by_name[name] = real_id
-        block = self.by_brand[brand_of(norm)[0]]
-        block[block.index(temp_id)] = real_id
-        self.norm[real_id], self.uscc[real_id], self.name[real_id] = norm, uscc, name
 
     def resolve(self, uscc: str | None, legal_name: str | None) -> Resolution:
         """Find the enterprise a row names, following the module's rules."""
