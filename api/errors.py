@@ -72,27 +72,29 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "")
 
 
-# Pydantic's error types in Chinese (the limit, if any, follows); others keep pydantic's message.
+# Pydantic's error types in Chinese, with their limits (`ctx`); others keep pydantic's message.
 _REASONS = {
     "missing": "必填", "extra_forbidden": "不允许的字段", "string_type": "应为文本",
     "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
     "float_type": "应为数字", "float_parsing": "应为数字", "bool_type": "应为布尔值",
     "bool_parsing": "应为布尔值", "date_type": "应为日期（YYYY-MM-DD）",
     "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）", "datetime_type": "应为日期时间",
-    "datetime_parsing": "应为日期时间", "enum": "不在可选值中", "literal_error": "不在可选值中",
-    "string_too_long": "过长", "string_too_short": "过短", "too_long": "元素过多",
-    "greater_than": "过小", "greater_than_equal": "过小", "less_than": "过大",
-    "less_than_equal": "过大", "list_type": "应为列表", "model_type": "应为对象",
+    "datetime_parsing": "应为日期时间", "enum": "应为以下之一：{expected}",
+    "literal_error": "应为以下之一：{expected}", "string_too_long": "最多 {max_length} 个字符",
+    "string_too_short": "至少 {min_length} 个字符", "too_long": "最多 {max_length} 项",
+    "greater_than": "应大于 {gt}", "greater_than_equal": "应不小于 {ge}", "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}", "list_type": "应为列表", "model_type": "应为对象",
     "dict_type": "应为对象", "json_invalid": "不是有效的 JSON", "string_pattern_mismatch": "格式不符",
 }  # fmt: skip
 
 
 def _reason(error: Any) -> str:
-    zh = _REASONS.get(error["type"])
-    if zh is None:
+    template = _REASONS.get(error["type"])
+    ctx = {k: str(v).replace(" or ", "、") for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return str(error["msg"]) if template is None else template.format(**ctx)
+    except (KeyError, IndexError):
         return str(error["msg"])
-    limits = "，".join(str(v) for k, v in (error.get("ctx") or {}).items() if k != "error")
-    return f"{zh}：{limits}" if limits else zh
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
