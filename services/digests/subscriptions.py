@@ -90,7 +90,9 @@ def _one_of(data: dict[str, Any], name: str, label: str, allowed: dict[str, str]
     wrong = [v for v in values if v not in allowed]
     if wrong:
         choices = "、".join(f"{k}（{v}）" for k, v in allowed.items())
-        raise DomainError(f"{label}“{wrong[0]}”无效，应为以下之一：{choices}", field=name)
+        raise DomainError(
+            f"字段“{name}”（{label}）的值“{wrong[0]}”无效，应为以下之一：{choices}", field=name
+        )
     return list(dict.fromkeys(values))
 
 
@@ -106,7 +108,9 @@ def _codes(data: dict[str, Any], name: str, label: str, known: Any, example: str
     values = [str(v).strip() for v in data.get(name) or []]
     wrong = [v for v in values if not known(v)]
     if wrong:
-        raise DomainError(f"{label}“{wrong[0]}”无效，应为代码，如 {example}", field=name)
+        raise DomainError(
+            f"字段“{name}”（{label}）的值“{wrong[0]}”无效，应填代码，如 {example}", field=name
+        )
     return list(dict.fromkeys(values))
 
 
@@ -114,10 +118,11 @@ def _checked_amounts(data: dict[str, Any]) -> None:
     low, high = data.get("min_amount_wan"), data.get("max_amount_wan")
     for name, value in (("min_amount_wan", low), ("max_amount_wan", high)):
         if value is not None and value < 0:
-            raise DomainError("金额（万元）不能为负数", field=name)
+            raise DomainError(f"字段“{name}”（金额，万元）不能为负数", field=name)
     if low is not None and high is not None and low > high:
         raise DomainError(
-            f"金额下限（{low:g} 万元）不能大于上限（{high:g} 万元）", field="min_amount_wan"
+            f"字段“min_amount_wan”（金额下限 {low:g} 万元）不能大于上限（{high:g} 万元）",
+            field="min_amount_wan",
         )
 
 
@@ -127,11 +132,13 @@ def checked_criteria(data: dict[str, Any]) -> dict[str, Any]:
     name, or an amount range upside down."""
     name = str(data.get("name") or "").strip()
     if not name:
-        raise DomainError("订阅名称不能为空", field="name")
+        raise DomainError("字段“name”（订阅名称）不能为空", field="name")
     frequency = str(data.get("frequency") or "weekly")
     if frequency not in FREQUENCIES:
         choices = "、".join(f"{k}（{v}）" for k, v in FREQUENCIES.items())
-        raise DomainError(f"推送频率“{frequency}”无效，应为 {choices}", field="frequency")
+        raise DomainError(
+            f"字段“frequency”（推送频率）的值“{frequency}”无效，应为 {choices}", field="frequency"
+        )
     _checked_amounts(data)
     return data | {
         "name": name,
