@@ -43,7 +43,7 @@ def test_a_loan_only_subscription_receives_no_pure_equity_demand(session: Sessio
     got = {name: {by_type[i] for i in _ids(session, sub)} for name, sub in
            [("loan", loan), ("loan+mixed", loan_and_mixed), ("equity", equity),
             ("mixed", mixed_only)]}  # fmt: skip
-    L, E, M = FinancingType.loan, FinancingType.equity, FinancingType.mixed  # noqa: N806
+    L, E, M = FinancingType.loan, FinancingType.equity, FinancingType.mixed
     assert got == {"loan": {L, M}, "loan+mixed": {L, M}, "equity": {E, M}, "mixed": {M}}
 
 
