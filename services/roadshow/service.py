@@ -63,7 +63,8 @@ def _utc(dt: datetime) -> datetime:
 
 
 # ─── loading ───────────────────────────────────────────────────────────────────────────────────
-def _roadshow(session: Session, event_id: int) -> Event:
+def event_of(session: Session, event_id: int) -> Event:
+    """The roadshow event; NotFoundError for any other id."""
     event = session.get(Event, event_id)
     if event is None or event.kind != EventKind.roadshow:
         raise NotFoundError(f"路演活动 {event_id} 不存在")
@@ -76,7 +77,7 @@ def load_event(
     """Build the solver input for a roadshow: accepted or applying presenters and investors,
     their availability and wishes, the pair fit, confirmed items (and, on a re-solve, the
     unconfirmed slate to stay close to)."""
-    event = _roadshow(session, event_id)
+    event = event_of(session, event_id)
     sessions = repo.sessions_of(session, event_id)
     presenters = [p for p in repo.participants(session, event_id, "presenter") if p.enterprise_id]
     investors = [p for p in repo.participants(session, event_id, "investor") if p.institution_id]
@@ -214,11 +215,6 @@ def cancel_participant(
     return draw_roadshow_slate(session, event_id, params, fit, keep_previous=True)
 
 
-def schedule(session: Session, event_id: int) -> dict[str, Any]:
-    """Draw the event's slate (the `roadshow.schedule` task) and return it as `slate_payload`."""
-    return slate_payload(draw_roadshow_slate(session, event_id))
-
-
 def slate_payload(result: SlateResult) -> dict[str, Any]:
     """The `schedule --json` document: exactly the documented keys, ISO times."""
     return {
@@ -266,7 +262,7 @@ def export_slate(
     session: Session, event_id: int, out_dir: Path, now: datetime | None = None
 ) -> list[Path]:
     """Write `路演排程-<id>.xlsx` and one `.ics` per enterprise and institution into `out_dir`."""
-    event = _roadshow(session, event_id)
+    event = event_of(session, event_id)
     rows = repo.slate_rows(session, event_id)
     if not rows:
         raise DomainError("该路演活动尚未排程，请先运行排程")
