@@ -59,6 +59,7 @@ def _wait(run_id: int, timeout_s: float) -> SlateRun:
     while True:
         with session_scope() as session:
             run = slate_run(session, run_id)
+            session.expunge(run)  # read as it is now; the commit must not expire it
         if run.status in (SlateRunStatus.done, SlateRunStatus.failed):
             return run
         if time.monotonic() > deadline:
