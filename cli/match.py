@@ -4,7 +4,7 @@
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlmodel import Session
@@ -111,7 +111,7 @@ def model_list(as_json: AsJson = False) -> None:
     """列出已发布的模型及其留出集指标，标出当前启用的一个。"""
     with session_scope() as session:
         served = served_ranker(session).model_version
-        rows = [{"version": m.version, "served": m.served, "n_outcomes": m.n_outcomes,
+        rows: list[dict[str, Any]] = [{"version": m.version, "served": m.served, "n_outcomes": m.n_outcomes,
                  "n_won": m.n_won, "metrics": m.metrics, "created_at": m.created_at.isoformat()}
                 for m in published_models(session)]  # fmt: skip
     if as_json:

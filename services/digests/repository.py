@@ -124,7 +124,12 @@ def funded_demands(
     if not insts or not by_enterprise:
         return {}
     query = (
-        select(Deal.institution_id, Deal.enterprise_id, Deal.closed_on, Match.demand_id)
+        select(
+            col(Deal.institution_id),
+            col(Deal.enterprise_id),
+            col(Deal.closed_on),
+            col(Match.demand_id),
+        )
         .outerjoin(Match, col(Match.id) == col(Deal.match_id))
         .where(Deal.status == DealStatus.confirmed)
         .where(col(Deal.institution_id).in_(insts))

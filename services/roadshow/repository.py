@@ -150,6 +150,17 @@ def participant_counts(session: Session, event_id: int) -> dict[str, int]:
     return {role: int(n) for role, n in session.exec(query).all()}
 
 
+def open_demands_of(session: Session, enterprise_ids: Collection[int]) -> dict[int, int]:
+    """The open demands of the enterprises: demand id → enterprise id."""
+    if not enterprise_ids:
+        return {}
+    query = select(FinancingDemand.id, FinancingDemand.enterprise_id).where(
+        FinancingDemand.status == DemandStatus.open,
+        col(FinancingDemand.enterprise_id).in_(list(enterprise_ids)),
+    )
+    return {d: e for d, e in session.exec(query).all() if d is not None}
+
+
 def equity_seekers(session: Session) -> list[int]:
     """Enterprises with open equity or mixed demands, the latest demand's first."""
     query = (

@@ -17,6 +17,7 @@ from models.errors import DomainError, NotFoundError
 from models.event import SlateRun
 from models.reference import SlateRunStatus
 from services.jobs import enqueue
+from services.recommendations.published import served_ranker
 from services.roadshow import repository as repo
 from services.roadshow.service import draw_roadshow_slate, event_of, slate_payload
 
@@ -54,8 +55,10 @@ def finish_run(session: Session, run_id: int, now: datetime) -> SlateRun:
     """Draw the run's slate, persist it, and record the run done with its result."""
     run = slate_run(session, run_id)
     result = draw_roadshow_slate(session, run.event_id, SolverParams(run.time_limit_s))
+    version = served_ranker(session).model_version  # what the default fit ranked pairs with
     run.status, run.finished_at = SlateRunStatus.done, now
-    run.result, run.message = run_result(result), summary(result)
+    run.result = run_result(result) | {"model_version": version}
+    run.message = f"{summary(result)}（排序模型 {version}）"
     session.add(run)
     session.flush()
     return run
