@@ -12,6 +12,7 @@ from api.security import token_subject
 from models.reference import UserRole
 from models.settings import Settings
 from services.accounts.service import Principal, principal_for_api_key, principal_for_user
+from services.jobs import PUBLISHER_KEY
 
 MAX_PAGE_SIZE = 200
 
@@ -34,6 +35,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     ends a `def` dependency, so a request holding a connection never waits for the busy pool.
     """
     session, own_thread = Session(request.app.state.engine), CapacityLimiter(1)
+    if request.app.state.publisher is not None:
+        session.info[PUBLISHER_KEY] = request.app.state.publisher
     try:
         yield session
         await to_thread.run_sync(session.commit, limiter=own_thread)

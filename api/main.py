@@ -26,6 +26,7 @@ from api.uploads import remove_stale_uploads
 from api.web import router as console_router
 from models.db import make_engine
 from models.settings import Settings, get_settings
+from services.jobs import Publisher, background_publisher
 
 ROUTERS = (
     auth, enterprises, demands, recommendations, institutions, matches, consents, events,
@@ -33,8 +34,16 @@ ROUTERS = (
 )  # fmt: skip
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the app over `engine` (default: the configured database)."""
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    publisher: Publisher | None = None,
+) -> FastAPI:
+    """Build the app over `engine` (default: the configured database).
+
+    Jobs a request queues are published after its commit by `publisher`; by default through
+    the broker, or, with eager tasks (CELERY_ALWAYS_EAGER), from a background thread, so no
+    request runs a task (a slate's solver) itself."""
     settings = settings or get_settings()
     public_docs = settings.api_docs == "public"
     app = FastAPI(title="科技金融服务中心撮合引擎 techfin-matchmaker", version="0.1.0",
@@ -42,6 +51,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   docs_url="/docs" if public_docs else None,
                   redoc_url="/redoc" if public_docs else None)  # fmt: skip
     app.state.settings = settings
+    app.state.publisher = publisher or (
+        background_publisher if settings.celery_always_eager else None
+    )
     app.state.engine = engine or make_engine(
         settings.database_url, serialized=True, lock_timeout=settings.db_lock_timeout
     )

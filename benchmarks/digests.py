@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +77,12 @@ def seed(engine: Engine, subscriptions: int) -> None:
     """50 institutions, 40 demands changed an hour ago, `subscriptions` daily e-mail subscriptions."""
     an_hour_ago = utcnow() - timedelta(hours=1)
     with session_scope(engine) as session:
-        insts = [Institution(name=f"基准机构{i}", kind=InstitutionKind.vc) for i in range(50)]
+        insts = [
+            Institution(
+                name=f"基准机构{i}", kind=InstitutionKind.vc, agreement_start=date(2020, 1, 1)
+            )
+            for i in range(50)
+        ]
         session.add_all(insts)
         session.flush()
         for i in range(40):

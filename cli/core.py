@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from api.security import secret_key_problem
+from cli.digests import DIGEST_ITEMS, export_digest_items
 from cli.evaluation import show_appendix_a
 from cli.listing import show_readiness
 from cli.match import show_recommendation
@@ -132,15 +133,25 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 
 def export(
-    kind: Annotated[str, typer.Argument(help=f"导出内容，可选：{', '.join(EXPORTABLE)}")],
+    kind: Annotated[
+        str, typer.Argument(help=f"导出内容，可选：{', '.join([*EXPORTABLE, DIGEST_ITEMS])}")
+    ],
     out: Annotated[Path, typer.Option("--out", help="输出文件")],
     fmt: Annotated[str, typer.Option("--format", help="csv 或 xlsx")] = "csv",
     batch: Annotated[int | None, typer.Option(help="导入批次编号（import-rows）")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="推送周期（digest-items），如 2026-W27、2026-07-06、2026-07")
+    ] = None,
 ) -> None:
-    """导出一张表（含编号，列名即字段名）。"""
-    filters = {"batch_id": batch} if batch is not None else None
-    with session_scope() as session:
-        count = export_table(session, kind, out, fmt, filters)
+    """导出一张表（含编号，列名即字段名）；digest-items 为某一周期推送所含（或将含）的需求。"""
+    if kind == DIGEST_ITEMS:
+        if period is None:
+            raise typer.BadParameter("导出 digest-items 需要 --period", param_hint="--period")
+        count = export_digest_items(period, out, fmt)
+    else:
+        filters = {"batch_id": batch} if batch is not None else None
+        with session_scope() as session:
+            count = export_table(session, kind, out, fmt, filters)
     typer.echo(f"已导出 {count} 行 → {out}")
 
 

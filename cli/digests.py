@@ -4,6 +4,8 @@ These commands work in-process (no worker, no Redis needed): a period's deliveri
 right here, one attempt each; what fails transiently is left `failed` for the sweeper.
 """
 
+from dataclasses import astuple, fields
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +16,7 @@ from models.settings import get_settings
 from services.digests import service as digests
 from services.digests.delivery import mailer_from_settings, webhook_sender_from_settings
 from services.digests.repository import ClaimBusyError
+from services.exports.service import write_rows
 from services.jobs import PUBLISHER_KEY, Job
 
 _STATUS_WORDS = {
@@ -25,6 +28,7 @@ _STATUS_WORDS = {
 }
 
 FREQUENCY_LABELS = {"daily": "每日", "weekly": "每周", "monthly": "每月"}
+DIGEST_ITEMS = "digest-items"
 
 
 def _deliver_in_process(delivery_ids: list[int]) -> dict[str, int]:
@@ -62,10 +66,19 @@ def run(
     typer.echo(
         f"周期 {report.period}（{FREQUENCY_LABELS.get(report.frequency, report.frequency)}）：订阅 {report.subscriptions} 个，"
         f"新建推送 {report.created} 条，已存在 {report.already_existing} 条，"
-        f"无新项目 {report.empty} 个"
+        f"无新项目 {report.empty} 个，因入驻协议未生效暂停 {report.paused} 个"
     )
     counts = _deliver_in_process([int(job.args[0]) for job in jobs])
     typer.echo(f"发送结果：{_summary(counts)}")
+
+
+def export_digest_items(period: str, out: Path, fmt: str) -> int:
+    """`export digest-items`: one row per demand the period's digests contained or would
+    contain (subscription_id, institution_id, demand_id, financing_type); nothing is written."""
+    with session_scope() as session:
+        items = digests.digest_items(session, period, utcnow())
+    header = [f.name for f in fields(digests.DigestItem)]
+    return write_rows(header, (list(astuple(i)) for i in items), out, fmt, DIGEST_ITEMS)
 
 
 def dead() -> None:

@@ -1,24 +1,29 @@
-"""Matching commands: `recommend` a ranked list for a demand, `train` the re-ranker."""
+"""Matching commands: `recommend` a ranked list for a demand, `train` and publish the re-ranker,
+`model use rules|VERSION` to switch the served model (or roll back), `model list`."""
 
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlmodel import Session
 
 from matching.explain import Explained
+from models.base import utcnow
 from models.db import session_scope
 from models.demand import FinancingDemand
 from models.paging import rows_of
 from models.reference import DemandStatus, FinancingType
+from models.settings import get_settings
+from services.recommendations.published import published_models, served_ranker, use_model
 from services.recommendations.service import Recommendation, recommend_for_demand, train_reranker
 
-ModelDir = Annotated[Path, typer.Option("--model-dir", help="重排序模型所在目录")]
+ModelDir = Annotated[
+    Path | None, typer.Option("--model-dir", help="模型文件目录（默认 RERANKER_MODEL_DIR）")
+]
 Today = Annotated[str | None, typer.Option("--today", help="排序基准日 YYYY-MM-DD（默认今天）")]
 AsJson = Annotated[bool, typer.Option("--json", help="输出 JSON")]
-DEFAULT_MODEL_DIR = Path("var/models")
 
 
 def parse_day(text: str | None) -> date | None:
@@ -52,12 +57,11 @@ def recommend(
     demand_id: Annotated[int, typer.Argument(help="融资需求编号")],
     k: Annotated[int, typer.Option("--k", min=1, help="推荐数量")] = 10,
     as_json: AsJson = False,
-    model_dir: ModelDir = DEFAULT_MODEL_DIR,
     today: Today = None,
 ) -> None:
-    """为一项融资需求推荐机构及其产品/投资偏好，附评分理由。"""
+    """为一项融资需求推荐机构及其产品/投资偏好，附评分理由（使用当前启用的模型）。"""
     with session_scope() as session:
-        rec = recommend_for_demand(session, demand_id, k, parse_day(today), model_dir)
+        rec = recommend_for_demand(session, demand_id, k, parse_day(today))
     if as_json:
         typer.echo(json.dumps(rec.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -65,26 +69,67 @@ def recommend(
 
 
 def train(
-    model_dir: ModelDir = DEFAULT_MODEL_DIR,
+    model_dir: ModelDir = None,
     min_outcomes: Annotated[int, typer.Option(help="训练所需的最少结果数")] = 200,
     today: Today = None,
 ) -> None:
-    """用已记录的撮合结果训练重排序模型（结果过少时沿用规则排序）。"""
+    """用已记录的撮合结果训练重排序模型，发布并启用（结果过少时沿用规则排序）。"""
+    folder = model_dir or Path(get_settings().reranker_model_dir)
     with session_scope() as session:
-        report = train_reranker(session, model_dir, parse_day(today), min_outcomes)
+        report = train_reranker(session, folder, parse_day(today), min_outcomes)
     typer.echo(f"结果样本 {report.n_outcomes} 条，其中成交 {report.n_won} 条")
     if report.fallback_reason:
         typer.echo(f"未训练：{report.fallback_reason}")
         return
-    typer.echo(f"已训练模型 {report.version} → {report.path}")
+    typer.echo(
+        f"已发布并启用模型 {report.version} → {report.path}（回退：matchmaker model use rules）"
+    )
     for name, value in report.metrics.items():
         typer.echo(f"  {name:<22} {value:.4f}")
+
+
+model_app = typer.Typer(help="排序模型：查看已发布的模型，切换或回退所有排序使用的模型。",
+                        no_args_is_help=True)  # fmt: skip
+
+
+@model_app.command("use")
+def model_use(
+    choice: Annotated[str, typer.Argument(help="rules（规则排序）或已发布的模型版本，如 gbm-…")],
+    as_json: AsJson = False,
+) -> None:
+    """启用规则排序或某一已发布的模型（API、控制台、推送、夜间重排与路演均随之切换）。"""
+    with session_scope() as session:
+        served = use_model(session, choice, actor="cli", at=utcnow())
+    if as_json:
+        typer.echo(json.dumps({"served": served}, ensure_ascii=False))
+    else:
+        typer.echo(f"当前启用的排序模型：{served}")
+
+
+@model_app.command("list")
+def model_list(as_json: AsJson = False) -> None:
+    """列出已发布的模型及其留出集指标，标出当前启用的一个。"""
+    with session_scope() as session:
+        served = served_ranker(session).model_version
+        rows: list[dict[str, Any]] = [{"version": m.version, "served": m.served, "n_outcomes": m.n_outcomes,
+                 "n_won": m.n_won, "metrics": m.metrics, "created_at": m.created_at.isoformat()}
+                for m in published_models(session)]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({"served": served, "models": rows}, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"当前启用：{served}")
+    for row in rows:
+        mark = "*" if row["served"] else " "
+        auc = row["metrics"].get("auc_learned")
+        typer.echo(f" {mark} {row['version']}  样本 {row['n_outcomes']}  "
+                   f"AUC {'—' if auc is None else f'{auc:.3f}'}  {row['created_at'][:10]}")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the `matchmaker` app."""
     app.command()(recommend)
     app.command()(train)
+    app.add_typer(model_app, name="model")
 
 
 def show_recommendation(session: Session, today: date) -> None:

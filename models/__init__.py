@@ -8,7 +8,7 @@ from models.data_version import DataVersion
 from models.demand import FinancingDemand
 from models.enterprise import ContactPerson, Enterprise
 from models.evaluation import AppendixBScore, EvaluationPeriod
-from models.event import Attendance, Event, EventParticipant, EventSession, SlateItem
+from models.event import Attendance, Event, EventParticipant, EventSession, SlateItem, SlateRun
 from models.feedback import Complaint, ImprovementMeasure
 from models.imports import DuplicateCandidate, ImportBatch, ImportRow
 from models.ingest_support import EnterpriseAlias as EnterpriseAlias
@@ -16,6 +16,7 @@ from models.institution import Institution, InvestmentMandate, LoanProduct, Serv
 from models.listing import ListingMilestone, ListingRecord, ListingTierChange
 from models.match import Deal, Match, MatchTransition
 from models.policy import Policy, PolicyOutreach
+from models.ranker import RankerModel
 from models.subscription import DigestDelivery, Subscription
 from models.user import ApiKey, LoginThrottle, User
 
@@ -54,8 +55,10 @@ __all__ = [
     "MatchTransition",
     "Policy",
     "PolicyOutreach",
+    "RankerModel",
     "ServiceCommitment",
     "SlateItem",
+    "SlateRun",
     "Subscription",
     "User",
     "metadata",

@@ -1,12 +1,13 @@
 """Roadshows (投融资路演) and trainings (科技金融培训): sessions, participants and attendance."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, enum_column, json_column, ts_column
-from models.reference import EventKind
+from models.reference import EventKind, SlateRunStatus
 
 
 class EventBase(SQLModel):
@@ -102,3 +103,27 @@ class SlateItem(SQLModel, table=True):
     starts_at: datetime = Field(sa_column=ts_column())
     ends_at: datetime = Field(sa_column=ts_column())
     confirmed: bool = False
+
+
+class SlateRun(SQLModel, table=True):
+    """One request to draw an event's slate, run by a worker (`roadshow.schedule`).
+
+    The console and the CLI create it `queued` and wait on it; the worker marks it `running`,
+    then `done` with the slate (`result`, the `schedule --json` document and a summary) or
+    `failed` with the reason in `message`.
+    """
+
+    __tablename__ = "slate_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    status: SlateRunStatus = Field(
+        default=SlateRunStatus.queued, sa_column=enum_column(SlateRunStatus)
+    )
+    time_limit_s: float = Field(gt=0)
+    requested_by: str = Field(max_length=100)
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    message: str | None = Field(default=None, max_length=500)
+    created_at: datetime = created_at_field()
+    started_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))

@@ -550,6 +550,15 @@ class DeliveryStatus(LabelledEnum):
     dead = "dead", "已放弃"
 
 
+class SlateRunStatus(LabelledEnum):
+    """State of one queued roadshow scheduling run (`roadshow.schedule`)."""
+
+    queued = "queued", "排队中"
+    running = "running", "求解中"
+    done = "done", "已完成"
+    failed = "failed", "失败"
+
+
 class Channel(LabelledEnum):
     """Delivery channel of a subscription."""
 

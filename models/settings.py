@@ -168,7 +168,8 @@ class Settings(DotEnvSettings):
         description="Order digests with services.recommendations.service (else criteria fit).",
     )
     reranker_model_dir: str = Field(
-        default="var/models", description="Where the nightly retrain keeps the re-ranker."
+        default="var/models",
+        description="Where trained re-rankers are published (a folder per version).",
     )
     retrain_min_outcomes: int = Field(
         default=200, ge=1, description="Recorded outcomes needed before the re-ranker is trained."

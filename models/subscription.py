@@ -45,6 +45,9 @@ class Subscription(SubscriptionBase, table=True):
     email_token_expires_at: datetime | None = Field(
         default=None, sa_column=ts_column(nullable=True)
     )
+    paused_reason: str | None = Field(
+        default=None, max_length=200, description="暂停推送的原因（如入驻协议已到期）；空：未暂停"
+    )
     created_at: datetime = created_at_field()
 
 
@@ -65,5 +68,8 @@ class DigestDelivery(SQLModel, table=True):
     demand_ids: list[int] = Field(default_factory=list, sa_column=json_column())
     attempts: int = Field(default=0, ge=0)
     last_error: str | None = Field(default=None, max_length=500)
+    model_version: str | None = Field(
+        default=None, max_length=40, description="排序所用模型版本（rules-1 或 gbm-…）"
+    )
     delivered_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
     created_at: datetime = created_at_field()

@@ -15,6 +15,7 @@ a caller may put its own in `session.info[PUBLISHER_KEY]` (a test collects jobs 
 """
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,12 @@ Publisher = Callable[[Job], None]
 def celery_publisher(job: Job) -> None:
     """Publish by name through the workers' Celery app (in-process when `task_always_eager`)."""
     symbol_by_name(WORKER_APP).tasks[job.name].apply_async(args=job.args, kwargs=job.kwargs)
+
+
+def background_publisher(job: Job) -> None:
+    """Publish from a thread of its own. With eager tasks (the embedded default) a task runs in
+    the publishing process; this keeps it out of the HTTP request that queued it."""
+    threading.Thread(target=celery_publisher, args=(job,), name=job.name, daemon=True).start()
 
 
 def enqueue(session: Session, name: str, *args: Any, **kwargs: Any) -> None:

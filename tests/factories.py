@@ -44,8 +44,10 @@ from models import (
     LoanProduct,
     Match,
     MatchTransition,
+    RankerModel,
     ServiceCommitment,
     SlateItem,
+    SlateRun,
     Subscription,
 )
 from models.audit import AuditLog
@@ -405,6 +407,19 @@ def digest_delivery(session: Session, **over: Any) -> DigestDelivery:
     return create(session, DigestDelivery, data | over)
 
 
+def slate_run(session: Session, **over: Any) -> SlateRun:
+    data = {"event_id": _parent(session, over, "event_id", event), "time_limit_s": 10.0,
+            "requested_by": "tester"}  # fmt: skip
+    return create(session, SlateRun, data | over)
+
+
+def ranker_model(session: Session, **over: Any) -> RankerModel:
+    n = next(_seq)
+    data = {"version": f"gbm-{n:010d}", "path": f"var/models/gbm-{n:010d}/reranker.pkl",
+            "n_outcomes": 240, "n_won": 60, "metrics": {"auc_learned": 0.71}}  # fmt: skip
+    return create(session, RankerModel, data | over)
+
+
 FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "enterprise": enterprise, "institution": institution, "loan_product": loan_product,
     "investment_mandate": mandate, "financing_demand": demand, "match": match, "deal": deal,
@@ -421,5 +436,5 @@ FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "slate_item": slate_item, "import_batch": import_batch, "import_row": import_row,
     "match_transition": match_transition, "policy": policy, "policy_outreach": policy_outreach,
     "service_commitment": service_commitment, "subscription": subscription,
-    "digest_delivery": digest_delivery,
+    "digest_delivery": digest_delivery, "slate_run": slate_run, "ranker_model": ranker_model,
 }  # fmt: skip

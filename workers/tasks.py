@@ -1,6 +1,6 @@
 """Celery tasks: each takes ids, opens a session, calls one service function, commits.
 
-The logic lives in `services.digests.service`, `services.recommendations.nightly` and `services.roadshow.service`, where a test
+The logic lives in `services.digests.service`, `services.recommendations.nightly` and `services.roadshow.runs`, where a test
 calls it directly. Anything a task queues (`services.jobs`) is published after its commit.
 `acks_late` only on tasks that are harmless to run twice (docs/workers.md).
 """
@@ -9,10 +9,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import ChannelError
 
 from models.base import utcnow
 from models.db import session_scope
+from models.errors import DomainError
 from models.settings import get_settings
 from services.audit import anchor as audit_anchor
 from services.digests import confirmations
@@ -26,7 +28,7 @@ from services.digests.delivery import (
 )
 from services.digests.repository import ClaimBusyError
 from services.recommendations import nightly
-from services.roadshow import service as roadshow
+from services.roadshow import runs as slate_runs
 from workers.celery_app import app
 
 IDEMPOTENT: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True}
@@ -147,8 +149,30 @@ def anchor_audit_chain() -> int:
         return audit_anchor.write_anchor(session, get_settings()).rows
 
 
-@app.task(name="roadshow.schedule")
-def schedule_roadshow(event_id: int) -> dict[str, Any]:
-    """Draw the slate of one roadshow event (not acks_late: a solver run is costly twice)."""
+@app.task(name=slate_runs.SCHEDULE_TASK)
+def schedule_roadshow(run_id: int) -> str:
+    """Draw the slate of one queued run (not acks_late: a solver run is costly twice).
+
+    Running is committed before the solver starts, so the console shows it; any error ends
+    the run `failed` with its reason, and a redelivered message finds it no longer queued."""
     with session_scope() as session:
-        return roadshow.schedule(session, event_id)
+        if not slate_runs.start_run(session, run_id, utcnow()):
+            return "skipped"
+    try:
+        with session_scope() as session:
+            return slate_runs.finish_run(session, run_id, utcnow()).status.value
+    except Exception as exc:
+        with session_scope() as session:
+            slate_runs.fail_run(session, run_id, failure_message(exc), utcnow())
+        if isinstance(exc, DomainError):  # a refusal, not a fault: recorded, nothing to retry
+            return "failed"
+        raise
+
+
+def failure_message(exc: Exception) -> str:
+    """A run's failure in Chinese: a domain refusal as it is, anything else named."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "排程超出任务时限，已中止；请缩短求解时限后重试"
+    return f"排程出错：{exc!r}"

@@ -62,6 +62,9 @@ class SubscriptionOut(SubscriptionBase):
 
     id: int
     email_confirmed: bool = Field(description="接收邮箱是否已确认（未确认前不发送推送）")
+    paused_reason: str | None = Field(
+        default=None, description="暂停推送的原因（如入驻协议已到期）；新协议生效后自动恢复"
+    )
 
 
 class SubscriptionCreated(SubscriptionOut):
@@ -90,6 +93,7 @@ class DeliveryOut(BaseModel):
     status: DeliveryStatus
     item_count: int
     attempts: int
+    model_version: str | None = Field(default=None, description="排序所用模型版本")
 
 
 def _owned(session: SessionDep, principal: Principal, subscription_id: int) -> Subscription:

@@ -1,4 +1,5 @@
-"""The roadshow page: create an event, run the scheduler, see the slate by room × time, export."""
+"""The roadshow page: create an event, queue the scheduler (a worker draws the slate; the page
+polls the run's status), see the slate by room × time, export."""
 
 import io
 import tempfile
@@ -9,27 +10,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import JSONResponse
 
 from api.deps import PathId, SessionDep
 from api.web.auth import Posted, StaffUser
 from api.web.render import ConsoleRoute, redirect, render
-from matching.slate import SolverParams
 from models import Event, EventSession, SlateItem
 from models.crud import get_or_404
 from models.errors import NotFoundError
 from models.paging import enterprise_names, institution_names
 from models.reference import EventKind
 from services.roadshow import repository as roadshow_repo
-from services.roadshow.service import (
-    RoadshowForm,
-    create_roadshow,
-    draw_roadshow_slate,
-    export_slate,
-)
+from services.roadshow.runs import queue_slate, run_status, slate_run
+from services.roadshow.service import RoadshowForm, create_roadshow, export_slate
 
 router = APIRouter(route_class=ConsoleRoute)
-STATUS_LABELS = {"optimal": "最优解", "feasible": "可行解", "infeasible": "无可行解",
-                 "unknown": "时限内未找到解", "model_invalid": "模型无效"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -97,25 +92,30 @@ def create(session: SessionDep, user: StaffUser, _: Posted,
 def roadshow(request: Request, event_id: PathId, session: SessionDep, _: StaffUser) -> Response:
     """The event and its slate as a grid of rooms by time, with the 1:1 meetings."""
     event = _roadshow(session, event_id)
+    run = roadshow_repo.latest_run(session, event_id)
     return render(request, "roadshow.html", title=event.title, event=event,
-                  slate=slate_view(session, event))  # fmt: skip
+                  slate=slate_view(session, event),
+                  run=run_status(run) if run else None)  # fmt: skip
 
 
 @router.post("/roadshows/{event_id}/schedule")
-def schedule(event_id: PathId, session: SessionDep, _user: StaffUser, _: Posted,
+def schedule(event_id: PathId, session: SessionDep, user: StaffUser, _: Posted,
              time_limit: Annotated[float, Form(ge=1, le=60)] = 10) -> Response:  # fmt: skip
-    """Run the scheduler (keeps confirmed items) and show the new slate."""
+    """Queue the scheduler (a worker draws the slate, keeping confirmed items); the page
+    then follows the run."""
     _roadshow(session, event_id)
-    result = draw_roadshow_slate(session, event_id, SolverParams(time_limit))
-    status = STATUS_LABELS.get(result.status, result.status)
-    ok = result.status in ("optimal", "feasible")
-    text = (
-        f"排程完成（{status}）：路演 {len(result.pitches)} 场，座位 {len(result.attendance)} 个，"
-        f"一对一会谈 {len(result.meetings)} 场，未安排 {len(result.unplaced)} 家"
-        if ok
-        else f"排程未完成（{status}）：{'；'.join(result.notes) or '请延长求解时限后重试'}"
-    )
-    return redirect(f"/console/roadshows/{event_id}", text, kind="ok" if ok else "error")
+    run = queue_slate(session, event_id, time_limit, user.principal.username)
+    return redirect(f"/console/roadshows/{event_id}",
+                    f"已提交排程任务 #{run.id}，由后台 worker 求解，完成后本页自动显示结果")  # fmt: skip
+
+
+@router.get("/roadshows/{event_id}/runs/{run_id}")
+def run(event_id: PathId, run_id: PathId, session: SessionDep, _: StaffUser) -> Response:
+    """A scheduling run's status (queued / running / done / failed), polled by the page."""
+    found = slate_run(session, run_id)
+    if found.event_id != event_id:
+        raise NotFoundError(f"排程任务 {run_id} 不存在")
+    return JSONResponse(run_status(found), headers={"Cache-Control": "no-store"})
 
 
 @router.get("/roadshows/{event_id}/export.zip")

@@ -13,8 +13,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from models import DigestDelivery, Enterprise, FinancingDemand, Subscription
-from models.reference import Channel, Confidentiality, DeliveryStatus, DemandStatus
+from models import (
+    Deal,
+    DigestDelivery,
+    Enterprise,
+    FinancingDemand,
+    Institution,
+    Match,
+    Subscription,
+)
+from models.reference import Channel, Confidentiality, DealStatus, DeliveryStatus, DemandStatus
 
 CLAIMABLE = (DeliveryStatus.pending, DeliveryStatus.failed)
 _LOCK_NOT_AVAILABLE = "55P03"
@@ -91,6 +99,62 @@ def teaser_candidates(
     )
     if since is not None:
         query = query.where(col(FinancingDemand.updated_at) > since)
+    return session.exec(query).all()
+
+
+def institutions_by_id(session: Session, ids: Iterable[int]) -> dict[int, Institution]:
+    """Institutions by id."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    query = select(Institution).where(col(Institution.id).in_(wanted))
+    return {i.id: i for i in session.exec(query).all() if i.id is not None}
+
+
+def funded_demands(
+    session: Session, institution_ids: Iterable[int], demands: Sequence[FinancingDemand]
+) -> dict[int, set[int]]:
+    """For each institution, which of `demands` it has already funded: a confirmed deal of it
+    tied to the demand's match, or, when the deal is tied to no match, made to the demand's
+    enterprise on or after the day the demand was raised."""
+    insts = list(institution_ids)
+    by_enterprise: dict[int, list[FinancingDemand]] = {}
+    for demand in demands:
+        by_enterprise.setdefault(demand.enterprise_id, []).append(demand)
+    if not insts or not by_enterprise:
+        return {}
+    query = (
+        select(
+            col(Deal.institution_id),
+            col(Deal.enterprise_id),
+            col(Deal.closed_on),
+            col(Match.demand_id),
+        )
+        .outerjoin(Match, col(Match.id) == col(Deal.match_id))
+        .where(Deal.status == DealStatus.confirmed)
+        .where(col(Deal.institution_id).in_(insts))
+        .where(col(Deal.enterprise_id).in_(list(by_enterprise)))
+    )
+    funded: dict[int, set[int]] = {}
+    for inst, ent, closed_on, demand_id in session.exec(query).all():
+        for demand in by_enterprise[ent]:
+            linked = demand_id == demand.id
+            if linked or (demand_id is None and closed_on >= demand.created_at.date()):
+                funded.setdefault(inst, set()).add(demand.id or 0)
+    return funded
+
+
+def deliveries_of_period(
+    session: Session, period: str
+) -> Sequence[tuple[DigestDelivery, Subscription]]:
+    """The period's deliveries that did not give up, with their subscription, in id order."""
+    query = (
+        select(DigestDelivery, Subscription)
+        .join(Subscription, col(Subscription.id) == col(DigestDelivery.subscription_id))
+        .where(DigestDelivery.period == period)
+        .where(DigestDelivery.status != DeliveryStatus.dead)
+        .order_by(col(DigestDelivery.id))
+    )
     return session.exec(query).all()
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models import DigestDelivery, Enterprise, FinancingDemand, Subscription
+from models import DigestDelivery, Enterprise, FinancingDemand, Institution, Subscription
 from models.errors import ConflictError, NotFoundError
 from models.reference import (
     Channel,
@@ -43,7 +43,7 @@ from services.digests.delivery import (
 )
 from services.disclosure.service import teaser
 from services.jobs import enqueue
-from services.recommendations.service import rank_demands_for_institutions
+from services.recommendations.service import rank_demands_for_institutions, served_ranker
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 DELIVER_TASK = "digests.deliver"
@@ -95,6 +95,7 @@ class PeriodReport:
     already_existing: int
     empty: int
     delivery_ids: list[int] = field(default_factory=list)
+    paused: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class DeliveryOutcome:
 
 def period_key(frequency: str, now: datetime) -> str:
     """The period a run at `now` belongs to, in Beijing time: 2024-03-01, 2024-W09 or 2024-03."""
-    day = _utc(now).astimezone(BEIJING).date()
+    day = beijing_day(now)
     if frequency == "daily":
         return day.isoformat()
     if frequency == "weekly":
@@ -150,14 +151,16 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _type_fit(sub: Subscription, demand: FinancingDemand) -> float | None:
+    """A mixed demand (投贷联动) has a loan leg and an equity leg, so it reaches loan and equity
+    subscribers too; a pure loan or pure equity demand reaches only subscribers of its own type
+    (a loan + 投贷联动 subscription never receives a pure equity demand)."""
     wanted = set(sub.financing_types)
     if not wanted:
         return 0.0
     kind = FinancingType(demand.financing_type).value
     if kind in wanted:
         return 1.0
-    mixed = FinancingType.mixed.value
-    if (kind == mixed and wanted & {"loan", "equity"}) or (mixed in wanted and kind != mixed):
+    if kind == FinancingType.mixed.value and wanted & {"loan", "equity"}:
         return 0.5
     return None
 
@@ -226,34 +229,49 @@ def criteria_order(fitting: Fitting) -> list[int]:
     return [d.id for _, d in order if d.id is not None]
 
 
-def _core_positions(session: Session, wanted: dict[int, set[int]]) -> dict[int, dict[int, int]]:
-    """Each institution's place for each demand in the core's order (the demands of all
-    institutions scored at once: an institution's order among its own is the same)."""
+def _core_positions(
+    session: Session, wanted: dict[int, set[int]]
+) -> tuple[str, dict[int, dict[int, int]]]:
+    """The served model's version and each institution's place for each demand in the core's
+    order (the demands of all institutions scored at once: an institution's order among its own
+    is the same)."""
+    model = served_ranker(session)
     ranked = rank_demands_for_institutions(
-        session, list(wanted), sorted(set().union(*wanted.values()))
+        session, list(wanted), sorted(set().union(*wanted.values())), model=model
     )
-    return {i: {int(d): n for n, d in enumerate(ids)} for i, (ids, _) in ranked.items()}
+    places = {i: {int(d): n for n, d in enumerate(ids)} for i, (ids, _) in ranked.items()}
+    return model.model_version, places
+
+
+@dataclass(frozen=True)
+class RankedDigests:
+    """Each subscription's demand ids best first, and the model that ordered them (None:
+    criteria fit alone)."""
+
+    orders: list[list[int]]
+    model_version: str | None
 
 
 def rank_digests(
     session: Session, fitting: Sequence[tuple[Subscription, Fitting]], use_core: bool = True
-) -> list[list[int]]:
+) -> RankedDigests:
     """Each subscription's demand ids best first (one list per input pair, same order).
 
-    With `use_core`, the matching core orders them (`rank_demands_for_institutions`, once per
-    run); demands the core says the institution cannot serve follow, in criteria order: the
-    subscriber asked for them by its own criteria. Without it, criteria fit alone orders them.
+    With `use_core`, the matching core orders them with the served model
+    (`rank_demands_for_institutions`, once per run); demands the core says the institution
+    cannot serve follow, in criteria order: the subscriber asked for them by its own criteria.
+    Without it, criteria fit alone orders them.
     """
     orders = [criteria_order(f) for _, f in fitting]
     wanted: dict[int, set[int]] = {}
     for (sub, _), order in zip(fitting, orders, strict=True):
         wanted.setdefault(sub.institution_id, set()).update(order)
-    core = _core_positions(session, wanted) if use_core and wanted else {}
+    version, core = _core_positions(session, wanted) if use_core and wanted else (None, {})
     ranked = []
     for (sub, _), order in zip(fitting, orders, strict=True):
         pos = core.get(sub.institution_id, {})
         ranked.append(sorted(order, key=lambda d: pos.get(d, len(pos))))  # stable: ties keep order
-    return ranked
+    return RankedDigests(ranked, version)
 
 
 # --- Building a period
@@ -261,10 +279,14 @@ def rank_digests(
 Candidates = Sequence[tuple[FinancingDemand, Enterprise]]
 
 
-def _fitting(sub: Subscription, candidates: Candidates, since: datetime | None) -> Fitting:
+def _fitting(
+    sub: Subscription, candidates: Candidates, since: datetime | None, funded: set[int]
+) -> Fitting:
     fitting = []
     for demand, ent in candidates:
         if since is not None and _utc(demand.updated_at) <= _utc(since):
+            continue
+        if demand.id in funded:  # the institution has already lent or invested
             continue
         fit = criteria_fit(sub, demand, ent)
         if fit is not None:
@@ -272,7 +294,9 @@ def _fitting(sub: Subscription, candidates: Candidates, since: datetime | None) 
     return fitting
 
 
-def _delivery_row(sub: Subscription, period: str, ids: list[int], now: datetime) -> dict[str, Any]:
+def _delivery_row(
+    sub: Subscription, period: str, ids: list[int], now: datetime, model_version: str | None
+) -> dict[str, Any]:
     return {
         "subscription_id": sub.id,
         "period": period,
@@ -281,6 +305,7 @@ def _delivery_row(sub: Subscription, period: str, ids: list[int], now: datetime)
         "item_count": len(ids),
         "demand_ids": ids,
         "attempts": 0,
+        "model_version": model_version,
         "created_at": now,
     }
 
@@ -291,13 +316,69 @@ def _build_rows(
     marks = repo.last_delivered_at(session, [s.id for s in subs if s.id is not None])
     oldest = None if len(marks) < len(subs) else min(marks.values(), default=None)
     candidates = repo.teaser_candidates(session, oldest, now)
-    fitting = [(s, _fitting(s, candidates, marks.get(s.id or 0))) for s in subs]
+    funded = repo.funded_demands(
+        session, {s.institution_id for s in subs}, [d for d, _ in candidates]
+    )
+    fitting = [
+        (s, _fitting(s, candidates, marks.get(s.id or 0), funded.get(s.institution_id, set())))
+        for s in subs
+    ]
     fitting = [(s, f) for s, f in fitting if f]
     ranked = rank_digests(session, fitting, policy.rank_with_core)
     return [
-        _delivery_row(sub, period, ids[: policy.max_items], now)
-        for (sub, _), ids in zip(fitting, ranked, strict=True)
+        _delivery_row(sub, period, ids[: policy.max_items], now, ranked.model_version)
+        for (sub, _), ids in zip(fitting, ranked.orders, strict=True)
     ]
+
+
+# --- Residency: only institutions with a resident agreement in force are served
+
+
+def _pause_reason(inst: Institution, day: date) -> str | None:
+    """Why an institution is not served on `day` (None: its agreement is in force)."""
+    if inst.is_resident_on(day):
+        return None
+    if inst.agreement_start is None:
+        return "未登记入驻协议，暂停推送"
+    if inst.agreement_start > day:
+        return f"入驻协议自 {inst.agreement_start.isoformat()} 起生效，生效前暂停推送"
+    assert inst.agreement_end is not None
+    return f"入驻协议已于 {inst.agreement_end.isoformat()} 到期，暂停推送"
+
+
+def servable(
+    session: Session, subs: Sequence[Subscription], day: date
+) -> tuple[list[Subscription], dict[int, str | None]]:
+    """The subscriptions whose institution is resident on `day`, and for every subscription
+    whose pause changes, its new reason (None: resumes). Nothing is written."""
+    institutions = repo.institutions_by_id(session, {s.institution_id for s in subs})
+    serve, changes = [], {}
+    for sub in subs:
+        reason = _pause_reason(institutions[sub.institution_id], day)
+        if reason != sub.paused_reason and sub.id is not None:
+            changes[sub.id] = reason
+        if reason is None:
+            serve.append(sub)
+    return serve, changes
+
+
+def _record_pauses(
+    session: Session, subs: Sequence[Subscription], changes: dict[int, str | None]
+) -> None:
+    for sub in subs:
+        if sub.id not in changes:
+            continue
+        sub.paused_reason = changes[sub.id]
+        session.add(sub)
+        append_audit(session, actor="system", action="resume" if sub.paused_reason is None
+                     else "pause", entity="subscription", entity_id=sub.id,
+                     detail={"reason": sub.paused_reason})  # fmt: skip
+    session.flush()
+
+
+def beijing_day(now: datetime) -> date:
+    """The center's calendar day at `now`."""
+    return _utc(now).astimezone(BEIJING).date()
 
 
 def run_digest_period(
@@ -313,22 +394,74 @@ def run_digest_period(
     policy = policy or DigestPolicy.from_settings(get_settings())
     frequency, now = frequency_of(period), _utc(now)
     subs = repo.active_subscriptions(session, frequency)
+    serve, changes = servable(session, subs, beijing_day(now))
+    _record_pauses(session, subs, changes)
     done = repo.subscriptions_with_delivery(session, period)
-    todo = [s for s in subs if s.id not in done]
+    todo = [s for s in serve if s.id not in done]
     rows = _build_rows(session, todo, period, now, policy)
     created = repo.insert_deliveries(session, rows)
     ids = sorted(created.values())
     for delivery_id in ids:
         enqueue(session, DELIVER_TASK, delivery_id)
-    existing = len(done) + len(rows) - len(created)
+    existing = len(done & {s.id for s in serve}) + len(rows) - len(created)
     return PeriodReport(
-        period, frequency, len(subs), len(ids), existing, len(todo) - len(rows), ids
-    )
+        period, frequency, len(serve), len(ids), existing, len(todo) - len(rows), ids,
+        paused=len(subs) - len(serve),
+    )  # fmt: skip
 
 
 def run_current_period(session: Session, frequency: str, now: datetime) -> PeriodReport:
     """What the beat schedule runs: the period `now` falls in, for one frequency."""
     return run_digest_period(session, period_key(frequency, now), now)
+
+
+# --- What a period's digests hold (the `export digest-items` contract)
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One demand in one subscription's digest of a period."""
+
+    subscription_id: int
+    institution_id: int
+    demand_id: int
+    financing_type: str
+
+
+def _items_of(
+    session: Session, digests: list[tuple[Subscription, list[int], bool]]
+) -> list[DigestItem]:
+    found = repo.demands_by_id(session, sorted({d for _, ids, _ in digests for d in ids}))
+    return [
+        DigestItem(sub.id or 0, sub.institution_id, d, found[d][0].financing_type.value)
+        for sub, ids, sent in digests
+        for d in ids
+        if d in found and (sent or _still_shareable(found[d][0]))
+    ]
+
+
+def digest_items(
+    session: Session, period: str, now: datetime, policy: DigestPolicy | None = None
+) -> list[DigestItem]:
+    """What the digests of `period` contained or would contain, one row per demand.
+
+    A delivered digest gives what was sent; a pending or failed one what it would send now
+    (demands closed or made confidential since drop out); an active, served subscription with
+    no digest of the period yet, what a run now would put in it. Nothing is written.
+    """
+    policy = policy or DigestPolicy.from_settings(get_settings())
+    now = _utc(now)
+    recorded = repo.deliveries_of_period(session, period)
+    have = {sub.id for _, sub in recorded}
+    subs = repo.active_subscriptions(session, frequency_of(period))
+    serve, _ = servable(session, subs, beijing_day(now))
+    todo = {s.id: s for s in serve if s.id not in have}
+    rows = _build_rows(session, list(todo.values()), period, now, policy)
+    digests = [
+        (sub, list(d.demand_ids), d.status == DeliveryStatus.delivered) for d, sub in recorded
+    ]
+    digests += [(todo[r["subscription_id"]], r["demand_ids"], False) for r in rows]
+    return _items_of(session, digests)
 
 
 # --- Teasers
@@ -460,6 +593,11 @@ def deliver(
         return _record_failure(
             session, delivery, PermanentDeliveryError("订阅已停用，未发送"), policy
         )
+    inst = session.get(Institution, sub.institution_id)
+    assert inst is not None
+    reason = _pause_reason(inst, beijing_day(clock()))
+    if reason is not None:
+        return _record_failure(session, delivery, PermanentDeliveryError(reason), policy)
     digest = build_digest(session, delivery, sub, _utc(clock()))
     if not digest.teasers:
         return _record_success(session, delivery, digest, "本期项目均已撤回或转为保密，未发送")

@@ -22,11 +22,19 @@ from sqlmodel import Session
 from models import Institution, Subscription
 from models.crud import create
 from models.errors import ConflictError, DomainError, NotFoundError
-from models.reference import Channel
+from models.reference import (
+    REGIONS,
+    STRATEGIC_EMERGING_INDUSTRIES,
+    Channel,
+    FinancingType,
+    Stage,
+    canonical_industry_code,
+)
 from services.audit.repository import append_audit
 from services.digests import repository as repo
 from services.digests.checks import WebhookPolicy, normalize_email
 
+FREQUENCIES = {"daily": "每日", "weekly": "每周", "monthly": "每月"}
 TOKEN_BYTES = 24  # 192 bits: guessing is hopeless, so no attempt counter is needed
 SECRET_BYTES = 32  # the webhook signing key, 256 bits
 
@@ -77,6 +85,71 @@ def checked_destination(data: dict[str, Any], policy: WebhookPolicy) -> dict[str
     return data | {"channel": channel, "email": email, "webhook_url": webhook_url}
 
 
+def _one_of(data: dict[str, Any], name: str, label: str, allowed: dict[str, str]) -> list[str]:
+    values = [str(v) for v in data.get(name) or []]
+    wrong = [v for v in values if v not in allowed]
+    if wrong:
+        choices = "、".join(f"{k}（{v}）" for k, v in allowed.items())
+        raise DomainError(
+            f"字段“{name}”（{label}）的值“{wrong[0]}”无效，应为以下之一：{choices}", field=name
+        )
+    return list(dict.fromkeys(values))
+
+
+def _sector_known(code: str) -> bool:
+    return code in STRATEGIC_EMERGING_INDUSTRIES or canonical_industry_code(code) is not None
+
+
+def _region_known(code: str) -> bool:
+    return code.isdigit() and len(code) in (2, 4, 6) and code.ljust(6, "0") in REGIONS
+
+
+def _codes(data: dict[str, Any], name: str, label: str, known: Any, example: str) -> list[str]:
+    values = [str(v).strip() for v in data.get(name) or []]
+    wrong = [v for v in values if not known(v)]
+    if wrong:
+        raise DomainError(
+            f"字段“{name}”（{label}）的值“{wrong[0]}”无效，应填代码，如 {example}", field=name
+        )
+    return list(dict.fromkeys(values))
+
+
+def _checked_amounts(data: dict[str, Any]) -> None:
+    low, high = data.get("min_amount_wan"), data.get("max_amount_wan")
+    for name, value in (("min_amount_wan", low), ("max_amount_wan", high)):
+        if value is not None and value < 0:
+            raise DomainError(f"字段“{name}”（金额，万元）不能为负数", field=name)
+    if low is not None and high is not None and low > high:
+        raise DomainError(
+            f"字段“min_amount_wan”（金额下限 {low:g} 万元）不能大于上限（{high:g} 万元）",
+            field="min_amount_wan",
+        )
+
+
+def checked_criteria(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with its criteria checked and de-duplicated; DomainError (Chinese, naming the
+    field) for an unknown frequency, financing type, stage, sector or region code, an empty
+    name, or an amount range upside down."""
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise DomainError("字段“name”（订阅名称）不能为空", field="name")
+    frequency = str(data.get("frequency") or "weekly")
+    if frequency not in FREQUENCIES:
+        choices = "、".join(f"{k}（{v}）" for k, v in FREQUENCIES.items())
+        raise DomainError(
+            f"字段“frequency”（推送频率）的值“{frequency}”无效，应为 {choices}", field="frequency"
+        )
+    _checked_amounts(data)
+    return data | {
+        "name": name,
+        "frequency": frequency,
+        "financing_types": _one_of(data, "financing_types", "融资方式", FinancingType.labels()),
+        "stages": _one_of(data, "stages", "发展阶段", Stage.labels()),
+        "sectors": _codes(data, "sectors", "行业", _sector_known, "C39、I65 或战略性新兴产业 1"),
+        "regions": _codes(data, "regions", "地区", _region_known, "44（广东省）、4403（深圳市）"),
+    }
+
+
 def _trusted_address(session: Session, institution_id: int, email: str | None) -> bool:
     inst = session.get(Institution, institution_id)
     if inst is None:
@@ -113,7 +186,7 @@ def create_subscription(
     """Check and insert a subscription (audited); returns it and, for a webhook, its new
     signing secret (shown to the caller once). Check `email_confirmed`: when False, the
     caller queues the confirmation mail (`services.digests.confirmations`)."""
-    row = checked_destination(data, policy)
+    row = checked_destination(checked_criteria(data), policy)
     trusted = _trusted_address(session, int(row["institution_id"]), row["email"])
     if not (by_staff or trusted):
         _within_daily_limit(session, int(row["institution_id"]), now, daily_limit)

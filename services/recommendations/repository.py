@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, cast, func, true
+from sqlalchemy import Integer, cast, func, true, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -20,6 +20,7 @@ from models import (
     LoanProduct,
     Match,
     MatchTransition,
+    RankerModel,
 )
 from models.reference import DealStatus
 
@@ -119,3 +120,40 @@ def data_version(session: Session) -> tuple[object, ...]:
         if clean and counted is not None:
             return ("counter", counted)
     return tuple(conn.execute(_version_query()).one())
+
+
+# --- published models
+
+
+def served_model(session: Session) -> RankerModel | None:
+    """The published re-ranker every process ranks with (None: the rules)."""
+    query = select(RankerModel).where(col(RankerModel.served).is_(True))
+    return session.exec(query.order_by(col(RankerModel.id).desc())).first()
+
+
+def published_models(session: Session) -> list[RankerModel]:
+    """Every published re-ranker, newest first."""
+    return list(session.exec(select(RankerModel).order_by(col(RankerModel.id).desc())).all())
+
+
+def model_by_version(session: Session, version: str) -> RankerModel | None:
+    """A published re-ranker by its version."""
+    return session.exec(select(RankerModel).where(RankerModel.version == version)).first()
+
+
+def serve_only(session: Session, version: str | None, at: datetime) -> None:
+    """Serve `version` and no other (None: none, i.e. the rules)."""
+    session.execute(
+        update(RankerModel)
+        .where(col(RankerModel.served).is_(True))
+        .values(served=False, served_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    if version is not None:
+        session.execute(
+            update(RankerModel)
+            .where(col(RankerModel.version) == version)
+            .values(served=True, served_since=at)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire_all()

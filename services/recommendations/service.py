@@ -1,12 +1,11 @@
 """The only adapter between the database and the matching core; it never commits.
 
-A trained re-ranker is a file in the ``model_dir`` the caller passes; nothing reads the environment.
+Every ranking uses the served model (`published.served_ranker`) unless the caller passes one;
+training saves into the ``model_dir`` the caller passes. Nothing reads the environment.
 """
 
 from __future__ import annotations
 
-import json
-import pickle
 import threading
 import time
 from collections import OrderedDict, defaultdict
@@ -32,7 +31,7 @@ from matching.history import (
     relationships,
     responsiveness,
 )
-from matching.learned import MONOTONIC, LearnedRanker, LearnedReranker, pair_features
+from matching.learned import MONOTONIC, LearnedReranker, pair_features
 from matching.profiles import (
     STAGE_INDEX,
     UNKNOWN_STAGE,
@@ -45,7 +44,7 @@ from matching.profiles import (
     Vocabulary,
     encode_demands,
 )
-from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, rank_batch, rank_one
+from matching.rank import ExposurePolicy, ScoringModel, rank_batch, rank_one
 from matching.rules import RuleConfig, eligible
 from matching.text import TextEncoder
 from models import (
@@ -72,8 +71,8 @@ from models.reference import (
     canonical_industry_code,
 )
 from services.recommendations import repository as repo
+from services.recommendations.published import publish, served_ranker
 
-MODEL_FILE, MODEL_META = "reranker.pkl", "reranker.json"
 NO_RESPONSE_DAYS = 60
 LOAD_WINDOW_DAYS = 30
 _REACHED = {s: i for i, s in enumerate(
@@ -405,41 +404,6 @@ def _fit_encoder(world: _World, as_of: date) -> TextEncoder:
 _CACHE = WorldCache()
 
 
-# --- model files ------------------------------------------------------------------------------
-
-
-_RANKERS: dict[tuple[str, int, int], ScoringModel] = {}
-_RANKERS_LOCK = threading.Lock()
-
-
-def load_ranker(model_dir: Path | None) -> ScoringModel:
-    """The trained re-ranker in ``model_dir`` if there is one, else the rules ranker.
-
-    A loaded model is kept while its file is unchanged (path, modification time, size).
-    """
-    path = model_dir / MODEL_FILE if model_dir is not None else None
-    if path is None or not path.exists():
-        return RulesRanker()
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    with _RANKERS_LOCK:
-        if key not in _RANKERS:
-            with path.open("rb") as fh:
-                reranker: LearnedReranker = pickle.load(fh)  # our own file (train_reranker)
-            _RANKERS.clear()  # one model at a time: an old version is never served again
-            _RANKERS[key] = LearnedRanker(reranker)
-        return _RANKERS[key]
-
-
-def _save(model_dir: Path, reranker: LearnedReranker, report: TrainReport) -> str:
-    model_dir.mkdir(parents=True, exist_ok=True)
-    path = model_dir / MODEL_FILE
-    with path.open("wb") as fh:
-        pickle.dump(reranker, fh)
-    (model_dir / MODEL_META).write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    return str(path)
-
-
 # --- the service functions --------------------------------------------------------------------
 
 
@@ -448,7 +412,7 @@ def recommend_for_demand(
     demand_id: int,
     k: int = 10,
     today: date | None = None,
-    model_dir: Path | None = None,
+    model: ScoringModel | None = None,
     exposure: ExposurePolicy | None = None,
     near_miss_limit: int = 3,
 ) -> Recommendation:
@@ -465,7 +429,7 @@ def recommend_for_demand(
     demand = world.demands.get(demand_id)
     if demand is None:
         raise NotFoundError(f"融资需求 {demand_id} 不存在")
-    model = load_ranker(model_dir)
+    model = model or served_ranker(session)
     policy = exposure or ExposurePolicy(per_list=2, max_load=50)
     cands, load = _CACHE.candidates(entry, today)
     profile = _profile(world, demand, today)
@@ -486,7 +450,7 @@ def rank_demands_for_institutions(
     institution_ids: Sequence[int],
     demand_ids: Sequence[int],
     today: date | None = None,
-    model_dir: Path | None = None,
+    model: ScoringModel | None = None,
 ) -> dict[int, tuple[IntArray, FloatArray]]:
     """Order demands for each institution's digest, best first; demands it cannot serve drop out.
 
@@ -501,7 +465,7 @@ def rank_demands_for_institutions(
     if not wanted:
         return {i: empty for i in institution_ids}
     batch = encode_demands([_profile(entry.world, d, today) for d in wanted], cands)
-    scores = load_ranker(model_dir).score(batch, cands, RuleConfig(today=today))
+    scores = (model or served_ranker(session)).score(batch, cands, RuleConfig(today=today))
     wanted_ids = np.array([d.id for d in wanted], dtype=np.int64)
     out: dict[int, tuple[IntArray, FloatArray]] = {}
     for inst in institution_ids:
@@ -540,7 +504,7 @@ def rerank_open_demands(
     session: Session,
     today: date | None = None,
     k: int = 10,
-    model_dir: Path | None = None,
+    model: ScoringModel | None = None,
     max_share: float | None = 0.2,
     n_jobs: int = 1,
 ) -> RerankResult:
@@ -560,7 +524,7 @@ def rerank_open_demands(
     )
     profiles = [_profile(world, d, today) for d in open_demands]
     exclude = [_taken(world, cands, d.id or 0) for d in open_demands]
-    model = load_ranker(model_dir)
+    model = model or served_ranker(session)
     policy = ExposurePolicy(per_list=2, max_share=max_share, max_load=50)
     ids, scores = rank_batch(
         model, profiles, cands, RuleConfig(today=today), k, policy, exclude, load, n_jobs=n_jobs
@@ -676,11 +640,12 @@ def train_reranker(
     holdout_days: int = 180,
     random_state: int = 0,
 ) -> TrainReport:
-    """Train the re-ranker on recorded outcomes and save it in ``model_dir``.
+    """Train the re-ranker on recorded outcomes, then publish and serve it (``model_dir``).
 
     Metrics compare it with the rules score on the outcomes of the last ``holdout_days``
-    (both fitted on earlier outcomes only); the saved model is then refitted on all outcomes.
-    With too few outcomes nothing is saved and the report gives the reason.
+    (both fitted on earlier outcomes only); the published model is then refitted on all
+    outcomes, and every caller ranks with it from the next call on (``model use`` rolls back).
+    With too few outcomes nothing is published and the report gives the reason.
     """
     today = today or datetime.now(UTC).date()
     X, y, day = outcome_pairs(session, today)
@@ -696,5 +661,7 @@ def train_reranker(
         return report
     cutoff = (today - timedelta(days=holdout_days)).toordinal()
     report.metrics = _holdout_metrics(X, y, day, cutoff, reranker)
-    report.path = _save(model_dir, reranker, report)
+    row = publish(session, reranker, model_dir, report.metrics, report.n_outcomes, report.n_won,
+                  datetime.now(UTC))  # fmt: skip
+    report.path = row.path
     return report

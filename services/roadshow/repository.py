@@ -3,8 +3,9 @@ and mandates its slate needs."""
 
 from collections import defaultdict
 from collections.abc import Collection
+from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, delete, select
 
 from models import (
@@ -18,7 +19,14 @@ from models import (
 )
 from models.enterprise import Enterprise
 from models.event import SlateItem as SlateRow
-from models.reference import DemandStatus, EventKind, FinancingType, InstitutionKind
+from models.event import SlateRun
+from models.reference import (
+    DemandStatus,
+    EventKind,
+    FinancingType,
+    InstitutionKind,
+    SlateRunStatus,
+)
 
 SCHEDULED_STATUSES = ("applied", "accepted")  # presenters/investors the slate considers
 
@@ -142,6 +150,17 @@ def participant_counts(session: Session, event_id: int) -> dict[str, int]:
     return {role: int(n) for role, n in session.exec(query).all()}
 
 
+def open_demands_of(session: Session, enterprise_ids: Collection[int]) -> dict[int, int]:
+    """The open demands of the enterprises: demand id → enterprise id."""
+    if not enterprise_ids:
+        return {}
+    query = select(FinancingDemand.id, FinancingDemand.enterprise_id).where(
+        FinancingDemand.status == DemandStatus.open,
+        col(FinancingDemand.enterprise_id).in_(list(enterprise_ids)),
+    )
+    return {d: e for d, e in session.exec(query).all() if d is not None}
+
+
 def equity_seekers(session: Session) -> list[int]:
     """Enterprises with open equity or mixed demands, the latest demand's first."""
     query = (
@@ -167,3 +186,22 @@ def mandates_of(session: Session, institution_ids: list[int]) -> list[Investment
         col(InvestmentMandate.institution_id).in_(institution_ids)
     )
     return list(session.exec(query))
+
+
+def start_run(session: Session, run_id: int, now: datetime) -> bool:
+    """Queued → running for one run (a conditional UPDATE: one worker wins)."""
+    statement = (
+        update(SlateRun)
+        .where(col(SlateRun.id) == run_id)
+        .where(col(SlateRun.status) == SlateRunStatus.queued)
+        .values(status=SlateRunStatus.running, started_at=now)
+        .returning(col(SlateRun.id))
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).first() is not None
+
+
+def latest_run(session: Session, event_id: int) -> SlateRun | None:
+    """The event's newest scheduling run."""
+    query = select(SlateRun).where(SlateRun.event_id == event_id)
+    return session.exec(query.order_by(col(SlateRun.id).desc())).first()

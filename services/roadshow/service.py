@@ -41,6 +41,8 @@ from models.event import Event, EventParticipant, EventSession
 from models.event import SlateItem as SlateRow
 from models.reference import EventKind
 from services.audit.repository import append_audit
+from services.recommendations.published import served_ranker
+from services.recommendations.service import rank_demands_for_institutions
 from services.roadshow import repository as repo
 
 FitFn = Callable[[Session, Sequence[int], Sequence[int]], np.ndarray]
@@ -63,7 +65,8 @@ def _utc(dt: datetime) -> datetime:
 
 
 # ─── loading ───────────────────────────────────────────────────────────────────────────────────
-def _roadshow(session: Session, event_id: int) -> Event:
+def event_of(session: Session, event_id: int) -> Event:
+    """The roadshow event; NotFoundError for any other id."""
     event = session.get(Event, event_id)
     if event is None or event.kind != EventKind.roadshow:
         raise NotFoundError(f"路演活动 {event_id} 不存在")
@@ -76,13 +79,13 @@ def load_event(
     """Build the solver input for a roadshow: accepted or applying presenters and investors,
     their availability and wishes, the pair fit, confirmed items (and, on a re-solve, the
     unconfirmed slate to stay close to)."""
-    event = _roadshow(session, event_id)
+    event = event_of(session, event_id)
     sessions = repo.sessions_of(session, event_id)
     presenters = [p for p in repo.participants(session, event_id, "presenter") if p.enterprise_id]
     investors = [p for p in repo.participants(session, event_id, "investor") if p.institution_id]
     ent_ids = [p.enterprise_id for p in presenters if p.enterprise_id is not None]
     inv_ids = [p.institution_id for p in investors if p.institution_id is not None]
-    matrix = (fit or _interest_fit(investors))(session, ent_ids, inv_ids)
+    matrix = (fit or _default_fit(investors))(session, ent_ids, inv_ids)
     rows = repo.slate_rows(session, event_id)
     problem = SlateProblem(
         sessions=tuple(SlateSession(s.id or 0, _utc(s.starts_at), _utc(s.ends_at)) for s in sessions),
@@ -140,6 +143,34 @@ def _interest_fit(investors: list[EventParticipant]) -> FitFn:
             [sorted(stages.get(i, set())) for i in inv_ids],
         )
         return matrix.T
+
+    return fit
+
+
+def model_fit(session: Session, ent_ids: Sequence[int], inv_ids: Sequence[int]) -> np.ndarray:
+    """How the served ranking model scores each investor for each enterprise's best open demand,
+    in [0, 1], shape (enterprises, institutions); 0 where it has none the investor can serve."""
+    owners = repo.open_demands_of(session, ent_ids)
+    ranked = rank_demands_for_institutions(
+        session, inv_ids, sorted(owners), model=served_ranker(session)
+    )
+    row = {e: k for k, e in enumerate(ent_ids)}
+    out = np.zeros((len(ent_ids), len(inv_ids)))
+    for j, inst in enumerate(inv_ids):
+        for demand, score in zip(*ranked.get(inst, ((), ())), strict=True):
+            k = row[owners[int(demand)]]
+            out[k, j] = max(out[k, j], float(score))
+    return np.clip(out, 0.0, 1.0)
+
+
+def _default_fit(investors: list[EventParticipant]) -> FitFn:
+    """Half the investors' stated interests (`interest_fit`), half the served model's score:
+    the slate ranks pairs with the same model as every other list."""
+    interests = _interest_fit(investors)
+
+    def fit(session: Session, ent_ids: Sequence[int], inv_ids: Sequence[int]) -> np.ndarray:
+        stated = interests(session, ent_ids, inv_ids)
+        return 0.5 * stated + 0.5 * model_fit(session, ent_ids, inv_ids)
 
     return fit
 
@@ -214,11 +245,6 @@ def cancel_participant(
     return draw_roadshow_slate(session, event_id, params, fit, keep_previous=True)
 
 
-def schedule(session: Session, event_id: int) -> dict[str, Any]:
-    """Draw the event's slate (the `roadshow.schedule` task) and return it as `slate_payload`."""
-    return slate_payload(draw_roadshow_slate(session, event_id))
-
-
 def slate_payload(result: SlateResult) -> dict[str, Any]:
     """The `schedule --json` document: exactly the documented keys, ISO times."""
     return {
@@ -266,7 +292,7 @@ def export_slate(
     session: Session, event_id: int, out_dir: Path, now: datetime | None = None
 ) -> list[Path]:
     """Write `路演排程-<id>.xlsx` and one `.ics` per enterprise and institution into `out_dir`."""
-    event = _roadshow(session, event_id)
+    event = event_of(session, event_id)
     rows = repo.slate_rows(session, event_id)
     if not rows:
         raise DomainError("该路演活动尚未排程，请先运行排程")

@@ -82,6 +82,12 @@ def _sub(engine: Engine, sub_id: int) -> Subscription:
         ({"channel": "webhook", "webhook_url": "https://u:p@hooks.bank.example/x"}, "webhook_url"),
         ({"channel": "webhook", "webhook_url": "https://hooks.bank.example/x\r\nX: y"}, "webhook_url"),
         ({"channel": "webhook", "webhook_url": "ftp://hooks.bank.example/x"}, "webhook_url"),
+        ({"frequency": "每周"}, "frequency"),
+        ({"financing_types": ["贷款"]}, "financing_types"),
+        ({"stages": ["成长期"]}, "stages"),
+        ({"regions": ["深圳"]}, "regions"),
+        ({"sectors": ["人工智能"]}, "sectors"),
+        ({"min_amount_wan": 3000, "max_amount_wan": 500}, "min_amount_wan"),
     ],
 )  # fmt: skip
 def test_refused_destinations_name_the_field_and_change_nothing(

@@ -61,7 +61,7 @@ def test_task_names_are_explicit_and_only_idempotent_ones_ack_late() -> None:
 
 
 EAGER_SCRIPT = """
-from datetime import timedelta
+from datetime import date, timedelta
 import typer
 from cli import digests as digests_cli
 from models import Enterprise, FinancingDemand, Institution, Subscription
@@ -73,7 +73,8 @@ from services.digests.service import run_digest_period
 
 upgrade_to_head(get_engine())
 with session_scope() as s:
-    inst = Institution(name="嵌入模式机构", kind=InstitutionKind.bank)
+    inst = Institution(name="嵌入模式机构", kind=InstitutionKind.bank,
+                       agreement_start=date(2020, 1, 1))
     ent = Enterprise(legal_name="嵌入模式企业有限公司", normalized_name="嵌入模式", industry_code="I65")
     s.add_all([inst, ent]); s.flush()
     s.add(FinancingDemand(enterprise_id=ent.id, financing_type=FinancingType.loan,
@@ -138,7 +139,7 @@ def test_the_backlog_of_an_empty_redis_queue_is_zero(monkeypatch: pytest.MonkeyP
 
 
 LEGACY_SCRIPT = """
-from datetime import timedelta
+from datetime import date, timedelta
 import typer
 from sqlmodel import Session, select
 from cli import digests as digests_cli
@@ -150,7 +151,8 @@ from models.reference import FinancingType, InstitutionKind
 
 upgrade_to_head(get_engine())
 with session_scope() as s:
-    inst = Institution(name="遗留数据机构", kind=InstitutionKind.bank)
+    inst = Institution(name="遗留数据机构", kind=InstitutionKind.bank,
+                       agreement_start=date(2020, 1, 1))
     ent = Enterprise(legal_name="遗留数据企业有限公司", normalized_name="遗留数据", industry_code="I65")
     s.add_all([inst, ent]); s.flush()
     s.add(FinancingDemand(enterprise_id=ent.id, financing_type=FinancingType.loan,

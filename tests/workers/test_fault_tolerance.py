@@ -18,7 +18,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,12 @@ def seed(engine: Engine, subscriptions: int, channel: Channel = Channel.email, *
     """Institutions, 12 open demands changed an hour ago and `subscriptions` daily subscriptions."""
     an_hour_ago = utcnow() - timedelta(hours=1)
     with session_scope(engine) as session:
-        insts = [Institution(name=f"故障测试机构{i}", kind=InstitutionKind.vc) for i in range(5)]
+        insts = [
+            Institution(
+                name=f"故障测试机构{i}", kind=InstitutionKind.vc, agreement_start=date(2020, 1, 1)
+            )
+            for i in range(5)
+        ]
         session.add_all(insts)
         session.flush()
         for i in range(12):

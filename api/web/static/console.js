@@ -26,6 +26,22 @@
     var link = event.target.closest ? event.target.closest("[data-back]") : null;
     if (link && window.history.length > 1) { event.preventDefault(); window.history.back(); }
   });
+  // A queued slate: poll its run until a worker has finished it, then reload to show the slate.
+  var run = document.getElementById("slate-run");
+  if (run && (run.dataset.status === "queued" || run.dataset.status === "running")) {
+    var poll = function () {
+      fetch(run.dataset.runUrl, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.json(); })
+        .then(function (state) {
+          run.dataset.status = state.status;
+          run.className = "run-status run-" + state.status;
+          run.querySelector(".run-label").textContent = state.label;
+          if (state.finished) { window.location.reload(); } else { window.setTimeout(poll, 1000); }
+        })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    };
+    window.setTimeout(poll, 1000);
+  }
   // Move focus to the flash message so screen readers and keyboard users notice it.
   var flash = document.querySelector(".flash");
   if (flash) { flash.setAttribute("tabindex", "-1"); flash.focus(); }

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import uvicorn
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
@@ -28,7 +29,9 @@ from models.migrate import upgrade_to_head
 from models.reference import DemandStatus, FinancingType, InstitutionKind, UserRole
 from models.settings import Settings
 from services.accounts.service import create_user, use_password_hasher
+from services.jobs import Publisher
 from services.recommendations.service import recommend_for_demand
+from workers.celery_app import create_celery_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -54,6 +57,26 @@ class Center:
     enterprise_id: int
     own_institution: int
     other_institution: int
+    database_url: str
+    broker_url: str | None  # where the app publishes jobs (None: no test Redis)
+
+
+def _broker() -> str | None:
+    """The test Redis on database 10 (emptied), where the console publishes its jobs for a
+    real worker (tests/workers/test_fault_tolerance.py lists the numbers taken)."""
+    base = os.environ.get("TEST_REDIS_URL")
+    if not base:
+        return None
+    url = base.rsplit("/", 1)[0] + "/10"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+def _publisher(broker: str | None) -> Publisher | None:
+    if broker is None:
+        return None
+    app = create_celery_app(Settings(redis_url=broker))
+    return lambda job: app.send_task(job.name, args=job.args, kwargs=job.kwargs)
 
 
 def _browser_or_skip() -> None:
@@ -126,14 +149,16 @@ def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Center]:
     upgrade_to_head(engine)
     demand, own, other = _seed(engine)
     settings = Settings(secret_key=SECRET, database_url=f"sqlite:///{path}")
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
+    port, broker = _free_port(), _broker()
+    app = create_app(settings, engine, _publisher(broker))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port,
                             log_level="warning", ws="none", lifespan="off")  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     _wait_started(server)
-    yield Center(f"http://127.0.0.1:{port}", demand, _enterprise_of(engine, demand), own, other)
+    yield Center(f"http://127.0.0.1:{port}", demand, _enterprise_of(engine, demand), own, other,
+                 settings.database_url, broker)  # fmt: skip
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()

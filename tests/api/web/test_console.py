@@ -3,13 +3,16 @@
 
 import random
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import Workbook
 
 from ingestion.uscc import make_uscc
 from tests.api.web.conftest import Center, screenshot, sign_in
+from tests.workers.processes import Fleet, fleet, service_env
 
 DEAL_WAN = 1234.5
 
@@ -108,7 +111,19 @@ def test_institution_sees_only_its_own_pages(browser: Any, center: Center) -> No
     assert page.get_by_role("button", name=re.compile("申请引荐")).count() > 0
 
 
-def test_roadshow_create_schedule_and_export(browser: Any, center: Center) -> None:
+@pytest.fixture
+def slate_worker(center: Center, tmp_path: Path) -> Iterator[Fleet]:
+    """A real `celery worker` on the console's broker and the center's database."""
+    if center.broker_url is None:
+        pytest.skip("Redis not available (run through `make test`)")
+    env = service_env(center.database_url, center.broker_url, 1)
+    with fleet(env, tmp_path, workers=1) as group:
+        yield group
+
+
+def test_a_queued_slate_finishes_while_the_page_waits(
+    browser: Any, center: Center, slate_worker: Fleet
+) -> None:
     page = sign_in(browser, center, "mm")
     page.goto("/console/roadshows")
     page.get_by_label("活动名称").fill("2026年第9期科技企业投融资路演·智能制造专场")
@@ -120,7 +135,12 @@ def test_roadshow_create_schedule_and_export(browser: Any, center: Center) -> No
     assert "已创建路演活动" in page.locator(".flash").inner_text()
     page.get_by_label("求解时限（秒）").fill("5")
     page.get_by_role("button", name="运行排程").click()
-    assert "排程完成" in page.locator(".flash").inner_text()
+    assert "已提交排程任务" in page.locator(".flash").inner_text()  # the request did not solve
+    status = page.locator("#slate-run")
+    assert status.get_attribute("data-status") in ("queued", "running")
+    assert page.locator("table.slate").count() == 0
+    page.wait_for_selector("#slate-run[data-status='done']", timeout=90_000)  # polled, reloaded
+    assert "排程完成" in page.locator("#slate-run").inner_text(), slate_worker.logs()
     assert page.locator("table.slate tbody tr").count() > 0
     screenshot(page, "roadshow-slate", full_page=True)
     export = page.locator("a", has_text="导出排程").get_attribute("href")
@@ -185,3 +205,39 @@ def test_the_content_security_policy_breaks_nothing(browser: Any, center: Center
     page.wait_for_load_state()
     assert page.url.endswith("/console/enterprises")
     assert violations == []
+
+
+def _subscribe(page: Any, low: str, high: str) -> None:
+    """Fill the subscription form with its pickers and submit it."""
+    form = page.locator("form[action$='/subscriptions']")
+    if not form.is_visible():
+        page.get_by_text("新建订阅").click()
+    form.get_by_label("订阅名称").fill("深圳成长期制造业贷款项目")
+    form.get_by_label("贷款").check()
+    form.get_by_label("投贷联动").check()
+    form.get_by_label("成长期").check()
+    form.get_by_label("行业（可多选，不选为不限）").select_option(["C", "2"])
+    form.get_by_label("地区（可多选，不选为不限）").select_option(label="深圳市")
+    form.get_by_label("金额下限（万元）").fill(low)
+    form.get_by_label("金额上限（万元）").fill(high)
+    form.get_by_label("推送频率").select_option(label="每日")
+    form.get_by_label("接收邮箱").fill("dealflow@bank-a.example")
+    form.get_by_role("button", name="创建订阅").click()
+
+
+def test_an_institution_subscribes_with_chinese_pickers(browser: Any, center: Center) -> None:
+    page = sign_in(browser, center, "inst_a")
+    page.goto(f"/console/institutions/{center.own_institution}")
+    rows = page.locator("#subscriptions + table tbody tr")
+    before = rows.count()
+    _subscribe(page, "3000", "500")
+    assert "不能大于上限" in page.locator(".flash").inner_text()  # refused in Chinese
+    assert rows.count() == before  # and nothing was written
+    _subscribe(page, "500", "3000")
+    assert "已创建订阅“深圳成长期制造业贷款项目”" in page.locator(".flash").inner_text()
+    assert rows.count() == before + 1
+    text = rows.filter(has_text="深圳成长期制造业贷款项目").inner_text()
+    assert "贷款、投贷联动" in text and "成长期" in text and "每日" in text
+    screenshot(page, "institution-subscription", full_page=True)
+    other = page.goto(f"/console/institutions/{center.other_institution}")
+    assert other is not None and other.status == 404

@@ -93,7 +93,7 @@ def test_criteria_fit_filters_hard_and_counts_soft(session: Session) -> None:
         "region": None,
         "amount": None,
         "type": None,
-        "mixed": 0.5,
+        "mixed": None,  # a 投贷联动 subscription asks for mixed demands, not pure loans
     }
 
 

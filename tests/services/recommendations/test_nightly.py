@@ -1,6 +1,5 @@
 """Nightly jobs: the batch re-rank of open demands and the retrain threshold."""
 
-import json
 from pathlib import Path
 
 from sqlmodel import Session
@@ -27,7 +26,10 @@ def test_retrain_waits_for_enough_new_outcomes(session: Session, tmp_path: Path)
     assert "少于 50 条" in report.message
 
 
-def test_retrain_counts_outcomes_since_the_model_on_disk(session: Session, tmp_path: Path) -> None:
-    (tmp_path / "reranker.json").write_text(json.dumps({"n_outcomes": 10}))
+def test_retrain_counts_outcomes_since_the_newest_published_model(
+    session: Session, tmp_path: Path
+) -> None:
+    factories.ranker_model(session, n_outcomes=4)
+    factories.ranker_model(session, n_outcomes=10)
     report = retrain_if_due(session, tmp_path, T0, min_new=1, min_outcomes=200)
     assert report.details["new_outcomes"] == -10 and report.action == "skipped"

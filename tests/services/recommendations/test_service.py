@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 import models
 from matching.history import DealHistory, PipelineHistory
+from matching.rank import RulesRanker
 from models.data_version import COUNTED_TABLES
 from models.db import make_engine
 from models.errors import NotFoundError
@@ -21,6 +22,7 @@ from models.migrate import MIGRATIONS_DIR
 from models.reference import FinancingType, InstitutionKind, PipelineStage, Stage
 from services.audit.repository import append_audit
 from services.recommendations import repository, service
+from services.recommendations.published import served_ranker
 from tests import factories as f
 
 TODAY = date(2025, 6, 1)
@@ -112,7 +114,7 @@ def test_train_falls_back_with_few_outcomes(
     assert report.fallback_reason and "继续使用规则排序" in report.fallback_reason
     assert report.version == "rules-1" and report.n_outcomes == 1
     assert not (tmp_path / "models").exists()
-    assert isinstance(service.load_ranker(tmp_path / "models"), service.RulesRanker)
+    assert isinstance(served_ranker(session), RulesRanker)
 
 
 def test_the_world_is_loaded_once_per_data_version(
