@@ -21,7 +21,7 @@ from sqlmodel import Session
 from ingestion.headers import HeaderMap, load_mapping, map_headers
 from ingestion.quarantine import write_quarantine
 from ingestion.readers import Sheet, Source, open_source
-from ingestion.validate import FIELD_LABELS, REQUIRED, RowParser, RowRejected
+from ingestion.validate import FIELD_LABELS, REQUIRED, RowHeld, RowParser, RowRejected
 from models import ImportBatch
 from models.errors import DomainError, NotFoundError
 from models.reference import ImportKind
@@ -216,6 +216,9 @@ def _load_sheet(
                 continue
             try:
                 outcome, entity_id = loader.handle(row)
+            except RowHeld as exc:
+                writer.hold(row, exc.problem)
+                continue
             except RowRejected as exc:
                 writer.quarantine(row, [exc.problem])
                 continue

@@ -1,0 +1,150 @@
+"""Brand and short names: finding the enterprise a row names only by '和雷实业' or '场地汇'.
+
+A district sheet often names a firm by its brand or short name instead of its legal name. Such
+a name (`is_brand_like`: no legal form at its end) resolves to the enterprise whose short name,
+or whose core name (the legal name without region and legal form, `normalize_company_name`),
+contains it — among the enterprises of the row's region only (its 区域/地址 column, or the
+USCC's registration code, as evidence: `regions_conflict` decides, a city against its province
+is no conflict).
+
+`BrandIndex` is built once per import from every enterprise's (id, core name, short name,
+region): per province, one string of all names that `str.find` scans, so a look-up costs a
+C-speed substring search over the province's names, not a Python loop over them.
+
+Of the enterprises found, one whose core or short name *is* the brand wins; otherwise a single
+one is the answer; several are left to a person (`BrandHit.candidates`).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ingestion.dedupe import regions_conflict
+from ingestion.normalize import half_width, normalize_company_name
+
+__all__ = ["BrandHit", "BrandIndex", "brand_key", "is_brand_like"]
+
+#: Endings of a legal (registered) name: a name ending so is not a brand.
+_LEGAL_ENDINGS = (
+    "公司",
+    "企业",
+    "合伙)",
+    "有限合伙",
+    "厂",
+    "研究院",
+    "研究所",
+    "事务所",
+    "合作社",
+    "中心",
+)
+#: Words a short name keeps from the legal form ('氟聚股份'), not part of the core name.
+_SHORT_FORMS = ("股份",)
+#: Shortest brand looked up: one character is inside too many names to be evidence.
+MIN_BRAND = 2
+_SEPARATOR = "\x00"
+
+
+def is_brand_like(name: str) -> bool:
+    """True for a name without a legal form at its end ('和雷实业', not '…有限公司')."""
+    text = half_width(name).strip()
+    return bool(text) and not text.endswith(_LEGAL_ENDINGS)
+
+
+def brand_key(name: str) -> str:
+    """The text a brand is looked up by: normalised like a core name, '股份' dropped."""
+    key = normalize_company_name(name)
+    for form in _SHORT_FORMS:
+        if key.endswith(form) and len(key) - len(form) >= MIN_BRAND:
+            key = key[: -len(form)]
+    return key
+
+
+@dataclass(slots=True)
+class BrandHit:
+    """What a brand look-up found: the one enterprise, or the candidates a person chooses from."""
+
+    entity_id: int | None = None
+    candidates: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Province:
+    text: str = ""
+    starts: list[int] = field(default_factory=list)  # offset of each name in `text`
+    owners: list[int] = field(default_factory=list)  # the enterprise of each name
+    parts: list[str] = field(default_factory=list)  # names not yet joined into `text`
+    pending: list[int] = field(default_factory=list)
+
+    def add(self, name: str, owner: int) -> None:
+        self.parts.append(name)
+        self.pending.append(owner)
+
+    def joined(self) -> _Province:
+        if self.parts:
+            offset = len(self.text)
+            for name, owner in zip(self.parts, self.pending, strict=True):
+                self.starts.append(offset)
+                self.owners.append(owner)
+                offset += len(name) + 1
+            self.text += "".join(name + _SEPARATOR for name in self.parts)
+            self.parts, self.pending = [], []
+        return self
+
+
+class BrandIndex:
+    """Core and short names of enterprises per province, searched by substring."""
+
+    def __init__(self) -> None:
+        self._provinces: dict[str, _Province] = {}
+        self.region: dict[int, str] = {}
+        self.names: dict[int, tuple[str, str]] = {}  # id → (core name, short name key)
+        self.legal_name: dict[int, str] = {}
+
+    def add(
+        self, ent_id: int, legal_name: str, core: str, short_name: str | None, region: str | None
+    ) -> None:
+        """Index an enterprise; one without a region code is never found by brand."""
+        if not region or not region[:2].isdigit():
+            return
+        short = brand_key(short_name) if short_name else ""
+        province = self._provinces.setdefault(region[:2], _Province())
+        self.region[ent_id], self.names[ent_id] = region, (core, short)
+        self.legal_name[ent_id] = legal_name
+        for name in {core, short} - {""}:
+            province.add(name, ent_id)
+
+    def extend(self, rows: Iterable[tuple[int, str, str, str | None, str | None]]) -> None:
+        """`add` each (id, legal name, core name, short name, region)."""
+        for row in rows:
+            self.add(*row)
+
+    def lookup(self, brand: str, region: str) -> BrandHit:
+        """The enterprise of `region` that the brand names (see the module's rules)."""
+        key = brand_key(brand)
+        province = self._provinces.get(region[:2])
+        if len(key) < MIN_BRAND or province is None:
+            return BrandHit()
+        found = [
+            owner
+            for owner in dict.fromkeys(_occurrences(province.joined(), key))
+            if not regions_conflict(region, self.region[owner])
+        ]
+        exact = [owner for owner in found if key in self.names[owner]]
+        if len(exact) == 1:
+            return BrandHit(exact[0])
+        if len(found) == 1:
+            return BrandHit(found[0])
+        return BrandHit(candidates=sorted(found))
+
+
+def _occurrences(province: _Province, key: str) -> Iterable[int]:
+    """The enterprise of every name in the province that contains `key`."""
+    text, starts, owners = province.text, province.starts, province.owners
+    at = text.find(key)
+    while at >= 0:
+        slot = bisect_right(starts, at) - 1
+        yield owners[slot]
+        nxt = starts[slot + 1] if slot + 1 < len(starts) else len(text)
+        at = text.find(key, nxt)
