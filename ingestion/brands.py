@@ -5,14 +5,18 @@ a name (`is_brand_like`: no legal form at its end) resolves to the enterprise wh
 or whose core name (the legal name without region and legal form, `normalize_company_name`),
 contains it — among the enterprises of the row's region only (its 区域/地址 column, or the
 USCC's registration code, as evidence: `regions_conflict` decides, a city against its province
-is no conflict).
+is no conflict; a municipality's districts and former counties are one city).
 
 `BrandIndex` is built once per import from every enterprise's (id, core name, short name,
 region): per province, one string of all names that `str.find` scans, so a look-up costs a
 C-speed substring search over the province's names, not a Python loop over them.
 
-Of the enterprises found, one whose core or short name *is* the brand wins; otherwise a single
-one is the answer; several are left to a person (`BrandHit.candidates`).
+A brand that is a 字号 and a trade ('元生科技') also finds the names that start with the 字号 and
+end with the trade ('元生创新科技'), so a look-alike that merely contains the brand ('雷铂犀牛科技'
+for '犀牛科技') is never the only candidate. Of the enterprises found, one whose core or short
+name *is* the brand wins; otherwise a single one whose name starts with the brand is the
+answer; several, or one holding the brand only in the middle of its name ('龙大肉食品' for
+'青岛食品'), are left to a person (`BrandHit.candidates`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ingestion.dedupe import regions_conflict
-from ingestion.normalize import half_width, normalize_company_name
+from ingestion.normalize import brand_of, half_width, normalize_company_name
 
 __all__ = ["BrandHit", "BrandIndex", "brand_key", "is_brand_like"]
 
@@ -120,31 +123,69 @@ class BrandIndex:
         for row in rows:
             self.add(*row)
 
+    def elsewhere(self, ent_id: int, region: str) -> bool:
+        """True when the enterprise is known to be in another city than `region`."""
+        return ent_id in self.region and _cities_differ(self.region[ent_id], region)
+
     def lookup(self, brand: str, region: str) -> BrandHit:
         """The enterprise of `region` that the brand names (see the module's rules)."""
         key = brand_key(brand)
         province = self._provinces.get(region[:2])
         if len(key) < MIN_BRAND or province is None:
             return BrandHit()
-        found = [
-            owner
-            for owner in dict.fromkeys(_occurrences(province.joined(), key))
-            if not regions_conflict(region, self.region[owner])
-        ]
-        exact = [owner for owner in found if key in self.names[owner]]
+        province.joined()
+        found = _owners(province, key)  # enterprise → whether a name starts with the brand
+        name, trade = brand_of(key)
+        if trade and len(name) >= MIN_BRAND:  # '元生科技' also names 元生创新科技, not 元生生物
+            found |= _owners(province, name, trade)
+        near = {owner: start for owner, start in found.items() if not self.elsewhere(owner, region)}
+        exact = [owner for owner in near if key in self.names[owner]]
         if len(exact) == 1:
             return BrandHit(exact[0])
-        if len(found) == 1:
-            return BrandHit(found[0])
-        return BrandHit(candidates=sorted(found))
+        if len(near) == 1 and all(near.values()):
+            return BrandHit(next(iter(near)))
+        return BrandHit(candidates=sorted(near))
 
 
-def _occurrences(province: _Province, key: str) -> Iterable[int]:
-    """The enterprise of every name in the province that contains `key`."""
+#: Provinces that are cities: their districts and former counties (1101…, 1102…) are one city.
+_MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
+
+
+def _city(code: str) -> str | None:
+    """The city part of a 行政区划代码 (None for a province-level code: any of its cities)."""
+    if code[:2] in _MUNICIPALITIES:
+        return code[:2]
+    return None if code[2:4] == "00" else code[:4]
+
+
+def _cities_differ(a: str, b: str) -> bool:
+    if a[:2] != b[:2]:
+        return True
+    city_a, city_b = _city(a), _city(b)
+    return city_a is not None and city_b is not None and city_a != city_b
+
+
+#: How a place name a core name kept ('孝感市', '宁国市' — not in the reference data) ends.
+_PLACE_ENDINGS = ("省", "市", "县", "区", "州", "盟", "旗")
+
+
+def _is_place(prefix: str) -> bool:
+    """True for what a name may carry before its 字号 and still start with it: a place."""
+    return 2 <= len(prefix) <= 8 and prefix.endswith(_PLACE_ENDINGS)
+
+
+def _owners(province: _Province, key: str, trade: str = "") -> dict[int, bool]:
+    """Enterprise → whether one of its names starts with `key` (after a place name: `_is_place`),
+    for every name of the province
+    that contains `key` — with `trade`, only the names that start with `key` and end with it."""
     text, starts, owners = province.text, province.starts, province.owners
+    found: dict[int, bool] = {}
     at = text.find(key)
     while at >= 0:
         slot = bisect_right(starts, at) - 1
-        yield owners[slot]
-        nxt = starts[slot + 1] if slot + 1 < len(starts) else len(text)
-        at = text.find(key, nxt)
+        start = at == starts[slot] or _is_place(text[starts[slot] : at])
+        end = text.find(_SEPARATOR, at)
+        if not trade or (start and text.endswith(trade, at, end)):
+            found[owners[slot]] = found.get(owners[slot], False) or start
+        at = text.find(key, at + 1)
+    return found

@@ -341,12 +341,12 @@ class Loader:
         hit = self.brands.lookup(name, region)
         if hit.entity_id is not None:
             return Resolution(hit.entity_id, "brand")
+        if found.entity_id is not None and self.brands.elsewhere(found.entity_id, region):
+            return Resolution(None, "new", review=[(found.entity_id, found.score)])
         if hit.candidates:
-            names = "、".join(self.brands.legal_name[c] for c in hit.candidates[:5])
-            more = f"等 {len(hit.candidates)} 家" if len(hit.candidates) > 5 else ""
-            raise RowHeld(Problem(_column(row, "legal_name"), name,
-                                  f"简称/品牌在本地区对应多家企业（{names}{more}），未导入，待人工复核："
-                                  "请改填企业全称或统一社会信用代码"))  # fmt: skip
+            raise RowHeld(
+                _brand_problem(row, name, [self.brands.legal_name[c] for c in hit.candidates])
+            )
         return found
 
     def upsert_enterprise(self, row: ParsedRow, found: Resolution | None = None) -> Outcome:
@@ -625,6 +625,17 @@ def _compared_columns(rows: list[ParsedRow]) -> list[str]:
     return [ENTERPRISE_COLUMNS[f] for f in sorted(fields) if f in ENTERPRISE_COLUMNS] + [
         "legal_name", "uscc", "normalized_name", "region_code",
     ]  # fmt: skip
+
+
+def _brand_problem(row: ParsedRow, brand: str, names: list[str]) -> Problem:
+    """Why a row named by a brand is held: the enterprises it may mean (five at most)."""
+    shown = "、".join(names[:5]) + (f"等 {len(names)} 家" if len(names) > 5 else "")
+    if len(names) == 1:
+        rule = f"简称/品牌只出现在本地区企业“{shown}”名称的中间，不能确定是同一企业"
+    else:
+        rule = f"简称/品牌在本地区对应多家企业（{shown}）"
+    return Problem(_column(row, "legal_name"), brand,
+                   rule + "，本行未导入，待人工复核：请改填企业全称或统一社会信用代码")  # fmt: skip
 
 
 #: Enterprise columns an import works out rather than reads: not part of a change set.
