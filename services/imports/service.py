@@ -243,7 +243,9 @@ def _audit_detail(summary: ImportSummary) -> dict[str, Any]:
         "unchanged",
         "merged",
         "quarantined",
+        "held",
         "review",
+        "changes_total",
     )
     return {k: getattr(summary, k) for k in keys}
 
@@ -263,8 +265,15 @@ def render_summary(summary: ImportSummary) -> str:
         + (f"，编码 {summary.encoding}" if summary.encoding else "")
         + "）",
         f"读取 {summary.rows_read} 行：新增 {summary.inserted}，更新 {summary.updated}，未变 {summary.unchanged}，"
-        f"合并 {summary.merged}，隔离 {summary.quarantined}；疑似重复待复核 {summary.review}",
+        f"合并 {summary.merged}，隔离 {summary.quarantined}，待复核 {summary.held}；疑似重复待复核 {summary.review}",
     ]
+    if summary.changes_total:
+        lines.append(f"变更已有企业 {summary.changes_total} 项（旧值→新值）：")
+        lines.extend(f"  - {c['legal_name']}：{c['field']} {c['old'] or '（空）'} → {c['new']}"
+                     for c in summary.changes[:20])  # fmt: skip
+    if summary.held:
+        lines.append("待复核的行（未导入）：")
+        lines.extend(f"  - {r['message']}" for r in summary.held_rows[:20])
     if summary.related:
         lines.append("关联记录：" + "，".join(f"{k} {v}" for k, v in summary.related.items()))
     if summary.skipped_blank or summary.skipped_subtotal:
