@@ -23,7 +23,7 @@ from models import (
 from models.base import utcnow
 from models.errors import ConflictError, NotFoundError
 from models.feedback import Complaint
-from models.ingest_support import EnterpriseAlias
+from models.ingest_support import EnterpriseAlias, EnterpriseChange
 from services.audit.repository import append_audit
 from services.imports import repository
 
@@ -39,6 +39,7 @@ ENTERPRISE_REFERENCES: tuple[tuple[Any, str], ...] = (
     (Consent, "enterprise_id"),
     (Complaint, "enterprise_id"),
     (EnterpriseAlias, "enterprise_id"),
+    (EnterpriseChange, "enterprise_id"),
 )
 
 

@@ -70,6 +70,15 @@ ENTERPRISE_COLUMNS = {
     "rd_expense": "rd_expense_wan", "patents": "patents", "qualifications": "qualifications",
     "business_scope": "business_scope",
 }  # fmt: skip
+#: What the change set calls an enterprise column (users see Chinese).
+ENTERPRISE_LABELS = {
+    "legal_name": "企业名称", "uscc": "统一社会信用代码", "short_name": "简称/品牌",
+    "industry_code": "所属行业", "stage": "发展阶段", "founded_on": "成立日期",
+    "registered_capital_wan": "注册资本（万元）", "employees": "员工人数", "rd_staff": "研发人员",
+    "revenue_wan": "营业收入（万元）", "net_profit_wan": "净利润（万元）",
+    "rd_expense_wan": "研发投入（万元）", "patents": "专利数", "qualifications": "资质",
+    "business_scope": "经营范围", "region_code": "所在区域",
+}  # fmt: skip
 DEMAND_COLUMNS = {
     "financing_type": "financing_type", "round_stage": "round_stage", "purpose": "purpose",
     "collateral": "collateral_offered", "term_months": "term_months", "deadline": "deadline",
@@ -424,7 +433,7 @@ class Loader:
             and (held(k) in empty if fill_only else held(k) != v)
         }
         if changes:
-            self.writer.change(row, current, changes)
+            self.writer.change(row, current, changes, ENTERPRISE_LABELS)
 
     def _enterprises(self, row: ParsedRow) -> Outcome:
         return self.upsert_enterprise(row)

@@ -355,7 +355,7 @@ class BatchWriter:
         if len(self.summary.held_rows) < LISTED:
             self.summary.held_rows.append(
                 {"sheet": row.sheet, "row": row.number, "column": problem.column,
-                 "value": problem.value, "message": reason}
+                 "value": problem.value, "rule": problem.rule, "message": reason}
             )  # fmt: skip
         self.summary.count(ImportOutcome.review)
         self.rows.append((ImportOutcome.review, None, reason[:1000], row))
@@ -373,13 +373,18 @@ class BatchWriter:
         self._flush_reviews(enterprise_mapping)
         self._flush_changes()
 
-    def change(self, row: ParsedRow, enterprise: dict[str, Any], changes: dict[str, Any]) -> None:
-        """Queue the fields a row changes on a stored enterprise (`enterprise`: its values before)."""
+    def change(
+        self, row: ParsedRow, enterprise: dict[str, Any], changes: dict[str, Any],
+        labels: dict[str, str],
+    ) -> None:  # fmt: skip
+        """Queue the fields a row changes on a stored enterprise (`enterprise`: its values
+        before; `labels`: the fields' Chinese names)."""
         summary = self.summary
         for name, new in changes.items():
-            old = _shown(enterprise.get(name))
             entry = {"enterprise_id": enterprise["id"], "legal_name": enterprise.get("legal_name"),
-                     "sheet": row.sheet, "row": row.number, "field": name, "old": old, "new": _shown(new)}  # fmt: skip
+                     "sheet": row.sheet, "row": row.number, "field": name,
+                     "label": labels.get(name, name), "old": _shown(enterprise.get(name)),
+                     "new": _shown(new)}  # fmt: skip
             self.changes.append(entry)
             summary.changes_total += 1
             if len(summary.changes) < LISTED:

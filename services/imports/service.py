@@ -27,7 +27,7 @@ from models.errors import DomainError, NotFoundError
 from models.reference import ImportKind
 from services.audit.repository import append_audit
 from services.imports import repository
-from services.imports.kinds import Loader
+from services.imports.kinds import ENTERPRISE_LABELS, Loader
 from services.imports.load import CHUNK_SIZE, BatchWriter, ImportSummary, close_batch, new_batch
 
 Progress = Callable[[int], None]
@@ -257,6 +257,21 @@ def export_quarantine(session: Session, batch_id: int, out: Path) -> int:
     return write_quarantine(repository.quarantined_rows(session, batch_id), batch_id, out)
 
 
+def batch_review(
+    session: Session, batch_id: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A stored batch's change set and its rows held for review, as the summary lists them."""
+    changes = [
+        {"enterprise_id": c.enterprise_id, "legal_name": name, "sheet": c.sheet,
+         "row": c.row_number, "field": c.field, "label": ENTERPRISE_LABELS.get(c.field, c.field),
+         "old": c.old_value, "new": c.new_value}
+        for c, name in repository.batch_changes(session, batch_id)
+    ]  # fmt: skip
+    held = [{"sheet": r.sheet, "row": r.row_number, "message": r.reason}
+            for r in repository.held_rows(session, batch_id)]  # fmt: skip
+    return changes, held
+
+
 def render_summary(summary: ImportSummary) -> str:
     """A readable Chinese summary of one import batch."""
     kind = ImportKind(summary.kind).label
@@ -269,7 +284,7 @@ def render_summary(summary: ImportSummary) -> str:
     ]
     if summary.changes_total:
         lines.append(f"变更已有企业 {summary.changes_total} 项（旧值→新值）：")
-        lines.extend(f"  - {c['legal_name']}：{c['field']} {c['old'] or '（空）'} → {c['new']}"
+        lines.extend(f"  - {c['legal_name']}：{c['label']} {c['old'] or '（空）'} → {c['new']}"
                      for c in summary.changes[:20])  # fmt: skip
     if summary.held:
         lines.append("待复核的行（未导入）：")
