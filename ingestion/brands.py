@@ -8,8 +8,8 @@ USCC's registration code, as evidence: `regions_conflict` decides, a city agains
 is no conflict; a municipality's districts and former counties are one city).
 
 `BrandIndex` is built once per import from every enterprise's (id, core name, short name,
-region): per province, one string of all names that `str.find` scans, so a look-up costs a
-C-speed substring search over the province's names, not a Python loop over them.
+region): per province, the names and, for each two-character piece, the names that hold it. A
+look-up checks only the names holding the brand's rarest piece, not every name of the province.
 
 A brand that is a 字号 and a trade ('元生科技') also finds the names that start with the 字号 and
 end with the trade ('元生创新科技'), so a look-alike that merely contains the brand ('雷铂犀牛科技'
@@ -21,7 +21,7 @@ answer; several, or one holding the brand only in the middle of its name ('龙�
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -46,7 +46,6 @@ _LEGAL_ENDINGS = (
 _SHORT_FORMS = ("股份",)
 #: Shortest brand looked up: one character is inside too many names to be evidence.
 MIN_BRAND = 2
-_SEPARATOR = "\x00"
 
 
 def is_brand_like(name: str) -> bool:
@@ -74,26 +73,27 @@ class BrandHit:
 
 @dataclass(slots=True)
 class _Province:
-    text: str = ""
-    starts: list[int] = field(default_factory=list)  # offset of each name in `text`
+    """The names of one province's enterprises and, per two-character piece, the names with it."""
+
+    names: list[str] = field(default_factory=list)
     owners: list[int] = field(default_factory=list)  # the enterprise of each name
-    parts: list[str] = field(default_factory=list)  # names not yet joined into `text`
-    pending: list[int] = field(default_factory=list)
+    grams: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, name: str, owner: int) -> None:
-        self.parts.append(name)
-        self.pending.append(owner)
+        slot = len(self.names)
+        self.names.append(name)
+        self.owners.append(owner)
+        grams = self.grams
+        for gram in {name[i : i + 2] for i in range(len(name) - 1)}:
+            grams[gram].append(slot)
 
-    def joined(self) -> _Province:
-        if self.parts:
-            offset = len(self.text)
-            for name, owner in zip(self.parts, self.pending, strict=True):
-                self.starts.append(offset)
-                self.owners.append(owner)
-                offset += len(name) + 1
-            self.text += "".join(name + _SEPARATOR for name in self.parts)
-            self.parts, self.pending = [], []
-        return self
+    def holding(self, key: str) -> list[int]:
+        """Positions of the names that may contain `key`: those with its rarest bigram."""
+        grams = self.grams  # `.get`: a look-up adds no empty list
+        lists = [grams.get(key[i : i + 2]) for i in range(len(key) - 1)]
+        if not lists or None in lists:
+            return []
+        return min(lists, key=len)  # type: ignore[arg-type]
 
 
 class BrandIndex:
@@ -133,7 +133,6 @@ class BrandIndex:
         province = self._provinces.get(region[:2])
         if len(key) < MIN_BRAND or province is None:
             return BrandHit()
-        province.joined()
         found = _owners(province, key)  # enterprise → whether a name starts with the brand
         name, trade = brand_of(key)
         if trade and len(name) >= MIN_BRAND:  # '元生科技' also names 元生创新科技, not 元生生物
@@ -176,16 +175,17 @@ def _is_place(prefix: str) -> bool:
 
 def _owners(province: _Province, key: str, trade: str = "") -> dict[int, bool]:
     """Enterprise → whether one of its names starts with `key` (after a place name: `_is_place`),
-    for every name of the province
-    that contains `key` — with `trade`, only the names that start with `key` and end with it."""
-    text, starts, owners = province.text, province.starts, province.owners
+    for every name of the province that contains `key` — with `trade`, only the names that
+    start with `key` and end with `trade`."""
+    names, owners = province.names, province.owners
     found: dict[int, bool] = {}
-    at = text.find(key)
-    while at >= 0:
-        slot = bisect_right(starts, at) - 1
-        start = at == starts[slot] or _is_place(text[starts[slot] : at])
-        end = text.find(_SEPARATOR, at)
-        if not trade or (start and text.endswith(trade, at, end)):
-            found[owners[slot]] = found.get(owners[slot], False) or start
-        at = text.find(key, at + 1)
+    for slot in province.holding(key):
+        name = names[slot]
+        at = name.find(key)
+        if at < 0:
+            continue
+        start = at == 0 or _is_place(name[:at])
+        if not trade or (start and name.endswith(trade)):
+            owner = owners[slot]
+            found[owner] = found.get(owner, False) or start
     return found
