@@ -174,7 +174,9 @@ class Loader:
         self.related: dict[str, int] = {}
         self.brands: BrandIndex | None = None  # read on the first row named by a brand
         self._created_enterprises: set[int] = set()  # what this batch inserted
-        self._open: dict[int, list[tuple[str, float, float]]] = {}  # per chunk
+        # Open demands (type, low, high) of the enterprises the batch's rows landed on: read
+        # once per batch for a stored one, kept as written for one the batch created.
+        self._open: dict[int, list[tuple[str, float, float]]] = {}
         self.handle: Callable[[ParsedRow], Outcome] = getattr(self, f"_{kind.value}")
         getattr(self, f"_setup_{_SETUP[kind]}")()
 
@@ -256,7 +258,7 @@ class Loader:
         self.enterprises.seed(saved.values())
         ids = sorted(saved)
         if self.kind is ImportKind.demands:
-            self._load_open_demands(ids)
+            self._load_open_demands(self._unread(ids))
             refs, types = _demand_refs_and_types(rows)
             fresh = self._demands_known_empty(ids, refs)
             self.demands.mark_loaded(fresh)
@@ -294,7 +296,9 @@ class Loader:
         if self.enterprises is not None and self.index is not None:
             enterprise_map = mappings[self.stores.index(self.enterprises)]
             self._created_enterprises.update(enterprise_map.values())
-            self._open.clear()
+            for temp, saved in enterprise_map.items():
+                if temp in self._open:
+                    self._open[saved] = self._open.pop(temp)
         if self.brands is not None:
             self.brands.extend(_brand_row(enterprise_map[t], row) for t, row in new_enterprises)
         if self.kind is ImportKind.demands:  # the rows' enterprise ids are the database's now
@@ -459,17 +463,23 @@ class Loader:
         return outcome, demand_id
 
     def _load_open_demands(self, ids: list[int]) -> None:
+        if not ids:
+            return
         for ent_id, kind, low, high in repository.open_demand_ranges(self.session, ids):
             self._open.setdefault(ent_id, []).append((kind, low, high))
         self._open.update((i, []) for i in ids if i not in self._open)
+
+    def _unread(self, ids: list[int]) -> list[int]:
+        """The stored enterprises among `ids` whose open demands are not known yet."""
+        known, created = self._open, self._created_enterprises
+        return [i for i in ids if i > 0 and i not in known and i not in created]
 
     def _check_second_demand(self, row: ParsedRow, ent_id: int, values: dict[str, Any]) -> None:
         """Hold a row that would add a second open demand of the enterprise with the same
         financing type and an overlapping amount range (the same demand again updates it)."""
         if self.demands.find(_demand_key(ent_id, values), ent_id) is not None:
             return
-        if ent_id > 0 and ent_id not in self._open:
-            self._load_open_demands([ent_id])
+        self._load_open_demands(self._unread([ent_id]))
         kind, low, high = _range_of(values)
         for other, lo, hi in self._open.get(ent_id, ()):
             if other == kind and lo <= high and low <= hi:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, func, or_, union_all, update
+from sqlalchemy import JSON, String, bindparam, func, or_, type_coerce, union_all, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -259,14 +259,20 @@ def enterprise_names(session: Session) -> list[tuple[int, str, str, str | None, 
 def open_demand_ranges(
     session: Session, enterprise_ids: list[int]
 ) -> list[tuple[int, str, float, float]]:
-    """(enterprise id, financing type, amount low, high) of these enterprises' open demands."""
+    """(enterprise id, financing type, amount low, high) of these enterprises' open demands.
+
+    The type is read as plain text (no enum conversion per row), the amounts as stored."""
     table = FinancingDemand.__table__  # type: ignore[attr-defined]
-    columns = ("enterprise_id", "financing_type", "amount_min_wan", "amount_max_wan")
-    query = select(*(table.c[c] for c in columns)).where(table.c.status == DemandStatus.open)
+    kind = type_coerce(table.c.financing_type, String)
+    query = select(table.c.enterprise_id, kind, table.c.amount_min_wan, table.c.amount_max_wan)
+    query = query.where(table.c.status == DemandStatus.open.value)
+    connection = session.connection()
     return [
-        (r[0], str(r[1]), float(r[2]), float(r[3]))
+        (ent_id, kind, low, high)
         for part in _parts(enterprise_ids)
-        for r in session.connection().execute(query.where(table.c.enterprise_id.in_(part)))
+        for ent_id, kind, low, high in connection.execute(
+            query.where(table.c.enterprise_id.in_(part))
+        )
     ]
 
 
