@@ -16,6 +16,7 @@ from models import (
     ImportRow,
 )
 from models.reference import ImportOutcome
+from services.imports.duplicates import merge_candidate, pending_candidates
 from services.imports.service import import_file, render_summary
 from tests.ingestion.helpers import write_csv
 
@@ -89,6 +90,11 @@ def test_a_brand_of_another_region_is_not_merged(session: Session, tmp_path: Pat
     assert summary.related == {"enterprises_inserted": 1}
     # Same 字号 and trade in another city: a pair for a person, never a silent merge.
     assert summary.review == 1
+    # The person merges them: the brand the row's record was created under becomes the short name.
+    [pair] = pending_candidates(session)
+    assert pair["candidate_name"] == "和雷实业"
+    merge_candidate(session, pair["id"], "王专员")
+    assert _firm(session, HANGZHOU[0]).short_name == "和雷实业"
 
 
 def test_a_brand_naming_several_enterprises_is_held_and_changes_nothing(
