@@ -2,6 +2,7 @@
 console's batch page (issue 23: no silent overwrite, a held row is visible)."""
 
 import random
+import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -55,3 +56,11 @@ def test_the_change_set_and_held_rows_are_in_the_summary_and_on_the_batch_page(
     assert "对已有企业的变更（1 项）" in page and "2016-05-01" in page and "2015-05-01" in page
     page = client.get(f"/console/imports/{held['batch_id']}").text
     assert "待复核的行（未导入，1 行）" in page and "对应多家企业" in page
+    # The summary right after a console upload lists them too.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/imports").text)
+    assert token is not None
+    files = {"file": ("again.csv", (HEADER + "星星,,,杭州\n").encode(), "text/csv")}
+    posted = client.post("/console/imports", files=files, data={"csrf_token": token[1]},
+                         headers={"referer": "http://testserver/console/imports"})  # fmt: skip
+    assert posted.status_code == 200, posted.text
+    assert 'data-count="held">1<' in posted.text and "待复核的行（未导入，1 行）" in posted.text
