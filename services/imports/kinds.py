@@ -340,8 +340,9 @@ class Loader:
     def _by_brand(self, row: ParsedRow, found: Resolution) -> Resolution:
         """A name without a legal form, looked up as a brand in the row's region.
 
-        Raises `RowHeld` when it names several enterprises there; `found` stands when it
-        names none (or the row says nothing of its region)."""
+        Raises `RowHeld` when it names several enterprises there (or one only mid-name);
+        when it names none, `found` stands — as a review pair if it is in another city — and
+        so it does when the row says nothing of its region."""
         name = row.values.get("legal_name")
         if not name or not is_brand_like(name):
             return found
@@ -354,12 +355,12 @@ class Loader:
         hit = self.brands.lookup(name, region)
         if hit.entity_id is not None:
             return Resolution(hit.entity_id, "brand")
-        if found.entity_id is not None and self.brands.elsewhere(found.entity_id, region):
-            return Resolution(None, "new", review=[(found.entity_id, found.score)])
         if hit.candidates:
             raise RowHeld(
                 _brand_problem(row, name, [self.brands.legal_name[c] for c in hit.candidates])
             )
+        if found.entity_id is not None and self.brands.elsewhere(found.entity_id, region):
+            return Resolution(None, "new", review=[(found.entity_id, found.score)])
         return found
 
     def upsert_enterprise(self, row: ParsedRow, found: Resolution | None = None) -> Outcome:
