@@ -478,12 +478,17 @@ class Loader:
     def _check_second_demand(self, row: ParsedRow, ent_id: int, values: dict[str, Any]) -> None:
         """Hold a row that would add a second open demand of the enterprise with the same
         financing type and an overlapping amount range (the same demand again updates it)."""
-        if self.demands.find(_demand_key(ent_id, values), ent_id) is not None:
+        ranges = self._open.get(ent_id)
+        if ranges is None and ent_id > 0 and ent_id not in self._created_enterprises:
+            self._load_open_demands([ent_id])
+            ranges = self._open[ent_id]
+        if not ranges:
             return
-        self._load_open_demands(self._unread([ent_id]))
         kind, low, high = _range_of(values)
-        for other, lo, hi in self._open.get(ent_id, ()):
+        for other, lo, hi in ranges:
             if other == kind and lo <= high and low <= hi:
+                if self.demands.find(_demand_key(ent_id, values), ent_id) is not None:
+                    return  # the same demand again: an update
                 column = _column(row, "financing_type")
                 raise RowHeld(Problem(column, row.raw.get(column),
                                       f"该企业已有融资方式相同、金额区间重叠（{lo:g}–{hi:g} 万元）的在办需求，"
