@@ -76,7 +76,7 @@ class Resolution:
     """Where a row's enterprise is: an existing (or pending) id and how it was found."""
 
     entity_id: int | None
-    how: Literal["uscc", "name", "alias", "fuzzy", "new"]
+    how: Literal["uscc", "name", "alias", "fuzzy", "brand", "new"]
     score: float = 100.0
     review: Sequence[tuple[int, float]] = ()  # a tuple default: no factory call per row
 

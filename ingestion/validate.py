@@ -95,6 +95,11 @@ class RowRejected(Exception):
         self.problem = problem
 
 
+class RowHeld(RowRejected):
+    """A row a person must decide on (a brand naming several enterprises, a second open
+    demand): held for review, loading nothing."""
+
+
 def bounded_text(limit: int) -> Converter:
     """Text of at most `limit` characters (a table column's or the API's maximum length)."""
 

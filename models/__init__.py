@@ -12,6 +12,7 @@ from models.event import Attendance, Event, EventParticipant, EventSession, Slat
 from models.feedback import Complaint, ImprovementMeasure
 from models.imports import DuplicateCandidate, ImportBatch, ImportRow
 from models.ingest_support import EnterpriseAlias as EnterpriseAlias
+from models.ingest_support import EnterpriseChange as EnterpriseChange
 from models.institution import Institution, InvestmentMandate, LoanProduct, ServiceCommitment
 from models.listing import ListingMilestone, ListingRecord, ListingTierChange
 from models.match import Deal, Match, MatchTransition

@@ -510,6 +510,7 @@ class ImportOutcome(LabelledEnum):
     unchanged = "unchanged", "未变"
     merged = "merged", "合并"
     quarantined = "quarantined", "隔离"
+    review = "review", "待复核"
 
 
 class ImportKind(LabelledEnum):

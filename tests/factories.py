@@ -26,6 +26,7 @@ from models import (
     DuplicateCandidate,
     Enterprise,
     EnterpriseAlias,
+    EnterpriseChange,
     EvaluationPeriod,
     Event,
     EventParticipant,
@@ -369,6 +370,14 @@ def import_row(session: Session, **over: Any) -> ImportRow:
     return create(session, ImportRow, data | over)
 
 
+def enterprise_change(session: Session, **over: Any) -> EnterpriseChange:
+    data = {"batch_id": _parent(session, over, "batch_id", import_batch),
+            "enterprise_id": _parent(session, over, "enterprise_id", enterprise),
+            "row_number": next(_seq), "field": "revenue_wan", "old_value": "1200.0",
+            "new_value": "2500.0"}  # fmt: skip
+    return create(session, EnterpriseChange, data | over)
+
+
 def match_transition(session: Session, **over: Any) -> MatchTransition:
     data = {"match_id": _parent(session, over, "match_id", match),
             "to_stage": PipelineStage.meeting, "at": _AT, "actor": "撮合专员"}  # fmt: skip
@@ -434,6 +443,7 @@ FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "listing_milestone": listing_milestone, "listing_tier_change": listing_tier_change,
     "event_participant": event_participant, "event_session": event_session,
     "slate_item": slate_item, "import_batch": import_batch, "import_row": import_row,
+    "enterprise_change": enterprise_change,
     "match_transition": match_transition, "policy": policy, "policy_outreach": policy_outreach,
     "service_commitment": service_commitment, "subscription": subscription,
     "digest_delivery": digest_delivery, "slate_run": slate_run, "ranker_model": ranker_model,

@@ -19,7 +19,12 @@ from models.errors import DomainError
 from models.paging import rows_of
 from models.reference import ImportKind
 from services.imports.duplicates import merge_candidate, pending_candidates, reject_candidate
-from services.imports.service import export_quarantine, import_file, render_summary
+from services.imports.service import (
+    batch_review,
+    export_quarantine,
+    import_file,
+    render_summary,
+)
 
 router = APIRouter(route_class=ConsoleRoute)
 SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
@@ -60,10 +65,12 @@ def _saved(upload: UploadFile, folder: Path) -> Path:
 
 @router.get("/imports/{batch_id}")
 def batch(request: Request, batch_id: PathId, session: SessionDep, _: StaffUser) -> Response:
-    """One stored batch: its counters and where to download its quarantined rows."""
+    """One stored batch: its counters, change set, rows held for review and where to download
+    its quarantined rows."""
     row = get_or_404(session, ImportBatch, batch_id)
+    changes, held = batch_review(session, batch_id)
     return render(request, "import_batch.html", title=f"导入批次 #{batch_id}", batch=row,
-                  kind_label=ImportKind(row.kind).label)  # fmt: skip
+                  kind_label=ImportKind(row.kind).label, changes=changes, held=held)  # fmt: skip
 
 
 @router.get("/imports/{batch_id}/quarantine.xlsx")

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from ingestion.brands import is_brand_like
 from ingestion.normalize import normalize_company_name
 from models import (
     Attendance,
@@ -23,7 +24,7 @@ from models import (
 from models.base import utcnow
 from models.errors import ConflictError, NotFoundError
 from models.feedback import Complaint
-from models.ingest_support import EnterpriseAlias
+from models.ingest_support import EnterpriseAlias, EnterpriseChange
 from services.audit.repository import append_audit
 from services.imports import repository
 
@@ -39,6 +40,7 @@ ENTERPRISE_REFERENCES: tuple[tuple[Any, str], ...] = (
     (Consent, "enterprise_id"),
     (Complaint, "enterprise_id"),
     (EnterpriseAlias, "enterprise_id"),
+    (EnterpriseChange, "enterprise_id"),
 )
 
 
@@ -76,7 +78,8 @@ def _pending(session: Session, candidate_id: int) -> DuplicateCandidate:
 def merge_candidate(session: Session, candidate_id: int, user: str) -> int:
     """Merge the pair's newer enterprise into the older one; return the id kept.
 
-    Blank fields of the kept record are filled from the other; every reference moves over;
+    Blank fields of the kept record are filled from the other (a brand the other was created
+    under becomes the kept one's short name, if it has none); every reference moves over;
     the other record is deleted; import rows that pointed at it now point at the kept one. The
     pair itself is deleted with it (it references the deleted record); the audit log keeps the
     decision, who made it and the similarity.
@@ -89,6 +92,8 @@ def merge_candidate(session: Session, candidate_id: int, user: str) -> int:
     detail = {"merged_id": gone.id, "merged_name": gone.legal_name, "similarity": cand.similarity,
               "candidate": cand.id, "batch_id": cand.batch_id}  # fmt: skip
     _fill_blanks(kept, gone)
+    if kept.short_name is None and is_brand_like(gone.legal_name):  # a brand, now confirmed
+        kept.short_name = gone.legal_name[:100]
     # The pair row points at the record about to go, so it goes too; the audit row keeps it.
     _move_references(session, gone_id=cand.candidate_id, kept_id=cand.enterprise_id)
     _remember_name(session, gone, kept)

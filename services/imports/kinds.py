@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from ingestion.dedupe import EnterpriseIndex
+from ingestion.brands import BrandIndex, is_brand_like
+from ingestion.dedupe import EnterpriseIndex, Resolution
 from ingestion.normalize import brand_of, normalize_company_name, region_of_name
-from ingestion.validate import ParsedRow, Problem, RowRejected
+from ingestion.validate import ParsedRow, Problem, RowHeld, RowRejected
 from models import (
     Attendance,
     Deal,
@@ -68,6 +69,15 @@ ENTERPRISE_COLUMNS = {
     "rd_staff": "rd_staff", "revenue": "revenue_wan", "net_profit": "net_profit_wan",
     "rd_expense": "rd_expense_wan", "patents": "patents", "qualifications": "qualifications",
     "business_scope": "business_scope",
+}  # fmt: skip
+#: What the change set calls an enterprise column (users see Chinese).
+ENTERPRISE_LABELS = {
+    "legal_name": "企业名称", "uscc": "统一社会信用代码", "short_name": "简称/品牌",
+    "industry_code": "所属行业", "stage": "发展阶段", "founded_on": "成立日期",
+    "registered_capital_wan": "注册资本（万元）", "employees": "员工人数", "rd_staff": "研发人员",
+    "revenue_wan": "营业收入（万元）", "net_profit_wan": "净利润（万元）",
+    "rd_expense_wan": "研发投入（万元）", "patents": "专利数", "qualifications": "资质",
+    "business_scope": "经营范围", "region_code": "所在区域",
 }  # fmt: skip
 DEMAND_COLUMNS = {
     "financing_type": "financing_type", "round_stage": "round_stage", "purpose": "purpose",
@@ -162,6 +172,11 @@ class Loader:
         self.institutions: InstitutionLookup | None = None
         self.stores: list[TableStore] = []
         self.related: dict[str, int] = {}
+        self.brands: BrandIndex | None = None  # read on the first row named by a brand
+        self._created_enterprises: set[int] = set()  # what this batch inserted
+        # Open demands (type, low, high) of the enterprises the batch's rows landed on: read
+        # once per batch for a stored one, kept as written for one the batch created.
+        self._open: dict[int, list[tuple[str, float, float]]] = {}
         self.handle: Callable[[ParsedRow], Outcome] = getattr(self, f"_{kind.value}")
         getattr(self, f"_setup_{_SETUP[kind]}")()
 
@@ -243,6 +258,7 @@ class Loader:
         self.enterprises.seed(saved.values())
         ids = sorted(saved)
         if self.kind is ImportKind.demands:
+            self._load_open_demands(self._unread(ids))
             refs, types = _demand_refs_and_types(rows)
             fresh = self._demands_known_empty(ids, refs)
             self.demands.mark_loaded(fresh)
@@ -274,10 +290,17 @@ class Loader:
     def flush(self) -> None:
         """Write the chunk: parents before children, then the provenance rows."""
         new_demands = list(self.demands.pending.values()) if self.kind is ImportKind.demands else []
+        new_enterprises = list(self.enterprises.pending.items()) if self.enterprises else []
         mappings = [store.flush() for store in self.stores]
         enterprise_map: dict[int, int] = {}
         if self.enterprises is not None and self.index is not None:
             enterprise_map = mappings[self.stores.index(self.enterprises)]
+            self._created_enterprises.update(enterprise_map.values())
+            for temp, saved in enterprise_map.items():
+                if temp in self._open:
+                    self._open[saved] = self._open.pop(temp)
+        if self.brands is not None:
+            self.brands.extend(_brand_row(enterprise_map[t], row) for t, row in new_enterprises)
         if self.kind is ImportKind.demands:  # the rows' enterprise ids are the database's now
             self._created.update(enterprise_map.values())
             self._refs.update(row["source_ref"] for row in new_demands if row.get("source_ref"))
@@ -305,27 +328,66 @@ class Loader:
 
     # -- enterprises -------------------------------------------------------------------------
 
-    def upsert_enterprise(self, row: ParsedRow) -> Outcome:
-        """Find or create the row's enterprise under the de-duplication rules."""
+    def resolve(self, row: ParsedRow) -> Resolution:
+        """The row's enterprise under the de-duplication rules, then by brand (`_by_brand`)."""
+        assert self.index is not None
+        v = row.values
+        found = self.index.resolve(v.get("uscc"), v.get("legal_name"))
+        if found.how in ("new", "fuzzy") and not v.get("uscc"):
+            return self._by_brand(row, found)
+        return found
+
+    def _by_brand(self, row: ParsedRow, found: Resolution) -> Resolution:
+        """A name without a legal form, looked up as a brand in the row's region.
+
+        Raises `RowHeld` when it names several enterprises there (or one only mid-name);
+        when it names none, `found` stands — as a review pair if it is in another city — and
+        so it does when the row says nothing of its region."""
+        name = row.values.get("legal_name")
+        if not name or not is_brand_like(name):
+            return found
+        region = row.values.get("region") or row.values.get("address") or region_of_name(name)
+        if not region:
+            return found
+        if self.brands is None:
+            self.brands = BrandIndex()
+            self.brands.extend(repository.enterprise_names(self.session))
+        hit = self.brands.lookup(name, region)
+        if hit.entity_id is not None:
+            return Resolution(hit.entity_id, "brand")
+        if hit.candidates:
+            raise RowHeld(
+                _brand_problem(row, name, [self.brands.legal_name[c] for c in hit.candidates])
+            )
+        if found.entity_id is not None and self.brands.elsewhere(found.entity_id, region):
+            return Resolution(None, "new", review=[(found.entity_id, found.score)])
+        return found
+
+    def upsert_enterprise(self, row: ParsedRow, found: Resolution | None = None) -> Outcome:
+        """Find (`resolve`, unless `found`) or create the row's enterprise."""
         assert self.index is not None and self.enterprises is not None
         v = row.values
         values = _pick(v, ENTERPRISE_COLUMNS)
-        found = self.index.resolve(values.get("uscc"), values.get("legal_name"))
+        found = found or self.resolve(row)
         if found.entity_id is None:
             _add_region(values, v)
             return ImportOutcome.inserted, self._new_enterprise(row, values, found.review)
         ent_id = found.entity_id
-        by_other_name = found.how in ("fuzzy", "alias")
+        by_other_name = found.how in ("fuzzy", "alias", "brand")
         duplicate = ent_id in self.enterprises.touched or by_other_name
         # A duplicate only fills empty fields: a derived value for a filled one is not needed.
         current = self.enterprises.cache.get(ent_id) or self.enterprises.get(ent_id)
         if not duplicate or current.get("region_code") in EMPTY_VALUES:
             _add_region(values, v)
+        if found.how == "brand":  # the brand becomes its short name, if it has none
+            values["short_name"] = values.get("short_name") or values["legal_name"][:100]
         if by_other_name or "legal_name" not in values:
             values.pop("legal_name", None)
         elif not duplicate or current.get("normalized_name") in EMPTY_VALUES:
             values["normalized_name"] = normalize_company_name(values["legal_name"])
         had_uscc = self.index.uscc.get(ent_id)
+        if ent_id > 0 and ent_id not in self._created_enterprises:
+            self._record_changes(row, current, values, fill_only=duplicate)
         changed = self.enterprises.apply(ent_id, values, fill_only=duplicate)
         if not had_uscc and values.get("uscc"):
             self.index.set_uscc(ent_id, values["uscc"])
@@ -333,6 +395,8 @@ class Loader:
             row.notes.append(
                 f"按名称相似合并至企业“{self.index.name[ent_id]}”（相似度{found.score:.0f}）"
             )
+        elif found.how == "brand":
+            row.notes.append(f"按简称/品牌（同一地区）对应至企业“{current['legal_name']}”")
         elif found.how == "alias":
             row.notes.append(f"按曾用名（已人工合并）合并至企业“{self.index.name[ent_id]}”")
         if duplicate:
@@ -361,11 +425,26 @@ class Loader:
             )
         return temp
 
+    def _record_changes(
+        self, row: ParsedRow, current: dict[str, Any], values: dict[str, Any], *, fill_only: bool
+    ) -> None:
+        """Queue, as the batch's change set, what `values` change on a stored enterprise."""
+        empty, held = EMPTY_VALUES, current.get
+        changes = {
+            k: v
+            for k, v in values.items()
+            if v not in empty
+            and k not in _DERIVED
+            and (held(k) in empty if fill_only else held(k) != v)
+        }
+        if changes:
+            self.writer.change(row, current, changes, ENTERPRISE_LABELS)
+
     def _enterprises(self, row: ParsedRow) -> Outcome:
         return self.upsert_enterprise(row)
 
-    def _enterprise_for(self, row: ParsedRow) -> int:
-        outcome, ent_id = self.upsert_enterprise(row)
+    def _enterprise_for(self, row: ParsedRow, found: Resolution | None = None) -> int:
+        outcome, ent_id = self.upsert_enterprise(row, found)
         self._bump_enterprise(outcome)
         return ent_id
 
@@ -373,10 +452,47 @@ class Loader:
 
     def _demands(self, row: ParsedRow) -> Outcome:
         values = _demand_values(row)
-        ent_id = self._enterprise_for(row)
+        found = self.resolve(row)
+        if found.entity_id is not None:
+            self._check_second_demand(row, found.entity_id, values)
+        ent_id = self._enterprise_for(row, found)
         values["enterprise_id"] = ent_id
         key = _demand_key(ent_id, values)
-        return upsert_keyed(self.demands, key, values, ent_id)
+        outcome, demand_id = upsert_keyed(self.demands, key, values, ent_id)
+        if outcome is ImportOutcome.inserted:
+            self._open.setdefault(ent_id, []).append(_range_of(values))
+        return outcome, demand_id
+
+    def _load_open_demands(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        for ent_id, kind, low, high in repository.open_demand_ranges(self.session, ids):
+            self._open.setdefault(ent_id, []).append((kind, low, high))
+        self._open.update((i, []) for i in ids if i not in self._open)
+
+    def _unread(self, ids: list[int]) -> list[int]:
+        """The stored enterprises among `ids` whose open demands are not known yet."""
+        known, created = self._open, self._created_enterprises
+        return [i for i in ids if i > 0 and i not in known and i not in created]
+
+    def _check_second_demand(self, row: ParsedRow, ent_id: int, values: dict[str, Any]) -> None:
+        """Hold a row that would add a second open demand of the enterprise with the same
+        financing type and an overlapping amount range (the same demand again updates it)."""
+        ranges = self._open.get(ent_id)
+        if ranges is None and ent_id > 0 and ent_id not in self._created_enterprises:
+            self._load_open_demands([ent_id])
+            ranges = self._open[ent_id]
+        if not ranges:
+            return
+        kind, low, high = _range_of(values)
+        for other, lo, hi in ranges:
+            if other == kind and lo <= high and low <= hi:
+                if self.demands.find(_demand_key(ent_id, values), ent_id) is not None:
+                    return  # the same demand again: an update
+                column = _column(row, "financing_type")
+                raise RowHeld(Problem(column, row.raw.get(column),
+                                      f"该企业已有融资方式相同、金额区间重叠（{lo:g}–{hi:g} 万元）的在办需求，"
+                                      "本行未新建需求，待人工复核"))  # fmt: skip
 
     def _listing(self, row: ParsedRow) -> Outcome:
         v = row.values
@@ -534,6 +650,33 @@ def _compared_columns(rows: list[ParsedRow]) -> list[str]:
     return [ENTERPRISE_COLUMNS[f] for f in sorted(fields) if f in ENTERPRISE_COLUMNS] + [
         "legal_name", "uscc", "normalized_name", "region_code",
     ]  # fmt: skip
+
+
+def _brand_problem(row: ParsedRow, brand: str, names: list[str]) -> Problem:
+    """Why a row named by a brand is held: the enterprises it may mean (five at most)."""
+    shown = "、".join(names[:5]) + (f"等 {len(names)} 家" if len(names) > 5 else "")
+    if len(names) == 1:
+        rule = f"简称/品牌只出现在本地区企业“{shown}”名称的中间，不能确定是同一企业"
+    else:
+        rule = f"简称/品牌在本地区对应多家企业（{shown}）"
+    return Problem(_column(row, "legal_name"), brand,
+                   rule + "，本行未导入，待人工复核：请改填企业全称或统一社会信用代码")  # fmt: skip
+
+
+#: Enterprise columns an import works out rather than reads: not part of a change set.
+_DERIVED = frozenset({"normalized_name"})
+
+
+def _range_of(values: dict[str, Any]) -> tuple[str, float, float]:
+    kind = str(values["financing_type"])
+    return kind, float(values["amount_min_wan"]), float(values["amount_max_wan"])
+
+
+def _brand_row(ent_id: int, row: dict[str, Any]) -> tuple[int, str, str, str | None, str | None]:
+    """What `BrandIndex.add` takes, from an enterprise row this batch inserted."""
+    uscc = row.get("uscc")
+    region = row.get("region_code") or (uscc[2:8] if uscc else None)
+    return ent_id, row["legal_name"], row["normalized_name"], row.get("short_name"), region
 
 
 def _add_region(values: dict[str, Any], v: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel
 
 from ingestion.raw_json import stored_raw
 from ingestion.validate import ParsedRow, Problem
-from models import DuplicateCandidate, ImportBatch, ImportRow
+from models import DuplicateCandidate, EnterpriseChange, ImportBatch, ImportRow
 from models.base import utcnow
 from models.reference import ImportKind, ImportOutcome
 from services.imports import repository
@@ -283,6 +283,10 @@ class ImportSummary:
     merged: int = 0
     quarantined: int = 0
     review: int = 0
+    held: int = 0
+    held_rows: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes_total: int = 0
     sheets: list[str] = field(default_factory=list)
     encoding: str | None = None
     skipped_blank: int = 0
@@ -305,8 +309,13 @@ class ImportSummary:
         self.rows_read += 1
 
 
-#: Outcome → its counter (a dict look-up: an enum's `.value` is a Python-level descriptor).
-_COUNTER = {outcome: str(outcome.value) for outcome in ImportOutcome}
+#: Outcome → its counter (a dict look-up: an enum's `.value` is a Python-level descriptor);
+#: rows held for review are `held` (`review` counts the duplicate-enterprise pairs).
+_COUNTER = {outcome: str(outcome.value) for outcome in ImportOutcome} | {
+    ImportOutcome.review: "held"
+}
+#: Rows held for review, and enterprise changes, listed in the summary (all are stored).
+LISTED = 500
 
 
 #: One `import_row` waiting for its flush: outcome, entity id, reason, and the row (its cells).
@@ -322,6 +331,7 @@ class BatchWriter:
         self.summary = summary
         self.rows: list[Queued] = []
         self.reviews: list[tuple[int, int, float]] = []
+        self.changes: list[dict[str, Any]] = []
 
     def record(self, row: ParsedRow, outcome: ImportOutcome, entity_id: int | None) -> None:
         """Count a decided row and queue its `import_row`."""
@@ -339,6 +349,17 @@ class BatchWriter:
         self.summary.count(ImportOutcome.quarantined)
         self.rows.append((ImportOutcome.quarantined, None, reason[:1000], row))
 
+    def hold(self, row: ParsedRow, problem: Problem) -> None:
+        """Count a row held for review (it loaded nothing), keeping its cells and the reason."""
+        reason = problem.describe(row.number, row.sheet)
+        if len(self.summary.held_rows) < LISTED:
+            self.summary.held_rows.append(
+                {"sheet": row.sheet, "row": row.number, "column": problem.column,
+                 "value": problem.value, "rule": problem.rule, "message": reason}
+            )  # fmt: skip
+        self.summary.count(ImportOutcome.review)
+        self.rows.append((ImportOutcome.review, None, reason[:1000], row))
+
     def flush(self, mapping: dict[int, int], enterprise_mapping: dict[int, int]) -> None:
         """Write the queued `import_row`s (temporary entity ids → the database's, via `mapping`;
         long text cells clipped by `stored_raw`) and the new review pairs."""
@@ -350,6 +371,33 @@ class BatchWriter:
             for outcome, e, reason, row in rows
         ])  # fmt: skip
         self._flush_reviews(enterprise_mapping)
+        self._flush_changes()
+
+    def change(
+        self, row: ParsedRow, enterprise: dict[str, Any], changes: dict[str, Any],
+        labels: dict[str, str],
+    ) -> None:  # fmt: skip
+        """Queue the fields a row changes on a stored enterprise (`enterprise`: its values
+        before; `labels`: the fields' Chinese names)."""
+        summary = self.summary
+        for name, new in changes.items():
+            entry = {"enterprise_id": enterprise["id"], "legal_name": enterprise.get("legal_name"),
+                     "sheet": row.sheet, "row": row.number, "field": name,
+                     "label": labels.get(name, name), "old": _shown(enterprise.get(name)),
+                     "new": _shown(new)}  # fmt: skip
+            self.changes.append(entry)
+            summary.changes_total += 1
+            if len(summary.changes) < LISTED:
+                summary.changes.append(entry)
+
+    def _flush_changes(self) -> None:
+        changes, self.changes = self.changes, []
+        repository.insert_rows(self.session, EnterpriseChange.__table__, [  # type: ignore[attr-defined]
+            {"batch_id": self.batch.id, "enterprise_id": c["enterprise_id"], "sheet": c["sheet"],
+             "row_number": c["row"], "field": c["field"], "old_value": c["old"],
+             "new_value": c["new"], "created_at": utcnow()}
+            for c in changes
+        ])  # fmt: skip
 
     def _flush_reviews(self, mapping: dict[int, int]) -> None:
         pairs: dict[tuple[int, int], float] = {}
@@ -372,6 +420,15 @@ class BatchWriter:
         ]  # fmt: skip
         repository.insert_rows(self.session, table, fresh)
         self.summary.review += len(fresh)
+
+
+def _shown(value: Any) -> str | None:
+    """A field's value as a change set stores it: text ('、' between list items), ≤ 500 chars."""
+    if value in EMPTY_VALUES:
+        return None
+    if isinstance(value, list | tuple):
+        return "、".join(map(str, value))[:500]
+    return str(getattr(value, "value", value))[:500]
 
 
 def new_batch(

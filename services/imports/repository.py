@@ -13,14 +13,22 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, func, or_, union_all, update
+from sqlalchemy import JSON, String, bindparam, func, or_, type_coerce, union_all, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from models import DuplicateCandidate, Enterprise, ImportBatch, ImportRow, Institution
+from models import (
+    DuplicateCandidate,
+    Enterprise,
+    EnterpriseChange,
+    FinancingDemand,
+    ImportBatch,
+    ImportRow,
+    Institution,
+)
 from models.ingest_support import EnterpriseAlias
 from models.policy import Policy
-from models.reference import ImportOutcome
+from models.reference import DemandStatus, ImportOutcome
 
 #: Values per IN list.
 IN_SIZE = 500
@@ -234,3 +242,58 @@ def policy_by_key(session: Session, issuer: str, title: str) -> Policy | None:
     """The policy of this issuer and title."""
     query = select(Policy).where(Policy.issuer == issuer, Policy.title == title)
     return session.exec(query).first()
+
+
+def enterprise_names(session: Session) -> list[tuple[int, str, str, str | None, str | None]]:
+    """(id, legal name, normalised name, short name, region) of every enterprise, the region
+    being its 行政区划代码, else its USCC's registration code (what a brand look-up needs)."""
+    table = Enterprise.__table__  # type: ignore[attr-defined]
+    columns = ("id", "legal_name", "normalized_name", "short_name", "region_code", "uscc")
+    rows = session.connection().execute(select(*(table.c[c] for c in columns)))
+    return [
+        (int(i), name, norm, short, region or (uscc[2:8] if uscc else None))
+        for i, name, norm, short, region, uscc in rows
+    ]
+
+
+def open_demand_ranges(
+    session: Session, enterprise_ids: list[int]
+) -> list[tuple[int, str, float, float]]:
+    """(enterprise id, financing type, amount low, high) of these enterprises' open demands.
+
+    The type is read as plain text (no enum conversion per row), the amounts as stored."""
+    table = FinancingDemand.__table__  # type: ignore[attr-defined]
+    kind = type_coerce(table.c.financing_type, String)
+    query = select(table.c.enterprise_id, kind, table.c.amount_min_wan, table.c.amount_max_wan)
+    query = query.where(table.c.status == DemandStatus.open.value)
+    connection = session.connection()
+    return [
+        (ent_id, kind, low, high)
+        for part in _parts(enterprise_ids)
+        for ent_id, kind, low, high in connection.execute(
+            query.where(table.c.enterprise_id.in_(part))
+        )
+    ]
+
+
+def held_rows(session: Session, batch_id: int) -> list[ImportRow]:
+    """The rows of a batch held for review, in sheet and row order."""
+    query = (
+        select(ImportRow)
+        .where(ImportRow.batch_id == batch_id, ImportRow.outcome == ImportOutcome.review)
+        .order_by(col(ImportRow.sheet), col(ImportRow.row_number))
+    )
+    return list(session.exec(query))
+
+
+def batch_changes(session: Session, batch_id: int) -> list[tuple[EnterpriseChange, str]]:
+    """The change set of a batch with each enterprise's legal name, in row order."""
+    query = (
+        select(EnterpriseChange, Enterprise.legal_name)
+        .join(Enterprise, col(Enterprise.id) == EnterpriseChange.enterprise_id)
+        .where(EnterpriseChange.batch_id == batch_id)
+        .order_by(
+            col(EnterpriseChange.sheet), col(EnterpriseChange.row_number), col(EnterpriseChange.id)
+        )
+    )
+    return [(change, name) for change, name in session.exec(query)]

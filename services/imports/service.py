@@ -21,13 +21,13 @@ from sqlmodel import Session
 from ingestion.headers import HeaderMap, load_mapping, map_headers
 from ingestion.quarantine import write_quarantine
 from ingestion.readers import Sheet, Source, open_source
-from ingestion.validate import FIELD_LABELS, REQUIRED, RowParser, RowRejected
+from ingestion.validate import FIELD_LABELS, REQUIRED, RowHeld, RowParser, RowRejected
 from models import ImportBatch
 from models.errors import DomainError, NotFoundError
 from models.reference import ImportKind
 from services.audit.repository import append_audit
 from services.imports import repository
-from services.imports.kinds import Loader
+from services.imports.kinds import ENTERPRISE_LABELS, Loader
 from services.imports.load import CHUNK_SIZE, BatchWriter, ImportSummary, close_batch, new_batch
 
 Progress = Callable[[int], None]
@@ -216,6 +216,9 @@ def _load_sheet(
                 continue
             try:
                 outcome, entity_id = loader.handle(row)
+            except RowHeld as exc:
+                writer.hold(row, exc.problem)
+                continue
             except RowRejected as exc:
                 writer.quarantine(row, [exc.problem])
                 continue
@@ -240,7 +243,9 @@ def _audit_detail(summary: ImportSummary) -> dict[str, Any]:
         "unchanged",
         "merged",
         "quarantined",
+        "held",
         "review",
+        "changes_total",
     )
     return {k: getattr(summary, k) for k in keys}
 
@@ -252,6 +257,21 @@ def export_quarantine(session: Session, batch_id: int, out: Path) -> int:
     return write_quarantine(repository.quarantined_rows(session, batch_id), batch_id, out)
 
 
+def batch_review(
+    session: Session, batch_id: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A stored batch's change set and its rows held for review, as the summary lists them."""
+    changes = [
+        {"enterprise_id": c.enterprise_id, "legal_name": name, "sheet": c.sheet,
+         "row": c.row_number, "field": c.field, "label": ENTERPRISE_LABELS.get(c.field, c.field),
+         "old": c.old_value, "new": c.new_value}
+        for c, name in repository.batch_changes(session, batch_id)
+    ]  # fmt: skip
+    held = [{"sheet": r.sheet, "row": r.row_number, "message": r.reason}
+            for r in repository.held_rows(session, batch_id)]  # fmt: skip
+    return changes, held
+
+
 def render_summary(summary: ImportSummary) -> str:
     """A readable Chinese summary of one import batch."""
     kind = ImportKind(summary.kind).label
@@ -260,8 +280,15 @@ def render_summary(summary: ImportSummary) -> str:
         + (f"，编码 {summary.encoding}" if summary.encoding else "")
         + "）",
         f"读取 {summary.rows_read} 行：新增 {summary.inserted}，更新 {summary.updated}，未变 {summary.unchanged}，"
-        f"合并 {summary.merged}，隔离 {summary.quarantined}；疑似重复待复核 {summary.review}",
+        f"合并 {summary.merged}，隔离 {summary.quarantined}，待复核 {summary.held}；疑似重复待复核 {summary.review}",
     ]
+    if summary.changes_total:
+        lines.append(f"变更已有企业 {summary.changes_total} 项（旧值→新值）：")
+        lines.extend(f"  - {c['legal_name']}：{c['label']} {c['old'] or '（空）'} → {c['new']}"
+                     for c in summary.changes[:20])  # fmt: skip
+    if summary.held:
+        lines.append("待复核的行（未导入）：")
+        lines.extend(f"  - {r['message']}" for r in summary.held_rows[:20])
     if summary.related:
         lines.append("关联记录：" + "，".join(f"{k} {v}" for k, v in summary.related.items()))
     if summary.skipped_blank or summary.skipped_subtotal:

@@ -112,3 +112,29 @@ def test_import_refuses_501_columns_and_an_oversized_field(
         in result.output
     )
     assert _batches() == 0
+
+
+def test_import_json_lists_the_change_set_and_the_rows_held(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    header = ["企业名称", "统一社会信用代码", "成立日期", "所在区域"]
+    firms = [
+        ["杭州星星科技有限公司", "", "2016-05-01", "杭州"],
+        ["杭州星星电子有限公司", "", "2017-07-01", "杭州"],
+    ]
+    assert (
+        runner.invoke(
+            app, ["import", str(write_csv(tmp_path / "a.csv", [header, *firms]))]
+        ).exit_code
+        == 0
+    )
+    rows = [header, ["杭州星星科技有限公司", "", "2015-05-01", "杭州"], ["星星", "", "", "杭州"]]
+    result = runner.invoke(app, ["import", str(write_csv(tmp_path / "b.csv", rows)), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["held"], summary["changes_total"], summary["rows_read"]) == (1, 1, 2)
+    assert summary["held_rows"][0]["row"] == 3 and summary["held_rows"][0]["value"] == "星星"
+    assert {k: summary["changes"][0][k] for k in ("field", "old", "new")} == {
+        "field": "founded_on", "old": "2016-05-01", "new": "2015-05-01",
+    }  # fmt: skip

@@ -199,7 +199,7 @@ EXPECTED_VOCABULARIES: dict[type[LabelledEnum], dict[str, str]] = {
     ComplaintKind: {"complaint": "投诉", "feedback": "意见建议", "survey": "满意度调查"},
     ComplaintStatus: {"received": "已受理", "handling": "处理中", "resolved": "已办结"},
     ImportOutcome: {"inserted": "新增", "updated": "更新", "unchanged": "未变", "merged": "合并",
-                    "quarantined": "隔离"},
+                    "quarantined": "隔离", "review": "待复核"},
     DealType: {"loan": "贷款", "equity": "股权投资"},
 }  # fmt: skip
 EXPECTED_VALUES_ONLY: dict[type[LabelledEnum], list[str]] = {
