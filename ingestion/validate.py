@@ -39,6 +39,7 @@ from ingestion.values import (
     parse_tier,
 )
 from models.base import MAX_LONG_TEXT, MAX_PURPOSE
+from models.clock import center_today
 from models.reference import DealType, EventKind, ImportKind, InstitutionKind, Stage
 
 Converted = tuple[Any, str | None]  # value, note for the user
@@ -447,7 +448,7 @@ class RowParser:
             self.header.by_field,
             self.names,
         )
-        today = date.today()
+        today = center_today()
         checks = self.checks.for_today(today)
         suspects = self.checks.suspects(names, value_columns, today)
         rows: list[ParsedRow] = []

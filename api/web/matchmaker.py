@@ -11,6 +11,7 @@ from api.routers.enterprises import enterprise_out
 from api.web.auth import InstitutionSide, Posted, StaffUser
 from api.web.render import ConsoleRoute, back_url, redirect, render
 from models import Enterprise, FinancingDemand, Institution
+from models.clock import center_today
 from models.crud import get_or_404
 from models.paging import demand_page, enterprise_names, enterprise_page, rows_of
 from models.reference import (
@@ -185,5 +186,5 @@ def revoke_consent(consent_id: PathId, session: SessionDep, user: StaffUser, _: 
 
 
 def today() -> date:
-    """Today in Beijing (the default close day of a deal)."""
-    return datetime.now(BEIJING).date()
+    """Today at the center (the default close day of a deal)."""
+    return center_today()

@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from models import DigestDelivery, Enterprise, FinancingDemand, Subscription
+from models.clock import center_date
 from models.errors import ConflictError, NotFoundError
 from models.reference import (
     Channel,
@@ -113,7 +114,7 @@ class DeliveryOutcome:
 
 def period_key(frequency: str, now: datetime) -> str:
     """The period a run at `now` belongs to, in Beijing time: 2024-03-01, 2024-W09 or 2024-03."""
-    day = _utc(now).astimezone(BEIJING).date()
+    day = center_date(_utc(now))
     if frequency == "daily":
         return day.isoformat()
     if frequency == "weekly":
@@ -345,7 +346,7 @@ def make_teaser(demand: FinancingDemand, ent: Enterprise) -> Teaser:
         amount_band=shown.amount_band,
         region=shown.region,
         financing_type=shown.financing_type,
-        updated_on=_utc(demand.updated_at).astimezone(BEIJING).date().isoformat(),
+        updated_on=center_date(demand.updated_at).isoformat(),
     )
 
 

@@ -41,6 +41,7 @@ from models import (
     ListingTierChange,
     LoanProduct,
 )
+from models.clock import center_today
 from models.reference import (
     DealType,
     DemandStatus,
@@ -395,11 +396,11 @@ class Loader:
         old_tier = self.listing.get(existing)["tier"] if existing is not None else None
         if existing is None:
             values.setdefault("tier", ListingTier.reserve)
-            values.setdefault("coaching_started_on", date.today())
+            values.setdefault("coaching_started_on", center_today())
         outcome, rec_id = upsert_keyed(self.listing, ent_id, values, ent_id)
         new_tier = self.listing.get(rec_id)["tier"]
         if new_tier != old_tier:
-            entered = values.get("coaching_started_on") if existing is None else date.today()
+            entered = values.get("coaching_started_on") if existing is None else center_today()
             self.tiers.insert(
                 {"listing_record_id": rec_id, "tier": new_tier, "entered_on": entered}
             )
