@@ -10,7 +10,7 @@ from models.enterprise import ContactPerson, Enterprise
 from models.evaluation import AppendixBScore, EvaluationPeriod
 from models.event import Attendance, Event, EventParticipant, EventSession, SlateItem
 from models.feedback import Complaint, ImprovementMeasure
-from models.imports import DuplicateCandidate, ImportBatch, ImportRow
+from models.imports import DuplicateCandidate, ImportBatch, ImportRow, ImportWarning
 from models.ingest_support import EnterpriseAlias as EnterpriseAlias
 from models.institution import Institution, InvestmentMandate, LoanProduct, ServiceCommitment
 from models.listing import ListingMilestone, ListingRecord, ListingTierChange
@@ -41,6 +41,7 @@ __all__ = [
     "FinancingDemand",
     "ImportBatch",
     "ImportRow",
+    "ImportWarning",
     "ImprovementMeasure",
     "Institution",
     "InvestmentMandate",

@@ -27,9 +27,10 @@ from sqlmodel import Session
 
 from ingestion.dedupe import EnterpriseIndex
 from ingestion.normalize import brand_of, normalize_company_name, region_of_name
-from ingestion.validate import ParsedRow, Problem, RowRejected
+from ingestion.validate import ParsedRow, Problem, RowRejected, Rule
 from models import (
     Attendance,
+    ContactPerson,
     Deal,
     Enterprise,
     EnterpriseAlias,
@@ -73,11 +74,18 @@ ENTERPRISE_COLUMNS = {
 DEMAND_COLUMNS = {
     "financing_type": "financing_type", "round_stage": "round_stage", "purpose": "purpose",
     "collateral": "collateral_offered", "term_months": "term_months", "deadline": "deadline",
-    "source_ref": "source_ref",
+    "source_ref": "source_ref", "confidentiality": "confidentiality",
+}  # fmt: skip
+#: Contact-person fields of a row → `contact_person` columns (personal information).
+CONTACT_COLUMNS = {
+    "contact_name": "name", "contact_title": "title", "contact_phone": "phone",
+    "contact_email": "email",
 }  # fmt: skip
 Outcome = tuple[ImportOutcome, int]
 #: The enterprise columns an import row is compared with (the rest are never read back).
-_COMPARED_ENTERPRISE_COLUMNS = (*ENTERPRISE_COLUMNS.values(), "normalized_name", "region_code")
+_COMPARED_ENTERPRISE_COLUMNS = (
+    *ENTERPRISE_COLUMNS.values(), "normalized_name", "region_code", "sei_category",
+)  # fmt: skip
 _DEMAND_KEY_COLUMNS = ("enterprise_id", "source_ref", "status", "financing_type")
 
 
@@ -163,6 +171,8 @@ class Loader:
         self.institutions: InstitutionLookup | None = None
         self.stores: list[TableStore] = []
         self.related: dict[str, int] = {}
+        self.contacts: KeyedStore | None = None  # made by the first chunk with contact columns
+        self.contacts_stored = 0
         self.handle: Callable[[ParsedRow], Outcome] = getattr(self, f"_{kind.value}")
         getattr(self, f"_setup_{_SETUP[kind]}")()
 
@@ -243,6 +253,7 @@ class Loader:
         saved = prepare_index(self.session, self.index, wanted, _compared_columns(rows))
         self.enterprises.seed(saved.values())
         ids = sorted(saved)
+        self._prefetch_contacts(rows, ids)
         if self.kind is ImportKind.demands:
             refs, types = _demand_refs_and_types(rows)
             fresh = self._demands_known_empty(ids, refs)
@@ -256,6 +267,17 @@ class Loader:
         for child, _column in self.enterprises.children:
             if isinstance(child, KeyedStore):
                 child.load_for(ids)
+
+    def _prefetch_contacts(self, rows: list[ParsedRow], ids: list[int]) -> None:
+        """Load the contacts of these enterprises, once a row of the batch has contact columns
+        (a sheet without them costs nothing)."""
+        if self.contacts is None:
+            if not any(CONTACT_COLUMNS.keys() & row.values.keys() for row in rows):
+                return
+            self.contacts = KeyedStore(self.session, ContactPerson, _contact_keys, "enterprise_id")
+            assert self.enterprises is not None
+            self._child(self.enterprises, self.contacts, "enterprise_id")
+        self.contacts.load_for(ids)
 
     def _demands_known_empty(self, ids: list[int], refs: set[str]) -> list[int]:
         """The enterprises among `ids` no row of the chunk can find a saved demand of.
@@ -311,6 +333,8 @@ class Loader:
         assert self.index is not None and self.enterprises is not None
         v = row.values
         values = _pick(v, ENTERPRISE_COLUMNS)
+        if "industry_code" in values:
+            _split_industry(values)
         found = self.index.resolve(values.get("uscc"), values.get("legal_name"))
         if found.entity_id is None:
             _add_region(values, v)
@@ -363,12 +387,33 @@ class Loader:
         return temp
 
     def _enterprises(self, row: ParsedRow) -> Outcome:
-        return self.upsert_enterprise(row)
+        outcome, ent_id = self.upsert_enterprise(row)
+        if self.contacts is not None:
+            self._store_contact(row, ent_id)
+        return outcome, ent_id
 
     def _enterprise_for(self, row: ParsedRow) -> int:
         outcome, ent_id = self.upsert_enterprise(row)
         self._bump_enterprise(outcome)
+        if self.contacts is not None:
+            self._store_contact(row, ent_id)
         return ent_id
+
+    def _store_contact(self, row: ParsedRow, ent_id: int) -> None:
+        """The row's contact person, kept with its enterprise (found again by name)."""
+        assert self.contacts is not None
+        values = _pick(row.values, CONTACT_COLUMNS)
+        if not values:
+            return
+        if "name" not in values:
+            field = next(f for f in CONTACT_COLUMNS if f in row.values)
+            row.warn(_column(row, field), row.values[field], Rule.contact_format,
+                     "有联系方式但未填写联系人姓名，联系人未保存")  # fmt: skip
+            return
+        values["enterprise_id"] = ent_id
+        outcome, _id = upsert_keyed(self.contacts, (ent_id, values["name"]), values, ent_id)
+        if outcome in (ImportOutcome.inserted, ImportOutcome.updated):
+            self.contacts_stored += 1
 
     # -- demands and listing -----------------------------------------------------------------
 
@@ -499,7 +544,7 @@ class Loader:
             )
         self._bump("events_inserted")
         return self.events.insert({
-            "kind": kind, "title": title,
+            "kind": kind, "title": title, "venue": v.get("venue"),
             "starts_at": datetime.combine(day, time(9), LOCAL_TZ).astimezone(UTC),
             "ends_at": datetime.combine(day, time(17), LOCAL_TZ).astimezone(UTC),
         })  # fmt: skip
@@ -534,7 +579,20 @@ def _compared_columns(rows: list[ParsedRow]) -> list[str]:
     fields = set().union(*(row.values.keys() for row in rows))
     return [ENTERPRISE_COLUMNS[f] for f in sorted(fields) if f in ENTERPRISE_COLUMNS] + [
         "legal_name", "uscc", "normalized_name", "region_code",
-    ]  # fmt: skip
+    ] + (["sei_category"] if "industry" in fields else [])  # fmt: skip
+
+
+def _split_industry(values: dict[str, Any]) -> None:
+    """The row's `IndustryTerm` as the enterprise's 大类 code and 战略性新兴产业 category."""
+    term = values.pop("industry_code")
+    if term.code:
+        values["industry_code"] = term.code
+    if term.sei:
+        values["sei_category"] = term.sei
+
+
+def _contact_keys(row: dict[str, Any]) -> list[Hashable]:
+    return [(row["enterprise_id"], row["name"])]
 
 
 def _add_region(values: dict[str, Any], v: dict[str, Any]) -> None:

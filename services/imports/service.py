@@ -31,6 +31,8 @@ from services.imports.kinds import Loader
 from services.imports.load import CHUNK_SIZE, BatchWriter, ImportSummary, close_batch, new_batch
 
 Progress = Callable[[int], None]
+#: Warnings the text summary quotes (the JSON and the batch page list every one).
+WARNINGS_SHOWN = 5
 #: First-generation threshold of the garbage collector while a file loads (default 700).
 GC_THRESHOLD = 10_000
 
@@ -162,6 +164,7 @@ def _import_source(session: Session, source: Source, request: _Request) -> Impor
         summary.skipped_blank += current.skipped.blank
         summary.skipped_subtotal.extend(_where(current.name, n) for n in current.skipped.subtotal)
     summary.related = dict(sorted(loader.related.items()))
+    summary.contacts_stored = loader.contacts_stored
     close_batch(session, batch, summary)
     append_audit(session, actor=user, action="import", entity="import_batch", entity_id=batch.id,
                  detail=_audit_detail(summary))  # fmt: skip
@@ -241,6 +244,7 @@ def _audit_detail(summary: ImportSummary) -> dict[str, Any]:
         "merged",
         "quarantined",
         "review",
+        "contacts_stored",
     )
     return {k: getattr(summary, k) for k in keys}
 
@@ -264,6 +268,14 @@ def render_summary(summary: ImportSummary) -> str:
     ]
     if summary.related:
         lines.append("关联记录：" + "，".join(f"{k} {v}" for k, v in summary.related.items()))
+    if summary.contacts_stored:
+        lines.append(
+            f"联系人：保存 {summary.contacts_stored} 位（个人信息，经企业授权方可向机构披露）"
+        )
+    if summary.warnings:
+        lines.append(f"提示 {len(summary.warnings)} 条（--json 的 warnings 列出全部），例如：")
+        lines.extend(f"  - {_where(w.sheet, w.row)} {w.column}：{w.message}"
+                     for w in summary.warnings[:WARNINGS_SHOWN])  # fmt: skip
     if summary.skipped_blank or summary.skipped_subtotal:
         subtotal = "、".join(summary.skipped_subtotal) or "无"
         lines.append(f"跳过空行 {summary.skipped_blank} 行；合计/小计行：{subtotal}")
