@@ -82,18 +82,25 @@ def export_table(
         raise DomainError(f"未知的导出类型“{kind}”，可选：{'、'.join(EXPORTABLE)}", field="kind")
     model_cls = EXPORTABLE[kind]
     header, rows = export_columns(model_cls), iter_rows(session, model_cls, filters)
+    return write_rows(header, rows, out, fmt, sheet=kind)
+
+
+def write_rows(
+    header: list[str], rows: Iterator[list[Any]], out: Path, fmt: str, *, sheet: str
+) -> int:
+    """Write `header` and `rows` to `out` as csv (UTF-8 with BOM, opens in Excel) or xlsx."""
+    if fmt not in ("csv", "xlsx"):
+        raise DomainError(f"不支持的格式“{fmt}”，可选：csv、xlsx", field="format")
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         with out.open("w", newline="", encoding="utf-8-sig") as fh:
             writer = csv.writer(fh)
             return _write(header, rows, lambda cells: writer.writerow(csv_row(cells)))
-    if fmt == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=kind[:31])
-        count = _write(header, rows, lambda cells: append_row(sheet, cells))
-        workbook.save(out)
-        return count
-    raise DomainError(f"不支持的格式“{fmt}”，可选：csv、xlsx", field="format")
+    workbook = Workbook(write_only=True)
+    data = workbook.create_sheet(title=sheet[:31])
+    count = _write(header, rows, lambda cells: append_row(data, cells))
+    workbook.save(out)
+    return count
 
 
 def _write(header: list[str], rows: Iterator[list[Any]], write: Callable[[list[Any]], Any]) -> int:
