@@ -22,7 +22,7 @@ from ingestion.headers import HeaderMap, load_mapping, map_headers
 from ingestion.quarantine import write_quarantine
 from ingestion.readers import Sheet, Source, open_source
 from ingestion.validate import FIELD_LABELS, REQUIRED, RowParser, RowRejected
-from models import ImportBatch
+from models import ImportBatch, ImportWarning
 from models.errors import DomainError, NotFoundError
 from models.reference import ImportKind
 from services.audit.repository import append_audit
@@ -142,9 +142,9 @@ def _fewer_collections() -> Iterator[None]:
 
 def _import_source(session: Session, source: Source, request: _Request) -> ImportSummary:
     path, wanted, user = request.path, request.wanted, request.user
-    kind = _batch_kind(source, wanted)
+    kind = batch_kind(source, wanted)
     sheets = [s for s in source.sheets if wanted is not None or s.kind is kind]
-    headers = [_checked_header(s, kind, request.overrides) for s in sheets]
+    headers = [checked_header(s, kind, request.overrides) for s in sheets]
     sha = file_sha256(path)
     first = sheets[0].name if len(sheets) == 1 and sheets[0].name else None
     batch, previous = new_batch(
@@ -171,7 +171,8 @@ def _import_source(session: Session, source: Source, request: _Request) -> Impor
     return summary
 
 
-def _batch_kind(source: Source, wanted: ImportKind | None) -> ImportKind:
+def batch_kind(source: Source, wanted: ImportKind | None) -> ImportKind:
+    """The kind the file is imported as: the one asked for, else its first sheet's."""
     if not source.sheets:
         raise DomainError("文件中未找到可识别的表头（应含“企业名称”“统一社会信用代码”等列）")
     kind = wanted or source.sheets[0].kind
@@ -180,7 +181,8 @@ def _batch_kind(source: Source, wanted: ImportKind | None) -> ImportKind:
     return kind
 
 
-def _checked_header(current: Sheet, kind: ImportKind, overrides: dict[str, str]) -> HeaderMap:
+def checked_header(current: Sheet, kind: ImportKind, overrides: dict[str, str]) -> HeaderMap:
+    """The sheet's header mapped to `kind`'s fields; `DomainError` if a required one is missing."""
     header = map_headers(current.columns, kind, overrides)
     mapped = set(header.fields.values())
     missing = [need for need in REQUIRED[kind] if not set(need.split("|")) & mapped]
@@ -247,6 +249,11 @@ def _audit_detail(summary: ImportSummary) -> dict[str, Any]:
         "contacts_stored",
     )
     return {k: getattr(summary, k) for k in keys}
+
+
+def batch_warnings(session: Session, batch_id: int, limit: int) -> list[ImportWarning]:
+    """The first `limit` warnings stored for a batch, in sheet and row order."""
+    return repository.warnings_of(session, batch_id, limit)
 
 
 def export_quarantine(session: Session, batch_id: int, out: Path) -> int:

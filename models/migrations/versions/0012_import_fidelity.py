@@ -12,7 +12,7 @@ counts the contact persons a batch added or updated.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0012_import_fidelity"
