@@ -559,9 +559,12 @@ class RowParser:
     in column order, notes and problems in column order, then the required and range checks.
     """
 
-    def __init__(self, sheet: str, header: HeaderMap) -> None:
+    def __init__(
+        self, sheet: str, header: HeaderMap, clock: Callable[[], date] = center_today
+    ) -> None:
         self.sheet = sheet
         self.header = header
+        self.clock = clock  # "today" for the no-date-after-today check: the center's date
         self.columns = [
             _Column(index, name, CONVERTERS[name], header.units.get(index), header.labels[index])
             for index, name in header.fields.items()
@@ -605,7 +608,7 @@ class RowParser:
             self.header.by_field,
             self.names,
         )
-        today = center_today()
+        today = self.clock()
         checks = self.checks.for_today(today)
         suspects = self.checks.suspects(names, value_columns, today)
         rows: list[ParsedRow] = []
