@@ -17,7 +17,7 @@ from operator import is_not, itemgetter
 from typing import Any
 
 from ingestion.headers import HeaderMap
-from ingestion.normalize import tidy_legal_name
+from ingestion.normalize import clean_cell, tidy_legal_name
 from ingestion.raw_json import json_safe
 from ingestion.uscc import validate_uscc
 from ingestion.values import (
@@ -333,6 +333,20 @@ def _email(cell: Any, _unit: str | None) -> Converted:
     return None, (Rule.contact_format, f"“{text}”不是有效的电子邮箱地址，未保存")
 
 
+_YES_NO = {"是": Confidentiality.confidential, "否": Confidentiality.teaser}
+
+
+def _confidentiality(cell: Any, _unit: str | None) -> Converted:
+    """保密要求: 公开, 脱敏 or 保密 (read as written: '保密' is no placeholder here), 是/否."""
+    text = clean_cell(cell)
+    if not text:
+        return None, None
+    try:
+        return _YES_NO.get(text) or Confidentiality.from_label(text), None
+    except ValueError:
+        raise ValueError("不是可识别的保密要求，应为：公开、脱敏、保密（或 是/否）") from None
+
+
 def _region(cell: Any, _unit: str | None) -> Converted:
     return parse_region(cell), None
 
@@ -377,7 +391,7 @@ CONVERTERS: dict[str, Converter] = {
     "purpose": bounded_text(MAX_PURPOSE),
     "collateral": _listed(parse_collateral, "担保方式"),
     "term_months": _term_months,
-    "confidentiality": _enum(Confidentiality),
+    "confidentiality": _confidentiality,
     "contact_name": bounded_text(50),
     "contact_title": bounded_text(50),
     "contact_phone": _phone,
