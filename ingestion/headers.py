@@ -182,6 +182,7 @@ _MANDATES: dict[str, tuple[str, ...]] = {
     "regions": ("投资区域", "区域偏好"),
     "fund_size": ("基金规模", "管理规模"),
     "remaining_capacity": ("剩余可投金额", "剩余可投额度", "可投金额"),
+    "sei_categories": ("战略性新兴产业", "战新产业", "新兴产业方向", "战略性新兴产业方向"),
 }
 _DEALS: dict[str, tuple[str, ...]] = {
     "institution_name": _INSTITUTION_NAME,
@@ -199,6 +200,7 @@ _EVENTS: dict[str, tuple[str, ...]] = {
     "phone": ("手机", "手机号", "联系电话", "电话", "手机号码"),
     "checked_in_at": ("签到时间",),
     "venue": ("活动地点", "地点", "举办地点", "会场"),
+    "topic": ("培训主题", "主题", "课程主题"),
 }
 _ENTERPRISE_REF = {k: _ENTERPRISE[k] for k in ("legal_name", "uscc", "short_name")}
 

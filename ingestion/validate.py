@@ -37,6 +37,7 @@ from ingestion.values import (
     parse_qualifications,
     parse_region,
     parse_stage,
+    parse_strategic_industry,
     parse_text,
     parse_tier,
 )
@@ -436,6 +437,8 @@ CONVERTERS: dict[str, Converter] = {
     "event_kind": _enum(EventKind),
     "event_date": _date,
     "venue": bounded_text(200),
+    "topic": bounded_text(100),
+    "sei_categories": _codes(lambda p: _quiet(parse_strategic_industry, p)),
     "person_name": bounded_text(50),
     "organisation": bounded_text(200),
     "phone": bounded_text(30),

@@ -31,6 +31,8 @@ from models.reference import (
     canonical_industry_code,
     industry_code_from_name,
     region_code_from_name,
+    strategic_industry_code_from_name,
+    strategic_industry_name,
 )
 
 E = TypeVar("E", bound=LabelledEnum)
@@ -446,6 +448,21 @@ def _chinese_terms() -> tuple[str, ...]:
     """Terms with a Chinese character: only these are looked for inside a longer text (an
     abbreviation such as 'ai' would be found inside unrelated words)."""
     return tuple(t for t in load_industry_synonyms().terms if re.search(r"[\u4e00-\u9fff]", t))
+
+
+def parse_strategic_industry(value: object) -> str | None:
+    """A 战略性新兴产业（2018）category ('1'..'9') from its code, its name ('新能源汽车产业') or a
+    word of the synonym table that has one ('人工智能' → '1')."""
+    text = parse_text(value)
+    if text is None:
+        return None
+    code = text.split(".")[0] if text[:1].isdigit() else strategic_industry_code_from_name(text)
+    if code and strategic_industry_name(code):
+        return code
+    found = _synonym_of(text)
+    if found is None or found.sei is None:
+        raise ValueError("不是可识别的战略性新兴产业类别（如 新一代信息技术产业、生物产业、1-9）")
+    return found.sei
 
 
 def _industry_from_name(text: str) -> str:

@@ -544,7 +544,7 @@ class Loader:
             )
         self._bump("events_inserted")
         return self.events.insert({
-            "kind": kind, "title": title, "venue": v.get("venue"),
+            "kind": kind, "title": title, "venue": v.get("venue"), "topic": v.get("topic"),
             "starts_at": datetime.combine(day, time(9), LOCAL_TZ).astimezone(UTC),
             "ends_at": datetime.combine(day, time(17), LOCAL_TZ).astimezone(UTC),
         })  # fmt: skip
@@ -689,7 +689,8 @@ def _mandate_values(row: ParsedRow) -> dict[str, Any]:
     low, high = _range_pair(v, "ticket", "min_ticket", "max_ticket")
     values = {"name": v["mandate_name"], "min_ticket_wan": low, "max_ticket_wan": high}
     values |= _pick(v, {"stages": "stages", "sectors": "sectors", "regions": "regions",
-                        "fund_size": "fund_size_wan", "remaining_capacity": "remaining_capacity_wan"})  # fmt: skip
+                        "fund_size": "fund_size_wan", "remaining_capacity": "remaining_capacity_wan",
+                        "sei_categories": "sei_categories"})  # fmt: skip
     _check_offer(row, values, "min_ticket_wan", "max_ticket_wan")
     return values
 

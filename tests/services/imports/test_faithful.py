@@ -16,10 +16,12 @@ from models import (
     AuditLog,
     ContactPerson,
     Enterprise,
+    Event,
     FinancingDemand,
     ImportBatch,
     ImportRow,
     ImportWarning,
+    InvestmentMandate,
 )
 from models.base import utcnow
 from models.errors import DomainError, NotFoundError
@@ -167,3 +169,7 @@ def test_each_template_maps_every_column_and_imports_its_example(
     summary = import_file(session, out, kind)
     assert (summary.rows_read, summary.inserted, summary.quarantined) == (1, 1, 0)
     assert summary.unmapped_columns == [] and "工作表“填写说明”为填写说明，未导入" in summary.notes
+    if kind is ImportKind.mandates:  # columns no import used to keep
+        assert session.exec(select(InvestmentMandate.sei_categories)).one() == ["1", "4"]
+    if kind is ImportKind.events:
+        assert session.exec(select(Event.venue)).one() == "科技金融服务中心 1 号路演厅"
