@@ -399,6 +399,7 @@ def _industry_names() -> dict[str, str]:
 
 _CODE_IN_TEXT = re.compile(r"^([A-Ta-t]?\d{2,4}|[A-Ta-t])(?=$|[\s:：、\-(（]|[\u4e00-\u9fff])")
 _INDUSTRY_PARTS = re.compile(r"[、,，;；/|+＋]+|及|和|与")
+_LATIN_WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
 
 
 def parse_industry(value: object) -> str | None:
@@ -414,7 +415,8 @@ def match_industry(value: object) -> IndustryTerm | None:
 
     In order: a code; an exact 门类/大类 name; a word of the synonym table
     (`models/data/industry_synonyms.csv`), the whole cell, then its first listed part that is
-    one ('人工智能、大数据'), then the longest Chinese word it contains ('工业机器人研发');
+    one ('人工智能、大数据'), a Latin word of it ('CRO服务'), then the longest Chinese word it
+    contains ('工业机器人研发');
     last a near 大类 name. Raises `ValueError` when nothing fits.
     """
     text = parse_text(value)
@@ -439,6 +441,9 @@ def _synonym_of(text: str) -> IndustryTerm | None:
     for part in _INDUSTRY_PARTS.split(folded):
         if part in terms:
             return terms[part]
+    for word in _LATIN_WORD.findall(folded):  # 'CRO服务', 'AI芯片研发': a whole Latin word
+        if word in terms:
+            return terms[word]
     contained = [t for t in _chinese_terms() if t in folded]
     return terms[max(contained, key=len)] if contained else None
 

@@ -41,6 +41,8 @@ def test_the_synonym_table_is_versioned_data_of_real_divisions() -> None:
         ("锂离子电池", "C38", "6"),
         ("人工智能、大数据", "I65", "1"),  # the first listed word that is known
         ("工业机器人研发与制造", "C34", "2"),  # the longest known word inside
+        ("CRO服务", "M73", "4"),  # a Latin word inside
+        ("新一代信息技术", "I65", "1"),  # a strategic category's name
         ("C39", "C39", None),
         ("医药制造业", "C27", None),
     ],
