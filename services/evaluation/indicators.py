@@ -22,7 +22,7 @@ GROUPS: tuple[str, ...] = (CREDIT, VENTURE, LISTING, ACTIVITIES)
 
 
 def beijing_day(moment: datetime) -> date:
-    """The Beijing calendar day of a stored timestamp (naive timestamps are UTC)."""
+    """The center's calendar day (`TIMEZONE`) of a stored timestamp (naive timestamps are UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return center_date(moment)

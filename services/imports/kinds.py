@@ -21,7 +21,6 @@ import hashlib
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -42,7 +41,7 @@ from models import (
     ListingTierChange,
     LoanProduct,
 )
-from models.clock import center_today
+from models.clock import center_date, center_today, center_zone
 from models.reference import (
     DealType,
     DemandStatus,
@@ -62,7 +61,6 @@ from services.imports.load import (
 )
 from services.imports.repository import select_in
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ENTERPRISE_COLUMNS = {
     "legal_name": "legal_name", "uscc": "uscc", "short_name": "short_name",
     "industry": "industry_code", "stage": "stage", "founded_on": "founded_on",
@@ -524,7 +522,7 @@ class Loader:
         if organisation:
             values.update(self._party_of(organisation))
         if isinstance(v.get("checked_in_at"), date):
-            values["checked_in_at"] = datetime.combine(v["checked_in_at"], time(9), LOCAL_TZ)
+            values["checked_in_at"] = datetime.combine(v["checked_in_at"], time(9), center_zone())
         return upsert_keyed(self.attendance, (event_id, values["person_key"]), values, event_id)
 
     def _event_for(self, row: ParsedRow) -> int:
@@ -545,8 +543,8 @@ class Loader:
         self._bump("events_inserted")
         return self.events.insert({
             "kind": kind, "title": title, "venue": v.get("venue"), "topic": v.get("topic"),
-            "starts_at": datetime.combine(day, time(9), LOCAL_TZ).astimezone(UTC),
-            "ends_at": datetime.combine(day, time(17), LOCAL_TZ).astimezone(UTC),
+            "starts_at": datetime.combine(day, time(9), center_zone()).astimezone(UTC),
+            "ends_at": datetime.combine(day, time(17), center_zone()).astimezone(UTC),
         })  # fmt: skip
 
     def _party_of(self, organisation: str) -> dict[str, int]:
@@ -724,7 +722,7 @@ def _event_keys(row: dict[str, Any]) -> list[Hashable]:
     starts: datetime = row["starts_at"]
     if starts.tzinfo is None:
         starts = starts.replace(tzinfo=UTC)
-    return [(row["title"], starts.astimezone(LOCAL_TZ).date())]
+    return [(row["title"], center_date(starts))]
 
 
 def _event_kind_from_title(title: str) -> EventKind | None:
