@@ -7,8 +7,11 @@ removes, at start, the folders of processes that no longer run (`remove_stale_up
 """
 
 import os
+import re
+import secrets
 import shutil
 import tempfile
+import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +21,10 @@ from models.errors import DomainError
 from models.settings import Settings
 
 UPLOAD_PREFIX = "mm-upload-"
+PREVIEW_PREFIX = "mm-preview-"
+#: A previewed upload waits this long for its confirmation, then goes at the next preview.
+PREVIEW_MAX_AGE = 3600.0
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 MAX_NAME_BYTES = 255  # a file name on Linux (NAME_MAX), and `import_batch.file_name`
 
 
@@ -71,4 +78,41 @@ def remove_stale_uploads(settings: Settings) -> list[Path]:
     return removed
 
 
-__all__ = ["checked_name", "remove_stale_uploads", "upload_folder", "upload_root"]
+def preview_folder(settings: Settings) -> tuple[str, Path]:
+    """A new folder for an upload kept between its preview and its confirmation: a random
+    token names it (the confirm form sends it back). Folders older than `PREVIEW_MAX_AGE` go."""
+    root = upload_root(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.glob(f"{PREVIEW_PREFIX}*"):
+        if old.is_dir() and time.time() - old.stat().st_mtime > PREVIEW_MAX_AGE:
+            shutil.rmtree(old, ignore_errors=True)
+    token = secrets.token_urlsafe(16)
+    folder = root / f"{PREVIEW_PREFIX}{token}"
+    folder.mkdir()
+    return token, folder
+
+
+def previewed_file(settings: Settings, token: str) -> Path:
+    """The file kept under `token`; a Chinese `DomainError` when it is unknown or gone."""
+    folder = upload_root(settings) / f"{PREVIEW_PREFIX}{token}"
+    files = sorted(folder.iterdir()) if _TOKEN.fullmatch(token) and folder.is_dir() else []
+    if not files:
+        raise DomainError("预览已过期或已处理，请重新上传文件", field="token")
+    return files[0]
+
+
+def discard_preview(settings: Settings, token: str) -> None:
+    """Remove the folder kept under `token` (confirmed or cancelled)."""
+    if _TOKEN.fullmatch(token):
+        shutil.rmtree(upload_root(settings) / f"{PREVIEW_PREFIX}{token}", ignore_errors=True)
+
+
+__all__ = [
+    "checked_name",
+    "discard_preview",
+    "preview_folder",
+    "previewed_file",
+    "remove_stale_uploads",
+    "upload_folder",
+    "upload_root",
+]

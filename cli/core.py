@@ -23,9 +23,13 @@ from demo.tour import print_tour, show_messy_import
 from models.db import get_engine, make_engine, session_scope
 from models.errors import DomainError
 from models.migrate import schema_problem, upgrade_to_head
+from models.reference import ImportKind
 from models.settings import Settings, get_settings
 from services.audit.anchor import write_anchor
+from services.exports.contacts import OPERATOR, export_contacts
 from services.exports.service import EXPORTABLE, export_table
+from services.imports.service import as_kind
+from services.imports.templates import write_template
 
 
 def init_db() -> None:
@@ -134,7 +138,10 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 def export(
     kind: Annotated[
-        str, typer.Argument(help=f"导出内容，可选：{', '.join([*EXPORTABLE, DIGEST_ITEMS])}")
+        str,
+        typer.Argument(
+            help=f"导出内容，可选：{', '.join([*EXPORTABLE, DIGEST_ITEMS, 'contacts'])}"
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="输出文件")],
     fmt: Annotated[str, typer.Option("--format", help="csv 或 xlsx")] = "csv",
@@ -142,8 +149,13 @@ def export(
     period: Annotated[
         str | None, typer.Option(help="推送周期（digest-items），如 2026-W27、2026-07-06、2026-07")
     ] = None,
+    user: Annotated[
+        str,
+        typer.Option(help="操作人（contacts：须为管理员账号；省略时为服务器上的运维人员）"),
+    ] = OPERATOR,
 ) -> None:
-    """导出一张表（含编号，列名即字段名）；digest-items 为某一周期推送所含（或将含）的需求。"""
+    """导出一张表（含编号，列名即字段名）；digest-items 为某一周期推送所含（或将含）的需求；
+    contacts（联系人，个人信息）仅限管理员，并记入审计日志。"""
     if kind == DIGEST_ITEMS:
         if period is None:
             raise typer.BadParameter("导出 digest-items 需要 --period", param_hint="--period")
@@ -151,8 +163,22 @@ def export(
     else:
         filters = {"batch_id": batch} if batch is not None else None
         with session_scope() as session:
-            count = export_table(session, kind, out, fmt, filters)
+            if kind == "contacts":
+                count = export_contacts(session, out, fmt, actor=user)
+            else:
+                count = export_table(session, kind, out, fmt, filters)
     typer.echo(f"已导出 {count} 行 → {out}")
+
+
+def template(
+    kind: Annotated[str, typer.Argument(help=f"导入类型：{', '.join(ImportKind)}（或中文名称）")],
+    out: Annotated[Path, typer.Option("--out", help="输出的 .xlsx 文件")],
+) -> None:
+    """写出一种导入类型的模板表格：中文表头、示例行、填写说明工作表。"""
+    chosen = as_kind(kind)
+    assert chosen is not None
+    write_template(chosen, out)
+    typer.echo(f"已写出{chosen.label}导入模板 → {out}")
 
 
 def _shown_url() -> str:
@@ -176,3 +202,4 @@ def register(app: typer.Typer) -> None:
     app.command()(demo)
     app.command()(serve)
     app.command()(export)
+    app.command()(template)

@@ -78,7 +78,7 @@ def export_digest_items(period: str, out: Path, fmt: str) -> int:
     with session_scope() as session:
         items = digests.digest_items(session, period, utcnow())
     header = [f.name for f in fields(digests.DigestItem)]
-    return write_rows(header, (list(astuple(i)) for i in items), out, fmt, DIGEST_ITEMS)
+    return write_rows(header, (list(astuple(i)) for i in items), out, fmt, sheet=DIGEST_ITEMS)
 
 
 def dead() -> None:

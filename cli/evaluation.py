@@ -9,6 +9,7 @@ import typer
 from sqlmodel import Session
 
 from cli.listing import pad
+from models.clock import center_today
 from models.db import session_scope
 from models.errors import DomainError
 from models.reference import APPENDIX_B_BY_CODE, ComplaintKind, ComplaintStatus
@@ -257,7 +258,7 @@ def complaints_done(
     actor: Annotated[str, typer.Option(help="经办人")] = "cli",
 ) -> None:
     """Mark an improvement measure done."""
-    day = _day(on, "--on") if on else date.today()
+    day = _day(on, "--on") if on else center_today()
     with session_scope() as session:
         m = complaints.complete_measure(session, measure_id, day, actor)
         typer.echo(f"改进措施 #{m.id} 已完成（{m.done_on}）")
@@ -280,7 +281,7 @@ def echo_appendix_a(result: AppendixA) -> None:
 
 def show_appendix_a(session: Session, today: date | None = None) -> None:
     """Tour section for `make demo`: 表A.1 for the last full year before the latest deal (or today)."""
-    day = today or repo.latest_deal_day(session) or date.today()
+    day = today or repo.latest_deal_day(session) or center_today()
     typer.echo("")
     typer.echo("== 评价定量指标（上一完整年度） ==")
     echo_appendix_a(appendix_a(session, Period.year(last_full_year(day))))

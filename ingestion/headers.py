@@ -103,9 +103,37 @@ _DEMAND: dict[str, tuple[str, ...]] = {
     "round_stage": ("融资轮次", "轮次", "本轮轮次", "融资阶段"),
     "purpose": ("资金用途", "融资用途", "用途", "purpose"),
     "collateral": ("担保方式", "增信方式", "可提供担保", "抵质押物", "collateral"),
-    "term_months": ("融资期限", "期限", "贷款期限", "期限(月)"),
+    "term_months": (
+        "融资期限",
+        "期限",
+        "贷款期限",
+        "期限(月)",
+        "需求期限",
+        "借款期限",
+        "融资周期",
+        "使用期限",
+        "资金使用期限",
+    ),
+    "confidentiality": ("保密要求", "是否保密", "保密级别", "公开程度", "信息公开方式"),
     "deadline": ("需求截止日期", "截止日期", "期望到位时间", "资金到位时间"),
     "source_ref": ("需求编号", "编号", "项目编号", "ref"),
+}
+#: Contact persons (personal information: see `models.enterprise.ContactPerson`).
+_CONTACT: dict[str, tuple[str, ...]] = {
+    "contact_name": ("联系人", "联系人姓名", "企业联系人", "对接人", "联络人", "融资联系人"),
+    "contact_title": ("职务", "联系人职务", "职位", "岗位"),
+    "contact_phone": (
+        "联系电话",
+        "手机",
+        "手机号",
+        "手机号码",
+        "联系方式",
+        "电话",
+        "联系人电话",
+        "联系人手机",
+        "办公电话",
+    ),
+    "contact_email": ("邮箱", "电子邮箱", "联系人邮箱", "电子邮件", "email", "e-mail"),
 }
 _LISTING: dict[str, tuple[str, ...]] = {
     "target_board": ("拟上市板块", "目标板块", "拟挂牌上市板块", "上市板块", "目标市场"),
@@ -154,6 +182,7 @@ _MANDATES: dict[str, tuple[str, ...]] = {
     "regions": ("投资区域", "区域偏好"),
     "fund_size": ("基金规模", "管理规模"),
     "remaining_capacity": ("剩余可投金额", "剩余可投额度", "可投金额"),
+    "sei_categories": ("战略性新兴产业", "战新产业", "新兴产业方向", "战略性新兴产业方向"),
 }
 _DEALS: dict[str, tuple[str, ...]] = {
     "institution_name": _INSTITUTION_NAME,
@@ -170,14 +199,16 @@ _EVENTS: dict[str, tuple[str, ...]] = {
     "organisation": ("单位", "工作单位", "所在单位", "企业名称", "公司名称", "机构名称"),
     "phone": ("手机", "手机号", "联系电话", "电话", "手机号码"),
     "checked_in_at": ("签到时间",),
+    "venue": ("活动地点", "地点", "举办地点", "会场"),
+    "topic": ("培训主题", "主题", "课程主题"),
 }
 _ENTERPRISE_REF = {k: _ENTERPRISE[k] for k in ("legal_name", "uscc", "short_name")}
 
 #: Synonyms per kind: the kind's own fields plus, where a row names an enterprise, its fields.
 SYNONYMS: dict[ImportKind, dict[str, tuple[str, ...]]] = {
-    ImportKind.enterprises: _ENTERPRISE,
-    ImportKind.demands: _DEMAND | _ENTERPRISE,
-    ImportKind.listing: _LISTING | _ENTERPRISE,
+    ImportKind.enterprises: _ENTERPRISE | _CONTACT,
+    ImportKind.demands: _DEMAND | _ENTERPRISE | _CONTACT,
+    ImportKind.listing: _LISTING | _ENTERPRISE | _CONTACT,
     ImportKind.institutions: _INSTITUTIONS,
     ImportKind.products: _PRODUCTS,
     ImportKind.mandates: _MANDATES,
@@ -200,7 +231,7 @@ QUARANTINE_COLUMNS = ("原行号", "隔离原因", "序号", "no", "No.")
 
 _UNIT_NOTE = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 _UNIT_WORD = re.compile(
-    r"^(?:单位[:：]?)?((?:元|千元|万|万元|十万|百万|千万|亿|亿元)(?:人民币|美元|港元|欧元)?)$"
+    r"^(?:单位[:：]?)?((?:元|千元|万|万元|十万|百万|千万|亿|亿元)(?:人民币|美元|港元|欧元)?|年|个月|月)$"
 )
 _STRIP = re.compile(r"[\s*※#:：_\-./、]+")
 

@@ -24,7 +24,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from ingestion.headers import Header, normalize_header
-from ingestion.validate import ParsedRow, Problem, RowRejected, bounded_text
+from ingestion.validate import Note, ParsedRow, Problem, RowRejected, bounded_text
 from ingestion.values import (
     parse_amount,
     parse_collateral,
@@ -45,7 +45,7 @@ from models.reference import (
     strategic_industry_code_from_name,
 )
 
-Converted = tuple[Any, str | None]
+Converted = tuple[Any, Note | None]
 Converter = Callable[[Any, str | None], Converted]
 FUZZY_CUTOFF = 85.0
 

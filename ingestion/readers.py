@@ -348,6 +348,10 @@ def _sniff_delimiter(sample: bytes, encoding: str) -> str:
     return "\t" if tabs > commas else ","
 
 
+#: Sheets that explain a workbook (our templates' notes, a district's 说明): never data.
+NOTES_SHEETS = frozenset({"填写说明", "说明", "填表说明", "导入说明"})
+
+
 def _open_xlsx(
     path: Path, kind: ImportKind | None, sheet: str | None, extra: frozenset[str]
 ) -> Source:
@@ -363,6 +367,9 @@ def _open_xlsx(
         if sheet is not None and sheet not in names:
             raise DomainError(f"工作表“{sheet}”不存在，可选：{'、'.join(names)}")
         for name in [sheet] if sheet else names:
+            if sheet is None and name in NOTES_SHEETS:
+                source.notes.append(f"工作表“{name}”为填写说明，未导入")
+                continue
             _add_table(source, workbook.get_sheet_by_name(name), path, kind, extra)
     except BaseException as exc:
         source.close()

@@ -7,6 +7,7 @@ and cross-field ranges are checked per kind after conversion.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,11 +17,12 @@ from operator import is_not, itemgetter
 from typing import Any
 
 from ingestion.headers import HeaderMap
-from ingestion.normalize import tidy_legal_name
+from ingestion.normalize import clean_cell, tidy_legal_name
 from ingestion.raw_json import json_safe
 from ingestion.uscc import validate_uscc
 from ingestion.values import (
     Amount,
+    match_industry,
     parse_amount,
     parse_amount_range,
     parse_board,
@@ -35,13 +37,24 @@ from ingestion.values import (
     parse_qualifications,
     parse_region,
     parse_stage,
+    parse_strategic_industry,
     parse_text,
     parse_tier,
 )
 from models.base import MAX_LONG_TEXT, MAX_PURPOSE
-from models.reference import DealType, EventKind, ImportKind, InstitutionKind, Stage
+from models.clock import center_today
+from models.reference import (
+    Confidentiality,
+    DealType,
+    EventKind,
+    ImportKind,
+    InstitutionKind,
+    Stage,
+)
 
-Converted = tuple[Any, str | None]  # value, note for the user
+#: A note for the user: its text, or (rule, text) where the rule has a name of its own.
+Note = str | tuple[str, str]
+Converted = tuple[Any, Note | None]  # value, note for the user
 Converter = Callable[[Any, str | None], Converted]
 
 
@@ -70,6 +83,32 @@ def _shown(value: Any) -> Any:
     return value
 
 
+class Rule:
+    """The names of the rules a warning or a review reason is filed under."""
+
+    value_note = "value_note"  # a cell read with a remark (a foreign currency, 未披露 …)
+    industry_unmapped = "industry_unmapped"
+    amount_unit = "amount_unit"  # an amount implausible for its unit: to review, not stored
+    contact_format = "contact_format"
+    load_note = "load_note"  # a remark of the loader (merged by name, sponsor unknown …)
+
+
+@dataclass(frozen=True, slots=True)
+class RowWarning:
+    """Something the user should see about a row that was read: where, the value and why."""
+
+    sheet: str
+    row: int
+    column: str
+    value: Any
+    rule: str
+    message: str
+
+
+#: Rules whose problems mean "a person must look at this", not "the row is wrong".
+REVIEW_RULES = frozenset({Rule.amount_unit})
+
+
 @dataclass(slots=True)
 class ParsedRow:
     """A row after conversion: typed `values` by field, `problems` if it must be quarantined."""
@@ -81,6 +120,12 @@ class ParsedRow:
     values: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
+
+    def warn(self, column: str, value: Any, rule: str, message: str) -> None:
+        """Record a warning (shown in the summary) and its message as a note of the row."""
+        self.warnings.append(RowWarning(self.sheet, self.number, column, value, rule, message))
+        self.notes.append(f"列“{column}”：{message}" if column else message)
 
     def reason(self) -> str:
         """All problems, joined, as stored with a quarantined row."""
@@ -147,6 +192,83 @@ def _amount_range(cell: Any, unit: str | None) -> Converted:
     return (low.wan, high.wan) if low.wan is not None else None, note
 
 
+class ReviewNeeded(ValueError):
+    """A value that converts but must not be stored before a person looks at it."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+#: A bare number under '万元' (or no unit) from here on is 100 亿元 or more: typed in 元.
+WAN_CEILING = 1e6
+#: A financing amount under '元' below this (1 万元) was typed in 万元.
+YUAN_FLOOR = 1e4
+
+
+def _bare_number(cell: Any) -> float | None:
+    """The cell's number when it is written without a unit (the header's then applies)."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return float(cell)
+    text = parse_text(cell)
+    if text is None:
+        return None
+    try:
+        return float(text.replace(",", "").replace(" ", ""))
+    except ValueError:
+        return None
+
+
+def _check_unit(number: float, unit: str | None, *, financing: bool) -> None:
+    """Raise `ReviewNeeded` when a bare number is implausible for the unit it is read in."""
+    shown = f"{number:,.0f}" if number == int(number) else f"{number:,}"
+    if (unit is None or unit.startswith("万")) and number >= WAN_CEILING:
+        raise ReviewNeeded(Rule.amount_unit, f"按“万元”计为 {number / 1e4:,.0f} 亿元，疑为以“元”填写；"
+                           "已转入复核，未入库（请核对单位后重新导入）")  # fmt: skip
+    if financing and unit is not None and unit.startswith("元") and 0 < number < YUAN_FLOOR:
+        raise ReviewNeeded(Rule.amount_unit, f"表头单位为“元”，金额仅 {shown} 元（不足 1 万元），"
+                           "疑为以“万元”填写；已转入复核，未入库（请核对单位后重新导入）")  # fmt: skip
+
+
+def _checked(convert: Converter, *, financing: bool) -> Converter:
+    """`convert` after the unit-plausibility check of a cell of bare numbers (a range: each end;
+    a cell that writes its own unit is what it says)."""
+
+    def checked(cell: Any, unit: str | None) -> Converted:
+        text = parse_text(cell) if not isinstance(cell, int | float) else None
+        parts = _RANGE_ENDS.split(text) if text else [cell]
+        numbers = [_bare_number(part) for part in (parts if len(parts) == 2 else [cell])]
+        if None not in numbers:
+            for number in numbers:
+                _check_unit(number or 0.0, unit, financing=financing)
+        return convert(cell, unit)
+
+    return checked
+
+
+_RANGE_ENDS = re.compile(r"\s*(?:~|～|—|–|至|到|(?<=\d)-)\s*")
+
+
+_TERM = re.compile(r"(\d+(?:\.\d+)?)\s*(年|个月|月|期)?")
+
+
+def _term_months(cell: Any, unit: str | None) -> Converted:
+    """融资期限 in months: 12, '12个月', '1年', '6-12个月' (the longer end), '3年' under a '（年）'
+    header as 36."""
+    text = parse_text(cell) if not isinstance(cell, int | float) else str(cell)
+    if text is None:
+        return None, None
+    ends = [m for m in _TERM.finditer(text.replace(" ", "")) if m.group(1)]
+    if not ends or len(ends) > 2:
+        raise ValueError("期限应为月数或年数（如 12、12个月、1年、6-12个月）")
+    word = ends[-1].group(2) or (unit if unit in ("年", "月", "个月") else "月")
+    months = float(ends[-1].group(1)) * (12 if word == "年" else 1)
+    if months != int(months):
+        raise ValueError("期限折算后应为整月数")
+    note = f"期限为区间“{text}”，按较长的 {int(months)} 个月记录" if len(ends) == 2 else None
+    return int(months), note
+
+
 def _date(cell: Any, _unit: str | None) -> Converted:
     return parse_date(cell), None
 
@@ -180,10 +302,55 @@ def _codes(parser: Callable[[Any], str | None]) -> Converter:
 
 
 def _industry(cell: Any, _unit: str | None) -> Converted:
+    """An `IndustryTerm` (code and 战略性新兴产业 category); an unknown word is a warning."""
     try:
-        return parse_industry(cell), None
-    except ValueError as exc:
-        return None, f"行业“{parse_text(cell)}”无法识别，已留空（{exc}）"
+        return match_industry(cell), None
+    except ValueError:
+        message = (f"行业“{parse_text(cell)}”未能对应到 GB/T 4754-2017 大类，已留空"
+                   f"（可在行业同义词表 {INDUSTRY_TABLE} 中补充）")  # fmt: skip
+        return None, (Rule.industry_unmapped, message)
+
+
+INDUSTRY_TABLE = "models/data/industry_synonyms.csv"
+
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{2,3}\d{7,8}(?:\d{1,6})?|[2-9]\d{6,7}")
+_EMAIL = re.compile(r"[^@\s，,;；]+@[^@\s，,;；]+\.[A-Za-z]{2,}")
+
+
+def _phone(cell: Any, _unit: str | None) -> Converted:
+    """A phone number as written (digits kept with '-'); one that is none is a warning."""
+    text = parse_text(cell) if not isinstance(cell, int | float) else str(int(cell))
+    if text is None:
+        return None, None
+    digits = re.sub(r"[\s\-－—()（）+]", "", text).removeprefix("86")
+    if _MOBILE.fullmatch(digits) or _LANDLINE.fullmatch(digits):
+        return text[:30], None
+    return None, (Rule.contact_format, f"“{text}”不是有效的手机或固定电话号码，未保存")
+
+
+def _email(cell: Any, _unit: str | None) -> Converted:
+    text = parse_text(cell)
+    if text is None:
+        return None, None
+    if len(text) <= 120 and _EMAIL.fullmatch(text):
+        return text, None
+    return None, (Rule.contact_format, f"“{text}”不是有效的电子邮箱地址，未保存")
+
+
+_YES_NO = {"是": Confidentiality.confidential, "否": Confidentiality.teaser}
+
+
+def _confidentiality(cell: Any, _unit: str | None) -> Converted:
+    """保密要求: 公开, 脱敏 or 保密 (read as written: '保密' is no placeholder here), 是/否."""
+    text = clean_cell(cell)
+    if not text:
+        return None, None
+    try:
+        return _YES_NO.get(text) or Confidentiality.from_label(text), None
+    except ValueError:
+        raise ValueError("不是可识别的保密要求，应为：公开、脱敏、保密（或 是/否）") from None
 
 
 def _region(cell: Any, _unit: str | None) -> Converted:
@@ -213,23 +380,28 @@ CONVERTERS: dict[str, Converter] = {
     "industry": _industry,
     "stage": _plain(parse_stage),
     "founded_on": _date,
-    "registered_capital": _amount,
+    "registered_capital": _checked(_amount, financing=False),
     "employees": _nonneg(parse_int),
     "rd_staff": _nonneg(parse_int),
-    "revenue": _amount,
+    "revenue": _checked(_amount, financing=False),
     "net_profit": lambda cell, unit: _signed_amount(cell, unit),
-    "rd_expense": _amount,
+    "rd_expense": _checked(_amount, financing=False),
     "patents": _nonneg(parse_int),
     "qualifications": _listed(parse_qualifications, "企业资质"),
     "business_scope": bounded_text(MAX_LONG_TEXT),
     "financing_type": _plain(parse_financing_type),
-    "amount": _amount_range,
-    "amount_min": _amount,
-    "amount_max": _amount,
+    "amount": _checked(_amount_range, financing=True),
+    "amount_min": _checked(_amount, financing=True),
+    "amount_max": _checked(_amount, financing=True),
     "round_stage": _plain(parse_stage),
     "purpose": bounded_text(MAX_PURPOSE),
     "collateral": _listed(parse_collateral, "担保方式"),
-    "term_months": _nonneg(parse_int),
+    "term_months": _term_months,
+    "confidentiality": _confidentiality,
+    "contact_name": bounded_text(50),
+    "contact_title": bounded_text(50),
+    "contact_phone": _phone,
+    "contact_email": _email,
     "deadline": _date,
     "source_ref": bounded_text(100),
     "target_board": _plain(parse_board),
@@ -247,8 +419,8 @@ CONVERTERS: dict[str, Converter] = {
     "agreement_end": _date,
     "email": bounded_text(120),
     "product_name": bounded_text(120),
-    "min_amount": _amount,
-    "max_amount": _amount,
+    "min_amount": _checked(_amount, financing=True),
+    "max_amount": _checked(_amount, financing=True),
     "term": lambda cell, _unit: (_int_range(cell), None),
     "rate": lambda cell, _unit: (_float_range(cell), None),
     "required_qualifications": _listed(parse_qualifications, "准入资质"),
@@ -258,9 +430,9 @@ CONVERTERS: dict[str, Converter] = {
     "regions": _codes(parse_region),
     "mandate_name": bounded_text(120),
     "stages": _stages,
-    "ticket": _amount_range,
-    "min_ticket": _amount,
-    "max_ticket": _amount,
+    "ticket": _checked(_amount_range, financing=True),
+    "min_ticket": _checked(_amount, financing=True),
+    "max_ticket": _checked(_amount, financing=True),
     "fund_size": _amount,
     "remaining_capacity": _amount,
     "deal_type": lambda cell, _unit: (_deal_type(cell), None),
@@ -269,6 +441,9 @@ CONVERTERS: dict[str, Converter] = {
     "event_title": bounded_text(200),
     "event_kind": _enum(EventKind),
     "event_date": _date,
+    "venue": bounded_text(200),
+    "topic": bounded_text(100),
+    "sei_categories": _codes(lambda p: _quiet(parse_strategic_industry, p)),
     "person_name": bounded_text(50),
     "organisation": bounded_text(200),
     "phone": bounded_text(30),
@@ -406,9 +581,12 @@ class RowParser:
     in column order, notes and problems in column order, then the required and range checks.
     """
 
-    def __init__(self, sheet: str, header: HeaderMap) -> None:
+    def __init__(
+        self, sheet: str, header: HeaderMap, clock: Callable[[], date] = center_today
+    ) -> None:
         self.sheet = sheet
         self.header = header
+        self.clock = clock  # "today" for the no-date-after-today check: the center's date
         self.columns = [
             _Column(index, name, CONVERTERS[name], header.units.get(index), header.labels[index])
             for index, name in header.fields.items()
@@ -452,7 +630,7 @@ class RowParser:
             self.header.by_field,
             self.names,
         )
-        today = date.today()
+        today = self.clock()
         checks = self.checks.for_today(today)
         suspects = self.checks.suspects(names, value_columns, today)
         rows: list[ParsedRow] = []
@@ -466,7 +644,7 @@ class RowParser:
                 values = dict(zip(names, converted, strict=False))
             raw = dict(zip(labels, cells, strict=False))
             # Every field given: the dataclass's default factories cost more than the literals.
-            row = ParsedRow(number, sheet, raw, by_field, values, [], [])
+            row = ParsedRow(number, sheet, raw, by_field, values, [], [], [])
             if position in flagged:
                 _add_notes_and_problems(row, flagged[position])
             if suspects is None or position in suspects:
@@ -506,6 +684,8 @@ def _lookup(column: _Column, cells: list[Any]) -> list[_Entry]:
 def _convert(column: _Column, cell: Any) -> _Entry:
     try:
         value, note = column.convert(cell, column.unit)
+    except ReviewNeeded as exc:
+        return (None, None, (exc.rule, str(exc)))
     except ValueError as exc:
         return (None, None, str(exc))
     if isinstance(value, list):
@@ -517,10 +697,14 @@ def _convert(column: _Column, cell: Any) -> _Entry:
 
 def _add_notes_and_problems(row: ParsedRow, found: list[tuple[_Column, Any, _Entry]]) -> None:
     for column, cell, (_value, note, error) in found:
-        if error is not None:
+        if isinstance(error, tuple):  # to review: a problem, and a warning the summary lists
+            row.problems.append(Problem(column.label, json_safe(cell), "待复核：" + error[1]))
+            row.warn(column.label, json_safe(cell), *error)
+        elif error is not None:
             row.problems.append(Problem(column.label, json_safe(cell), error))
         elif note:
-            row.notes.append(f"列“{column.label}”：{note}")
+            rule, text = note if isinstance(note, tuple) else (Rule.value_note, note)
+            row.warn(column.label, json_safe(cell), rule, text)
 
 
 class _RowChecks:

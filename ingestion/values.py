@@ -17,6 +17,7 @@ from typing import TypeVar
 from rapidfuzz import fuzz, process
 
 from ingestion.normalize import clean_cell
+from models.industry_synonyms import IndustryTerm, fold_term, load_industry_synonyms
 from models.reference import (
     INDUSTRY_DIVISIONS,
     INDUSTRY_SECTIONS,
@@ -30,6 +31,8 @@ from models.reference import (
     canonical_industry_code,
     industry_code_from_name,
     region_code_from_name,
+    strategic_industry_code_from_name,
+    strategic_industry_name,
 )
 
 E = TypeVar("E", bound=LabelledEnum)
@@ -395,11 +398,27 @@ def _industry_names() -> dict[str, str]:
 
 
 _CODE_IN_TEXT = re.compile(r"^([A-Ta-t]?\d{2,4}|[A-Ta-t])(?=$|[\s:：、\-(（]|[\u4e00-\u9fff])")
+_INDUSTRY_PARTS = re.compile(r"[、,，;；/|+＋]+|及|和|与")
+_LATIN_WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
 
 
 def parse_industry(value: object) -> str | None:
-    """A GB/T 4754 code ('C39', '3911', 'I65 软件…') or name ('医药制造业', '软件和信息技术服务')
-    to the stored form: section letter plus up to four digits ('C39', 'I65', 'C')."""
+    """A GB/T 4754 code ('C39', '3911', 'I65 软件…'), name ('医药制造业') or common word of the
+    synonym table ('人工智能', '医疗器械') to the stored form: section letter plus up to four
+    digits ('C39', 'I65', 'C')."""
+    found = match_industry(value)
+    return found.code if found else None
+
+
+def match_industry(value: object) -> IndustryTerm | None:
+    """The industry code and 战略性新兴产业 category of a cell (see `parse_industry`).
+
+    In order: a code; an exact 门类/大类 name; a word of the synonym table
+    (`models/data/industry_synonyms.csv`), the whole cell, then its first listed part that is
+    one ('人工智能、大数据'), a Latin word of it ('CRO服务'), then the longest Chinese word it
+    contains ('工业机器人研发');
+    last a near 大类 name. Raises `ValueError` when nothing fits.
+    """
     text = parse_text(value)
     if text is None:
         return None
@@ -407,21 +426,58 @@ def parse_industry(value: object) -> str | None:
     if match:
         code = canonical_industry_code(match.group(1))
         if code:
-            return code[:5]
-    return _industry_from_name(text)
+            return IndustryTerm(code[:5], None)
+    exact = industry_code_from_name(text)
+    if exact:
+        return IndustryTerm(canonical_industry_code(exact) or exact, None)
+    return _synonym_of(text) or IndustryTerm(_industry_from_name(text), None)
+
+
+def _synonym_of(text: str) -> IndustryTerm | None:
+    terms = load_industry_synonyms().terms
+    folded = fold_term(text)
+    if folded in terms:
+        return terms[folded]
+    for part in _INDUSTRY_PARTS.split(folded):
+        if part in terms:
+            return terms[part]
+    for word in _LATIN_WORD.findall(folded):  # 'CRO服务', 'AI芯片研发': a whole Latin word
+        if word in terms:
+            return terms[word]
+    contained = [t for t in _chinese_terms() if t in folded]
+    return terms[max(contained, key=len)] if contained else None
+
+
+@lru_cache(maxsize=1)
+def _chinese_terms() -> tuple[str, ...]:
+    """Terms with a Chinese character: only these are looked for inside a longer text (an
+    abbreviation such as 'ai' would be found inside unrelated words)."""
+    return tuple(t for t in load_industry_synonyms().terms if re.search(r"[\u4e00-\u9fff]", t))
+
+
+def parse_strategic_industry(value: object) -> str | None:
+    """A 战略性新兴产业（2018）category ('1'..'9') from its code, its name ('新能源汽车产业') or a
+    word of the synonym table that has one ('人工智能' → '1')."""
+    text = parse_text(value)
+    if text is None:
+        return None
+    code = text.split(".")[0] if text[:1].isdigit() else strategic_industry_code_from_name(text)
+    if code and strategic_industry_name(code):
+        return code
+    found = _synonym_of(text)
+    if found is None or found.sei is None:
+        raise ValueError("不是可识别的战略性新兴产业类别（如 新一代信息技术产业、生物产业、1-9）")
+    return found.sei
 
 
 def _industry_from_name(text: str) -> str:
-    exact = industry_code_from_name(text)
-    if exact:
-        return canonical_industry_code(exact) or exact
     names = _industry_names()
     for name, code in names.items():
         if len(text) >= 4 and (text in name or name in text):
             return code
     best = process.extractOne(text, list(names), scorer=fuzz.ratio, score_cutoff=80)
     if best is None:
-        raise ValueError("不是可识别的国民经济行业分类代码或名称（GB/T 4754-2017）")
+        raise ValueError("不是可识别的国民经济行业分类代码、名称或行业同义词（GB/T 4754-2017）")
     return names[best[0]]
 
 

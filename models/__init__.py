@@ -10,7 +10,7 @@ from models.enterprise import ContactPerson, Enterprise
 from models.evaluation import AppendixBScore, EvaluationPeriod
 from models.event import Attendance, Event, EventParticipant, EventSession, SlateItem, SlateRun
 from models.feedback import Complaint, ImprovementMeasure
-from models.imports import DuplicateCandidate, ImportBatch, ImportRow
+from models.imports import DuplicateCandidate, ImportBatch, ImportRow, ImportWarning
 from models.ingest_support import EnterpriseAlias as EnterpriseAlias
 from models.ingest_support import EnterpriseChange as EnterpriseChange
 from models.institution import Institution, InvestmentMandate, LoanProduct, ServiceCommitment
@@ -43,6 +43,7 @@ __all__ = [
     "FinancingDemand",
     "ImportBatch",
     "ImportRow",
+    "ImportWarning",
     "ImprovementMeasure",
     "Institution",
     "InvestmentMandate",

@@ -30,6 +30,7 @@ class ImportBatch(SQLModel, table=True):
     unchanged: int = 0
     merged: int = 0
     quarantined: int = 0
+    contacts_stored: int = Field(default=0, description="联系人新增或更新数")
     unmapped_columns: list[str] = Field(default_factory=list, sa_column=json_column())
 
 
@@ -48,6 +49,22 @@ class ImportRow(SQLModel, table=True):
     entity_id: int | None = None
     reason: str | None = Field(default=None, max_length=1000)
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+
+
+class ImportWarning(SQLModel, table=True):
+    """Something a batch's reader should see about a row (an unmapped industry, a value not
+    saved, an amount sent to review …): where it is, the value, the rule and the message."""
+
+    __tablename__ = "import_warning"
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="import_batch.id", index=True, ondelete="CASCADE")
+    sheet: str = Field(default="", max_length=100)
+    row_number: int = Field(ge=1)
+    column: str = Field(default="", max_length=200)
+    value: str | None = Field(default=None, max_length=200)
+    rule: str = Field(max_length=40)
+    message: str = Field(max_length=500)
 
 
 class DuplicateCandidate(SQLModel, table=True):

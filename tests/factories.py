@@ -35,6 +35,7 @@ from models import (
     FinancingDemand,
     ImportBatch,
     ImportRow,
+    ImportWarning,
     ImprovementMeasure,
     Institution,
     InvestmentMandate,
@@ -364,6 +365,14 @@ def import_batch(session: Session, **over: Any) -> ImportBatch:
     return create(session, ImportBatch, data | over)
 
 
+def import_warning(session: Session, **over: Any) -> ImportWarning:
+    """A warning of an import batch (an industry word the synonym table lacks)."""
+    data = {"batch_id": _parent(session, over, "batch_id", import_batch), "sheet": "需求",
+            "row_number": 3, "column": "所属行业", "value": "做饭机器", "rule": "industry_unmapped",
+            "message": "行业“做饭机器”未能对应到 GB/T 4754-2017 大类，已留空"}  # fmt: skip
+    return create(session, ImportWarning, data | over)
+
+
 def import_row(session: Session, **over: Any) -> ImportRow:
     data = {"batch_id": _parent(session, over, "batch_id", import_batch),
             "row_number": next(_seq), "outcome": "inserted"}  # fmt: skip
@@ -444,6 +453,7 @@ FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "event_participant": event_participant, "event_session": event_session,
     "slate_item": slate_item, "import_batch": import_batch, "import_row": import_row,
     "enterprise_change": enterprise_change,
+    "import_warning": import_warning,
     "match_transition": match_transition, "policy": policy, "policy_outreach": policy_outreach,
     "service_commitment": service_commitment, "subscription": subscription,
     "digest_delivery": digest_delivery, "slate_run": slate_run, "ranker_model": ranker_model,

@@ -18,8 +18,6 @@ from celery.schedules import crontab
 
 from models.settings import Settings, get_settings
 
-TIMEZONE = "Asia/Shanghai"
-
 
 def _transport_options(settings: Settings) -> dict[str, Any]:
     return {
@@ -76,7 +74,7 @@ def configure(app: Celery, settings: Settings) -> None:
         task_time_limit=settings.celery_hard_time_limit,
         task_always_eager=settings.celery_always_eager,
         task_eager_propagates=False,
-        timezone=TIMEZONE,
+        timezone=settings.timezone,
         enable_utc=True,
         worker_hijack_root_logger=False,
         beat_schedule=beat_schedule(settings),

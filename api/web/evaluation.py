@@ -2,7 +2,7 @@
 complaint list, and the report export."""
 
 import tempfile
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +16,7 @@ from api.deps import PathId, SessionDep
 from api.web.auth import EvaluationUser, Posted
 from api.web.render import ConsoleRoute, redirect, render
 from models import EvaluationPeriod
+from models.clock import center_today
 from models.crud import get_or_404
 from models.paging import rows_of
 from models.reference import APPENDIX_B, ComplaintKind, ComplaintStatus
@@ -33,7 +34,7 @@ from services.evaluation import (
     trend_png,
     write_xlsx,
 )
-from services.evaluation.indicators import BEIJING, KIND_LABELS
+from services.evaluation.indicators import KIND_LABELS
 from services.evaluation.report import TITLE_A, TITLE_B, detail_text, render_html
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -43,7 +44,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def chosen_period(start: date | None, end: date | None) -> Period:
     """The period asked for; the current calendar year (Beijing) by default."""
-    this_year = Period.year(datetime.now(BEIJING).year)
+    this_year = Period.year(center_today().year)
     try:
         return Period(start or this_year.start, end or this_year.end)
     except ValueError as exc:
@@ -51,7 +52,7 @@ def chosen_period(start: date | None, end: date | None) -> Period:
 
 
 def _shortcuts() -> list[tuple[str, Period]]:
-    year = datetime.now(BEIJING).year
+    year = center_today().year
     quarters = [(f"{year}年第{q}季度", Period.quarter(year, q)) for q in (1, 2, 3, 4)]
     return [(f"{year}年", Period.year(year)), (f"{year - 1}年", Period.year(year - 1)), *quarters]
 

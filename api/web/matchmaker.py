@@ -11,6 +11,7 @@ from api.routers.enterprises import enterprise_out
 from api.web.auth import InstitutionSide, Posted, StaffUser
 from api.web.render import ConsoleRoute, back_url, redirect, render
 from models import Enterprise, FinancingDemand, Institution
+from models.clock import center_today, center_zone
 from models.crud import get_or_404
 from models.paging import demand_page, enterprise_names, enterprise_page, rows_of
 from models.reference import (
@@ -24,7 +25,6 @@ from models.reference import (
 )
 from services.disclosure import service as disclosure
 from services.disclosure.repository import latest_consents
-from services.evaluation.indicators import BEIJING
 from services.pipeline import repository as pipeline_repo
 from services.pipeline import service as pipeline
 from services.recommendations.service import recommend_for_demand
@@ -169,7 +169,9 @@ def record_consent(session: SessionDep, user: StaffUser, _: Posted,
                    expires_on: Annotated[date | None, Form()] = None,
                    evidence: Annotated[str | None, Form(max_length=300)] = None) -> Response:  # fmt: skip
     """Record the enterprise's consent to disclose `scopes` to one institution."""
-    expires = datetime.combine(expires_on, datetime.max.time(), BEIJING) if expires_on else None
+    expires = (
+        datetime.combine(expires_on, datetime.max.time(), center_zone()) if expires_on else None
+    )
     consent = disclosure.record_consent(session, enterprise_id=enterprise_id,
                                         institution_id=institution_id, scopes=scopes,
                                         expires_at=expires, actor=user.principal.username,
@@ -185,5 +187,5 @@ def revoke_consent(consent_id: PathId, session: SessionDep, user: StaffUser, _: 
 
 
 def today() -> date:
-    """Today in Beijing (the default close day of a deal)."""
-    return datetime.now(BEIJING).date()
+    """Today at the center (the default close day of a deal)."""
+    return center_today()

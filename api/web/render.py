@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from api.web.auth import LoginRequired
+from models.clock import center_zone
 from models.errors import DomainError
 from models.reference import (
     PIPELINE_ORDER,
@@ -30,7 +31,6 @@ from models.reference import (
     Qualification,
     Stage,
 )
-from services.evaluation.indicators import BEIJING
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -54,7 +54,7 @@ def _when(value: datetime | date | None) -> str:
         return "—"
     if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+        return aware.astimezone(center_zone()).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 
 

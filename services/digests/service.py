@@ -12,12 +12,13 @@ Services never commit: the Celery task or the CLI command around them does.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
 from models import DigestDelivery, Enterprise, FinancingDemand, Institution, Subscription
+from models.clock import center_date
 from models.errors import ConflictError, NotFoundError
 from models.reference import (
     Channel,
@@ -45,7 +46,6 @@ from services.disclosure.service import teaser
 from services.jobs import enqueue
 from services.recommendations.service import rank_demands_for_institutions, served_ranker
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 DELIVER_TASK = "digests.deliver"
 Clock = Callable[[], datetime]
 
@@ -114,7 +114,7 @@ class DeliveryOutcome:
 
 def period_key(frequency: str, now: datetime) -> str:
     """The period a run at `now` belongs to, in Beijing time: 2024-03-01, 2024-W09 or 2024-03."""
-    day = beijing_day(now)
+    day = center_date(_utc(now))
     if frequency == "daily":
         return day.isoformat()
     if frequency == "weekly":
@@ -376,11 +376,6 @@ def _record_pauses(
     session.flush()
 
 
-def beijing_day(now: datetime) -> date:
-    """The center's calendar day at `now`."""
-    return _utc(now).astimezone(BEIJING).date()
-
-
 def run_digest_period(
     session: Session, period: str, now: datetime, policy: DigestPolicy | None = None
 ) -> PeriodReport:
@@ -394,7 +389,7 @@ def run_digest_period(
     policy = policy or DigestPolicy.from_settings(get_settings())
     frequency, now = frequency_of(period), _utc(now)
     subs = repo.active_subscriptions(session, frequency)
-    serve, changes = servable(session, subs, beijing_day(now))
+    serve, changes = servable(session, subs, center_date(now))
     _record_pauses(session, subs, changes)
     done = repo.subscriptions_with_delivery(session, period)
     todo = [s for s in serve if s.id not in done]
@@ -454,7 +449,7 @@ def digest_items(
     recorded = repo.deliveries_of_period(session, period)
     have = {sub.id for _, sub in recorded}
     subs = repo.active_subscriptions(session, frequency_of(period))
-    serve, _ = servable(session, subs, beijing_day(now))
+    serve, _ = servable(session, subs, center_date(now))
     todo = {s.id: s for s in serve if s.id not in have}
     rows = _build_rows(session, list(todo.values()), period, now, policy)
     digests = [
@@ -478,7 +473,7 @@ def make_teaser(demand: FinancingDemand, ent: Enterprise) -> Teaser:
         amount_band=shown.amount_band,
         region=shown.region,
         financing_type=shown.financing_type,
-        updated_on=_utc(demand.updated_at).astimezone(BEIJING).date().isoformat(),
+        updated_on=center_date(demand.updated_at).isoformat(),
     )
 
 
@@ -595,7 +590,7 @@ def deliver(
         )
     inst = session.get(Institution, sub.institution_id)
     assert inst is not None
-    reason = _pause_reason(inst, beijing_day(clock()))
+    reason = _pause_reason(inst, center_date(clock()))
     if reason is not None:
         return _record_failure(session, delivery, PermanentDeliveryError(reason), policy)
     digest = build_digest(session, delivery, sub, _utc(clock()))

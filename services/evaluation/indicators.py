@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
 
+from models.clock import center_date, center_zone
+
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 CREDIT = "科技信贷"
@@ -20,10 +22,10 @@ GROUPS: tuple[str, ...] = (CREDIT, VENTURE, LISTING, ACTIVITIES)
 
 
 def beijing_day(moment: datetime) -> date:
-    """The Beijing calendar day of a stored timestamp (naive timestamps are UTC)."""
+    """The center's calendar day (`TIMEZONE`) of a stored timestamp (naive timestamps are UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(BEIJING).date()
+    return center_date(moment)
 
 
 @dataclass(frozen=True, order=True)
@@ -74,9 +76,10 @@ class Period:
         return self.start <= day <= self.end
 
     def utc_bounds(self) -> tuple[datetime, datetime]:
-        """[since, before) in UTC covering the period's Beijing days."""
-        since = datetime.combine(self.start, time(), BEIJING)
-        before = datetime.combine(self.end + timedelta(days=1), time(), BEIJING)
+        """[since, before) in UTC covering the period's days at the center (`TIMEZONE`)."""
+        zone = center_zone()
+        since = datetime.combine(self.start, time(), zone)
+        before = datetime.combine(self.end + timedelta(days=1), time(), zone)
         return since.astimezone(UTC), before.astimezone(UTC)
 
     def quarters(self) -> list["Period"]:

@@ -82,13 +82,13 @@ def export_table(
         raise DomainError(f"未知的导出类型“{kind}”，可选：{'、'.join(EXPORTABLE)}", field="kind")
     model_cls = EXPORTABLE[kind]
     header, rows = export_columns(model_cls), iter_rows(session, model_cls, filters)
-    return write_rows(header, rows, out, fmt, kind)
+    return write_rows(header, rows, out, fmt, sheet=kind)
 
 
 def write_rows(
-    header: list[str], rows: Iterator[list[Any]], out: Path, fmt: str, sheet_title: str
+    header: list[str], rows: Iterator[list[Any]], out: Path, fmt: str, *, sheet: str
 ) -> int:
-    """Write `header` and `rows` to `out` as csv (UTF-8 with BOM) or xlsx; return the rows."""
+    """Write `header` and `rows` to `out` as csv (UTF-8 with BOM, opens in Excel) or xlsx."""
     if fmt not in ("csv", "xlsx"):
         raise DomainError(f"不支持的格式“{fmt}”，可选：csv、xlsx", field="format")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -97,8 +97,8 @@ def write_rows(
             writer = csv.writer(fh)
             return _write(header, rows, lambda cells: writer.writerow(csv_row(cells)))
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
-    count = _write(header, rows, lambda cells: append_row(sheet, cells))
+    data = workbook.create_sheet(title=sheet[:31])
+    count = _write(header, rows, lambda cells: append_row(data, cells))
     workbook.save(out)
     return count
 

@@ -21,16 +21,16 @@ import hashlib
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from ingestion.brands import BrandIndex, is_brand_like
 from ingestion.dedupe import EnterpriseIndex, Resolution
 from ingestion.normalize import brand_of, normalize_company_name, region_of_name
-from ingestion.validate import ParsedRow, Problem, RowHeld, RowRejected
+from ingestion.validate import ParsedRow, Problem, RowHeld, RowRejected, Rule
 from models import (
     Attendance,
+    ContactPerson,
     Deal,
     Enterprise,
     EnterpriseAlias,
@@ -42,6 +42,7 @@ from models import (
     ListingTierChange,
     LoanProduct,
 )
+from models.clock import center_date, center_today, center_zone
 from models.reference import (
     DealType,
     DemandStatus,
@@ -61,7 +62,6 @@ from services.imports.load import (
 )
 from services.imports.repository import select_in
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ENTERPRISE_COLUMNS = {
     "legal_name": "legal_name", "uscc": "uscc", "short_name": "short_name",
     "industry": "industry_code", "stage": "stage", "founded_on": "founded_on",
@@ -82,11 +82,18 @@ ENTERPRISE_LABELS = {
 DEMAND_COLUMNS = {
     "financing_type": "financing_type", "round_stage": "round_stage", "purpose": "purpose",
     "collateral": "collateral_offered", "term_months": "term_months", "deadline": "deadline",
-    "source_ref": "source_ref",
+    "source_ref": "source_ref", "confidentiality": "confidentiality",
+}  # fmt: skip
+#: Contact-person fields of a row → `contact_person` columns (personal information).
+CONTACT_COLUMNS = {
+    "contact_name": "name", "contact_title": "title", "contact_phone": "phone",
+    "contact_email": "email",
 }  # fmt: skip
 Outcome = tuple[ImportOutcome, int]
 #: The enterprise columns an import row is compared with (the rest are never read back).
-_COMPARED_ENTERPRISE_COLUMNS = (*ENTERPRISE_COLUMNS.values(), "normalized_name", "region_code")
+_COMPARED_ENTERPRISE_COLUMNS = (
+    *ENTERPRISE_COLUMNS.values(), "normalized_name", "region_code", "sei_category",
+)  # fmt: skip
 _DEMAND_KEY_COLUMNS = ("enterprise_id", "source_ref", "status", "financing_type")
 
 
@@ -177,6 +184,8 @@ class Loader:
         # Open demands (type, low, high) of the enterprises the batch's rows landed on: read
         # once per batch for a stored one, kept as written for one the batch created.
         self._open: dict[int, list[tuple[str, float, float]]] = {}
+        self.contacts: KeyedStore | None = None  # made by the first chunk with contact columns
+        self.contacts_stored = 0
         self.handle: Callable[[ParsedRow], Outcome] = getattr(self, f"_{kind.value}")
         getattr(self, f"_setup_{_SETUP[kind]}")()
 
@@ -257,6 +266,7 @@ class Loader:
         saved = prepare_index(self.session, self.index, wanted, _compared_columns(rows))
         self.enterprises.seed(saved.values())
         ids = sorted(saved)
+        self._prefetch_contacts(rows, ids)
         if self.kind is ImportKind.demands:
             self._load_open_demands(self._unread(ids))
             refs, types = _demand_refs_and_types(rows)
@@ -271,6 +281,17 @@ class Loader:
         for child, _column in self.enterprises.children:
             if isinstance(child, KeyedStore):
                 child.load_for(ids)
+
+    def _prefetch_contacts(self, rows: list[ParsedRow], ids: list[int]) -> None:
+        """Load the contacts of these enterprises, once a row of the batch has contact columns
+        (a sheet without them costs nothing)."""
+        if self.contacts is None:
+            if not any(CONTACT_COLUMNS.keys() & row.values.keys() for row in rows):
+                return
+            self.contacts = KeyedStore(self.session, ContactPerson, _contact_keys, "enterprise_id")
+            assert self.enterprises is not None
+            self._child(self.enterprises, self.contacts, "enterprise_id")
+        self.contacts.load_for(ids)
 
     def _demands_known_empty(self, ids: list[int], refs: set[str]) -> list[int]:
         """The enterprises among `ids` no row of the chunk can find a saved demand of.
@@ -368,6 +389,8 @@ class Loader:
         assert self.index is not None and self.enterprises is not None
         v = row.values
         values = _pick(v, ENTERPRISE_COLUMNS)
+        if "industry_code" in values:
+            _split_industry(values)
         found = found or self.resolve(row)
         if found.entity_id is None:
             _add_region(values, v)
@@ -441,12 +464,33 @@ class Loader:
             self.writer.change(row, current, changes, ENTERPRISE_LABELS)
 
     def _enterprises(self, row: ParsedRow) -> Outcome:
-        return self.upsert_enterprise(row)
+        outcome, ent_id = self.upsert_enterprise(row)
+        if self.contacts is not None:
+            self._store_contact(row, ent_id)
+        return outcome, ent_id
 
     def _enterprise_for(self, row: ParsedRow, found: Resolution | None = None) -> int:
         outcome, ent_id = self.upsert_enterprise(row, found)
         self._bump_enterprise(outcome)
+        if self.contacts is not None:
+            self._store_contact(row, ent_id)
         return ent_id
+
+    def _store_contact(self, row: ParsedRow, ent_id: int) -> None:
+        """The row's contact person, kept with its enterprise (found again by name)."""
+        assert self.contacts is not None
+        values = _pick(row.values, CONTACT_COLUMNS)
+        if not values:
+            return
+        if "name" not in values:
+            field = next(f for f in CONTACT_COLUMNS if f in row.values)
+            row.warn(_column(row, field), row.values[field], Rule.contact_format,
+                     "有联系方式但未填写联系人姓名，联系人未保存")  # fmt: skip
+            return
+        values["enterprise_id"] = ent_id
+        outcome, _id = upsert_keyed(self.contacts, (ent_id, values["name"]), values, ent_id)
+        if outcome in (ImportOutcome.inserted, ImportOutcome.updated):
+            self.contacts_stored += 1
 
     # -- demands and listing -----------------------------------------------------------------
 
@@ -511,11 +555,11 @@ class Loader:
         old_tier = self.listing.get(existing)["tier"] if existing is not None else None
         if existing is None:
             values.setdefault("tier", ListingTier.reserve)
-            values.setdefault("coaching_started_on", date.today())
+            values.setdefault("coaching_started_on", center_today())
         outcome, rec_id = upsert_keyed(self.listing, ent_id, values, ent_id)
         new_tier = self.listing.get(rec_id)["tier"]
         if new_tier != old_tier:
-            entered = values.get("coaching_started_on") if existing is None else date.today()
+            entered = values.get("coaching_started_on") if existing is None else center_today()
             self.tiers.insert(
                 {"listing_record_id": rec_id, "tier": new_tier, "entered_on": entered}
             )
@@ -594,7 +638,7 @@ class Loader:
         if organisation:
             values.update(self._party_of(organisation))
         if isinstance(v.get("checked_in_at"), date):
-            values["checked_in_at"] = datetime.combine(v["checked_in_at"], time(9), LOCAL_TZ)
+            values["checked_in_at"] = datetime.combine(v["checked_in_at"], time(9), center_zone())
         return upsert_keyed(self.attendance, (event_id, values["person_key"]), values, event_id)
 
     def _event_for(self, row: ParsedRow) -> int:
@@ -614,9 +658,9 @@ class Loader:
             )
         self._bump("events_inserted")
         return self.events.insert({
-            "kind": kind, "title": title,
-            "starts_at": datetime.combine(day, time(9), LOCAL_TZ).astimezone(UTC),
-            "ends_at": datetime.combine(day, time(17), LOCAL_TZ).astimezone(UTC),
+            "kind": kind, "title": title, "venue": v.get("venue"), "topic": v.get("topic"),
+            "starts_at": datetime.combine(day, time(9), center_zone()).astimezone(UTC),
+            "ends_at": datetime.combine(day, time(17), center_zone()).astimezone(UTC),
         })  # fmt: skip
 
     def _party_of(self, organisation: str) -> dict[str, int]:
@@ -649,7 +693,20 @@ def _compared_columns(rows: list[ParsedRow]) -> list[str]:
     fields = set().union(*(row.values.keys() for row in rows))
     return [ENTERPRISE_COLUMNS[f] for f in sorted(fields) if f in ENTERPRISE_COLUMNS] + [
         "legal_name", "uscc", "normalized_name", "region_code",
-    ]  # fmt: skip
+    ] + (["sei_category"] if "industry" in fields else [])  # fmt: skip
+
+
+def _split_industry(values: dict[str, Any]) -> None:
+    """The row's `IndustryTerm` as the enterprise's 大类 code and 战略性新兴产业 category."""
+    term = values.pop("industry_code")
+    if term.code:
+        values["industry_code"] = term.code
+    if term.sei:
+        values["sei_category"] = term.sei
+
+
+def _contact_keys(row: dict[str, Any]) -> list[Hashable]:
+    return [(row["enterprise_id"], row["name"])]
 
 
 def _brand_problem(row: ParsedRow, brand: str, names: list[str]) -> Problem:
@@ -773,7 +830,8 @@ def _mandate_values(row: ParsedRow) -> dict[str, Any]:
     low, high = _range_pair(v, "ticket", "min_ticket", "max_ticket")
     values = {"name": v["mandate_name"], "min_ticket_wan": low, "max_ticket_wan": high}
     values |= _pick(v, {"stages": "stages", "sectors": "sectors", "regions": "regions",
-                        "fund_size": "fund_size_wan", "remaining_capacity": "remaining_capacity_wan"})  # fmt: skip
+                        "fund_size": "fund_size_wan", "remaining_capacity": "remaining_capacity_wan",
+                        "sei_categories": "sei_categories"})  # fmt: skip
     _check_offer(row, values, "min_ticket_wan", "max_ticket_wan")
     return values
 
@@ -807,7 +865,7 @@ def _event_keys(row: dict[str, Any]) -> list[Hashable]:
     starts: datetime = row["starts_at"]
     if starts.tzinfo is None:
         starts = starts.replace(tzinfo=UTC)
-    return [(row["title"], starts.astimezone(LOCAL_TZ).date())]
+    return [(row["title"], center_date(starts))]
 
 
 def _event_kind_from_title(title: str) -> EventKind | None:

@@ -19,8 +19,8 @@ from pydantic_core import PydanticUndefined
 from sqlmodel import Session, SQLModel
 
 from ingestion.raw_json import stored_raw
-from ingestion.validate import ParsedRow, Problem
-from models import DuplicateCandidate, EnterpriseChange, ImportBatch, ImportRow
+from ingestion.validate import ParsedRow, Problem, RowWarning, Rule
+from models import DuplicateCandidate, EnterpriseChange, ImportBatch, ImportRow, ImportWarning
 from models.base import utcnow
 from models.reference import ImportKind, ImportOutcome
 from services.imports import repository
@@ -297,6 +297,8 @@ class ImportSummary:
     quarantine_samples: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     previous_batch_id: int | None = None
+    contacts_stored: int = 0
+    warnings: list[RowWarning] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what `--json` prints)."""
@@ -332,18 +334,31 @@ class BatchWriter:
         self.rows: list[Queued] = []
         self.reviews: list[tuple[int, int, float]] = []
         self.changes: list[dict[str, Any]] = []
+        self._warnings_stored = 0
 
     def record(self, row: ParsedRow, outcome: ImportOutcome, entity_id: int | None) -> None:
         """Count a decided row and queue its `import_row`."""
-        reason = ("备注：" + "；".join(row.notes))[:1000] if row.notes else None
+        reason = None
+        if row.notes:
+            reason = ("备注：" + "；".join(row.notes))[:1000]
+            self._warnings_of(row)
         self.summary.count(outcome)
         self.rows.append((outcome, entity_id, reason, row))
+
+    def _warnings_of(self, row: ParsedRow) -> None:
+        """The row's warnings, and the loader's remarks on it as warnings of their own."""
+        listed = self.summary.warnings
+        listed.extend(row.warnings)
+        noted = {f"列“{w.column}”：{w.message}" for w in row.warnings}
+        listed.extend(RowWarning(row.sheet, row.number, "", None, Rule.load_note, note)
+                      for note in row.notes if note not in noted)  # fmt: skip
 
     def quarantine(self, row: ParsedRow, problems: list[Problem] | None = None) -> None:
         """Count a quarantined row, keeping its original cells and the reasons."""
         if problems:
             row.problems.extend(problems)
         reason = row.reason()
+        self.summary.warnings.extend(row.warnings)
         if len(self.summary.quarantine_samples) < 5:
             self.summary.quarantine_samples.append(reason)
         self.summary.count(ImportOutcome.quarantined)
@@ -370,6 +385,7 @@ class BatchWriter:
              "reason": reason, "raw": stored_raw(row.raw)}
             for outcome, e, reason, row in rows
         ])  # fmt: skip
+        self._flush_warnings()
         self._flush_reviews(enterprise_mapping)
         self._flush_changes()
 
@@ -397,6 +413,17 @@ class BatchWriter:
              "row_number": c["row"], "field": c["field"], "old_value": c["old"],
              "new_value": c["new"], "created_at": utcnow()}
             for c in changes
+        ])  # fmt: skip
+
+    def _flush_warnings(self) -> None:
+        """Store the warnings listed since the last flush (the batch page reads them)."""
+        fresh = self.summary.warnings[self._warnings_stored :]
+        self._warnings_stored = len(self.summary.warnings)
+        repository.insert_rows(self.session, ImportWarning.__table__, [  # type: ignore[attr-defined]
+            {"batch_id": self.batch.id, "sheet": w.sheet, "row_number": w.row,
+             "column": w.column[:200], "value": None if w.value is None else str(w.value)[:200],
+             "rule": w.rule, "message": w.message[:500]}
+            for w in fresh
         ])  # fmt: skip
 
     def _flush_reviews(self, mapping: dict[int, int]) -> None:
@@ -444,7 +471,9 @@ def new_batch(
 
 def close_batch(session: Session, batch: ImportBatch, summary: ImportSummary) -> None:
     """Copy the counters onto the batch row and mark it done."""
-    for name in ("rows_read", "inserted", "updated", "unchanged", "merged", "quarantined"):
+    names = ("rows_read", "inserted", "updated", "unchanged", "merged", "quarantined",
+             "contacts_stored")  # fmt: skip
+    for name in names:
         setattr(batch, name, getattr(summary, name))
     batch.unmapped_columns = summary.unmapped_columns
     batch.finished_at = datetime.now(tz=utcnow().tzinfo)

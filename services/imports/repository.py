@@ -24,6 +24,7 @@ from models import (
     FinancingDemand,
     ImportBatch,
     ImportRow,
+    ImportWarning,
     Institution,
 )
 from models.ingest_support import EnterpriseAlias
@@ -199,6 +200,17 @@ def quarantined_rows(session: Session, batch_id: int) -> list[ImportRow]:
         select(ImportRow)
         .where(ImportRow.batch_id == batch_id, ImportRow.outcome == ImportOutcome.quarantined)
         .order_by(col(ImportRow.sheet), col(ImportRow.row_number))
+    )
+    return list(session.exec(query))
+
+
+def warnings_of(session: Session, batch_id: int, limit: int) -> list[ImportWarning]:
+    """A batch's stored warnings, in sheet and row order."""
+    query = (
+        select(ImportWarning)
+        .where(ImportWarning.batch_id == batch_id)
+        .order_by(col(ImportWarning.sheet), col(ImportWarning.row_number), col(ImportWarning.id))
+        .limit(limit)
     )
     return list(session.exec(query))
 

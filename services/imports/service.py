@@ -22,7 +22,7 @@ from ingestion.headers import HeaderMap, load_mapping, map_headers
 from ingestion.quarantine import write_quarantine
 from ingestion.readers import Sheet, Source, open_source
 from ingestion.validate import FIELD_LABELS, REQUIRED, RowHeld, RowParser, RowRejected
-from models import ImportBatch
+from models import ImportBatch, ImportWarning
 from models.errors import DomainError, NotFoundError
 from models.reference import ImportKind
 from services.audit.repository import append_audit
@@ -31,6 +31,8 @@ from services.imports.kinds import ENTERPRISE_LABELS, Loader
 from services.imports.load import CHUNK_SIZE, BatchWriter, ImportSummary, close_batch, new_batch
 
 Progress = Callable[[int], None]
+#: Warnings the text summary quotes (the JSON and the batch page list every one).
+WARNINGS_SHOWN = 5
 #: First-generation threshold of the garbage collector while a file loads (default 700).
 GC_THRESHOLD = 10_000
 
@@ -140,9 +142,9 @@ def _fewer_collections() -> Iterator[None]:
 
 def _import_source(session: Session, source: Source, request: _Request) -> ImportSummary:
     path, wanted, user = request.path, request.wanted, request.user
-    kind = _batch_kind(source, wanted)
+    kind = batch_kind(source, wanted)
     sheets = [s for s in source.sheets if wanted is not None or s.kind is kind]
-    headers = [_checked_header(s, kind, request.overrides) for s in sheets]
+    headers = [checked_header(s, kind, request.overrides) for s in sheets]
     sha = file_sha256(path)
     first = sheets[0].name if len(sheets) == 1 and sheets[0].name else None
     batch, previous = new_batch(
@@ -162,13 +164,15 @@ def _import_source(session: Session, source: Source, request: _Request) -> Impor
         summary.skipped_blank += current.skipped.blank
         summary.skipped_subtotal.extend(_where(current.name, n) for n in current.skipped.subtotal)
     summary.related = dict(sorted(loader.related.items()))
+    summary.contacts_stored = loader.contacts_stored
     close_batch(session, batch, summary)
     append_audit(session, actor=user, action="import", entity="import_batch", entity_id=batch.id,
                  detail=_audit_detail(summary))  # fmt: skip
     return summary
 
 
-def _batch_kind(source: Source, wanted: ImportKind | None) -> ImportKind:
+def batch_kind(source: Source, wanted: ImportKind | None) -> ImportKind:
+    """The kind the file is imported as: the one asked for, else its first sheet's."""
     if not source.sheets:
         raise DomainError("文件中未找到可识别的表头（应含“企业名称”“统一社会信用代码”等列）")
     kind = wanted or source.sheets[0].kind
@@ -177,7 +181,8 @@ def _batch_kind(source: Source, wanted: ImportKind | None) -> ImportKind:
     return kind
 
 
-def _checked_header(current: Sheet, kind: ImportKind, overrides: dict[str, str]) -> HeaderMap:
+def checked_header(current: Sheet, kind: ImportKind, overrides: dict[str, str]) -> HeaderMap:
+    """The sheet's header mapped to `kind`'s fields; `DomainError` if a required one is missing."""
     header = map_headers(current.columns, kind, overrides)
     mapped = set(header.fields.values())
     missing = [need for need in REQUIRED[kind] if not set(need.split("|")) & mapped]
@@ -246,8 +251,14 @@ def _audit_detail(summary: ImportSummary) -> dict[str, Any]:
         "held",
         "review",
         "changes_total",
+        "contacts_stored",
     )
     return {k: getattr(summary, k) for k in keys}
+
+
+def batch_warnings(session: Session, batch_id: int, limit: int) -> list[ImportWarning]:
+    """The first `limit` warnings stored for a batch, in sheet and row order."""
+    return repository.warnings_of(session, batch_id, limit)
 
 
 def export_quarantine(session: Session, batch_id: int, out: Path) -> int:
@@ -291,6 +302,14 @@ def render_summary(summary: ImportSummary) -> str:
         lines.extend(f"  - {r['message']}" for r in summary.held_rows[:20])
     if summary.related:
         lines.append("关联记录：" + "，".join(f"{k} {v}" for k, v in summary.related.items()))
+    if summary.contacts_stored:
+        lines.append(
+            f"联系人：保存 {summary.contacts_stored} 位（个人信息，经企业授权方可向机构披露）"
+        )
+    if summary.warnings:
+        lines.append(f"提示 {len(summary.warnings)} 条（--json 的 warnings 列出全部），例如：")
+        lines.extend(f"  - {_where(w.sheet, w.row)} {w.column}：{w.message}"
+                     for w in summary.warnings[:WARNINGS_SHOWN])  # fmt: skip
     if summary.skipped_blank or summary.skipped_subtotal:
         subtotal = "、".join(summary.skipped_subtotal) or "无"
         lines.append(f"跳过空行 {summary.skipped_blank} 行；合计/小计行：{subtotal}")

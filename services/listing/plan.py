@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.clock import center_today
 from models.reference import Board, ListingMilestoneKind, ListingTier
 from services.listing.criteria import Criterion
 
@@ -22,8 +22,8 @@ Clock = Callable[[], date]
 
 
 def china_today() -> date:
-    """Today in Beijing time: the default clock (tests inject their own)."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    """Today at the center (`TIMEZONE`): the default clock (tests inject their own)."""
+    return center_today()
 
 
 class _Strict(BaseModel):

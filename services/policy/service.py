@@ -35,6 +35,7 @@ from matching.policy import (
     rank_reach,
 )
 from models import Enterprise, Institution, LoanProduct
+from models.clock import center_today
 from models.crud import add, get_or_404, validated
 from models.errors import DomainError
 from models.policy import (
@@ -78,7 +79,7 @@ def vocabulary() -> PolicyVocabulary:
 
 
 def _today(as_of: date | None) -> date:
-    return as_of or datetime.now(UTC).date()
+    return as_of or center_today()
 
 
 # --- rows → the core's inputs -----------------------------------------------------------------

@@ -56,6 +56,7 @@ from models import (
     LoanProduct,
     Match,
 )
+from models.clock import center_today
 from models.errors import NotFoundError
 from models.reference import (
     INDUSTRY_DIVISIONS,
@@ -419,11 +420,11 @@ def recommend_for_demand(
     """Rank institutions' products and mandates for one demand, with reasons and why-nots.
 
     Candidates already in this demand's pipeline are left out. ``today`` decides residency and
-    the history window (default: the current UTC date). The loaded world and the candidate set
+    the history window (default: the center's date). The loaded world and the candidate set
     come from the cache while the data version is unchanged, so a call costs one version query
     plus the ranking of one demand.
     """
-    today = today or datetime.now(UTC).date()
+    today = today or center_today()
     entry = _CACHE.entry(session)
     world = entry.world
     demand = world.demands.get(demand_id)
@@ -457,7 +458,7 @@ def rank_demands_for_institutions(
     The demands are encoded and scored against all candidates once; each institution then
     takes the best of its own candidates' columns.
     """
-    today = today or datetime.now(UTC).date()
+    today = today or center_today()
     entry = _CACHE.entry(session)
     cands, _ = _CACHE.candidates(entry, today)
     wanted = [entry.world.demands[d] for d in demand_ids if d in entry.world.demands]
@@ -514,7 +515,7 @@ def rerank_open_demands(
     ``max_share`` caps how many lists one institution appears in. Nothing is written: the
     caller decides what to store or notify.
     """
-    today = today or datetime.now(UTC).date()
+    today = today or center_today()
     entry = _CACHE.entry(session)
     cands, load = _CACHE.candidates(entry, today)
     world = entry.world
@@ -647,7 +648,7 @@ def train_reranker(
     outcomes, and every caller ranks with it from the next call on (``model use`` rolls back).
     With too few outcomes nothing is published and the report gives the reason.
     """
-    today = today or datetime.now(UTC).date()
+    today = today or center_today()
     X, y, day = outcome_pairs(session, today)
     reranker = LearnedReranker(
         min_outcomes=min_outcomes, monotonic_cst=MONOTONIC, random_state=random_state

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from icalendar import Calendar
@@ -35,6 +34,7 @@ from matching.slate import (
     interest_fit,
     solve_slate,
 )
+from models.clock import center_zone
 from models.enterprise import Enterprise
 from models.errors import DomainError, NotFoundError
 from models.event import Event, EventParticipant, EventSession
@@ -355,8 +355,8 @@ def _meetings_sheet(book: Workbook, event: Event, rows: list[SlateRow], names: _
 
 
 def _local(dt: datetime, fmt: str = "%m月%d日 %H:%M") -> str:
-    """Beijing time for people reading the sheet."""
-    return _utc(dt).astimezone(ZoneInfo("Asia/Shanghai")).strftime(fmt)
+    """The center's time for people reading the sheet."""
+    return _utc(dt).astimezone(center_zone()).strftime(fmt)
 
 
 def _calendars(
@@ -430,7 +430,7 @@ def create_roadshow(session: Session, form: RoadshowForm, actor: str) -> Event:
     the resident equity investors (their mandates' sectors as interests)."""
     if not form.rooms:
         raise DomainError("请至少填写一个路演厅", field="rooms")
-    local = ZoneInfo("Asia/Shanghai")
+    local = center_zone()
     last = form.day + timedelta(days=form.days - 1)
     event = Event(kind=EventKind.roadshow, title=form.title, venue=form.venue,
                   starts_at=datetime.combine(form.day, HALF_DAYS[0][0], local),

@@ -19,7 +19,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0014_digests_models"
-down_revision: str | None = "0010_api_key_owner"
+down_revision: str | None = "0013_change_sets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

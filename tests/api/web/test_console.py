@@ -44,7 +44,9 @@ def _roster(folder: Path) -> Path:
 def _import(page: Any, roster: Path) -> None:
     page.goto("/console/imports")
     page.get_by_label("文件").set_input_files(str(roster))
-    page.get_by_role("button", name="导入").click()
+    page.get_by_role("button", name="上传并预览").click()
+    page.wait_for_selector("#preview-title")
+    page.get_by_role("button", name="确认导入").click()
     page.wait_for_selector("#summary-title")
     assert page.locator("[data-count='rows_read']").inner_text() == "4"
     assert page.locator("[data-count='inserted']").inner_text() == "3"

@@ -101,7 +101,7 @@ def test_gbk_csv_of_enterprises(session: Session, tmp_path: Path) -> None:
         )
     )
     assert summary.skipped_blank == 1 and summary.skipped_subtotal == ["11"]
-    assert summary.unmapped_columns == ["联系人"]
+    assert summary.unmapped_columns == [] and summary.contacts_stored == 3  # 联系人 is kept
     (reason,) = summary.quarantine_samples
     assert "第6行" in reason and "统一社会信用代码" in reason and "校验码错误" in reason
     assert _bad_check(USCC[2]) in reason
@@ -274,7 +274,7 @@ def test_quarantine_exports_as_a_fixable_workbook(session: Session, tmp_path: Pa
     sheet.cell(row=2, column=column, value=USCC[2])  # the submitter fixes the code
     workbook.save(out)
     fixed = import_file(session, out, kind="enterprises")
-    assert (fixed.inserted, fixed.quarantined, fixed.unmapped_columns) == (1, 0, ["联系人"])
+    assert (fixed.inserted, fixed.quarantined, fixed.unmapped_columns) == (1, 0, [])
     assert (
         session.exec(select(Enterprise).where(Enterprise.uscc == USCC[2])).one().legal_name
         == "深圳市坏码科技有限公司"
