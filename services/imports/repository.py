@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain, repeat
-from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER
+from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER as VARIABLES
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, func, or_, union_all, update
@@ -80,7 +80,7 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         cells = list(map(dict.get, rows, repeat(column.key)))
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
         if isinstance(column.type, JSON):  # JSON text, None as 'null' (as SQLAlchemy writes it)
-            process = _json_texts(dialect._json_serializer or json.dumps)
+            process = partial(_json_text, dialect._json_serializer or json.dumps)
         elif process is not None:
             process = lru_cache(maxsize=None, typed=True)(process)
         converted.append(cells if process is None else list(map(process, cells)))
@@ -93,26 +93,18 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
                 for row_values in values:
                     copy.write_row(row_values)
             return
-        limit = connection.connection.dbapi_connection.getlimit(SQLITE_LIMIT_VARIABLE_NUMBER)
-        one, per = (
-            f"({', '.join('?' * len(columns))})",
-            min(ROWS_A_STATEMENT, limit // len(columns)),
-        )
-        full, many = (
-            len(values) - len(values) % per,
-            f"INSERT INTO {into} VALUES {', '.join([one] * per)}",
-        )
-        for start in range(0, full, per):  # one statement (prepared once), then the rest row by row
-            cursor.execute(many, list(chain.from_iterable(values[start : start + per])))
+        per = min(ROWS_A_STATEMENT, cursor.connection.getlimit(VARIABLES) // len(columns))
+        one, full = f"({', '.join('?' * len(columns))})", len(values) - len(values) % per
+        for start in range(0, full, per):  # one statement, prepared once
+            cursor.execute(f"INSERT INTO {into} VALUES {', '.join([one] * per)}",
+                           list(chain.from_iterable(values[start : start + per])))  # fmt: skip
         cursor.executemany(f"INSERT INTO {into} VALUES {one}", values[full:])
     except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (IntegrityError …)
         raise DBAPIError.instance(into, None, exc, dialect.loaded_dbapi.Error) from exc
 
 
-def _json_texts(dumps: Any) -> Any:
-    """`dumps`, with the empty list (what most list columns hold) written once."""
-    empty = dumps([])
-    return lambda value: empty if value == [] else dumps(value)
+def _json_text(dumps: Any, value: Any) -> str:
+    return "[]" if value == [] else dumps(value)  # the empty list: what most list columns hold
 
 
 def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:

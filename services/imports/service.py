@@ -49,6 +49,7 @@ class _CollectorHold:
             if self.holders == 0:
                 self.saved = gc.get_threshold()
                 gc.set_threshold(max(self.saved[0], GC_THRESHOLD), *self.saved[1:])
+                gc.freeze()  # what was there before is not scanned again: full collections cost less
             self.holders += 1
 
     def leave(self) -> None:
@@ -56,6 +57,7 @@ class _CollectorHold:
             self.holders -= 1
             if self.holders == 0:
                 gc.set_threshold(*self.saved)
+                gc.unfreeze()
 
 
 _COLLECTOR = _CollectorHold()
