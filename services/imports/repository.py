@@ -14,7 +14,7 @@ from itertools import chain, repeat
 from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER as VARIABLES
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, func, or_, union_all, update
+from sqlalchemy import ARRAY, JSON, any_, bindparam, func, or_, union_all, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -54,16 +54,21 @@ def select_in(
     values: list[Any],
     narrow: Narrowing | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows of `table` (these columns) whose `key` column is one of `values`."""
+    """The rows of `table` (these columns) whose `key` column is one of `values`.
+
+    On PostgreSQL the values go as one array (`= ANY`): psycopg parses a statement of more than
+    50 parameters anew each time, in Python (~1 ms for 500)."""
     query = select(*(table.c[c] for c in columns))
+    arrays = session.connection().dialect.name == "postgresql"
     if narrow is not None:
         column = table.c[narrow[0]]
-        query = query.where(or_(column.is_(None), column == "", column.in_(narrow[1])))
-    return [
-        row
-        for part in _parts(values)
-        for row in _dicts(session, query.where(table.c[key].in_(part)), columns)
-    ]
+        query = query.where(or_(column.is_(None), column == "", _in(column, narrow[1], arrays)))
+    parts = [values] if arrays and values else _parts(values)
+    return [row for part in parts for row in _dicts(session, query.where(_in(table.c[key], part, arrays)), columns)]  # fmt: skip
+
+
+def _in(column: Any, values: list[Any], arrays: bool) -> Any:
+    return column == any_(bindparam(None, values, ARRAY(column.type))) if arrays else column.in_(values)  # fmt: skip
 
 
 def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
