@@ -167,7 +167,7 @@ def _legal_name(cell: Any, _unit: str | None) -> Converted:
     return name, None
 
 
-_validate_uscc = lru_cache(maxsize=4096)(validate_uscc)
+_validate_uscc = lru_cache(maxsize=1 << 16)(validate_uscc)
 
 
 def _uscc(cell: Any, _unit: str | None) -> Converted:

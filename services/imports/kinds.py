@@ -119,10 +119,9 @@ def prepare_index(
     index.clear()
     pairs = list(wanted)
     table = Enterprise.__table__  # type: ignore[attr-defined]
-    usccs = sorted({uscc for uscc, _name in pairs if uscc})
-    saved_usccs = {
-        r["uscc"]: r["id"] for r in select_in(session, table, ("id", "uscc"), "uscc", usccs)
-    }
+    read = (*_KEY_COLUMNS, *(c for c in columns if c not in _KEY_COLUMNS))
+    by_uscc = select_in(session, table, read, "uscc", sorted({u for u, _name in pairs if u}))
+    saved_usccs = {r["uscc"]: r["id"] for r in by_uscc}
     names = sorted({name for _uscc, name in pairs if name})
     # A row whose USCC a record carries resolves to it (rule 1): its 字号 block is not read.
     blocked = {name for uscc, name in pairs if name and not (uscc and uscc in saved_usccs)}
@@ -136,10 +135,10 @@ def prepare_index(
             session, alias_table, ("legal_name", "enterprise_id"), "legal_name", names
         )
         aliases = {r["legal_name"]: int(r["enterprise_id"]) for r in read_aliases}
-    read = (*_KEY_COLUMNS, *(c for c in columns if c not in _KEY_COLUMNS))
     found = {r["id"]: r for r in repository.enterprises_in_blocks(session, read, brands)}
     in_blocks = set(found)
-    others = sorted((set(saved_usccs.values()) | set(aliases.values())) - in_blocks)
+    found |= {r["id"]: r for r in by_uscc if r["id"] not in in_blocks}
+    others = sorted(set(aliases.values()) - found.keys())
     found.update((r["id"], r) for r in select_in(session, table, read, "id", others))
     # A record outside the blocks read is in no block a row of the chunk looks up (its
     # 字号 would have put it in one): the 字号 of those found by USCC alone is not worked out.
