@@ -14,7 +14,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from models import DigestDelivery, Enterprise, FinancingDemand, Subscription
-from models.reference import Channel, Confidentiality, DeliveryStatus, DemandStatus
+from models.demand import open_for_matching
+from models.reference import Channel, Confidentiality, DeliveryStatus
 
 CLAIMABLE = (DeliveryStatus.pending, DeliveryStatus.failed)
 _LOCK_NOT_AVAILABLE = "55P03"
@@ -84,7 +85,7 @@ def teaser_candidates(
     query = (
         select(FinancingDemand, Enterprise)
         .join(Enterprise, col(FinancingDemand.enterprise_id) == col(Enterprise.id))
-        .where(FinancingDemand.status == DemandStatus.open)
+        .where(open_for_matching())
         .where(FinancingDemand.confidentiality != Confidentiality.confidential)
         .where(col(FinancingDemand.updated_at) <= until)
         .order_by(col(FinancingDemand.id))

@@ -18,8 +18,9 @@ from models import (
     Match,
     MatchTransition,
 )
+from models.demand import open_for_matching
 from models.paging import enterprise_names, institution_names
-from models.reference import DealStatus, DemandStatus, PipelineStage
+from models.reference import DealStatus, PipelineStage
 
 
 def match_of(
@@ -152,8 +153,7 @@ def dashboard_counts(session: Session) -> dict[str, int]:
 
     return {
         "enterprises": count(select(Enterprise.id)),
-        "open_demands": count(select(FinancingDemand.id).where(
-            FinancingDemand.status == DemandStatus.open)),
+        "open_demands": count(select(FinancingDemand.id).where(open_for_matching())),
         "institutions": count(select(Institution.id)),
         "open_matches": count(select(Match.id).where(col(Match.stage).not_in(
             [PipelineStage.closed_won, PipelineStage.closed_lost]))),

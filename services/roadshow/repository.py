@@ -16,9 +16,10 @@ from models import (
     InvestmentMandate,
     SlateItem,
 )
+from models.demand import open_for_matching
 from models.enterprise import Enterprise
 from models.event import SlateItem as SlateRow
-from models.reference import DemandStatus, EventKind, FinancingType, InstitutionKind
+from models.reference import EventKind, FinancingType, InstitutionKind
 
 SCHEDULED_STATUSES = ("applied", "accepted")  # presenters/investors the slate considers
 
@@ -147,7 +148,7 @@ def equity_seekers(session: Session) -> list[int]:
     query = (
         select(FinancingDemand.enterprise_id)
         .where(
-            FinancingDemand.status == DemandStatus.open,
+            open_for_matching(),
             col(FinancingDemand.financing_type).in_([FinancingType.equity, FinancingType.mixed]),
         )
         .order_by(col(FinancingDemand.id).desc())
