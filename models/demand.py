@@ -47,6 +47,7 @@ class FinancingDemand(FinancingDemandBase, table=True):
     amount_raised_wan: float = Field(
         default=0.0,
         ge=0,
+        sa_column_kwargs={"server_default": "0"},
         description="已融资金额（万元）：关联并确认的成交之和，或结案时填写的金额",
     )
     created_at: datetime = created_at_field()

@@ -56,6 +56,10 @@ class Settings(DotEnvSettings):
         default=None, description="Signs tokens; no default in production."
     )
     sql_echo: bool = False
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="The center's IANA time zone: what 'today' is (models/clock.py).",
+    )
 
     # Accounts, login and the audit anchor (services/accounts/service.py, services/accounts/login_guard.py,
     # services/audit/anchor.py).

@@ -195,6 +195,16 @@ def quarantined_rows(session: Session, batch_id: int) -> list[ImportRow]:
     return list(session.exec(query))
 
 
+def batch_entity_ids(session: Session, batch_id: int) -> list[int]:
+    """The records a batch's loaded rows touched (its deals, for a deals batch)."""
+    query = select(ImportRow.entity_id).where(
+        ImportRow.batch_id == batch_id,
+        ImportRow.outcome != ImportOutcome.quarantined,
+        col(ImportRow.entity_id).is_not(None),
+    )
+    return sorted({i for i in session.exec(query) if i is not None})
+
+
 def pending_pairs(session: Session, limit: int) -> list[DuplicateCandidate]:
     """Pending duplicate pairs, most similar first."""
     query = (

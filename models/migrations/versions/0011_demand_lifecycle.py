@@ -63,7 +63,6 @@ def upgrade() -> None:
         batch_op.create_check_constraint(
             op.f("ck_financing_demand_raised_nonneg"), "amount_raised_wan >= 0"
         )
-        batch_op.alter_column("amount_raised_wan", server_default=None)
     op.create_table(
         "demand_change",
         sa.Column("id", sa.Integer(), nullable=False),
