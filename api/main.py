@@ -18,6 +18,7 @@ from api.routers import (
     events,
     imports,
     institutions,
+    lifecycle,
     matches,
     recommendations,
     subscriptions,
@@ -29,7 +30,7 @@ from models.settings import Settings, get_settings
 
 ROUTERS = (
     auth, enterprises, demands, recommendations, institutions, matches, consents, events,
-    subscriptions, imports, evaluation, complaints, audit,
+    subscriptions, imports, evaluation, complaints, audit, lifecycle,
 )  # fmt: skip
 
 

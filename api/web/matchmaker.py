@@ -11,6 +11,7 @@ from api.routers.enterprises import enterprise_out
 from api.web.auth import InstitutionSide, Posted, StaffUser
 from api.web.render import ConsoleRoute, back_url, redirect, render
 from models import Enterprise, FinancingDemand, Institution
+from models.base import utcnow
 from models.crud import get_or_404
 from models.paging import demand_page, enterprise_names, enterprise_page, rows_of
 from models.reference import (
@@ -158,7 +159,7 @@ def consents(request: Request, session: SessionDep, _: StaffUser,
     """Recorded consents, and the form to record one."""
     return render(request, "consents.html", title="企业授权记录", rows=latest_consents(session),
                   institutions=rows_of(session, Institution, "name"), scopes=list(ConsentScope),
-                  enterprise_id=enterprise_id)  # fmt: skip
+                  enterprise_id=enterprise_id, now=utcnow())  # fmt: skip
 
 
 @router.post("/consents")

@@ -76,6 +76,18 @@ def demand_state(session: Session, demand_id: int) -> DemandState:
     return DemandState(demand, repo.demand_history(session, demand_id))
 
 
+def check_open_for_matching(session: Session, demand_id: int) -> FinancingDemand:
+    """The demand, if it is 待对接 or 对接中 (404 when absent, 409 once closed or paused: no
+    recommendations nor introductions)."""
+    demand = _demand(session, demand_id)
+    status = DemandStatus(demand.status)
+    if not status.is_open_for_matching:
+        raise ConflictError(
+            f"融资需求 {demand_id} {status.label}，不再推荐机构或引荐", field="demand_id"
+        )
+    return demand
+
+
 def _demand(session: Session, demand_id: int) -> FinancingDemand:
     demand = session.get(FinancingDemand, demand_id)
     if demand is None:

@@ -9,6 +9,7 @@ amount raised and may close the demand as 已融资 (`demands.apply_deals`).
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -79,6 +80,17 @@ def reject(session: Session, deal_id: int, *, actor: str, note: str | None) -> D
 def queue(session: Session, limit: int = 200) -> list[tuple[Deal, list[Match]]]:
     """The 待关联成交 queue, oldest first, each deal with its candidate matches."""
     return [(d, candidates(session, d)) for d in repo.unlinked_deals(session, limit)]
+
+
+def queue_json(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    """The queue as `matchmaker deals unlinked --json` prints it."""
+    return [
+        {"deal_id": d.id, "enterprise_id": d.enterprise_id, "institution_id": d.institution_id,
+         "deal_type": str(d.deal_type), "amount_wan": d.amount_wan,
+         "closed_on": d.closed_on.isoformat(), "status": str(d.status),
+         "candidate_match_ids": [m.id for m in found]}
+        for d, found in queue(session, limit)
+    ]  # fmt: skip
 
 
 def _note(note: str | None) -> str:

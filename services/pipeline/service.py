@@ -21,7 +21,6 @@ from models.reference import (
     DealLink,
     DealStatus,
     DealType,
-    DemandStatus,
     InstitutionKind,
     PipelineStage,
     UserRole,
@@ -53,10 +52,7 @@ def introduce(
 ) -> Match:
     """Introduce a demand's enterprise to an institution: create or advance the match (a
     demand 待对接 becomes 对接中). Only a demand open for matching."""
-    demand = get_or_404(session, FinancingDemand, demand_id)
-    status = DemandStatus(demand.status)
-    if not status.is_open_for_matching:
-        raise ConflictError(f"融资需求 {demand_id} {status.label}，不能引荐", field="demand_id")
+    demands.check_open_for_matching(session, demand_id)
     get_or_404(session, Institution, institution_id)
     _check_offer(session, institution_id, loan_product_id, mandate_id)
     match = repo.match_of(session, demand_id, institution_id,
