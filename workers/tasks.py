@@ -12,6 +12,7 @@ from typing import Any
 from kombu.exceptions import ChannelError
 
 from models.base import utcnow
+from models.clock import center_today
 from models.db import session_scope
 from models.settings import get_settings
 from services.audit import anchor as audit_anchor
@@ -25,6 +26,7 @@ from services.digests.delivery import (
     webhook_sender_from_settings,
 )
 from services.digests.repository import ClaimBusyError
+from services.pipeline import demands
 from services.recommendations import nightly
 from services.roadshow import service as roadshow
 from workers.celery_app import app
@@ -138,6 +140,13 @@ def nightly_retrain() -> str:
             settings.retrain_min_outcomes,
         )
     return report.message
+
+
+@app.task(name="demands.expire", **IDEMPOTENT)
+def expire_demands() -> list[int]:
+    """Expire the demands whose deadline has passed at the center (beat, after midnight)."""
+    with session_scope() as session:
+        return demands.expire_overdue(session, center_today())
 
 
 @app.task(name="audit.anchor", **IDEMPOTENT)
