@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from api.deps import PathId, SessionDep, Staff, StaffOrEvaluator
 from api.routers.matches import deal_public
@@ -70,7 +70,9 @@ class DemandEditIn(StrictIn):
     amount_min_wan: float | None = Field(default=None, gt=0, le=10_000_000)
     amount_max_wan: float | None = Field(default=None, gt=0, le=10_000_000)
     financing_type: FinancingType | None = None
-    collateral_offered: list[Collateral] | None = Field(default=None, max_length=7)
+    collateral_offered: list[Annotated[Collateral, Strict(False)]] | None = Field(
+        default=None, max_length=7
+    )
     deadline: date | None = None
     confidentiality: Confidentiality | None = None
     note: Note

@@ -70,6 +70,23 @@ def change_json(change: DemandChange) -> dict[str, Any]:
             "actor": change.actor, "at": change.at.isoformat(), "note": change.note}  # fmt: skip
 
 
+_LABELLED: dict[str, Any] = {"status": DemandStatus, "financing_type": FinancingType,
+                             "confidentiality": Confidentiality, "collateral_offered": Collateral}  # fmt: skip
+
+
+def shown_value(field: str, text: str | None) -> str:
+    """A history value as users read it (labels for codes; "—" for none)."""
+    if not text:
+        return "—"
+    enum = _LABELLED.get(field)
+    if enum is None:
+        return text
+    try:
+        return "、".join(enum(part).label for part in text.split("、"))
+    except ValueError:
+        return text
+
+
 def demand_state(session: Session, demand_id: int) -> DemandState:
     """The demand (404 when absent) with its history."""
     demand = _demand(session, demand_id)
