@@ -134,6 +134,8 @@ def _text(value: object) -> str | None:
         return None
     if isinstance(value, list):
         return "、".join(str(v) for v in value)[:300]
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)[:300]
 
 

@@ -37,7 +37,7 @@ def test_close_as_funded_then_reopen_records_who_and_why(session: Session) -> No
     closed = demands.close(session, did, as_status=DemandStatus.funded, amount_wan=600,
                            note="企业自行获得银行贷款", actor=MM)  # fmt: skip
     assert (closed.status, closed.amount_raised_wan, closed.remaining_wan) == ("funded", 600, 0)
-    assert _history(session, did) == [("amount_raised_wan", "0.0", "600"),
+    assert _history(session, did) == [("amount_raised_wan", "0", "600"),
                                       ("status", "pending", "funded")]  # fmt: skip
     assert _audit(session, did)[-1] == {"from": "pending", "to": "funded", "note": "企业自行获得银行贷款",
                                         "amount_raised_wan": 600, "actor": MM}  # fmt: skip
@@ -99,7 +99,7 @@ def test_edit_records_each_field_and_a_bad_edit_changes_nothing(session: Session
         900, "mixed", date(2026, 3, 31))  # fmt: skip
     assert demand.collateral_offered == ["ip_pledge", "none"]
     fields = {c[0]: c[1:] for c in _history(session, did)}
-    assert fields["amount_max_wan"] == ("500.0", "900.0")
+    assert fields["amount_max_wan"] == ("500", "900")
     assert fields["confidentiality"] == ("teaser", "confidential")
     assert demands.shown_value("collateral_offered", fields["collateral_offered"][1]) == (
         "知识产权质押、信用/无抵押")  # fmt: skip
