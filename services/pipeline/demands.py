@@ -281,7 +281,7 @@ def _plain(value: object) -> object:
         return value.isoformat()
     if isinstance(value, list):
         return [str(v) for v in value]
-    return str(value) if value is not None else None
+    return value if value is None or isinstance(value, float) else str(value)
 
 
 def _clean(name: str, value: Any) -> Any:
