@@ -13,6 +13,7 @@ from models.db import session_scope
 from models.demand import FinancingDemand
 from models.paging import rows_of
 from models.reference import DemandStatus, FinancingType
+from services.pipeline.demands import check_open_for_matching
 from services.recommendations.service import Recommendation, recommend_for_demand, train_reranker
 
 ModelDir = Annotated[Path, typer.Option("--model-dir", help="重排序模型所在目录")]
@@ -57,6 +58,7 @@ def recommend(
 ) -> None:
     """为一项融资需求推荐机构及其产品/投资偏好，附评分理由。"""
     with session_scope() as session:
+        check_open_for_matching(session, demand_id)  # a closed or paused demand: 409, no list
         rec = recommend_for_demand(session, demand_id, k, parse_day(today), model_dir)
     if as_json:
         typer.echo(json.dumps(rec.to_dict(), ensure_ascii=False, indent=2))
