@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from models import Deal
+from models import Deal, FinancingDemand
 from models.errors import ConflictError, DomainError
 from models.reference import DealLink, DemandStatus, InstitutionKind, PipelineStage
+from services.disclosure.repository import teaser_filter
 from services.evaluation import Period, appendix_a
 from services.imports.service import import_file
 from services.pipeline import demands, links
@@ -58,6 +59,10 @@ def test_an_imported_disbursement_links_funds_the_demand_and_counts(
     assert (state.demand.status, state.demand.amount_raised_wan, state.remaining_wan) == (
         DemandStatus.funded, 2600, 0)  # fmt: skip
     assert _credit(session) == before + 2600
+    teasers = session.exec(select(FinancingDemand.id).where(teaser_filter(None))).all()
+    assert demand.id not in teasers  # nor in digests, roadshow invitations: the same predicate
+    with pytest.raises(ConflictError, match="已融资，不再推荐机构"):
+        demands.check_open_for_matching(session, demand.id or 0)
     again = import_file(session, path, "deals", user="importer")  # the same list once more
     assert again.inserted == 0 and _credit(session) == before + 2600
 
