@@ -18,6 +18,7 @@ from api.routers import (
     events,
     imports,
     institutions,
+    lifecycle,
     matches,
     recommendations,
     subscriptions,
@@ -30,7 +31,7 @@ from services.jobs import Publisher, background_publisher
 
 ROUTERS = (
     auth, enterprises, demands, recommendations, institutions, matches, consents, events,
-    subscriptions, imports, evaluation, complaints, audit,
+    subscriptions, imports, evaluation, complaints, audit, lifecycle,
 )  # fmt: skip
 
 

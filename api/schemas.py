@@ -30,7 +30,7 @@ from models.demand import FinancingDemandBase
 from models.enterprise import ContactPersonBase, EnterpriseBase
 from models.errors import DomainError
 from models.institution import InstitutionBase, InvestmentMandateBase, LoanProductBase
-from models.reference import ConsentScope, DealStatus, DealType, PipelineStage
+from models.reference import ConsentScope, DealLink, DealStatus, DealType, PipelineStage
 
 T = TypeVar("T")
 MAX_ID = 2_147_483_647  # the database's INTEGER columns
@@ -204,6 +204,7 @@ class DemandPublic(FinancingDemandBase):
     """A demand as staff and evaluators see it."""
 
     id: int
+    amount_raised_wan: float = 0.0
     created_at: datetime
 
 
@@ -320,6 +321,7 @@ class DealPublic(BaseModel):
     match_id: int | None
     note: str | None
     status: DealStatus
+    link_status: DealLink
     decided_by: str | None
     decided_at: datetime | None
 

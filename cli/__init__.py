@@ -10,6 +10,7 @@ from cli import (
     admin,
     core,
     deals,
+    demands,
     digests,
     evaluation,
     ingest,
@@ -93,6 +94,7 @@ evaluation.register(app)
 roadshow.register(app)
 match.register(app)
 deals.register(app)
+demands.register(app)
 digests.register(app)
 listing.register(app)
 policy.register(app)

@@ -16,6 +16,7 @@ from models.demand import FinancingDemand
 from models.paging import rows_of
 from models.reference import DemandStatus, FinancingType
 from models.settings import get_settings
+from services.pipeline.demands import check_open_for_matching
 from services.recommendations.published import published_models, served_ranker, use_model
 from services.recommendations.service import Recommendation, recommend_for_demand, train_reranker
 
@@ -61,6 +62,7 @@ def recommend(
 ) -> None:
     """为一项融资需求推荐机构及其产品/投资偏好，附评分理由（使用当前启用的模型）。"""
     with session_scope() as session:
+        check_open_for_matching(session, demand_id)  # a closed or paused demand: 409, no list
         rec = recommend_for_demand(session, demand_id, k, parse_day(today))
     if as_json:
         typer.echo(json.dumps(rec.to_dict(), ensure_ascii=False, indent=2))

@@ -5,7 +5,7 @@ from models.base import metadata
 from models.consent import Consent
 from models.cultivation import CoachingSession, FinancialYear, ListingAlert
 from models.data_version import DataVersion
-from models.demand import FinancingDemand
+from models.demand import DemandChange, FinancingDemand
 from models.enterprise import ContactPerson, Enterprise
 from models.evaluation import AppendixBScore, EvaluationPeriod
 from models.event import Attendance, Event, EventParticipant, EventSession, SlateItem, SlateRun
@@ -32,6 +32,7 @@ __all__ = [
     "ContactPerson",
     "DataVersion",
     "Deal",
+    "DemandChange",
     "DigestDelivery",
     "DuplicateCandidate",
     "Enterprise",

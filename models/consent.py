@@ -30,3 +30,11 @@ class Consent(SQLModel, table=True):
         if self.expires_at is not None and self.expires_at <= at:
             return False
         return self.granted_at <= at and scope in self.scopes
+
+    def status_on(self, at: datetime) -> str:
+        """The consent's state at `at`, as users read it: 已撤回, 已过期, 未生效 or 有效."""
+        if self.revoked_at is not None and self.revoked_at <= at:
+            return "已撤回"
+        if self.expires_at is not None and self.expires_at <= at:
+            return "已过期"
+        return "有效" if self.granted_at <= at else "未生效"

@@ -37,6 +37,24 @@ def _sqlite_connect_listener(lock_timeout: float) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+@contextmanager
+def foreign_keys_off_on_sqlite(connection: Any) -> Iterator[None]:
+    """Migrate with SQLite's foreign keys off (its recipe for rebuilding a table others refer
+    to), outside any transaction; afterwards every reference must still hold."""
+    raw = connection.connection.dbapi_connection if connection.dialect.name == "sqlite" else None
+    if raw is None:
+        yield
+        return
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"迁移后有 {len(broken)} 条记录的外键引用失效：{broken[:3]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
 def _on_sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 

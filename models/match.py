@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, enum_column, json_column, ts_column
-from models.reference import DealStatus, DealType, PipelineStage
+from models.reference import DealLink, DealStatus, DealType, PipelineStage
 
 
 class Match(SQLModel, table=True):
@@ -72,6 +72,8 @@ class Deal(DealBase, table=True):
 
     Only a `confirmed` deal counts (Appendix A, outcomes, history): one an institution reports
     is `claimed` until a matchmaker confirms (or rejects) it; staff and imports confirm at once.
+    Only a `linked` one counts as 撮合: tied to the match that introduced its enterprise to its
+    institution (`unlinked` ones wait in the 待关联成交 queue; `rejected` ones were not brokered).
     """
 
     __tablename__ = "deal"
@@ -83,6 +85,9 @@ class Deal(DealBase, table=True):
     )
     decided_by: str | None = Field(default=None, max_length=80)
     decided_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    link_status: DealLink = Field(
+        default=DealLink.unlinked, sa_column=enum_column(DealLink, index=True)
+    )
     created_at: datetime = created_at_field()
 
 

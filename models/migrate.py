@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine, make_url
 
-from models.db import normalize_database_url
+from models.db import foreign_keys_off_on_sqlite, normalize_database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -24,7 +24,11 @@ def alembic_config(url: str) -> Config:
 def upgrade_to_head(engine: Engine) -> None:
     """Bring the database behind `engine` to the newest revision."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    with (
+        engine.connect() as connection,
+        foreign_keys_off_on_sqlite(connection),
+        connection.begin(),
+    ):
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 

@@ -415,12 +415,37 @@ ALLOWED_TRANSITIONS: Mapping[PipelineStage, frozenset[PipelineStage]] = MappingP
 
 
 class DemandStatus(LabelledEnum):
-    """Status of a financing demand."""
+    """Status of a financing demand: 待对接 until its first introduction, 对接中 after; closed as
+    已融资 (full or partial, with the amount raised), 已撤回 or 已过期; or 暂停 for a while."""
 
+    pending = "pending", "待对接"
     open = "open", "对接中"
-    matched = "matched", "已撮合"
-    closed = "closed", "已完成"
+    funded = "funded", "已融资"
     withdrawn = "withdrawn", "已撤回"
+    expired = "expired", "已过期"
+    paused = "paused", "暂停"
+
+    @classmethod
+    def open_for_matching(cls) -> frozenset[DemandStatus]:
+        """The statuses of a demand that recommendations, teasers, digests and roadshow
+        invitations may carry (SQL: `models.demand.open_for_matching`)."""
+        return OPEN_FOR_MATCHING
+
+    @classmethod
+    def closed_statuses(cls) -> frozenset[DemandStatus]:
+        """The statuses that end a demand (reopened only by a matchmaker)."""
+        return CLOSED_DEMAND
+
+    @property
+    def is_open_for_matching(self) -> bool:
+        """True for 待对接 and 对接中."""
+        return self in OPEN_FOR_MATCHING
+
+
+OPEN_FOR_MATCHING: frozenset[DemandStatus] = frozenset({DemandStatus.pending, DemandStatus.open})
+CLOSED_DEMAND: frozenset[DemandStatus] = frozenset(
+    {DemandStatus.funded, DemandStatus.withdrawn, DemandStatus.expired}
+)
 
 
 class Confidentiality(LabelledEnum):
@@ -539,6 +564,14 @@ class DealStatus(LabelledEnum):
     claimed = "claimed", "待确认"
     confirmed = "confirmed", "已确认"
     rejected = "rejected", "已驳回"
+
+
+class DealLink(LabelledEnum):
+    """Whether a deal is tied to the introduction that brought it (only a linked deal is 撮合)."""
+
+    linked = "linked", "已关联"
+    unlinked = "unlinked", "待关联"
+    rejected = "rejected", "不予关联"
 
 
 class DeliveryStatus(LabelledEnum):

@@ -22,6 +22,7 @@ from models import (
     Consent,
     ContactPerson,
     Deal,
+    DemandChange,
     DigestDelivery,
     DuplicateCandidate,
     Enterprise,
@@ -59,6 +60,7 @@ from models.policy import Policy, PolicyOutreach
 from models.reference import (
     Board,
     ComplaintKind,
+    DealLink,
     DealType,
     EventKind,
     FinancingType,
@@ -158,8 +160,24 @@ def deal(
         "closed_on": date(2025, 4, 1),
         "enterprise_id": (ent or enterprise(session)).id,
         "institution_id": (inst or institution(session)).id,
+        # A deal recorded on a match is tied to it (as staff and claims record it).
+        "link_status": DealLink.linked if over.get("match_id") else DealLink.unlinked,
     }
     return create(session, Deal, data | over)
+
+
+def demand_change(
+    session: Session, dem: FinancingDemand | None = None, **over: Any
+) -> DemandChange:
+    data: dict[str, Any] = {
+        "demand_id": (dem or demand(session)).id,
+        "field": "amount_max_wan",
+        "old_value": "500",
+        "new_value": "800",
+        "actor": "mm",
+        "note": "企业调整融资计划",
+    }
+    return create(session, DemandChange, data | over)
 
 
 # --- events, listing records and complaints (the evaluation's records)
@@ -441,6 +459,7 @@ def ranker_model(session: Session, **over: Any) -> RankerModel:
 FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "enterprise": enterprise, "institution": institution, "loan_product": loan_product,
     "investment_mandate": mandate, "financing_demand": demand, "match": match, "deal": deal,
+    "demand_change": demand_change,
     "event": event, "attendance": lambda s: attend(s)[0], "listing_record": listing,
     "complaint": complaint, "api_key": api_key, "app_user": user,
     "login_throttle": login_throttle, "audit_log": audit_log, "data_version": data_version,

@@ -49,6 +49,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "args": ("monthly",),
         },
         "digests-sweep": {"task": "digests.sweep", "schedule": timedelta(minutes=5)},
+        "demands-expire": {"task": "demands.expire", "schedule": crontab(minute=5, hour=0)},
         "nightly-rerank": {"task": "nightly.rerank", "schedule": crontab(minute=30, hour=2)},
         "nightly-retrain": {"task": "nightly.retrain", "schedule": crontab(minute=30, hour=3)},
         "audit-anchor": {"task": "audit.anchor", "schedule": timedelta(minutes=15)},

@@ -13,6 +13,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import ChannelError
 
 from models.base import utcnow
+from models.clock import center_today
 from models.db import session_scope
 from models.errors import DomainError
 from models.settings import get_settings
@@ -27,6 +28,7 @@ from services.digests.delivery import (
     webhook_sender_from_settings,
 )
 from services.digests.repository import ClaimBusyError
+from services.pipeline import demands
 from services.recommendations import nightly
 from services.roadshow import runs as slate_runs
 from workers.celery_app import app
@@ -140,6 +142,13 @@ def nightly_retrain() -> str:
             settings.retrain_min_outcomes,
         )
     return report.message
+
+
+@app.task(name="demands.expire", **IDEMPOTENT)
+def expire_demands() -> list[int]:
+    """Expire the demands whose deadline has passed at the center (beat, after midnight)."""
+    with session_scope() as session:
+        return demands.expire_overdue(session, center_today())
 
 
 @app.task(name="audit.anchor", **IDEMPOTENT)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from api.deps import PathId, SessionDep, Staff
+from services.pipeline.demands import check_open_for_matching
 from services.recommendations.service import recommend_for_demand
 
 router = APIRouter(tags=["recommendations"])
@@ -30,6 +31,7 @@ def recommendations(
 ) -> Response:
     """The k best institutions/products for the demand, best first (rendered in the endpoint's
     thread: the hottest route skips FastAPI's second thread hop to validate a returned dict)."""
+    check_open_for_matching(session, demand_id)
     result = RecommendationOut.model_validate(
         recommend_for_demand(session, demand_id, k=k).to_dict()
     )

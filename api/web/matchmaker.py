@@ -11,10 +11,13 @@ from api.routers.enterprises import enterprise_out
 from api.web.auth import InstitutionSide, Posted, StaffUser
 from api.web.render import ConsoleRoute, back_url, redirect, render
 from models import Enterprise, FinancingDemand, Institution
+from models.base import utcnow
 from models.clock import center_today, center_zone
 from models.crud import get_or_404
 from models.paging import demand_page, enterprise_names, enterprise_page, rows_of
 from models.reference import (
+    Collateral,
+    Confidentiality,
     ConsentScope,
     DealStatus,
     DemandStatus,
@@ -25,6 +28,7 @@ from models.reference import (
 )
 from services.disclosure import service as disclosure
 from services.disclosure.repository import latest_consents
+from services.pipeline import demands as lifecycle
 from services.pipeline import repository as pipeline_repo
 from services.pipeline import service as pipeline
 from services.recommendations.service import recommend_for_demand
@@ -80,12 +84,18 @@ def demands(request: Request, session: SessionDep, _: StaffUser,
 @router.get("/demands/{demand_id}")
 def demand(request: Request, demand_id: PathId, session: SessionDep, _: StaffUser) -> Response:
     """A demand: ranked institutions and products with reasons and why-nots, and its pipeline."""
-    item = get_or_404(session, FinancingDemand, demand_id)
+    state = lifecycle.demand_state(session, demand_id)
+    item = state.demand
     ent = get_or_404(session, Enterprise, item.enterprise_id)
-    ranking = recommend_for_demand(session, demand_id, k=RANKED)
+    ranking = (recommend_for_demand(session, demand_id, k=RANKED)
+               if DemandStatus(item.status).is_open_for_matching else None)  # fmt: skip
     return render(request, "demand.html", title=f"融资需求 #{demand_id}", demand=item, ent=ent,
                   ranking=ranking, matches=pipeline_repo.demand_matches(session, demand_id),
-                  stages=PipelineStage, today=today())  # fmt: skip
+                  stages=PipelineStage, today=today(), history=state.history,
+                  closing=lifecycle.CLOSING, financing_types=list(FinancingType),
+                  collaterals=list(Collateral), confidentialities=list(Confidentiality),
+                  field_names={"status": "状态", "amount_raised_wan": "已融资（万元）",
+                               **lifecycle.EDITABLE}, shown=lifecycle.shown_value)  # fmt: skip
 
 
 @router.post("/demands/{demand_id}/introduce")
@@ -158,7 +168,7 @@ def consents(request: Request, session: SessionDep, _: StaffUser,
     """Recorded consents, and the form to record one."""
     return render(request, "consents.html", title="企业授权记录", rows=latest_consents(session),
                   institutions=rows_of(session, Institution, "name"), scopes=list(ConsentScope),
-                  enterprise_id=enterprise_id)  # fmt: skip
+                  enterprise_id=enterprise_id, now=utcnow())  # fmt: skip
 
 
 @router.post("/consents")

@@ -4,10 +4,19 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.web import evaluation, imports, institution, login, matchmaker, roadshows, users
+from api.web import (
+    evaluation,
+    imports,
+    institution,
+    lifecycle,
+    login,
+    matchmaker,
+    roadshows,
+    users,
+)
 from api.web.render import STATIC_DIR
 
-PAGES = (login, matchmaker, imports, roadshows, evaluation, institution, users)
+PAGES = (login, matchmaker, lifecycle, imports, roadshows, evaluation, institution, users)
 
 router = APIRouter(include_in_schema=False)
 for module in PAGES:

@@ -12,7 +12,7 @@ from demo.generator.vocab import ROADSHOW_THEMES, TRAINING_TOPICS
 from models.demand import FinancingDemand
 from models.event import Attendance, Event, EventParticipant, EventSession
 from models.institution import Institution
-from models.reference import DemandStatus, EventKind, FinancingType, InstitutionKind
+from models.reference import EventKind, FinancingType, InstitutionKind
 
 _VENUE = "科技金融服务中心（南山区科苑路）"
 # Beijing office hours in UTC: morning 09:30–12:00, afternoon 14:00–17:30.
@@ -193,7 +193,7 @@ def _upcoming_participants(
     """≥ 30 applying presenters with open demands, ≥ 20 investors with wishes and availability."""
     assert event.id is not None
     sessions = [s for s in session_ids if s is not None]
-    open_demands = [d for d in demands if d.status == DemandStatus.open]
+    open_demands = [d for d in demands if d.status.is_open_for_matching]
     pitching = [d for d in open_demands if d.financing_type != FinancingType.loan]
     presenters = _distinct_enterprises(ctx, pitching, UPCOMING_PRESENTERS)
     if len(presenters) < UPCOMING_PRESENTERS:  # top up with enterprises seeking loans

@@ -15,6 +15,7 @@ from models.demand import FinancingDemand
 from models.match import Deal, Match, MatchTransition
 from models.reference import (
     PIPELINE_ORDER,
+    DealLink,
     DealType,
     DemandStatus,
     FinancingType,
@@ -66,9 +67,13 @@ def generate_pipeline(
         plan.match = _match(ctx, plan)
     ctx.insert([p.match for p in plans])
     ctx.insert([t for p in plans for t in _transitions(ctx, p)])
-    deals = [_deal(ctx, p) for p in plans if p.won]
+    won = {id(p): _deal(ctx, p) for p in plans if p.won}
+    deals = list(won.values())
     deals += _direct_deals(ctx, population, registry)
     ctx.insert(deals)
+    for plan in plans:
+        if id(plan) in won:
+            plan.demand.amount_raised_wan += won[id(plan)].amount_wan
     _settle_demands(ctx, demands, plans)
     ctx.session.flush()
     return [p.match for p in plans], deals
@@ -266,6 +271,7 @@ def _deal(ctx: GenContext, plan: _Plan) -> Deal:
         enterprise_id=plan.demand.enterprise_id,
         institution_id=plan.offer.institution.id,
         match_id=plan.match.id,
+        link_status=DealLink.linked,
         note=_NOTES.get(plan.mode),
         created_at=closed_at,
     )
@@ -302,6 +308,7 @@ def _direct_deal(ctx: GenContext, population: Population, registry: Registry) ->
         enterprise_id=enterprise.id,
         institution_id=institution.id,
         note="机构自行报送，非中心撮合",
+        link_status=DealLink.rejected,
         created_at=ctx.at(day),
     )
 
@@ -319,9 +326,10 @@ def _settle(ctx: GenContext, demand: FinancingDemand, plans: list[_Plan]) -> Non
     now = utc(ctx.today)
     touched = [at for p in plans for _, at in p.path]
     demand.updated_at = max(touched, default=demand.created_at)
-    won = [p.path[-1][1] for p in plans if p.won]
-    if won:
-        recent = (now - max(won)).days < 180
-        demand.status = DemandStatus.matched if recent else DemandStatus.closed
+    introduced = any(stage != PipelineStage.recommended for p in plans for stage, _ in p.path)
+    active = DemandStatus.open if introduced else DemandStatus.pending
+    demand.status = active
+    if any(p.won for p in plans):
+        demand.status = DemandStatus.funded
     elif (now - demand.created_at).days > 365 and all(p.path[-1][0].is_closed for p in plans):
-        demand.status = DemandStatus.withdrawn if ctx.chance(0.6) else DemandStatus.open
+        demand.status = DemandStatus.withdrawn if ctx.chance(0.6) else active

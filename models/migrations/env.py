@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import models
-from models.db import make_engine
+from models.db import foreign_keys_off_on_sqlite, make_engine
 
 config = context.config
 target_metadata = models.metadata
@@ -28,7 +28,7 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as conn:
+    with engine.connect() as conn, foreign_keys_off_on_sqlite(conn):
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()

@@ -1,7 +1,9 @@
 """Queries of the complaint channel (7.2): complaints and their improvement measures."""
 
 from collections.abc import Collection, Sequence
+from datetime import date, datetime
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from models import Complaint, ImprovementMeasure
@@ -37,11 +39,29 @@ def measures_for(session: Session, complaint_ids: Collection[int]) -> Sequence[I
     return session.exec(query).all()
 
 
-def open_measures(session: Session) -> Sequence[ImprovementMeasure]:
-    """Improvement measures not yet done, by due date."""
+def cases_open_at(
+    session: Session, kinds: Collection[ComplaintKind], before: datetime
+) -> Sequence[Complaint]:
+    """Cases of `kinds` received before `before` and not resolved before it, oldest first."""
+    query = (
+        select(Complaint)
+        .where(col(Complaint.kind).in_(list(kinds)))
+        .where(col(Complaint.received_at) < before)
+        .where(or_(col(Complaint.resolved_at).is_(None), col(Complaint.resolved_at) >= before))
+        .order_by(col(Complaint.received_at), col(Complaint.id))
+    )
+    return session.exec(query).all()
+
+
+def measures_open_on(session: Session, day: date, before: datetime) -> Sequence[ImprovementMeasure]:
+    """Measures of cases received before `before`, not done by `day`, by due date."""
+    received = select(Complaint.id).where(col(Complaint.received_at) < before)
     query = (
         select(ImprovementMeasure)
-        .where(col(ImprovementMeasure.done_on).is_(None))
+        .where(col(ImprovementMeasure.complaint_id).in_(received))
+        .where(
+            or_(col(ImprovementMeasure.done_on).is_(None), col(ImprovementMeasure.done_on) > day)
+        )
         .order_by(col(ImprovementMeasure.due_on), col(ImprovementMeasure.id))
     )
     return session.exec(query).all()

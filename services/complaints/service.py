@@ -3,12 +3,13 @@ improvement measures with owners and due dates; every move is written to the aud
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session
 
 from models import Complaint, ImprovementMeasure
 from models.base import utcnow
+from models.clock import center_date, center_zone
 from models.crud import add, create, get_or_404
 from models.errors import DomainError
 from models.reference import ComplaintKind, ComplaintStatus
@@ -145,23 +146,28 @@ def list_cases(
 
 @dataclass(frozen=True)
 class OpenItems:
-    """What is still open for the report: unresolved cases and unfinished measures."""
+    """What was still open on `as_of`: unresolved cases and unfinished measures."""
 
     cases: tuple[Complaint, ...]
     measures: tuple[ImprovementMeasure, ...]
     overdue_measure_ids: frozenset[int]
+    as_of: date
+
+    def state_of(self, case: Complaint) -> str:
+        """A case's state on `as_of` (one resolved since says when)."""
+        if case.resolved_at is None:
+            return ComplaintStatus(case.status).label
+        return f"未办结（{center_date(case.resolved_at).isoformat()} 办结）"
 
 
-def open_items(session: Session, today: date) -> OpenItems:
-    """Unresolved complaints/suggestions and improvement measures not yet done (overdue flagged)."""
-    cases = repo.list_complaints(
-        session,
-        statuses=[ComplaintStatus.received, ComplaintStatus.handling],
-        kinds=CASE_KINDS,
-    )
-    measures = repo.open_measures(session)
-    overdue = frozenset(int(m.id or 0) for m in measures if m.due_on < today)
-    return OpenItems(tuple(cases), tuple(measures), overdue)
+def open_items(session: Session, as_of: date) -> OpenItems:
+    """Complaints/suggestions received by `as_of` (the center's date) and not resolved by its
+    end, and the improvement measures of any case not done by then (overdue: due before it)."""
+    before = datetime.combine(as_of + timedelta(days=1), time(), center_zone())
+    cases = repo.cases_open_at(session, CASE_KINDS, before)
+    measures = repo.measures_open_on(session, as_of, before)
+    overdue = frozenset(int(m.id or 0) for m in measures if m.due_on < as_of)
+    return OpenItems(tuple(cases), tuple(measures), overdue, as_of)
 
 
 def _audit(

@@ -22,7 +22,8 @@ from models import (
     Match,
     Subscription,
 )
-from models.reference import Channel, Confidentiality, DealStatus, DeliveryStatus, DemandStatus
+from models.demand import open_for_matching
+from models.reference import Channel, Confidentiality, DealStatus, DeliveryStatus
 
 CLAIMABLE = (DeliveryStatus.pending, DeliveryStatus.failed)
 _LOCK_NOT_AVAILABLE = "55P03"
@@ -92,7 +93,7 @@ def teaser_candidates(
     query = (
         select(FinancingDemand, Enterprise)
         .join(Enterprise, col(FinancingDemand.enterprise_id) == col(Enterprise.id))
-        .where(FinancingDemand.status == DemandStatus.open)
+        .where(open_for_matching())
         .where(FinancingDemand.confidentiality != Confidentiality.confidential)
         .where(col(FinancingDemand.updated_at) <= until)
         .order_by(col(FinancingDemand.id))

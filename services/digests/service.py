@@ -24,7 +24,6 @@ from models.reference import (
     Channel,
     Confidentiality,
     DeliveryStatus,
-    DemandStatus,
     FinancingType,
     canonical_industry_code,
 )
@@ -478,7 +477,7 @@ def make_teaser(demand: FinancingDemand, ent: Enterprise) -> Teaser:
 
 
 def _still_shareable(demand: FinancingDemand) -> bool:
-    return demand.status == DemandStatus.open and (
+    return demand.status.is_open_for_matching and (
         demand.confidentiality != Confidentiality.confidential
     )
 

@@ -6,8 +6,9 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from models import Consent, ContactPerson, Enterprise, FinancingDemand
+from models.demand import open_for_matching
 from models.paging import enterprise_names, institution_names, page_rows
-from models.reference import Confidentiality, DemandStatus
+from models.reference import Confidentiality
 
 
 def consents_between(session: Session, enterprise_id: int, institution_id: int) -> list[Consent]:
@@ -39,7 +40,7 @@ def legal_names(session: Session, enterprise_ids: Collection[int]) -> dict[int, 
 def teaser_filter(chosen: set[int] | None) -> ColumnElement[bool]:
     """The demands an institution may see as teasers (the digests' rule): open ones, and of
     those the confidential ones only of the enterprises in `chosen` (None: every one, as staff)."""
-    is_open = col(FinancingDemand.status) == DemandStatus.open
+    is_open = open_for_matching()
     if chosen is None:
         return is_open
     public = col(FinancingDemand.confidentiality) != Confidentiality.confidential

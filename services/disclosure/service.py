@@ -18,7 +18,6 @@ from models.errors import DomainError, NotFoundError
 from models.reference import (
     Confidentiality,
     ConsentScope,
-    DemandStatus,
     FinancingType,
     Stage,
     UserRole,
@@ -111,7 +110,7 @@ def may_see_teaser(
     session: Session, demand: FinancingDemand, institution_id: int | None, at: datetime
 ) -> bool:
     """True when the institution may see `demand` as a teaser (see `repository.teaser_filter`)."""
-    if demand.status != DemandStatus.open:
+    if not demand.status.is_open_for_matching:
         return False
     if demand.confidentiality != Confidentiality.confidential:
         return True
@@ -260,7 +259,7 @@ def demand_view(session: Session, principal: Principal, demand_id: int) -> Deman
     ent = session.get(Enterprise, demand.enterprise_id) if demand else None
     visible = demand is not None and (
         may_see_teaser(session, demand, principal.institution_id, utcnow())
-        or (principal.role in STAFF_ROLES and demand.status == DemandStatus.open)
+        or (principal.role in STAFF_ROLES and demand.status.is_open_for_matching)
     )
     if demand is None or ent is None or not visible:
         raise NotFoundError(f"融资需求 {demand_id} 不存在")

@@ -13,9 +13,10 @@ from datetime import date
 from sqlmodel import Session
 
 from models import Deal, ListingRecord, Match
+from models.base import utcnow
 from models.errors import DomainError
 from models.paging import enterprise_names, institution_names
-from models.reference import Board, DealType, EventKind, InstitutionKind
+from models.reference import Board, DealLink, DealType, EventKind, InstitutionKind
 from services.evaluation import repository as repo
 from services.evaluation.indicators import (
     INDICATORS_BY_KEY,
@@ -55,8 +56,9 @@ VENTURE_LINE = Line("venture", VENTURE_KINDS, DealType.equity)
 
 
 def is_brokered(deal: Deal, match: Match | None) -> bool:
-    """撮合: the deal's match was introduced by the center on or before the close day."""
-    if match is None or match.introduced_at is None:
+    """撮合: the deal is linked to its match (the 待关联成交 queue decided, or the only
+    candidate), which the center introduced on or before the close day."""
+    if match is None or deal.link_status != DealLink.linked or match.introduced_at is None:
         return False
     return beijing_day(match.introduced_at) <= deal.closed_on
 
@@ -238,7 +240,7 @@ def _listing_record(record: ListingRecord, names: dict[int, str]) -> DrillRecord
 
 def _event_figures(session: Session, period: Period, kind: EventKind, prefix: str) -> list[Figure]:
     since, before = period.utc_bounds()
-    rows = repo.events_between(session, kind, since, before)
+    rows = repo.events_between(session, kind, since, before, utcnow())
     records = [
         DrillRecord(
             "event",

@@ -87,7 +87,7 @@ def build_report(
         appendix_a=appendix_a(session, period),
         quarters=tuple(appendix_a_by_quarter(session, period)),
         appendix_b=appendix_b(session, ep, period, scheme),
-        open_items=open_items(session, day),
+        open_items=open_items(session, min(period.end, day)),
         today=day,
     )
 
@@ -269,7 +269,7 @@ def _sheet_open(ws: Worksheet, report: EvaluationReport) -> None:
     ws.title = "投诉与改进"
     _heading(
         ws,
-        "未办结的投诉、意见建议与改进措施",
+        f"截至 {report.open_items.as_of} 未办结的投诉、意见建议与改进措施",
         report,
         ["编号", "类型", "状态", "受理日期", "内容", "原因分析"],
     )
@@ -279,7 +279,7 @@ def _sheet_open(ws: Worksheet, report: EvaluationReport) -> None:
             [
                 c.id,
                 c.kind.label,
-                c.status.label,
+                report.open_items.state_of(c),
                 beijing_day(c.received_at).isoformat(),
                 c.content,
                 c.root_cause,

@@ -111,20 +111,23 @@ def coached_unlisted_at(session: Session, day: date) -> Sequence[ListingRecord]:
 
 
 def events_between(
-    session: Session, kind: EventKind, since: datetime, before: datetime
+    session: Session, kind: EventKind, since: datetime, before: datetime, now: datetime
 ) -> Sequence[tuple[Event, int]]:
-    """Events of `kind` starting in [since, before), each with its attendance count (人次)."""
+    """Events of `kind` held in the period: starting in [since, before), ended before `before`
+    and by `now`, with attendance recorded; each with its attendance count (人次). A roadshow
+    scheduled for next week, or one nobody recorded attendance of, is not yet held."""
     attended = (
         select(Attendance.event_id, func.count().label("n"))
         .group_by(col(Attendance.event_id))
         .subquery()
     )
     query = (
-        select(Event, func.coalesce(attended.c.n, 0))
-        .join(attended, attended.c.event_id == col(Event.id), isouter=True)
+        select(Event, attended.c.n)
+        .join(attended, attended.c.event_id == col(Event.id))
         .where(Event.kind == kind)
         .where(col(Event.starts_at) >= since)
         .where(col(Event.starts_at) < before)
+        .where(col(Event.ends_at) < before, col(Event.ends_at) <= now)
         .order_by(col(Event.starts_at), col(Event.id))
     )
     return [(event, int(n)) for event, n in session.exec(query).all()]

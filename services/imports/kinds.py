@@ -765,7 +765,7 @@ def _demand_keys(row: dict[str, Any]) -> list[Hashable]:
     keys: list[Hashable] = []
     if row.get("source_ref"):
         keys.append(("ref", row["enterprise_id"], row["source_ref"]))
-    elif row.get("status") in (None, DemandStatus.open, "open"):
+    elif row.get("status") is None or DemandStatus(row["status"]).is_open_for_matching:
         keys.append(("type", row["enterprise_id"], str(row["financing_type"])))
     return keys
 

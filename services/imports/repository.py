@@ -242,6 +242,16 @@ def warnings_of(session: Session, batch_id: int, limit: int) -> list[ImportWarni
     return list(session.exec(query))
 
 
+def batch_entity_ids(session: Session, batch_id: int) -> list[int]:
+    """The records a batch's loaded rows touched (its deals, for a deals batch)."""
+    query = select(ImportRow.entity_id).where(
+        ImportRow.batch_id == batch_id,
+        ImportRow.outcome != ImportOutcome.quarantined,
+        col(ImportRow.entity_id).is_not(None),
+    )
+    return sorted({i for i in session.exec(query) if i is not None})
+
+
 def pending_pairs(session: Session, limit: int) -> list[DuplicateCandidate]:
     """Pending duplicate pairs, most similar first."""
     query = (
@@ -304,7 +314,9 @@ def open_demand_ranges(
     table = FinancingDemand.__table__  # type: ignore[attr-defined]
     kind = type_coerce(table.c.financing_type, String)
     query = select(table.c.enterprise_id, kind, table.c.amount_min_wan, table.c.amount_max_wan)
-    query = query.where(table.c.status == DemandStatus.open.value)
+    query = query.where(
+        table.c.status.in_(sorted(s.value for s in DemandStatus.open_for_matching()))
+    )
     connection = session.connection()
     return [
         (ent_id, kind, low, high)

@@ -29,6 +29,7 @@ from services.audit.repository import append_audit
 from services.imports import repository
 from services.imports.kinds import ENTERPRISE_LABELS, Loader
 from services.imports.load import CHUNK_SIZE, BatchWriter, ImportSummary, close_batch, new_batch
+from services.pipeline.links import link_new_deals
 
 Progress = Callable[[int], None]
 #: Warnings the text summary quotes (the JSON and the batch page list every one).
@@ -150,10 +151,22 @@ def _import_source(session: Session, source: Source, request: _Request) -> Impor
         summary.skipped_subtotal.extend(_where(current.name, n) for n in current.skipped.subtotal)
     summary.related = dict(sorted(loader.related.items()))
     summary.contacts_stored = loader.contacts_stored
+    if kind is ImportKind.deals:
+        _link_deals(session, summary, user)
     close_batch(session, batch, summary)
     append_audit(session, actor=user, action="import", entity="import_batch", entity_id=batch.id,
                  detail=_audit_detail(summary))  # fmt: skip
     return summary
+
+
+def _link_deals(session: Session, summary: ImportSummary, user: str) -> None:
+    """Tie the batch's deals to their introductions; the others join the 待关联成交 queue."""
+    done = link_new_deals(session, repository.batch_entity_ids(session, summary.batch_id), user)
+    summary.related["deals_linked"] = len(done.linked)
+    summary.related["deals_unlinked"] = len(done.queued)
+    if done.queued:
+        summary.notes.append(f"{len(done.queued)} 笔成交未能唯一对应已引荐的撮合，已列入待关联成交"
+                             "（matchmaker deals unlinked）")  # fmt: skip
 
 
 def batch_kind(source: Source, wanted: ImportKind | None) -> ImportKind:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, update
@@ -9,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from models import (
     Deal,
+    DemandChange,
     DuplicateCandidate,
     Enterprise,
     FinancingDemand,
@@ -18,8 +20,9 @@ from models import (
     Match,
     MatchTransition,
 )
+from models.demand import open_for_matching
 from models.paging import enterprise_names, institution_names
-from models.reference import DealStatus, DemandStatus, PipelineStage
+from models.reference import DealLink, DealStatus, DemandStatus, PipelineStage
 
 
 def match_of(
@@ -152,8 +155,7 @@ def dashboard_counts(session: Session) -> dict[str, int]:
 
     return {
         "enterprises": count(select(Enterprise.id)),
-        "open_demands": count(select(FinancingDemand.id).where(
-            FinancingDemand.status == DemandStatus.open)),
+        "open_demands": count(select(FinancingDemand.id).where(open_for_matching())),
         "institutions": count(select(Institution.id)),
         "open_matches": count(select(Match.id).where(col(Match.stage).not_in(
             [PipelineStage.closed_won, PipelineStage.closed_lost]))),
@@ -229,3 +231,75 @@ def deal_claims(session: Session, limit: int = 50) -> list[ClaimRow]:
     return [ClaimRow(d, ents.get(d.enterprise_id, "?"), insts.get(d.institution_id, "?"),
                      dem.id if dem else None, dem.amount_min_wan if dem else None,
                      dem.amount_max_wan if dem else None) for d, dem in rows]  # fmt: skip
+
+
+# --- demand lifecycle and deals tied to introductions
+
+
+def demand_history(session: Session, demand_id: int) -> list[DemandChange]:
+    """A demand's changes, newest first."""
+    query = select(DemandChange).where(DemandChange.demand_id == demand_id)
+    return list(session.exec(query.order_by(col(DemandChange.id).desc())))
+
+
+def has_introduction(session: Session, demand_id: int) -> bool:
+    """True when any match of the demand was introduced."""
+    query = select(Match.id).where(
+        Match.demand_id == demand_id, col(Match.introduced_at).is_not(None)
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def linked_deal_total(session: Session, demand_id: int) -> float:
+    """The confirmed deals linked to the demand's matches (万元)."""
+    query = (
+        select(func.coalesce(func.sum(Deal.amount_wan), 0.0))
+        .join(Match, col(Match.id) == col(Deal.match_id))
+        .where(Match.demand_id == demand_id)
+        .where(Deal.status == DealStatus.confirmed, Deal.link_status == DealLink.linked)
+    )
+    return float(session.exec(query).one())
+
+
+def overdue_demands(session: Session, today: date) -> list[FinancingDemand]:
+    """Open or paused demands whose deadline is before `today`."""
+    live = [*DemandStatus.open_for_matching(), DemandStatus.paused]
+    query = (
+        select(FinancingDemand)
+        .where(col(FinancingDemand.status).in_(live))
+        .where(col(FinancingDemand.deadline) < today)
+        .order_by(col(FinancingDemand.id))
+    )
+    return list(session.exec(query))
+
+
+def link_candidates(session: Session, deal: Deal, day_after: datetime) -> list[Match]:
+    """The matches a deal may be tied to: of its enterprise's demands with its institution,
+    introduced (已引荐 or later) before `day_after` (the start of the day after the deal), not
+    declined."""
+    query = (
+        select(Match)
+        .join(FinancingDemand, col(FinancingDemand.id) == col(Match.demand_id))
+        .where(FinancingDemand.enterprise_id == deal.enterprise_id)
+        .where(Match.institution_id == deal.institution_id)
+        .where(col(Match.introduced_at).is_not(None), col(Match.introduced_at) < day_after)
+        .where(Match.stage != PipelineStage.closed_lost)
+        .order_by(col(Match.id))
+    )
+    return list(session.exec(query))
+
+
+def unlinked_deals(session: Session, limit: int) -> list[Deal]:
+    """Deals waiting in the 待关联成交 queue (not rejected claims), oldest first."""
+    query = (
+        select(Deal)
+        .where(Deal.link_status == DealLink.unlinked, Deal.status != DealStatus.rejected)
+        .order_by(col(Deal.id))
+    )
+    return list(session.exec(query.limit(limit)))
+
+
+def deals_of_ids(session: Session, ids: Sequence[int]) -> list[Deal]:
+    """The deals with these ids (unlinked ones only), by id."""
+    query = select(Deal).where(col(Deal.id).in_(list(ids)), Deal.link_status == DealLink.unlinked)
+    return list(session.exec(query.order_by(col(Deal.id))))

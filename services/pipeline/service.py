@@ -18,6 +18,7 @@ from models.crud import get_or_404
 from models.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 from models.reference import (
     ALLOWED_TRANSITIONS,
+    DealLink,
     DealStatus,
     DealType,
     InstitutionKind,
@@ -27,6 +28,7 @@ from models.reference import (
 from services.accounts.service import Principal
 from services.audit.repository import append_audit
 from services.disclosure.service import may_see_teaser
+from services.pipeline import demands
 from services.pipeline import repository as repo
 
 ENTERED_AT_INTRODUCTION = frozenset(PipelineStage) - {PipelineStage.recommended}
@@ -48,8 +50,9 @@ def introduce(
     mandate_id: int | None = None,
     at: datetime | None = None,
 ) -> Match:
-    """Introduce a demand's enterprise to an institution: create or advance the match."""
-    get_or_404(session, FinancingDemand, demand_id)
+    """Introduce a demand's enterprise to an institution: create or advance the match (a
+    demand 待对接 becomes 对接中). Only a demand open for matching."""
+    demands.check_open_for_matching(session, demand_id)
     get_or_404(session, Institution, institution_id)
     _check_offer(session, institution_id, loan_product_id, mandate_id)
     match = repo.match_of(session, demand_id, institution_id,
@@ -61,8 +64,9 @@ def introduce(
         session.add(match)
         session.flush()
     if match.stage == PipelineStage.recommended:
-        return move_match(session, match.id or 0, PipelineStage.introduced, match.version,
-                          actor=actor, at=at)  # fmt: skip
+        match = move_match(session, match.id or 0, PipelineStage.introduced, match.version,
+                           actor=actor, at=at)  # fmt: skip
+    demands.mark_introduced(session, demand_id, actor)
     return match
 
 
@@ -154,7 +158,12 @@ def record_deal(
     append_audit(session, actor=actor, action="create", entity="deal", entity_id=deal.id,
                  detail={"match_id": match_id, "amount_wan": amount_wan, "split": split,
                          "status": DealStatus.confirmed.value})  # fmt: skip
+    demands.apply_deals(session, demand.id or 0, actor, _deal_note(deal))
     return deal
+
+
+def _deal_note(deal: Deal) -> str:
+    return f"成交 #{deal.id}（{deal.amount_wan:g} 万元）"
 
 
 def claim_deal(
@@ -196,7 +205,9 @@ def confirm_deal(
     _check_range(demand, deal.amount_wan, confirm_out_of_range)
     if match.stage != PipelineStage.closed_won:
         move_match(session, match.id or 0, PipelineStage.closed_won, match.version, actor=actor)
-    return _decide(session, deal, DealStatus.confirmed, actor, None)
+    deal = _decide(session, deal, DealStatus.confirmed, actor, None)
+    demands.apply_deals(session, demand.id or 0, actor, _deal_note(deal))
+    return deal
 
 
 def reject_deal(session: Session, deal_id: int, *, actor: str, reason: str | None = None) -> Deal:
@@ -275,7 +286,8 @@ def _new_deal(
     deal = Deal(deal_type=deal_type_for(institution), amount_wan=amount_wan, closed_on=closed_on,
                 enterprise_id=demand.enterprise_id, institution_id=institution.id or 0,
                 match_id=match.id, note=note, status=status, decided_by=decided_by,
-                decided_at=utcnow() if decided_by else None)  # fmt: skip
+                decided_at=utcnow() if decided_by else None,
+                link_status=DealLink.linked)  # fmt: skip
     session.add(deal)
     session.flush()
     return deal

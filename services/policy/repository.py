@@ -18,8 +18,9 @@ from models import (
     ListingRecord,
     LoanProduct,
 )
+from models.demand import open_for_matching
 from models.policy import Policy, PolicyOutreach
-from models.reference import DealStatus, DealType, DemandStatus, FinancingType, InstitutionKind
+from models.reference import DealStatus, DealType, FinancingType, InstitutionKind
 
 
 def policies(session: Session, ids: Iterable[int] | None = None) -> Sequence[Policy]:
@@ -75,7 +76,7 @@ def milestones(session: Session, ids: set[int] | None) -> dict[int, dict[str, da
 def loan_needs(session: Session, ids: set[int] | None) -> dict[int, tuple[float, int | None]]:
     kinds = [FinancingType.loan, FinancingType.mixed]
     query = select(FinancingDemand).where(col(FinancingDemand.financing_type).in_(kinds))
-    query = query.where(FinancingDemand.status == DemandStatus.open)
+    query = query.where(open_for_matching())
     if ids is not None:
         query = query.where(col(FinancingDemand.enterprise_id).in_(ids))
     needs: dict[int, tuple[float, int | None]] = {}
@@ -102,7 +103,7 @@ def open_loan_demand(session: Session, enterprise_id: int) -> FinancingDemand | 
     query = select(FinancingDemand).where(
         FinancingDemand.enterprise_id == enterprise_id,
         col(FinancingDemand.financing_type).in_([FinancingType.loan, FinancingType.mixed]),
-        FinancingDemand.status == DemandStatus.open,
+        open_for_matching(),
     )
     return session.exec(query.order_by(col(FinancingDemand.id))).first()
 

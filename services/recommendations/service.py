@@ -64,7 +64,6 @@ from models.reference import (
     REGIONS,
     STRATEGIC_EMERGING_INDUSTRIES,
     Collateral,
-    DemandStatus,
     InstitutionKind,
     PipelineStage,
     Qualification,
@@ -520,7 +519,7 @@ def rerank_open_demands(
     cands, load = _CACHE.candidates(entry, today)
     world = entry.world
     open_demands = sorted(
-        (d for d in world.demands.values() if d.status == DemandStatus.open),
+        (d for d in world.demands.values() if d.status.is_open_for_matching),
         key=lambda d: d.id or 0,
     )
     profiles = [_profile(world, d, today) for d in open_demands]

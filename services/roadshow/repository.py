@@ -17,11 +17,11 @@ from models import (
     InvestmentMandate,
     SlateItem,
 )
+from models.demand import open_for_matching
 from models.enterprise import Enterprise
 from models.event import SlateItem as SlateRow
 from models.event import SlateRun
 from models.reference import (
-    DemandStatus,
     EventKind,
     FinancingType,
     InstitutionKind,
@@ -155,7 +155,7 @@ def open_demands_of(session: Session, enterprise_ids: Collection[int]) -> dict[i
     if not enterprise_ids:
         return {}
     query = select(FinancingDemand.id, FinancingDemand.enterprise_id).where(
-        FinancingDemand.status == DemandStatus.open,
+        open_for_matching(),
         col(FinancingDemand.enterprise_id).in_(list(enterprise_ids)),
     )
     return {d: e for d, e in session.exec(query).all() if d is not None}
@@ -166,7 +166,7 @@ def equity_seekers(session: Session) -> list[int]:
     query = (
         select(FinancingDemand.enterprise_id)
         .where(
-            FinancingDemand.status == DemandStatus.open,
+            open_for_matching(),
             col(FinancingDemand.financing_type).in_([FinancingType.equity, FinancingType.mixed]),
         )
         .order_by(col(FinancingDemand.id).desc())

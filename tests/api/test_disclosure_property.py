@@ -196,7 +196,7 @@ def scenario(client: TestClient, world_engine: tuple[Engine, World]) -> Scenario
     with Session(engine) as session:  # a confidential and a closed demand besides the open one
         ents = session.exec(select(Enterprise).order_by(col(Enterprise.id))).all()
         factories.demand(session, ents[0], confidentiality=Confidentiality.confidential)
-        factories.demand(session, ents[-1], status="closed")
+        factories.demand(session, ents[-1], status="funded")
         factories.demand(session, ents[-1], confidentiality=Confidentiality.public)
         session.commit()
     return Scenario(client, engine, world)

@@ -274,7 +274,7 @@ def test_confidential_teasers_reach_only_chosen_institutions_and_closed_ones_nob
 ) -> None:
     engine = world_engine[0]
     secret = _demand(engine, world, confidentiality=Confidentiality.confidential)
-    closed = _demand(engine, world, status=DemandStatus.closed)
+    closed = _demand(engine, world, status=DemandStatus.funded)
     inst = login(client, "inst_b")
     assert secret not in _listed(client, inst) and closed not in _listed(client, inst)
     assert world.demand in _listed(client, inst)

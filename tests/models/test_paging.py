@@ -19,4 +19,4 @@ def test_page_of_filters_orders_and_counts_every_match(session: Session) -> None
     assert (rows, count) == ([second], 2)  # ascending: the second row is the second demand
     loans = rows_of(session, FinancingDemand, financing_type=FinancingType.loan, enterprise_id=a.id)
     assert loans == [first]
-    assert rows_of(session, FinancingDemand, limit=1, status=DemandStatus.matched) == []
+    assert rows_of(session, FinancingDemand, limit=1, status=DemandStatus.funded) == []

@@ -39,7 +39,10 @@ def test_app_is_configured_from_settings() -> None:
         "nightly.rerank",
         "nightly.retrain",
         "audit.anchor",
+        "demands.expire",
     }
+    expire = schedule["demands-expire"]["schedule"]  # just after midnight at the center
+    assert (expire.hour, expire.minute) == ({0}, {5}) and conf.timezone == "Asia/Shanghai"
 
 
 def test_task_names_are_explicit_and_only_idempotent_ones_ack_late() -> None:
@@ -57,6 +60,7 @@ def test_task_names_are_explicit_and_only_idempotent_ones_ack_late() -> None:
         "roadshow.schedule": False,
         "subscriptions.confirmation_mail": False,
         "audit.anchor": True,
+        "demands.expire": True,
     }
 
 

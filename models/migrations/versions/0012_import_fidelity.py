@@ -16,7 +16,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0012_import_fidelity"
-down_revision: str | None = "0010_api_key_owner"
+down_revision: str | None = "0011_demand_lifecycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """表A.1 known answers: each figure of the constructed scenario equals the value built into it."""
 
 import csv
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from models import Deal, Match
-from models.reference import DealType
+from models.base import utcnow
+from models.clock import center_today
+from models.reference import DealLink, DealType, EventKind
 from services.evaluation import (
     APPENDIX_A,
     STANDARD_INDICATORS,
@@ -22,6 +24,7 @@ from services.evaluation import (
     last_full_year,
     write_drill_csv,
 )
+from tests import factories as f
 from tests.services.evaluation import scenario
 from tests.services.evaluation.scenario import EXPECTED_2025, EXPECTED_BSE_2025
 
@@ -173,12 +176,13 @@ def test_quarters_partition_any_period(a: date, b: date) -> None:
 def test_brokered_iff_introduced_on_or_before_the_close_day_in_beijing(
     closed: date, intro: datetime
 ) -> None:
-    deal = Deal(
-        deal_type=DealType.loan, amount_wan=1, closed_on=closed, enterprise_id=1, institution_id=1
-    )
+    deal = Deal(deal_type=DealType.loan, amount_wan=1, closed_on=closed, enterprise_id=1,
+                institution_id=1, link_status=DealLink.linked)  # fmt: skip
     match = Match(demand_id=1, institution_id=1, introduced_at=intro)
     beijing_day = (intro.timestamp() + 8 * 3600) // 86400
     assert is_brokered(deal, match) == (beijing_day <= (closed - date(1970, 1, 1)).days)
+    queued = deal.model_copy(update={"link_status": DealLink.unlinked})
+    assert not is_brokered(queued, match)  # only a linked deal is 撮合
     assert not is_brokered(deal, Match(demand_id=1, institution_id=1))
     assert not is_brokered(deal, None)
 
@@ -209,3 +213,24 @@ def test_drill_down_exports_as_csv(session: Session, sc: scenario.Scenario, tmp_
     assert rows[0]["一级指标"] == "科技信贷" and any("引荐#" in r["详情"] for r in rows)
     total = write_drill_csv(result, tmp_path / "all.csv")
     assert total == sum(len(f.records) for f in result.figures)
+
+
+def test_events_count_once_held_ended_in_the_period_with_attendance(session: Session) -> None:
+    """A roadshow counts when it has ended (by the period's end and by now) and its attendance
+    is recorded: not one scheduled for next week, nor one nobody recorded, nor one running past
+    the period's end."""
+    now = utcnow()
+    today = center_today()
+    period = Period(today - timedelta(days=30), today + timedelta(days=30))  # it holds today
+    held = f.event(session, EventKind.roadshow, now - timedelta(days=3))
+    f.attend(session, held, "甲", "乙")
+    next_week = f.event(session, EventKind.roadshow, now + timedelta(days=7))
+    f.attend(session, next_week, "甲")  # registered in advance: not attendance yet held
+    f.event(session, EventKind.roadshow, now - timedelta(days=5))  # no attendance recorded
+    result = appendix_a(session, period)
+    assert {r.id for r in result.figure("roadshow_events").records} == {held.id}
+    assert result.value("roadshow_attendance") == 2
+    overnight = f.event(session, EventKind.training, datetime(2025, 12, 31, 14, tzinfo=UTC),
+                        ends_at=datetime(2025, 12, 31, 17, tzinfo=UTC))  # fmt: skip
+    f.attend(session, overnight, "丙")  # ends 01:00 on 1 January in Beijing
+    assert appendix_a(session, YEAR).value("training_events") == 0
