@@ -33,7 +33,9 @@ def guaranteed(name: str, *also: str, **over: Any) -> CandidateRow:
     return replace(base, **over)
 
 
-def fund(name: str, *stages: str, lo: float = 500.0, hi: float = 5000.0, **over: Any) -> CandidateRow:
+def fund(
+    name: str, *stages: str, lo: float = 500.0, hi: float = 5000.0, **over: Any
+) -> CandidateRow:
     """An equity mandate in software (I65) at ``stages`` with tickets ``lo``–``hi`` 万元."""
     return mandate(product_name=name, stages=stages, ticket_min_wan=lo, ticket_max_wan=hi, **over)
 
