@@ -27,6 +27,7 @@ from matching.profiles import CandidateRow
 from models import Enterprise
 from models.errors import DomainError
 from models.policy import Policy
+from models.reference import qualifications_met
 
 DEFAULT_TERM_MONTHS = 12
 
@@ -55,7 +56,7 @@ def _record(e: Enterprise, amount_wan: float, months: int) -> EnterpriseRecord:
         stage=str(e.stage) if e.stage else None, founded_on=e.founded_on,
         employees=e.employees, rd_staff=e.rd_staff, revenue_wan=e.revenue_wan,
         rd_expense_wan=e.rd_expense_wan, patents=e.patents,
-        qualifications=tuple(e.qualifications), loan_need_wan=amount_wan,
+        qualifications=tuple(sorted(qualifications_met(e.qualifications))), loan_need_wan=amount_wan,
         loan_need_months=months,
     )  # fmt: skip
 
