@@ -216,6 +216,7 @@ def build_candidate_set(
         activity=np.array([r.activity for r in rows], dtype=np.float32),
         responsiveness=np.array([r.responsiveness for r in rows], dtype=np.float32),
         buyout=np.array([r.buyout for r in rows], dtype=bool),
+        equity_linked=np.array([r.equity_linked for r in rows], dtype=bool),
         text=encoder,
         text_vectors=text_vectors,
     )

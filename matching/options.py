@@ -25,6 +25,8 @@ from matching.explain import (
 from matching.profiles import (
     CREDIT,
     KIND_LOAN,
+    STAGE_INDEX,
+    UNKNOWN_STAGE,
     CandidateRow,
     CandidateSet,
     DemandProfile,
@@ -360,7 +362,9 @@ def _member(cands: CandidateSet, j: int, amount: float, role: str) -> Member:
                   role, round(amount, 2))  # fmt: skip
 
 
-def _notes(demand: DemandProfile, cands: CandidateSet, option: Option) -> tuple[str, ...]:
+def _notes(
+    demand: DemandProfile, cands: CandidateSet, option: Option, vocab: Vocabulary
+) -> tuple[str, ...]:
     row, notes = cands.rows[option.candidate], []
     if option.guarantor is not None:
         g = option.guarantor
@@ -369,7 +373,17 @@ def _notes(demand: DemandProfile, cands: CandidateSet, option: Option) -> tuple[
         notes.append(syndicate_text(option, cands, demand.amount_min_wan))
     if row.equity_linked:
         notes.append("投贷联动：该贷款以股权投资机构的投资决策为前提（认股权/投贷联动产品）")
+    if _weak_stage(demand, cands, option.candidate):
+        stages = "、".join(vocab.label("stages", s) for s in row.stages)
+        stage = vocab.label("stages", demand.stage or "")
+        notes.append(f"弱匹配：{stage}与投资阶段（{stages}）相差一个阶段")
     return tuple(notes)
+
+
+def _weak_stage(demand: DemandProfile, cands: CandidateSet, j: int) -> bool:
+    """A mandate listing its stages, one stage away from the demand's."""
+    fit = cands.stage_fit[STAGE_INDEX.get(demand.stage or "", UNKNOWN_STAGE), j]
+    return cands.rows[j].kind != "loan" and cands.stage_source[j] == 1 and 0 < fit < 1
 
 
 def _cost_reason(option: Option) -> Reason:
@@ -405,7 +419,7 @@ def explain_options(
             guarantee_fee_pct=round(g.fee_pct, 3) if g else None,
             annual_cost_pct=round(o.annual_cost_pct, 3) if o.annual_cost_pct is not None else None,
             equity_linked=cands.rows[o.candidate].equity_linked,
-            notes=_notes(demand, cands, o),
+            notes=_notes(demand, cands, o, vocab),
         ))  # fmt: skip
     return out
 

@@ -216,6 +216,7 @@ class CandidateSet:
     activity: Float32Array
     responsiveness: Float32Array
     buyout: BoolArray
+    equity_linked: BoolArray
     text: TextEncoder
     text_vectors: Float32Array
     # Derived once here so that no ranking call recomputes them:
@@ -262,6 +263,7 @@ class DemandBatch:
     offered: BoolArray
     years: FloatArray
     revenue: FloatArray
+    with_equity: BoolArray  # a mixed demand or one of its legs: equity comes with the loan
     text_vectors: Float32Array
     relationship: tuple[IntArray, IntArray, Float32Array]
 
@@ -379,6 +381,7 @@ def encode_demands(profiles: Sequence[DemandProfile], cands: CandidateSet) -> De
         offered=offered,
         years=_optional([p.years_operating for p in profiles]),
         revenue=_optional([p.revenue_wan for p in profiles]),
+        with_equity=np.array([p.leg is not None or p.financing_type == "mixed" for p in profiles]),
         text_vectors=cands.text.transform([p.text for p in profiles]),
         relationship=_relationship_entries(profiles, cands),
     )

@@ -260,6 +260,14 @@ def _strategy_check(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) ->
     return _venture(batch)[:, None] & cands.buyout[None, :]
 
 
+def _equity_link_check(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:
+    return ~batch.with_equity[:, None] & cands.equity_linked[None, :]
+
+
+def _equity_link_reason(d: DemandProfile, c: CandidateRow, cfg: RuleConfig, v: Vocabulary) -> str:
+    return "投贷联动贷款以股权融资为前提：该需求不含股权融资部分"
+
+
 def _strategy_reason(d: DemandProfile, c: CandidateRow, cfg: RuleConfig, v: Vocabulary) -> str:
     return "投资策略不符：并购/控股型资金不参与创业企业融资轮次"
 
@@ -291,6 +299,7 @@ RULES: tuple[Rule, ...] = (
     Rule("collateral", "担保方式", _collateral_check, _collateral_reason),
     Rule("stage", "投资阶段", _stage_check, _stage_reason),
     Rule("strategy", "投资策略", _strategy_check, _strategy_reason),
+    Rule("equity_link", "投贷联动", _equity_link_check, _equity_link_reason),
 )
 RULES_BY_CODE = {r.code: r for r in RULES}
 #: Rules whose failure makes a candidate irrelevant rather than a near-miss worth explaining.
@@ -302,7 +311,8 @@ NOT_NEAR_MISS = frozenset({"financing_type", "residency", "inactive", "stage", "
 _CATEGORICAL: tuple[Rule, ...] = tuple(
     r
     for r in RULES
-    if r.code in {"region", "sector", "qualification", "collateral", "stage", "strategy"}
+    if r.code
+    in {"region", "sector", "qualification", "collateral", "stage", "strategy", "equity_link"}
 )
 
 

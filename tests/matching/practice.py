@@ -12,8 +12,10 @@ from matching.explain import Explained
 from matching.options import GuarantorRow, LegRanking, Subsidy, no_subsidy, rank_leg
 from matching.profiles import CandidateRow, DemandProfile, Vocabulary
 from matching.rank import ExposurePolicy, RulesRanker
-from models.reference import qualifications_met
+from models.reference import Stage, qualifications_met
 from tests.matching.helpers import CFG, cset, demand, mandate, row
+
+VOCAB = Vocabulary(stages=Stage.labels())
 
 
 def credit(name: str, **over: Any) -> CandidateRow:
@@ -83,6 +85,7 @@ class Case:
     cost: Mapping[str, float] = field(default_factory=dict)  # product → annual cost %
     linked: tuple[str, ...] = ()  # products marked as following an equity decision
     misses: Mapping[str, str] = field(default_factory=dict)  # product → failure code
+    noted: Mapping[str, str] = field(default_factory=dict)  # product → words of a note
 
 
 def label(item: Explained) -> str:
@@ -103,7 +106,7 @@ def _subsidy(points: Mapping[str, float]) -> Subsidy:
 def run(case: Case, k: int = 20) -> LegRanking:
     """The case's demand ranked among its candidates (each its own institution)."""
     rows = [replace(r, institution_id=i + 1) for i, r in enumerate(case.candidates)]
-    return rank_leg(RulesRanker(), case.demand, cset(*rows), CFG, Vocabulary(), k=k,
+    return rank_leg(RulesRanker(), case.demand, cset(*rows), CFG, VOCAB, k=k,
                     exposure=ExposurePolicy(per_list=None), guarantors=case.guarantors,
                     subsidy=_subsidy(case.subsidy_points), near_miss_limit=len(rows))  # fmt: skip
 

@@ -99,6 +99,9 @@ CASES: tuple[Case, ...] = (
          seeking("equity", 2700.0, 3300.0, leg="equity"),
          (fund("成长基金", "growth"), fund("种子基金", "seed")),
          include=("成长基金",), exclude=("种子基金",)),
+    Case("equity-linked-needs-equity", "A 投贷联动贷 is not for a loan demand with no equity part",
+         ent(), (credit("投贷联动贷", equity_linked=True), credit("科技贷")),
+         include=("科技贷",), exclude=("投贷联动贷",), misses={"投贷联动贷": "equity_link"}),
     Case("equity-leg-amount", "The equity leg is ranked on its own amount",
          seeking("equity", 2700.0, 3300.0, leg="equity"),
          (fund("大基金", "growth", lo=1000.0, hi=6000.0), fund("小基金", "growth", lo=100.0, hi=800.0)),
@@ -106,7 +109,8 @@ CASES: tuple[Case, ...] = (
     # --- 3. guarantors (银担合作) -------------------------------------------------------------
     Case("guarantee-loan-paired", "A guarantee loan comes with a resident guarantor as one option",
          ent(), (guaranteed("担保贷", "receivables"),), guarantors=(guarantor("鹏城担保"),),
-         include=("担保贷",), kinds={"担保贷": "loan+guarantee"}, paired={"担保贷": "鹏城担保"}),
+         include=("担保贷",), kinds={"担保贷": "loan+guarantee"}, paired={"担保贷": "鹏城担保"},
+         noted={"担保贷": "银担合作：由鹏城担保提供担保（担保费率约 1.50%/年）"}),
     Case("cheapest-guarantor", "Of two covering guarantors the cheaper is paired",
          ent(), (guaranteed("担保贷"),),
          guarantors=(guarantor("甲担保", fee=2.0), guarantor("乙担保", fee=1.2)),
@@ -140,7 +144,8 @@ CASES: tuple[Case, ...] = (
          ent(stage="expansion", **BIG_ROUND),
          (fund("产业基金", "expansion", lo=3000.0, hi=12000.0), fund("成长基金A", "expansion", lo=1000.0, hi=8000.0),
           fund("成长基金B", "expansion", lo=1000.0, hi=6000.0), fund("成长基金C", "growth", "expansion", lo=1000.0, hi=6000.0)),
-         include=("联合:产业基金",), kinds={"联合:产业基金": "syndicate"}),
+         include=("联合:产业基金",), kinds={"联合:产业基金": "syndicate"},
+         noted={"联合:产业基金": "领投 测试创投 12,000 万元（占本轮 40%）"}),
     Case("lead-needs-30pct", "A fund taking under 30 % of the round never leads it",
          ent(stage="expansion", **BIG_ROUND),
          (fund("产业基金", "expansion", lo=3000.0, hi=12000.0), fund("成长基金A", "expansion", lo=1000.0, hi=8000.0),
@@ -181,7 +186,8 @@ CASES: tuple[Case, ...] = (
     Case("adjacent-stage-weak", "One stage away is a weak fit, ranked below a listed stage",
          seeking("equity", 2000.0, 3000.0),
          (fund("扩张基金", "expansion"), fund("成长基金", "growth")),
-         include=("扩张基金", "成长基金"), above=(("成长基金", "扩张基金"),)),
+         include=("扩张基金", "成长基金"), above=(("成长基金", "扩张基金"),),
+         noted={"扩张基金": "弱匹配：成长期与投资阶段（扩张期）相差一个阶段"}),
     Case("syndicate-respects-stage", "A co-investor two stages away never joins a syndicate",
          ent(stage="expansion", **BIG_ROUND),
          (fund("产业基金", "expansion", lo=3000.0, hi=15000.0), fund("天使基金", "seed", lo=1000.0, hi=20000.0),
@@ -237,5 +243,7 @@ def test_practice(case: Case) -> None:
         assert by_name[name].annual_cost_pct == pytest.approx(cost, abs=1e-6)
     assert {label(i) for i in ranking.items if i.equity_linked} == set(case.linked)
     misses = {m.product_name: {f.code for f in m.failures} for m in ranking.near_misses}
+    for name, words in case.noted.items():
+        assert any(words in note for note in by_name[name].notes), by_name[name].notes
     for name, code in case.misses.items():
         assert code in misses.get(name, set()), f"{case.practice}: {name} near miss {code}"
