@@ -237,7 +237,7 @@ def equity_options(
     exclude: IntArray | None = None,
     penalty: Float32Array | None = None,
 ) -> list[Option]:
-    """Single mandates best first; syndicates after them when few mandates can take the round."""
+    """Single mandates, and syndicates when few mandates can take the round, best first."""
     scores = _scores(model, demand, cands, cfg, exclude, penalty)
     solo = [
         Option("equity", j, float(scores[j]))
@@ -246,7 +246,8 @@ def equity_options(
     solo = best(solo, cands, k, exposure.per_list)
     if len(solo) >= SYNDICATE_BELOW:
         return solo
-    return solo + syndicates(demand, cands, cfg, scores, k - len(solo), exclude)
+    both = solo + syndicates(demand, cands, cfg, scores, k, exclude)
+    return sorted(both, key=lambda o: (-o.score, o.kind, o.candidate))[:k]
 
 
 def _part_pool(
