@@ -115,3 +115,20 @@ def test_large_round_gets_syndicates_and_no_buyout_fund(session: Session) -> Non
     assert first.members[0].role == "领投" and first.members[0].amount_wan == 12000.0
     assert sum(m.amount_wan for m in first.members) == pytest.approx(30000.0)
     assert rec.to_dict()["items"][0]["members"][1]["role"] == "跟投"  # type: ignore[index]
+
+
+def test_a_guarantor_without_a_registered_product_is_profiled_from_its_deals(
+    session: Session,
+) -> None:
+    _bank(session, collateral_accepted=["guarantee"])
+    g = f.institution(session, kind=InstitutionKind.guarantee, short_name="南山担保")
+    for amount in (400.0, 800.0):
+        f.deal(session, f.enterprise(session, industry_code="I65"), g, amount_wan=amount,
+               status="confirmed")  # fmt: skip
+    rec = service.recommend_for_demand(session, f.demand(session).id or 0, today=TODAY)
+    item = rec.items[0]
+    assert (item.kind, item.guarantor_institution_id) == ("loan+guarantee", g.id)
+    assert item.annual_cost_pct == pytest.approx(4.5 + 2.0)  # no fee registered: 2 %
+    far = f.enterprise(session, industry_code="C39")  # its deals were all in software (I)
+    rec = service.recommend_for_demand(session, f.demand(session, far).id or 0, today=TODAY)
+    assert rec.items == [] and rec.near_misses[0].failures[0].code == "guarantor"
