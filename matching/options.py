@@ -51,6 +51,8 @@ LEAD_SHARE = 0.3
 #: Syndicates are proposed when fewer single mandates than this can take the round.
 SYNDICATE_BELOW = 3
 MAX_SYNDICATE = 6
+#: The guarantee fee quoted for a guarantor that registers none (% a year).
+DEFAULT_FEE_PCT = 2.0
 #: Rules a syndicate member may break: it takes a part of the round, not all of it.
 _PART_OF_ROUND = frozenset({"ticket", "capacity"})
 
@@ -103,9 +105,6 @@ class GuarantorRow:
         return region_ok and sector_ok
 
 
-DEFAULT_FEE_PCT = 2.0
-
-
 @dataclass(frozen=True)
 class Option:
     """One option: a candidate (the lead of a syndicate), its guarantor, cost and co-investors."""
@@ -150,7 +149,7 @@ def _guarantor(
     return min(covering, key=lambda g: (g.fee_pct, g.institution_id), default=None)
 
 
-def own_guarantee(demand: DemandProfile, row: CandidateRow) -> bool:
+def _own_guarantee(demand: DemandProfile, row: CandidateRow) -> bool:
     """The enterprise brings collateral or a guarantee the product takes (or it lends on credit)."""
     accepted = set(row.collateral_accepted)
     return not accepted or bool(accepted & (set(demand.collateral_offered) | {CREDIT}))
@@ -165,9 +164,10 @@ def _loan_option(
     subsidy: Subsidy,
 ) -> Option | None:
     row = cands.rows[j]
-    paired = None if own_guarantee(demand, row) else guarantor
-    if paired is None and not own_guarantee(demand, row):
+    own = _own_guarantee(demand, row)
+    if not own and guarantor is None:
         return None  # a guarantee product with no guarantor covering the enterprise
+    paired = None if own else guarantor
     fee = paired.fee_pct if paired else 0.0
     points, why = subsidy(row, fee)
     cost = None if row.rate_pct is None else max(0.0, row.rate_pct + fee - points)
