@@ -32,21 +32,43 @@ def parse_day(text: str | None) -> date | None:
     return datetime.strptime(text, "%Y-%m-%d").date() if text else None
 
 
+KIND_LABELS = {
+    "loan": "贷款",
+    "equity": "股权",
+    "syndicate": "联合投资",
+    "loan+guarantee": "银担合作",
+}
+
+
 def _item_lines(item: Explained) -> list[str]:
-    kind = "贷款" if item.kind == "loan" else "股权"
-    head = f"{item.rank:>3}. {item.score:6.3f}  {item.institution_name} · {item.product_name}（{kind}）"
+    kind = KIND_LABELS.get(item.kind, item.kind)
+    cost = f"  综合年化 {item.annual_cost_pct:.2f}%" if item.annual_cost_pct is not None else ""
+    head = (
+        f"{item.rank:>3}. {item.score:6.3f}  {item.institution_name} · {item.product_name}"
+        f"（{kind}）{cost}"
+    )
     reasons = "；".join(f"{r.label}：{r.text}" for r in item.top_reasons())
-    return [head, f"       理由：{reasons}"]
+    return [head, *(f"       {note}" for note in item.notes), f"       理由：{reasons}"]
+
+
+def _print_items(items: list[Explained]) -> None:
+    if not items:
+        typer.echo("  没有满足全部硬性条件的机构。")
+    for item in items:
+        typer.echo("\n".join(_item_lines(item)))
 
 
 def _print_table(rec: Recommendation) -> None:
     typer.echo(
         f"融资需求 #{rec.demand_id}（{rec.enterprise_name}） 推荐机构  模型 {rec.model_version}"
     )
-    if not rec.items:
-        typer.echo("  没有满足全部硬性条件的机构。")
-    for item in rec.items:
-        typer.echo("\n".join(_item_lines(item)))
+    if len(rec.legs) > 1:
+        for leg in rec.legs:
+            typer.echo(f"【{leg.label}部分】{leg.amount_min_wan:,.0f}–{leg.amount_max_wan:,.0f} 万元"
+                       f"（{leg.basis}）")  # fmt: skip
+            _print_items(rec.leg_items(leg.leg))
+    else:
+        _print_items(rec.items)
     if rec.near_misses:
         typer.echo("未推荐但接近的机构（原因）：")
     for miss in rec.near_misses:

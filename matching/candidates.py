@@ -24,7 +24,7 @@ from matching.scorers import ticket_table
 from matching.text import TextEncoder
 
 NEUTRAL = 0.5
-ADJACENT_STAGE_FIT = 0.5
+ADJACENT_STAGE_FIT = 0.3  # one stage away: a weak fit
 VAGUE_TICKET_RATIO = 50.0
 
 
@@ -215,6 +215,8 @@ def build_candidate_set(
         region_prior=region_prior,
         activity=np.array([r.activity for r in rows], dtype=np.float32),
         responsiveness=np.array([r.responsiveness for r in rows], dtype=np.float32),
+        buyout=np.array([r.buyout for r in rows], dtype=bool),
+        equity_linked=np.array([r.equity_linked for r in rows], dtype=bool),
         text=encoder,
         text_vectors=text_vectors,
     )

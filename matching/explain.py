@@ -40,8 +40,25 @@ class RuleFailure:
 
 
 @dataclass(frozen=True)
+class Member:
+    """One investor of a syndicate: 领投 (lead) or 跟投 (co-investor), and its amount."""
+
+    institution_id: int
+    institution_name: str
+    product_id: int
+    product_name: str
+    role: str
+    amount_wan: float
+
+
+@dataclass(frozen=True)
 class Explained:
-    """One candidate with its score and reasons (best first); ``rank`` is 1-based, 0 if unranked."""
+    """One candidate with its score and reasons (best first); ``rank`` is 1-based, 0 if unranked.
+
+    ``kind`` is loan, equity, syndicate (``members`` then lists lead and co-investors) or
+    loan+guarantee (the guarantor named); ``annual_cost_pct`` is a loan's rate + guarantee fee
+    − 贴息; ``notes`` are the practice statements shown with the reasons.
+    """
 
     rank: int
     candidate: int
@@ -53,6 +70,14 @@ class Explained:
     score: float
     reasons: tuple[Reason, ...]
     failures: tuple[RuleFailure, ...] = ()
+    leg: str | None = None
+    guarantor_institution_id: int | None = None
+    guarantor_name: str | None = None
+    guarantee_fee_pct: float | None = None
+    annual_cost_pct: float | None = None
+    equity_linked: bool = False
+    members: tuple[Member, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def top_reasons(self, n: int = 3) -> tuple[Reason, ...]:
         """The ``n`` largest positive contributions."""
@@ -63,7 +88,7 @@ class Explained:
         return asdict(self)
 
 
-def _reasons(
+def reasons_for(
     demand: DemandProfile,
     cands: CandidateSet,
     j: int,
@@ -84,7 +109,7 @@ def _reasons(
     return tuple(sorted(items, key=lambda r: -r.contribution))
 
 
-def _explained(
+def explained(
     demand: DemandProfile,
     cands: CandidateSet,
     j: int,
@@ -120,8 +145,8 @@ def explain_ranking(
     out = []
     for rank, (j, s) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True), start=1):
         if j >= 0:
-            reasons = _reasons(demand, cands, j, f[:, j], w, vocab)
-            out.append(_explained(demand, cands, j, rank, s, reasons))
+            reasons = reasons_for(demand, cands, j, f[:, j], w, vocab)
+            out.append(explained(demand, cands, j, rank, s, reasons))
     return out
 
 
@@ -151,8 +176,8 @@ def near_misses(
             for r, b in zip(RULES, broken[:, j], strict=True)
             if b
         )
-        base = _explained(
-            demand, cands, j, 0, soft[j], _reasons(demand, cands, j, f[:, j], w, vocab)
+        base = explained(
+            demand, cands, j, 0, soft[j], reasons_for(demand, cands, j, f[:, j], w, vocab)
         )
         out.append(Explained(**{**base.__dict__, "failures": failures}))
     return out

@@ -24,6 +24,10 @@ UNKNOWN_STAGE = len(STAGES)
 FINANCING_TYPES: tuple[str, ...] = ("loan", "equity", "mixed")
 KIND_LOAN, KIND_EQUITY = 0, 1
 CANDIDATE_KINDS: tuple[str, ...] = ("loan", "equity")
+#: Collateral codes the rules read: credit (no collateral) and a third-party guarantee.
+CREDIT, GUARANTEE = "none", "guarantee"
+#: Stages at which a round is venture capital's business (no M&A/buyout capital).
+VENTURE_STAGES: frozenset[str] = frozenset({"seed", "startup", "growth", "expansion"})
 NEVER = np.iinfo(np.int64).max
 
 
@@ -54,7 +58,9 @@ class DemandProfile:
 
     ``industry_code`` is canonical GB/T 4754 ('C39', 'C3911' or a bare 门类 'C'); ``region_code``
     a 6-digit GB/T 2260 code; ``relationships`` maps institution id → strength in [0, 1] of an
-    earlier relationship with this enterprise (1 = a closed deal).
+    earlier relationship with this enterprise (1 = a closed deal). ``qualifications`` are those
+    the enterprise meets (held ones and the weaker ones they imply). ``leg`` is 'equity' or
+    'loan' for one leg of a mixed (投贷联动) demand.
     """
 
     demand_id: int
@@ -73,6 +79,7 @@ class DemandProfile:
     text: str = ""
     relationships: Mapping[int, float] = field(default_factory=dict)
     enterprise_name: str = ""
+    leg: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,8 @@ class CandidateRow:
 
     Lists of codes are empty when unrestricted. ``remaining_capacity_wan`` is None when unknown.
     ``activity`` and ``responsiveness`` come from :mod:`matching.history` (0.5 when unknown).
+    ``rate_pct`` is a loan's nominal annual rate (None unknown); ``buyout`` marks M&A/buyout
+    capital, ``equity_linked`` a loan that follows an equity decision (投贷联动、认股权贷款).
     """
 
     institution_id: int
@@ -107,6 +116,9 @@ class CandidateRow:
     text: str = ""
     activity: float = 0.5
     responsiveness: float = 0.5
+    rate_pct: float | None = None
+    buyout: bool = False
+    equity_linked: bool = False
 
 
 def region_prefix(code: str) -> str:
@@ -203,6 +215,8 @@ class CandidateSet:
     region_prior: Float32Array
     activity: Float32Array
     responsiveness: Float32Array
+    buyout: BoolArray
+    equity_linked: BoolArray
     text: TextEncoder
     text_vectors: Float32Array
     # Derived once here so that no ranking call recomputes them:
@@ -246,10 +260,10 @@ class DemandBatch:
     region_prior_rows: IntArray
     sei_rows: IntArray
     has_qualification: BoolArray
-    collateral_known: BoolArray
     offered: BoolArray
     years: FloatArray
     revenue: FloatArray
+    with_equity: BoolArray  # a mixed demand or one of its legs: equity comes with the loan
     text_vectors: Float32Array
     relationship: tuple[IntArray, IntArray, Float32Array]
 
@@ -364,10 +378,10 @@ def encode_demands(profiles: Sequence[DemandProfile], cands: CandidateSet) -> De
         has_qualification=_membership(
             cands.qualifications, [sorted(p.qualifications) for p in profiles]
         ),
-        collateral_known=np.array([bool(p.collateral_offered) for p in profiles], dtype=bool),
         offered=offered,
         years=_optional([p.years_operating for p in profiles]),
         revenue=_optional([p.revenue_wan for p in profiles]),
+        with_equity=np.array([p.leg is not None or p.financing_type == "mixed" for p in profiles]),
         text_vectors=cands.text.transform([p.text for p in profiles]),
         relationship=_relationship_entries(profiles, cands),
     )

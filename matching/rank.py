@@ -226,7 +226,7 @@ def _chunk_scores(
     return scores
 
 
-def _load_penalty(load: IntArray | None, exposure: ExposurePolicy, n: int) -> Float32Array | None:
+def load_penalty(load: IntArray | None, exposure: ExposurePolicy, n: int) -> Float32Array | None:
     if load is None or exposure.max_load is None:
         return None
     over = np.asarray(load) >= exposure.max_load
@@ -253,7 +253,7 @@ def rank_batch(
     n, total = len(cands), len(demands)
     step = chunk_size or max(1, CHUNK_ELEMENTS // max(n, 1))
     cap = math.ceil(exposure.max_share * total) if exposure.max_share is not None else None
-    penalty = _load_penalty(load, exposure, n)
+    penalty = load_penalty(load, exposure, n)
     wide = k if cap is None else 3 * k
 
     def chunk(start: int) -> tuple[IntArray, Float32Array]:

@@ -12,7 +12,11 @@ from datetime import date
 import numpy as np
 
 from matching.profiles import (
+    CREDIT,
+    GUARANTEE,
     KIND_LOAN,
+    STAGE_INDEX,
+    VENTURE_STAGES,
     BoolArray,
     CandidateRow,
     CandidateSet,
@@ -201,18 +205,71 @@ def _revenue_reason(d: DemandProfile, c: CandidateRow, cfg: RuleConfig, v: Vocab
     return f"不满足：需年营业收入不低于 {wan(c.min_revenue_wan or 0.0)} 万元（{have}）"
 
 
-@by_demand_key(lambda b: np.column_stack([b.offered, b.collateral_known]))
+def _accepting(cands: CandidateSet, code: str) -> BoolArray:
+    """Which candidates accept the collateral ``code``; shape ``(n,)``."""
+    if code not in cands.collateral:
+        return np.zeros(len(cands), dtype=bool)
+    return cands.accepted[:, cands.collateral.index(code)]
+
+
+def needs_collateral(cands: CandidateSet) -> BoolArray:
+    """Loans that lend neither on credit (信用) nor against a third-party guarantee; ``(n,)``.
+
+    Only these can fail the collateral rule: a credit product takes any borrower whatever it
+    pledges, and a guarantee product is served with a guarantor (银担合作) when the enterprise
+    brings none of its own.
+    """
+    restricted = np.any(cands.accepted, axis=1) & (cands.kind == KIND_LOAN)
+    return restricted & ~_accepting(cands, CREDIT) & ~_accepting(cands, GUARANTEE)
+
+
+@by_demand_key(lambda b: b.offered)
 def _collateral_check(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:
     if not cands.collateral:
         return np.zeros((1, len(cands)), dtype=bool)
-    restricted = (np.any(cands.accepted, axis=1) & (cands.kind == KIND_LOAN))[None, :]
     overlap = (batch.offered.astype(np.float32) @ cands.accepted.T.astype(np.float32)) > 0
-    return restricted & batch.collateral_known[:, None] & ~overlap
+    return needs_collateral(cands)[None, :] & ~overlap
 
 
 def _collateral_reason(d: DemandProfile, c: CandidateRow, cfg: RuleConfig, v: Vocabulary) -> str:
     accepted = "、".join(v.label("collateral", x) for x in c.collateral_accepted)
-    return f"担保方式不符：该产品接受{accepted}"
+    offered = "、".join(v.label("collateral", x) for x in sorted(d.collateral_offered)) or "未提供"
+    return f"担保方式不符：该产品需{accepted}（企业提供：{offered}）"
+
+
+# --- stage and strategy (equity) --------------------------------------------------------------
+
+
+def _stage_check(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:
+    """A mandate that lists its stages, none within one stage of the demand's (known) stage."""
+    stated = (cands.stage_source == 1) & (cands.kind != KIND_LOAN)
+    return stated[None, :] & (cands.stage_fit[batch.stage] <= 0)
+
+
+def _stage_reason(d: DemandProfile, c: CandidateRow, cfg: RuleConfig, v: Vocabulary) -> str:
+    listed = "、".join(v.label("stages", s) for s in c.stages)
+    stage = v.label("stages", d.stage or "")
+    return f"阶段不符：{stage}与投资阶段（{listed}）相差两个及以上阶段"
+
+
+def _venture(batch: DemandBatch) -> BoolArray:
+    return np.isin(batch.stage, [STAGE_INDEX[s] for s in VENTURE_STAGES])
+
+
+def _strategy_check(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:
+    return _venture(batch)[:, None] & cands.buyout[None, :]
+
+
+def _equity_link_check(batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> BoolArray:
+    return ~batch.with_equity[:, None] & cands.equity_linked[None, :]
+
+
+def _equity_link_reason(d: DemandProfile, c: CandidateRow, cfg: RuleConfig, v: Vocabulary) -> str:
+    return "投贷联动贷款以股权融资为前提：该需求不含股权融资部分"
+
+
+def _strategy_reason(d: DemandProfile, c: CandidateRow, cfg: RuleConfig, v: Vocabulary) -> str:
+    return "投资策略不符：并购/控股型资金不参与创业企业融资轮次"
 
 
 @by_demand_key(lambda b: np.column_stack([b.sector_rows, b.section_rows, b.sector_known]))
@@ -240,16 +297,22 @@ RULES: tuple[Rule, ...] = (
     Rule("years_operating", "经营年限", _years_check, _years_reason),
     Rule("revenue", "营业收入", _revenue_check, _revenue_reason),
     Rule("collateral", "担保方式", _collateral_check, _collateral_reason),
+    Rule("stage", "投资阶段", _stage_check, _stage_reason),
+    Rule("strategy", "投资策略", _strategy_check, _strategy_reason),
+    Rule("equity_link", "投贷联动", _equity_link_check, _equity_link_reason),
 )
 RULES_BY_CODE = {r.code: r for r in RULES}
 #: Rules whose failure makes a candidate irrelevant rather than a near-miss worth explaining.
-NOT_NEAR_MISS = frozenset({"financing_type", "residency", "inactive"})
+NOT_NEAR_MISS = frozenset({"financing_type", "residency", "inactive", "stage", "strategy"})
 
 
 #: Rules :func:`eligible` checks through their own (categorical) batch checks; the others are
 #: fused into a few threshold comparisons there.
 _CATEGORICAL: tuple[Rule, ...] = tuple(
-    r for r in RULES if r.code in {"region", "sector", "qualification", "collateral"}
+    r
+    for r in RULES
+    if r.code
+    in {"region", "sector", "qualification", "collateral", "stage", "strategy", "equity_link"}
 )
 
 

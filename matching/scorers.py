@@ -60,8 +60,11 @@ def _stage_text(d: DemandProfile, c: CandidateSet, j: int, fit: float, v: Vocabu
     source = int(c.stage_source[j])
     if source == 1:
         listed = "、".join(v.label("stages", s) for s in c.rows[j].stages if s in STAGES)
-        verdict = "在" if fit >= 1 else ("邻近" if fit > 0 else "不在")
-        return f"{stage}{verdict}投资阶段（{listed}）"
+        if fit >= 1:
+            return f"{stage}在投资阶段（{listed}）"
+        if fit > 0:
+            return f"弱匹配：{stage}与投资阶段（{listed}）相差一个阶段"
+        return f"{stage}不在投资阶段（{listed}）"
     if source == 2:
         return f"历史成交中{stage}企业占比{'较高' if fit >= 0.6 else '一般'}（按历史推断）"
     return f"{stage}：机构未限定阶段"

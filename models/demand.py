@@ -21,6 +21,9 @@ class FinancingDemandBase(SQLModel):
         default=None, sa_column=enum_column(Stage, nullable=True), description="融资时所处阶段"
     )
     purpose: str | None = Field(default=None, sa_type=Text, description="资金用途")
+    equity_amount_wan: float | None = Field(
+        default=None, ge=0, description="投贷联动需求中的股权融资金额（万元），其余为贷款"
+    )
     collateral_offered: list[str] = Field(default_factory=list, sa_column=json_column())
     term_months: int | None = Field(default=None, ge=1, le=360)
     deadline: date | None = None

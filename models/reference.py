@@ -14,7 +14,7 @@ Sources (names are copied exactly, full-width punctuation included):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, Self
@@ -483,8 +483,39 @@ class Qualification(LabelledEnum):
         '专精特新"小巨人"',
         "小巨人",
     )
+    innovative_sme = "innovative_sme", "创新型中小企业"
     gazelle = "gazelle", "瞪羚企业"
     unicorn = "unicorn", "独角兽企业"
+
+
+#: Qualification ladders of practice: holding a key meets every requirement listed for it
+#: (工信部梯度培育: 小巨人 ⊇ 专精特新 ⊇ 创新型中小企业; 科技部: a 高新技术企业 enters the
+#: 科技型中小企业 list directly; the growth lists: 独角兽 ⊇ 瞪羚).
+QUALIFICATION_MEETS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        Qualification.little_giant: frozenset(
+            {Qualification.specialized, Qualification.innovative_sme}
+        ),
+        Qualification.specialized: frozenset({Qualification.innovative_sme}),
+        Qualification.high_tech: frozenset({Qualification.tech_sme}),
+        Qualification.unicorn: frozenset({Qualification.gazelle}),
+    }
+)
+
+
+def qualifications_met(held: Iterable[str]) -> frozenset[str]:
+    """Every qualification requirement ``held`` meets: each held one and all weaker ones."""
+    out = set(held)
+    for q in tuple(out):
+        out |= QUALIFICATION_MEETS.get(q, frozenset())
+    return frozenset(out)
+
+
+#: Words that mark a mandate as control/M&A capital (并购、控股型收购), never a venture round's
+#: minority investor.
+BUYOUT_WORDS: tuple[str, ...] = ("并购", "收购", "控股型", "Buyout", "M&A")
+#: Words that mark a loan product as following an equity decision (投贷联动、认股权贷款).
+EQUITY_LINKED_WORDS: tuple[str, ...] = ("投贷联动", "认股权", "选择权", "投联贷")
 
 
 class EventKind(LabelledEnum):

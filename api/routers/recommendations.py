@@ -13,13 +13,14 @@ router = APIRouter(tags=["recommendations"])
 
 
 class RecommendationOut(BaseModel):
-    """A ranked list for one demand."""
+    """A ranked list for one demand; a mixed demand's items carry their leg (equity, loan)."""
 
     demand_id: int
     enterprise_name: str
     model_version: str
     items: list[dict[str, Any]]
     near_misses: list[dict[str, Any]]
+    legs: list[dict[str, Any]] = []
 
 
 @router.get("/demands/{demand_id}/recommendations", response_model=RecommendationOut)

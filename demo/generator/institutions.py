@@ -1,5 +1,6 @@
 """Resident institutions (入驻机构): agreements, commitments, loan products and mandates."""
 
+import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -57,6 +58,7 @@ def generate_institutions(ctx: GenContext) -> Registry:
     ctx.insert(products)
     mandates = [m for row in registry.of_kind(*EQUITY_KINDS) for m in _mandates(ctx, row)]
     ctx.insert(mandates)
+    ctx.insert([_guarantee(row) for row in registry.of_kind(InstitutionKind.guarantee)])
     for product in products:
         registry.products.setdefault(product.institution_id, []).append(product)
     for mandate in mandates:
@@ -180,6 +182,28 @@ def _product(ctx: GenContext, bank: Institution, t: LoanTemplate) -> LoanProduct
         min_revenue_wan=t.min_revenue_wan,
         sectors=list(t.sectors),
         regions=list(bank.regions_served),
+    )
+
+
+def _guarantee(row: Institution) -> LoanProduct:
+    """A guarantor's registered offer (担保产品): tickets and its annual fee range (费率).
+
+    Its own random stream, so the rest of the demo data do not move.
+    """
+    assert row.id is not None
+    rng = random.Random(f"guarantee-{row.id}")
+    fee = round(rng.uniform(0.8, 1.5), 2)
+    return LoanProduct(
+        institution_id=row.id,
+        name=f"{row.short_name}·科技融资担保",
+        min_amount_wan=50,
+        max_amount_wan=rng.choice((1000, 2000, 3000, 5000)),
+        min_term_months=6,
+        max_term_months=36,
+        rate_min_pct=fee,
+        rate_max_pct=round(fee + rng.uniform(0.3, 0.8), 2),
+        collateral_accepted=[],
+        regions=list(row.regions_served),
     )
 
 

@@ -29,8 +29,6 @@ from matching.policy import (
     evaluate_catalogue,
     evaluate_policy,
     explain_condition,
-    parse_condition,
-    parse_formula,
     quote_loan,
     rank_reach,
 )
@@ -60,6 +58,7 @@ from models.reference import (
 from services.audit.repository import append_audit
 from services.policy import repository
 from services.policy import repository as repo
+from services.recommendations.costs import policy_spec
 
 REFERENCE_RATE_PCT = 3.5  # 参考年利率: quotes a loan benefit when no product rate is known
 
@@ -83,21 +82,6 @@ def _today(as_of: date | None) -> date:
 
 
 # --- rows → the core's inputs -----------------------------------------------------------------
-
-
-def policy_spec(row: Policy) -> PolicySpec:
-    """A stored policy as the core reads it; ``DomainError`` if its data are malformed."""
-    try:
-        conditions = tuple(parse_condition(c) for c in row.conditions)
-        formula = parse_formula(row.formula, row.amount_wan)
-    except ValueError as exc:
-        raise DomainError(f"政策“{row.title}”的条件或计算方式有误：{exc}") from exc
-    return PolicySpec(
-        id=row.id or 0, title=row.title, issuer=row.issuer, level=str(row.level),
-        benefit_type=str(row.benefit_type), effective_on=row.effective_on,
-        expires_on=row.expires_on, conditions=conditions, amount_wan=row.amount_wan,
-        cap_wan=row.cap_wan, formula=formula, loan_scope=dict(row.loan_scope),
-    )  # fmt: skip
 
 
 def load_policies(session: Session, ids: Iterable[int] | None = None) -> list[PolicySpec]:

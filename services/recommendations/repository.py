@@ -22,6 +22,7 @@ from models import (
     MatchTransition,
     RankerModel,
 )
+from models.policy import Policy
 from models.reference import DealStatus
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -32,6 +33,11 @@ VERSIONED = (Enterprise, FinancingDemand, Match, MatchTransition, Deal, Institut
 def all_rows(session: Session, model: type[Row]) -> list[Row]:
     """Every row of `model`, in id order."""
     return list(session.exec(select(model).order_by(col(model.id))).all())  # type: ignore[attr-defined]
+
+
+def policies(session: Session) -> list[Policy]:
+    """The policy catalogue (贴息 and other loan subsidies are read from it), in id order."""
+    return all_rows(session, Policy)
 
 
 def confirmed_deals(session: Session) -> list[Deal]:

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +21,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sqlmodel import Session
 
 from matching.candidates import build_candidate_set
-from matching.explain import Explained, explain_ranking, near_misses
+from matching.explain import Explained
 from matching.history import (
     NEVER_DAY,
     DealHistory,
@@ -32,6 +32,7 @@ from matching.history import (
     responsiveness,
 )
 from matching.learned import MONOTONIC, LearnedReranker, pair_features
+from matching.options import GuarantorRow, Subsidy, no_subsidy, rank_leg, with_leg
 from matching.profiles import (
     STAGE_INDEX,
     UNKNOWN_STAGE,
@@ -44,7 +45,12 @@ from matching.profiles import (
     Vocabulary,
     encode_demands,
 )
-from matching.rank import ExposurePolicy, ScoringModel, rank_batch, rank_one
+from matching.rank import (
+    ExposurePolicy,
+    ScoringModel,
+    load_penalty,
+    rank_batch,
+)
 from matching.rules import RuleConfig, eligible
 from matching.text import TextEncoder
 from models import (
@@ -59,18 +65,23 @@ from models import (
 from models.clock import center_today
 from models.errors import NotFoundError
 from models.reference import (
+    BUYOUT_WORDS,
+    EQUITY_LINKED_WORDS,
     INDUSTRY_DIVISIONS,
     INDUSTRY_SECTIONS,
     REGIONS,
     STRATEGIC_EMERGING_INDUSTRIES,
     Collateral,
+    FinancingType,
     InstitutionKind,
     PipelineStage,
     Qualification,
     Stage,
     canonical_industry_code,
+    qualifications_met,
 )
 from services.recommendations import repository as repo
+from services.recommendations.costs import subsidy_for
 from services.recommendations.published import publish, served_ranker
 
 NO_RESPONSE_DAYS = 60
@@ -106,10 +117,15 @@ class Recommendation:
     model_version: str
     items: list[Explained]
     near_misses: list[Explained]
+    legs: list[LegSummary] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
         return asdict(self)
+
+    def leg_items(self, leg: str) -> list[Explained]:
+        """The items of one leg ('equity' or 'loan'), best first."""
+        return [i for i in self.items if (i.leg or i.kind.split("+")[0]) == leg]
 
 
 @dataclass
@@ -240,6 +256,15 @@ def _sectors(codes: Iterable[str]) -> tuple[str, ...]:
     return tuple(c for c in (canonical_industry_code(x) for x in codes) if c)
 
 
+def _mid(low: float | None, high: float | None) -> float | None:
+    values = [v for v in (low, high) if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _marked(text: str, words: Iterable[str]) -> bool:
+    return any(w.lower() in text.lower() for w in words)
+
+
 def _product_row(inst: Institution, p: LoanProduct, signals: tuple[float, float]) -> CandidateRow:
     return CandidateRow(
         institution_id=inst.id or 0, product_id=p.id or 0, kind="loan",
@@ -252,6 +277,8 @@ def _product_row(inst: Institution, p: LoanProduct, signals: tuple[float, float]
         collateral_accepted=tuple(p.collateral_accepted),
         min_years_operating=p.min_years_operating, min_revenue_wan=p.min_revenue_wan,
         text=f"{inst.focus or ''} {p.name}", activity=signals[0], responsiveness=signals[1],
+        rate_pct=_mid(p.rate_min_pct, p.rate_max_pct),
+        equity_linked=_marked(p.name, EQUITY_LINKED_WORDS),
     )  # fmt: skip
 
 
@@ -267,7 +294,7 @@ def _mandate_row(
         institution_regions=tuple(inst.regions_served), product_regions=tuple(m.regions),
         stages=tuple(m.stages), sectors=_sectors(m.sectors),
         sei_categories=tuple(m.sei_categories), text=f"{inst.focus or ''} {m.name}",
-        activity=signals[0], responsiveness=signals[1],
+        activity=signals[0], responsiveness=signals[1], buyout=_marked(m.name, BUYOUT_WORDS),
     )  # fmt: skip
 
 
@@ -278,7 +305,8 @@ def _candidate_rows(world: _World, as_of: date) -> list[CandidateRow]:
     rows: list[CandidateRow] = []
     for k, inst in enumerate(world.institutions):
         signals = (float(act[k]), float(resp[k]))
-        rows += [_product_row(inst, p, signals) for p in world.products.get(inst.id or 0, [])]
+        if inst.kind != InstitutionKind.guarantee:  # a guarantor's products are guarantees
+            rows += [_product_row(inst, p, signals) for p in world.products.get(inst.id or 0, [])]
         rows += [_mandate_row(inst, m, signals) for m in world.mandates.get(inst.id or 0, [])]
     return rows
 
@@ -299,7 +327,7 @@ def _profile(world: _World, demand: FinancingDemand, as_of: date) -> DemandProfi
         amount_max_wan=demand.amount_max_wan, stage=demand.round_stage or e.stage,
         industry_code=canonical_industry_code(e.industry_code or ""),
         sei_category=e.sei_category, region_code=e.region_code,
-        qualifications=frozenset(e.qualifications),
+        qualifications=qualifications_met(e.qualifications),
         collateral_offered=frozenset(demand.collateral_offered), years_operating=years,
         revenue_wan=e.revenue_wan, text=f"{e.business_scope or ''} {demand.purpose or ''}",
         relationships=relationships(world.deals, world.pipeline, e.id or 0, as_of),
@@ -407,6 +435,84 @@ _CACHE = WorldCache()
 # --- the service functions --------------------------------------------------------------------
 
 
+#: The equity share of a mixed (投贷联动) demand that states no equity amount.
+DEFAULT_EQUITY_SHARE = 0.6
+_LEG_LABELS = {"equity": "股权", "loan": "贷款"}
+
+
+@dataclass
+class LegSummary:
+    """One leg of a demand: its kind, amounts and where the split came from (Chinese)."""
+
+    leg: str
+    label: str
+    amount_min_wan: float
+    amount_max_wan: float
+    basis: str
+
+
+def _legs(
+    profile: DemandProfile, demand: FinancingDemand, equity_share: float
+) -> list[tuple[DemandProfile, str]]:
+    """A loan or equity demand as itself; a mixed one as its equity leg and its loan leg."""
+    if demand.financing_type != FinancingType.mixed:
+        return [(profile, "")]
+    low, high = demand.amount_min_wan, demand.amount_max_wan
+    if demand.equity_amount_wan is not None and high > 0:
+        share = min(1.0, demand.equity_amount_wan / ((low + high) / 2 or high))
+        basis = f"按需求填报：股权 {demand.equity_amount_wan:,.0f} 万元，其余为贷款"
+    else:
+        share = equity_share
+        basis = f"按默认拆分：股权 {share:.0%}、贷款 {1 - share:.0%}（撮合专员可调整）"
+    return [
+        (with_leg(profile, "equity", low * share, high * share), basis),
+        (with_leg(profile, "loan", low * (1 - share), high * (1 - share)), basis),
+    ]
+
+
+def _guarantor_rows(world: _World) -> list[GuarantorRow]:
+    """Resident guarantee institutions' offers: their registered guarantee products, else
+    their history (tickets and sectors of their confirmed deals)."""
+    out: list[GuarantorRow] = []
+    for inst in world.institutions:
+        if inst.kind != InstitutionKind.guarantee:
+            continue
+        name = inst.short_name or inst.name
+        base = GuarantorRow(inst.id or 0, 0, name, "融资担保", 0.0, 0.0,
+                            regions=tuple(inst.regions_served),
+                            agreement_start=inst.agreement_start,
+                            agreement_end=inst.agreement_end)  # fmt: skip
+        products = world.products.get(inst.id or 0, [])
+        out += [
+            replace(
+                base,
+                product_id=p.id or 0,
+                product_name=p.name,
+                ticket_min_wan=p.min_amount_wan,
+                ticket_max_wan=p.max_amount_wan,
+                fee_min_pct=p.rate_min_pct,
+                fee_max_pct=p.rate_max_pct,
+                regions=tuple(p.regions) or base.regions,
+                sectors=_sectors(p.sectors),
+                active=p.active,
+            )
+            for p in products
+        ]
+        if not products:
+            out += _guarantor_from_history(world.deals, base)
+    return out
+
+
+def _guarantor_from_history(deals: DealHistory, base: GuarantorRow) -> list[GuarantorRow]:
+    mine = deals.institution_id == base.institution_id
+    if not mine.any():
+        return []
+    amounts = deals.amount_wan[mine]
+    sections = {deals.industry_code[i][:1] for i in np.flatnonzero(mine)} - {""}
+    return [replace(base, ticket_min_wan=float(amounts.min()) / 2,
+                    ticket_max_wan=float(amounts.max()) * 2, sectors=tuple(sorted(sections)))]  # fmt: skip
+
+
 def recommend_for_demand(
     session: Session,
     demand_id: int,
@@ -415,13 +521,16 @@ def recommend_for_demand(
     model: ScoringModel | None = None,
     exposure: ExposurePolicy | None = None,
     near_miss_limit: int = 3,
+    equity_share: float = DEFAULT_EQUITY_SHARE,
 ) -> Recommendation:
     """Rank institutions' products and mandates for one demand, with reasons and why-nots.
 
-    Candidates already in this demand's pipeline are left out. ``today`` decides residency and
-    the history window (default: the center's date). The loaded world and the candidate set
-    come from the cache while the data version is unchanged, so a call costs one version query
-    plus the ranking of one demand.
+    A mixed demand is ranked as two legs (equity, then loan), each among its own kind; loans
+    come costed (rate + guarantee fee − 贴息) and, where they need a guarantee, paired with a
+    resident guarantor; large rounds get syndicates. Candidates already in this demand's
+    pipeline are left out. ``today`` decides residency and the history window (default: the
+    center's date). The loaded world and the candidate set come from the cache while the data
+    version is unchanged, so a call costs one version query plus the ranking of one demand.
     """
     today = today or center_today()
     entry = _CACHE.entry(session)
@@ -433,15 +542,30 @@ def recommend_for_demand(
     policy = exposure or ExposurePolicy(per_list=2, max_load=50)
     cands, load = _CACHE.candidates(entry, today)
     profile = _profile(world, demand, today)
-    exclude = _taken(world, cands, demand_id)
     cfg, vocab = RuleConfig(today=today), vocabulary()
-    ids, scores = rank_one(model, profile, cands, cfg, k, policy, exclude, load)
+    common = {"k": k, "exposure": policy, "exclude": _taken(world, cands, demand_id),
+              "penalty": load_penalty(load, policy, len(cands)),
+              "near_miss_limit": near_miss_limit}  # fmt: skip
+    guarantors, policies = _guarantor_rows(world), repo.policies(session)
+    enterprise = world.enterprises[demand.enterprise_id]
+    legs, rankings = [], []
+    for leg, basis in _legs(profile, demand, equity_share):
+        subsidy: Subsidy = no_subsidy
+        if leg.financing_type == "loan":
+            amount = (leg.amount_min_wan + leg.amount_max_wan) / 2
+            subsidy = subsidy_for(policies, enterprise, amount, demand.term_months, today)
+        ranking = rank_leg(model, leg, cands, cfg, vocab, guarantors=guarantors,
+                           subsidy=subsidy, **common)  # type: ignore[arg-type]  # fmt: skip
+        rankings.append(ranking)
+        legs.append(LegSummary(leg.financing_type, _LEG_LABELS[leg.financing_type],
+                               round(leg.amount_min_wan, 2), round(leg.amount_max_wan, 2), basis))  # fmt: skip
     return Recommendation(
         demand_id=demand_id,
         enterprise_name=profile.enterprise_name,
         model_version=model.model_version,
-        items=explain_ranking(profile, cands, ids, scores, vocab),
-        near_misses=near_misses(profile, cands, cfg, vocab, limit=near_miss_limit),
+        items=[i for r in rankings for i in r.items],
+        near_misses=[m for r in rankings for m in r.near_misses],
+        legs=legs,
     )
 
 

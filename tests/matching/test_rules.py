@@ -105,8 +105,11 @@ def test_collateral() -> None:
     )
     offers_ip = demand(collateral_offered=frozenset({"ip_pledge"}))
     assert broken("collateral", offers_ip, *rows) == [False, True, False]
-    assert broken("collateral", demand(), *rows) == [False, False, False]  # nothing stated
-    assert reason("collateral", offers_ip, rows[1]) == "担保方式不符：该产品接受房产抵押"
+    # Nothing stated: the enterprise asks for credit, which a pledge-only product does not give.
+    assert broken("collateral", demand(), *rows) == [False, True, True]
+    assert reason("collateral", offers_ip, rows[1]) == (
+        "担保方式不符：该产品需房产抵押（企业提供：知识产权质押）"
+    )
 
 
 def test_loan_product_sector_restriction() -> None:

@@ -32,8 +32,9 @@ def test_stage_listed_adjacent_and_unlisted() -> None:
         mandate(stages=("seed",)),
         mandate(stages=()),
     )
-    assert fit("stage", demand(), *rows) == [1.0, 0.5, 0.0, 0.5]
+    assert fit("stage", demand(), *rows) == [1.0, 0.3, 0.0, 0.5]
     assert text("stage", demand(), *rows) == "成长期在投资阶段（成长期）"
+    assert text("stage", demand(), *rows, j=1) == "弱匹配：成长期与投资阶段（扩张期）相差一个阶段"
 
 
 def test_sector_hierarchy_and_strategic_industry() -> None:

@@ -45,6 +45,7 @@ from models.reference import (
     canonical_industry_code,
     industry_code_from_name,
     industry_name,
+    qualifications_met,
     region_city,
     region_code_from_name,
     region_name,
@@ -191,7 +192,8 @@ EXPECTED_VOCABULARIES: dict[type[LabelledEnum], dict[str, str]] = {
                  "equipment": "设备抵押", "guarantee": "担保"},
     Qualification: {"high_tech": "高新技术企业", "tech_sme": "科技型中小企业",
                     "specialized": "专精特新中小企业", "little_giant": "专精特新“小巨人”企业",
-                    "gazelle": "瞪羚企业", "unicorn": "独角兽企业"},
+                    "innovative_sme": "创新型中小企业", "gazelle": "瞪羚企业",
+                    "unicorn": "独角兽企业"},
     EventKind: {"roadshow": "投融资路演", "training": "科技金融培训"},
     ConsentScope: {"details": "企业详情", "contacts": "联系人", "financials": "财务数据"},
     UserRole: {"admin": "管理员", "matchmaker": "撮合专员", "institution": "入驻机构",
@@ -404,3 +406,12 @@ def test_every_region_full_name_resolves_back_to_its_code() -> None:
         full = _full_name(code)
         assert full is not None
         assert region_code_from_name(full) == code
+
+
+def test_qualification_ladders() -> None:
+    """小巨人 ⊇ 专精特新 ⊇ 创新型中小企业; 高新 meets 科技型中小企业; 独角兽 meets 瞪羚; never upward."""
+    assert qualifications_met(["little_giant"]) == {"little_giant", "specialized", "innovative_sme"}
+    assert qualifications_met(["specialized"]) == {"specialized", "innovative_sme"}
+    assert qualifications_met(["high_tech", "unicorn"]) == {"high_tech", "tech_sme", "unicorn",
+                                                            "gazelle"}  # fmt: skip
+    assert qualifications_met(["tech_sme", "innovative_sme"]) == {"tech_sme", "innovative_sme"}
