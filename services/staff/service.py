@@ -36,6 +36,8 @@ def parse_period(text: str) -> Period:
             f"期间“{text}”无效，应为年份（如 2026）或季度（如 2026Q2）", field="period"
         )
     year, quarter = int(found[1]), found[2]
+    if not 2000 <= year <= 2100:
+        raise DomainError(f"期间年份 {year} 超出 2000–2100", field="period")
     return Period.quarter(year, int(quarter)) if quarter else Period.year(year)
 
 
@@ -113,7 +115,11 @@ def add_qualification(
 ) -> StaffQualification:
     """Record a qualification certificate (资格证书)."""
     staff_user(session, user_id)
-    row = create(session, StaffQualification, data | {"user_id": user_id})
+    record = validated(StaffQualification, data | {"user_id": user_id})
+    if record.expires_on is not None and record.expires_on < record.obtained_on:
+        raise DomainError(f"证书有效期至 {record.expires_on} 早于取得日期 {record.obtained_on}",
+                          field="expires_on")  # fmt: skip
+    row = add(session, record)
     append_audit(session, actor=actor, action="add_qualification", entity="app_user",
                  entity_id=user_id, detail={"name": row.name})  # fmt: skip
     return row

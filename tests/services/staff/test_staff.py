@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session, select
 
-from models import AuditLog, TrainingRecord
+from models import AuditLog, StaffQualification, TrainingRecord
 from models.errors import DomainError, NotFoundError
 from models.reference import PipelineStage, UserRole
 from services.pipeline import service as pipeline
@@ -43,7 +43,11 @@ def test_refused_training_leaves_nothing(session: Session) -> None:
     with pytest.raises(DomainError, match="晚于今天"):
         staff.add_training(session, mm.id or 0, {"day": "2999-01-01", "topic": "规则", "hours": 2},
                            actor="admin")  # fmt: skip
+    with pytest.raises(DomainError, match="早于取得日期"):
+        staff.add_qualification(session, mm.id or 0, {"name": "证券从业资格", "obtained_on": "2022-01-01",
+                                                       "expires_on": "2021-01-01"}, actor="admin")  # fmt: skip
     assert session.exec(select(TrainingRecord)).all() == []
+    assert session.exec(select(StaffQualification)).all() == []
     inst_user = f.user(session, role=UserRole.evaluator)
     with pytest.raises(NotFoundError, match="工作人员"):
         staff.set_post(session, inst_user.id or 0, "评价", None, actor="admin")
@@ -71,3 +75,5 @@ def test_workload_counts_moves_and_deals_by_introducer(session: Session) -> None
     assert (q2["mm_a"].introductions, q2["mm_a"].deals) == (0, 2)
     with pytest.raises(DomainError, match="期间"):
         staff.parse_period("26年")
+    with pytest.raises(DomainError, match="超出"):
+        staff.parse_period("0000")
