@@ -21,6 +21,7 @@ from api.routers import (
     lifecycle,
     matches,
     recommendations,
+    staff,
     subscriptions,
 )
 from api.uploads import remove_stale_uploads
@@ -31,7 +32,7 @@ from services.jobs import Publisher, background_publisher
 
 ROUTERS = (
     auth, enterprises, demands, recommendations, institutions, matches, consents, events,
-    subscriptions, imports, evaluation, complaints, audit, lifecycle,
+    subscriptions, imports, evaluation, complaints, audit, lifecycle, staff,
 )  # fmt: skip
 
 

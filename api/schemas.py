@@ -12,7 +12,7 @@ database's 32 bits, a date outside 1900–2199) break a business rule: 400 namin
 import re
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -414,3 +414,59 @@ class ApiKeyListItem(BaseModel):
     created_at: datetime
     created_by: str | None = Field(description="Username of the user who issued the key.")
     revoked_at: datetime | None
+
+
+class EvaluationIn(StrictIn):
+    """The center's yearly evaluation of a resident institution."""
+
+    year: int = Field(ge=2000, le=2100)
+    decision: Literal["keep", "warn", "exit"]
+    note: str = Field(min_length=1, max_length=500)
+
+
+class InstitutionEvaluationPublic(BaseModel):
+    """A recorded yearly evaluation."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    institution_id: int
+    year: int
+    scores: list[dict[str, Any]]
+    overall: float | None
+    decision: str
+    note: str
+    evaluated_by: str
+    created_at: datetime
+
+
+class RenewalIn(StrictIn):
+    """A new agreement period; the replaced one is kept as history."""
+
+    start: date
+    end: date | None = None
+
+
+class StaffProfileIn(StrictIn):
+    """A staff member's post (岗位) and duties."""
+
+    post: str = Field(min_length=1, max_length=60)
+    duties: str | None = Field(default=None, max_length=500)
+
+
+class QualificationIn(StrictIn):
+    """A qualification certificate (资格证书)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    certificate_no: str | None = Field(default=None, max_length=60)
+    obtained_on: date
+    expires_on: date | None = None
+
+
+class TrainingIn(StrictIn):
+    """A training record (培训记录)."""
+
+    day: date
+    topic: str = Field(min_length=1, max_length=120)
+    hours: float = Field(gt=0, le=1000)
+    provider: str | None = Field(default=None, max_length=120)

@@ -14,11 +14,13 @@ from cli import (
     digests,
     evaluation,
     ingest,
+    institutions,
     listing,
     match,
     offline,
     policy,
     roadshow,
+    staff,
 )
 from models.db import make_engine
 from models.errors import DomainError
@@ -99,5 +101,7 @@ digests.register(app)
 listing.register(app)
 policy.register(app)
 offline.register(app)
+institutions.register(app)
+staff.register(app)
 
 __all__ = ["app"]

@@ -13,15 +13,24 @@ from models.feedback import Complaint, ImprovementMeasure
 from models.imports import DuplicateCandidate, ImportBatch, ImportRow, ImportWarning
 from models.ingest_support import EnterpriseAlias as EnterpriseAlias
 from models.ingest_support import EnterpriseChange as EnterpriseChange
-from models.institution import Institution, InvestmentMandate, LoanProduct, ServiceCommitment
+from models.institution import (
+    AgreementPeriod,
+    Institution,
+    InstitutionEvaluation,
+    InvestmentMandate,
+    LoanProduct,
+    ServiceCommitment,
+)
 from models.listing import ListingMilestone, ListingRecord, ListingTierChange
 from models.match import Deal, Match, MatchTransition
 from models.policy import Policy, PolicyOutreach
 from models.ranker import RankerModel
+from models.staff import StaffProfile, StaffQualification, TrainingRecord
 from models.subscription import DigestDelivery, Subscription
 from models.user import ApiKey, LoginThrottle, User
 
 __all__ = [
+    "AgreementPeriod",
     "ApiKey",
     "AppendixBScore",
     "Attendance",
@@ -47,6 +56,7 @@ __all__ = [
     "ImportWarning",
     "ImprovementMeasure",
     "Institution",
+    "InstitutionEvaluation",
     "InvestmentMandate",
     "ListingAlert",
     "ListingMilestone",
@@ -62,7 +72,10 @@ __all__ = [
     "ServiceCommitment",
     "SlateItem",
     "SlateRun",
+    "StaffProfile",
+    "StaffQualification",
     "Subscription",
+    "TrainingRecord",
     "User",
     "metadata",
 ]

@@ -126,3 +126,39 @@ class InvestmentMandate(InvestmentMandateBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     institution_id: int = Field(foreign_key="institution.id", index=True, ondelete="CASCADE")
+
+
+class AgreementPeriod(SQLModel, table=True):
+    """A resident agreement period an institution had before a renewal replaced it (history);
+    the period in force is the institution's own `agreement_start`/`agreement_end`."""
+
+    __tablename__ = "agreement_period"
+    __table_args__ = (CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(foreign_key="institution.id", index=True, ondelete="CASCADE")
+    starts_on: date
+    ends_on: date | None = None
+    replaced_by: str = Field(max_length=80, description="办理续签的用户")
+    replaced_at: datetime = created_at_field()
+
+
+class InstitutionEvaluation(SQLModel, table=True):
+    """The center's yearly evaluation of a resident institution (standard 6.2.1.2): commitment
+    scores against actuals and a keep / warn / exit decision."""
+
+    __tablename__ = "institution_evaluation"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "year"),
+        CheckConstraint("decision IN ('keep', 'warn', 'exit')", name="decision"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(foreign_key="institution.id", index=True, ondelete="CASCADE")
+    year: int = Field(ge=2000, le=2100)
+    scores: list[dict[str, object]] = Field(default_factory=list, sa_column=json_column())
+    overall: float | None = Field(default=None, ge=0, le=100, description="承诺履约综合得分")
+    decision: str = Field(max_length=10, description="keep | warn | exit")
+    note: str = Field(min_length=1, max_length=500)
+    evaluated_by: str = Field(max_length=80)
+    created_at: datetime = created_at_field()

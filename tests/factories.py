@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel
 
 from ingestion.uscc import make_uscc
 from models import (
+    AgreementPeriod,
     AppendixBScore,
     Attendance,
     CoachingSession,
@@ -39,6 +40,7 @@ from models import (
     ImportWarning,
     ImprovementMeasure,
     Institution,
+    InstitutionEvaluation,
     InvestmentMandate,
     ListingAlert,
     ListingMilestone,
@@ -51,7 +53,10 @@ from models import (
     ServiceCommitment,
     SlateItem,
     SlateRun,
+    StaffProfile,
+    StaffQualification,
     Subscription,
+    TrainingRecord,
 )
 from models.audit import AuditLog
 from models.crud import create
@@ -456,6 +461,35 @@ def ranker_model(session: Session, **over: Any) -> RankerModel:
     return create(session, RankerModel, data | over)
 
 
+def agreement_period(session: Session, **over: Any) -> AgreementPeriod:
+    data = {"institution_id": _parent(session, over, "institution_id", institution),
+            "starts_on": date(2020, 1, 1), "ends_on": date(2022, 12, 31), "replaced_by": "管理员"}  # fmt: skip
+    return create(session, AgreementPeriod, data | over)
+
+
+def institution_evaluation(session: Session, **over: Any) -> InstitutionEvaluation:
+    data = {"institution_id": _parent(session, over, "institution_id", institution),
+            "year": 2025, "decision": "keep", "note": "履约良好", "evaluated_by": "管理员"}  # fmt: skip
+    return create(session, InstitutionEvaluation, data | over)
+
+
+def staff_profile(session: Session, **over: Any) -> StaffProfile:
+    data = {"user_id": _parent(session, over, "user_id", user), "post": "撮合专员"}  # fmt: skip
+    return create(session, StaffProfile, data | over)
+
+
+def staff_qualification(session: Session, **over: Any) -> StaffQualification:
+    data = {"user_id": _parent(session, over, "user_id", user), "name": "银行业专业人员职业资格",
+            "obtained_on": date(2021, 6, 1)}  # fmt: skip
+    return create(session, StaffQualification, data | over)
+
+
+def training_record(session: Session, **over: Any) -> TrainingRecord:
+    data = {"user_id": _parent(session, over, "user_id", user), "day": date(2025, 4, 10),
+            "topic": "科创板上市规则", "hours": 6.0}  # fmt: skip
+    return create(session, TrainingRecord, data | over)
+
+
 FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "enterprise": enterprise, "institution": institution, "loan_product": loan_product,
     "investment_mandate": mandate, "financing_demand": demand, "match": match, "deal": deal,
@@ -476,4 +510,7 @@ FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "match_transition": match_transition, "policy": policy, "policy_outreach": policy_outreach,
     "service_commitment": service_commitment, "subscription": subscription,
     "digest_delivery": digest_delivery, "slate_run": slate_run, "ranker_model": ranker_model,
+    "agreement_period": agreement_period, "institution_evaluation": institution_evaluation,
+    "staff_profile": staff_profile, "staff_qualification": staff_qualification,
+    "training_record": training_record,
 }  # fmt: skip

@@ -1,9 +1,13 @@
 """Institutions with their loan products and mandates; an institution sees only its own."""
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated, Any
 
-from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep, confined_to
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import Admin, CurrentPrincipal, PageDep, PathId, SessionDep, Staff, confined_to
 from api.schemas import (
+    EvaluationIn,
+    InstitutionEvaluationPublic,
     InstitutionIn,
     InstitutionPublic,
     ListOf,
@@ -11,13 +15,16 @@ from api.schemas import (
     LoanProductPublic,
     MandateIn,
     MandatePublic,
+    RenewalIn,
 )
 from models import Institution, InvestmentMandate, LoanProduct
+from models.clock import center_today
 from models.crud import get_or_404
 from models.paging import page_of, rows_of
 from models.reference import UserRole
 from services.accounts.service import Principal
 from services.audit.repository import create_audited
+from services.institutions import service as institutions
 
 router = APIRouter(prefix="/institutions", tags=["institutions"])
 
@@ -116,3 +123,48 @@ def create_mandate(
     mandate = create_audited(session, InvestmentMandate, data, actor=principal.username,
                              entity="mandate")  # fmt: skip
     return MandatePublic.model_validate(mandate, from_attributes=True)
+
+
+@router.get("/{institution_id}/commitments")
+def commitments(
+    institution_id: PathId,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> dict[str, Any]:
+    """The signed commitments of an agreement year (default: this year) against the ledger."""
+    own_institution(principal, institution_id)
+    year = year or center_today().year
+    return institutions.commitments_vs_actuals(session, institution_id, year).as_json()
+
+
+@router.get("/{institution_id}/evaluations", response_model=ListOf[InstitutionEvaluationPublic])
+def list_evaluations(
+    institution_id: PathId, session: SessionDep, principal: CurrentPrincipal
+) -> ListOf[InstitutionEvaluationPublic]:
+    """The institution's yearly evaluations, latest first."""
+    own_institution(principal, institution_id)
+    rows = institutions.evaluations(session, institution_id)
+    data = [InstitutionEvaluationPublic.model_validate(r) for r in rows]
+    return ListOf(data=data, count=len(data))
+
+
+@router.post(
+    "/{institution_id}/evaluations", response_model=InstitutionEvaluationPublic, status_code=201
+)
+def evaluate(
+    institution_id: PathId, body: EvaluationIn, session: SessionDep, principal: Staff
+) -> InstitutionEvaluationPublic:
+    """Record the yearly evaluation (staff only): scores and a keep / warn / exit decision."""
+    row = institutions.evaluate(session, institution_id, body.year, body.decision, body.note,
+                                principal.username)  # fmt: skip
+    return InstitutionEvaluationPublic.model_validate(row)
+
+
+@router.post("/{institution_id}/renewals", response_model=InstitutionPublic)
+def renew(
+    institution_id: PathId, body: RenewalIn, session: SessionDep, principal: Admin
+) -> InstitutionPublic:
+    """Renew the resident agreement (admins only); the replaced period is kept."""
+    inst = institutions.renew(session, institution_id, body.start, body.end, principal.username)
+    return InstitutionPublic.model_validate(inst, from_attributes=True)

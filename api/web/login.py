@@ -10,6 +10,7 @@ from api.security import attempt_login
 from api.web import auth
 from api.web.auth import Posted, Viewer
 from api.web.render import ConsoleRoute, redirect, render
+from models.clock import center_today
 from services.accounts.login_guard import LoginVerdict, source_of
 from services.accounts.service import end_sessions
 from services.pipeline.repository import dashboard_counts, deal_claims
@@ -75,5 +76,5 @@ def home(request: Request, user: Viewer, session: SessionDep) -> Response:
     """Staff land on the workbench; other roles on their own home page."""
     if not user.is_staff:
         return RedirectResponse(auth.home_of(user.principal), status_code=303)
-    return render(request, "home.html", title="工作台", counts=dashboard_counts(session),
-                  claims=deal_claims(session))  # fmt: skip
+    counts = dashboard_counts(session, center_today())
+    return render(request, "home.html", title="工作台", counts=counts, claims=deal_claims(session))

@@ -11,12 +11,25 @@ from api.web import (
     lifecycle,
     login,
     matchmaker,
+    residents,
     roadshows,
+    staff,
     users,
 )
 from api.web.render import STATIC_DIR
 
-PAGES = (login, matchmaker, lifecycle, imports, roadshows, evaluation, institution, users)
+PAGES = (
+    login,
+    matchmaker,
+    lifecycle,
+    imports,
+    roadshows,
+    evaluation,
+    institution,
+    users,
+    residents,
+    staff,
+)
 
 router = APIRouter(include_in_schema=False)
 for module in PAGES:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from models import (
     Deal,
@@ -147,8 +147,8 @@ def pipeline_board(session: Session, limit: int = BOARD_LIMIT) -> dict[PipelineS
     return board
 
 
-def dashboard_counts(session: Session) -> dict[str, int]:
-    """The figures on the matchmaker's home page."""
+def dashboard_counts(session: Session, day: date) -> dict[str, int]:
+    """The figures on the matchmaker's home page; 入驻机构 counts agreements in force on `day`."""
 
     def count(query: Any) -> int:
         return int(session.exec(select(func.count()).select_from(query.subquery())).one())
@@ -156,7 +156,9 @@ def dashboard_counts(session: Session) -> dict[str, int]:
     return {
         "enterprises": count(select(Enterprise.id)),
         "open_demands": count(select(FinancingDemand.id).where(open_for_matching())),
-        "institutions": count(select(Institution.id)),
+        "institutions": count(select(Institution.id).where(
+            col(Institution.agreement_start) <= day,
+            or_(col(Institution.agreement_end).is_(None), col(Institution.agreement_end) >= day))),
         "open_matches": count(select(Match.id).where(col(Match.stage).not_in(
             [PipelineStage.closed_won, PipelineStage.closed_lost]))),
         "pending_duplicates": count(select(DuplicateCandidate.id).where(

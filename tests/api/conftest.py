@@ -14,7 +14,7 @@ from api.main import create_app
 from models import Complaint, ContactPerson, EvaluationPeriod, Event, ImportBatch, Subscription
 from models.reference import ConsentScope, UserRole
 from models.settings import Settings
-from services.accounts.service import create_user, issue_api_key, use_password_hasher
+from services.accounts.service import create_user, get_user, issue_api_key, use_password_hasher
 from services.disclosure.service import record_consent
 from tests import factories
 
@@ -47,6 +47,7 @@ class World:
     contact_name: str
     contact_phone: str
     contact_email: str
+    mm_user: int = 0  # the matchmaker's user id (staff routes)
 
 
 def _seed(session: Session) -> World:
@@ -73,7 +74,8 @@ def _seed(session: Session) -> World:
     session.flush()
     return World(bank_a.id or 0, vc_b.id or 0, ent.id or 0, dem.id or 0, match.id or 0,
                  deal.id or 0, product.id or 0, mandate.id or 0, consent.id or 0, key.id or 0,
-                 plain, *extra, contact.name, contact.phone or "", contact.email or "")  # fmt: skip
+                 plain, *extra, contact.name, contact.phone or "", contact.email or "",
+                 get_user(session, "mm").id or 0)  # fmt: skip
 
 
 def _seed_records(session: Session, institution_id: int) -> tuple[int, int, int, int, int]:

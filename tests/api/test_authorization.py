@@ -26,7 +26,7 @@ def _ids(world: World) -> dict[str, int]:
         "demand_id": world.demand, "product_id": world.product_a, "mandate_id": world.mandate_a,
         "subscription_id": world.subscription_a, "event_id": world.event,
         "complaint_id": world.complaint, "period_id": world.period, "batch_id": world.batch,
-        "key": "credit_amount",
+        "key": "credit_amount", "user_id": world.mm_user,
     }  # fmt: skip
 
 
@@ -65,6 +65,12 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/evaluation/periods"): {"name": "侵入期间", "starts_on": "2025-01-01",
                                           "ends_on": "2025-12-31"},
         ("PUT", "/evaluation/periods/{period_id}/scores"): {"item_code": "b1_positioning", "score": 1},
+        ("POST", "/institutions/{institution_id}/evaluations"): {"year": 2025, "decision": "exit",
+                                                                 "note": "侵入评价"},
+        ("POST", "/institutions/{institution_id}/renewals"): {"start": "2030-01-01"},
+        ("PUT", "/staff/{user_id}/profile"): {"post": "侵入岗位"},
+        ("POST", "/staff/{user_id}/qualifications"): {"name": "伪造证书", "obtained_on": "2020-01-01"},
+        ("POST", "/staff/{user_id}/trainings"): {"day": "2025-01-01", "topic": "伪造", "hours": 1},
     }  # fmt: skip
 
 
