@@ -17,7 +17,6 @@ from ingestion.uscc import make_uscc
 from models import (
     AppendixBScore,
     Attendance,
-    EventRegistration,
     CoachingSession,
     Complaint,
     Consent,
@@ -32,6 +31,7 @@ from models import (
     EvaluationPeriod,
     Event,
     EventParticipant,
+    EventRegistration,
     EventSession,
     FinancialYear,
     FinancingDemand,

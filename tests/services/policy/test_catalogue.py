@@ -8,7 +8,12 @@ import pytest
 from sqlmodel import Session, select
 
 from models import Policy
-from services.policy.catalogue import STARTER_CATALOGUE, CatalogueRefused, import_catalogue, load_starter
+from services.policy.catalogue import (
+    STARTER_CATALOGUE,
+    CatalogueRefused,
+    import_catalogue,
+    load_starter,
+)
 from services.policy.service import match_enterprise
 from tests import factories as f
 
