@@ -6,21 +6,27 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import (
     evaluation,
+    events,
     imports,
     institution,
     lifecycle,
+    listing,
     login,
     matchmaker,
+    policies,
     roadshows,
+    signin,
     users,
 )
 from api.web.render import STATIC_DIR
 
-PAGES = (login, matchmaker, lifecycle, imports, roadshows, evaluation, institution, users)
+PAGES = (login, matchmaker, lifecycle, imports, roadshows, evaluation, institution, users, listing,
+         policies, events)  # fmt: skip
 
 router = APIRouter(include_in_schema=False)
 for module in PAGES:
     router.include_router(module.router, prefix="/console")
+router.include_router(signin.router)  # public: the event sign-in page its QR code opens
 router.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
 

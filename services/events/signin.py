@@ -54,13 +54,13 @@ class Person:
 
 
 def _clean(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
+    return text.strip()
 
 
 def check_person(raw: Person) -> Person:
     """The person with normalised fields; `DomainError` naming the field in Chinese otherwise."""
     name, organisation = _clean(raw.name), _clean(raw.organisation)
-    phone = re.sub(r"[\s-]", "", _clean(raw.phone)).removeprefix("+86")
+    phone = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw.phone)).removeprefix("+86")
     if not _NAME.fullmatch(name):
         raise DomainError("姓名应为2–30个汉字或字母", field="name")
     bad = any(unicodedata.category(c).startswith("C") for c in organisation)
@@ -209,10 +209,12 @@ def sign_in(
 
 
 def check_in(
-    session: Session, registration_id: int, actor: str, now: datetime
+    session: Session, event_id: int, registration_id: int, actor: str, now: datetime
 ) -> EventRegistration:
-    """Staff check in a registered person at the desk."""
-    row = get_or_404(session, EventRegistration, registration_id)
+    """Staff check in a person registered for the event at the desk."""
+    row = session.get(EventRegistration, registration_id)
+    if row is None or row.event_id != event_id:
+        raise NotFoundError(f"活动 {event_id} 没有登记记录 {registration_id}")
     _attend(session, row, now)
     append_audit(session, actor=actor, action="check_in", entity="event_registration",
                  entity_id=row.id, detail={"event_id": row.event_id})  # fmt: skip

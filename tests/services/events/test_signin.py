@@ -98,9 +98,11 @@ def test_staff_register_then_the_person_signs_in_or_is_checked_in(session: Sessi
         register(session, event_id, GOOD, "mm", START)
     signed = sign_in(session, event_id, token, GOOD, DURING)
     assert signed.id == first.id and signed.source == "staff" and signed.checked_in_at == DURING
-    check_in(session, second.id or 0, "mm", DURING)
+    with pytest.raises(NotFoundError):
+        check_in(session, event_id + 1, second.id or 0, "mm", DURING)
+    check_in(session, event_id, second.id or 0, "mm", DURING)
     with pytest.raises(ConflictError):
-        check_in(session, second.id or 0, "mm", DURING)
+        check_in(session, event_id, second.id or 0, "mm", DURING)
     assert len(session.exec(select(Attendance)).all()) == 2
 
 
