@@ -67,7 +67,11 @@ def test_a_person_signs_in_through_the_qr_link_and_staff_see_them(
                                        "consent": "true"})  # fmt: skip
         assert again.status_code == 409 and "已签到" in again.text
     listing = client.get(event_page)
-    assert "王小明" in listing.text and "139****5678" in listing.text and "13912345678" not in listing.text
+    assert (
+        "王小明" in listing.text
+        and "139****5678" in listing.text
+        and "13912345678" not in listing.text
+    )
     assert re.search(r'id="checked-count">1<', listing.text)
 
 
