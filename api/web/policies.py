@@ -12,8 +12,8 @@ from api.web.imports import _saved
 from api.web.render import ConsoleRoute, redirect, render
 from models.clock import center_today
 from models.policy import OutreachChannel, OutreachOutcome
+from services.imports.catalogue import CatalogueRefused, import_catalogue, load_starter
 from services.policy import repository as policy_repo
-from services.policy.catalogue import CatalogueRefused, import_catalogue, load_starter
 from services.policy.service import match_enterprise, reach, record_outreach
 
 router = APIRouter(route_class=ConsoleRoute)

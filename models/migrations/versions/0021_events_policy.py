@@ -12,7 +12,7 @@ phone, consent, check-in time); a listing milestone gets its evidence; a policy 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0021_events_policy"

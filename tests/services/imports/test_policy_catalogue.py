@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models import Policy
-from services.policy.catalogue import (
+from services.imports.catalogue import (
     STARTER_CATALOGUE,
     CatalogueRefused,
     import_catalogue,
