@@ -3,7 +3,8 @@ security headers of every response.
 
 **Bodies** (`BodyGuard`). A request that carries a body (a `Content-Length` above 0, or
 `Transfer-Encoding`) is looked at before a byte of it is read:
-- on a route open without credentials (`PUBLIC_BODY_ROUTES`: the API's and the console's login)
+- on a route open without credentials (`PUBLIC_BODY_ROUTES`: the API's and the console's login;
+  `PUBLIC_BODY_PREFIX`: an event's sign-in page)
   it may be at most `public_body_max_bytes`; it is read here, whole, before the request goes
   further, and replayed to the route;
 - on any other route the caller must first show a credential the app accepts: a bearer token
@@ -51,6 +52,8 @@ from models.settings import Settings
 from services.accounts.service import principal_for_api_key, principal_for_user
 
 PUBLIC_BODY_ROUTES = frozenset({("POST", "/auth/token"), ("POST", "/console/login")})
+# The event sign-in page a QR code opens (`api.web.signin`): its token is in the path.
+PUBLIC_BODY_PREFIX = "/signin/"
 DOCS_PATHS = ("/docs", "/redoc")
 STATIC_PREFIX = "/console/static/"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -171,7 +174,9 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        public = (scope["method"], path) in PUBLIC_BODY_ROUTES
+        public = (scope["method"], path) in PUBLIC_BODY_ROUTES or (
+            scope["method"] == "POST" and path.startswith(PUBLIC_BODY_PREFIX)
+        )
         try:
             known = public or await self._has_credentials(Headers(scope=scope))
         except OperationalError as exc:

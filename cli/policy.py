@@ -11,6 +11,7 @@ from cli.match import AsJson, parse_day
 from demo.generator.center import DEFAULT_TODAY
 from models.db import session_scope
 from models.policy import OutreachChannel, OutreachOutcome
+from services.imports.catalogue import load_starter
 from services.imports.policies import import_policies
 from services.policy.service import (
     EnterprisePolicies,
@@ -182,6 +183,16 @@ def import_command(
         typer.echo(f"  隔离：{reason}")
 
 
+def starter_command(
+    user: Annotated[str, typer.Option("--user", help="操作人")] = "cli",
+) -> None:
+    """载入起步政策目录（国家及省级政策，含文号与有效期，均标记为待核实）。"""
+    with session_scope() as session:
+        s = load_starter(session, user)
+    typer.echo(f"起步政策目录：新增 {s.inserted}，更新 {s.updated}，未变 {s.unchanged}；"
+               "均标记为待核实，请对照原文核实后对外引用")  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     """Add the `policy` command group to the `matchmaker` CLI."""
     policy_app.command("match")(match)
@@ -189,6 +200,7 @@ def register(app: typer.Typer) -> None:
     policy_app.command("inform")(inform)
     policy_app.command("subsidy")(subsidy)
     policy_app.command("import")(import_command)
+    policy_app.command("starter")(starter_command)
     app.add_typer(policy_app, name="policy")
 
 

@@ -79,6 +79,7 @@ POLICY_SYNONYMS: dict[str, tuple[str, ...]] = {
     "loan_max_term": ("贷款期限上限", "最长贷款期限"),
     "loan_any_bank": ("不限入驻银行",),
     "policy_summary": ("政策要点", "政策摘要", "政策说明", "备注"),
+    "to_verify": ("待核实", "是否待核实"),
 }
 #: Fields whose presence marks a policy sheet.
 POLICY_SIGNATURE = frozenset({"issuer", "benefit_type", "benefit_formula", "policy_level"})
@@ -273,6 +274,7 @@ POLICY_CONVERTERS: dict[str, Converter] = {
     "loan_max_term": _months,
     "loan_any_bank": _flag,
     "policy_summary": bounded_text(MAX_LONG_TEXT),
+    "to_verify": _flag,
 }
 
 # --- the benefit formula in words ------------------------------------------------------------
@@ -321,6 +323,8 @@ def parse_formula_text(cell: Any) -> dict[str, Any] | None:
 
 
 def _words_formula(text: str) -> dict[str, Any]:
+    if text.startswith("不测算"):
+        return {"kind": "unquantified"}
     for pattern, build in _FORMULA_PATTERNS:
         found = pattern.search(text)
         if found is not None:
@@ -375,6 +379,7 @@ def policy_values(row: ParsedRow) -> dict[str, Any]:
         "expires_on": expires, "benefit_type": v["benefit_type"], "amount_wan": amount,
         "cap_wan": v.get("benefit_cap"), "formula": formula, "conditions": conditions,
         "loan_scope": _loan_scope(v), "summary": v.get("policy_summary"),
+        "to_verify": bool(v.get("to_verify")),
     }  # fmt: skip
 
 

@@ -69,6 +69,7 @@ FORMULA_KINDS: Mapping[str, str] = {
     "interest_share": "贴息（按实付利息的比例）",
     "guarantee_fee_share": "担保费补贴（按担保费的比例）",
     "rate_cap": "风险补偿资金池贷款利率上限",
+    "unquantified": "不测算金额（税收优惠、资格认定等，见政策要点）",
 }
 LOAN_FORMULAS = frozenset({"interest_points", "interest_share", "guarantee_fee_share", "rate_cap"})
 _BASES: Mapping[str, tuple[str, str]] = {
@@ -670,6 +671,8 @@ def benefit_amounts(
     kind = f.get("kind", "fixed")
     if kind == "fixed":
         return np.full(n, float(policy.amount_wan or 0.0))
+    if kind == "unquantified":
+        return np.full(n, np.nan)
     if kind == "percent":
         raw = _base_value(policy, facts) * float(f["percent"]) / 100.0
     elif kind == "per_head":
@@ -738,6 +741,8 @@ def _how(
     cap_note = f"，上限{_num(float(cap))}万元" if cap is not None else ""
     if kind == "fixed":
         return f"定额{_num(policy.amount_wan or 0.0)}万元"
+    if kind == "unquantified":
+        return "不测算金额（税收优惠、资格认定等），见政策要点"
     if kind in ("percent", "per_head"):
         return _base_how(policy, facts, j)
     if kind == "milestones":

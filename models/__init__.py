@@ -8,7 +8,15 @@ from models.data_version import DataVersion
 from models.demand import DemandChange, FinancingDemand
 from models.enterprise import ContactPerson, Enterprise
 from models.evaluation import AppendixBScore, EvaluationPeriod
-from models.event import Attendance, Event, EventParticipant, EventSession, SlateItem, SlateRun
+from models.event import (
+    Attendance,
+    Event,
+    EventParticipant,
+    EventRegistration,
+    EventSession,
+    SlateItem,
+    SlateRun,
+)
 from models.feedback import Complaint, ImprovementMeasure
 from models.imports import DuplicateCandidate, ImportBatch, ImportRow, ImportWarning
 from models.ingest_support import EnterpriseAlias as EnterpriseAlias
@@ -48,6 +56,7 @@ __all__ = [
     "EvaluationPeriod",
     "Event",
     "EventParticipant",
+    "EventRegistration",
     "EventSession",
     "FinancialYear",
     "FinancingDemand",

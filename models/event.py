@@ -35,6 +35,9 @@ class Event(EventBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = created_at_field()
+    signin_token: str | None = Field(
+        default=None, max_length=64, description="扫码签到链接中的密钥（活动结束后失效）"
+    )
 
 
 class EventSession(SQLModel, table=True):
@@ -85,6 +88,28 @@ class Attendance(SQLModel, table=True):
     person_name: str | None = Field(default=None, max_length=50)
     enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
     institution_id: int | None = Field(default=None, foreign_key="institution.id")
+    checked_in_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class EventRegistration(SQLModel, table=True):
+    """One person registered for, or signed in at, an event (name, organisation, phone).
+
+    A person is one phone number per event; signing in sets `checked_in_at` and adds the
+    `Attendance` row that 人次 counts. `consent_at` is when they agreed to the processing of
+    their personal information (required).
+    """
+
+    __tablename__ = "event_registration"
+    __table_args__ = (UniqueConstraint("event_id", "phone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    name: str = Field(min_length=2, max_length=30, description="姓名")
+    organisation: str = Field(min_length=2, max_length=100, description="单位")
+    phone: str = Field(min_length=11, max_length=11, description="手机号")
+    source: str = Field(max_length=12, description="staff（工作人员登记）| signin（扫码签到）")
+    consent_at: datetime = Field(sa_column=ts_column())
+    registered_at: datetime = Field(sa_column=ts_column())
     checked_in_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 

@@ -58,3 +58,6 @@ class ListingMilestone(SQLModel, table=True):
     occurred_on: date
     board: Board | None = Field(default=None, sa_column=enum_column(Board, nullable=True))
     note: str | None = Field(default=None, max_length=300)
+    evidence: str | None = Field(
+        default=None, max_length=300, description="佐证材料（如 工商变更登记通知书、受理函 文号）"
+    )

@@ -93,6 +93,9 @@ class PolicyBase(SQLModel):
         default_factory=dict, sa_column=_dict_column(), description="适用贷款（融资类政策）"
     )
     summary: str | None = Field(default=None, sa_type=Text, description="政策要点")
+    to_verify: bool = Field(
+        default=False, description="待核实：文号、有效期与条款须由中心对照原文核实后方可对外引用"
+    )
 
 
 class Policy(PolicyBase, table=True):

@@ -32,6 +32,7 @@ from models import (
     EvaluationPeriod,
     Event,
     EventParticipant,
+    EventRegistration,
     EventSession,
     FinancialYear,
     FinancingDemand,
@@ -211,6 +212,16 @@ def attend(session: Session, ev: Event | None = None, *person_keys: str) -> list
         create(session, Attendance, {"event_id": event_id, "person_key": key, "person_name": key})
         for key in person_keys or (f"参会人{next(_seq)}",)
     ]
+
+
+def registration(session: Session, ev: Event | None = None, **over: Any) -> EventRegistration:
+    """A person registered for an event (consent given), not yet signed in."""
+    now = datetime(2025, 5, 19, 2, tzinfo=UTC)
+    data: dict[str, Any] = {
+        "event_id": (ev or event(session)).id, "name": "王小明", "organisation": "深圳市示例科技有限公司",
+        "phone": f"139{next(_seq):08d}", "source": "staff", "consent_at": now, "registered_at": now,
+    }  # fmt: skip
+    return create(session, EventRegistration, data | over)
 
 
 def listing(
@@ -513,4 +524,5 @@ FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "agreement_period": agreement_period, "institution_evaluation": institution_evaluation,
     "staff_profile": staff_profile, "staff_qualification": staff_qualification,
     "training_record": training_record,
+    "event_registration": registration,
 }  # fmt: skip

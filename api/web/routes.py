@@ -6,34 +6,29 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import (
     evaluation,
+    events,
     imports,
     institution,
     lifecycle,
+    listing,
     login,
     matchmaker,
+    policies,
     residents,
     roadshows,
+    signin,
     staff,
     users,
 )
 from api.web.render import STATIC_DIR
 
-PAGES = (
-    login,
-    matchmaker,
-    lifecycle,
-    imports,
-    roadshows,
-    evaluation,
-    institution,
-    users,
-    residents,
-    staff,
-)
+PAGES = (login, matchmaker, lifecycle, imports, roadshows, evaluation, institution, users, residents,
+         staff, listing, policies, events)  # fmt: skip
 
 router = APIRouter(include_in_schema=False)
 for module in PAGES:
     router.include_router(module.router, prefix="/console")
+router.include_router(signin.router)  # public: the event sign-in page its QR code opens
 router.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
 

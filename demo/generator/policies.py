@@ -1,4 +1,9 @@
-"""A demo policy catalogue: 26 fictional policies (issuers marked （示例）) at four levels."""
+"""A demo policy catalogue: 26 fictional policies (issuers marked （示例）) at four levels.
+
+Demo data only, for generated centers and tests: the catalogue a center starts from is the
+real one in `models/data/policies_starter.csv` (`matchmaker policy starter`, or the console's
+政策 page), each measure marked 待核实.
+"""
 
 import re
 from dataclasses import dataclass, field

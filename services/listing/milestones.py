@@ -26,9 +26,11 @@ def record_milestone(
     *,
     board: Board | None = None,
     note: str | None = None,
+    evidence: str | None = None,
     clock: Clock = china_today,
 ) -> ListingMilestone:
-    """Record a dated milestone; 发行上市/挂牌 also marks the record listed (Appendix A reads it)."""
+    """Record a dated milestone with its evidence (a document and its number, say);
+    发行上市/挂牌 also marks the record listed (Appendix A reads it)."""
     record = repo.record(session, record_id)
     if on > clock():
         raise DomainError("里程碑日期不能晚于今天", field="on")
@@ -41,6 +43,7 @@ def record_milestone(
         occurred_on=on,
         board=where,
         note=note or f"{kind.label}（{where.label}）",
+        evidence=evidence,
     )
     session.add(row)
     if kind is ListingMilestoneKind.listed:

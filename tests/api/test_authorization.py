@@ -4,8 +4,10 @@ import re
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from api.web import routes as web_routes
 from tests.api.conftest import World, login
 
 # Routes whose ids are not owned by any institution, with the reason and what is checked instead.
@@ -144,3 +146,70 @@ def test_no_personal_information_reaches_evaluators_or_institutions(
             assert leaked == [], f"{user} GET {path} leaked {leaked}"
     staff = client.get(f"/enterprises/{world.enterprise}", headers=login(client, "mm")).text
     assert all(s in staff for s in secrets)  # the check above can fail: staff do see them
+
+
+# --- console pages (not in the OpenAPI table): the route table of the app itself ---------------
+
+# Pages outside `/console/` open without a session, each with the reason it is safe.
+PUBLIC_PAGES = {
+    ("GET", "/"): "redirects to the console",
+    ("GET", "/signin/{event_id}/{token}"): "an event's QR sign-in page: the per-event secret token "
+    "in the URL is the credential, it expires after the event (see test_event_signin)",
+    ("POST", "/signin/{event_id}/{token}"): "the sign-in itself: token, CSRF cookie, per-source "
+    "throttle, checked fields; it reveals nothing but the event's title",
+}
+STAFF_ONLY_MODULES = ("api.web.listing", "api.web.policies", "api.web.events")
+
+
+def _page_routes() -> list[tuple[str, str, str]]:
+    """(method, path, module) of every page the console router serves (outside the OpenAPI table):
+    the console modules under `/console`, and what `api.web.routes` adds outside it."""
+    console = [("/console", route) for module in web_routes.PAGES for route in module.router.routes]
+    outside = [("", r) for r in [*web_routes.router.routes, *web_routes.signin.router.routes]]
+    return [
+        (method, prefix + route.path, route.endpoint.__module__)
+        for prefix, route in [*console, *outside]
+        if isinstance(route, APIRoute)
+        for method in sorted(route.methods - {"HEAD"})
+    ]
+
+
+def _page_csrf(client: TestClient, username: str) -> str:
+    page = client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    client.post("/console/login", data={"username": username, "password": "correct-horse-battery",
+                                        "csrf_token": token[1]})  # fmt: skip
+    home = client.get("/console/")
+    session_token = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+    assert session_token is not None, home.text
+    return session_token[1]
+
+
+def test_pages_outside_the_console_are_exactly_the_listed_public_ones(client: TestClient) -> None:
+    outside = {(m, p) for m, p, _ in _page_routes() if not p.startswith("/console/")}
+    for method, path in PUBLIC_PAGES:
+        filled = path.replace("{event_id}", str(1)).replace("{token}", "t")
+        answer = client.request(method, filled, follow_redirects=False)
+        assert answer.status_code not in (401, 403), f"{method} {path} is public"
+    assert outside == set(PUBLIC_PAGES)
+
+
+def test_listing_policy_and_event_pages_are_for_staff_only(client: TestClient) -> None:
+    pages = [(m, p) for m, p, module in _page_routes() if module in STAFF_ONLY_MODULES]
+    assert len(pages) >= 15
+    fill = lambda path: re.sub(r"\{\w+\}", "1", path)  # noqa: E731
+    for method, path in pages:
+        anonymous = client.request(method, fill(path), data={"x": "1"} if method == "POST" else None,
+                                   follow_redirects=False)  # fmt: skip
+        expected = (401,) if method == "POST" else (303,)
+        assert anonymous.status_code in expected, f"anonymous {method} {path}"
+    for user in ("eva", "inst_b"):
+        with TestClient(client.app) as other:  # type: ignore[arg-type]
+            token = _page_csrf(other, user)
+            for method, path in pages:
+                data = {"csrf_token": token} if method == "POST" else None
+                response = other.request(method, fill(path), data=data, follow_redirects=False)
+                assert response.status_code == 403, (
+                    f"{user} {method} {path}: {response.status_code}"
+                )
