@@ -4,9 +4,11 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel
+
+from services.imports import repository
 
 T = TypeVar("T")
 
@@ -20,6 +22,7 @@ class GenContext:
     session: Session
     rng: random.Random
     today: date
+    scale: float = 1.0  # enterprises per 2,000 (at least 1): the registry grows with it
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -35,6 +38,24 @@ class GenContext:
         self.session.flush()
         table = str(type(rows[0]).__tablename__)
         self.counts[table] = self.counts.get(table, 0) + len(rows)
+
+    def stream(self, rows: Sequence[SQLModel]) -> None:
+        """Write `rows` (one table) in bulk, outside the session's unit of work (COPY on
+        PostgreSQL, executemany on SQLite); set their ids; count them. Later changes to them
+        are not saved: big tables are written once, in chunks, and then let go."""
+        if not rows:
+            return
+        table: Any = type(rows[0]).__table__  # type: ignore[attr-defined]
+        keys = [c.key for c in table.columns if c.key != "id"]
+        values = [{k: getattr(row, k) for k in keys} for row in rows]
+        for row, row_id in zip(rows, repository.insert_returning_ids(self.session, table, values),
+                               strict=True):  # fmt: skip
+            row.id = row_id  # type: ignore[attr-defined]
+        self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
+
+    def scaled(self, n: int, power: float) -> int:
+        """`n` of the default center grown as scale**power (sublinear: a registry, not a crowd)."""
+        return round(n * self.scale**power)
 
     def day_between(self, first: date, last: date) -> date:
         """A uniformly drawn day in [first, last] (first when the range is empty)."""

@@ -37,13 +37,14 @@ _CONFIDENTIALITY = (
 
 
 def generate_demands(ctx: GenContext, population: Population) -> list[FinancingDemand]:
-    """Insert 0–2 demands per enterprise (about 0.6 on average), open until the pipeline says."""
+    """0–2 demands per enterprise (about 0.6 on average), open: the pipeline settles their
+    status and inserts them."""
+    first = ctx.counts.get(str(FinancingDemand.__tablename__), 0)  # numbers their references
     rows: list[FinancingDemand] = []
     for enterprise in population.enterprises:
         count = ctx.weighted([(0, 0.5), (1, 0.38), (2, 0.12)])
         for _ in range(count):
-            rows.append(_demand(ctx, enterprise, len(rows)))
-    ctx.insert(rows)
+            rows.append(_demand(ctx, enterprise, first + len(rows)))
     return rows
 
 

@@ -32,8 +32,10 @@ _CURRENT_TIERS = ((T.reserve, 0.3), (T.cultivation, 0.3), (T.coaching, 0.25), (T
 _STRONG_STAGES = (Stage.growth, Stage.expansion, Stage.mature, Stage.pre_ipo)
 
 
-def generate_listing(ctx: GenContext, population: Population, registry: Registry) -> int:
-    """Insert cultivation records for ~7.5 % of enterprises (the strongest); return how many."""
+def generate_listing(
+    ctx: GenContext, population: Population, registry: Registry
+) -> list[ListingRecord]:
+    """Insert cultivation records for ~7.5 % of enterprises (the strongest) and return them."""
     count = max(10, round(len(population.enterprises) * 0.075))
     strong = [e for e in population.by_strength() if e.stage in _STRONG_STAGES][:count]
     listed_boards = _listed_boards(ctx, count)
@@ -45,10 +47,10 @@ def generate_listing(ctx: GenContext, population: Population, registry: Registry
         road = _road(ctx, target, listed is not None)
         records.append(_record(ctx, enterprise, target, road, sponsors))
         roads.append(road)
-    ctx.insert(records)
-    ctx.insert([c for r, road in zip(records, roads, strict=True) for c in _tiers(r, road)])
-    ctx.insert([m for r, road in zip(records, roads, strict=True) for m in _milestones(r, road)])
-    return len(records)
+    ctx.stream(records)
+    ctx.stream([c for r, road in zip(records, roads, strict=True) for c in _tiers(r, road)])
+    ctx.stream([m for r, road in zip(records, roads, strict=True) for m in _milestones(r, road)])
+    return records
 
 
 def _listed_boards(ctx: GenContext, count: int) -> list[Board]:

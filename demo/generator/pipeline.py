@@ -59,18 +59,19 @@ class _Plan:
 def generate_pipeline(
     ctx: GenContext, population: Population, registry: Registry, demands: list[FinancingDemand]
 ) -> tuple[list[Match], list[Deal]]:
-    """Insert matches, transitions and deals; set each demand's status from its outcome."""
+    """Insert the demands, each with its status from its outcome, their matches, transitions
+    and deals."""
     plans = [p for d in demands for p in _plan_demand(ctx, population, registry, d)]
     _mark_unbrokered(ctx, plans)
+    _settle_demands(ctx, demands, plans)
+    ctx.stream(demands)
     for plan in plans:
         plan.match = _match(ctx, plan)
-    ctx.insert([p.match for p in plans])
-    ctx.insert([t for p in plans for t in _transitions(ctx, p)])
+    ctx.stream([p.match for p in plans])
+    ctx.stream([t for p in plans for t in _transitions(ctx, p)])
     deals = [_deal(ctx, p) for p in plans if p.won]
     deals += _direct_deals(ctx, population, registry)
-    ctx.insert(deals)
-    _settle_demands(ctx, demands, plans)
-    ctx.session.flush()
+    ctx.stream(deals)
     return [p.match for p in plans], deals
 
 
@@ -307,11 +308,11 @@ def _direct_deal(ctx: GenContext, population: Population, registry: Registry) ->
 
 
 def _settle_demands(ctx: GenContext, demands: list[FinancingDemand], plans: list[_Plan]) -> None:
-    by_demand: dict[int | None, list[_Plan]] = {}
+    by_demand: dict[int, list[_Plan]] = {}  # by object: the demands have no ids yet
     for plan in plans:
-        by_demand.setdefault(plan.demand.id, []).append(plan)
+        by_demand.setdefault(id(plan.demand), []).append(plan)
     for demand in demands:
-        _settle(ctx, demand, by_demand.get(demand.id, []))
+        _settle(ctx, demand, by_demand.get(id(demand), []))
 
 
 def _settle(ctx: GenContext, demand: FinancingDemand, plans: list[_Plan]) -> None:
