@@ -20,7 +20,7 @@ from models.demand import FinancingDemand
 DEFAULT_TODAY = date(2026, 6, 30)
 DEFAULT_ENTERPRISES = 2000
 #: Enterprises generated, written and let go at a time: memory stays flat at any size.
-CHUNK = 10_000
+CHUNK = 5_000
 
 
 def generate_center(

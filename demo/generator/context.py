@@ -1,16 +1,19 @@
 """State shared by the generator's steps: the session, the seeded RNG, the fixed day, counts."""
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, TypeVar
 
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, SQLModel
 
 from services.imports import repository
 
 T = TypeVar("T")
+M = TypeVar("M", bound=SQLModel)
 
 HISTORY_DAYS = 730  # two years of pipeline, events and deals before `today`
 
@@ -79,3 +82,34 @@ class GenContext:
 def utc(day: date, hour: int = 0, minute: int = 0) -> datetime:
     """A fixed UTC timestamp on `day`."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+
+def new_row(model: type[M], **values: Any) -> M:
+    """`model(**values)` for a row that `GenContext.stream` writes, at 1/30 of the cost: its
+    fields go straight into the instance, without the ORM's per-attribute bookkeeping, which a
+    row that never joins a session does not need (later assignments are tracked as usual)."""
+    instance: M = _instrumented(model).new_instance()
+    for name, default in _defaults(model):
+        if name not in values:
+            values[name] = default()
+    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    instance.__dict__.update(values)
+    return instance
+
+
+@cache
+def _instrumented(model: type[SQLModel]) -> Any:
+    configure_mappers()  # what a first `model(...)` would do: attributes ready to be set
+    return model._sa_class_manager  # type: ignore[attr-defined]
+
+
+@cache
+def _defaults(model: type[SQLModel]) -> tuple[tuple[str, Callable[[], Any]], ...]:
+    """(field, its default's maker) for each optional field of `model`."""
+    return tuple(
+        (name, f.default_factory if f.default_factory is not None else (lambda d=f.default: d))  # type: ignore[misc]
+        for name, f in model.model_fields.items()
+        if not f.is_required()
+    )

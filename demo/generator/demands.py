@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from demo.generator.context import GenContext
+from demo.generator.context import GenContext, new_row
 from demo.generator.enterprises import Population
 from demo.generator.vocab import DEMAND_PURPOSES
 from models.demand import FinancingDemand
@@ -53,7 +53,8 @@ def _demand(ctx: GenContext, enterprise: Enterprise, seq: int) -> FinancingDeman
     ftype = ctx.rng.choices(_TYPES, weights=_TYPE_SHARES[enterprise.stage])[0]
     low, high = _amount_range(ctx, enterprise, ftype)
     created = ctx.at(_created_day(ctx, enterprise))
-    return FinancingDemand(
+    return new_row(
+        FinancingDemand,
         enterprise_id=enterprise.id,
         financing_type=ftype,
         amount_min_wan=low,

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from demo.generator.context import GenContext, utc
+from demo.generator.context import GenContext, new_row, utc
 from demo.generator.enterprises import Population
 from demo.generator.institutions import EQUITY_KINDS, INSTITUTION_GROWTH, Registry
 from demo.generator.names import person_name
@@ -96,7 +96,9 @@ def _subscription(ctx: GenContext, inst: Institution, k: int, sectors: list[str]
     )
 
 
-def generate_consents(ctx: GenContext, matches: list[Match], demands: list[FinancingDemand]) -> None:
+def generate_consents(
+    ctx: GenContext, matches: list[Match], demands: list[FinancingDemand]
+) -> None:
     """Enterprises consented before most introductions (standard 6.1.2.3); a few revoked later.
 
     `matches` are those of `demands`: one chunk of the center."""
@@ -121,7 +123,8 @@ def _consent(ctx: GenContext, match: Match, enterprise_id: int) -> Consent:
     if ctx.chance(0.6):
         scopes.append(ConsentScope.financials.value)
     revoked = granted + timedelta(days=ctx.rng.randint(30, 200))
-    return Consent(
+    return new_row(
+        Consent,
         enterprise_id=enterprise_id,
         institution_id=match.institution_id,
         scopes=scopes,

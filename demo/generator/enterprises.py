@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from demo.generator.codes import UsccIssuer
-from demo.generator.context import GenContext
+from demo.generator.context import GenContext, new_row
 from demo.generator.names import CompanyNamer, contact_title, mobile_phone, person_name
 from demo.generator.vocab import (
     CITY_SHARES,
@@ -80,7 +80,8 @@ def _enterprise(ctx: GenContext, registrar: Registrar) -> tuple[Enterprise, floa
     region = _region(ctx)
     name = registrar.namer.draw(_city_name(region), industry.name_words)
     founded = ctx.today - timedelta(days=round(365.25 * ctx.rng.uniform(*stage.age_years)))
-    row = Enterprise(
+    row = new_row(
+        Enterprise,
         uscc=registrar.issuer.issue(region),
         legal_name=name.legal_name,
         short_name=name.short_name,
@@ -183,7 +184,8 @@ def _contacts(ctx: GenContext, row: Enterprise, index: int) -> list[ContactPerso
     assert row.id is not None
     count = 2 if ctx.chance(0.35) else 1
     return [
-        ContactPerson(
+        new_row(
+            ContactPerson,
             enterprise_id=row.id,
             name=person_name(ctx.rng),
             title=contact_title(ctx.rng, primary=k == 0),

@@ -2,7 +2,7 @@
 
 import random
 
-from demo.generator.context import GenContext
+from demo.generator.context import GenContext, new_row
 from demo.generator.enterprises import Population
 from models.cultivation import FinancialYear
 from models.enterprise import Enterprise
@@ -50,7 +50,8 @@ def _year(
 ) -> FinancialYear:
     profit = revenue * margin
     deducted = profit * rng.uniform(0.8, 1.0) if profit > 0 else profit * rng.uniform(1.0, 1.2)
-    return FinancialYear(
+    return new_row(
+        FinancialYear,
         enterprise_id=eid,
         fiscal_year=year,
         revenue_wan=round(revenue, 2),

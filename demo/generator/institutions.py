@@ -1,7 +1,8 @@
 """Resident institutions (入驻机构): agreements, commitments, loan products and mandates."""
 
 import math
-from dataclasses import dataclass, field
+import random
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from demo.generator.catalog import (
@@ -47,6 +48,16 @@ class Registry:
     def of_kind(self, *kinds: InstitutionKind) -> list[Institution]:
         """Institutions of the given kinds, in id order."""
         return [i for i in self.institutions if i.kind in kinds]
+
+    def shortlist(self, rng: random.Random) -> "Registry":
+        """The registry, or in a bigger center as many of its institutions (drawn, in id order)
+        as the default center has: what one demand is weighed against, so each demand costs
+        the same and draws as many matches whatever the registry's size."""
+        size = sum(n for _, n in INSTITUTION_MIX)
+        if len(self.institutions) <= size:
+            return self
+        drawn = sorted(rng.sample(range(len(self.institutions)), size))
+        return replace(self, institutions=[self.institutions[k] for k in drawn])
 
 
 def generate_institutions(ctx: GenContext) -> Registry:

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from demo.generator.context import GenContext
+from demo.generator.context import GenContext, new_row
 from demo.generator.enterprises import Population
 from demo.generator.institutions import Registry
 from models.enterprise import Enterprise
@@ -105,7 +105,8 @@ def _record(
     assert e.id is not None
     listed_on = road[-1][1] if road[-1][0] is M.listed else None
     sponsor = ctx.rng.choice(sponsors) if sponsors and ctx.chance(0.8) else None
-    return ListingRecord(
+    return new_row(
+        ListingRecord,
         enterprise_id=e.id,
         target_board=target,
         tier=[s for s, _ in road if isinstance(s, T)][-1],
@@ -121,7 +122,13 @@ def _record(
 def _tiers(record: ListingRecord, road: Road) -> list[ListingTierChange]:
     assert record.id is not None
     return [
-        ListingTierChange(listing_record_id=record.id, tier=step, entered_on=day, note=step.label)
+        new_row(
+            ListingTierChange,
+            listing_record_id=record.id,
+            tier=step,
+            entered_on=day,
+            note=step.label,
+        )
         for step, day in road
         if isinstance(step, T)
     ]
@@ -130,7 +137,8 @@ def _tiers(record: ListingRecord, road: Road) -> list[ListingTierChange]:
 def _milestones(record: ListingRecord, road: Road) -> list[ListingMilestone]:
     assert record.id is not None
     return [
-        ListingMilestone(
+        new_row(
+            ListingMilestone,
             listing_record_id=record.id,
             kind=step,
             occurred_on=day,

@@ -6,7 +6,7 @@ A few deals are deliberately not brokered (撮合), so Appendix A's counting rul
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from demo.generator.context import GenContext, utc
+from demo.generator.context import GenContext, new_row, utc
 from demo.generator.enterprises import Population
 from demo.generator.institutions import EQUITY_KINDS, Registry
 from demo.generator.offers import Offer, offers_for, responsiveness
@@ -89,8 +89,9 @@ def _plan_demand(
         FinancingType.mixed: (DealType.loan, DealType.equity),
     }[demand.financing_type]
     plans: list[_Plan] = []
+    shortlist = registry.shortlist(ctx.rng)
     for side in sides:
-        offers = offers_for(registry, demand, enterprise, side, start.date())
+        offers = offers_for(shortlist, demand, enterprise, side, start.date())
         fit = {id(o): o.latent_fit(demand, enterprise) for o in offers}
         plans += _plan_side(ctx, demand, offers, start, fit)
     return plans
@@ -194,7 +195,8 @@ def _match(ctx: GenContext, plan: _Plan) -> Match:
     last, last_at = plan.path[-1]
     times = dict(plan.path)
     product, mandate = plan.offer.product, plan.offer.mandate
-    return Match(
+    return new_row(
+        Match,
         demand_id=plan.demand.id,
         institution_id=plan.offer.institution.id,
         loan_product_id=product.id if product is not None else None,
@@ -230,7 +232,8 @@ def _transitions(ctx: GenContext, plan: _Plan) -> list[MatchTransition]:
     rows, previous = [], None
     for stage, at in plan.path:
         rows.append(
-            MatchTransition(
+            new_row(
+                MatchTransition,
                 match_id=plan.match.id,
                 from_stage=previous,
                 to_stage=stage,
@@ -258,7 +261,8 @@ def _deal(ctx: GenContext, plan: _Plan) -> Deal:
     if plan.mode == "pre_closed":
         closed_on = plan.path[1][1].date() - timedelta(days=ctx.rng.randint(5, 40))
     low, high = plan.offer.ticket()
-    return Deal(
+    return new_row(
+        Deal,
         deal_type=plan.offer.side,
         amount_wan=_amount_between(
             ctx, max(low, plan.demand.amount_min_wan), min(high, plan.demand.amount_max_wan)
@@ -296,7 +300,8 @@ def _direct_deal(ctx: GenContext, population: Population, registry: Registry) ->
     assert institution.id is not None
     median = 400.0 if side == DealType.loan else 2000.0
     amount = max(10.0, round(ctx.rng.lognormvariate(0, 0.8) * median, -1))
-    return Deal(
+    return new_row(
+        Deal,
         deal_type=side,
         amount_wan=amount,
         closed_on=day,
