@@ -1,7 +1,7 @@
 """State shared by the generator's steps: the session, the seeded RNG, the fixed day, counts."""
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -51,9 +51,9 @@ class GenContext:
         table: Any = type(rows[0]).__table__  # type: ignore[attr-defined]
         keys = [c.key for c in table.columns if c.key != "id"]
         values = [{k: getattr(row, k) for k in keys} for row in rows]
-        for row, row_id in zip(rows, repository.insert_returning_ids(self.session, table, values),
-                               strict=True):  # fmt: skip
-            row.id = row_id  # type: ignore[attr-defined]
+        ids = repository.insert_returning_ids(self.session, table, values)
+        for row, row_id in zip(rows, ids, strict=True):
+            row.id = row_id
         self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
 
     def scaled(self, n: int, power: float) -> int:
@@ -89,9 +89,9 @@ def new_row(model: type[M], **values: Any) -> M:
     fields go straight into the instance, without the ORM's per-attribute bookkeeping, which a
     row that never joins a session does not need (later assignments are tracked as usual)."""
     instance: M = _instrumented(model).new_instance()
-    for name, default in _defaults(model):
+    for name, factory, default in _defaults(model):
         if name not in values:
-            values[name] = default()
+            values[name] = default if factory is None else factory()
     object.__setattr__(instance, "__pydantic_fields_set__", set(values))
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
@@ -106,10 +106,7 @@ def _instrumented(model: type[SQLModel]) -> Any:
 
 
 @cache
-def _defaults(model: type[SQLModel]) -> tuple[tuple[str, Callable[[], Any]], ...]:
-    """(field, its default's maker) for each optional field of `model`."""
-    return tuple(
-        (name, f.default_factory if f.default_factory is not None else (lambda d=f.default: d))  # type: ignore[misc]
-        for name, f in model.model_fields.items()
-        if not f.is_required()
-    )
+def _defaults(model: type[SQLModel]) -> tuple[tuple[str, Any, Any], ...]:
+    """(field, its default factory or None, its default) for each optional field of `model`."""
+    fields = model.model_fields.items()
+    return tuple((n, f.default_factory, f.default) for n, f in fields if not f.is_required())
