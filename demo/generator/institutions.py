@@ -52,7 +52,7 @@ class Registry:
     def shortlist(self, rng: random.Random) -> "Registry":
         """The registry, or in a bigger center as many of its institutions (drawn, in id order)
         as the default center has: what one demand is weighed against, so each demand costs
-        the same and draws as many matches whatever the registry's size."""
+        the same and draws about as many matches whatever the registry's size."""
         size = sum(n for _, n in INSTITUTION_MIX)
         if len(self.institutions) <= size:
             return self
