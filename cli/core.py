@@ -43,7 +43,7 @@ def demo(
         bool, typer.Option(help="先删除已有的 SQLite 数据库文件（及其审计锚点），重建演示数据")
     ] = False,
     seed: Annotated[int, typer.Option(help="随机种子")] = 42,
-    enterprises: Annotated[int, typer.Option(help="生成的企业数量")] = 2000,
+    enterprises: Annotated[int, typer.Option(min=1, help="生成的企业数量（至多约一百万）")] = 2000,
 ) -> None:
     """生成演示服务中心（写入 DATABASE_URL 所指的数据库，默认 var/matchmaker.sqlite），并打印简要导览。"""
     if fresh:

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from demo.generator.context import GenContext
+from demo.generator.context import GenContext, new_row
 from demo.generator.enterprises import Population
 from demo.generator.vocab import DEMAND_PURPOSES
 from models.demand import FinancingDemand
@@ -37,13 +37,14 @@ _CONFIDENTIALITY = (
 
 
 def generate_demands(ctx: GenContext, population: Population) -> list[FinancingDemand]:
-    """Insert 0–2 demands per enterprise (about 0.6 on average), open until the pipeline says."""
+    """0–2 demands per enterprise (about 0.6 on average), open: the pipeline settles their
+    status and inserts them."""
+    first = ctx.counts.get(str(FinancingDemand.__tablename__), 0)  # numbers their references
     rows: list[FinancingDemand] = []
     for enterprise in population.enterprises:
         count = ctx.weighted([(0, 0.5), (1, 0.38), (2, 0.12)])
         for _ in range(count):
-            rows.append(_demand(ctx, enterprise, len(rows)))
-    ctx.insert(rows)
+            rows.append(_demand(ctx, enterprise, first + len(rows)))
     return rows
 
 
@@ -52,7 +53,8 @@ def _demand(ctx: GenContext, enterprise: Enterprise, seq: int) -> FinancingDeman
     ftype = ctx.rng.choices(_TYPES, weights=_TYPE_SHARES[enterprise.stage])[0]
     low, high = _amount_range(ctx, enterprise, ftype)
     created = ctx.at(_created_day(ctx, enterprise))
-    return FinancingDemand(
+    return new_row(
+        FinancingDemand,
         enterprise_id=enterprise.id,
         financing_type=ftype,
         amount_min_wan=low,

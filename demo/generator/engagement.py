@@ -2,9 +2,9 @@
 
 from datetime import date, timedelta
 
-from demo.generator.context import GenContext, utc
+from demo.generator.context import GenContext, new_row, utc
 from demo.generator.enterprises import Population
-from demo.generator.institutions import EQUITY_KINDS, Registry
+from demo.generator.institutions import EQUITY_KINDS, INSTITUTION_GROWTH, Registry
 from demo.generator.names import person_name
 from demo.generator.vocab import STAGES
 from models.consent import Consent
@@ -35,16 +35,10 @@ _MEASURES = (
 _STAFF = ("服务部-刘洋", "服务部-周婷", "综合部-孙浩", "撮合专员-张敏")
 
 
-def generate_engagement(
-    ctx: GenContext,
-    population: Population,
-    registry: Registry,
-    matches: list[Match],
-    demands: list[FinancingDemand],
-) -> None:
-    """Insert subscriptions, consents, complaints with measures, and last year's period."""
+def generate_engagement(ctx: GenContext, population: Population, registry: Registry) -> None:
+    """Insert subscriptions, complaints with measures (from `population`, a sample of the
+    center), and last year's period."""
     _subscriptions(ctx, registry)
-    _consents(ctx, matches, demands)
     _complaints(ctx, population, registry)
     year = ctx.today.year - 1
     ctx.insert(
@@ -61,10 +55,11 @@ def generate_engagement(
 
 
 def _subscriptions(ctx: GenContext, registry: Registry) -> None:
-    """About 30 institutions subscribe; a few by webhook, the rest by e-mail."""
+    """About 30 institutions subscribe (more in a bigger center); a few by webhook, the rest
+    by e-mail."""
     kinds = (*EQUITY_KINDS, InstitutionKind.bank)
     subscribers = [i for i in registry.of_kind(*kinds) if i.is_resident_on(ctx.today)]
-    chosen = ctx.rng.sample(subscribers, min(30, len(subscribers)))
+    chosen = ctx.rng.sample(subscribers, min(ctx.scaled(30, INSTITUTION_GROWTH), len(subscribers)))
     webhooks = {id(i) for i in chosen[:4]}
     rows = []
     for k, inst in enumerate(chosen):
@@ -101,8 +96,12 @@ def _subscription(ctx: GenContext, inst: Institution, k: int, sectors: list[str]
     )
 
 
-def _consents(ctx: GenContext, matches: list[Match], demands: list[FinancingDemand]) -> None:
-    """Enterprises consented before most introductions (standard 6.1.2.3); a few revoked later."""
+def generate_consents(
+    ctx: GenContext, matches: list[Match], demands: list[FinancingDemand]
+) -> None:
+    """Enterprises consented before most introductions (standard 6.1.2.3); a few revoked later.
+
+    `matches` are those of `demands`: one chunk of the center."""
     enterprise_of = {d.id: d.enterprise_id for d in demands}
     rows, seen = [], set()
     for match in matches:
@@ -112,7 +111,7 @@ def _consents(ctx: GenContext, matches: list[Match], demands: list[FinancingDema
         if pair not in seen:
             seen.add(pair)
             rows.append(_consent(ctx, match, pair[0]))
-    ctx.insert(rows)
+    ctx.stream(rows)
 
 
 def _consent(ctx: GenContext, match: Match, enterprise_id: int) -> Consent:
@@ -124,7 +123,8 @@ def _consent(ctx: GenContext, match: Match, enterprise_id: int) -> Consent:
     if ctx.chance(0.6):
         scopes.append(ConsentScope.financials.value)
     revoked = granted + timedelta(days=ctx.rng.randint(30, 200))
-    return Consent(
+    return new_row(
+        Consent,
         enterprise_id=enterprise_id,
         institution_id=match.institution_id,
         scopes=scopes,

@@ -4,7 +4,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from demo.generator.context import GenContext
+from demo.generator.codes import UsccIssuer
+from demo.generator.context import GenContext, new_row
 from demo.generator.names import CompanyNamer, contact_title, mobile_phone, person_name
 from demo.generator.vocab import (
     CITY_SHARES,
@@ -17,7 +18,6 @@ from demo.generator.vocab import (
     IndustryProfile,
     StageProfile,
 )
-from ingestion.uscc import make_uscc
 from models.enterprise import ContactPerson, Enterprise
 from models.reference import CITIES, DISTRICTS, MUNICIPALITIES, PROVINCES, Qualification
 
@@ -25,8 +25,21 @@ _MIN_AGE_FOR = {Qualification.high_tech: 1.0, Qualification.specialized: 2.0}
 
 
 @dataclass
+class Registrar:
+    """Names and 统一社会信用代码 unique over the whole center, however many chunks it has."""
+
+    namer: CompanyNamer
+    issuer: UsccIssuer
+
+    @classmethod
+    def drawn(cls, ctx: GenContext) -> "Registrar":
+        """A registrar whose names and codes derive from the run's RNG."""
+        return cls(CompanyNamer(ctx.rng), UsccIssuer(ctx.rng))
+
+
+@dataclass
 class Population:
-    """The generated enterprises, with what later steps need to know about them."""
+    """One chunk of generated enterprises, with what later steps need to know about them."""
 
     enterprises: list[Enterprise]
     strength: dict[int, float]
@@ -46,29 +59,30 @@ def _id(row: Enterprise) -> int:
     return row.id
 
 
-def generate_enterprises(ctx: GenContext, count: int) -> Population:
-    """Insert `count` enterprises and their 1–2 contact persons."""
-    namer = CompanyNamer(ctx.rng)
-    drafts = [_enterprise(ctx, namer) for _ in range(count)]
+def generate_enterprises(ctx: GenContext, count: int, registrar: Registrar) -> Population:
+    """Insert `count` enterprises (a chunk of the center) and their 1–2 contact persons."""
+    first = ctx.counts.get(str(Enterprise.__tablename__), 0)  # numbers e-mail addresses
+    drafts = [_enterprise(ctx, registrar) for _ in range(count)]
     rows = [row for row, _ in drafts]
     _assign_qualifications(ctx, drafts)
-    ctx.insert(rows)
+    ctx.stream(rows)
     population = Population(rows, {_id(row): s for row, s in drafts})
-    contacts = [c for i, row in enumerate(rows) for c in _contacts(ctx, row, i)]
-    ctx.insert(contacts)
+    contacts = [c for i, row in enumerate(rows, first) for c in _contacts(ctx, row, i)]
+    ctx.stream(contacts)
     for contact in contacts:
         population.contacts.setdefault(contact.enterprise_id, []).append(contact)
     return population
 
 
-def _enterprise(ctx: GenContext, namer: CompanyNamer) -> tuple[Enterprise, float]:
+def _enterprise(ctx: GenContext, registrar: Registrar) -> tuple[Enterprise, float]:
     industry = ctx.weighted([(p, p.weight) for p in INDUSTRIES])
     stage = ctx.weighted([(p, p.share) for p in STAGES])
     region = _region(ctx)
-    name = namer.draw(_city_name(region), industry.name_words)
+    name = registrar.namer.draw(_city_name(region), industry.name_words)
     founded = ctx.today - timedelta(days=round(365.25 * ctx.rng.uniform(*stage.age_years)))
-    row = Enterprise(
-        uscc=make_uscc(ctx.rng, region),
+    row = new_row(
+        Enterprise,
+        uscc=registrar.issuer.issue(region),
         legal_name=name.legal_name,
         short_name=name.short_name,
         normalized_name=name.normalized_name,
@@ -170,7 +184,8 @@ def _contacts(ctx: GenContext, row: Enterprise, index: int) -> list[ContactPerso
     assert row.id is not None
     count = 2 if ctx.chance(0.35) else 1
     return [
-        ContactPerson(
+        new_row(
+            ContactPerson,
             enterprise_id=row.id,
             name=person_name(ctx.rng),
             title=contact_title(ctx.rng, primary=k == 0),

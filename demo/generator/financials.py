@@ -2,21 +2,23 @@
 
 import random
 
-from demo.generator.context import GenContext
+from demo.generator.context import GenContext, new_row
+from demo.generator.enterprises import Population
 from models.cultivation import FinancialYear
 from models.enterprise import Enterprise
-from services.listing import repository
+from models.listing import ListingRecord
 
 YEARS = 3
 
 
-def generate_financials(ctx: GenContext) -> int:
-    """Insert fiscal years for every enterprise with a cultivation record; return how many rows."""
-    ids = [r.enterprise_id for r in repository.records(ctx.session)]
-    enterprises = repository.enterprises_by_id(ctx.session, ids)
+def generate_financials(
+    ctx: GenContext, population: Population, records: list[ListingRecord]
+) -> int:
+    """Insert fiscal years for the enterprises of `records`; return how many rows."""
+    ids = [r.enterprise_id for r in records]
     rng = random.Random(f"financials:{ctx.today.isoformat()}:{ids[:5]}")
-    rows = [row for eid in ids for row in _years(rng, enterprises[eid], ctx.today.year - 1)]
-    ctx.insert(rows)
+    rows = [row for eid in ids for row in _years(rng, population.by_id[eid], ctx.today.year - 1)]
+    ctx.stream(rows)
     return len(rows)
 
 
@@ -48,7 +50,8 @@ def _year(
 ) -> FinancialYear:
     profit = revenue * margin
     deducted = profit * rng.uniform(0.8, 1.0) if profit > 0 else profit * rng.uniform(1.0, 1.2)
-    return FinancialYear(
+    return new_row(
+        FinancialYear,
         enterprise_id=eid,
         fiscal_year=year,
         revenue_wan=round(revenue, 2),

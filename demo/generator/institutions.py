@@ -1,7 +1,8 @@
 """Resident institutions (入驻机构): agreements, commitments, loan products and mandates."""
 
+import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from demo.generator.catalog import (
@@ -21,6 +22,9 @@ from models.institution import Institution, InvestmentMandate, LoanProduct, Serv
 from models.reference import DISTRICTS, DIVISIONS, InstitutionKind, Stage
 
 EQUITY_KINDS = (InstitutionKind.vc, InstitutionKind.pe, InstitutionKind.angel)
+#: How the registry grows with the center (`GenContext.scaled`): ~60 institutions and ~90
+#: products and mandates at 2,000 enterprises, ~600 and ~2,000 at a million.
+INSTITUTION_GROWTH, OFFER_GROWTH = 0.37, 0.14
 _NAME_PATTERNS: dict[InstitutionKind, tuple[str, tuple[str, ...]]] = {
     InstitutionKind.vc: ("深圳市{core}管理有限公司", ("创业投资", "创投", "资本")),
     InstitutionKind.pe: ("深圳市{core}基金管理有限公司", ("股权投资", "私募股权投资", "产业投资")),
@@ -45,11 +49,22 @@ class Registry:
         """Institutions of the given kinds, in id order."""
         return [i for i in self.institutions if i.kind in kinds]
 
+    def shortlist(self, rng: random.Random) -> "Registry":
+        """The registry, or in a bigger center as many of its institutions (drawn, in id order)
+        as the default center has: what one demand is weighed against, so each demand costs
+        the same and draws about as many matches whatever the registry's size."""
+        size = sum(n for _, n in INSTITUTION_MIX)
+        if len(self.institutions) <= size:
+            return self
+        drawn = sorted(rng.sample(range(len(self.institutions)), size))
+        return replace(self, institutions=[self.institutions[k] for k in drawn])
+
 
 def generate_institutions(ctx: GenContext) -> Registry:
-    """Insert ~60 institutions with commitments, loan products (banks) and mandates (investors)."""
+    """Insert ~60 institutions (more in a bigger center) with commitments, loan products
+    (banks) and mandates (investors)."""
     namer = CompanyNamer(ctx.rng)
-    kinds = [kind for kind, n in INSTITUTION_MIX for _ in range(n)]
+    kinds = [kind for kind, n in INSTITUTION_MIX for _ in range(ctx.scaled(n, INSTITUTION_GROWTH))]
     rows = [_institution(ctx, namer, kind, i) for i, kind in enumerate(kinds)]
     ctx.insert(rows)
     registry = Registry(rows)
@@ -97,7 +112,9 @@ def _home_district(ctx: GenContext) -> str:
 
 
 def _bank_name(ctx: GenContext, i: int) -> tuple[str, str]:
-    brand = BANK_BRANDS[i % len(BANK_BRANDS)]
+    """Distinct for the first 12 × 9 × 4 banks: brand, district and branch kind by `i`."""
+    cycle = math.lcm(len(BANK_BRANDS), len(HOME_DISTRICT_WEIGHTS), len(BANK_BRANCH_KINDS))
+    brand = BANK_BRANDS[(i + i // cycle) % len(BANK_BRANDS)]
     district = DISTRICTS[list(HOME_DISTRICT_WEIGHTS)[i % len(HOME_DISTRICT_WEIGHTS)]]
     branch = district.removesuffix("区") + BANK_BRANCH_KINDS[i % len(BANK_BRANCH_KINDS)]
     return f"{brand}深圳{branch}", f"{brand.removesuffix('银行')}{branch}"
@@ -158,7 +175,8 @@ def _commitments(ctx: GenContext, row: Institution) -> list[ServiceCommitment]:
 
 
 def _products(ctx: GenContext, bank: Institution) -> list[LoanProduct]:
-    templates = ctx.rng.sample(LOAN_TEMPLATES, ctx.rng.randint(2, 4))
+    count = ctx.scaled(ctx.rng.randint(2, 4), OFFER_GROWTH)
+    templates = ctx.rng.sample(LOAN_TEMPLATES, min(count, len(LOAN_TEMPLATES)))
     return [_product(ctx, bank, t) for t in templates]
 
 
@@ -208,7 +226,7 @@ def _guarantee(row: Institution) -> LoanProduct:
 
 
 def _mandates(ctx: GenContext, row: Institution) -> list[InvestmentMandate]:
-    count = 2 if ctx.chance(0.4) else 1
+    count = ctx.scaled(2 if ctx.chance(0.4) else 1, OFFER_GROWTH)
     mandates = [_mandate(ctx, row, k) for k in range(count)]
     row.focus = "；".join(_mandate_focus(m) for m in mandates)
     return mandates
@@ -223,7 +241,7 @@ def _mandate(ctx: GenContext, row: Institution, k: int) -> InvestmentMandate:
     fund = round(ctx.rng.uniform(*style.fund_wan), -3)
     return InvestmentMandate(
         institution_id=row.id,
-        name=f"{row.short_name}{'一二三'[k]}期{ctx.rng.choice(style.fund_words)}",
+        name=f"{row.short_name}{'一二三四五六七八九十'[k]}期{ctx.rng.choice(style.fund_words)}",
         stages=[s.value for s in ctx.rng.choice(style.stages)],
         sectors=sorted(p.code for p in industries),
         sei_categories=sorted({code for p in industries for code, _ in p.sei[:1]}),

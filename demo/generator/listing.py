@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from demo.generator.context import GenContext
+from demo.generator.context import GenContext, new_row
 from demo.generator.enterprises import Population
 from demo.generator.institutions import Registry
 from models.enterprise import Enterprise
@@ -32,8 +32,10 @@ _CURRENT_TIERS = ((T.reserve, 0.3), (T.cultivation, 0.3), (T.coaching, 0.25), (T
 _STRONG_STAGES = (Stage.growth, Stage.expansion, Stage.mature, Stage.pre_ipo)
 
 
-def generate_listing(ctx: GenContext, population: Population, registry: Registry) -> int:
-    """Insert cultivation records for ~7.5 % of enterprises (the strongest); return how many."""
+def generate_listing(
+    ctx: GenContext, population: Population, registry: Registry
+) -> list[ListingRecord]:
+    """Insert cultivation records for ~7.5 % of enterprises (the strongest) and return them."""
     count = max(10, round(len(population.enterprises) * 0.075))
     strong = [e for e in population.by_strength() if e.stage in _STRONG_STAGES][:count]
     listed_boards = _listed_boards(ctx, count)
@@ -45,10 +47,10 @@ def generate_listing(ctx: GenContext, population: Population, registry: Registry
         road = _road(ctx, target, listed is not None)
         records.append(_record(ctx, enterprise, target, road, sponsors))
         roads.append(road)
-    ctx.insert(records)
-    ctx.insert([c for r, road in zip(records, roads, strict=True) for c in _tiers(r, road)])
-    ctx.insert([m for r, road in zip(records, roads, strict=True) for m in _milestones(r, road)])
-    return len(records)
+    ctx.stream(records)
+    ctx.stream([c for r, road in zip(records, roads, strict=True) for c in _tiers(r, road)])
+    ctx.stream([m for r, road in zip(records, roads, strict=True) for m in _milestones(r, road)])
+    return records
 
 
 def _listed_boards(ctx: GenContext, count: int) -> list[Board]:
@@ -103,7 +105,8 @@ def _record(
     assert e.id is not None
     listed_on = road[-1][1] if road[-1][0] is M.listed else None
     sponsor = ctx.rng.choice(sponsors) if sponsors and ctx.chance(0.8) else None
-    return ListingRecord(
+    return new_row(
+        ListingRecord,
         enterprise_id=e.id,
         target_board=target,
         tier=[s for s, _ in road if isinstance(s, T)][-1],
@@ -119,7 +122,13 @@ def _record(
 def _tiers(record: ListingRecord, road: Road) -> list[ListingTierChange]:
     assert record.id is not None
     return [
-        ListingTierChange(listing_record_id=record.id, tier=step, entered_on=day, note=step.label)
+        new_row(
+            ListingTierChange,
+            listing_record_id=record.id,
+            tier=step,
+            entered_on=day,
+            note=step.label,
+        )
         for step, day in road
         if isinstance(step, T)
     ]
@@ -128,7 +137,8 @@ def _tiers(record: ListingRecord, road: Road) -> list[ListingTierChange]:
 def _milestones(record: ListingRecord, road: Road) -> list[ListingMilestone]:
     assert record.id is not None
     return [
-        ListingMilestone(
+        new_row(
+            ListingMilestone,
             listing_record_id=record.id,
             kind=step,
             occurred_on=day,

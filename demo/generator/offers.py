@@ -7,6 +7,7 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from demo.generator.institutions import EQUITY_KINDS, Registry
 from models.demand import FinancingDemand
@@ -54,7 +55,12 @@ class Offer:
 
 def responsiveness(inst: Institution) -> float:
     """An institution's latent responsiveness in [0.1, 1], fixed by its id (deterministic)."""
-    return 0.1 + 0.9 * random.Random(f"responsiveness-{inst.id}").random() ** 0.7
+    return _responsiveness(inst.id)
+
+
+@cache
+def _responsiveness(inst_id: int | None) -> float:
+    return 0.1 + 0.9 * random.Random(f"responsiveness-{inst_id}").random() ** 0.7
 
 
 def _ticket_fit(ticket: tuple[float, float], demand: FinancingDemand) -> float:

@@ -6,7 +6,7 @@ A few deals are deliberately not brokered (撮合), so Appendix A's counting rul
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from demo.generator.context import GenContext, utc
+from demo.generator.context import GenContext, new_row, utc
 from demo.generator.enterprises import Population
 from demo.generator.institutions import EQUITY_KINDS, Registry
 from demo.generator.offers import Offer, offers_for, responsiveness
@@ -51,6 +51,7 @@ class _Plan:
     path: Path
     mode: str = "brokered"  # brokered | pre_closed | unintroduced
     match: Match = field(init=False)
+    amount_wan: float = 0.0  # of its deal, drawn before the demand is written (amount raised)
 
     @property
     def won(self) -> bool:
@@ -60,22 +61,22 @@ class _Plan:
 def generate_pipeline(
     ctx: GenContext, population: Population, registry: Registry, demands: list[FinancingDemand]
 ) -> tuple[list[Match], list[Deal]]:
-    """Insert matches, transitions and deals; set each demand's status from its outcome."""
+    """Insert the demands, each with its status from its outcome, their matches, transitions
+    and deals."""
     plans = [p for d in demands for p in _plan_demand(ctx, population, registry, d)]
     _mark_unbrokered(ctx, plans)
+    for plan in (p for p in plans if p.won):
+        plan.amount_wan = _deal_amount(ctx, plan)
+        plan.demand.amount_raised_wan += plan.amount_wan
+    _settle_demands(ctx, demands, plans)
+    ctx.stream(demands)
     for plan in plans:
         plan.match = _match(ctx, plan)
-    ctx.insert([p.match for p in plans])
-    ctx.insert([t for p in plans for t in _transitions(ctx, p)])
-    won = {id(p): _deal(ctx, p) for p in plans if p.won}
-    deals = list(won.values())
+    ctx.stream([p.match for p in plans])
+    ctx.stream([t for p in plans for t in _transitions(ctx, p)])
+    deals = [_deal(ctx, p) for p in plans if p.won]
     deals += _direct_deals(ctx, population, registry)
-    ctx.insert(deals)
-    for plan in plans:
-        if id(plan) in won:
-            plan.demand.amount_raised_wan += won[id(plan)].amount_wan
-    _settle_demands(ctx, demands, plans)
-    ctx.session.flush()
+    ctx.stream(deals)
     return [p.match for p in plans], deals
 
 
@@ -93,8 +94,9 @@ def _plan_demand(
         FinancingType.mixed: (DealType.loan, DealType.equity),
     }[demand.financing_type]
     plans: list[_Plan] = []
+    shortlist = registry.shortlist(ctx.rng)
     for side in sides:
-        offers = offers_for(registry, demand, enterprise, side, start.date())
+        offers = offers_for(shortlist, demand, enterprise, side, start.date())
         fit = {id(o): o.latent_fit(demand, enterprise) for o in offers}
         plans += _plan_side(ctx, demand, offers, start, fit)
     return plans
@@ -198,7 +200,8 @@ def _match(ctx: GenContext, plan: _Plan) -> Match:
     last, last_at = plan.path[-1]
     times = dict(plan.path)
     product, mandate = plan.offer.product, plan.offer.mandate
-    return Match(
+    return new_row(
+        Match,
         demand_id=plan.demand.id,
         institution_id=plan.offer.institution.id,
         loan_product_id=product.id if product is not None else None,
@@ -234,7 +237,8 @@ def _transitions(ctx: GenContext, plan: _Plan) -> list[MatchTransition]:
     rows, previous = [], None
     for stage, at in plan.path:
         rows.append(
-            MatchTransition(
+            new_row(
+                MatchTransition,
                 match_id=plan.match.id,
                 from_stage=previous,
                 to_stage=stage,
@@ -261,12 +265,10 @@ def _deal(ctx: GenContext, plan: _Plan) -> Deal:
     closed_on = closed_at.date()
     if plan.mode == "pre_closed":
         closed_on = plan.path[1][1].date() - timedelta(days=ctx.rng.randint(5, 40))
-    low, high = plan.offer.ticket()
-    return Deal(
+    return new_row(
+        Deal,
         deal_type=plan.offer.side,
-        amount_wan=_amount_between(
-            ctx, max(low, plan.demand.amount_min_wan), min(high, plan.demand.amount_max_wan)
-        ),
+        amount_wan=plan.amount_wan,
         closed_on=closed_on,
         enterprise_id=plan.demand.enterprise_id,
         institution_id=plan.offer.institution.id,
@@ -274,6 +276,13 @@ def _deal(ctx: GenContext, plan: _Plan) -> Deal:
         link_status=DealLink.linked,
         note=_NOTES.get(plan.mode),
         created_at=closed_at,
+    )
+
+
+def _deal_amount(ctx: GenContext, plan: _Plan) -> float:
+    low, high = plan.offer.ticket()
+    return _amount_between(
+        ctx, max(low, plan.demand.amount_min_wan), min(high, plan.demand.amount_max_wan)
     )
 
 
@@ -301,7 +310,8 @@ def _direct_deal(ctx: GenContext, population: Population, registry: Registry) ->
     assert institution.id is not None
     median = 400.0 if side == DealType.loan else 2000.0
     amount = max(10.0, round(ctx.rng.lognormvariate(0, 0.8) * median, -1))
-    return Deal(
+    return new_row(
+        Deal,
         deal_type=side,
         amount_wan=amount,
         closed_on=day,
@@ -314,11 +324,11 @@ def _direct_deal(ctx: GenContext, population: Population, registry: Registry) ->
 
 
 def _settle_demands(ctx: GenContext, demands: list[FinancingDemand], plans: list[_Plan]) -> None:
-    by_demand: dict[int | None, list[_Plan]] = {}
+    by_demand: dict[int, list[_Plan]] = {}  # by object: the demands have no ids yet
     for plan in plans:
-        by_demand.setdefault(plan.demand.id, []).append(plan)
+        by_demand.setdefault(id(plan.demand), []).append(plan)
     for demand in demands:
-        _settle(ctx, demand, by_demand.get(demand.id, []))
+        _settle(ctx, demand, by_demand.get(id(demand), []))
 
 
 def _settle(ctx: GenContext, demand: FinancingDemand, plans: list[_Plan]) -> None:

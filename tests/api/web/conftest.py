@@ -94,10 +94,12 @@ def _browser_or_skip() -> None:
 
 
 def _lending_demand(session: Session) -> int:
-    """An open loan demand with at least ten ranked institutions, a lender among them."""
+    """An open loan demand with at least ten ranked institutions, a lender among them, asking
+    under 1,000 万元 (the console's deal of 1,234.5 万元 must exceed its upper bound)."""
     query = select(FinancingDemand).where(
         FinancingDemand.status == DemandStatus.open,
         FinancingDemand.financing_type == FinancingType.loan,
+        FinancingDemand.amount_max_wan < 1000,
     )
     lenders = {
         i.id for i in session.exec(select(Institution).where(col(Institution.kind).in_(LENDERS)))
