@@ -15,8 +15,8 @@ from matching.profiles import CandidateSet, DemandProfile, encode_demands
 from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, occurrence, rank_batch, top_k
 from matching.rules import eligible
 from tests.matching.contract import RankerCase, RankerContract
-from tests.matching.helpers import CFG
 from tests.matching.deals import synthetic_deals
+from tests.matching.helpers import CFG
 from tests.matching.synthetic import synthetic_candidates, synthetic_demands
 
 
