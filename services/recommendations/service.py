@@ -689,10 +689,17 @@ def confirmed_deals(session: Session, today: date) -> int:
     return int((_load_world(session).deals.day < today.toordinal()).sum())
 
 
+def center_ranker(random_state: int = 0) -> InvestorRanker:
+    """The LambdaMART sized for a center's few hundred deals: quarterly replay windows over two
+    years, small leaves, few trees (the investment-history defaults expect 10,000+ rounds)."""
+    return InvestorRanker(window_days=91.0, n_windows=8, min_leaf_samples=5, max_iter=50,
+                          random_state=random_state)  # fmt: skip
+
+
 def _holdout_metrics(history: History, cutoff: date, random_state: int) -> dict[str, float]:
     """Recall@10 of the ranker and the popularity reference on deals from ``cutoff`` on, both
     fitted on earlier deals only (overall and for institutions new to the enterprise)."""
-    models: dict[str, Ranker] = {"learned": InvestorRanker(random_state=random_state),
+    models: dict[str, Ranker] = {"learned": center_ranker(random_state),
                                  "popularity": CategoryRoundPopularity()}  # fmt: skip
     split = float((cutoff - EPOCH).days)
     if not (history.rounds.day >= split).any() or not (history.rounds.day < split).any():
@@ -730,7 +737,7 @@ def train_reranker(
         return TrainReport(RULES_VERSION, n, n, reason)
     history = deal_history(deals)
     ids = np.array([int(k) for k in history.investor_keys.tolist()], dtype=np.int64)
-    model = LearnedRanker(InvestorRanker(random_state=random_state).fit(history), ids)
+    model = LearnedRanker(center_ranker(random_state).fit(history), ids)
     if model.ranker.model_ is None:
         reason = f"已确认成交 {n} 笔，但没有可供学习的时间窗口，继续使用规则排序"
         return TrainReport(RULES_VERSION, n, n, reason)
