@@ -1,4 +1,4 @@
-"""Matching commands: `recommend` a ranked list for a demand, `train` and publish the re-ranker,
+"""Matching commands: `recommend` a ranked list for a demand, `train` and publish the ranker,
 `model use rules|VERSION` to switch the served model (or roll back), `model list`."""
 
 import json

@@ -1,4 +1,4 @@
-"""Nightly jobs: re-rank open demands in batch with the served model, retrain the re-ranker when
+"""Nightly jobs: re-rank open demands in batch with the served model, retrain the ranker when
 enough outcomes arrived (at least `retrain_min_new_outcomes` since the newest published model)."""
 
 from dataclasses import dataclass, field

@@ -43,7 +43,7 @@ def load_model_file(path: Path) -> ScoringModel:
 
 
 def served_ranker(session: Session) -> ScoringModel:
-    """The model every caller ranks with: the served published re-ranker, else the rules.
+    """The model every caller ranks with: the served published ranker, else the rules.
 
     A served model whose file cannot be read falls back to the rules (logged), so ranking
     never stops; `matchmaker model list` shows the choice.
