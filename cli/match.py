@@ -1,4 +1,4 @@
-"""Matching commands: `recommend` a ranked list for a demand, `train` and publish the re-ranker,
+"""Matching commands: `recommend` a ranked list for a demand, `train` and publish the ranker,
 `model use rules|VERSION` to switch the served model (or roll back), `model list`."""
 
 import json
@@ -94,14 +94,14 @@ def recommend(
 
 def train(
     model_dir: ModelDir = None,
-    min_outcomes: Annotated[int, typer.Option(help="训练所需的最少结果数")] = 200,
+    min_outcomes: Annotated[int, typer.Option(help="训练所需的最少确认成交笔数")] = 200,
     today: Today = None,
 ) -> None:
-    """用已记录的撮合结果训练重排序模型，发布并启用（结果过少时沿用规则排序）。"""
+    """用已确认的成交训练排序模型（LambdaMART），发布并启用（成交过少时沿用规则排序）。"""
     folder = model_dir or Path(get_settings().reranker_model_dir)
     with session_scope() as session:
         report = train_reranker(session, folder, parse_day(today), min_outcomes)
-    typer.echo(f"结果样本 {report.n_outcomes} 条，其中成交 {report.n_won} 条")
+    typer.echo(f"确认成交 {report.n_outcomes} 笔")
     if report.fallback_reason:
         typer.echo(f"未训练：{report.fallback_reason}")
         return
@@ -118,7 +118,7 @@ model_app = typer.Typer(help="排序模型：查看已发布的模型，切换�
 
 @model_app.command("use")
 def model_use(
-    choice: Annotated[str, typer.Argument(help="rules（规则排序）或已发布的模型版本，如 gbm-…")],
+    choice: Annotated[str, typer.Argument(help="rules（规则排序）或已发布的模型版本，如 ltr-…")],
     as_json: AsJson = False,
 ) -> None:
     """启用规则排序或某一已发布的模型（API、控制台、推送、夜间重排与路演均随之切换）。"""
@@ -144,9 +144,10 @@ def model_list(as_json: AsJson = False) -> None:
     typer.echo(f"当前启用：{served}")
     for row in rows:
         mark = "*" if row["served"] else " "
-        auc = row["metrics"].get("auc_learned")
-        typer.echo(f" {mark} {row['version']}  样本 {row['n_outcomes']}  "
-                   f"AUC {'—' if auc is None else f'{auc:.3f}'}  {row['created_at'][:10]}")  # fmt: skip
+        recall = row["metrics"].get("recall10_learned")
+        typer.echo(f" {mark} {row['version']}  成交 {row['n_outcomes']}  "
+                   f"Recall@10 {'—' if recall is None else f'{recall:.3f}'}  "
+                   f"{row['created_at'][:10]}")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -1,162 +1,159 @@
-"""The learned re-ranker: calibrated, monotone gradient boosting on recorded outcomes.
+"""The one learned ranker: LambdaMART over an investment history, behind the hard rules.
 
-Below ``min_outcomes`` it does not train and the rules ranking is served (docs/matching.md).
+The same candidate generation, features and LambdaMART (:mod:`matching.offline`) rank investors
+for historical rounds (`rank-offline`) and institutions for the center's demands: a demand is
+read as a round (:func:`demand_rounds`), the center's confirmed deals as the history
+(:func:`deal_history`). The rules keep deciding who is eligible; the learned score replaces the
+rules' fit score. Without a trained model the rules rank (cold start, ``rules-1``).
+docs/matching.md and docs/offline_eval.md describe it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import StratifiedKFold
-from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
-from threadpoolctl import threadpool_limits
 
+from matching.history import DealHistory
+from matching.offline.data import History, RoundTable, history_from_rows
+from matching.offline.features import generate_candidates, pair_features, query_context
+from matching.offline.ranker import InvestorRanker
 from matching.profiles import (
+    STAGES,
     CandidateSet,
     DemandBatch,
+    DemandProfile,
     Float32Array,
-    FloatArray,
     IntArray,
+    region_prefixes,
 )
-from matching.rank import RULES_VERSION, RulesRanker, top_k
-from matching.rules import RuleConfig
-from matching.scorers import DEFAULT_WEIGHTS, SCORER_CODES, fits
+from matching.rank import RULES_VERSION
+from matching.rules import RuleConfig, eligible
 
-FEATURE_NAMES: tuple[str, ...] = (
-    *SCORER_CODES,
-    "rules_score",
-    "log_amount",
-    "demand_loan",
-    "demand_equity",
-    "demand_mixed",
-    "candidate_equity",
-)
-#: +1: the score may only rise with this feature (every fit and the rules score).
-MONOTONIC: tuple[int, ...] = (1,) * (len(SCORER_CODES) + 1) + (0,) * 5
+__all__ = ["RULES_VERSION", "LearnedRanker", "deal_history", "demand_rounds", "locality"]
+
+EPOCH = dt.date(1970, 1, 1)
+#: The round an enterprise at each stage raises (and back); 'venture' and 'other' have no stage.
+ROUND_OF_STAGE: dict[str, str] = dict(
+    zip(STAGES, ("angel", "series-a", "series-b", "series-c+", "private-equity", "post-ipo"),
+        strict=True)
+)  # fmt: skip
+STAGE_OF_ROUND: dict[str, str] = {r: s for s, r in ROUND_OF_STAGE.items()}
+WAN = 1e4
 
 
-def pair_features(
-    batch: DemandBatch,
-    cands: CandidateSet,
-    rows: IntArray,
-    cols: IntArray,
-    weights: Mapping[str, float] | None = None,
-) -> FloatArray:
-    """Features of selected (demand, candidate) pairs."""
-    w = weights or DEFAULT_WEIGHTS
-    f = fits(batch, cands)[:, rows, cols].T.astype(np.float64)
-    rules = f @ np.array([w.get(c, 0.0) for c in SCORER_CODES])
-    mid = np.log10(np.maximum(batch.amount_min, 1.0) * np.maximum(batch.amount_max, 1.0)) / 2
-    ftype = np.eye(3)[batch.ftype[rows]]
-    kind = cands.kind[cols].astype(np.float64)
-    return np.column_stack([f, rules, mid[rows], ftype, kind])
+def locality(region_code: str | None) -> tuple[str, str, str]:
+    """(province, city, district) of a GB/T 2260 code, or the parts of a 'state/region/city' path."""
+    prefixes = region_prefixes(region_code)
+    if prefixes is not None:
+        return prefixes
+    parts = (region_code or "").split("/")
+    return (*parts, "", "", "")[:3]  # type: ignore[return-value]
 
 
-@dataclass(eq=False, repr=False)
-class LearnedReranker(ClassifierMixin, BaseEstimator):
-    """Calibrated, monotone gradient boosting on recorded outcomes, with a cold-start fallback."""
+def round_type(profile: DemandProfile) -> str:
+    """The round a demand raises: its stated round, else the round of its stage."""
+    return profile.round_type or ROUND_OF_STAGE.get(profile.stage or "", "other")
 
-    min_outcomes: int = 200
-    min_per_class: int = 20
-    max_iter: int = 150
-    learning_rate: float = 0.08
-    max_leaf_nodes: int = 15
-    l2_regularization: float = 1.0
-    monotonic_cst: Sequence[int] | None = None
-    cv: int = 3
-    random_state: int = 0
-    n_threads: int | None = 1
 
-    def fit(self, X: FloatArray, y: IntArray) -> LearnedReranker:
-        """Train on pair features ``X`` of shape ``(m, f)`` and outcomes ``y`` (1 won) ``(m,)``."""
-        X, y = check_X_y(X, y, dtype=np.float64, ensure_min_samples=1)
-        y = (np.asarray(y) > 0).astype(np.int64)
-        self.classes_ = np.array([0, 1])
-        self.n_features_in_ = X.shape[1]
-        self.fallback_reason_: str | None = self._too_few(y)
-        self.model_: CalibratedClassifierCV | None = None
-        if self.fallback_reason_ is None:
-            with threadpool_limits(self.n_threads, user_api="openmp"):
-                self.model_ = self._calibrated().fit(X, y)
-        self.version_ = RULES_VERSION if self.model_ is None else self._version(X, y)
-        return self
+def demand_rounds(profiles: Sequence[DemandProfile], today: dt.date) -> RoundTable:
+    """Each demand as a funding round raised on ``today`` (amounts in yuan, like the history)."""
+    places = [locality(p.region_code) for p in profiles]
+    mid = np.array([(p.amount_min_wan + p.amount_max_wan) / 2 for p in profiles], dtype=float)
 
-    def _too_few(self, y: IntArray) -> str | None:
-        won, lost = int(y.sum()), int(len(y) - y.sum())
-        if len(y) >= self.min_outcomes and min(won, lost) >= self.min_per_class:
-            return None
-        return (
-            f"已记录结果 {len(y)} 条（成交 {won}，未成交/无回应 {lost}），"
-            f"不足训练所需的 {self.min_outcomes} 条且每类至少 {self.min_per_class} 条，"
-            "继续使用规则排序"
-        )
+    def col(values: Sequence[str]) -> np.ndarray:
+        return np.array(values, dtype=str).reshape(len(profiles))
 
-    def _calibrated(self) -> CalibratedClassifierCV:
-        booster = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes,
-            l2_regularization=self.l2_regularization,
-            monotonic_cst=list(self.monotonic_cst) if self.monotonic_cst else None,
-            early_stopping=False,
-            random_state=self.random_state,
-        )
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-        return CalibratedClassifierCV(booster, method="sigmoid", cv=folds)
+    return RoundTable(
+        company=col([str(p.enterprise_id) for p in profiles]),
+        category=col([p.industry_code or "" for p in profiles]),
+        state=col([s for s, _, _ in places]),
+        region=col([r for _, r, _ in places]),
+        city=col([c for _, _, c in places]),
+        round_type=col([round_type(p) for p in profiles]),
+        day=np.full(len(profiles), float((today - EPOCH).days)),
+        amount=np.where(mid > 0, mid * WAN, np.nan),
+    )
 
-    def _version(self, X: FloatArray, y: IntArray) -> str:
-        digest = hashlib.sha1(X.tobytes() + y.tobytes() + repr(self.get_params()).encode())
-        return f"gbm-{digest.hexdigest()[:10]}"
 
-    @property
-    def is_fallback(self) -> bool:
-        """True when fitted but not trained (too few outcomes)."""
-        check_is_fitted(self, "version_")
-        return self.model_ is None
+def deal_history(deals: DealHistory) -> History:
+    """The center's confirmed deals as an investment history: a round per enterprise and day,
+    its investors the institutions that closed a deal in it."""
+    stage = [STAGES[s] if s < len(STAGES) else "" for s in deals.stage.tolist()]
+    total: dict[tuple[int, int], float] = {}
+    for e, d, a in zip(deals.enterprise_id.tolist(), deals.day.tolist(),
+                       deals.amount_wan.tolist(), strict=True):  # fmt: skip
+        total[(e, d)] = total.get((e, d), 0.0) + a
+    rows = []
+    for j, inst in enumerate(deals.institution_id.tolist()):
+        e, d = int(deals.enterprise_id[j]), int(deals.day[j])
+        state, region, city = locality(deals.region_code[j])
+        rows.append({
+            "investor_name": str(inst), "company_permalink": str(e),
+            "company_category_code": deals.industry_code[j], "company_state_code": state,
+            "company_region": region, "company_city": city,
+            "funding_round_type": ROUND_OF_STAGE.get(stage[j], "other"),
+            "funded_at": dt.date.fromordinal(d).isoformat(),
+            "raised_amount_usd": repr(total[(e, d)] * WAN),
+        })  # fmt: skip
+    return history_from_rows(rows)
 
-    def predict_proba(self, X: FloatArray) -> FloatArray:
-        """Calibrated probabilities of (lost, won); shape ``(m, 2)``."""
-        check_is_fitted(self, "version_")
-        if self.model_ is None:
-            raise NotFittedError(self.fallback_reason_)
-        with threadpool_limits(self.n_threads, user_api="openmp"):
-            return np.asarray(self.model_.predict_proba(check_array(X, dtype=np.float64)))
 
-    def predict(self, X: FloatArray) -> IntArray:
-        """1 where a win is more likely than not; shape ``(m,)``."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+def _columns_of(cands: CandidateSet, institutions: IntArray) -> tuple[IntArray, IntArray]:
+    """(position in ``institutions``, candidate column) for every candidate row of each."""
+    order = np.argsort(cands.institution_id, kind="stable")
+    ids = cands.institution_id[order]
+    lo = np.searchsorted(ids, institutions, "left")
+    counts = np.searchsorted(ids, institutions, "right") - lo
+    which = np.repeat(np.arange(institutions.size), counts)
+    offset = np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return which, order[np.repeat(lo, counts) + offset]
 
 
 @dataclass(eq=False)
 class LearnedRanker:
-    """Rules shortlist, re-ranked by a :class:`LearnedReranker`'s win probability."""
+    """Eligible candidates ordered by the LambdaMART score of their institution (ScoringModel).
 
-    reranker: LearnedReranker
-    weights: Mapping[str, float] | None = None
-    shortlist: int = 100
+    ``institution_ids[i]`` is the institution of investor ``i`` of the history ``ranker`` was
+    fitted on. Eligible candidates the candidate generation did not retrieve follow, by recent
+    activity; institutions without history come last.
+    """
+
+    ranker: InvestorRanker
+    institution_ids: IntArray
 
     @property
     def model_version(self) -> str:
-        """The re-ranker's version, or ``rules-1`` when it fell back."""
-        return str(self.reranker.version_)
+        """``ltr-`` and a digest of the trained model."""
+        booster = self.ranker.model_
+        text = booster.model_to_string() if booster is not None else repr(self.ranker)
+        digest = hashlib.sha1(text.encode() + self.institution_ids.tobytes()).hexdigest()
+        return f"ltr-{digest[:10]}"
 
     def score(self, batch: DemandBatch, cands: CandidateSet, cfg: RuleConfig) -> Float32Array:
-        """Win probability on each demand's shortlist, ``-inf`` elsewhere; shape ``(B, n)``."""
-        base = RulesRanker(self.weights).score(batch, cands, cfg)
-        if self.reranker.is_fallback:
-            return base
-        ids, _ = top_k(base, self.shortlist)
-        rows, pos = np.nonzero(ids >= 0)
-        cols = ids[rows, pos]
-        out = np.full(base.shape, -np.inf, dtype=np.float32)
-        if len(rows):
-            X = pair_features(batch, cands, rows, cols, self.weights)
-            out[rows, cols] = self.reranker.predict_proba(X)[:, 1]
+        """Learned score of every eligible pair, ``-inf`` where a hard rule fails; ``(B, n)``."""
+        ok = eligible(batch, cands, cfg)
+        r, index = self.ranker, self.ranker.index_
+        ctx = query_context(index, demand_rounds(batch.profiles, cfg.today))
+        qi, inv = generate_candidates(index, ctx, r.n_candidates, r.n_local_candidates)
+        learned = r.pair_scores(pair_features(index, ctx, qi, inv))
+        floor = np.full(len(batch), np.inf)
+        np.minimum.at(floor, qi, learned)
+        floor = np.where(np.isfinite(floor), floor, 0.0) - 1.0
+        out = floor[:, None] - self._fill_rank(cands)[None, :]
+        pair, cols = _columns_of(cands, self.institution_ids[inv])
+        out[qi[pair], cols] = learned[pair]
+        return np.where(ok, out, -np.inf).astype(np.float32)
+
+    def _fill_rank(self, cands: CandidateSet) -> np.ndarray:
+        """In [0, 1]: the activity rank of each candidate's institution; 1 without history."""
+        n = self.institution_ids.size
+        rank = np.empty(n)
+        rank[self.ranker.fill_order_] = np.arange(n) / (n + 1.0)
+        out = np.ones(len(cands))
+        which, cols = _columns_of(cands, self.institution_ids)
+        out[cols] = rank[which]
         return out

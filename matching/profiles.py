@@ -60,7 +60,9 @@ class DemandProfile:
     a 6-digit GB/T 2260 code; ``relationships`` maps institution id → strength in [0, 1] of an
     earlier relationship with this enterprise (1 = a closed deal). ``qualifications`` are those
     the enterprise meets (held ones and the weaker ones they imply). ``leg`` is 'equity' or
-    'loan' for one leg of a mixed (投贷联动) demand.
+    'loan' for one leg of a mixed (投贷联动) demand. ``round_type`` names the round as an
+    investment history does ('series-a', 'venture' …) where it says more than ``stage``; outside
+    China ``region_code`` may be a 'state/region/city' path (:func:`matching.learned.locality`).
     """
 
     demand_id: int
@@ -80,6 +82,7 @@ class DemandProfile:
     relationships: Mapping[int, float] = field(default_factory=dict)
     enterprise_name: str = ""
     leg: str | None = None
+    round_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -467,8 +467,8 @@ def slate_run(session: Session, **over: Any) -> SlateRun:
 
 def ranker_model(session: Session, **over: Any) -> RankerModel:
     n = next(_seq)
-    data = {"version": f"gbm-{n:010d}", "path": f"var/models/gbm-{n:010d}/reranker.pkl",
-            "n_outcomes": 240, "n_won": 60, "metrics": {"auc_learned": 0.71}}  # fmt: skip
+    data = {"version": f"ltr-{n:010d}", "path": f"var/models/ltr-{n:010d}/ranker.pkl",
+            "n_outcomes": 240, "n_won": 240, "metrics": {"recall10_learned": 0.31}}  # fmt: skip
     return create(session, RankerModel, data | over)
 
 

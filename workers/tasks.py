@@ -131,7 +131,7 @@ def nightly_rerank() -> str:
 
 @app.task(name="nightly.retrain")
 def nightly_retrain() -> str:
-    """Retrain the re-ranker when enough new outcomes arrived (not acks_late: costly twice)."""
+    """Retrain the ranker when enough new deals were confirmed (not acks_late: costly twice)."""
     settings = get_settings()
     with session_scope() as session:
         report = nightly.retrain_if_due(

@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from matching.offline.adapter import ProductPathRanker
 from matching.offline.baselines import CategoryRoundPopularity, GlobalPopularity
 from matching.offline.data import History, RoundTable
 from matching.offline.implicit_baseline import ImplicitALS
@@ -55,14 +56,15 @@ def relevance_sets(train: History, test: History) -> tuple[list[set[int]], list[
 
 
 def default_models(random_state: int = 0, with_implicit: bool = False) -> dict[str, Ranker]:
-    """The popularity baselines, optionally implicit ALS, and the learned ranker."""
+    """The popularity baselines, optionally implicit ALS, and the learned ranker as served
+    (rounds ranked as demands through the product path, :mod:`matching.offline.adapter`)."""
     models: dict[str, Ranker] = {
         "global-popularity": GlobalPopularity(),
         "category+round-popularity": CategoryRoundPopularity(),
     }
     if with_implicit:
         models["implicit-als"] = ImplicitALS(random_state=random_state)
-    models["learned-ranker"] = InvestorRanker(random_state=random_state)
+    models["learned-ranker"] = ProductPathRanker(InvestorRanker(random_state=random_state))
     return models
 
 

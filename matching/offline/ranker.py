@@ -146,7 +146,8 @@ class InvestorRanker:
         self.fill_order_ = np.lexsort((np.arange(history.n_investors), -self.index_.activity))
         return self
 
-    def _score(self, X: FloatArray) -> FloatArray:
+    def pair_scores(self, X: FloatArray) -> FloatArray:
+        """Scores of feature rows ``X`` (columns ``FEATURE_NAMES``); higher ranks first."""
         if self.model_ is not None:
             return np.asarray(self.model_.predict(X, num_threads=self.n_threads), dtype=float)
         col = {name: j for j, name in enumerate(FEATURE_NAMES)}
@@ -167,5 +168,5 @@ class InvestorRanker:
         k = min(k, int(self.investor_names_.shape[0]))
         ctx = query_context(self.index_, queries)
         qi, inv = generate_candidates(self.index_, ctx, self.n_candidates, self.n_local_candidates)
-        score = self._score(pair_features(self.index_, ctx, qi, inv))
+        score = self.pair_scores(pair_features(self.index_, ctx, qi, inv))
         return top_k_per_query(qi, inv, score, len(queries), k, self.fill_order_, exclude)

@@ -1,4 +1,4 @@
-"""Nightly jobs: re-rank open demands in batch with the served model, retrain the re-ranker when
+"""Nightly jobs: re-rank open demands in batch with the served model, retrain the ranker when
 enough outcomes arrived (at least `retrain_min_new_outcomes` since the newest published model)."""
 
 from dataclasses import dataclass, field
@@ -43,13 +43,12 @@ def _trained_outcomes(session: Session) -> int:
 def retrain_if_due(
     session: Session, model_dir: Path, now: datetime, min_new: int, min_outcomes: int
 ) -> NightlyReport:
-    """Retrain (and publish) the re-ranker when `min_new` outcomes arrived since the newest
+    """Retrain (and publish) the ranker when `min_new` deals were confirmed since the newest
     published model was fitted."""
     today = now.astimezone(UTC).date()
-    _, y, _ = matching_service.outcome_pairs(session, today)
-    new = len(y) - _trained_outcomes(session)
+    new = matching_service.confirmed_deals(session, today) - _trained_outcomes(session)
     if new < min_new:
-        message = f"新增撮合结果 {new} 条，少于 {min_new} 条，暂不重新训练"
+        message = f"新增确认成交 {new} 笔，少于 {min_new} 笔，暂不重新训练"
         return NightlyReport("retrain", "skipped", message, {"new_outcomes": new})
     report = matching_service.train_reranker(
         session, model_dir, today=today, min_outcomes=min_outcomes
@@ -59,4 +58,6 @@ def retrain_if_due(
         return NightlyReport(
             "retrain", "skipped", f"未保存新模型：{report.fallback_reason}", details
         )
-    return NightlyReport("retrain", "trained", f"已用 {report.n_outcomes} 条结果重新训练", details)
+    return NightlyReport(
+        "retrain", "trained", f"已用 {report.n_outcomes} 笔确认成交重新训练", details
+    )

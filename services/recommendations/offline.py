@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ingestion.safe_cells import csv_row
+from matching.offline.adapter import ProductPathRanker
 from matching.offline.data import date_to_days, load_history, load_queries
 from matching.offline.evaluate import ModelResult, default_models, evaluate_split
 from matching.offline.ranker import InvestorRanker
@@ -17,10 +18,10 @@ RANKING_COLUMNS: tuple[str, ...] = ("query_id", "rank", "investor_name", "score"
 def rank_offline(
     history_path: str | Path, queries_path: str | Path, k: int = 10, random_state: int = 0
 ) -> list[tuple[str, int, str, float]]:
-    """Fit :class:`InvestorRanker` on the history file and rank investors for each query."""
+    """Fit the one ranker on the history file; rank each query round as a demand (product path)."""
     history = load_history(history_path)
     query_ids, queries = load_queries(queries_path)
-    ranker = InvestorRanker(random_state=random_state).fit(history)
+    ranker = ProductPathRanker(InvestorRanker(random_state=random_state)).fit(history)
     ids, scores = ranker.rank(queries, k)
     names = ranker.investor_names_
     return [

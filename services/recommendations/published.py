@@ -1,4 +1,4 @@
-"""The served re-ranking model: one choice in the database that every process ranks with.
+"""The served ranking model: one choice in the database that every process ranks with.
 
 `matchmaker train` (and the nightly retrain) publishes a trained model with its holdout metrics
 and serves it; `matchmaker model use rules|VERSION` switches or rolls back. API, console,
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from matching.learned import RULES_VERSION, LearnedRanker, LearnedReranker
+from matching.learned import RULES_VERSION, LearnedRanker
 from matching.rank import RulesRanker, ScoringModel
 from models import RankerModel
 from models.errors import NotFoundError
@@ -22,26 +22,28 @@ from services.audit.repository import append_audit
 from services.recommendations import repository as repo
 
 logger = logging.getLogger(__name__)
-MODEL_FILE = "reranker.pkl"
+MODEL_FILE = "ranker.pkl"
 _LOADED: dict[tuple[str, int, int], ScoringModel] = {}
 _LOCK = threading.Lock()
 
 
 def load_model_file(path: Path) -> ScoringModel:
-    """The re-ranker saved at `path`, kept loaded while the file is unchanged."""
+    """The ranker saved at `path`, kept loaded while the file is unchanged."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     with _LOCK:
         if key not in _LOADED:
             with path.open("rb") as fh:
-                reranker: LearnedReranker = pickle.load(fh)  # our own file (`publish`)
+                model = pickle.load(fh)  # our own file (`publish`)
+            if not isinstance(model, LearnedRanker):
+                raise pickle.UnpicklingError(f"{path}: not a LearnedRanker")
             _LOADED.clear()  # one model at a time: a switched-off version is not kept
-            _LOADED[key] = LearnedRanker(reranker)
+            _LOADED[key] = model
         return _LOADED[key]
 
 
 def served_ranker(session: Session) -> ScoringModel:
-    """The model every caller ranks with: the served published re-ranker, else the rules.
+    """The model every caller ranks with: the served published ranker, else the rules.
 
     A served model whose file cannot be read falls back to the rules (logged), so ranking
     never stops; `matchmaker model list` shows the choice.
@@ -58,19 +60,19 @@ def served_ranker(session: Session) -> ScoringModel:
 
 def publish(
     session: Session,
-    reranker: LearnedReranker,
+    model: LearnedRanker,
     model_dir: Path,
     metrics: dict[str, float],
     n_outcomes: int,
     n_won: int,
     at: datetime,
 ) -> RankerModel:
-    """Save a trained re-ranker under `model_dir/VERSION/`, record it and serve it."""
-    version = str(reranker.version_)
+    """Save a trained ranker under `model_dir/VERSION/`, record it and serve it."""
+    version = model.model_version
     path = model_dir / version / MODEL_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
-        pickle.dump(reranker, fh)
+        pickle.dump(model, fh)
     row = repo.model_by_version(session, version) or RankerModel(
         version=version, path=str(path), n_outcomes=n_outcomes, n_won=n_won
     )

@@ -132,18 +132,18 @@ def data_version(session: Session) -> tuple[object, ...]:
 
 
 def served_model(session: Session) -> RankerModel | None:
-    """The published re-ranker every process ranks with (None: the rules)."""
+    """The published ranker every process ranks with (None: the rules)."""
     query = select(RankerModel).where(col(RankerModel.served).is_(True))
     return session.exec(query.order_by(col(RankerModel.id).desc())).first()
 
 
 def published_models(session: Session) -> list[RankerModel]:
-    """Every published re-ranker, newest first."""
+    """Every published ranker, newest first."""
     return list(session.exec(select(RankerModel).order_by(col(RankerModel.id).desc())).all())
 
 
 def model_by_version(session: Session, version: str) -> RankerModel | None:
-    """A published re-ranker by its version."""
+    """A published ranker by its version."""
     return session.exec(select(RankerModel).where(RankerModel.version == version)).first()
 
 

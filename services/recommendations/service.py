@@ -16,8 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sqlmodel import Session
 
 from matching.candidates import build_candidate_set
@@ -31,7 +29,11 @@ from matching.history import (
     relationships,
     responsiveness,
 )
-from matching.learned import MONOTONIC, LearnedReranker, pair_features
+from matching.learned import EPOCH, RULES_VERSION, LearnedRanker, deal_history
+from matching.offline.baselines import CategoryRoundPopularity
+from matching.offline.data import History
+from matching.offline.evaluate import Ranker, evaluate_split
+from matching.offline.ranker import InvestorRanker
 from matching.options import GuarantorRow, Subsidy, no_subsidy, rank_leg, with_leg
 from matching.profiles import (
     STAGE_INDEX,
@@ -51,7 +53,7 @@ from matching.rank import (
     load_penalty,
     rank_batch,
 )
-from matching.rules import RuleConfig, eligible
+from matching.rules import RuleConfig
 from matching.text import TextEncoder
 from models import (
     Deal,
@@ -84,7 +86,6 @@ from services.recommendations import repository as repo
 from services.recommendations.costs import subsidy_for
 from services.recommendations.published import publish, served_ranker
 
-NO_RESPONSE_DAYS = 60
 LOAD_WINDOW_DAYS = 30
 _REACHED = {s: i for i, s in enumerate(
     [PipelineStage.recommended, PipelineStage.introduced, PipelineStage.meeting,
@@ -673,87 +674,42 @@ def _taken(world: _World, cands: CandidateSet, demand_id: int) -> IntArray:
 # --- training ---------------------------------------------------------------------------------
 
 
-def _outcome(m: Match, today: date) -> int | None:
-    """1 won, 0 lost or no response (introduced, no move for 60 days), None otherwise."""
-    if m.stage == PipelineStage.closed_won:
-        return 1
-    if m.stage == PipelineStage.closed_lost:
-        return 0
-    stale = (
-        m.introduced_at is not None and _day(m.introduced_at) < today.toordinal() - NO_RESPONSE_DAYS
-    )
-    return 0 if m.stage == PipelineStage.introduced and stale else None
+def _deals_before(deals: DealHistory, today: date) -> DealHistory:
+    keep = deals.day < today.toordinal()
+    return DealHistory(
+        deals.institution_id[keep], deals.enterprise_id[keep], deals.day[keep], deals.stage[keep],
+        tuple(np.asarray(deals.industry_code, dtype=object)[keep].tolist()),
+        tuple(np.asarray(deals.region_code, dtype=object)[keep].tolist()),
+        deals.amount_wan[keep],
+    )  # fmt: skip
 
 
-def outcome_pairs(session: Session, today: date) -> tuple[FloatArray, IntArray, IntArray]:
-    """Features of every match with a known outcome, as the ranker saw them at the time.
-
-    Features are rebuilt as of the first day of the month the match was recommended in, from
-    history strictly before that day; only pairs passing the hard rules then are kept, since the
-    re-ranker only ever orders eligible candidates.
-    """
-    world = _load_world(session)
-    groups: dict[date, list[tuple[Match, int]]] = defaultdict(list)
-    for m in world.matches:
-        label, at = _outcome(m, today), m.recommended_at or m.created_at
-        if label is not None and at is not None:
-            groups[date(at.year, at.month, 1)].append((m, label))
-    xs, ys, days = [], [], []
-    encoder = _fit_encoder(world, today) if groups else None  # texts do not change by month
-    for as_of, items in sorted(groups.items()):
-        x, y = _month_pairs(world, as_of, items, encoder)
-        xs.append(x)
-        ys.append(y)
-        days.append(np.full(len(y), as_of.toordinal(), dtype=np.int64))
-    if not xs:
-        return np.zeros((0, len(MONOTONIC))), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(days)
+def confirmed_deals(session: Session, today: date) -> int:
+    """How many confirmed deals (the outcomes the ranker learns from) closed before ``today``."""
+    return int((_load_world(session).deals.day < today.toordinal()).sum())
 
 
-def _month_pairs(
-    world: _World, as_of: date, items: list[tuple[Match, int]], encoder: TextEncoder | None
-) -> tuple[FloatArray, IntArray]:
-    cands = _candidates(world, as_of, encoder)
-    batch = encode_demands(
-        [_profile(world, world.demands[m.demand_id], as_of) for m, _ in items], cands
-    )
-    ok = eligible(batch, cands, RuleConfig(today=as_of))
-    rows, cols, labels = [], [], []
-    for i, (m, label) in enumerate(items):
-        options = [j for j in _candidate_of(cands, m) if ok[i, j]]
-        if options:
-            rows.append(i)
-            cols.append(options[0])
-            labels.append(label)
-    if not rows:
-        return np.zeros((0, len(MONOTONIC))), np.zeros(0, dtype=np.int64)
-    x = pair_features(batch, cands, np.array(rows), np.array(cols))
-    return x, np.array(labels, dtype=np.int64)
+def center_ranker(random_state: int = 0) -> InvestorRanker:
+    """The LambdaMART sized for a center's few hundred deals: quarterly replay windows over two
+    years, small leaves, few trees (the investment-history defaults expect 10,000+ rounds)."""
+    return InvestorRanker(window_days=91.0, n_windows=8, min_leaf_samples=5, max_iter=50,
+                          random_state=random_state)  # fmt: skip
 
 
-def _holdout_metrics(
-    X: FloatArray, y: IntArray, day: IntArray, cutoff: int, reranker: LearnedReranker
-) -> dict[str, float]:
-    """Learned vs rules on outcomes from ``cutoff`` on, both trained only on earlier outcomes."""
-    train, test = day < cutoff, day >= cutoff
-    if len(np.unique(y[test])) < 2 or len(np.unique(y[train])) < 2:
+def _holdout_metrics(history: History, cutoff: date, random_state: int) -> dict[str, float]:
+    """Recall@10 of the ranker and the popularity reference on deals from ``cutoff`` on, both
+    fitted on earlier deals only (overall and for institutions new to the enterprise)."""
+    models: dict[str, Ranker] = {"learned": center_ranker(random_state),
+                                 "popularity": CategoryRoundPopularity()}  # fmt: skip
+    split = float((cutoff - EPOCH).days)
+    if not (history.rounds.day >= split).any() or not (history.rounds.day < split).any():
         return {}
-    model = LearnedReranker(**reranker.get_params()).fit(X[train], y[train])
-    if model.is_fallback:
-        return {}
-    rules_col = len(MONOTONIC) - 6  # the rules_score feature
-    platt = LogisticRegression().fit(X[train][:, [rules_col]], y[train])
-    p_rules = platt.predict_proba(X[test][:, [rules_col]])[:, 1]
-    p_learned = model.predict_proba(X[test])[:, 1]
-    return {
-        "holdout_outcomes": float(test.sum()),
-        "auc_learned": float(roc_auc_score(y[test], p_learned)),
-        "auc_rules": float(roc_auc_score(y[test], X[test][:, rules_col])),
-        "brier_learned": float(brier_score_loss(y[test], p_learned)),
-        "brier_rules_platt": float(brier_score_loss(y[test], p_rules)),
-        "logloss_learned": float(log_loss(y[test], p_learned)),
-        "logloss_rules_platt": float(log_loss(y[test], p_rules)),
-    }
+    out: dict[str, float] = {}
+    for r in evaluate_split(history, split, 10, models):
+        out[f"recall10_{r.name}"] = r.overall.recall
+        out[f"recall10_new_{r.name}"] = r.new.recall
+        out["holdout_rounds"] = float(r.overall.n_queries)
+    return out
 
 
 def train_reranker(
@@ -764,28 +720,29 @@ def train_reranker(
     holdout_days: int = 180,
     random_state: int = 0,
 ) -> TrainReport:
-    """Train the re-ranker on recorded outcomes, then publish and serve it (``model_dir``).
+    """Train the one ranker (:class:`LearnedRanker`) on the center's confirmed deals, then
+    publish and serve it (``model_dir``).
 
-    Metrics compare it with the rules score on the outcomes of the last ``holdout_days``
-    (both fitted on earlier outcomes only); the published model is then refitted on all
-    outcomes, and every caller ranks with it from the next call on (``model use`` rolls back).
-    With too few outcomes nothing is published and the report gives the reason.
+    Metrics: Recall@10 on the deals of the last ``holdout_days`` against category+stage
+    popularity, both fitted on earlier deals only; the published model is then fitted on every
+    deal before ``today``, and every caller ranks with it from the next call on (``model use``
+    rolls back). With fewer than ``min_outcomes`` deals nothing is published (the rules rank).
     """
     today = today or center_today()
-    X, y, day = outcome_pairs(session, today)
-    reranker = LearnedReranker(
-        min_outcomes=min_outcomes, monotonic_cst=MONOTONIC, random_state=random_state
-    )
-    if len(y) == 0:
-        reranker.fit(np.zeros((1, len(MONOTONIC))), np.zeros(1, dtype=np.int64))
-        return TrainReport(reranker.version_, 0, 0, reranker.fallback_reason_)
-    reranker.fit(X, y)
-    report = TrainReport(reranker.version_, len(y), int(y.sum()), reranker.fallback_reason_)
-    if reranker.is_fallback:
-        return report
-    cutoff = (today - timedelta(days=holdout_days)).toordinal()
-    report.metrics = _holdout_metrics(X, y, day, cutoff, reranker)
-    row = publish(session, reranker, model_dir, report.metrics, report.n_outcomes, report.n_won,
-                  datetime.now(UTC))  # fmt: skip
+    world = _load_world(session)
+    deals = _deals_before(world.deals, today)
+    n = len(deals.day)
+    if n < min_outcomes:
+        reason = (f"已确认成交 {n} 笔，不足训练所需的 {min_outcomes} 笔，继续使用规则排序")  # fmt: skip
+        return TrainReport(RULES_VERSION, n, n, reason)
+    history = deal_history(deals)
+    ids = np.array([int(k) for k in history.investor_keys.tolist()], dtype=np.int64)
+    model = LearnedRanker(center_ranker(random_state).fit(history), ids)
+    if model.ranker.model_ is None:
+        reason = f"已确认成交 {n} 笔，但没有可供学习的时间窗口，继续使用规则排序"
+        return TrainReport(RULES_VERSION, n, n, reason)
+    report = TrainReport(model.model_version, n, n)
+    report.metrics = _holdout_metrics(history, today - timedelta(days=holdout_days), random_state)
+    row = publish(session, model, model_dir, report.metrics, n, n, datetime.now(UTC))
     report.path = row.path
     return report

@@ -128,7 +128,7 @@ def test_model_use_switches_every_ranking_and_rolls_back(
         bank = _institution(session, InstitutionKind.bank)
         factories.loan_product(session, bank, min_amount_wan=100, max_amount_wan=1000)
         demand_id = factories.demand(session).id
-        version = publish(session, trained(5), tmp_path / "models", {"auc_learned": 0.7},
+        version = publish(session, trained(5), tmp_path / "models", {"recall10_learned": 0.3},
                           240, 60, AT).version  # fmt: skip
         session.commit()
 
@@ -144,8 +144,10 @@ def test_model_use_switches_every_ranking_and_rolls_back(
     back = matchmaker(url, "model", "use", version)
     assert back.returncode == 0 and version in back.stdout and served() == version
     listed = json.loads(matchmaker(url, "model", "list", "--json").stdout)
-    assert listed["served"] == version and listed["models"][0]["metrics"] == {"auc_learned": 0.7}
-    unknown = matchmaker(url, "model", "use", "gbm-0000000000")
+    assert listed["served"] == version and listed["models"][0]["metrics"] == {
+        "recall10_learned": 0.3
+    }
+    unknown = matchmaker(url, "model", "use", "ltr-0000000000")
     assert unknown.returncode == 2 and "未发布" in unknown.stderr
     with Session(engine) as session:
         rows = session.exec(select(RankerModel)).all()

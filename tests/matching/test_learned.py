@@ -1,67 +1,124 @@
-"""The learned re-ranker: cold-start fallback, calibrated gains over the rules, determinism."""
+"""The one ranker: the adapters (round → demand, investor → candidate, deals → history) and
+serving the LambdaMART behind the hard rules."""
 
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
-from sklearn.metrics import roc_auc_score
 
 from matching.candidates import build_candidate_set
-from matching.learned import FEATURE_NAMES, MONOTONIC, LearnedRanker, LearnedReranker
-from matching.rank import RULES_VERSION, RulesRanker, rank_batch
-from tests.matching.helpers import CFG
-from tests.matching.outcomes import synthetic_outcomes
+from matching.learned import LearnedRanker, deal_history, demand_rounds, locality
+from matching.offline.adapter import ProductPathRanker, investor_rows, round_profiles
+from matching.offline.data import date_to_days, history_from_rows
+from matching.offline.evaluate import split_history
+from matching.offline.ranker import InvestorRanker
+from matching.profiles import encode_demands
+from matching.rank import rank_batch
+from matching.rules import eligible
+from tests.matching.deals import synthetic_deals
+from tests.matching.helpers import CFG, TODAY
+from tests.matching.offline.synth import make_rows
 from tests.matching.synthetic import synthetic_candidates, synthetic_demands
 
-RULES_COL = FEATURE_NAMES.index("rules_score")
+FAST = {"max_iter": 20, "n_windows": 2, "min_leaf_samples": 5}
 
 
 @pytest.fixture(scope="module")
-def data() -> dict[str, np.ndarray]:
-    cands = build_candidate_set(synthetic_candidates(120, seed=5))
-    x, y, _ = synthetic_outcomes(synthetic_demands(300, seed=5), cands, CFG, 2500, seed=5)
-    xt, yt, pt = synthetic_outcomes(synthetic_demands(300, seed=6), cands, CFG, 2500, seed=6)
-    return {"x": x, "y": y, "xt": xt, "yt": yt, "pt": pt}
+def synth_split() -> tuple:  # type: ignore[type-arg]
+    history = history_from_rows(make_rows(120, 40, seed=3))
+    return split_history(history, date_to_days("2012-07-01"))
 
 
-def model(seed: int = 0) -> LearnedReranker:
-    return LearnedReranker(monotonic_cst=MONOTONIC, random_state=seed, max_iter=80)
+def test_a_round_read_as_a_demand_is_the_same_round(synth_split: tuple) -> None:  # type: ignore[type-arg]
+    rounds = synth_split[1].rounds
+    profiles = round_profiles(rounds, np.arange(len(rounds)))
+    p = profiles[0]
+    assert p.financing_type == "equity" and p.round_type == rounds.round_type[0]
+    assert p.industry_code == rounds.category[0] and p.enterprise_id == 0
+    for j, profile in enumerate(profiles):
+        back = demand_rounds([profile], TODAY)
+        assert back.company[0] == str(j)
+        assert (back.category[0], back.round_type[0]) == (rounds.category[j], rounds.round_type[j])
+        place = (rounds.state[j], rounds.region[j], rounds.city[j])
+        assert (back.state[0], back.region[0], back.city[0]) == place
+        same = np.isclose(back.amount[0], rounds.amount[j]) or (
+            np.isnan(back.amount[0]) and np.isnan(rounds.amount[j])
+        )
+        assert same
 
 
-def test_falls_back_when_outcomes_are_few(data: dict[str, np.ndarray]) -> None:
-    few = model().fit(data["x"][:50], data["y"][:50])
-    assert few.is_fallback and few.version_ == RULES_VERSION
-    assert "继续使用规则排序" in (few.fallback_reason_ or "")
-    with pytest.raises(NotFittedError):
-        few.predict_proba(data["x"][:5])
-    cands = build_candidate_set(synthetic_candidates(60, seed=1))
-    demands = synthetic_demands(5, seed=1)
-    served = rank_batch(LearnedRanker(few), demands, cands, CFG, k=5)
-    rules = rank_batch(RulesRanker(), demands, cands, CFG, k=5)
-    assert np.array_equal(served[0], rules[0])
+def test_locality_reads_gbt_codes_and_paths() -> None:
+    assert locality("440305") == ("44", "4403", "440305")
+    assert locality("CA/SF Bay/San Francisco") == ("CA", "SF Bay", "San Francisco")
+    assert locality(None) == ("", "", "")
 
 
-def test_beats_the_rules_where_the_truth_is_known(data: dict[str, np.ndarray]) -> None:
-    fitted = model().fit(data["x"], data["y"])
-    p = fitted.predict_proba(data["xt"])[:, 1]
-    auc_learned = roc_auc_score(data["yt"], p)
-    auc_rules = roc_auc_score(data["yt"], data["xt"][:, RULES_COL])
-    auc_oracle = roc_auc_score(data["yt"], data["pt"])
-    assert auc_learned > auc_rules + 0.05
-    assert auc_learned > auc_oracle - 0.05
-    # calibrated: mean predicted ≈ observed rate, and close to the true probabilities
-    assert abs(p.mean() - data["yt"].mean()) < 0.03
-    assert np.abs(p - data["pt"]).mean() < 0.08
+def test_an_investor_is_an_unrestricted_equity_candidate(synth_split: tuple) -> None:  # type: ignore[type-arg]
+    train, test = synth_split
+    end = float(train.rounds.day.max()) + 1
+    rows = investor_rows(train, end)
+    assert [r.institution_id for r in rows] == list(range(train.n_investors))
+    assert all(r.kind == "equity" and not r.stages and not r.sectors for r in rows)
+    recent = train.inv_investor[train.rounds.day[train.inv_round] >= end - 180]
+    assert {r.institution_id for r in rows if r.activity > 0} == set(recent.tolist())
+    cands = build_candidate_set(rows)
+    profiles = round_profiles(test.rounds, np.arange(len(test.rounds)))
+    assert eligible(encode_demands(profiles, cands), cands, CFG).all()
 
 
-def test_deterministic_and_sklearn_conventions(data: dict[str, np.ndarray]) -> None:
-    a = model(3).fit(data["x"], data["y"])
-    b = clone(a).fit(data["x"], data["y"])
-    assert a.version_ == b.version_ and a.version_.startswith("gbm-")
-    assert np.array_equal(a.predict_proba(data["xt"]), b.predict_proba(data["xt"]))
-    assert a.get_params()["random_state"] == 3
-    assert not hasattr(model(), "model_")  # __init__ only stores parameters
-    again = pickle.loads(pickle.dumps(a))
-    assert np.array_equal(again.predict_proba(data["xt"][:10]), a.predict_proba(data["xt"][:10]))
+def test_the_product_path_ranks_like_the_offline_ranker(synth_split: tuple) -> None:  # type: ignore[type-arg]
+    train, test = synth_split
+    offline, _ = InvestorRanker(**FAST).fit(train).rank(test.rounds, 10)  # type: ignore[arg-type]
+    product, _ = ProductPathRanker(InvestorRanker(**FAST)).fit(train).rank(test.rounds, 10)  # type: ignore[arg-type]
+    assert product.shape == offline.shape
+    assert (product == offline).mean() > 0.97  # float32 product scores may tie a few pairs
+
+
+def test_deals_become_rounds_of_an_enterprise_and_day() -> None:
+    deals = synthetic_deals(20, 60, seed=1)
+    history = deal_history(deals)
+    pairs = {(int(e), int(d)) for e, d in zip(deals.enterprise_id, deals.day, strict=True)}
+    assert len(history.rounds) == len(pairs)
+    assert len(history.inv_round) == len(set(zip(deals.enterprise_id.tolist(), deals.day.tolist(),
+                                                 deals.institution_id.tolist(), strict=True)))  # fmt: skip
+    assert set(history.investor_keys.tolist()) == {str(i) for i in deals.institution_id.tolist()}
+    assert set(history.rounds.company.tolist()) == {str(e) for e, _ in pairs}
+
+
+@pytest.fixture(scope="module")
+def served() -> tuple:  # type: ignore[type-arg]
+    deals = synthetic_deals(30, 400, seed=2)
+    history = deal_history(deals)
+    ids = np.array([int(k) for k in history.investor_keys.tolist()])
+    model = LearnedRanker(InvestorRanker(**FAST).fit(history), ids)  # type: ignore[arg-type]
+    return model, deals, build_candidate_set(synthetic_candidates(120, seed=2))
+
+
+def test_the_served_ranker_trained_and_keeps_the_hard_rules(served: tuple) -> None:  # type: ignore[type-arg]
+    model, _, cands = served
+    assert model.ranker.model_ is not None and model.model_version.startswith("ltr-")
+    demands = synthetic_demands(40, seed=4)
+    batch = encode_demands(demands, cands)
+    scores = model.score(batch, cands, CFG)
+    ok = eligible(batch, cands, CFG)
+    assert np.array_equal(np.isfinite(scores), ok)
+    same = pickle.loads(pickle.dumps(model))
+    assert same.model_version == model.model_version
+    assert np.array_equal(same.score(batch, cands, CFG), scores)
+
+
+def test_a_follow_on_round_ranks_the_earlier_investor_first(served: tuple) -> None:  # type: ignore[type-arg]
+    model, deals, cands = served
+    equity = [d for d in synthetic_demands(200, seed=7) if d.financing_type == "equity"]
+    mandates = set(np.flatnonzero(cands.kind == 1).tolist())
+    hits = 0
+    for demand in equity[:20]:
+        backers = deals.institution_id[deals.enterprise_id == demand.enterprise_id]
+        backer = next((int(b) for b in backers if b in cands.institution_id[list(mandates)]), None)
+        if backer is None:
+            continue
+        profile = replace(demand, amount_min_wan=500.0, amount_max_wan=800.0)
+        ids, _ = rank_batch(model, [profile], cands, CFG, 5)
+        hits += backer in cands.institution_id[ids[0][ids[0] >= 0]].tolist()
+    assert hits >= 5

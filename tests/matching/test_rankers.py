@@ -9,13 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.candidates import build_candidate_set
-from matching.learned import MONOTONIC, LearnedRanker, LearnedReranker
+from matching.learned import LearnedRanker, deal_history
+from matching.offline.ranker import InvestorRanker
 from matching.profiles import CandidateSet, DemandProfile, encode_demands
 from matching.rank import ExposurePolicy, RulesRanker, ScoringModel, occurrence, rank_batch, top_k
 from matching.rules import eligible
 from tests.matching.contract import RankerCase, RankerContract
+from tests.matching.deals import synthetic_deals
 from tests.matching.helpers import CFG
-from tests.matching.outcomes import synthetic_outcomes
 from tests.matching.synthetic import synthetic_candidates, synthetic_demands
 
 
@@ -26,11 +27,10 @@ def world(seed: int) -> tuple[list[DemandProfile], CandidateSet]:
 
 @lru_cache
 def learned(seed: int) -> LearnedRanker:
-    _, cands = world(seed)
-    train_demands = synthetic_demands(300, seed=seed + 1)
-    x, y, _ = synthetic_outcomes(train_demands, cands, CFG, 2000, seed)
-    model = LearnedReranker(monotonic_cst=MONOTONIC, random_state=seed, max_iter=60).fit(x, y)
-    return LearnedRanker(model, shortlist=40)
+    history = deal_history(synthetic_deals(30, 300, seed=seed))
+    ranker = InvestorRanker(max_iter=40, n_windows=2, min_leaf_samples=5, random_state=seed)
+    ids = np.array([int(k) for k in history.investor_keys.tolist()], dtype=np.int64)
+    return LearnedRanker(ranker.fit(history), ids)
 
 
 def _case(name: str, model_for: "type[RulesRanker] | None") -> RankerCase:
@@ -52,12 +52,12 @@ def ranker_case(request: pytest.FixtureRequest) -> RankerCase:
 
 
 class TestRankerContract(RankerContract):
-    """The contract, for the rules ranker and the learned re-ranker."""
+    """The contract, for the rules ranker and the learned ranker."""
 
 
 def test_the_learned_ranker_did_train() -> None:
-    assert not learned(0).reranker.is_fallback
-    assert learned(0).model_version.startswith("gbm-")
+    assert learned(0).ranker.model_ is not None
+    assert learned(0).model_version.startswith("ltr-")
 
 
 # --- properties -----------------------------------------------------------------------------

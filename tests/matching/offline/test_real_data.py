@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from matching.offline.adapter import ProductPathRanker
 from matching.offline.baselines import CategoryRoundPopularity
 from matching.offline.data import date_to_days, load_history
 from matching.offline.evaluate import Ranker, evaluate_split
@@ -28,3 +29,16 @@ def test_real_data_beats_popularity() -> None:
     res = {r.name: r for r in evaluate_split(history, date_to_days("2012-07-01"), 10, models)}
     assert res["ours"].overall.recall > 0.25 > res["pop"].overall.recall
     assert res["ours"].new.recall > 0.11 > res["pop"].new.recall
+
+
+@pytest.mark.slow
+def test_the_product_path_reaches_the_issue_24_figures() -> None:
+    """Rounds ranked as demands through rank_batch, the rules and LearnedRanker (2012-H2)."""
+    if not DATA.exists():
+        pytest.skip(f"shared data not available at {DATA}")
+    history = load_history(DATA)
+    models: dict[str, Ranker] = {"product": ProductPathRanker()}
+    [res] = evaluate_split(history, date_to_days("2012-07-01"), 10, models)
+    assert (res.overall.n_queries, res.new.n_queries) == (1413, 1297)
+    assert res.overall.recall == pytest.approx(0.3289, abs=0.001) and res.overall.recall >= 0.32
+    assert res.new.recall == pytest.approx(0.1654, abs=0.001) and res.new.recall >= 0.16

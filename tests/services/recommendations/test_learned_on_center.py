@@ -1,58 +1,63 @@
-"""On a generated center, learning from outcomes beats the rules score on a time-based holdout.
-
-The generator decides outcomes from a latent fit (ticket, sector, region, the institution's
-responsiveness) with noise; the rules weigh those fits by hand, the re-ranker learns how much
-each matters from the outcomes before the cut-off and is scored on the outcomes after it.
+"""On a generated center, `train_reranker` trains the one ranker on the confirmed deals, is
+measured against category+stage popularity on the later deals, and serves `recommend_for_demand` behind the rules.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 import models
 from demo.generator.center import generate_center
-from matching.learned import FEATURE_NAMES, MONOTONIC, LearnedReranker
+from matching.learned import LearnedRanker
+from models import FinancingDemand
 from models.db import make_engine
+from models.reference import DemandStatus, FinancingType
 from services.recommendations import service
+from services.recommendations.published import served_ranker
 
 TODAY = date(2026, 6, 30)
 HOLDOUT_DAYS = 270
-MARGIN = 0.05
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, ...]:
-    path: Path = tmp_path_factory.mktemp("center") / "center.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
+def center(tmp_path_factory: pytest.TempPathFactory) -> tuple[Session, service.TrainReport]:
+    folder = tmp_path_factory.mktemp("center")
+    engine = make_engine(f"sqlite:///{folder / 'center.sqlite'}")
     models.metadata.create_all(engine)
-    with Session(engine) as session:
-        # One center: the margin moves with the draw (from -0.04 to 0.15 over seeds 1-12, below
-        # MARGIN for a few, before and after #25 changed the generator's draws); 0.105 here.
-        generate_center(session, seed=1, enterprises=1200, today=TODAY)
-        session.commit()
-        return service.outcome_pairs(session, TODAY)
+    session = Session(engine)
+    generate_center(session, seed=42, enterprises=1200, today=TODAY)
+    report = service.train_reranker(session, Path(folder / "models"), today=TODAY,
+                                    min_outcomes=100, holdout_days=HOLDOUT_DAYS)  # fmt: skip
+    session.commit()
+    return session, report
 
 
-def test_learned_reranker_beats_the_rules_on_later_outcomes(
-    outcomes: tuple[np.ndarray, ...],
+def test_the_ranker_trained_on_deals_is_measured_on_later_deals(
+    center: tuple[Session, service.TrainReport],
 ) -> None:
-    X, y, day = outcomes
-    later = day >= (TODAY - timedelta(days=HOLDOUT_DAYS)).toordinal()
-    assert later.sum() >= 100 and (~later).sum() >= 200 and 0.1 < y.mean() < 0.5
-    model = LearnedReranker(monotonic_cst=MONOTONIC).fit(X[~later], y[~later])
-    assert not model.is_fallback
-    auc_learned = roc_auc_score(y[later], model.predict_proba(X[later])[:, 1])
-    auc_rules = roc_auc_score(y[later], X[later, FEATURE_NAMES.index("rules_score")])
-    assert auc_learned > auc_rules + MARGIN, (auc_learned, auc_rules)
+    _, report = center
+    assert report.fallback_reason is None and report.version.startswith("ltr-"), report
+    m = report.metrics
+    assert m["holdout_rounds"] >= 30
+    # 142 deals among 35 institutions: category+stage popularity is a strong reference there
+    assert m["recall10_learned"] > 0.35 and m["recall10_new_learned"] > 0.35, m
+    assert m["recall10_learned"] >= m["recall10_popularity"] - 0.05, m
 
 
-def test_outcomes_follow_the_institutions_responsiveness(
-    outcomes: tuple[np.ndarray, ...],
+def test_recommend_serves_the_trained_ranker_behind_the_hard_rules(
+    center: tuple[Session, service.TrainReport],
 ) -> None:
-    X, y, _ = outcomes
-    auc = roc_auc_score(y, X[:, FEATURE_NAMES.index("responsiveness")])
-    assert auc > 0.58  # the generator's latent responsiveness shows in the pipeline history
+    session, report = center
+    assert isinstance(served_ranker(session), LearnedRanker)
+    open_equity = session.exec(
+        select(FinancingDemand).where(FinancingDemand.status == DemandStatus.open,
+                                      FinancingDemand.financing_type == FinancingType.equity)
+    ).all()  # fmt: skip
+    ranked = [service.recommend_for_demand(session, d.id or 0, k=10, today=TODAY)
+              for d in open_equity[:5]]  # fmt: skip
+    assert any(rec.items for rec in ranked)
+    for rec in ranked:
+        assert rec.model_version == report.version
+        assert all(item.kind in ("equity", "syndicate") for item in rec.items), rec.items

@@ -23,7 +23,7 @@ def test_rerank_ranks_every_open_demand(session: Session) -> None:
 def test_retrain_waits_for_enough_new_outcomes(session: Session, tmp_path: Path) -> None:
     report = retrain_if_due(session, tmp_path, T0, min_new=50, min_outcomes=200)
     assert (report.action, report.details["new_outcomes"]) == ("skipped", 0)
-    assert "少于 50 条" in report.message
+    assert "少于 50 笔" in report.message
 
 
 def test_retrain_counts_outcomes_since_the_newest_published_model(

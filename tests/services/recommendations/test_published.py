@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from matching.learned import MONOTONIC, LearnedReranker
+from matching.learned import LearnedRanker, deal_history
+from matching.offline.ranker import InvestorRanker
 from models import AuditLog, DigestDelivery
 from models.errors import NotFoundError
 from services.digests.service import DigestPolicy, run_digest_period
@@ -16,16 +17,17 @@ from services.recommendations import service
 from services.recommendations.nightly import rerank_open_demands
 from services.recommendations.published import publish, published_models, use_model
 from tests import factories
+from tests.matching.deals import synthetic_deals
 from tests.workers.helpers import T0, subscription
 
 AT = datetime(2025, 3, 1, tzinfo=UTC)
 
 
-def trained(seed: int) -> LearnedReranker:
-    rng = np.random.default_rng(seed)
-    X = rng.random((240, len(MONOTONIC)))
-    y = (X[:, 0] + rng.random(240) > 1.0).astype(np.int64)
-    return LearnedReranker(monotonic_cst=MONOTONIC, max_iter=20, random_state=seed).fit(X, y)
+def trained(seed: int) -> LearnedRanker:
+    history = deal_history(synthetic_deals(20, 200, seed=seed))
+    ids = np.array([int(k) for k in history.investor_keys.tolist()], dtype=np.int64)
+    ranker = InvestorRanker(max_iter=10, n_windows=2, min_leaf_samples=5, random_state=seed)
+    return LearnedRanker(ranker.fit(history), ids)
 
 
 def versions_in_use(session: Session, demand_id: int) -> set[str]:
@@ -45,8 +47,8 @@ def test_a_published_model_is_served_to_every_caller_and_rolls_back(
     subscription(session, bank)
     assert versions_in_use(session, demand.id or 0) == {"rules-1"}
 
-    first = publish(session, trained(1), tmp_path, {"auc_learned": 0.7}, 240, 60, AT)
-    second = publish(session, trained(2), tmp_path, {"auc_learned": 0.72}, 260, 66, AT)
+    first = publish(session, trained(1), tmp_path, {"recall10_learned": 0.3}, 240, 60, AT)
+    second = publish(session, trained(2), tmp_path, {"recall10_learned": 0.32}, 260, 66, AT)
     assert first.version != second.version and Path(second.path).exists()
     assert versions_in_use(session, demand.id or 0) == {second.version}
     policy = DigestPolicy(rank_with_core=True)
@@ -68,5 +70,5 @@ def test_an_unknown_version_is_refused_and_nothing_changes(
 ) -> None:
     served = publish(session, trained(3), tmp_path, {}, 240, 60, AT)
     with pytest.raises(NotFoundError, match="未发布"):
-        use_model(session, "gbm-0000000000", actor="tester", at=AT)
+        use_model(session, "ltr-0000000000", actor="tester", at=AT)
     assert [m.version for m in published_models(session) if m.served] == [served.version]
