@@ -17,6 +17,7 @@ from models.institution import Institution, InvestmentMandate, LoanProduct, Serv
 from models.listing import ListingMilestone, ListingRecord, ListingTierChange
 from models.match import Deal, Match, MatchTransition
 from models.policy import Policy, PolicyOutreach
+from models.portal import EnterpriseInvitation, PortalNotice
 from models.ranker import RankerModel
 from models.subscription import DigestDelivery, Subscription
 from models.user import ApiKey, LoginThrottle, User
@@ -36,6 +37,7 @@ __all__ = [
     "DigestDelivery",
     "DuplicateCandidate",
     "Enterprise",
+    "EnterpriseInvitation",
     "EvaluationPeriod",
     "Event",
     "EventParticipant",
@@ -58,6 +60,7 @@ __all__ = [
     "MatchTransition",
     "Policy",
     "PolicyOutreach",
+    "PortalNotice",
     "RankerModel",
     "ServiceCommitment",
     "SlateItem",
