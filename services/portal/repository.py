@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -39,14 +40,14 @@ def matches_of(session: Session, enterprise_id: int) -> Sequence[Any]:
     """The enterprise's matches it is told about (introduced, or asked for by an institution),
     with the institution's name and kind, newest first."""
     query = (
-        select(Match, Institution.name, Institution.kind, _requested().label("requested"))
+        core_select(Match, Institution.name, Institution.kind, _requested().label("requested"))
         .join(FinancingDemand, col(FinancingDemand.id) == col(Match.demand_id))
         .join(Institution, col(Institution.id) == col(Match.institution_id))
         .where(FinancingDemand.enterprise_id == enterprise_id)
         .where(col(Match.introduced_at).is_not(None) | _requested())
         .order_by(col(Match.id).desc())
     )
-    return session.exec(query).all()
+    return session.execute(query).all()
 
 
 def consents_of(session: Session, enterprise_id: int) -> Sequence[Any]:
@@ -74,8 +75,9 @@ def notice_candidates(session: Session) -> Sequence[Any]:
     with an address, and the matches of their enterprise's demands that were introduced or
     asked for, with what decides the kind."""
     query = (
-        select(Match.id, Match.institution_id, Match.stage, Match.introduced_at, Match.closed_at,
-               _requested().label("requested"), User.id, FinancingDemand.enterprise_id)
+        core_select(col(Match.id).label("match_id"), Match.institution_id, Match.stage,
+               Match.introduced_at, _requested().label("requested"),
+               col(User.id).label("user_id"), FinancingDemand.enterprise_id)
         .join(FinancingDemand, col(FinancingDemand.id) == col(Match.demand_id))
         .join(User, col(User.enterprise_id) == col(FinancingDemand.enterprise_id))
         .where(User.role == UserRole.enterprise, col(User.active).is_(True),
@@ -118,6 +120,11 @@ def finish_notice(
         update(PortalNotice).where(col(PortalNotice.id) == notice_id)
         .values(status=status, sent_at=at, error=error)
     )  # fmt: skip
+
+
+def demand_of_match(session: Session, match_id: int) -> int:
+    """The demand a match is about."""
+    return int(session.exec(select(Match.demand_id).where(Match.id == match_id)).one())
 
 
 def notices_of(session: Session, user_id: int) -> Sequence[PortalNotice]:

@@ -61,13 +61,17 @@ def own_demand(session: Session, principal: Principal, demand_id: int) -> Financ
     return demand
 
 
-def submit_demand(session: Session, principal: Principal, fields: dict[str, Any]) -> FinancingDemand:
+def submit_demand(
+    session: Session, principal: Principal, fields: dict[str, Any]
+) -> FinancingDemand:
     """Register a demand of the enterprise (already checked against the API's strict schema):
     it starts 待对接, names the caller's enterprise whatever `fields` say."""
     enterprise_id = enterprise_of(principal)
     low, high = fields["amount_min_wan"], fields["amount_max_wan"]
     if low > high:
-        raise DomainError(f"融资金额下限 {low:g} 万元大于上限 {high:g} 万元", field="amount_min_wan")
+        raise DomainError(
+            f"融资金额下限 {low:g} 万元大于上限 {high:g} 万元", field="amount_min_wan"
+        )
     if high <= 0:
         raise DomainError("拟融资金额上限须大于 0", field="amount_max_wan")
     deadline = fields.get("deadline")
@@ -79,7 +83,11 @@ def submit_demand(session: Session, principal: Principal, fields: dict[str, Any]
 
 
 def edit_demand(
-    session: Session, principal: Principal, demand_id: int, changes: dict[str, Any], note: str | None
+    session: Session,
+    principal: Principal,
+    demand_id: int,
+    changes: dict[str, Any],
+    note: str | None,
 ) -> FinancingDemand:
     """Edit one of the enterprise's open or paused demands (each change a history row)."""
     demand = own_demand(session, principal, demand_id)
