@@ -40,7 +40,9 @@ def matches_of(session: Session, enterprise_id: int) -> Sequence[Any]:
     """The enterprise's matches it is told about (introduced, or asked for by an institution),
     with the institution's name and kind, newest first."""
     query = (
-        core_select(Match, Institution.name, Institution.kind, _requested().label("requested"))
+        core_select(
+            Match, col(Institution.name), col(Institution.kind), _requested().label("requested")
+        )
         .join(FinancingDemand, col(FinancingDemand.id) == col(Match.demand_id))
         .join(Institution, col(Institution.id) == col(Match.institution_id))
         .where(FinancingDemand.enterprise_id == enterprise_id)
@@ -75,9 +77,9 @@ def notice_candidates(session: Session) -> Sequence[Any]:
     with an address, and the matches of their enterprise's demands that were introduced or
     asked for, with what decides the kind."""
     query = (
-        core_select(col(Match.id).label("match_id"), Match.institution_id, Match.stage,
-               Match.introduced_at, _requested().label("requested"),
-               col(User.id).label("user_id"), FinancingDemand.enterprise_id)
+        core_select(col(Match.id).label("match_id"), col(Match.institution_id), col(Match.stage),
+                    col(Match.introduced_at), _requested().label("requested"),
+                    col(User.id).label("user_id"), col(FinancingDemand.enterprise_id))
         .join(FinancingDemand, col(FinancingDemand.id) == col(Match.demand_id))
         .join(User, col(User.enterprise_id) == col(FinancingDemand.enterprise_id))
         .where(User.role == UserRole.enterprise, col(User.active).is_(True),
