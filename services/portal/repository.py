@@ -24,7 +24,7 @@ from models.reference import NoticeStatus, PipelineStage, UserRole
 
 def demands_of(session: Session, enterprise_id: int) -> Sequence[FinancingDemand]:
     """The enterprise's demands, newest first."""
-    query = select(FinancingDemand).where(FinancingDemand.enterprise_id == enterprise_id)
+    query = select(FinancingDemand).where(col(FinancingDemand.enterprise_id) == enterprise_id)
     return session.exec(query.order_by(col(FinancingDemand.id).desc())).all()
 
 
@@ -45,7 +45,7 @@ def matches_of(session: Session, enterprise_id: int) -> Sequence[Any]:
         )
         .join(FinancingDemand, col(FinancingDemand.id) == col(Match.demand_id))
         .join(Institution, col(Institution.id) == col(Match.institution_id))
-        .where(FinancingDemand.enterprise_id == enterprise_id)
+        .where(col(FinancingDemand.enterprise_id) == enterprise_id)
         .where(col(Match.introduced_at).is_not(None) | _requested())
         .order_by(col(Match.id).desc())
     )
@@ -82,7 +82,7 @@ def notice_candidates(session: Session) -> Sequence[Any]:
                     col(User.id).label("user_id"), col(FinancingDemand.enterprise_id))
         .join(FinancingDemand, col(FinancingDemand.id) == col(Match.demand_id))
         .join(User, col(User.enterprise_id) == col(FinancingDemand.enterprise_id))
-        .where(User.role == UserRole.enterprise, col(User.active).is_(True),
+        .where(col(User.role) == UserRole.enterprise, col(User.active).is_(True),
                col(User.email).is_not(None))
         .where(col(Match.introduced_at).is_not(None) | _requested())
         .order_by(col(Match.id), col(User.id))
