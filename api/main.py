@@ -20,6 +20,7 @@ from api.routers import (
     institutions,
     lifecycle,
     matches,
+    portal,
     recommendations,
     subscriptions,
 )
@@ -31,7 +32,7 @@ from services.jobs import Publisher, background_publisher
 
 ROUTERS = (
     auth, enterprises, demands, recommendations, institutions, matches, consents, events,
-    subscriptions, imports, evaluation, complaints, audit, lifecycle,
+    subscriptions, imports, evaluation, complaints, audit, lifecycle, portal,
 )  # fmt: skip
 
 
