@@ -11,12 +11,13 @@ from api.web import (
     lifecycle,
     login,
     matchmaker,
+    portal,
     roadshows,
     users,
 )
 from api.web.render import STATIC_DIR
 
-PAGES = (login, matchmaker, lifecycle, imports, roadshows, evaluation, institution, users)
+PAGES = (login, matchmaker, lifecycle, imports, roadshows, evaluation, institution, users, portal)
 
 router = APIRouter(include_in_schema=False)
 for module in PAGES:
