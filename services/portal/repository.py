@@ -94,8 +94,13 @@ def add_notice(session: Session, values: dict[str, Any]) -> bool:
     """Insert a notice unless one with its key exists; True when this call inserted it."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(PortalNotice).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    return bool(getattr(session.execute(statement), "rowcount", 0))
+    statement = (
+        insert(PortalNotice)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(PortalNotice.id))
+    )
+    return session.execute(statement).first() is not None
 
 
 def pending_notices(session: Session) -> list[int]:
