@@ -69,7 +69,18 @@ def get_principal(
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+SignedIn = Annotated[Principal, Depends(get_principal)]
+
+
+async def not_enterprise(principal: SignedIn) -> Principal:
+    """Any caller but an enterprise user: the enterprise role uses the portal's routes only
+    (`api.routers.portal`), so no other route can hand it another enterprise's data (403)."""
+    if principal.role == UserRole.enterprise:
+        raise HTTPException(status_code=403, detail="企业用户请使用企业门户（/portal）")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(not_enterprise)]
 
 
 def require(*roles: UserRole) -> Callable[[Principal], Awaitable[Principal]]:
@@ -90,6 +101,16 @@ Staff = Annotated[Principal, Depends(require(*STAFF))]
 Admin = Annotated[Principal, Depends(require(UserRole.admin))]
 StaffOrEvaluator = Annotated[Principal, Depends(require(*STAFF, UserRole.evaluator))]
 StaffOrInstitution = Annotated[Principal, Depends(require(*STAFF, UserRole.institution))]
+
+
+async def enterprise_user(principal: SignedIn) -> Principal:
+    """An enterprise user bound to an enterprise (403 for everyone else)."""
+    if principal.role != UserRole.enterprise or principal.enterprise_id is None:
+        raise HTTPException(status_code=403, detail=f"仅限{UserRole.enterprise.label}访问")
+    return principal
+
+
+EnterpriseUser = Annotated[Principal, Depends(enterprise_user)]
 Anyone = CurrentPrincipal
 
 

@@ -3,8 +3,8 @@ security headers of every response.
 
 **Bodies** (`BodyGuard`). A request that carries a body (a `Content-Length` above 0, or
 `Transfer-Encoding`) is looked at before a byte of it is read:
-- on a route open without credentials (`PUBLIC_BODY_ROUTES`: the API's and the console's login;
-  `PUBLIC_BODY_PREFIX`: an event's sign-in page)
+- on a route open without credentials (`PUBLIC_BODY_ROUTES`: the API's and the console's login
+  and acceptance of an enterprise user's invitation; `PUBLIC_BODY_PREFIX`: an event's sign-in page)
   it may be at most `public_body_max_bytes`; it is read here, whole, before the request goes
   further, and replayed to the route;
 - on any other route the caller must first show a credential the app accepts: a bearer token
@@ -51,7 +51,14 @@ from api.web.auth import SESSION_COOKIE, session_subject
 from models.settings import Settings
 from services.accounts.service import principal_for_api_key, principal_for_user
 
-PUBLIC_BODY_ROUTES = frozenset({("POST", "/auth/token"), ("POST", "/console/login")})
+PUBLIC_BODY_ROUTES = frozenset(
+    {
+        ("POST", "/auth/token"),
+        ("POST", "/console/login"),
+        ("POST", "/auth/invitation"),
+        ("POST", "/console/invitation"),
+    }
+)
 # The event sign-in page a QR code opens (`api.web.signin`): its token is in the path.
 PUBLIC_BODY_PREFIX = "/signin/"
 DOCS_PATHS = ("/docs", "/redoc")

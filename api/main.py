@@ -20,6 +20,7 @@ from api.routers import (
     institutions,
     lifecycle,
     matches,
+    portal,
     recommendations,
     staff,
     subscriptions,
@@ -32,7 +33,7 @@ from services.jobs import Publisher, background_publisher
 
 ROUTERS = (
     auth, enterprises, demands, recommendations, institutions, matches, consents, events,
-    subscriptions, imports, evaluation, complaints, audit, lifecycle, staff,
+    subscriptions, imports, evaluation, complaints, audit, lifecycle, staff, portal,
 )  # fmt: skip
 
 

@@ -395,6 +395,7 @@ class MeOut(BaseModel):
     username: str
     role: str
     institution_id: int | None
+    enterprise_id: int | None = None
 
 
 class ApiKeyOut(BaseModel):

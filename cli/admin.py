@@ -17,11 +17,13 @@ PASSWORD_HELP = "密码：至少 12 个字符，且不是常见密码（省略�
 CLI_ACTOR = "cli"
 UsernameOption = Annotated[str, typer.Option(help="用户名")]
 RoleOption = Annotated[
-    UserRole, typer.Option(help="角色：admin | matchmaker | institution | evaluator")
+    UserRole, typer.Option(help="角色：admin | matchmaker | institution | evaluator | enterprise")
 ]
 InstitutionIdOption = Annotated[
     int | None, typer.Option(help="所属机构编号（institution 角色必填）")
 ]
+EnterpriseIdOption = Annotated[int | None, typer.Option(help="所属企业编号（enterprise 角色必填）")]
+EmailOption = Annotated[str | None, typer.Option(help="接收通知的邮箱（企业用户）")]
 # `audit verify`: the chain is intact but no anchor exists, so a deleted tail or a chain
 # recomputed from an edited row on could not be detected (1: broken; 2: configuration error).
 EXIT_UNANCHORED = 3
@@ -33,11 +35,30 @@ def users_create(
     password: Annotated[str, typer.Option(prompt="密码", hide_input=True, help=PASSWORD_HELP)],
     role: RoleOption,
     institution_id: InstitutionIdOption = None,
+    enterprise_id: EnterpriseIdOption = None,
+    email: EmailOption = None,
 ) -> None:
-    """创建用户：admin 管理员、matchmaker 撮合专员、institution 机构（绑定一家机构）、evaluator 评价人员。"""
+    """创建用户：admin 管理员、matchmaker 撮合专员、institution 机构（绑定一家机构）、evaluator 评价人员、enterprise 企业用户（绑定一家企业）。"""
     with session_scope() as session:
-        user = accounts.create_user(session, username, password, role, institution_id)
+        user = accounts.create_user(session, username, password, role, institution_id,
+                                    enterprise_id=enterprise_id, email=email, actor=CLI_ACTOR)  # fmt: skip
         typer.echo(f"已创建用户 {user.username}（{role.label}），id={user.id}")
+
+
+@users_app.command("invite")
+def users_invite(
+    enterprise_id: Annotated[int, typer.Option(help="企业编号")],
+    hours: Annotated[int, typer.Option(help="有效期（小时）")] = 72,
+    email: EmailOption = None,
+) -> None:
+    """生成企业用户的邀请链接（一次有效、到期失效；只保存其哈希，链接仅显示这一次）。"""
+    settings = get_settings()
+    with session_scope() as session:
+        invitation, token = accounts.invite_enterprise_user(
+            session, enterprise_id, CLI_ACTOR, hours=hours, email=email
+        )
+        typer.echo(f"邀请链接（{invitation.expires_at:%Y-%m-%d %H:%M} UTC 前有效，仅可使用一次）：")
+        typer.echo(f"{settings.console_url.rstrip('/')}/console/invitation?token={token}")
 
 
 @users_app.command("list")
@@ -47,6 +68,7 @@ def users_list() -> None:
         for user in accounts.list_users(session):
             status = "已停用" if not user.active else "已锁定" if user.locked_at else "正常"
             inst = f"  机构 {user.institution_id}" if user.institution_id else ""
+            inst += f"  企业 {user.enterprise_id}" if user.enterprise_id else ""
             typer.echo(f"{user.id}\t{user.username}\t{user.role.label}\t{status}{inst}")
 
 

@@ -32,6 +32,7 @@ from models.institution import (
 from models.listing import ListingMilestone, ListingRecord, ListingTierChange
 from models.match import Deal, Match, MatchTransition
 from models.policy import Policy, PolicyOutreach
+from models.portal import EnterpriseInvitation, PortalNotice
 from models.ranker import RankerModel
 from models.staff import StaffProfile, StaffQualification, TrainingRecord
 from models.subscription import DigestDelivery, Subscription
@@ -53,6 +54,7 @@ __all__ = [
     "DigestDelivery",
     "DuplicateCandidate",
     "Enterprise",
+    "EnterpriseInvitation",
     "EvaluationPeriod",
     "Event",
     "EventParticipant",
@@ -77,6 +79,7 @@ __all__ = [
     "MatchTransition",
     "Policy",
     "PolicyOutreach",
+    "PortalNotice",
     "RankerModel",
     "ServiceCommitment",
     "SlateItem",

@@ -18,6 +18,8 @@ class ComplaintBase(SQLModel):
     enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
     institution_id: int | None = Field(default=None, foreign_key="institution.id")
     satisfaction: int | None = Field(default=None, ge=1, le=5, description="满意度 1–5")
+    # A survey answered through the portal names the closed match it is about (one per match).
+    match_id: int | None = Field(default=None, foreign_key="match.id", index=True)
 
 
 class Complaint(ComplaintBase, table=True):

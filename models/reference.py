@@ -540,6 +540,7 @@ class UserRole(LabelledEnum):
     matchmaker = "matchmaker", "撮合专员"
     institution = "institution", "入驻机构"
     evaluator = "evaluator", "评价人员"
+    enterprise = "enterprise", "企业用户"
 
 
 class ComplaintKind(LabelledEnum):
@@ -556,6 +557,23 @@ class ComplaintStatus(LabelledEnum):
     received = "received", "已受理"
     handling = "handling", "处理中"
     resolved = "resolved", "已办结"
+
+
+class NoticeKind(LabelledEnum):
+    """What an e-mail to an enterprise user is about (the enterprise portal)."""
+
+    introduction = "introduction", "引荐通知"
+    consent_request = "consent_request", "授权请求"
+    survey = "survey", "满意度调查邀请"
+
+
+class NoticeStatus(LabelledEnum):
+    """Where one notice mail stands: queued, being sent, sent, or given up."""
+
+    pending = "pending", "待发送"
+    sending = "sending", "发送中"
+    sent = "sent", "已发送"
+    failed = "failed", "发送失败"
 
 
 class ImportOutcome(LabelledEnum):

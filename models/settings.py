@@ -52,6 +52,9 @@ class Settings(DotEnvSettings):
     smtp_host: str = "localhost"
     smtp_port: int = 25
     mail_from: str = "matchmaker@center.example"
+    console_url: str = Field(
+        default="http://localhost:8000", description="The console's address, named in notice mails."
+    )
     secret_key: str | None = Field(
         default=None, description="Signs tokens; no default in production."
     )

@@ -9,7 +9,8 @@ from models.reference import UserRole
 
 
 class User(SQLModel, table=True):
-    """A person with one role; institution users are bound to one institution.
+    """A person with one role; institution users are bound to one institution, enterprise
+    users to one enterprise.
 
     `username` holds the normalised form (`services.accounts.service.normalize_username`), so
     " admin1" and "ADMIN1" are the same name as "admin1".
@@ -22,6 +23,9 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: UserRole = Field(sa_column=enum_column(UserRole))
     institution_id: int | None = Field(default=None, foreign_key="institution.id")
+    # Enterprise users (the portal) are bound to one enterprise and are mailed at `email`.
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    email: str | None = Field(default=None, max_length=120)
     active: bool = True
     created_at: datetime = created_at_field()
     # Tokens and console sessions carry the version they were issued under; bumping it (password,

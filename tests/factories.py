@@ -29,6 +29,7 @@ from models import (
     Enterprise,
     EnterpriseAlias,
     EnterpriseChange,
+    EnterpriseInvitation,
     EvaluationPeriod,
     Event,
     EventParticipant,
@@ -50,6 +51,7 @@ from models import (
     LoanProduct,
     Match,
     MatchTransition,
+    PortalNotice,
     RankerModel,
     ServiceCommitment,
     SlateItem,
@@ -501,6 +503,27 @@ def training_record(session: Session, **over: Any) -> TrainingRecord:
     return create(session, TrainingRecord, data | over)
 
 
+def enterprise_user(session: Session, **over: Any) -> User:
+    data = {"role": "enterprise", "email": f"qiye{next(_seq)}@example.com",
+            "enterprise_id": _parent(session, over, "enterprise_id", enterprise)}  # fmt: skip
+    return user(session, **(data | over))
+
+
+def enterprise_invitation(session: Session, **over: Any) -> EnterpriseInvitation:
+    data = {"enterprise_id": _parent(session, over, "enterprise_id", enterprise),
+            "token_hash": f"{next(_seq):064d}", "created_by": "tester",
+            "expires_at": datetime(2030, 1, 1, tzinfo=UTC)}  # fmt: skip
+    return create(session, EnterpriseInvitation, data | over)
+
+
+def portal_notice(session: Session, **over: Any) -> PortalNotice:
+    user_id = _parent(session, over, "user_id", enterprise_user)
+    match_id = _parent(session, over, "match_id", match)
+    data = {"key": f"portal-introduction-{match_id}-{user_id}", "kind": "introduction",
+            "user_id": user_id, "match_id": match_id}  # fmt: skip
+    return create(session, PortalNotice, data | over)
+
+
 FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "enterprise": enterprise, "institution": institution, "loan_product": loan_product,
     "investment_mandate": mandate, "financing_demand": demand, "match": match, "deal": deal,
@@ -525,4 +548,5 @@ FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "staff_profile": staff_profile, "staff_qualification": staff_qualification,
     "training_record": training_record,
     "event_registration": registration,
+    "enterprise_invitation": enterprise_invitation, "portal_notice": portal_notice,
 }  # fmt: skip

@@ -30,7 +30,7 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """Digests per frequency at the configured Beijing hour; the sweeper; the nightly jobs; the
-    audit chain's signed anchor every 15 minutes."""
+    audit chain's signed anchor every 15 minutes; enterprise users' notice mails every minute."""
     hour = settings.digest_send_hour
     return {
         "digests-daily": {
@@ -53,6 +53,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "nightly-rerank": {"task": "nightly.rerank", "schedule": crontab(minute=30, hour=2)},
         "nightly-retrain": {"task": "nightly.retrain", "schedule": crontab(minute=30, hour=3)},
         "audit-anchor": {"task": "audit.anchor", "schedule": timedelta(minutes=15)},
+        "portal-notify": {"task": "portal.notify", "schedule": timedelta(minutes=1)},
     }
 
 

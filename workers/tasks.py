@@ -29,6 +29,8 @@ from services.digests.delivery import (
 )
 from services.digests.repository import ClaimBusyError
 from services.pipeline import demands
+from services.portal import notices
+from services.portal import repository as portal_repo
 from services.recommendations import nightly
 from services.roadshow import runs as slate_runs
 from workers.celery_app import app
@@ -91,6 +93,24 @@ def confirmation_mail(self: Any, subscription_id: int) -> bool:
             )  # fmt: skip
     except TransientDeliveryError as exc:
         raise self.retry(exc=exc, countdown=settings.digest_retry_base_seconds) from exc
+
+
+@app.task(name=notices.NOTIFY_TASK, **IDEMPOTENT)
+def notify_enterprises() -> dict[str, int]:
+    """Insert the notices due to enterprise users, then mail each pending one (each exactly
+    once: unique keys and claimed sends, see services/portal/notices.py); beat, every minute."""
+    settings = get_settings()
+    with session_scope() as session:
+        created = notices.collect(session, utcnow())
+        pending = portal_repo.pending_notices(session)
+    sent = 0
+    for notice_id in pending:
+        with session_scope() as session:
+            status = notices.send(session, notice_id, mailer(), utcnow(),
+                                  mail_from=settings.mail_from, domain=settings.mail_domain,
+                                  base_url=settings.console_url)  # fmt: skip
+        sent += status is not None and status.value == "sent"
+    return {"created": created, "sent": sent}
 
 
 def broker_backlog() -> int:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import CurrentPrincipal, PathId, SessionDep, SettingsDep
+from api.deps import CurrentPrincipal, PathId, SessionDep, SettingsDep, SignedIn
 from api.errors import problem
 from api.schemas import ApiKeyListItem, ApiKeyOut, MeOut, TokenOut
 from api.security import attempt_login, create_token
@@ -52,10 +52,11 @@ def login(
 
 
 @router.get("/auth/me", response_model=MeOut)
-def me(principal: CurrentPrincipal) -> MeOut:
+def me(principal: SignedIn) -> MeOut:
     """Who the token belongs to."""
     return MeOut(username=principal.username, role=principal.role.value,
-                 institution_id=principal.institution_id)  # fmt: skip
+                 institution_id=principal.institution_id,
+                 enterprise_id=principal.enterprise_id)  # fmt: skip
 
 
 def _key_manager(principal: Principal) -> None:

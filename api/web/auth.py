@@ -160,6 +160,8 @@ def home_of(principal: Principal) -> str:
         return f"/console/institutions/{principal.institution_id}"
     if principal.role == UserRole.evaluator:
         return "/console/evaluation"
+    if principal.role == UserRole.enterprise:
+        return "/console/portal"
     return "/console/"
 
 

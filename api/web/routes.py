@@ -14,6 +14,7 @@ from api.web import (
     login,
     matchmaker,
     policies,
+    portal,
     residents,
     roadshows,
     signin,
@@ -23,7 +24,7 @@ from api.web import (
 from api.web.render import STATIC_DIR
 
 PAGES = (login, matchmaker, lifecycle, imports, roadshows, evaluation, institution, users, residents,
-         staff, listing, policies, events)  # fmt: skip
+         staff, listing, policies, events, portal)  # fmt: skip
 
 router = APIRouter(include_in_schema=False)
 for module in PAGES:

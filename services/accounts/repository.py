@@ -1,12 +1,13 @@
 """The accounts' SQL: users, API keys and the login throttle's counters."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select as core_select
 from sqlalchemy import text, update
 from sqlmodel import Session, col, select
 
-from models import ApiKey, User
+from models import ApiKey, EnterpriseInvitation, User
 from models.base import utcnow
 
 
@@ -46,7 +47,7 @@ def live_keys_issued_by(session: Session, user_id: int | None) -> list[ApiKey]:
 def principal_row(session: Session, username: str) -> Any:
     """The columns of a token's subject a principal needs, or None."""
     columns = (User.username, User.role, User.institution_id, User.id, User.active,
-               User.token_version, User.locked_at)  # fmt: skip
+               User.token_version, User.locked_at, User.enterprise_id)  # fmt: skip
     query = core_select(*map(col, columns)).where(col(User.username) == username)
     return session.execute(query).first()
 
@@ -55,6 +56,23 @@ def key_row(session: Session, key_hash: str) -> Any:
     """Prefix, institution and revocation time of the key with this hash, or None."""
     query = select(ApiKey.prefix, ApiKey.institution_id, ApiKey.revoked_at)
     return session.exec(query.where(ApiKey.key_hash == key_hash)).first()
+
+
+def invitation_by_hash(session: Session, token_hash: str) -> EnterpriseInvitation | None:
+    """The invitation whose token has this SHA-256, or None."""
+    query = select(EnterpriseInvitation).where(EnterpriseInvitation.token_hash == token_hash)
+    return session.exec(query).first()
+
+
+def use_invitation(session: Session, invitation_id: int, user_id: int, now: datetime) -> bool:
+    """Mark the invitation used by `user_id` unless it is used already; True when this call did."""
+    used = session.execute(
+        update(EnterpriseInvitation)
+        .where(col(EnterpriseInvitation.id) == invitation_id,
+               col(EnterpriseInvitation.used_at).is_(None))
+        .values(used_at=now, user_id=user_id)
+    )  # fmt: skip
+    return bool(getattr(used, "rowcount", 0))
 
 
 # --- the login throttle (services/accounts/login_guard.py)

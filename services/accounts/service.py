@@ -19,14 +19,16 @@ import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session
 
-from models import ApiKey, Institution, User
+from models import ApiKey, Enterprise, EnterpriseInvitation, Institution, User
 from models.base import utcnow
 from models.errors import ConflictError, DomainError, NotFoundError
 from models.reference import UserRole
@@ -66,6 +68,7 @@ class Principal:
     institution_id: int | None = None
     user_id: int | None = None
     token_version: int = 0
+    enterprise_id: int | None = None
 
 
 def hash_password(password: str) -> str:
@@ -126,26 +129,52 @@ def check_password(password: str, username: str = "") -> None:
 
 
 def create_user(
-    session: Session, username: str, password: str, role: UserRole, institution_id: int | None
-) -> User:
+    session: Session, username: str, password: str, role: UserRole, institution_id: int | None,
+    *, enterprise_id: int | None = None, email: str | None = None, actor: str = "system",
+) -> User:  # fmt: skip
     """Create an account (normalised username, password policy); institution users must name an
-    existing institution."""
+    existing institution, enterprise users an existing enterprise."""
     username = normalize_username(username)
     _check_username(username)
     check_password(password, username)
-    if (role == UserRole.institution) != (institution_id is not None):
-        raise DomainError("机构用户必须且只能绑定一个入驻机构", field="institution_id")
-    if institution_id is not None and session.get(Institution, institution_id) is None:
-        raise NotFoundError(f"入驻机构 {institution_id} 不存在", field="institution_id")
+    _check_binding(session, role, institution_id, enterprise_id)
     if find_user(session, username) is not None:
         raise ConflictError(f"用户名“{username}”已存在", field="username")
     user = User(username=username, password_hash=hash_password(password), role=role,
-                institution_id=institution_id)  # fmt: skip
+                institution_id=institution_id, enterprise_id=enterprise_id,
+                email=_email(email))  # fmt: skip
     session.add(user)
     session.flush()
-    append_audit(session, actor="system", action="create", entity="user", entity_id=user.id,
-                 detail={"username": username, "role": role.value})  # fmt: skip
+    append_audit(session, actor=actor, action="create", entity="user", entity_id=user.id,
+                 detail={"username": username, "role": role.value,
+                         "enterprise_id": enterprise_id})  # fmt: skip
     return user
+
+
+def _check_binding(
+    session: Session, role: UserRole, institution_id: int | None, enterprise_id: int | None
+) -> None:
+    """Institution users name exactly one existing institution, enterprise users one existing
+    enterprise; nobody else names either."""
+    if (role == UserRole.institution) != (institution_id is not None):
+        raise DomainError("机构用户必须且只能绑定一个入驻机构", field="institution_id")
+    if (role == UserRole.enterprise) != (enterprise_id is not None):
+        raise DomainError("企业用户必须且只能绑定一家企业", field="enterprise_id")
+    if institution_id is not None and session.get(Institution, institution_id) is None:
+        raise NotFoundError(f"入驻机构 {institution_id} 不存在", field="institution_id")
+    if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
+        raise NotFoundError(f"企业 {enterprise_id} 不存在", field="enterprise_id")
+
+
+def _email(raw: str | None) -> str | None:
+    """A notice address, checked like a subscription's (None when blank)."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        checked = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise DomainError("邮箱地址无效（应形如 name@example.com）", field="email") from exc
+    return str(checked.ascii_email or checked.normalized)
 
 
 def find_user(session: Session, username: str) -> User | None:
@@ -180,7 +209,8 @@ def verify_password(user: User | None, password: str) -> bool:
 
 def principal_of(user: User) -> Principal:
     """The principal of an account, with its current token version."""
-    return Principal(user.username, user.role, user.institution_id, user.id, user.token_version)
+    return Principal(user.username, user.role, user.institution_id, user.id, user.token_version,
+                     user.enterprise_id)  # fmt: skip
 
 
 def _end_sessions(session: Session, user: User) -> None:
@@ -226,6 +256,10 @@ def set_role(
             raise DomainError("机构用户必须绑定一个存在的入驻机构", field="institution_id")
     else:
         institution_id = None
+    if role == UserRole.enterprise and user.enterprise_id is None:
+        raise DomainError("企业用户必须绑定一家企业，请另行创建企业用户", field="role")
+    if role != UserRole.enterprise:
+        user.enterprise_id = None
     before = (user.role, user.institution_id)
     user.role, user.institution_id = role, institution_id
     detail = {"from": before[0].value, "to": role.value, "institution_id": institution_id}
@@ -263,7 +297,7 @@ def principal_for_user(session: Session, username: str, version: int = 0) -> Pri
     if row.token_version != version:
         return None
     return Principal(row.username, UserRole(row.role), row.institution_id, row.id,
-                     row.token_version)  # fmt: skip
+                     row.token_version, row.enterprise_id)  # fmt: skip
 
 
 def _digest(key: str) -> str:
@@ -333,3 +367,52 @@ def principal_for_api_key(session: Session, plain: str) -> Principal | None:
     if key is None or key.revoked_at is not None:
         return None
     return Principal(f"api-key:{key.prefix}", UserRole.institution, key.institution_id)
+
+
+# --- invitation links for enterprise users (the portal)
+
+INVITATION_PREFIX = "tfi_"
+
+
+def invite_enterprise_user(
+    session: Session, enterprise_id: int, actor: str, *, hours: int = 72, email: str | None = None
+) -> tuple[EnterpriseInvitation, str]:
+    """A single-use link token that creates one enterprise user of `enterprise_id` within
+    `hours`; only its SHA-256 is kept, the plain token is returned once."""
+    if session.get(Enterprise, enterprise_id) is None:
+        raise NotFoundError(f"企业 {enterprise_id} 不存在", field="enterprise_id")
+    if not 1 <= hours <= 24 * 30:
+        raise DomainError("邀请有效期应在 1 小时到 30 天之间", field="hours")
+    plain = INVITATION_PREFIX + secrets.token_urlsafe(32)
+    invitation = EnterpriseInvitation(enterprise_id=enterprise_id, token_hash=_digest(plain),
+                                      email=_email(email), created_by=actor,
+                                      expires_at=utcnow() + timedelta(hours=hours))  # fmt: skip
+    session.add(invitation)
+    session.flush()
+    append_audit(session, actor=actor, action="invite", entity="enterprise",
+                 entity_id=enterprise_id, detail={"invitation": invitation.id})  # fmt: skip
+    return invitation, plain
+
+
+def accept_invitation(
+    session: Session, token: str, username: str, password: str, email: str | None = None
+) -> User:
+    """Create the enterprise user an unused, unexpired invitation allows; the invitation is
+    used up (claimed atomically, so two concurrent acceptances create one user)."""
+    invitation = repo.invitation_by_hash(session, _digest(token))
+    if (
+        invitation is None
+        or invitation.used_at is not None
+        or _aware(invitation.expires_at) <= utcnow()
+    ):
+        raise DomainError("邀请链接无效、已使用或已过期，请联系中心重新发送", field="token")
+    user = create_user(session, username, password, UserRole.enterprise, None,
+                       enterprise_id=invitation.enterprise_id,
+                       email=email or invitation.email, actor="invitation")  # fmt: skip
+    if not repo.use_invitation(session, invitation.id or 0, user.id or 0, utcnow()):
+        raise DomainError("邀请链接已被使用", field="token")
+    return user
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -27,6 +27,20 @@ def list_complaints(
     return session.exec(query.limit(limit) if limit else query).all()
 
 
+def complaints_of_enterprise(session: Session, enterprise_id: int) -> Sequence[Complaint]:
+    """The enterprise's records, newest first."""
+    query = select(Complaint).where(Complaint.enterprise_id == enterprise_id)
+    return session.exec(query.order_by(col(Complaint.id).desc())).all()
+
+
+def survey_of_match(session: Session, match_id: int) -> Complaint | None:
+    """The survey answer about a match, if one was given."""
+    query = select(Complaint).where(
+        Complaint.match_id == match_id, Complaint.kind == ComplaintKind.survey
+    )
+    return session.exec(query).first()
+
+
 def measures_for(session: Session, complaint_ids: Collection[int]) -> Sequence[ImprovementMeasure]:
     """Improvement measures of the given complaints, by due date."""
     if not complaint_ids:

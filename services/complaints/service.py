@@ -36,8 +36,10 @@ def submit(
     institution_id: int | None = None,
     satisfaction: int | None = None,
     received_at: datetime | None = None,
+    match_id: int | None = None,
 ) -> Complaint:
-    """Record a complaint, suggestion or survey answer as received."""
+    """Record a complaint, suggestion or survey answer as received (a survey answered through
+    the portal names its match)."""
     if kind == ComplaintKind.survey and satisfaction is None:
         raise DomainError("满意度调查须填写满意度（1–5）", field="satisfaction")
     data = {
@@ -48,6 +50,7 @@ def submit(
         "institution_id": institution_id,
         "satisfaction": satisfaction,
         "received_at": received_at or utcnow(),
+        "match_id": match_id,
     }
     row = create(session, Complaint, data)
     _audit(session, submitter or "anonymous", "submit", row, {"kind": kind.value})
@@ -142,6 +145,16 @@ def list_cases(
         kinds=None if kind is None else [kind],
         limit=limit,
     )
+
+
+def cases_of_enterprise(
+    session: Session, enterprise_id: int
+) -> list[tuple[Complaint, Sequence[ImprovementMeasure]]]:
+    """An enterprise's complaints, suggestions and survey answers, newest first, each with its
+    improvement measures (what the enterprise follows in the portal)."""
+    rows = repo.complaints_of_enterprise(session, enterprise_id)
+    measures = repo.measures_for(session, [r.id or 0 for r in rows])
+    return [(r, [m for m in measures if m.complaint_id == r.id]) for r in rows]
 
 
 @dataclass(frozen=True)

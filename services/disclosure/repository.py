@@ -26,6 +26,11 @@ def consents_to(session: Session, institution_id: int) -> list[Consent]:
     return list(session.exec(select(Consent).where(Consent.institution_id == institution_id)))
 
 
+def consents_of(session: Session, enterprise_id: int) -> list[Consent]:
+    """Every consent the enterprise gave any institution."""
+    return list(session.exec(select(Consent).where(Consent.enterprise_id == enterprise_id)))
+
+
 def legal_names(session: Session, enterprise_ids: Collection[int]) -> dict[int, str]:
     """The enterprises' legal names by id."""
     query = select(Enterprise.id, Enterprise.legal_name).where(

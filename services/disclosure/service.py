@@ -106,6 +106,12 @@ def chosen_by(session: Session, institution_id: int | None, at: datetime) -> set
     return {c.enterprise_id for c in consents if any(c.covers(s, moment) for s in c.scopes)}
 
 
+def consenting_institutions(session: Session, enterprise_id: int, at: datetime) -> set[int]:
+    """The institutions the enterprise chose: a consent of its to them (any scope) is in force."""
+    moment, consents = _aware(at), repo.consents_of(session, enterprise_id)
+    return {c.institution_id for c in consents if any(c.covers(s, moment) for s in c.scopes)}
+
+
 def may_see_teaser(
     session: Session, demand: FinancingDemand, institution_id: int | None, at: datetime
 ) -> bool:

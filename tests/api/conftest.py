@@ -69,6 +69,10 @@ def _seed(session: Session) -> World:
                              ("eva", UserRole.evaluator, None), ("inst_a", UserRole.institution, bank_a.id),
                              ("inst_b", UserRole.institution, vc_b.id)]:  # fmt: skip
         create_user(session, name, PASSWORD, role, inst)
+    # Enterprise users: ent_a of the enterprise with the demand, ent_b of the one with a consent.
+    for name, enterprise in [("ent_a", ent), ("ent_b", second)]:
+        create_user(session, name, PASSWORD, UserRole.enterprise, None,
+                    enterprise_id=enterprise.id, email=f"{name}@example.com")  # fmt: skip
     key, plain = issue_api_key(session, bank_a.id or 0, "seed")
     extra = _seed_records(session, bank_a.id or 0)
     session.flush()

@@ -18,7 +18,8 @@ def test_login_returns_a_bearer_token_that_identifies_the_user(client: TestClien
     body = response.json()
     assert body["token_type"] == "bearer"
     me = client.get("/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {"username": "mm", "role": "matchmaker", "institution_id": None}
+    assert me.json() == {"username": "mm", "role": "matchmaker", "institution_id": None,
+                         "enterprise_id": None}  # fmt: skip
 
 
 def test_wrong_password_is_401_problem_details_in_chinese(client: TestClient) -> None:

@@ -18,7 +18,12 @@ OPEN_TO_INSTITUTIONS = {
     "may see as a teaser",
     ("POST", "/complaints"): "anyone may complain; an institution's complaint is filed as its own",
 }
-PUBLIC = {("POST", "/auth/token"), ("GET", "/health")}
+PUBLIC = {("POST", "/auth/token"), ("GET", "/health"), ("POST", "/auth/invitation")}
+# What an enterprise user may call beyond the portal: who it is.
+ENTERPRISE_OUTSIDE_PORTAL = {("GET", "/auth/me")}
+# Whose records each path id names in the seeded world, as an enterprise user the id is
+# foreign to: the demand and match are ent_a's enterprise's, consent_a is ent_b's.
+FOREIGN_TO = {"demand_id": "ent_b", "match_id": "ent_b", "consent_id": "ent_a"}
 
 
 def _ids(world: World) -> dict[str, int]:
@@ -73,6 +78,16 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("PUT", "/staff/{user_id}/profile"): {"post": "侵入岗位"},
         ("POST", "/staff/{user_id}/qualifications"): {"name": "伪造证书", "obtained_on": "2020-01-01"},
         ("POST", "/staff/{user_id}/trainings"): {"day": "2025-01-01", "topic": "伪造", "hours": 1},
+        ("POST", "/portal/demands"): {"financing_type": "loan", "amount_min_wan": 100,
+                                      "amount_max_wan": 200},
+        ("PATCH", "/portal/demands/{demand_id}"): {"amount_max_wan": 900, "note": "企业调整"},
+        ("POST", "/portal/introductions/{match_id}/consent"): {"scopes": ["details"]},
+        ("POST", "/portal/introductions/{match_id}/survey"): {"satisfaction": 5},
+        ("POST", "/portal/consents"): {"institution_id": world.inst_a, "scopes": ["details"]},
+        ("POST", "/portal/complaints"): {"kind": "complaint", "content": "对接太慢"},
+        ("POST", "/enterprises/{enterprise_id}/invitations"): {"hours": 24},
+        ("POST", "/auth/invitation"): {"token": "tfi_guessed-token", "username": "x",
+                                       "password": "y"},
     }  # fmt: skip
 
 
@@ -137,7 +152,7 @@ def test_no_personal_information_reaches_evaluators_or_institutions(
     client: TestClient, world: World
 ) -> None:
     secrets = (world.contact_name, world.contact_phone, world.contact_email)
-    for user in ("eva", "inst_a", "inst_b"):
+    for user in ("eva", "inst_a", "inst_b", "ent_b"):
         for method, path in routes(client):
             if method != "GET" or (method, path) in PUBLIC:
                 continue
@@ -213,3 +228,77 @@ def test_listing_policy_and_event_pages_are_for_staff_only(client: TestClient) -
                 assert response.status_code == 403, (
                     f"{user} {method} {path}: {response.status_code}"
                 )
+
+
+def test_enterprise_users_reach_nothing_outside_the_portal(
+    client: TestClient, world: World
+) -> None:
+    checked = []
+    for method, path in routes(client):
+        if (method, path) in PUBLIC | ENTERPRISE_OUTSIDE_PORTAL or path.startswith("/portal/"):
+            continue
+        response = _call(client, method, path, world, "ent_a")
+        assert response.status_code in (403, 404), f"{method} {path}: {response.status_code}"
+        checked.append(path)
+    assert len(checked) >= 60
+    assert client.get("/auth/me", headers=login(client, "ent_a")).json()["enterprise_id"] == (
+        world.enterprise
+    )
+
+
+def test_an_enterprise_user_cannot_use_another_enterprises_ids(
+    client: TestClient, world: World
+) -> None:
+    checked = []
+    for method, path in routes(client):
+        names = re.findall(r"\{(\w+)\}", path)
+        if not path.startswith("/portal/") or not names:
+            continue
+        response = _call(client, method, path, world, FOREIGN_TO[names[0]])
+        assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+        checked.append((method, path))
+    assert len(checked) >= 5
+    # The same ids work for their owners: the refusals above are about ownership.
+    own = client.get(f"/portal/demands/{world.demand}", headers=login(client, "ent_a"))
+    assert own.status_code == 200
+    intros = client.get("/portal/introductions", headers=login(client, "ent_a")).json()["data"]
+    assert [i["match_id"] for i in intros] == [world.match_a]
+    assert client.get("/portal/introductions", headers=login(client, "ent_b")).json()["count"] == 0
+
+
+def test_portal_writes_without_ids_act_on_the_callers_enterprise(
+    client: TestClient, world: World
+) -> None:
+    headers = login(client, "ent_b")
+    for method, path in [("POST", "/portal/demands"), ("POST", "/portal/consents"),
+                         ("POST", "/portal/complaints")]:  # fmt: skip
+        assert _call(client, method, path, world, "ent_b").status_code == 201, path
+    demands = client.get("/portal/demands", headers=headers).json()["data"]
+    assert [d["status"] for d in demands] == ["pending"]
+    ent_b = demands[0]["enterprise_id"]
+    assert ent_b != world.enterprise
+    consents = client.get("/portal/consents", headers=headers).json()["data"]
+    assert {c["enterprise_id"] for c in consents} == {ent_b}
+    assert client.get("/portal/demands", headers=login(client, "ent_a")).json()["count"] == 1
+    smuggled = {"financing_type": "loan", "amount_min_wan": 1, "amount_max_wan": 2,
+                "enterprise_id": world.enterprise}  # fmt: skip
+    assert client.post("/portal/demands", json=smuggled, headers=headers).status_code == 422
+
+
+def test_an_enterprise_never_sees_an_institutions_notes_or_unconsented_name(
+    client: TestClient, world: World
+) -> None:
+    note = "内部备注：该企业现金流紧张，谨慎"
+    moved = client.post(f"/matches/{world.match_a}/transitions",
+                        json={"to_stage": "meeting", "expected_version": 1, "note": note},
+                        headers=login(client, "mm"))  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    headers = login(client, "ent_a")
+    texts = [client.get(p, headers=headers).text for p in
+             ("/portal/introductions", "/portal/demands", f"/portal/demands/{world.demand}")]  # fmt: skip
+    assert all(note not in t and "甲科创银行" not in t for t in texts)
+    granted = client.post(f"/portal/introductions/{world.match_a}/consent",
+                          json={"scopes": ["details"]}, headers=headers)  # fmt: skip
+    assert granted.status_code == 201, granted.text
+    after = client.get("/portal/introductions", headers=headers).text
+    assert "甲科创银行" in after and note not in after

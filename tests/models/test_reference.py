@@ -38,6 +38,8 @@ from models.reference import (
     LabelledEnum,
     ListingMilestoneKind,
     ListingTier,
+    NoticeKind,
+    NoticeStatus,
     PipelineStage,
     Qualification,
     Stage,
@@ -197,18 +199,21 @@ EXPECTED_VOCABULARIES: dict[type[LabelledEnum], dict[str, str]] = {
     EventKind: {"roadshow": "投融资路演", "training": "科技金融培训"},
     ConsentScope: {"details": "企业详情", "contacts": "联系人", "financials": "财务数据"},
     UserRole: {"admin": "管理员", "matchmaker": "撮合专员", "institution": "入驻机构",
-               "evaluator": "评价人员"},
+               "evaluator": "评价人员", "enterprise": "企业用户"},
     ComplaintKind: {"complaint": "投诉", "feedback": "意见建议", "survey": "满意度调查"},
     ComplaintStatus: {"received": "已受理", "handling": "处理中", "resolved": "已办结"},
     ImportOutcome: {"inserted": "新增", "updated": "更新", "unchanged": "未变", "merged": "合并",
                     "quarantined": "隔离", "review": "待复核"},
     DealType: {"loan": "贷款", "equity": "股权投资"},
+    NoticeKind: {"introduction": "引荐通知", "consent_request": "授权请求",
+                 "survey": "满意度调查邀请"},
 }  # fmt: skip
 EXPECTED_VALUES_ONLY: dict[type[LabelledEnum], list[str]] = {
     ImportKind: ["enterprises", "demands", "listing", "institutions", "products", "mandates",
                  "deals", "events"],
     DeliveryStatus: ["pending", "sending", "delivered", "failed", "dead"],
     Channel: ["email", "webhook"],
+    NoticeStatus: ["pending", "sending", "sent", "failed"],
 }  # fmt: skip
 ALL_VOCABULARIES = [*EXPECTED_VOCABULARIES, *EXPECTED_VALUES_ONLY]
 

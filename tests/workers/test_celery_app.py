@@ -39,6 +39,7 @@ def test_app_is_configured_from_settings() -> None:
         "nightly.rerank",
         "nightly.retrain",
         "audit.anchor",
+        "portal.notify",
         "demands.expire",
     }
     expire = schedule["demands-expire"]["schedule"]  # just after midnight at the center
@@ -60,6 +61,7 @@ def test_task_names_are_explicit_and_only_idempotent_ones_ack_late() -> None:
         "roadshow.schedule": False,
         "subscriptions.confirmation_mail": False,
         "audit.anchor": True,
+        "portal.notify": True,
         "demands.expire": True,
     }
 
