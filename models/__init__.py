@@ -7,7 +7,13 @@ from models.cultivation import CoachingSession, FinancialYear, ListingAlert
 from models.data_version import DataVersion
 from models.demand import DemandChange, FinancingDemand
 from models.enterprise import ContactPerson, Enterprise
-from models.evaluation import AppendixBScore, EvaluationPeriod
+from models.evaluation import (
+    AppendixBScore,
+    EvaluationPeriod,
+    EvidenceFile,
+    PlanTarget,
+    ReportSignoff,
+)
 from models.event import Attendance, Event, EventParticipant, EventSession, SlateItem, SlateRun
 from models.feedback import Complaint, ImprovementMeasure
 from models.imports import DuplicateCandidate, ImportBatch, ImportRow, ImportWarning
@@ -37,6 +43,7 @@ __all__ = [
     "DuplicateCandidate",
     "Enterprise",
     "EvaluationPeriod",
+    "EvidenceFile",
     "Event",
     "EventParticipant",
     "EventSession",
@@ -56,9 +63,11 @@ __all__ = [
     "LoginThrottle",
     "Match",
     "MatchTransition",
+    "PlanTarget",
     "Policy",
     "PolicyOutreach",
     "RankerModel",
+    "ReportSignoff",
     "ServiceCommitment",
     "SlateItem",
     "SlateRun",
