@@ -40,7 +40,9 @@ def trend_svg(
             if n < len(values):
                 parts.append(_bar(x0 + offset, bar, values[n], top, plot_h, color))
         parts.append(_text(LEFT + (n + 0.5) * slot, HEIGHT - BOTTOM + 16, label, 11, "middle"))
-    title = escape(f"{indicator.group}｜{indicator.name} 季度趋势（{CURRENT_LABEL}与{PREVIOUS_LABEL}）")
+    title = escape(
+        f"{indicator.group}｜{indicator.name} 季度趋势（{CURRENT_LABEL}与{PREVIOUS_LABEL}）"
+    )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" class="trend" '
@@ -61,7 +63,9 @@ def _bar(x: float, width: float, value: float, top: float, plot_h: float, color:
 
 def _legend(x: float, y: float) -> str:
     items = []
-    for n, (label, color) in enumerate(((CURRENT_LABEL, CURRENT_COLOR), (PREVIOUS_LABEL, PREVIOUS_COLOR))):
+    for n, (label, color) in enumerate(
+        ((CURRENT_LABEL, CURRENT_COLOR), (PREVIOUS_LABEL, PREVIOUS_COLOR))
+    ):
         left = x + n * 72
         items.append(f'<rect x="{left}" y="{y - 9}" width="10" height="10" fill="{color}"/>')
         items.append(_text(left + 14, y, label, 11, "start"))

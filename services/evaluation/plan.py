@@ -111,9 +111,7 @@ def indicator_choices() -> str:
 def set_target(session: Session, year: int, key: str, target: float, actor: str) -> PlanTarget:
     """Set (or replace) the target of 表A.1 line `key` for `year`; audited."""
     if key not in INDICATORS_BY_KEY:
-        raise DomainError(
-            f"未知的表A.1指标“{key}”，可选：{indicator_choices()}", field="indicator"
-        )
+        raise DomainError(f"未知的表A.1指标“{key}”，可选：{indicator_choices()}", field="indicator")
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise DomainError(f"年度应在 {FIRST_YEAR}–{LAST_YEAR} 之间，实际为 {year}", field="year")
     if math.isnan(target) or math.isinf(target) or target < 0:

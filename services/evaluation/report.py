@@ -165,7 +165,9 @@ def _sheet_a(ws: Worksheet, report: EvaluationReport) -> None:
     for fig in report.appendix_a.figures:
         note = SUPPLEMENTARY_NOTE if fig.indicator.supplementary else None
         line = report.plan.line(fig.indicator.key)
-        append_row(ws, [fig.indicator.group, fig.indicator.name, fig.value, note, *_plan_cells(line)])
+        append_row(
+            ws, [fig.indicator.group, fig.indicator.name, fig.value, note, *_plan_cells(line)]
+        )
         group_start.setdefault(fig.indicator.group, ws.max_row)
         for column in (3, 5, 6, 8):
             ws.cell(ws.max_row, column).number_format = "#,##0.##"

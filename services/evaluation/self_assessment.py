@@ -28,7 +28,9 @@ NARRATIVE_FILL = PatternFill("solid", fgColor="FFF8DC")
 
 def self_assessment_xlsx(session: Session, period: EvaluationPeriod) -> bytes:
     """The self-assessment of an evaluation period as `.xlsx` bytes."""
-    report = build_report(session, Period(period.starts_on, period.ends_on), evaluation_period=period)
+    report = build_report(
+        session, Period(period.starts_on, period.ends_on), evaluation_period=period
+    )
     wb = Workbook()
     _cover(wb.active or wb.create_sheet(), report, period)
     core_sheets(wb, report)
@@ -83,7 +85,16 @@ def _cover(ws: Worksheet, report: EvaluationReport, period: EvaluationPeriod) ->
 
 def _evidence_sheet(ws: Worksheet, report: EvaluationReport) -> None:
     ws.title = "佐证材料"
-    header = ["表B.1指标代码", "二级指标", "文件名", "类型", "大小（字节）", "SHA-256", "上传人", "上传日期"]
+    header = [
+        "表B.1指标代码",
+        "二级指标",
+        "文件名",
+        "类型",
+        "大小（字节）",
+        "SHA-256",
+        "上传人",
+        "上传日期",
+    ]
     heading(ws, "表B.1 佐证材料清单", report, header)
     names = {i.item.code: i.item.name for i in report.appendix_b.items}
     for e in report.evidence:
