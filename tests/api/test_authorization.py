@@ -26,7 +26,7 @@ def _ids(world: World) -> dict[str, int]:
         "demand_id": world.demand, "product_id": world.product_a, "mandate_id": world.mandate_a,
         "subscription_id": world.subscription_a, "event_id": world.event,
         "complaint_id": world.complaint, "period_id": world.period, "batch_id": world.batch,
-        "key": "credit_amount",
+        "key": "credit_amount", "year": 2025, "evidence_id": 1,
     }  # fmt: skip
 
 
@@ -65,6 +65,8 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/evaluation/periods"): {"name": "侵入期间", "starts_on": "2025-01-01",
                                           "ends_on": "2025-12-31"},
         ("PUT", "/evaluation/periods/{period_id}/scores"): {"item_code": "b1_positioning", "score": 1},
+        ("PUT", "/evaluation/plan/{year}/{key}"): {"target": 10},
+        ("POST", "/evaluation/periods/{period_id}/sign-offs"): {"role": "中心负责人"},
     }  # fmt: skip
 
 
