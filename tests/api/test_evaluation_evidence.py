@@ -32,8 +32,8 @@ def test_staff_upload_evidence_kept_with_its_sha256(client: TestClient, world: W
     [
         ("eva", "团队花名册.pdf", PDF, 403),  # evaluators read evidence, staff upload it
         ("inst_a", "团队花名册.pdf", PDF, 403),
-        ("mm", "团队花名册.exe", b"MZ\x90\x00", 422),
-        ("mm", "团队花名册.pdf", b"\x89PNG\r\n\x1a\n", 422),
+        ("mm", "团队花名册.exe", b"MZ\x90\x00", 400),
+        ("mm", "团队花名册.pdf", b"\x89PNG\r\n\x1a\n", 400),
     ],
 )
 def test_a_refused_upload_leaves_the_database_unchanged(
@@ -63,7 +63,7 @@ def test_plan_report_json_and_sign_off(client: TestClient, world: World) -> None
         == 200
     )
     unknown = client.put("/evaluation/plan/2025/loans", json={"target": 1}, headers=mm)
-    assert unknown.status_code == 422 and "credit_amount" in unknown.text
+    assert unknown.status_code == 400 and "credit_amount" in unknown.text
     query = {"from": "2025-01-01", "to": "2025-12-31"}
     report = client.get("/evaluation/report", params=query | {"format": "json"}, headers=eva).json()
     assert report["targets"]["科技信贷"]["撮合贷款金额（万元）"] == 100.0
