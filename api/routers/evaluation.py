@@ -214,7 +214,7 @@ def upload_evidence(
     period_id: PathId,
     session: SessionDep,
     principal: Staff,
-    item_code: Annotated[str, Form(max_length=40)],
+    item_code: Annotated[str, Form(min_length=1, max_length=40)],
     file: Annotated[UploadFile, File(description="pdf / png / jpg / docx / xlsx / doc / xls")],
 ) -> EvidenceOut:
     """Attach an evidence file to a 表B.1 item (staff only; kept with its SHA-256)."""
