@@ -1,4 +1,5 @@
-"""Evaluation commands: the 表A.1/表B.1 report, 表B.1 scoring, and the complaint channel (7.2)."""
+"""Evaluation commands: the 表A.1/表B.1 report, the annual plan, 表B.1 scoring, the self-assessment
+and its sign-off, and the complaint channel (7.2)."""
 
 import json
 from datetime import date
@@ -9,6 +10,7 @@ import typer
 from sqlmodel import Session
 
 from cli.listing import pad
+from models import EvaluationPeriod
 from models.clock import center_today
 from models.db import session_scope
 from models.errors import DomainError
@@ -25,7 +27,11 @@ from services.evaluation import (
     build_report,
     create_period,
     last_full_year,
+    plan_review,
     score_item,
+    self_assessment_xlsx,
+    set_target,
+    sign_off,
     write_drill_csv,
     write_report,
 )
@@ -35,6 +41,9 @@ from services.evaluation.indicators import beijing_day
 complaints_app = typer.Typer(
     help="投诉与意见反馈渠道（标准 7.2）：受理 → 处理中 → 已办结，原因分析与改进措施。",
     no_args_is_help=True,
+)
+plan_app = typer.Typer(
+    help="年度工作计划（标准 6.2.1.1）：表A.1 各行的年度目标。", no_args_is_help=True
 )
 
 
@@ -51,7 +60,10 @@ def report(
     fmt: Annotated[str, typer.Option("--format", help="xlsx 或 html")] = "xlsx",
     out: Annotated[Path | None, typer.Option("--out", help="输出文件")] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="打印表A.1 的 17 项二级指标（JSON）")
+        bool,
+        typer.Option(
+            "--json", help="打印表A.1 的 17 项二级指标，及各行 targets、previous_year（JSON）"
+        ),
     ] = False,
     period_name: Annotated[
         str | None, typer.Option("--period", help="表B.1 评分所属的评价期间名称")
@@ -86,7 +98,9 @@ def _report(
     scheme: ScoringScheme,
 ) -> None:
     if out is None:
-        typer.echo(json.dumps(appendix_a(session, period).as_json(), ensure_ascii=False, indent=2))
+        figures = appendix_a(session, period)
+        payload = {**figures.as_json(), **plan_review(session, period, figures).as_json()}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     ep = repo.period_by_name(session, period_name) if period_name else None
     if period_name and ep is None:
@@ -94,7 +108,7 @@ def _report(
     result = build_report(session, period, scheme=scheme, evaluation_period=ep)
     write_report(result, out, fmt)
     if as_json:
-        typer.echo(json.dumps(result.appendix_a.as_json(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
         typer.echo(f"评价报告已生成（{period.label}）→ {out}")
 
@@ -150,6 +164,76 @@ def score(
             weight=weight,
         )
     typer.echo(f"已评分：{period_name}｜{APPENDIX_B_BY_CODE[item].name} = {value:g}")
+
+
+# --- the annual plan, the self-assessment, sign-off ----------------------------------------------
+
+
+@plan_app.command("set", help="设定某年度表A.1 某一行的目标值")
+def plan_set(
+    year: Annotated[int, typer.Option("--year", help="年度，如 2026")],
+    indicator: Annotated[
+        str, typer.Option("--indicator", help=f"表A.1 行：{', '.join(INDICATORS_BY_KEY)}")
+    ],
+    target: Annotated[float, typer.Option("--target", help="目标值（单位同该行）")],
+    by: Annotated[str, typer.Option("--by", help="设定人")] = "cli",
+) -> None:
+    """Set (or replace) the target of one 表A.1 line for a year."""
+    with session_scope() as session:
+        set_target(session, year, indicator, target, by)
+    line = INDICATORS_BY_KEY[indicator]
+    typer.echo(f"已设定 {year} 年度目标：{line.group}｜{line.name} = {target:g}")
+
+
+@plan_app.command("show", help="年度目标与完成情况、上年同期")
+def plan_show(
+    year: Annotated[int, typer.Option("--year", help="年度")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """Print the plan of a year against the year's figures and the year before."""
+    with session_scope() as session:
+        review = plan_review(session, Period.year(year))
+    if as_json:
+        typer.echo(json.dumps(review.as_json(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"  {year} 年度计划：{pad('二级指标', 50)}{'目标':>10}{'完成':>12}{'完成率':>9}{'上年':>12}"
+    )
+    for line in review.lines:
+        progress = "—" if line.progress is None else f"{line.progress * 100:.1f}%"
+        target = "—" if line.target is None else f"{line.target:,.2f}"
+        typer.echo(f"  {pad(line.indicator.name, 60)}{target:>10}{line.year_to_date:>12,}"
+                   f"{progress:>9}{line.previous:>12,}")  # fmt: skip
+
+
+def _evaluation_period(session: Session, name: str) -> EvaluationPeriod:
+    ep = repo.period_by_name(session, name)
+    if ep is None:
+        raise DomainError(f"评价期间“{name}”不存在", field="period")
+    return ep
+
+
+def self_assessment(
+    period_name: Annotated[str, typer.Option("--period", help="评价期间名称")],
+    out: Annotated[Path, typer.Option("--out", help="输出 .xlsx 文件")],
+) -> None:
+    """Write the 自评报告 of an evaluation period, pre-filled from 表A.1 and 表B.1."""
+    with session_scope() as session:
+        content = self_assessment_xlsx(session, _evaluation_period(session, period_name))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(content)
+    typer.echo(f"自评报告已生成（{period_name}）→ {out}")
+
+
+def sign(
+    period_name: Annotated[str, typer.Option("--period", help="评价期间名称")],
+    by: Annotated[str, typer.Option("--by", help="签署人")],
+    role: Annotated[str, typer.Option("--role", help="签署身份，如 中心负责人")],
+) -> None:
+    """Sign the period's self-assessment as it stands (its SHA-256 is recorded)."""
+    with session_scope() as session:
+        row = sign_off(session, int(_evaluation_period(session, period_name).id or 0), by, role)
+        typer.echo(f"已签署（{row.role} {row.signed_by}）：SHA-256 {row.report_sha256}")
 
 
 # --- complaints --------------------------------------------------------------------------------
@@ -288,10 +372,16 @@ def show_appendix_a(session: Session, today: date | None = None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add `report`, `drill`, `score-b` and the `complaints` group to the `matchmaker` app."""
+    """Add `report`, `drill`, `score-b`, `self-assessment`, `sign-off` and the `complaints` and
+    `plan` groups to the `matchmaker` app."""
     app.command(
         "report", help="评价报告：表A.1、表B.1、季度趋势、明细、未办结事项（xlsx/html/--json）"
     )(report)
     app.command("drill", help="导出表A.1 各项指标背后的明细记录（CSV）")(drill)
     app.command("score-b", help="为表B.1 的一项二级指标评分（含佐证说明与附件）")(score)
     app.add_typer(complaints_app, name="complaints")
+    app.add_typer(plan_app, name="plan")
+    app.command("self-assessment", help="自评报告（xlsx）：由表A.1/表B.1 预填，留有自评说明")(
+        self_assessment
+    )
+    app.command("sign-off", help="签署评价期间的自评报告（记录签署人、身份、时间与文件哈希）")(sign)

@@ -7,7 +7,13 @@ from models.cultivation import CoachingSession, FinancialYear, ListingAlert
 from models.data_version import DataVersion
 from models.demand import DemandChange, FinancingDemand
 from models.enterprise import ContactPerson, Enterprise
-from models.evaluation import AppendixBScore, EvaluationPeriod
+from models.evaluation import (
+    AppendixBScore,
+    EvaluationPeriod,
+    EvidenceFile,
+    PlanTarget,
+    ReportSignoff,
+)
 from models.event import (
     Attendance,
     Event,
@@ -60,6 +66,7 @@ __all__ = [
     "EventParticipant",
     "EventRegistration",
     "EventSession",
+    "EvidenceFile",
     "FinancialYear",
     "FinancingDemand",
     "ImportBatch",
@@ -77,10 +84,12 @@ __all__ = [
     "LoginThrottle",
     "Match",
     "MatchTransition",
+    "PlanTarget",
     "Policy",
     "PolicyOutreach",
     "PortalNotice",
     "RankerModel",
+    "ReportSignoff",
     "ServiceCommitment",
     "SlateItem",
     "SlateRun",

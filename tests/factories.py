@@ -35,6 +35,7 @@ from models import (
     EventParticipant,
     EventRegistration,
     EventSession,
+    EvidenceFile,
     FinancialYear,
     FinancingDemand,
     ImportBatch,
@@ -51,8 +52,10 @@ from models import (
     LoanProduct,
     Match,
     MatchTransition,
+    PlanTarget,
     PortalNotice,
     RankerModel,
+    ReportSignoff,
     ServiceCommitment,
     SlateItem,
     SlateRun,
@@ -315,6 +318,29 @@ def appendix_b_score(session: Session, **over: Any) -> AppendixBScore:
     return create(session, AppendixBScore, data | over)
 
 
+def plan_target(session: Session, **over: Any) -> PlanTarget:
+    data = {"year": 2000 + next(_seq), "indicator_key": "credit_amount", "target": 5000.0,
+            "set_by": "计划员"}  # fmt: skip
+    return create(session, PlanTarget, data | over)
+
+
+def evidence_file(session: Session, **over: Any) -> EvidenceFile:
+    content = f"%PDF-1.7 佐证{next(_seq)}".encode()
+    data = {"period_id": _parent(session, over, "period_id", evaluation_period),
+            "item_code": "b1_team", "filename": "团队花名册.pdf", "content_type": "application/pdf",
+            "size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "content": content,
+            "uploaded_by": "mm"}  # fmt: skip
+    return create(session, EvidenceFile, data | over)
+
+
+def report_signoff(session: Session, **over: Any) -> ReportSignoff:
+    content = f"PK 自评报告{next(_seq)}".encode()
+    data = {"period_id": _parent(session, over, "period_id", evaluation_period),
+            "signed_by": "eva", "role": "中心负责人", "filename": "self-assessment.xlsx",
+            "report_sha256": hashlib.sha256(content).hexdigest(), "content": content}  # fmt: skip
+    return create(session, ReportSignoff, data | over)
+
+
 def improvement_measure(session: Session, **over: Any) -> ImprovementMeasure:
     data = {"complaint_id": _parent(session, over, "complaint_id", complaint),
             "description": "建立对接反馈时限", "owner": "服务部", "due_on": date(2025, 7, 1)}  # fmt: skip
@@ -533,6 +559,7 @@ FACTORIES: dict[str, Callable[[Session], SQLModel]] = {
     "login_throttle": login_throttle, "audit_log": audit_log, "data_version": data_version,
     "evaluation_period": evaluation_period, "appendix_b_score": appendix_b_score,
     "improvement_measure": improvement_measure, "consent": consent,
+    "plan_target": plan_target, "evidence_file": evidence_file, "report_signoff": report_signoff,
     "contact_person": contact_person, "enterprise_alias": enterprise_alias,
     "duplicate_candidate": duplicate_candidate, "enterprise_financial_year": financial_year,
     "coaching_session": coaching_session, "listing_alert": listing_alert,

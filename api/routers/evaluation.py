@@ -1,23 +1,29 @@
-"""Evaluation: 表A.1 figures with drill-down, 表B.1 scores, and the report, for evaluators and staff."""
+"""Evaluation: 表A.1 figures with drill-down, the annual plan, 表B.1 scores with evidence files, the
+report, the self-assessment and its sign-off, for evaluators and staff."""
 
 import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.deps import PathId, SessionDep, StaffOrEvaluator
+from api.deps import PathId, SessionDep, Staff, StaffOrEvaluator
 from api.schemas import StrictIn
-from models import EvaluationPeriod
+from models import EvaluationPeriod, EvidenceFile
 from models.crud import get_or_404
 from models.errors import DomainError, NotFoundError
 from services.evaluation.appendix_a import appendix_a, appendix_a_by_quarter, drill_down
 from services.evaluation.appendix_b import appendix_b, create_period, score_item
+from services.evaluation.evidence import MAX_EVIDENCE_BYTES, attach_evidence, sign_off
 from services.evaluation.indicators import APPENDIX_A, Period
+from services.evaluation.plan import plan_review, set_target
 from services.evaluation.report import build_report, write_report
+from services.evaluation.self_assessment import self_assessment_xlsx
 
 router = APIRouter(prefix="/evaluation", tags=["evaluation"])
 FromDay = Annotated[date, Query(alias="from", description="期间起始日（含）")]
@@ -26,7 +32,9 @@ INDICATOR_KEYS = frozenset(i.key for i in APPENDIX_A)
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
+    "json": "application/json",
 }
+Year = Annotated[int, PathParam(ge=1990, le=2100)]
 
 
 class FigureOut(BaseModel):
@@ -152,12 +160,99 @@ def _appendix_b(session: SessionDep, period_id: int) -> dict[str, Any]:
     responses={200: {"content": {m: {} for m in MEDIA.values()}}},
 )
 def get_report(session: SessionDep, _: StaffOrEvaluator, start: FromDay, end: ToDay,
-               format: Literal["xlsx", "html"] = "xlsx") -> Response:  # fmt: skip
-    """The evaluation report (表A.1, 表B.1, trends, open complaint items) as xlsx or html."""
+               format: Literal["xlsx", "html", "json"] = "xlsx") -> Response:  # fmt: skip
+    """The evaluation report (表A.1 with plan and last year, 表B.1, trends, open items) as xlsx,
+    html, or json (表A.1 with `targets` and `previous_year`)."""
     report = build_report(session, _period(start, end))
+    if format == "json":
+        return JSONResponse(report.as_json())
     with tempfile.TemporaryDirectory() as tmp:
         out = write_report(report, Path(tmp) / f"report.{format}", format)
         content = out.read_bytes()
     name = f"evaluation-{start.isoformat()}-{end.isoformat()}.{format}"
     return Response(content, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+class TargetIn(StrictIn):
+    """The target of one 表A.1 line for a year."""
+
+    target: float = Field(ge=0, le=1e12)
+
+
+@router.get("/plan", response_model=dict[str, Any])
+def get_plan(
+    session: SessionDep, _: StaffOrEvaluator, start: FromDay, end: ToDay
+) -> dict[str, Any]:
+    """The period against the annual plan and the same period a year earlier."""
+    return plan_review(session, _period(start, end)).as_json()
+
+
+@router.put("/plan/{year}/{key}", response_model=dict[str, Any])
+def put_target(year: Year, key: str, body: TargetIn, session: SessionDep,
+               principal: Staff) -> dict[str, Any]:  # fmt: skip
+    """Set the target of 表A.1 line `key` for `year`."""
+    row = set_target(session, year, key, body.target, principal.username)
+    return {"year": row.year, "indicator": row.indicator_key, "target": row.target}
+
+
+class EvidenceOut(BaseModel):
+    """An evidence file attached to a 表B.1 item."""
+
+    id: int
+    period_id: int
+    item_code: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+
+
+@router.post("/periods/{period_id}/evidence", response_model=EvidenceOut, status_code=201)
+def upload_evidence(
+    period_id: PathId,
+    session: SessionDep,
+    principal: Staff,
+    item_code: Annotated[str, Form(min_length=1, max_length=40)],
+    file: Annotated[UploadFile, File(description="pdf / png / jpg / docx / xlsx / doc / xls")],
+) -> EvidenceOut:
+    """Attach an evidence file to a 表B.1 item (staff only; kept with its SHA-256)."""
+    data = file.file.read(MAX_EVIDENCE_BYTES + 1)
+    row = attach_evidence(session, period_id, item_code, file.filename or "", data,
+                          principal.username)  # fmt: skip
+    return EvidenceOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/evidence/{evidence_id}", response_class=Response)
+def get_evidence(evidence_id: PathId, session: SessionDep, _: StaffOrEvaluator) -> Response:
+    """An evidence file as uploaded, its SHA-256 in the `Digest` header."""
+    row = get_or_404(session, EvidenceFile, evidence_id)
+    return Response(row.content, media_type=row.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        "Digest": f"sha-256={row.sha256}",
+    })  # fmt: skip
+
+
+@router.get("/periods/{period_id}/self-assessment", response_class=Response,
+            responses={200: {"content": {MEDIA["xlsx"]: {}}}})  # fmt: skip
+def get_self_assessment(period_id: PathId, session: SessionDep, _: StaffOrEvaluator) -> Response:
+    """The period's 自评报告 (xlsx), pre-filled from 表A.1 and 表B.1."""
+    content = self_assessment_xlsx(session, get_or_404(session, EvaluationPeriod, period_id))
+    return Response(content, media_type=MEDIA["xlsx"], headers={
+        "Content-Disposition": f'attachment; filename="self-assessment-{period_id}.xlsx"'})  # fmt: skip
+
+
+class SignOffIn(StrictIn):
+    """The role in which the signer signs (e.g. 中心负责人)."""
+
+    role: str = Field(min_length=1, max_length=80)
+
+
+@router.post("/periods/{period_id}/sign-offs", response_model=dict[str, Any], status_code=201)
+def post_sign_off(period_id: PathId, body: SignOffIn, session: SessionDep,
+                  principal: StaffOrEvaluator) -> dict[str, Any]:  # fmt: skip
+    """Sign the period's self-assessment as it stands; the signed file's SHA-256 is recorded."""
+    row = sign_off(session, period_id, principal.username, body.role)
+    return {"id": row.id, "signed_by": row.signed_by, "role": row.role,
+            "signed_at": row.signed_at.isoformat(), "report_sha256": row.report_sha256}  # fmt: skip

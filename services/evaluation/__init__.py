@@ -1,5 +1,5 @@
-"""Evaluation (standard chapter 7): 表A.1 figures with drill-down, 表B.1 scoring, the complaint
-channel, and the report. The API and the CLI call these functions; none of them commits."""
+"""Evaluation (standard chapter 7): 表A.1 figures with drill-down, the annual plan, 表B.1 scoring
+with evidence files, the report, the self-assessment and its sign-off. The API and the CLI call these functions; none of them commits."""
 
 # ruff: noqa: F401 (the package re-exports its public names)
 from services.evaluation.appendix_a import (
@@ -18,7 +18,8 @@ from services.evaluation.appendix_b import (
     score_item,
     survey_satisfaction,
 )
-from services.evaluation.charts import trend_grid_png, trend_png
+from services.evaluation.charts import trend_charts, trend_svg
+from services.evaluation.evidence import attach_evidence, sign_off
 from services.evaluation.indicators import (
     APPENDIX_A,
     INDICATORS_BY_KEY,
@@ -26,6 +27,7 @@ from services.evaluation.indicators import (
     AppendixA,
     Period,
 )
+from services.evaluation.plan import PlanReview, plan_review, set_target
 from services.evaluation.report import (
     build_report,
     drill_markdown,
@@ -36,3 +38,4 @@ from services.evaluation.report import (
     write_report,
     write_xlsx,
 )
+from services.evaluation.self_assessment import self_assessment_xlsx

@@ -1,118 +1,89 @@
-"""Quarterly trend charts of the 表A.1 indicators (matplotlib, no pyplot: safe in any process).
+"""Quarterly trend charts of the 表A.1 lines as SVG whose words are `<text>` elements: the browser
+draws them with whatever Chinese font the reader's machine has, and nothing needs a font here.
 
-Chinese labels need a CJK font: the Debian package `fonts-noto-cjk` (Noto Sans CJK SC) or
-`fonts-wqy-microhei`. Without one the charts still render, with missing glyphs, and a warning is logged.
+Each chart shows the period's quarters beside the same quarters a year earlier (year over year).
 """
 
-import io
-import logging
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from html import escape
 
 from services.evaluation.indicators import APPENDIX_A, AppendixA, Indicator
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure as MplFigure
-
-log = logging.getLogger(__name__)
-
-CJK_FONTS: tuple[str, ...] = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "Noto Sans CJK JP",
-    "SimHei",
-    "Microsoft YaHei",
-)
-BAR_COLOR = "#2f6db5"
-STOCK_COLOR = "#c0504d"
-# Figures that are a state at the period's end (or over it) rather than a flow within it.
-STOCK_KEYS = frozenset({"credit_banks", "venture_institutions", "coached_unlisted"})
+CURRENT_COLOR = "#2f6db5"
+PREVIOUS_COLOR = "#a6b4c8"
+CURRENT_LABEL, PREVIOUS_LABEL = "本期", "上年同期"
+WIDTH, HEIGHT = 420, 260
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 44, 40
 
 
-@lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """The first installed font that can draw Chinese, or None."""
-    from matplotlib import font_manager  # matplotlib loads lazily: the CLI need not pay for it
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
-
-
-def trend_png(indicator: Indicator, series: Sequence[AppendixA], *, dpi: int = 110) -> bytes:
-    """A PNG bar (flow) or line (stock) chart of one indicator over the given quarters."""
-    from matplotlib.figure import Figure as MplFigure
-
-    with _cjk_context():
-        fig = MplFigure(figsize=(4.2, 2.6), dpi=dpi, layout="constrained")
-        _draw(fig.subplots(), indicator, series)
-        return _png(fig)
-
-
-def trend_grid_png(series: Sequence[AppendixA], *, dpi: int = 72) -> bytes:
-    """All 18 indicator charts as one PNG, three per row (for notebooks and overviews)."""
-    from matplotlib.figure import Figure as MplFigure
-
-    with _cjk_context():
-        fig = MplFigure(figsize=(13, 15), dpi=dpi, layout="constrained")
-        for ax, indicator in zip(fig.subplots(6, 3).flat, APPENDIX_A, strict=True):
-            _draw(ax, indicator, series)
-        return _png(fig)
-
-
-def _draw(ax: "Axes", indicator: Indicator, series: Sequence[AppendixA]) -> None:
-    from matplotlib.ticker import MaxNLocator
-
-    labels = [a.period.short_label for a in series]
-    values = [float(a.value(indicator.key)) for a in series]
-    _plot(ax, indicator.key, labels, values)
-    ax.set_title(f"{indicator.group}｜{indicator.name}", fontsize=9)
-    ax.set_ylabel(indicator.unit, fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_ylim(bottom=0, top=max([*values, 1.0]) * 1.2)
-    if indicator.unit != "万元":
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+def trend_svg(
+    indicator: Indicator, current: Sequence[AppendixA], previous: Sequence[AppendixA]
+) -> str:
+    """A grouped bar chart of one line: each quarter of the period beside a year earlier."""
+    now = [float(a.value(indicator.key)) for a in current]
+    before = [float(a.value(indicator.key)) for a in previous][: len(now)]
+    labels = [a.period.short_label for a in current]
+    top = max([*now, *before, 1.0]) * 1.15
+    plot_h, plot_w = HEIGHT - TOP - BOTTOM, WIDTH - LEFT - RIGHT
+    slot = plot_w / max(len(now), 1)
+    bar = slot * 0.36
+    parts = [
+        _text(WIDTH / 2, 18, f"{indicator.group}｜{indicator.name}", 13, "middle", "chart-title"),
+        _text(8, TOP - 8, indicator.unit, 11, "start", "chart-unit"),
+        _legend(WIDTH - RIGHT - 150, 32),
+        f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" '
+        'stroke="#888"/>',
+    ]
+    for n, label in enumerate(labels):
+        x0 = LEFT + n * slot + slot * 0.14
+        for offset, values, color in ((0.0, before, PREVIOUS_COLOR), (bar, now, CURRENT_COLOR)):
+            if n < len(values):
+                parts.append(_bar(x0 + offset, bar, values[n], top, plot_h, color))
+        parts.append(_text(LEFT + (n + 0.5) * slot, HEIGHT - BOTTOM + 16, label, 11, "middle"))
+    title = escape(
+        f"{indicator.group}｜{indicator.name} 季度趋势（{CURRENT_LABEL}与{PREVIOUS_LABEL}）"
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" class="trend" '
+        f'data-key="{indicator.key}" font-family="sans-serif"><title>{title}</title>'
+        + "".join(parts)
+        + "</svg>"
+    )
 
 
-def _png(fig: "MplFigure") -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+def _bar(x: float, width: float, value: float, top: float, plot_h: float, color: str) -> str:
+    h = plot_h * value / top
+    y = TOP + plot_h - h
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}" fill="{color}"/>'
+        + _text(x + width / 2, y - 3, _number(value), 10, "middle")
+    )
 
 
-def _plot(ax: "Axes", key: str, labels: list[str], values: list[float]) -> None:
-    if key in STOCK_KEYS:
-        ax.plot(labels, values, marker="o", color=STOCK_COLOR)
-        points = [(float(x), y) for x, y in enumerate(values)]
-    else:
-        bars = ax.bar(labels, values, color=BAR_COLOR)
-        points = [(b.get_x() + b.get_width() / 2, b.get_height()) for b in bars]
-    for x, y in points:
-        text = f"{y:,.0f}" if y >= 100 else f"{y:g}"
-        ax.annotate(text, (x, y), ha="center", va="bottom", fontsize=6)
+def _legend(x: float, y: float) -> str:
+    items = []
+    for n, (label, color) in enumerate(
+        ((CURRENT_LABEL, CURRENT_COLOR), (PREVIOUS_LABEL, PREVIOUS_COLOR))
+    ):
+        left = x + n * 72
+        items.append(f'<rect x="{left}" y="{y - 9}" width="10" height="10" fill="{color}"/>')
+        items.append(_text(left + 14, y, label, 11, "start"))
+    return "".join(items)
 
 
-@contextmanager
-def _cjk_context() -> Iterator[None]:
-    from matplotlib import rc_context
-
-    font = cjk_font()
-    with rc_context({"font.family": "sans-serif", "font.sans-serif": [font or "DejaVu Sans"]}):
-        if font is not None:
-            yield
-            return
-        log.warning("未找到中文字体（请安装 fonts-noto-cjk），图表中文将无法显示")
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-            yield
+def _text(x: float, y: float, text: str, size: int, anchor: str, css: str = "") -> str:
+    klass = f' class="{css}"' if css else ""
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{klass}>'
+        f"{escape(text)}</text>"
+    )
 
 
-def trend_charts(series: Sequence[AppendixA]) -> dict[str, bytes]:
-    """One PNG per 表A.1 indicator (the 17 and 北交所), keyed by indicator key."""
-    return {indicator.key: trend_png(indicator, series) for indicator in APPENDIX_A}
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:g}"
+
+
+def trend_charts(current: Sequence[AppendixA], previous: Sequence[AppendixA]) -> dict[str, str]:
+    """One SVG per 表A.1 line (the 17 and 北交所), keyed by indicator key."""
+    return {i.key: trend_svg(i, current, previous) for i in APPENDIX_A}

@@ -1,9 +1,11 @@
-"""The evaluation report: 表A.1 and 表B.1 with their exact names, quarterly trends, drill-down and
-open complaint items, as an `.xlsx` workbook (openpyxl) or a self-contained `.html` page (jinja2)."""
+"""The evaluation report: 表A.1 and 表B.1 with their exact names, the annual plan (target versus
+actual, year over year), quarterly trends, drill-down and open complaint items, as an `.xlsx`
+workbook (openpyxl, native charts) or a self-contained `.html` page (jinja2, SVG charts).
 
-import base64
+Chart words are text in both (chart XML in the workbook, `<text>` in the page), so they show on a
+machine without any Chinese font installed where the report is made."""
+
 import csv
-import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,14 +15,15 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from openpyxl import Workbook
-from openpyxl.drawing.image import Image as XlImage
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrData, StrRef, StrVal
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from ingestion.safe_cells import append_row, csv_row
-from models import EvaluationPeriod
+from models import EvaluationPeriod, EvidenceFile
 from models.base import utcnow
 from models.errors import DomainError
 from services.complaints.service import OpenItems, open_items
@@ -34,7 +37,7 @@ from services.evaluation.appendix_b import (
     ScoringScheme,
     appendix_b,
 )
-from services.evaluation.charts import cjk_font, trend_charts
+from services.evaluation.charts import CURRENT_LABEL, PREVIOUS_LABEL, trend_charts
 from services.evaluation.indicators import (
     APPENDIX_A,
     KIND_LABELS,
@@ -44,6 +47,7 @@ from services.evaluation.indicators import (
     Period,
     beijing_day,
 )
+from services.evaluation.plan import PlanLine, PlanReview, plan_review, year_earlier
 
 TITLE_A = "表A.1 科技金融服务中心评价定量指标"
 TITLE_B = "表B.1 科技金融服务中心评价定性指标"
@@ -59,15 +63,23 @@ class EvaluationReport:
     period: Period
     appendix_a: AppendixA
     quarters: tuple[AppendixA, ...]
+    previous_quarters: tuple[AppendixA, ...]  # the same quarters a year earlier
+    plan: PlanReview
     appendix_b: AppendixB
+    evidence: tuple[EvidenceFile, ...]
     open_items: OpenItems
     today: date
     generated_at: datetime = field(default_factory=utcnow)
 
     @cached_property
-    def charts(self) -> Mapping[str, bytes]:
-        """Quarterly trend chart (PNG) per indicator key."""
-        return trend_charts(self.quarters)
+    def charts(self) -> Mapping[str, str]:
+        """Quarterly trend chart (SVG) per indicator key."""
+        return trend_charts(self.quarters, self.previous_quarters)
+
+    def as_json(self) -> dict[str, object]:
+        """表A.1's 17 lines as {一级指标: {二级指标: value}} with the plan's `targets` and the
+        `previous_year` figures in the same shape, and every line by key under `lines`."""
+        return {**self.appendix_a.as_json(), **self.plan.as_json()}
 
 
 def build_report(
@@ -82,11 +94,16 @@ def build_report(
     evaluation period spanning exactly the same dates when none is given."""
     ep = evaluation_period or repo.period_spanning(session, period.start, period.end)
     day = today or beijing_day(utcnow())
+    current = appendix_a(session, period)
+    evidence = () if ep is None else tuple(repo.evidence_for_period(session, int(ep.id or 0)))
     return EvaluationReport(
         period=period,
-        appendix_a=appendix_a(session, period),
+        appendix_a=current,
         quarters=tuple(appendix_a_by_quarter(session, period)),
+        previous_quarters=tuple(appendix_a_by_quarter(session, year_earlier(period))),
+        plan=plan_review(session, period, current),
         appendix_b=appendix_b(session, ep, period, scheme),
+        evidence=evidence,
         open_items=open_items(session, min(period.end, day)),
         today=day,
     )
@@ -110,15 +127,23 @@ def write_report(report: EvaluationReport, out: Path, fmt: str) -> Path:
 def write_xlsx(report: EvaluationReport, out: Path) -> None:
     """The workbook: 表A.1, 表B.1, 季度趋势 (table and chart images), 明细, 投诉与改进."""
     wb = Workbook()
-    _sheet_a(wb.active or wb.create_sheet(), report)
-    _sheet_b(wb.create_sheet(), report)
-    _sheet_trend(wb.create_sheet(), report)
+    if wb.active is not None:
+        wb.remove(wb.active)
+    core_sheets(wb, report)
     _sheet_drill(wb.create_sheet(), report)
     _sheet_open(wb.create_sheet(), report)
     wb.save(out)
 
 
-def _heading(ws: Worksheet, title: str, report: EvaluationReport, header: list[str]) -> None:
+def core_sheets(wb: Workbook, report: EvaluationReport) -> None:
+    """Append 表A.1 (with the plan and its chart), 表B.1 and 季度趋势 (native charts) to `wb`."""
+    _sheet_a(wb.create_sheet(), report)
+    _sheet_b(wb.create_sheet(), report)
+    _sheet_trend(wb.create_sheet(), report)
+
+
+def heading(ws: Worksheet, title: str, report: EvaluationReport, header: list[str]) -> None:
+    """Title, period line and a bold header row (row 3)."""
     append_row(ws, [title])
     ws["A1"].font = Font(bold=True, size=14)
     append_row(
@@ -129,20 +154,71 @@ def _heading(ws: Worksheet, title: str, report: EvaluationReport, header: list[s
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
 
 
+PLAN_HEADER = ["年度目标", "年初至期末累计", "目标完成率", "上年同期", "同比增减"]
+
+
 def _sheet_a(ws: Worksheet, report: EvaluationReport) -> None:
     ws.title = "表A.1"
-    _heading(
-        ws, f"{TITLE_A}（{report.period.label}）", report, ["一级指标", "二级指标", "数值", "备注"]
-    )
+    header = ["一级指标", "二级指标", "数值", "备注", *PLAN_HEADER]
+    heading(ws, f"{TITLE_A}（{report.period.label}）", report, header)
     group_start: dict[str, int] = {}
     for fig in report.appendix_a.figures:
         note = SUPPLEMENTARY_NOTE if fig.indicator.supplementary else None
-        append_row(ws, [fig.indicator.group, fig.indicator.name, fig.value, note])
+        line = report.plan.line(fig.indicator.key)
+        append_row(
+            ws, [fig.indicator.group, fig.indicator.name, fig.value, note, *_plan_cells(line)]
+        )
         group_start.setdefault(fig.indicator.group, ws.max_row)
-        if isinstance(fig.value, float):
-            ws.cell(ws.max_row, 3).number_format = "#,##0.00"
+        for column in (3, 5, 6, 8):
+            ws.cell(ws.max_row, column).number_format = "#,##0.##"
+        for column in (7, 9):
+            ws.cell(ws.max_row, column).number_format = "0.0%"
     _merge_groups(ws, group_start, ws.max_row)
-    _widths(ws, [22, 46, 16, 50])
+    widths(ws, [22, 46, 16, 30, 14, 16, 12, 14, 12])
+    _progress_chart(ws, report, first=4, last=ws.max_row)
+
+
+def _plan_cells(line: PlanLine) -> list[object]:
+    return [line.target, line.year_to_date, line.progress, line.previous, line.change]
+
+
+def _progress_chart(ws: Worksheet, report: EvaluationReport, first: int, last: int) -> None:
+    """A native bar chart of each line's 目标完成率 (its words come from the sheet's cells)."""
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = f"{report.period.label} 年度目标完成率"
+    chart.y_axis.title = "目标完成率"
+    chart.x_axis.title = "二级指标"
+    chart.y_axis.number_format = "0%"
+    chart.add_data(Reference(ws, min_col=7, min_row=first - 1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=last))
+    _show_axes(chart)
+    _cache_labels(chart, ws)
+    chart.width, chart.height = 22, 12
+    ws.add_chart(chart, f"K{first}")
+
+
+def _show_axes(chart: BarChart | LineChart) -> None:
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+
+
+def _cache_labels(chart: BarChart | LineChart, ws: Worksheet) -> None:
+    """Copy the series names and category labels from their cells into the chart XML as
+    strings (strRef with a cache), so every viewer shows them without recomputing."""
+    for series in chart.series:
+        if series.tx is not None and series.tx.strRef is not None:
+            series.tx.strRef = _cached(ws, series.tx.strRef.f)
+        if series.cat is not None and series.cat.numRef is not None:
+            series.cat = AxDataSource(strRef=_cached(ws, series.cat.numRef.f))
+
+
+def _cached(ws: Worksheet, ref: str) -> StrRef:
+    first_col, first_row, last_col, last_row = range_boundaries(ref.split("!")[-1])
+    rows = ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_col,
+                        max_col=last_col, values_only=True)  # fmt: skip
+    points = [StrVal(idx=n, v=str(value)) for n, value in enumerate(v for row in rows for v in row)]
+    return StrRef(f=ref, strCache=StrData(ptCount=len(points), pt=points))
 
 
 def _merge_groups(ws: Worksheet, starts: dict[str, int], last_row: int) -> None:
@@ -168,10 +244,10 @@ B_HEADER = [
 def _sheet_b(ws: Worksheet, report: EvaluationReport) -> None:
     ws.title = "表B.1"
     b = report.appendix_b
-    _heading(ws, f"{TITLE_B}（满分 {b.scheme.scale_max:g}）", report, B_HEADER)
+    heading(ws, f"{TITLE_B}（满分 {b.scheme.scale_max:g}）", report, B_HEADER)
     group_start: dict[str, int] = {}
     for item in b.items:
-        append_row(ws, _b_row(item, b))
+        append_row(ws, _b_row(item, report))
         group_start.setdefault(item.item.group, ws.max_row)
     _merge_groups(ws, group_start, ws.max_row)
     append_row(ws, [])
@@ -180,12 +256,20 @@ def _sheet_b(ws: Worksheet, report: EvaluationReport) -> None:
         append_row(ws, [g.group, subtotal, g.score])
     append_row(ws, ["综合得分", "按一级指标权重加权" if b.complete else "尚未全部评分", b.total])
     _satisfaction_rows(ws, report)
-    _widths(ws, [16, 40, 10, 10, 40, 30, 12, 18])
+    widths(ws, [16, 40, 10, 10, 40, 30, 12, 18])
 
 
-def _b_row(item: ItemScore, b: AppendixB) -> list[object]:
+def evidence_lines(report: EvaluationReport, code: str) -> list[str]:
+    """An item's attachments: the stored links, then uploaded files with their SHA-256."""
+    item = next(i for i in report.appendix_b.items if i.item.code == code)
+    files = [f"{e.filename}（SHA-256 {e.sha256}）" for e in report.evidence if e.item_code == code]
+    return [*item.attachments, *files]
+
+
+def _b_row(item: ItemScore, report: EvaluationReport) -> list[object]:
+    b = report.appendix_b
     computed = b.satisfaction.score if item.item.code == SATISFACTION_CODE else None
-    attachments = "\n".join(item.attachments) or None
+    attachments = "\n".join(evidence_lines(report, item.item.code)) or None
     return [
         item.item.group,
         item.item.name,
@@ -206,22 +290,42 @@ def _satisfaction_rows(ws: Worksheet, report: EvaluationReport) -> None:
     append_row(ws, ["满意度问卷", "满意率（4–5 分占比）", s.satisfied_share])
 
 
+# Lines that are a state at the period's end (or over it) rather than a flow within it.
+STOCK_KEYS = frozenset({"credit_banks", "venture_institutions", "coached_unlisted"})
+
+
 def _sheet_trend(ws: Worksheet, report: EvaluationReport) -> None:
+    """Per line two rows (本期, 上年同期) by quarter, and a native chart of each line."""
     ws.title = "季度趋势"
     labels = [q.period.short_label for q in report.quarters]
-    _heading(ws, f"{TITLE_A} 季度趋势", report, ["一级指标", "二级指标", *labels])
+    heading(ws, f"{TITLE_A} 季度趋势", report, ["一级指标", "二级指标", "系列", *labels])
+    rows: dict[str, int] = {}
     for indicator in APPENDIX_A:
-        append_row(
-            ws,
-            [indicator.group, indicator.name, *[q.value(indicator.key) for q in report.quarters]],
-        )
-    _widths(ws, [22, 46, *[12] * len(labels)])
+        for series, quarters in ((CURRENT_LABEL, report.quarters),
+                                 (PREVIOUS_LABEL, report.previous_quarters)):  # fmt: skip
+            values = [q.value(indicator.key) for q in quarters][: len(labels)]
+            append_row(ws, [indicator.group, indicator.name, series, *values])
+        rows[indicator.key] = ws.max_row - 1
+    widths(ws, [22, 46, 10, *[12] * len(labels)])
     first_row = ws.max_row + 3
     for n, indicator in enumerate(APPENDIX_A):
-        image = XlImage(io.BytesIO(report.charts[indicator.key]))
-        image.width, image.height = 462, 286
-        row, col = first_row + (n // 3) * 15, 1 + (n % 3) * 8
-        ws.add_image(image, f"{get_column_letter(col)}{row}")
+        chart = _trend_chart(ws, indicator.key, rows[indicator.key], len(labels))
+        chart.title = f"{indicator.group}｜{indicator.name}"
+        chart.y_axis.title = indicator.unit
+        row, col = first_row + (n // 3) * 16, 1 + (n % 3) * 9
+        ws.add_chart(chart, f"{get_column_letter(col)}{row}")
+
+
+def _trend_chart(ws: Worksheet, key: str, row: int, quarters: int) -> BarChart | LineChart:
+    chart: BarChart | LineChart = LineChart() if key in STOCK_KEYS else BarChart()
+    data = Reference(ws, min_col=3, max_col=3 + quarters, min_row=row, max_row=row + 1)
+    chart.add_data(data, from_rows=True, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=4, max_col=3 + quarters, min_row=3, max_row=3))
+    chart.x_axis.title = "季度"
+    chart.width, chart.height = 12, 7.5
+    _show_axes(chart)
+    _cache_labels(chart, ws)
+    return chart
 
 
 DRILL_HEADER = ["一级指标", "二级指标", "记录类型", "记录ID", "名称", "详情"]
@@ -259,15 +363,15 @@ def write_drill_csv(result: AppendixA, out: Path, key: str | None = None) -> int
 
 def _sheet_drill(ws: Worksheet, report: EvaluationReport) -> None:
     ws.title = "明细"
-    _heading(ws, "各项指标的明细记录", report, DRILL_HEADER)
+    heading(ws, "各项指标的明细记录", report, DRILL_HEADER)
     for row in drill_rows(report.appendix_a):
         append_row(ws, row)
-    _widths(ws, [22, 46, 14, 10, 40, 90])
+    widths(ws, [22, 46, 14, 10, 40, 90])
 
 
 def _sheet_open(ws: Worksheet, report: EvaluationReport) -> None:
     ws.title = "投诉与改进"
-    _heading(
+    heading(
         ws,
         f"截至 {report.open_items.as_of} 未办结的投诉、意见建议与改进措施",
         report,
@@ -294,11 +398,12 @@ def _sheet_open(ws: Worksheet, report: EvaluationReport) -> None:
         append_row(
             ws, [m.id, m.complaint_id, m.description, m.owner, m.due_on.isoformat(), overdue]
         )
-    _widths(ws, [10, 12, 40, 12, 14, 40])
+    widths(ws, [10, 12, 40, 12, 14, 40])
 
 
-def _widths(ws: Worksheet, widths: list[int]) -> None:
-    for n, width in enumerate(widths, start=1):
+def widths(ws: Worksheet, sizes: list[int]) -> None:
+    """Set the widths of the first columns."""
+    for n, width in enumerate(sizes, start=1):
         ws.column_dimensions[get_column_letter(n)].width = width
 
 
@@ -320,6 +425,7 @@ def _environment() -> Environment:
     env.filters["num"] = _number
     env.filters["detail"] = detail_text
     env.filters["bjday"] = beijing_day
+    env.filters["pct"] = _percent
     return env
 
 
@@ -333,6 +439,12 @@ def _number(value: object) -> str:
     return str(value)
 
 
+def _percent(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
+
+
 def _rows_a(report: EvaluationReport) -> Iterator[tuple[Figure, int]]:
     """Each figure with its group's rowspan on the group's first row (0 elsewhere)."""
     figures = report.appendix_a.figures
@@ -343,8 +455,7 @@ def _rows_a(report: EvaluationReport) -> Iterator[tuple[Figure, int]]:
 
 
 def render_html(report: EvaluationReport) -> str:
-    """The report as one self-contained HTML page (charts as embedded PNG)."""
-    charts = {k: base64.b64encode(v).decode("ascii") for k, v in report.charts.items()}
+    """The report as one self-contained HTML page (charts as inline SVG)."""
     return (
         _environment()
         .get_template("report.html")
@@ -354,12 +465,12 @@ def render_html(report: EvaluationReport) -> str:
             title_b=TITLE_B,
             rows_a=list(_rows_a(report)),
             indicators=APPENDIX_A,
-            charts=charts,
+            charts=report.charts,
+            evidence_lines=evidence_lines,
             kind_labels=KIND_LABELS,
             drill_limit=HTML_DRILL_LIMIT,
             supplementary_note=SUPPLEMENTARY_NOTE,
             satisfaction_code=SATISFACTION_CODE,
-            font_missing=cjk_font() is None,
         )
     )
 

@@ -18,10 +18,13 @@ from models import (
     Enterprise,
     EvaluationPeriod,
     Event,
+    EvidenceFile,
     FinancingDemand,
     Institution,
     ListingRecord,
     Match,
+    PlanTarget,
+    ReportSignoff,
 )
 from models.reference import (
     ComplaintKind,
@@ -219,3 +222,34 @@ def confirmed_deals_by_type(session: Session) -> list[tuple[str, int, float]]:
     query = select(Deal.deal_type, func.count(), func.sum(Deal.amount_wan))
     query = query.where(Deal.status == DealStatus.confirmed).group_by(Deal.deal_type)
     return [(str(t), n, total) for t, n, total in session.exec(query).all()]
+
+
+def targets_for_year(session: Session, year: int) -> Sequence[PlanTarget]:
+    """The annual plan's targets for `year`."""
+    return session.exec(select(PlanTarget).where(PlanTarget.year == year)).all()
+
+
+def target_for(session: Session, year: int, key: str) -> PlanTarget | None:
+    """The target of 表A.1 line `key` for `year`, if the plan sets one."""
+    query = select(PlanTarget).where(PlanTarget.year == year, PlanTarget.indicator_key == key)
+    return session.exec(query).first()
+
+
+def evidence_for_period(session: Session, period_id: int) -> Sequence[EvidenceFile]:
+    """The evidence files of an evaluation period, by item then upload order."""
+    query = (
+        select(EvidenceFile)
+        .where(EvidenceFile.period_id == period_id)
+        .order_by(col(EvidenceFile.item_code), col(EvidenceFile.id))
+    )
+    return session.exec(query).all()
+
+
+def signoffs_for_period(session: Session, period_id: int) -> Sequence[ReportSignoff]:
+    """The sign-offs of an evaluation period's self-assessment, oldest first."""
+    query = (
+        select(ReportSignoff)
+        .where(ReportSignoff.period_id == period_id)
+        .order_by(col(ReportSignoff.id))
+    )
+    return session.exec(query).all()

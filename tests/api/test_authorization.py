@@ -33,7 +33,7 @@ def _ids(world: World) -> dict[str, int]:
         "demand_id": world.demand, "product_id": world.product_a, "mandate_id": world.mandate_a,
         "subscription_id": world.subscription_a, "event_id": world.event,
         "complaint_id": world.complaint, "period_id": world.period, "batch_id": world.batch,
-        "key": "credit_amount", "user_id": world.mm_user,
+        "key": "credit_amount", "user_id": world.mm_user, "year": 2025, "evidence_id": 1,
     }  # fmt: skip
 
 
@@ -88,6 +88,8 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/enterprises/{enterprise_id}/invitations"): {"hours": 24},
         ("POST", "/auth/invitation"): {"token": "tfi_guessed-token", "username": "x",
                                        "password": "y"},
+        ("PUT", "/evaluation/plan/{year}/{key}"): {"target": 10},
+        ("POST", "/evaluation/periods/{period_id}/sign-offs"): {"role": "中心负责人"},
     }  # fmt: skip
 
 

@@ -41,7 +41,7 @@ def test_the_evaluation_notebook_executes(
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(str(o.get("text", "")) for o in outputs)
     assert "数据截至 2026-" in text and "评价期间：2025年" in text
-    images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 1  # the quarterly trend grid
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert html.count("<svg ") == 18 and "上年同期" in html  # the trend charts, words as text
     markdown = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
     assert "辅导企业在创业板、科创板上市数量（家）" in markdown and "满意度评价" in markdown
