@@ -766,8 +766,8 @@ def train_reranker(
 ) -> TrainReport:
     """Train the re-ranker on recorded outcomes, then publish and serve it (``model_dir``).
 
-    Metrics compare it with the rules score on the outcomes of the last ``holdout_days``
-    (both fitted on earlier outcomes only); the published model is then refitted on all
+    Metrics compare it with the rules score on the outcomes of the last ``holdout_days`` up
+    to the latest outcome (both fitted on earlier outcomes only); the published model is then refitted on all
     outcomes, and every caller ranks with it from the next call on (``model use`` rolls back).
     With too few outcomes nothing is published and the report gives the reason.
     """
@@ -783,7 +783,10 @@ def train_reranker(
     report = TrainReport(reranker.version_, len(y), int(y.sum()), reranker.fallback_reason_)
     if reranker.is_fallback:
         return report
-    cutoff = (today - timedelta(days=holdout_days)).toordinal()
+    # The last `holdout_days` of what was recorded: data that stops before today (an imported
+    # history, the demo) still gets a holdout.
+    last = min(today.toordinal(), int(day.max()))
+    cutoff = last - holdout_days
     report.metrics = _holdout_metrics(X, y, day, cutoff, reranker)
     row = publish(session, reranker, model_dir, report.metrics, report.n_outcomes, report.n_won,
                   datetime.now(UTC))  # fmt: skip
