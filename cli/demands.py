@@ -60,7 +60,7 @@ def close(
         demand = demands.close(session, demand_id, as_status=status, note=note, actor=user,
                                amount_wan=amount)  # fmt: skip
         raised = demand.amount_raised_wan
-    extra = f"，已融资 {raised:g} 万元" if status is DemandStatus.funded else ""
+    extra = f" {raised:g} 万元" if status is DemandStatus.funded else ""  # 已融资 800 万元
     typer.echo(f"融资需求 #{demand_id} 已结案：{status.label}{extra}")
 
 

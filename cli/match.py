@@ -162,9 +162,8 @@ def show_recommendation(session: Session, today: date) -> None:
     typer.echo("")
     typer.echo("== 撮合推荐（按阶段、行业、额度等排序，附理由） ==")
     for financing_type in (FinancingType.loan, FinancingType.equity):
-        open_demands = rows_of(session, FinancingDemand, "id", 20, status=DemandStatus.open,
-                               financing_type=financing_type)  # fmt: skip
-        for demand in open_demands:
+        rows = rows_of(session, FinancingDemand, "id", 60, financing_type=financing_type)
+        for demand in (d for d in rows if DemandStatus(d.status).is_open_for_matching):
             rec = recommend_for_demand(session, demand.id or 0, k=5, today=today)
             if len(rec.items) >= 3:  # show a demand the center can act on
                 _print_table(rec)

@@ -11,6 +11,7 @@ import typer
 
 from cli.match import AsJson
 from matching.slate import SlateResult, SolverParams
+from models.clock import center_zone
 from models.db import session_scope
 from models.event import SlateRun
 from models.reference import SlateRunStatus
@@ -40,9 +41,10 @@ def _show(result: dict[str, Any], as_json: bool) -> None:
     typer.echo(f"路演 {len(slate['pitches'])} 场 · 座位 {len(slate['attendance'])} 个 · "
                f"一对一会谈 {len(slate['meetings'])} 场 · 调整 {result['moved']} 项")  # fmt: skip
     typer.echo("时间\t\t\t路演厅\t企业")
+    zone = center_zone()  # the center's clock (TIMEZONE), as the console shows it
     for p in slate["pitches"]:
-        start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
-        typer.echo(f"{start:%m-%d %H:%M}–{end:%H:%M} UTC\t{p['room']}\t{p['enterprise_id']}")
+        start, end = (datetime.fromisoformat(p[k]).astimezone(zone) for k in ("start", "end"))
+        typer.echo(f"{start:%m-%d %H:%M}–{end:%H:%M}\t{p['room']}\t{p['enterprise_id']}")
     for u in slate["unplaced"]:
         typer.echo(f"未安排：企业 {u['enterprise_id']} — {u['reason']}")
     for s in result["shortfalls"]:

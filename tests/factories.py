@@ -85,6 +85,9 @@ from models.user import ApiKey, LoginThrottle, User
 from services.audit.repository import append_audit
 
 _seq = itertools.count(1)
+# Relative to the real date: an institution's agreement stays in force whenever the suite runs
+# (digests, recommendations and subscriptions check it against the center's today).
+AGREEMENT_END = date.today() + timedelta(days=3 * 366)
 _rng = random.Random(20240301)
 
 
@@ -111,7 +114,7 @@ def institution(session: Session, **over: Any) -> Institution:
         "kind": InstitutionKind.vc,
         "regions_served": ["4403"],
         "agreement_start": date(2023, 1, 1),
-        "agreement_end": date(2026, 12, 31),
+        "agreement_end": AGREEMENT_END,
     }
     return create(session, Institution, data | over)
 

@@ -242,13 +242,18 @@ def warnings_of(session: Session, batch_id: int, limit: int) -> list[ImportWarni
     return list(session.exec(query))
 
 
-def batch_entity_ids(session: Session, batch_id: int) -> list[int]:
-    """The records a batch's loaded rows touched (its deals, for a deals batch)."""
+def batch_entity_ids(
+    session: Session, batch_id: int, outcome: ImportOutcome | None = None
+) -> list[int]:
+    """The records a batch's loaded rows touched (its deals, for a deals batch); only those
+    of rows with `outcome` if given."""
     query = select(ImportRow.entity_id).where(
         ImportRow.batch_id == batch_id,
         ImportRow.outcome != ImportOutcome.quarantined,
         col(ImportRow.entity_id).is_not(None),
     )
+    if outcome is not None:
+        query = query.where(ImportRow.outcome == outcome)
     return sorted({i for i in session.exec(query) if i is not None})
 
 

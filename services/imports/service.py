@@ -24,12 +24,12 @@ from ingestion.readers import Sheet, Source, open_source
 from ingestion.validate import FIELD_LABELS, REQUIRED, RowHeld, RowParser, RowRejected
 from models import ImportBatch, ImportWarning
 from models.errors import DomainError, NotFoundError
-from models.reference import ImportKind
+from models.reference import ImportKind, ImportOutcome
 from services.audit.repository import append_audit
 from services.imports import repository
 from services.imports.kinds import ENTERPRISE_LABELS, Loader
 from services.imports.load import CHUNK_SIZE, BatchWriter, ImportSummary, close_batch, new_batch
-from services.pipeline.links import link_new_deals
+from services.pipeline.links import link_new_deals, recount
 
 Progress = Callable[[int], None]
 #: Warnings the text summary quotes (the JSON and the batch page list every one).
@@ -162,6 +162,11 @@ def _import_source(session: Session, source: Source, request: _Request) -> Impor
 def _link_deals(session: Session, summary: ImportSummary, user: str) -> None:
     """Tie the batch's deals to their introductions; the others join the 待关联成交 queue."""
     done = link_new_deals(session, repository.batch_entity_ids(session, summary.batch_id), user)
+    updated = repository.batch_entity_ids(session, summary.batch_id, ImportOutcome.updated)
+    note = f"导入批次 #{summary.batch_id} 更正了已关联的成交"
+    recounted = recount(session, updated, user, note)
+    if recounted:
+        summary.related["demands_recounted"] = len(recounted)
     summary.related["deals_linked"] = len(done.linked)
     summary.related["deals_unlinked"] = len(done.queued)
     if done.queued:

@@ -230,12 +230,16 @@ def mark_introduced(session: Session, demand_id: int, actor: str) -> None:
         _move(session, demand, DemandStatus.open, actor, "首次引荐机构")
 
 
-def apply_deals(session: Session, demand_id: int, actor: str, note: str) -> FinancingDemand:
+def apply_deals(
+    session: Session, demand_id: int, actor: str, note: str, *, corrected: bool = False
+) -> FinancingDemand:
     """After a confirmed deal was linked to one of the demand's matches: the amount raised is
-    the linked confirmed deals' total (never less than a matchmaker recorded); reaching the
-    lower bound closes an open or paused demand as 已融资."""
+    the linked confirmed deals' total (never less than a matchmaker recorded, unless a linked
+    deal was `corrected`: then exactly the total); reaching the lower bound closes an open or
+    paused demand as 已融资."""
     demand = _demand(session, demand_id)
-    raised = max(repo.linked_deal_total(session, demand_id), demand.amount_raised_wan)
+    total = repo.linked_deal_total(session, demand_id)
+    raised = total if corrected else max(total, demand.amount_raised_wan)
     _set_raised(session, demand, raised, actor, note)
     session.add(demand)
     covered = raised >= demand.amount_min_wan

@@ -52,6 +52,15 @@ def link_new_deals(session: Session, deal_ids: Sequence[int], actor: str) -> Lin
     return LinkSummary(linked, queued)
 
 
+def recount(session: Session, deal_ids: Sequence[int], actor: str, note: str) -> list[int]:
+    """Linked deals among `deal_ids` changed (an amount corrected by a later import): their
+    demands' amount raised is their linked deals' total again. The demands recounted."""
+    demand_ids = repo.demands_of_linked_deals(session, deal_ids)
+    for demand_id in demand_ids:
+        demands.apply_deals(session, demand_id, actor, note, corrected=True)
+    return demand_ids
+
+
 def link(session: Session, deal_id: int, match_id: int, *, actor: str, note: str | None) -> Deal:
     """A matchmaker ties a queued deal to one of its candidate matches."""
     deal = _queued(session, deal_id)

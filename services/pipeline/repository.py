@@ -301,6 +301,16 @@ def unlinked_deals(session: Session, limit: int) -> list[Deal]:
     return list(session.exec(query.limit(limit)))
 
 
+def demands_of_linked_deals(session: Session, ids: Sequence[int]) -> list[int]:
+    """The demands whose matches the linked deals among `ids` are tied to, by id."""
+    query = (
+        select(Match.demand_id)
+        .join(Deal, col(Deal.match_id) == col(Match.id))
+        .where(col(Deal.id).in_(list(ids)), Deal.link_status == DealLink.linked)
+    )
+    return sorted(set(session.exec(query)))
+
+
 def deals_of_ids(session: Session, ids: Sequence[int]) -> list[Deal]:
     """The deals with these ids (unlinked ones only), by id."""
     query = select(Deal).where(col(Deal.id).in_(list(ids)), Deal.link_status == DealLink.unlinked)

@@ -67,9 +67,10 @@ def publish(
     n_won: int,
     at: datetime,
 ) -> RankerModel:
-    """Save a trained ranker under `model_dir/VERSION/`, record it and serve it."""
+    """Save a trained ranker under `model_dir/VERSION/`, record it (by its absolute path: the
+    server and the workers may run elsewhere) and serve it."""
     version = model.model_version
-    path = model_dir / version / MODEL_FILE
+    path = model_dir.resolve() / version / MODEL_FILE  # absolute: read from any directory
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
         pickle.dump(model, fh)

@@ -723,7 +723,8 @@ def train_reranker(
     """Train the one ranker (:class:`LearnedRanker`) on the center's confirmed deals, then
     publish and serve it (``model_dir``).
 
-    Metrics: Recall@10 on the deals of the last ``holdout_days`` against category+stage
+    Metrics: Recall@10 on the deals of the last ``holdout_days`` up to the latest deal (a
+    history that stops before today, as the demo's, still gets a holdout) against category+stage
     popularity, both fitted on earlier deals only; the published model is then fitted on every
     deal before ``today``, and every caller ranks with it from the next call on (``model use``
     rolls back). With fewer than ``min_outcomes`` deals nothing is published (the rules rank).
@@ -742,7 +743,8 @@ def train_reranker(
         reason = f"已确认成交 {n} 笔，但没有可供学习的时间窗口，继续使用规则排序"
         return TrainReport(RULES_VERSION, n, n, reason)
     report = TrainReport(model.model_version, n, n)
-    report.metrics = _holdout_metrics(history, today - timedelta(days=holdout_days), random_state)
+    last = date.fromordinal(min(today.toordinal(), int(deals.day.max()) + 1))
+    report.metrics = _holdout_metrics(history, last - timedelta(days=holdout_days), random_state)
     row = publish(session, model, model_dir, report.metrics, n, n, datetime.now(UTC))
     report.path = row.path
     return report

@@ -1,6 +1,6 @@
 """CLI contracts of issue 23 run as `matchmaker` runs them (a process of its own, eager tasks, a
-SQLite file, a local SMTP server): `export digest-items`, `model use|list`, and
-`roadshow schedule --json` waiting for its task."""
+SQLite file, a local SMTP server): `export digest-items`, `model use|list`,
+`roadshow schedule --json` waiting for its task, `import --json` and `export contacts`."""
 
 import csv
 import json
@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -21,6 +22,7 @@ from models.db import make_engine
 from models.reference import DemandStatus, FinancingType, InstitutionKind, SlateRunStatus
 from services.recommendations.published import publish
 from tests import factories
+from tests.ingestion.helpers import write_xlsx
 from tests.services.recommendations.test_published import AT, trained
 from tests.services.roadshow.test_service import make_roadshow
 from tests.workers.receivers import smtp_server
@@ -169,3 +171,40 @@ def test_roadshow_schedule_json_waits_for_the_task(database: tuple[str, Engine])
         [run] = session.exec(select(SlateRun)).all()
         assert (run.status, run.requested_by) == (SlateRunStatus.done, "cli")
         assert run.result is not None and run.result["slate"] == slate
+
+
+def test_import_json_and_export_contacts_as_processes(
+    database: tuple[str, Engine], tmp_path: Path
+) -> None:
+    """`import FILE --json` lists `warnings` and `contacts_stored`; `export contacts --format
+    csv|xlsx --out F` writes only for an administrator."""
+    url, engine = database
+    book = write_xlsx(tmp_path / "需求.xlsx", {"需求": [
+        ["企业名称", "所属行业", "融资方式", "拟融资金额（元）", "联系人", "手机"],
+        ["杭州和雷实业股份有限公司", "医疗器械", "贷款", 8_000_000, "张三", "13800138000"],
+        ["杭州场地汇科技有限公司", "会展服务", "贷款", 600, "李四", None],
+    ]})  # fmt: skip
+    done = matchmaker(url, "import", str(book), "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["inserted"], summary["contacts_stored"]) == (1, 1)  # row 3 held: 600 元?
+    [warning] = [w for w in summary["warnings"] if w["rule"] == "amount_unit"]
+    assert (warning["sheet"], warning["row"], warning["column"], warning["value"]) == (
+        "需求", 3, "拟融资金额(元)", 600)  # fmt: skip
+    with Session(engine) as session:
+        factories.user(session, username="admin1", role="admin")
+        factories.user(session, username="mm1", role="matchmaker")
+        session.commit()
+    refused = tmp_path / "refused.csv"
+    denied = matchmaker(url, "export", "contacts", "--format", "csv", "--out", str(refused),
+                        "--user", "mm1")  # fmt: skip
+    assert denied.returncode == 2 and "仅限管理员" in denied.stderr and not refused.exists()
+    for fmt in ("csv", "xlsx"):
+        out = tmp_path / f"contacts.{fmt}"
+        done = matchmaker(url, "export", "contacts", "--format", fmt, "--out", str(out),
+                          "--user", "admin1")  # fmt: skip
+        assert done.returncode == 0 and "已导出 1 行" in done.stdout, done.stderr
+    with (tmp_path / "contacts.csv").open(encoding="utf-8-sig") as fh:
+        rows = {(r["enterprise_name"], r["name"], r["phone"]) for r in csv.DictReader(fh)}
+    assert rows == {("杭州和雷实业股份有限公司", "张三", "13800138000")}
+    assert load_workbook(tmp_path / "contacts.xlsx").active.max_row == 2  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-"""The worker app with a beat schedule firing one fixed period every second (fault test only).
+"""The worker app with a beat schedule firing one fixed period every second (worker tests only).
 
 Two beat processes started on this app double every dispatch of the period, as two beats
 misconfigured in production would. The sweeper runs every 3 s: a dispatcher killed between its
@@ -19,5 +19,8 @@ if PERIOD:
         "schedule": 1.0,
         "args": (PERIOD,),
     }
+
+if os.environ.get("FAST_BEAT_EXPIRE"):  # the nightly expiry, every second
+    app.conf.beat_schedule["demands-expire-fast"] = {"task": "demands.expire", "schedule": 1.0}
 
 __all__ = ["app"]

@@ -4,6 +4,7 @@
 import random
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,7 @@ def test_a_queued_slate_finishes_while_the_page_waits(
     page = sign_in(browser, center, "mm")
     page.goto("/console/roadshows")
     page.get_by_label("活动名称").fill("2026年第9期科技企业投融资路演·智能制造专场")
-    page.get_by_label("首日日期").fill("2026-12-18")
+    page.get_by_label("首日日期").fill((date.today() + timedelta(days=10)).isoformat())
     page.get_by_label("每厅每场次路演数").fill("3")
     page.get_by_label("邀请路演企业数").fill("8")
     page.get_by_label("邀请投资机构数").fill("5")

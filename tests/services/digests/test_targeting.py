@@ -51,7 +51,8 @@ def test_a_closed_demand_appears_in_no_digest(session: Session) -> None:
     inst = factories.institution(session)
     subs = [subscription(session, inst), subscription(session, inst, financing_types=["loan"])]
     shown = demand(session, updated_at=AN_HOUR_AGO)
-    for status in (DemandStatus.withdrawn, DemandStatus.closed, DemandStatus.matched):
+    for status in (DemandStatus.withdrawn, DemandStatus.funded, DemandStatus.expired,
+                   DemandStatus.paused):  # fmt: skip
         demand(session, updated_at=AN_HOUR_AGO, status=status)
     closing = demand(session, updated_at=AN_HOUR_AGO)
     report = run_digest_period(session, DAY, T0, POLICY)

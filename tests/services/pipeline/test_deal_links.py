@@ -111,3 +111,23 @@ def test_only_linked_confirmed_deals_count_as_brokered(session: Session) -> None
     assert _credit(session) == 0  # on the match, but not linked: not 撮合
     f.deal(session, ent, bank, match_id=match.id, amount_wan=40.0, closed_on=date(2025, 5, 2))
     assert _credit(session) == 40
+
+
+def test_a_corrected_amount_recounts_the_amount_raised(session: Session, tmp_path: Path) -> None:
+    ent = f.enterprise(session)
+    bank = _bank(session, "招商银行股份有限公司科技支行")
+    demand = f.demand(session, ent, amount_min_wan=2000.0, amount_max_wan=3000.0)
+    pipeline.introduce(session, demand_id=demand.id or 0, institution_id=bank, actor=MM,
+                       at=INTRODUCED)  # fmt: skip
+    row = [ent.legal_name, ent.uscc, "招商银行股份有限公司科技支行", 2600, "2025-07-15"]
+    import_file(session, _disbursements(tmp_path / "bank.xlsx", [row]), "deals", user="importer")
+    before = _credit(session)
+    fixed = _disbursements(tmp_path / "fixed.xlsx", [[*row[:3], 2060, row[4]]])  # a typo fixed
+    summary = import_file(session, fixed, "deals", user="importer")
+    assert (summary.updated, summary.related["demands_recounted"]) == (1, 1)
+    state = demands.demand_state(session, demand.id or 0)
+    assert (state.demand.status, state.demand.amount_raised_wan, state.remaining_wan) == (
+        DemandStatus.funded, 2060, 0)  # fmt: skip
+    assert _credit(session) == before - 540
+    changes = [(c["field"], c["old"], c["new"]) for c in state.as_json()["history"]]
+    assert changes[0] == ("amount_raised_wan", "2600", "2060")

@@ -72,3 +72,16 @@ def test_an_unknown_version_is_refused_and_nothing_changes(
     with pytest.raises(NotFoundError, match="未发布"):
         use_model(session, "ltr-0000000000", actor="tester", at=AT)
     assert [m.version for m in published_models(session) if m.served] == [served.version]
+
+
+def test_a_model_published_under_a_relative_folder_is_read_from_anywhere(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank = factories.institution(session, kind="bank", regions_served=["4403"])
+    factories.loan_product(session, bank, min_amount_wan=100, max_amount_wan=1000)
+    demand = factories.demand(session, factories.enterprise(session), updated_at=T0)
+    monkeypatch.chdir(tmp_path)
+    row = publish(session, trained(4), Path("var/models"), {}, 240, 60, AT)
+    assert Path(row.path) == tmp_path / "var" / "models" / row.version / "reranker.pkl"
+    monkeypatch.chdir("/")  # the server or a worker started elsewhere
+    assert versions_in_use(session, demand.id or 0) == {row.version}
