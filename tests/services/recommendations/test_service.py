@@ -149,7 +149,7 @@ def test_the_index_is_built_once_then_advanced_by_what_changed(tmp_path: Path) -
 
 
 def test_a_writing_transaction_sees_its_changes_without_keeping_them(tmp_path: Path) -> None:
-    engine, bank, demand_id = _committed_center(tmp_path / "center.sqlite")
+    engine, bank, _ = _committed_center(tmp_path / "center.sqlite")
     cache = service.IndexCache()
     with Session(engine) as s:
         kept = cache.index(s)
