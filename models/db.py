@@ -74,7 +74,9 @@ def _on_sqlite_begin_immediate(connection: Any) -> None:
 
 def sqlite_transaction_clean(connection: Any) -> bool:
     """Whether the SQLite transaction on ``connection`` has changed no row yet (False when its
-    beginning was not seen: an engine not made by `make_engine`)."""
+    beginning was not seen: an engine not made by `make_engine`, or another database)."""
+    if connection.dialect.name != "sqlite":
+        return False
     begun = connection.info.get(_CHANGES_AT_BEGIN)
     return begun is not None and connection.connection.dbapi_connection.total_changes == begun
 

@@ -400,7 +400,8 @@ class IndexCache:
         """The candidate index as ``session`` sees it."""
         bind = session.get_bind()
         key = (id(bind), str(bind.engine.url))
-        version = repo.index_version(session)
+        known = self._indexes.get(key)
+        version = repo.index_version(session, known.version if known is not None else None)
         with self._lock:
             found = self._indexes.pop(key, None)
             if found is None or found.behind(version) or self._expired(found):

@@ -247,21 +247,23 @@ def _index_query() -> tuple[Any, int]:
     return core_select(*[c for sub in subs for c in sub.c]).select_from(joined), n_catalog
 
 
-def index_version(session: Session) -> IndexVersion:
-    """The version of the candidate side as this session sees it (pending changes flushed)."""
+def index_version(session: Session, known: IndexVersion | None = None) -> IndexVersion:
+    """The version of the candidate side as this session sees it (pending changes flushed).
+
+    On PostgreSQL a clean transaction that finds the change counter where ``known`` had it gets
+    ``known`` back from one indexed row; otherwise the aggregates are read (one statement).
+    """
     if session.autoflush:
         session.flush()
     conn = session.connection()
+    clean, counter = sqlite_transaction_clean(conn), None
+    if conn.dialect.name == "postgresql":
+        clean, counter = conn.execute(_PG_COUNTER).one()
+        if clean and known is not None and known.counter == counter:
+            return known
     query, n = _index_query()
-    if conn.dialect.name == "postgresql":
-        query = query.add_columns(*_PG_COUNTER.selected_columns)
     row = tuple(conn.execute(query).one())
-    if conn.dialect.name == "postgresql":
-        clean, counter = bool(row[-2]), row[-1]
-        row = row[:-2]
-    else:
-        clean, counter = sqlite_transaction_clean(conn), None
-    return IndexVersion(row[:n], row[n:-2], int(row[-2]), int(row[-1]), counter, clean)
+    return IndexVersion(row[:n], row[n:-2], int(row[-2]), int(row[-1]), counter, bool(clean))
 
 
 def _version_parts() -> list[Any]:
