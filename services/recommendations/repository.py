@@ -29,6 +29,7 @@ from models.policy import Policy
 from models.reference import OPEN_FOR_MATCHING, DealStatus, PipelineStage
 
 Row = TypeVar("Row", bound=SQLModel)
+#: The tables PostgreSQL's change counter counts: those the index and the training world read.
 VERSIONED = (Enterprise, FinancingDemand, Match, MatchTransition, Deal, Institution, LoanProduct,
              InvestmentMandate)  # fmt: skip
 
@@ -41,12 +42,6 @@ def all_rows(session: Session, model: type[Row]) -> list[Row]:
 def policies(session: Session) -> list[Policy]:
     """The policy catalogue (贴息 and other loan subsidies are read from it), in id order."""
     return all_rows(session, Policy)
-
-
-def confirmed_deals(session: Session) -> list[Deal]:
-    """The confirmed deals (claims and rejected ones never count), in id order."""
-    query = select(Deal).where(Deal.status == DealStatus.confirmed).order_by(col(Deal.id))
-    return list(session.exec(query).all())
 
 
 def stage_moves(session: Session) -> Sequence[tuple[int, str, datetime]]:
