@@ -55,14 +55,30 @@ def foreign_keys_off_on_sqlite(connection: Any) -> Iterator[None]:
         raw.execute("PRAGMA foreign_keys=ON")
 
 
+#: `Connection.info` key: the connection's change count when its transaction began (a
+#: transaction whose count is still that has written nothing; see `sqlite_transaction_clean`).
+_CHANGES_AT_BEGIN = "sqlite_changes_at_begin"
+
+
 def _on_sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
+    connection.info[_CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
 
 
 def _on_sqlite_begin_immediate(connection: Any) -> None:
     # Take the write lock up front: a read transaction that later writes cannot be refused
     # with SQLITE_BUSY when another process wrote meanwhile; it waits (busy_timeout) instead.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.info[_CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
+
+
+def sqlite_transaction_clean(connection: Any) -> bool:
+    """Whether the SQLite transaction on ``connection`` has changed no row yet (False when its
+    beginning was not seen: an engine not made by `make_engine`, or another database)."""
+    if connection.dialect.name != "sqlite":
+        return False
+    begun = connection.info.get(_CHANGES_AT_BEGIN)
+    return begun is not None and connection.connection.dbapi_connection.total_changes == begun
 
 
 # A pooled PostgreSQL connection is replaced after this many seconds (at its next checkout): a

@@ -44,6 +44,14 @@ def create_postgres_database(name: str) -> str:
     return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
+def drop_postgres_database(name: str) -> None:
+    """Drop a database `create_postgres_database` made."""
+    admin = make_engine(postgres_url() or "")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _anchors_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> None:
     """`matchmaker serve` anchors the audit chain as it starts: the servers tests start (which

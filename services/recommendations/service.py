@@ -6,39 +6,33 @@ training saves into the ``model_dir`` the caller passes. Nothing reads the envir
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session
 
-from matching.candidates import build_candidate_set
 from matching.explain import Explained
 from matching.history import (
     NEVER_DAY,
     DealHistory,
     PipelineHistory,
-    infer_profiles,
-    recent_activity,
     relationships,
-    responsiveness,
 )
-from matching.learned import EPOCH, RULES_VERSION, LearnedRanker, deal_history
+from matching.learned import EPOCH, RULES_VERSION, LearnedRanker
+from matching.learned import deal_history as deal_rounds
 from matching.offline.baselines import CategoryRoundPopularity
 from matching.offline.data import History
 from matching.offline.evaluate import Ranker, evaluate_split
 from matching.offline.ranker import InvestorRanker
-from matching.options import GuarantorRow, Subsidy, no_subsidy, rank_leg, with_leg
+from matching.options import Subsidy, no_subsidy, rank_leg, with_leg
 from matching.profiles import (
-    STAGE_INDEX,
     UNKNOWN_STAGE,
-    CandidateRow,
     CandidateSet,
     DemandProfile,
     Float32Array,
@@ -56,19 +50,13 @@ from matching.rank import (
 from matching.rules import RuleConfig
 from matching.text import TextEncoder
 from models import (
-    Deal,
     Enterprise,
     FinancingDemand,
-    Institution,
-    InvestmentMandate,
-    LoanProduct,
     Match,
 )
 from models.clock import center_today
 from models.errors import NotFoundError
 from models.reference import (
-    BUYOUT_WORDS,
-    EQUITY_LINKED_WORDS,
     INDUSTRY_DIVISIONS,
     INDUSTRY_SECTIONS,
     REGIONS,
@@ -84,13 +72,16 @@ from models.reference import (
 )
 from services.recommendations import repository as repo
 from services.recommendations.costs import subsidy_for
+from services.recommendations.index import (
+    REACHED,
+    Catalog,
+    IndexCache,
+    Pipeline,
+    candidate_set,
+    day_of,
+    deal_history,
+)
 from services.recommendations.published import publish, served_ranker
-
-LOAD_WINDOW_DAYS = 30
-_REACHED = {s: i for i, s in enumerate(
-    [PipelineStage.recommended, PipelineStage.introduced, PipelineStage.meeting,
-     PipelineStage.due_diligence, PipelineStage.term_sheet, PipelineStage.closed_won]
-)}  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -145,86 +136,35 @@ class TrainReport:
         return asdict(self)
 
 
-# --- loading the pipeline and deal history ----------------------------------------------------
-
-
-def _day(value: datetime | date | None) -> int:
-    if value is None:
-        return int(NEVER_DAY)
-    return (value.date() if isinstance(value, datetime) else value).toordinal()
+# --- the training world: every row, for the batch that learns from every outcome ---------------
 
 
 @dataclass
 class _World:
-    """Everything loaded once per call: rows by id and the histories as arrays."""
+    """Everything, loaded once per training run: rows by id and the histories as arrays."""
 
+    catalog: Catalog
     enterprises: dict[int, Enterprise]
     demands: dict[int, FinancingDemand]
     matches: list[Match]
     deals: DealHistory
     pipeline: PipelineHistory
-    institutions: list[Institution]
-    products: dict[int, list[LoanProduct]]
-    mandates: dict[int, list[InvestmentMandate]]
-    by_demand: dict[int, list[Match]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for m in self.matches:
-            self.by_demand.setdefault(m.demand_id, []).append(m)
 
 
 def _load_world(session: Session) -> _World:
-    """Load everything through a private session on the caller's connection (and transaction).
-
-    Closing it detaches the rows with their loaded values, so a cached world never expires,
-    lazily reloads or leaks into the caller's session.
-    """
+    """Load everything through a private session on the caller's connection (and transaction)."""
     with Session(bind=session.connection()) as private:
         matches = repo.all_rows(private, Match)
         demands = {d.id: d for d in repo.all_rows(private, FinancingDemand) if d.id is not None}
         enterprises = {e.id: e for e in repo.all_rows(private, Enterprise) if e.id is not None}
-        products: dict[int, list[LoanProduct]] = defaultdict(list)
-        for p in repo.all_rows(private, LoanProduct):
-            products[p.institution_id].append(p)
-        mandates: dict[int, list[InvestmentMandate]] = defaultdict(list)
-        for m in repo.all_rows(private, InvestmentMandate):
-            mandates[m.institution_id].append(m)
         return _World(
+            catalog=Catalog.read(private),
             enterprises=enterprises,
             demands=demands,
             matches=matches,
-            deals=_deal_history(repo.confirmed_deals(private), enterprises, demands, matches),
+            deals=deal_history(repo.deal_rows(private)),
             pipeline=_pipeline_history(repo.stage_moves(private), demands, matches),
-            institutions=repo.all_rows(private, Institution),
-            products=products,
-            mandates=mandates,
         )
-
-
-def _deal_history(
-    deals: Sequence[Deal],
-    enterprises: dict[int, Enterprise],
-    demands: dict[int, FinancingDemand],
-    matches: Sequence[Match],
-) -> DealHistory:
-    demand_of = {m.id: demands.get(m.demand_id) for m in matches}
-    stages, industries, regions = [], [], []
-    for d in deals:
-        e = enterprises[d.enterprise_id]
-        dem = demand_of.get(d.match_id) if d.match_id else None
-        stage = (dem.round_stage if dem else None) or e.stage
-        stages.append(STAGE_INDEX.get(stage or "", UNKNOWN_STAGE))
-        industries.append(canonical_industry_code(e.industry_code or "") or "")
-        regions.append(e.region_code or "")
-    return DealHistory(
-        institution_id=np.array([d.institution_id for d in deals], dtype=np.int64),
-        enterprise_id=np.array([d.enterprise_id for d in deals], dtype=np.int64),
-        day=np.array([d.closed_on.toordinal() for d in deals], dtype=np.int64),
-        stage=np.array(stages, dtype=np.int64),
-        industry_code=tuple(industries),
-        region_code=tuple(regions),
-        amount_wan=np.array([d.amount_wan for d in deals], dtype=np.float64),
-    )
 
 
 def _pipeline_history(
@@ -234,93 +174,38 @@ def _pipeline_history(
 ) -> PipelineHistory:
     progressed: dict[int, int] = {}
     for match_id, to_stage, at in moves:
-        if _REACHED.get(PipelineStage(to_stage), 0) >= 2 and match_id not in progressed:
-            progressed[match_id] = _day(at)
+        if REACHED.get(PipelineStage(to_stage), 0) >= 2 and match_id not in progressed:
+            progressed[match_id] = day_of(at)
     reached = [
-        _REACHED.get(m.stage, 2 if m.id in progressed else 1 if m.introduced_at else 0)
+        REACHED.get(m.stage, 2 if m.id in progressed else 1 if m.introduced_at else 0)
         for m in matches
     ]
     return PipelineHistory(
         institution_id=np.array([m.institution_id for m in matches], dtype=np.int64),
         enterprise_id=np.array([demands[m.demand_id].enterprise_id for m in matches], np.int64),
-        introduced_day=np.array([_day(m.introduced_at) for m in matches], dtype=np.int64),
+        introduced_day=np.array([day_of(m.introduced_at) for m in matches], dtype=np.int64),
         progressed_day=np.array([progressed.get(m.id or 0, NEVER_DAY) for m in matches], np.int64),
         reached=np.array(reached, dtype=np.int64),
         won=np.array([m.stage == PipelineStage.closed_won for m in matches], dtype=bool),
     )
 
 
-# --- building the core's inputs ---------------------------------------------------------------
-
-
-def _sectors(codes: Iterable[str]) -> tuple[str, ...]:
-    return tuple(c for c in (canonical_industry_code(x) for x in codes) if c)
-
-
-def _mid(low: float | None, high: float | None) -> float | None:
-    values = [v for v in (low, high) if v is not None]
-    return sum(values) / len(values) if values else None
-
-
-def _marked(text: str, words: Iterable[str]) -> bool:
-    return any(w.lower() in text.lower() for w in words)
-
-
-def _product_row(inst: Institution, p: LoanProduct, signals: tuple[float, float]) -> CandidateRow:
-    return CandidateRow(
-        institution_id=inst.id or 0, product_id=p.id or 0, kind="loan",
-        institution_name=inst.short_name or inst.name, product_name=p.name,
-        institution_kind=inst.kind, ticket_min_wan=p.min_amount_wan,
-        ticket_max_wan=p.max_amount_wan, agreement_start=inst.agreement_start,
-        agreement_end=inst.agreement_end, active=p.active,
-        institution_regions=tuple(inst.regions_served), product_regions=tuple(p.regions),
-        sectors=_sectors(p.sectors), required_qualifications=tuple(p.required_qualifications),
-        collateral_accepted=tuple(p.collateral_accepted),
-        min_years_operating=p.min_years_operating, min_revenue_wan=p.min_revenue_wan,
-        text=f"{inst.focus or ''} {p.name}", activity=signals[0], responsiveness=signals[1],
-        rate_pct=_mid(p.rate_min_pct, p.rate_max_pct),
-        equity_linked=_marked(p.name, EQUITY_LINKED_WORDS),
-    )  # fmt: skip
-
-
-def _mandate_row(
-    inst: Institution, m: InvestmentMandate, signals: tuple[float, float]
-) -> CandidateRow:
-    return CandidateRow(
-        institution_id=inst.id or 0, product_id=m.id or 0, kind="equity",
-        institution_name=inst.short_name or inst.name, product_name=m.name,
-        institution_kind=inst.kind, ticket_min_wan=m.min_ticket_wan,
-        ticket_max_wan=m.max_ticket_wan, remaining_capacity_wan=m.remaining_capacity_wan,
-        agreement_start=inst.agreement_start, agreement_end=inst.agreement_end, active=m.active,
-        institution_regions=tuple(inst.regions_served), product_regions=tuple(m.regions),
-        stages=tuple(m.stages), sectors=_sectors(m.sectors),
-        sei_categories=tuple(m.sei_categories), text=f"{inst.focus or ''} {m.name}",
-        activity=signals[0], responsiveness=signals[1], buyout=_marked(m.name, BUYOUT_WORDS),
-    )  # fmt: skip
-
-
-def _candidate_rows(world: _World, as_of: date) -> list[CandidateRow]:
-    ids = np.array([i.id for i in world.institutions], dtype=np.int64)
-    act = recent_activity(world.deals, world.pipeline, ids, as_of)
-    resp = responsiveness(world.pipeline, ids, as_of)
-    rows: list[CandidateRow] = []
-    for k, inst in enumerate(world.institutions):
-        signals = (float(act[k]), float(resp[k]))
-        if inst.kind != InstitutionKind.guarantee:  # a guarantor's products are guarantees
-            rows += [_product_row(inst, p, signals) for p in world.products.get(inst.id or 0, [])]
-        rows += [_mandate_row(inst, m, signals) for m in world.mandates.get(inst.id or 0, [])]
-    return rows
-
-
 def _candidates(world: _World, as_of: date, encoder: TextEncoder | None = None) -> CandidateSet:
-    rows = _candidate_rows(world, as_of)
-    ids = np.array([i.id for i in world.institutions], dtype=np.int64)
-    profiles = infer_profiles(world.deals, ids, as_of)
-    return build_candidate_set(rows, profiles, encoder=encoder)
+    return candidate_set(world.catalog, world.deals, world.pipeline, as_of, encoder)
 
 
 def _profile(world: _World, demand: FinancingDemand, as_of: date) -> DemandProfile:
     e = world.enterprises[demand.enterprise_id]
+    return _demand_profile(demand, e, relationships(world.deals, world.pipeline, e.id or 0, as_of),
+                           as_of)  # fmt: skip
+
+
+# --- one demand's side, read by id ------------------------------------------------------------
+
+
+def _demand_profile(
+    demand: FinancingDemand, e: Enterprise, rels: dict[int, float], as_of: date
+) -> DemandProfile:
     years = (as_of - e.founded_on).days / 365.25 if e.founded_on else None
     return DemandProfile(
         demand_id=demand.id or 0, enterprise_id=e.id or 0,
@@ -331,106 +216,81 @@ def _profile(world: _World, demand: FinancingDemand, as_of: date) -> DemandProfi
         qualifications=qualifications_met(e.qualifications),
         collateral_offered=frozenset(demand.collateral_offered), years_operating=years,
         revenue_wan=e.revenue_wan, text=f"{e.business_scope or ''} {demand.purpose or ''}",
-        relationships=relationships(world.deals, world.pipeline, e.id or 0, as_of),
-        enterprise_name=e.short_name or e.legal_name,
+        relationships=rels, enterprise_name=e.short_name or e.legal_name,
     )  # fmt: skip
 
 
-def _candidate_of(cands: CandidateSet, m: Match) -> IntArray:
-    """Candidate indices a match refers to: its product or mandate, else all of the institution's."""
-    mine = cands.institution_id == m.institution_id
-    if m.loan_product_id is not None:
-        mine &= (cands.product_id == m.loan_product_id) & (cands.kind == 0)
-    elif m.mandate_id is not None:
-        mine &= (cands.product_id == m.mandate_id) & (cands.kind == 1)
-    return np.flatnonzero(mine)
+def _relationships(
+    session: Session, enterprise_ids: Sequence[int], as_of: date
+) -> dict[int, dict[int, float]]:
+    """Each enterprise's earlier relationships, from its own matches and deals only."""
+    matches, deals = repo.relationship_rows(session, enterprise_ids)
+    rows_of: dict[int, list[Any]] = defaultdict(list)
+    for row in matches:
+        rows_of[row.enterprise_id].append(row)
+    deals_of: dict[int, list[tuple[int, int, date]]] = defaultdict(list)
+    for deal in deals:
+        deals_of[deal[1]].append(deal)
+    out = {}
+    for e in enterprise_ids:
+        own = Pipeline.of_rows(rows_of[e], 0, 0).history()
+        own = replace(own, enterprise_id=np.full(len(own.institution_id), e, dtype=np.int64))
+        out[e] = relationships(_deals_of(e, deals_of[e]), own, e, as_of)
+    return out
 
 
-def _load(world: _World, cands: CandidateSet, today: date) -> IntArray:
-    """Open recommendations of each candidate's institution made in the last 30 days."""
-    since = datetime.combine(today - timedelta(days=LOAD_WINDOW_DAYS), datetime.min.time(), UTC)
-    counts: dict[int, int] = defaultdict(int)
-    for m in world.matches:
-        at = m.recommended_at or m.created_at
-        if not m.stage.is_closed and at is not None and _aware(at) >= since:
-            counts[m.institution_id] += 1
-    return np.array([counts.get(int(i), 0) for i in cands.institution_id], dtype=np.int64)
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-# --- the world cache --------------------------------------------------------------------------
+def _deals_of(enterprise_id: int, deals: Sequence[tuple[int, int, date]]) -> DealHistory:
+    n = len(deals)
+    return DealHistory(
+        institution_id=np.array([d[0] for d in deals], dtype=np.int64),
+        enterprise_id=np.full(n, enterprise_id, dtype=np.int64),
+        day=np.array([d[2].toordinal() for d in deals], dtype=np.int64),
+        stage=np.full(n, UNKNOWN_STAGE, dtype=np.int64),
+        industry_code=("",) * n,
+        region_code=("",) * n,
+        amount_wan=np.zeros(n),
+    )
 
 
 @dataclass
-class _Entry:
-    """One loaded world and what was derived from it: the text encoder, candidates per day."""
+class _Asked:
+    """A demand being ranked: its row, its enterprise's and its profile."""
 
-    world: _World
-    loaded_at: float
-    encoder: TextEncoder | None = None
-    days: OrderedDict[date, tuple[CandidateSet, IntArray]] = field(default_factory=OrderedDict)
-
-
-class WorldCache:
-    """Loaded worlds keyed by (database, data version): LRU-bounded, thread-safe, with a TTL."""
-
-    def __init__(
-        self,
-        maxsize: int = 4,
-        days: int = 4,
-        ttl_seconds: float = 300.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.maxsize, self.days, self.ttl_seconds, self.clock = maxsize, days, ttl_seconds, clock
-        self._entries: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
-        # One load or derivation at a time: concurrent misses wait, then hit.
-        self._lock = threading.Lock()
-        self.loads = 0
-
-    def clear(self) -> None:
-        """Forget every world (after writes the version does not see)."""
-        with self._lock:
-            self._entries.clear()
-
-    def entry(self, session: Session) -> _Entry:
-        """The world as ``session`` sees it, loaded only when the data version changed."""
-        bind = session.get_bind()
-        key = (id(bind), str(bind.engine.url), repo.data_version(session))
-        return self._get(key, lambda: _load_world(session))
-
-    def _get(self, key: tuple[object, ...], load: Callable[[], _World]) -> _Entry:
-        with self._lock:
-            found = self._entries.pop(key, None)
-            if found is None or self.clock() - found.loaded_at > self.ttl_seconds:
-                found = _Entry(load(), self.clock())
-                self.loads += 1
-            self._entries[key] = found  # the most recently used last
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
-            return found
-
-    def candidates(self, entry: _Entry, today: date) -> tuple[CandidateSet, IntArray]:
-        """The candidate set as of ``today`` and each candidate's open-recommendation load."""
-        with self._lock:
-            if today not in entry.days:
-                if entry.encoder is None:
-                    entry.encoder = _fit_encoder(entry.world, today)
-                cands = _candidates(entry.world, today, entry.encoder)
-                entry.days[today] = (cands, _load(entry.world, cands, today))
-                while len(entry.days) > self.days:
-                    entry.days.popitem(last=False)
-            return entry.days[today]
+    demand: FinancingDemand
+    enterprise: Enterprise
+    profile: DemandProfile
 
 
-def _fit_encoder(world: _World, as_of: date) -> TextEncoder:
-    """The text encoder of the world's candidates (their texts do not depend on the day)."""
-    return TextEncoder().fit([r.text for r in _candidate_rows(world, as_of)])
+def _asked(session: Session, demand_ids: Sequence[int], as_of: date) -> list[_Asked]:
+    """The demands of ``demand_ids`` that exist, in that order, each read by id."""
+    rows = repo.demands_by_id(session, demand_ids)
+    found = [rows[d] for d in demand_ids if d in rows]
+    rels = _relationships(session, [e.id or 0 for _, e in found], as_of)
+    return [_Asked(d, e, _demand_profile(d, e, rels[e.id or 0], as_of)) for d, e in found]
 
 
-_CACHE = WorldCache()
+def _candidate_of(
+    cands: CandidateSet, institution_id: int, loan_product_id: int | None, mandate_id: int | None
+) -> IntArray:
+    """Candidate indices a match refers to: its product or mandate, else all of the institution's."""
+    mine = cands.institution_id == institution_id
+    if loan_product_id is not None:
+        mine &= (cands.product_id == loan_product_id) & (cands.kind == 0)
+    elif mandate_id is not None:
+        mine &= (cands.product_id == mandate_id) & (cands.kind == 1)
+    return np.flatnonzero(mine)
+
+
+def _taken(session: Session, cands: CandidateSet, demand_ids: Sequence[int]) -> list[IntArray]:
+    """Per demand, the candidates already in its pipeline."""
+    taken: dict[int, list[IntArray]] = defaultdict(list)
+    for demand_id, inst, product, mandate in repo.offers_of_demands(session, demand_ids):
+        taken[demand_id].append(_candidate_of(cands, inst, product, mandate))
+    empty = np.zeros(0, dtype=np.int64)
+    return [np.concatenate(taken[d]) if taken[d] else empty for d in demand_ids]
+
+
+_CACHE = IndexCache()
 
 
 # --- the service functions --------------------------------------------------------------------
@@ -471,49 +331,6 @@ def _legs(
     ]
 
 
-def _guarantor_rows(world: _World) -> list[GuarantorRow]:
-    """Resident guarantee institutions' offers: their registered guarantee products, else
-    their history (tickets and sectors of their confirmed deals)."""
-    out: list[GuarantorRow] = []
-    for inst in world.institutions:
-        if inst.kind != InstitutionKind.guarantee:
-            continue
-        name = inst.short_name or inst.name
-        base = GuarantorRow(inst.id or 0, 0, name, "融资担保", 0.0, 0.0,
-                            regions=tuple(inst.regions_served),
-                            agreement_start=inst.agreement_start,
-                            agreement_end=inst.agreement_end)  # fmt: skip
-        products = world.products.get(inst.id or 0, [])
-        out += [
-            replace(
-                base,
-                product_id=p.id or 0,
-                product_name=p.name,
-                ticket_min_wan=p.min_amount_wan,
-                ticket_max_wan=p.max_amount_wan,
-                fee_min_pct=p.rate_min_pct,
-                fee_max_pct=p.rate_max_pct,
-                regions=tuple(p.regions) or base.regions,
-                sectors=_sectors(p.sectors),
-                active=p.active,
-            )
-            for p in products
-        ]
-        if not products:
-            out += _guarantor_from_history(world.deals, base)
-    return out
-
-
-def _guarantor_from_history(deals: DealHistory, base: GuarantorRow) -> list[GuarantorRow]:
-    mine = deals.institution_id == base.institution_id
-    if not mine.any():
-        return []
-    amounts = deals.amount_wan[mine]
-    sections = {deals.industry_code[i][:1] for i in np.flatnonzero(mine)} - {""}
-    return [replace(base, ticket_min_wan=float(amounts.min()) / 2,
-                    ticket_max_wan=float(amounts.max()) * 2, sectors=tuple(sorted(sections)))]  # fmt: skip
-
-
 def recommend_for_demand(
     session: Session,
     demand_id: int,
@@ -530,25 +347,24 @@ def recommend_for_demand(
     come costed (rate + guarantee fee − 贴息) and, where they need a guarantee, paired with a
     resident guarantor; large rounds get syndicates. Candidates already in this demand's
     pipeline are left out. ``today`` decides residency and the history window (default: the
-    center's date). The loaded world and the candidate set come from the cache while the data
-    version is unchanged, so a call costs one version query plus the ranking of one demand.
+    center's date). The candidate side comes from the index (`index.IndexCache`), advanced by
+    what changed since; the demand, its enterprise and their own matches and deals are read by
+    id, so a call costs the same few statements whatever the database holds.
     """
     today = today or center_today()
-    entry = _CACHE.entry(session)
-    world = entry.world
-    demand = world.demands.get(demand_id)
-    if demand is None:
+    index = _CACHE.index(session)
+    asked = _asked(session, [demand_id], today)
+    if not asked:
         raise NotFoundError(f"融资需求 {demand_id} 不存在")
+    demand, enterprise, profile = asked[0].demand, asked[0].enterprise, asked[0].profile
     model = model or served_ranker(session)
     policy = exposure or ExposurePolicy(per_list=2, max_load=50)
-    cands, load = _CACHE.candidates(entry, today)
-    profile = _profile(world, demand, today)
+    cands, load = _CACHE.candidates(index, today)
     cfg, vocab = RuleConfig(today=today), vocabulary()
-    common = {"k": k, "exposure": policy, "exclude": _taken(world, cands, demand_id),
+    common = {"k": k, "exposure": policy, "exclude": _taken(session, cands, [demand_id])[0],
               "penalty": load_penalty(load, policy, len(cands)),
               "near_miss_limit": near_miss_limit}  # fmt: skip
-    guarantors, policies = _guarantor_rows(world), repo.policies(session)
-    enterprise = world.enterprises[demand.enterprise_id]
+    guarantors, policies = index.guarantors(), repo.policies(session)
     legs, rankings = [], []
     for leg, basis in _legs(profile, demand, equity_share):
         subsidy: Subsidy = no_subsidy
@@ -583,15 +399,14 @@ def rank_demands_for_institutions(
     takes the best of its own candidates' columns.
     """
     today = today or center_today()
-    entry = _CACHE.entry(session)
-    cands, _ = _CACHE.candidates(entry, today)
-    wanted = [entry.world.demands[d] for d in demand_ids if d in entry.world.demands]
+    cands, _ = _CACHE.candidates(_CACHE.index(session), today)
+    wanted = _asked(session, demand_ids, today)
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
     if not wanted:
         return {i: empty for i in institution_ids}
-    batch = encode_demands([_profile(entry.world, d, today) for d in wanted], cands)
+    batch = encode_demands([a.profile for a in wanted], cands)
     scores = (model or served_ranker(session)).score(batch, cands, RuleConfig(today=today))
-    wanted_ids = np.array([d.id for d in wanted], dtype=np.int64)
+    wanted_ids = np.array([a.demand.id for a in wanted], dtype=np.int64)
     out: dict[int, tuple[IntArray, FloatArray]] = {}
     for inst in institution_ids:
         cols = np.flatnonzero(cands.institution_id == inst)
@@ -640,22 +455,17 @@ def rerank_open_demands(
     caller decides what to store or notify.
     """
     today = today or center_today()
-    entry = _CACHE.entry(session)
-    cands, load = _CACHE.candidates(entry, today)
-    world = entry.world
-    open_demands = sorted(
-        (d for d in world.demands.values() if d.status.is_open_for_matching),
-        key=lambda d: d.id or 0,
-    )
-    profiles = [_profile(world, d, today) for d in open_demands]
-    exclude = [_taken(world, cands, d.id or 0) for d in open_demands]
+    cands, load = _CACHE.candidates(_CACHE.index(session), today)
+    open_ids = repo.open_demand_ids(session)
+    profiles = [a.profile for a in _asked(session, open_ids, today)]
+    exclude = _taken(session, cands, open_ids)
     model = model or served_ranker(session)
     policy = ExposurePolicy(per_list=2, max_share=max_share, max_load=50)
     ids, scores = rank_batch(
         model, profiles, cands, RuleConfig(today=today), k, policy, exclude, load, n_jobs=n_jobs
     )
     return RerankResult(
-        today, model.model_version, np.array([d.id for d in open_demands], dtype=np.int64),
+        today, model.model_version, np.array(open_ids, dtype=np.int64),
         _at(ids, cands.institution_id), _at(ids, cands.product_id),
         _at(ids, cands.kind.astype(np.int64)), scores.astype(np.float64),
     )  # fmt: skip
@@ -664,11 +474,6 @@ def rerank_open_demands(
 def _at(ids: IntArray, column: IntArray) -> IntArray:
     """``column`` at candidate indices ``ids``, -1 where ``ids`` pads."""
     return np.where(ids >= 0, column[np.maximum(ids, 0)], -1)
-
-
-def _taken(world: _World, cands: CandidateSet, demand_id: int) -> IntArray:
-    taken = [_candidate_of(cands, m) for m in world.by_demand.get(demand_id, [])]
-    return np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
 
 
 # --- training ---------------------------------------------------------------------------------
@@ -736,7 +541,7 @@ def train_reranker(
     if n < min_outcomes:
         reason = (f"已确认成交 {n} 笔，不足训练所需的 {min_outcomes} 笔，继续使用规则排序")  # fmt: skip
         return TrainReport(RULES_VERSION, n, n, reason)
-    history = deal_history(deals)
+    history = deal_rounds(deals)
     ids = np.array([int(k) for k in history.investor_keys.tolist()], dtype=np.int64)
     model = LearnedRanker(center_ranker(random_state).fit(history), ids)
     if model.ranker.model_ is None:

@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import models
-from matching.history import DealHistory, PipelineHistory
 from matching.rank import RulesRanker
 from models.data_version import COUNTED_TABLES
 from models.db import make_engine
@@ -78,8 +77,8 @@ def test_equity_demands_get_mandates(session: Session, center: dict[str, int]) -
 def test_candidates_already_in_the_pipeline_are_left_out(
     session: Session, center: dict[str, int]
 ) -> None:
-    dem = session.get(service.FinancingDemand, center["demand"])
-    bank = session.get(service.Institution, center["bank"])
+    dem = session.get(models.FinancingDemand, center["demand"])
+    bank = session.get(models.Institution, center["bank"])
     assert dem is not None and bank is not None
     f.match(session, dem, bank, loan_product_id=center["fits"])
     rec = service.recommend_for_demand(session, center["demand"], today=TODAY)
@@ -105,8 +104,8 @@ def test_digest_order_for_an_institution(session: Session, center: dict[str, int
 def test_train_falls_back_with_few_deals(
     session: Session, center: dict[str, int], tmp_path: Path
 ) -> None:
-    dem = session.get(service.FinancingDemand, center["demand"])
-    bank = session.get(service.Institution, center["bank"])
+    dem = session.get(models.FinancingDemand, center["demand"])
+    bank = session.get(models.Institution, center["bank"])
     assert dem is not None and bank is not None
     f.match(session, dem, bank, loan_product_id=center["fits"], stage=PipelineStage.closed_won,
             recommended_at=datetime(2025, 2, 1, tzinfo=UTC))  # fmt: skip
@@ -117,51 +116,85 @@ def test_train_falls_back_with_few_deals(
     assert isinstance(served_ranker(session), RulesRanker)
 
 
-def test_the_world_is_loaded_once_per_data_version(
-    session: Session, center: dict[str, int]
-) -> None:
-    cache = service.WorldCache()
-    first = cache.entry(session)
-    assert cache.entry(session) is first and cache.loads == 1
-    f.enterprise(session)
-    session.flush()
-    assert cache.entry(session) is not first and cache.loads == 2  # a new row: a new version
-
-
-def test_an_edited_product_changes_the_data_version(
-    session: Session, center: dict[str, int]
-) -> None:
-    before = repository.data_version(session)
-    product = session.get(service.LoanProduct, center["fits"])
-    assert product is not None
-    product.active = False
-    session.add(product)
-    session.flush()
-    assert repository.data_version(session) != before
-    rec = service.recommend_for_demand(session, center["demand"], today=TODAY)
-    assert center["fits"] not in [i.product_id for i in rec.items]
-
-
-def test_the_cache_is_bounded_and_expires() -> None:
-    now = [0.0]
-    cache = service.WorldCache(maxsize=2, ttl_seconds=10.0, clock=lambda: now[0])
-    world = service._World({}, {}, [], DealHistory.empty(), PipelineHistory.empty(), [], {}, {})
-    entries = [cache._get((key,), lambda: world) for key in range(3)]
-    assert cache.loads == 3 and cache._get((2,), lambda: world) is entries[2]  # kept
-    assert cache._get((0,), lambda: world) is not entries[0]  # LRU evicted key 0
-    assert cache.loads == 4
-    now[0] = 11.0
-    assert cache._get((2,), lambda: world) is not entries[2]  # past its time to live
-
-
-def test_concurrent_recommendations_share_one_load(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'center.sqlite'}")
+def _committed_center(path: Path) -> tuple[Engine, int, int]:
+    """A file database with a bank, its product and a demand, committed: (engine, bank, demand)."""
+    engine = make_engine(f"sqlite:///{path}")
     models.metadata.create_all(engine)
     with Session(engine) as s:
         bank = f.institution(s, kind=InstitutionKind.bank, focus="科技信贷")
         f.loan_product(s, bank, name="科技贷")
         demand_id = f.demand(s, f.enterprise(s)).id or 0
         s.commit()
+        return engine, bank.id or 0, demand_id
+
+
+def test_the_index_is_built_once_then_advanced_by_what_changed(tmp_path: Path) -> None:
+    engine, bank, demand_id = _committed_center(tmp_path / "center.sqlite")
+    cache = service.IndexCache()
+    with Session(engine) as s:
+        first = cache.index(s)
+        assert cache.index(s) is first and (cache.loads, cache.refreshes) == (1, 0)
+    with Session(engine) as s:
+        dem = s.get(models.FinancingDemand, demand_id)
+        inst = s.get(models.Institution, bank)
+        assert dem is not None and inst is not None
+        f.match(s, dem, inst, stage=PipelineStage.meeting)
+        f.enterprise(s)  # enterprises are not part of the index
+        s.commit()
+    with Session(engine) as s:
+        advanced = cache.index(s)
+    assert (cache.loads, cache.refreshes) == (1, 1)  # read again: the new match only
+    assert advanced.pipeline.institution_id.tolist() == [bank]
+    assert advanced.catalog is first.catalog and advanced.deals is first.deals
+
+
+def test_a_writing_transaction_sees_its_changes_without_keeping_them(tmp_path: Path) -> None:
+    engine, bank, _ = _committed_center(tmp_path / "center.sqlite")
+    cache = service.IndexCache()
+    with Session(engine) as s:
+        kept = cache.index(s)
+        product = f.loan_product(s, s.get(models.Institution, bank), name="新产品")  # type: ignore[arg-type]
+        s.flush()
+        mine = cache.index(s)
+        assert product.id in [p.id for p in mine.catalog.products[bank]]
+        s.rollback()
+    with Session(engine) as s:
+        assert cache.index(s) is kept
+
+
+def test_an_edited_product_changes_the_index_version(
+    session: Session, center: dict[str, int]
+) -> None:
+    before = repository.index_version(session)
+    product = session.get(models.LoanProduct, center["fits"])
+    assert product is not None
+    product.active = False
+    session.add(product)
+    session.flush()
+    assert repository.index_version(session).catalog != before.catalog
+    rec = service.recommend_for_demand(session, center["demand"], today=TODAY)
+    assert center["fits"] not in [i.product_id for i in rec.items]
+
+
+def test_the_cache_is_bounded_and_expires(tmp_path: Path) -> None:
+    now = [0.0]
+    cache = service.IndexCache(maxsize=2, ttl_seconds=10.0, clock=lambda: now[0])
+    engines = [_committed_center(tmp_path / f"c{i}.sqlite")[0] for i in range(3)]
+
+    def index(i: int) -> object:
+        with Session(engines[i]) as s:
+            return cache.index(s)
+
+    first = [index(i) for i in range(3)]
+    assert cache.loads == 3 and index(2) is first[2]  # kept
+    assert index(0) is not first[0]  # LRU evicted the first database's
+    assert cache.loads == 4
+    now[0] = 11.0
+    assert index(2) is not first[2]  # past its time to live
+
+
+def test_concurrent_recommendations_share_one_load(tmp_path: Path) -> None:
+    engine, _, demand_id = _committed_center(tmp_path / "center.sqlite")
     cache = service._CACHE
     cache.clear()
     before = cache.loads
@@ -222,31 +255,30 @@ def test_the_postgres_change_counter_sees_every_commit_to_a_counted_table(
 ) -> None:
     """A commit by another connection to a counted table gives a new version, a commit to any
     other table does not (an audited read must not throw the caches away), a write in the asking
-    transaction itself gives its own version, and a TRUNCATE counts."""
+    transaction itself makes it unclean (what it reads is not kept), and a TRUNCATE counts."""
     with Session(postgres_engine) as reader:
-        first = repository.data_version(reader)
+        first = repository.index_version(reader).counter
         reader.rollback()
         with Session(postgres_engine) as writer:
             append_audit(writer, actor="t", action="read", entity="enterprise", entity_id=1)
             writer.commit()
-        assert repository.data_version(reader) == first  # the audit log is not counted
+        assert repository.index_version(reader).counter == first  # the audit log is not counted
         reader.rollback()
         with Session(postgres_engine) as writer:
             f.enterprise(writer)
             writer.commit()
-        second = repository.data_version(reader)
+        second = repository.index_version(reader).counter
         assert second != first
         reader.rollback()
-        f.enterprise(reader)  # written, not committed: seen by this transaction only
-        mine = repository.data_version(reader)
-        assert mine not in (first, second)
+        f.enterprise(reader)  # written, not committed: what it reads is not kept
+        assert not repository.index_version(reader).clean
         reader.rollback()
-        assert repository.data_version(reader) == second
+        assert repository.index_version(reader).counter == second
         reader.rollback()  # else the TRUNCATE waits for this transaction's share lock
         with Session(postgres_engine) as cleanup:
             cleanup.execute(text("TRUNCATE enterprise, audit_log RESTART IDENTITY CASCADE"))
             cleanup.commit()
-        assert repository.data_version(reader) != second
+        assert repository.index_version(reader).counter != second
 
 
 @pytest.mark.postgres
