@@ -82,6 +82,6 @@ def test_a_model_published_under_a_relative_folder_is_read_from_anywhere(
     demand = factories.demand(session, factories.enterprise(session), updated_at=T0)
     monkeypatch.chdir(tmp_path)
     row = publish(session, trained(4), Path("var/models"), {}, 240, 60, AT)
-    assert Path(row.path) == tmp_path / "var" / "models" / row.version / "reranker.pkl"
+    assert Path(row.path) == tmp_path / "var" / "models" / row.version / "ranker.pkl"
     monkeypatch.chdir("/")  # the server or a worker started elsewhere
     assert versions_in_use(session, demand.id or 0) == {row.version}
