@@ -66,9 +66,8 @@ def test_the_change_set_and_held_rows_are_in_the_summary_and_on_the_batch_page(
     preview = client.post("/console/imports", files=files, data=form, headers=referer)
     assert preview.status_code == 200, preview.text
     assert "尚未导入" in preview.text and 'data-count="preview_rows">1<' in preview.text
-    assert (
-        "星星" in preview.text and "将导入" in preview.text
-    )  # held only once the database is read
+    # The preview reads no database: the row is held only when it is loaded.
+    assert "星星" in preview.text and "将导入" in preview.text
     assert _data(engine) == before
     action = re.search(r'action="(/console/imports/preview/[^"/]+)"', preview.text)
     kind = re.search(r'name="kind" value="([^"]+)"', preview.text)
