@@ -271,7 +271,7 @@ def rank_batch(
     if not parts:
         return np.zeros((0, min(k, n)), np.int64), np.zeros((0, min(k, n)), np.float32)
     ids, vals = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    if cap is not None:
+    if cap is not None and n:
         counts = np.zeros(int(cands.institution_index.max(initial=-1)) + 1, dtype=np.int64)
         ids, vals = _apply_share_cap(ids, vals, cands.institution_index, counts, cap, k)
     return ids[:, :k], vals[:, :k]

@@ -61,6 +61,7 @@ from services.imports.load import (
     upsert_keyed,
 )
 from services.imports.repository import select_in
+from services.pipeline.demands import record_change
 
 ENTERPRISE_COLUMNS = {
     "legal_name": "legal_name", "uscc": "uscc", "short_name": "short_name",
@@ -180,9 +181,9 @@ class Loader:
         self.related: dict[str, int] = {}
         self.brands: BrandIndex | None = None  # read on the first row named by a brand
         self._created_enterprises: set[int] = set()  # what this batch inserted
-        # Open demands (type, low, high) of the enterprises the batch's rows landed on: read
+        # Open demands (type, low, high, id) of the enterprises the batch's rows landed on: read
         # once per batch for a stored one, kept as written for one the batch created.
-        self._open: dict[int, list[tuple[str, float, float]]] = {}
+        self._open: dict[int, list[tuple[str, float, float, int]]] = {}
         self.contacts: KeyedStore | None = None  # made by the first chunk with contact columns
         self.contacts_stored = 0
         self.handle: Callable[[ParsedRow], Outcome] = getattr(self, f"_{kind.value}")
@@ -501,16 +502,28 @@ class Loader:
         ent_id = self._enterprise_for(row, found)
         values["enterprise_id"] = ent_id
         key = _demand_key(ent_id, values)
+        existing = self.demands.find(key, ent_id)
+        changes = {}
+        if existing is not None and existing > 0 and existing not in self.demands.touched:
+            changes = self.demands.differences(existing, values)
         outcome, demand_id = upsert_keyed(self.demands, key, values, ent_id)
         if outcome is ImportOutcome.inserted:
-            self._open.setdefault(ent_id, []).append(_range_of(values))
+            self._open.setdefault(ent_id, []).append((*_range_of(values), demand_id))
+        self._record_demand_changes(demand_id, changes)
         return outcome, demand_id
+
+    def _record_demand_changes(self, demand_id: int, changes: dict[str, tuple[Any, Any]]) -> None:
+        """History of a numbered demand the row updated: who imported it, in which batch."""
+        batch = self.writer.batch
+        for name, (old, new) in changes.items():
+            record_change(self.session, demand_id, name, old, new, actor=batch.user,
+                          note=f"导入批次 #{batch.id}")  # fmt: skip
 
     def _load_open_demands(self, ids: list[int]) -> None:
         if not ids:
             return
-        for ent_id, kind, low, high in repository.open_demand_ranges(self.session, ids):
-            self._open.setdefault(ent_id, []).append((kind, low, high))
+        for ent_id, demand_id, kind, low, high in repository.open_demand_ranges(self.session, ids):
+            self._open.setdefault(ent_id, []).append((kind, low, high, demand_id))
         self._open.update((i, []) for i in ids if i not in self._open)
 
     def _unread(self, ids: list[int]) -> list[int]:
@@ -519,23 +532,31 @@ class Loader:
         return [i for i in ids if i > 0 and i not in known and i not in created]
 
     def _check_second_demand(self, row: ParsedRow, ent_id: int, values: dict[str, Any]) -> None:
-        """Hold a row that would add a second open demand of the enterprise with the same
-        financing type and an overlapping amount range (the same demand again updates it)."""
+        """Hold a row that would change an open demand it does not name by its 需求编号, or add
+        a second open demand of the enterprise with the same financing type and an overlapping
+        amount range. The same values again leave the demand unchanged; a row with the demand's
+        需求编号 updates it (with history)."""
+        same = self.demands.find(_demand_key(ent_id, values), ent_id)
+        if same is not None:
+            if values.get("source_ref") or same in self.demands.touched:
+                return  # an explicit update, or a duplicate row of this batch (merged)
+            if self.demands.differences(same, values):
+                current = self.demands.get(same)
+                lo, hi = current["amount_min_wan"], current["amount_max_wan"]
+                raise RowHeld(_held_demand(row, f"该企业已有融资方式相同的在办需求 #{same}"
+                                           f"（{lo:g}–{hi:g} 万元），本行的金额或条件与之不同；"
+                                           "未修改该需求，待人工复核（确需修改请在该需求上编辑）"))  # fmt: skip
+            return
         ranges = self._open.get(ent_id)
         if ranges is None and ent_id > 0 and ent_id not in self._created_enterprises:
             self._load_open_demands([ent_id])
             ranges = self._open[ent_id]
-        if not ranges:
-            return
         kind, low, high = _range_of(values)
-        for other, lo, hi in ranges:
+        for other, lo, hi, demand_id in ranges or ():
             if other == kind and lo <= high and low <= hi:
-                if self.demands.find(_demand_key(ent_id, values), ent_id) is not None:
-                    return  # the same demand again: an update
-                column = _column(row, "financing_type")
-                raise RowHeld(Problem(column, row.raw.get(column),
-                                      f"该企业已有融资方式相同、金额区间重叠（{lo:g}–{hi:g} 万元）的在办需求，"
-                                      "本行未新建需求，待人工复核"))  # fmt: skip
+                named = f"在办需求 #{demand_id}" if demand_id > 0 else "在办需求（本批次前面的行）"
+                raise RowHeld(_held_demand(row, f"该企业已有融资方式相同、金额区间重叠的{named}"
+                                           f"（{lo:g}–{hi:g} 万元），本行未新建需求，待人工复核"))  # fmt: skip
 
     def _listing(self, row: ParsedRow) -> Outcome:
         v = row.values
@@ -721,6 +742,11 @@ def _brand_problem(row: ParsedRow, brand: str, names: list[str]) -> Problem:
 
 #: Enterprise columns an import works out rather than reads: not part of a change set.
 _DERIVED = frozenset({"normalized_name"})
+
+
+def _held_demand(row: ParsedRow, message: str) -> Problem:
+    column = _column(row, "financing_type")
+    return Problem(column, row.raw.get(column), message)
 
 
 def _range_of(values: dict[str, Any]) -> tuple[str, float, float]:

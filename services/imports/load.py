@@ -129,7 +129,7 @@ class TableStore:
         if fill_only:
             changes = {k: v for k, v in values.items() if v not in empty and held(k) in empty}
         else:
-            changes = {k: v for k, v in values.items() if v not in empty and held(k) != v}
+            changes = {k: new for k, (_old, new) in self.differences(row_id, values).items()}
         self.touched.add(row_id)
         if not changes:
             return False
@@ -139,6 +139,15 @@ class TableStore:
                 changes["updated_at"] = self.now
             self.dirty.setdefault(row_id, {}).update(changes)
         return True
+
+    def differences(self, row_id: int, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """field → (old, new) for the non-empty `values` that differ from the row's."""
+        current = self.cache.get(row_id) or self.get(row_id)
+        return {
+            k: (current.get(k), v)
+            for k, v in values.items()
+            if v not in EMPTY_VALUES and current.get(k) != v
+        }
 
     def flush(self) -> dict[int, int]:
         """Write pending inserts and updates; return temporary id → database id."""

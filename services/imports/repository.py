@@ -312,21 +312,28 @@ def enterprise_names(session: Session) -> list[tuple[int, str, str, str | None, 
 
 def open_demand_ranges(
     session: Session, enterprise_ids: list[int]
-) -> list[tuple[int, str, float, float]]:
-    """(enterprise id, financing type, amount low, high) of these enterprises' open demands.
+) -> list[tuple[int, int, str, float, float]]:
+    """(enterprise id, demand id, financing type, amount low, high) of these enterprises' open
+    demands.
 
     The type is read as plain text (no enum conversion per row), the amounts as stored."""
     table = FinancingDemand.__table__  # type: ignore[attr-defined]
     kind = type_coerce(table.c.financing_type, String)
-    query = select(table.c.enterprise_id, kind, table.c.amount_min_wan, table.c.amount_max_wan)
-    query = query.where(
+    columns: list[Any] = [
+        table.c.enterprise_id,
+        table.c.id,
+        kind,
+        table.c.amount_min_wan,
+        table.c.amount_max_wan,
+    ]
+    query = select(*columns).where(
         table.c.status.in_(sorted(s.value for s in DemandStatus.open_for_matching()))
     )
     connection = session.connection()
     return [
-        (ent_id, kind, low, high)
+        (ent_id, demand_id, kind, low, high)
         for part in _parts(enterprise_ids)
-        for ent_id, kind, low, high in connection.execute(
+        for ent_id, demand_id, kind, low, high in connection.execute(
             query.where(table.c.enterprise_id.in_(part))
         )
     ]

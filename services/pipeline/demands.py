@@ -125,7 +125,15 @@ def _record(
     session: Session, demand: FinancingDemand, field: str, old: object, new: object,
     actor: str, note: str | None,
 ) -> None:  # fmt: skip
-    session.add(DemandChange(demand_id=demand.id or 0, field=field, old_value=_text(old),
+    record_change(session, demand.id or 0, field, old, new, actor=actor, note=note)
+
+
+def record_change(
+    session: Session, demand_id: int, field: str, old: object, new: object, *, actor: str,
+    note: str | None,
+) -> None:  # fmt: skip
+    """One history row of a demand (also written by an import that updates a numbered demand)."""
+    session.add(DemandChange(demand_id=demand_id, field=field, old_value=_text(old),
                              new_value=_text(new), actor=actor, note=note, at=utcnow()))  # fmt: skip
 
 

@@ -56,11 +56,24 @@ def test_the_change_set_and_held_rows_are_in_the_summary_and_on_the_batch_page(
     assert "对已有企业的变更（1 项）" in page and "2016-05-01" in page and "2015-05-01" in page
     page = client.get(f"/console/imports/{held['batch_id']}").text
     assert "待复核的行（未导入，1 行）" in page and "对应多家企业" in page
-    # The summary right after a console upload lists them too.
+    # A console upload shows its preview first (nothing loaded); the summary after 确认导入
+    # lists the held row like the batch page.
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/imports").text)
     assert token is not None
+    before = _data(engine)
     files = {"file": ("again.csv", (HEADER + "星星,,,杭州\n").encode(), "text/csv")}
-    posted = client.post("/console/imports", files=files, data={"csrf_token": token[1]},
-                         headers={"referer": "http://testserver/console/imports"})  # fmt: skip
+    form, referer = {"csrf_token": token[1]}, {"referer": "http://testserver/console/imports"}
+    preview = client.post("/console/imports", files=files, data=form, headers=referer)
+    assert preview.status_code == 200, preview.text
+    assert "尚未导入" in preview.text and 'data-count="preview_rows">1<' in preview.text
+    # The preview reads no database: the row is held only when it is loaded.
+    assert "星星" in preview.text and "将导入" in preview.text
+    assert _data(engine) == before
+    action = re.search(r'action="(/console/imports/preview/[^"/]+)"', preview.text)
+    kind = re.search(r'name="kind" value="([^"]+)"', preview.text)
+    assert action is not None and kind is not None
+    posted = client.post(action[1], data={**form, "kind": kind[1]}, headers=referer)
     assert posted.status_code == 200, posted.text
     assert 'data-count="held">1<' in posted.text and "待复核的行（未导入，1 行）" in posted.text
+    assert "对应多家企业" in posted.text
+    assert _data(engine) == before  # held, not loaded

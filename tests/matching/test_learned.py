@@ -14,7 +14,7 @@ from matching.offline.data import date_to_days, history_from_rows
 from matching.offline.evaluate import split_history
 from matching.offline.ranker import InvestorRanker
 from matching.profiles import encode_demands
-from matching.rank import rank_batch
+from matching.rank import ExposurePolicy, rank_batch
 from matching.rules import eligible
 from tests.matching.deals import synthetic_deals
 from tests.matching.helpers import CFG, TODAY
@@ -122,3 +122,12 @@ def test_a_follow_on_round_ranks_the_earlier_investor_first(served: tuple) -> No
         ids, _ = rank_batch(model, [profile], cands, CFG, 5)
         hits += backer in cands.institution_id[ids[0][ids[0] >= 0]].tolist()
     assert hits >= 5
+
+
+def test_no_candidates_rank_to_empty_lists_under_a_share_cap(served: tuple) -> None:  # type: ignore[type-arg]
+    model = served[0]
+    demands = synthetic_demands(3, seed=4)
+    empty = build_candidate_set([])
+    policy = ExposurePolicy(per_list=2, max_share=0.2)
+    ids, vals = rank_batch(model, demands, empty, CFG, k=5, exposure=policy)
+    assert ids.shape == (3, 0) and vals.shape == (3, 0)

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from ingestion.uscc import make_uscc
 from models import (
+    DemandChange,
     DuplicateCandidate,
     Enterprise,
     EnterpriseChange,
@@ -149,6 +150,37 @@ def test_a_second_open_demand_is_held_and_changes_nothing(session: Session, tmp_
     ]
     summary = import_file(session, write_csv(tmp_path / "again.csv", again))
     assert (summary.held, summary.updated) == (0, 1)
+
+
+def test_a_row_without_the_demands_number_never_changes_it(
+    session: Session, tmp_path: Path
+) -> None:
+    _stored(session, tmp_path)
+    header = ["企业名称", "统一社会信用代码", "融资方式", "拟融资金额（万元）", "需求编号"]
+    first = [header, ["杭州和雷实业股份有限公司", HANGZHOU[0], "信用贷款", "500-800万", None],
+             ["杭州星星科技有限公司", HANGZHOU[1], "股权融资", "1000-1500万", "B-1"]]  # fmt: skip
+    import_file(session, write_csv(tmp_path / "first.csv", first))
+    loan = session.exec(select(FinancingDemand).where(FinancingDemand.source_ref == None)).one()  # noqa: E711
+    before = _snapshot(session)
+    same = import_file(session, write_csv(tmp_path / "same.csv", first[:2]))
+    assert (same.unchanged, same.updated, same.held) == (1, 0, 0)
+    # Unnumbered, same type, other amounts: held naming the demand and its range.
+    other = [header, ["杭州和雷实业股份有限公司", HANGZHOU[0], "信用贷款", 600, None]]
+    held = import_file(session, write_csv(tmp_path / "other.csv", other), user="区县专员")
+    assert _snapshot(session) == before
+    assert (held.held, held.updated, held.inserted) == (1, 0, 0)
+    assert f"在办需求 #{loan.id}（500–800 万元）" in held.held_rows[0]["message"]
+    assert session.exec(select(func.count()).select_from(DemandChange)).one() == 0
+    # With its 需求编号: an explicit update, with history naming the batch and its user.
+    numbered = [header, ["杭州星星科技有限公司", HANGZHOU[1], "股权融资", "1200-1500万", "B-1"]]
+    update = import_file(session, write_csv(tmp_path / "numbered.csv", numbered), user="区县专员")
+    assert (update.updated, update.held) == (1, 0)
+    equity = session.exec(select(FinancingDemand).where(FinancingDemand.source_ref == "B-1")).one()
+    assert (equity.amount_min_wan, equity.amount_max_wan) == (1200, 1500)
+    history = session.exec(select(DemandChange)).all()
+    assert [(c.demand_id, c.field, c.old_value, c.new_value, c.actor, c.note) for c in history] == [
+        (equity.id, "amount_min_wan", "1000", "1200", "区县专员", f"导入批次 #{update.batch_id}")
+    ]
 
 
 def test_changes_to_a_stored_enterprise_form_the_batch_change_set(
