@@ -254,7 +254,7 @@ def index_version(session: Session, known: IndexVersion | None = None) -> IndexV
     clean, counter = sqlite_transaction_clean(conn), None
     if conn.dialect.name == "postgresql":
         clean, counter = conn.execute(_PG_COUNTER).one()
-        if clean and known is not None and known.counter == counter:
+        if clean and counter is not None and known is not None and known.counter == counter:
             return known
     query, n = _index_query()
     row = tuple(conn.execute(query).one())
