@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from cli.listing import pad
 from models import EvaluationPeriod
-from models.clock import center_today
+from models.clock import center_date, center_today
 from models.db import session_scope
 from models.errors import DomainError
 from models.reference import APPENDIX_B_BY_CODE, ComplaintKind, ComplaintStatus
@@ -36,7 +36,6 @@ from services.evaluation import (
     write_report,
 )
 from services.evaluation import repository as repo
-from services.evaluation.indicators import beijing_day
 
 complaints_app = typer.Typer(
     help="投诉与意见反馈渠道（标准 7.2）：受理 → 处理中 → 已办结，原因分析与改进措施。",
@@ -298,7 +297,7 @@ def complaints_list(
         for r in rows:
             cause = f"；原因：{r.root_cause}" if r.root_cause else ""
             typer.echo(
-                f"#{r.id} [{r.kind.label}·{r.status.label}] {beijing_day(r.received_at)} {r.content}{cause}"
+                f"#{r.id} [{r.kind.label}·{r.status.label}] {center_date(r.received_at)} {r.content}{cause}"
             )
             for m in (m for m in measures if m.complaint_id == r.id):
                 done = f"已完成 {m.done_on}" if m.done_on else f"期限 {m.due_on}"

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from models import Deal, ListingRecord, Match
 from models.base import utcnow
+from models.clock import center_date
 from models.errors import DomainError
 from models.paging import enterprise_names, institution_names
 from models.reference import Board, DealLink, DealType, EventKind, InstitutionKind
@@ -24,7 +25,6 @@ from services.evaluation.indicators import (
     DrillRecord,
     Figure,
     Period,
-    beijing_day,
 )
 
 BANK_KINDS: frozenset[InstitutionKind] = frozenset({InstitutionKind.bank})
@@ -60,7 +60,7 @@ def is_brokered(deal: Deal, match: Match | None) -> bool:
     candidate), which the center introduced on or before the close day."""
     if match is None or deal.link_status != DealLink.linked or match.introduced_at is None:
         return False
-    return beijing_day(match.introduced_at) <= deal.closed_on
+    return center_date(match.introduced_at) <= deal.closed_on
 
 
 def appendix_a(session: Session, period: Period) -> AppendixA:
@@ -155,7 +155,7 @@ def _deal_records(session: Session, deals: Sequence[tuple[Deal, Match]]) -> list
                 "类型": deal.deal_type.label,
                 "金额（万元）": deal.amount_wan,
                 "成交日期": deal.closed_on.isoformat(),
-                "引荐日期": beijing_day(match.introduced_at).isoformat()
+                "引荐日期": center_date(match.introduced_at).isoformat()
                 if match.introduced_at
                 else None,
                 "撮合记录": match.id,
@@ -246,7 +246,7 @@ def _event_figures(session: Session, period: Period, kind: EventKind, prefix: st
             "event",
             int(event.id or 0),
             event.title,
-            {"日期": beijing_day(event.starts_at).isoformat(), "地点": event.venue, "人次": n},
+            {"日期": center_date(event.starts_at).isoformat(), "地点": event.venue, "人次": n},
         )
         for event, n in rows
     ]

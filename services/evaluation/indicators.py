@@ -1,31 +1,23 @@
 """表A.1 as data: periods, the indicators with their exact names, and computed figures.
 
-Days are calendar days in Beijing time (UTC+8): the center's working day decides in which period an
-introduction, an event or a survey falls, whatever UTC timestamp it is stored with.
+Days are calendar days at the center (`TIMEZONE`, `models.clock.center_date`): the center's working
+day decides in which period an introduction, an event or a survey falls, whatever UTC timestamp it
+is stored with.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from models.clock import center_date, center_zone
-
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+from models.clock import center_zone
 
 CREDIT = "科技信贷"
 VENTURE = "创业投融资"
 LISTING = "上市辅导"
 ACTIVITIES = "其他科技金融服务活动"
 GROUPS: tuple[str, ...] = (CREDIT, VENTURE, LISTING, ACTIVITIES)
-
-
-def beijing_day(moment: datetime) -> date:
-    """The center's calendar day (`TIMEZONE`) of a stored timestamp (naive timestamps are UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return center_date(moment)
 
 
 @dataclass(frozen=True, order=True)

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from ingestion.safe_cells import append_row, csv_row
 from models import EvaluationPeriod, EvidenceFile
 from models.base import utcnow
+from models.clock import center_date
 from models.errors import DomainError
 from services.complaints.service import OpenItems, open_items
 from services.evaluation import repository as repo
@@ -45,7 +46,6 @@ from services.evaluation.indicators import (
     DrillRecord,
     Figure,
     Period,
-    beijing_day,
 )
 from services.evaluation.plan import PlanLine, PlanReview, plan_review, year_earlier
 
@@ -93,7 +93,7 @@ def build_report(
     """Compute the report for `period`; 表B.1 scores come from `evaluation_period`, or the
     evaluation period spanning exactly the same dates when none is given."""
     ep = evaluation_period or repo.period_spanning(session, period.start, period.end)
-    day = today or beijing_day(utcnow())
+    day = today or center_date(utcnow())
     current = appendix_a(session, period)
     evidence = () if ep is None else tuple(repo.evidence_for_period(session, int(ep.id or 0)))
     return EvaluationReport(
@@ -384,7 +384,7 @@ def _sheet_open(ws: Worksheet, report: EvaluationReport) -> None:
                 c.id,
                 c.kind.label,
                 report.open_items.state_of(c),
-                beijing_day(c.received_at).isoformat(),
+                center_date(c.received_at).isoformat(),
                 c.content,
                 c.root_cause,
             ],
@@ -424,7 +424,7 @@ def _environment() -> Environment:
     )
     env.filters["num"] = _number
     env.filters["detail"] = detail_text
-    env.filters["bjday"] = beijing_day
+    env.filters["bjday"] = center_date
     env.filters["pct"] = _percent
     return env
 

@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from ingestion.safe_cells import append_row
 from models import EvaluationPeriod
+from models.clock import center_date
 from services.evaluation import repository as repo
-from services.evaluation.indicators import Period, beijing_day
+from services.evaluation.indicators import Period
 from services.evaluation.report import (
     EvaluationReport,
     build_report,
@@ -99,7 +100,7 @@ def _evidence_sheet(ws: Worksheet, report: EvaluationReport) -> None:
     names = {i.item.code: i.item.name for i in report.appendix_b.items}
     for e in report.evidence:
         append_row(ws, [e.item_code, names.get(e.item_code), e.filename, e.content_type, e.size,
-                        e.sha256, e.uploaded_by, beijing_day(e.uploaded_at).isoformat()])  # fmt: skip
+                        e.sha256, e.uploaded_by, center_date(e.uploaded_at).isoformat()])  # fmt: skip
     widths(ws, [18, 30, 30, 20, 12, 66, 12, 12])
 
 

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from models import Attendance, CoachingSession, Event
+from models.clock import center_date
 from models.errors import ConflictError, DomainError, NotFoundError
 from models.reference import Board, EventKind, ListingTier
-from services.evaluation.indicators import beijing_day
 from services.listing import repository as repo
 from services.listing.plan import TIER_ORDER, CultivationPlan, PlanItem, load_plan
 
@@ -107,7 +107,7 @@ def plan_progress(
     record = repo.record(session, record_id)
     attended: dict[tuple[str, Board | None], date] = {}
     for cs, event, _ in repo.coaching_attendance(session, record.enterprise_id):
-        attended.setdefault((cs.plan_item, cs.board), beijing_day(event.starts_at))
+        attended.setdefault((cs.plan_item, cs.board), center_date(event.starts_at))
     out = []
     for tier, item in _steps(spec, record.tier):
         board = record.target_board if item.per_board else None
